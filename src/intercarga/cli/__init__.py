@@ -1,0 +1,64 @@
+"""The ``intercarga`` command: one Typer app, one module per command group.
+
+This module only assembles the groups and the global options; each command lives in its own
+module and reaches the running system only through :mod:`intercarga.app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intercarga import __version__
+from intercarga.cli import config_cmd, db, serve
+from intercarga.cli._common import GlobalOptions, out
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="intercarga",
+    help="Interoperable EV charging for Latin America and the Caribbean: OCPP CSMS, OCPI roaming,"
+    " pricing, open data and country assessments.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"intercarga {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="INTERCARGA_CONFIG",
+            help="Configuration file (TOML). Default: ./intercarga.toml when it exists.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    ctx.obj = GlobalOptions(config_file=config)
+
+
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(config_cmd.app, name="config")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,176 @@
+"""Configuration: ``intercarga.toml`` overridden by ``INTERCARGA_*`` environment variables.
+
+Precedence, highest first: values given on the command line, environment variables, the TOML
+file, defaults. Every default works, so nothing needs configuring to run. This module reads
+files and the environment and nothing else; it must never open a database or a socket.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from intercarga.errors import ConfigurationError
+
+__all__ = ["DEFAULT_CONFIG_FILE", "LogFormat", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_FILE: Final = Path("intercarga.toml")
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one Intercarga process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INTERCARGA_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite+aiosqlite:///./intercarga.db"),
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
+    )
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema to use instead of the search_path default",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = Field(default=9000, ge=0, le=65535)
+    log_format: LogFormat = LogFormat.TEXT
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the admin API; generated on first start if unset"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL partners and users reach HTTP at"
+    )
+    seed_example_network: bool = Field(
+        default=False, description="Load the small example network on start when the store is empty"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_driver(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                f" (got {url.split('://')[0]!r})"
+            )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file is passed in as init values by load_settings (below) so that its errors
+        # carry the file name; here it only needs to rank below the environment.
+        return (init_settings, env_settings)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.get_secret_value().startswith("sqlite")
+
+    def masked(self) -> dict[str, Any]:
+        """The configuration as plain values with every secret and URL password masked."""
+        shown: dict[str, Any] = self.model_dump(mode="json")
+        url = self.database_url.get_secret_value()
+        shown["database_url"] = _mask_url_password(url)
+        shown["admin_token"] = None if self.admin_token is None else "********"
+        return shown
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:********@{host}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"{path}: not valid TOML: {error}") from None
+
+
+def _describe(error: ValidationError, origin: dict[str, str]) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "configuration"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    where = origin.get(str(first["loc"][0]) if first["loc"] else "", "")
+    value = first.get("input")
+    shown = (
+        "" if first["type"] == "extra_forbidden" or isinstance(value, dict) else f" (got {value!r})"
+    )
+    if key == "database_url" or "token" in key:
+        shown = ""
+    return f"{where}{key}: {message}{shown}"
+
+
+def load_settings(
+    config_file: Path | None = None, overrides: dict[str, Any] | None = None
+) -> Settings:
+    """Read the configuration; raise :class:`ConfigurationError` naming the bad key.
+
+    ``config_file`` falls back to ``$INTERCARGA_CONFIG`` and then to ``./intercarga.toml`` when
+    that exists. A file named explicitly must exist.
+    """
+    path = config_file
+    if path is None and os.environ.get("INTERCARGA_CONFIG"):
+        path = Path(os.environ["INTERCARGA_CONFIG"])
+    if path is None and DEFAULT_CONFIG_FILE.exists():
+        path = DEFAULT_CONFIG_FILE
+    values: dict[str, Any] = _read_toml(path) if path is not None else {}
+    environment = {
+        key.removeprefix("INTERCARGA_").lower().split("__")[0]
+        for key in os.environ
+        if key.startswith("INTERCARGA_") and key != "INTERCARGA_CONFIG"
+    }
+    origin = {key: f"{path}: " for key in values if key not in environment}
+    origin.update({key: f"INTERCARGA_{key.upper()}: " for key in environment})
+    # Environment beats the file: drop file values the environment sets.
+    values = {key: value for key, value in values.items() if key not in environment}
+    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    for key in overrides or {}:
+        origin[key] = "--" + key.replace("_", "-") + ": "
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise ConfigurationError(_describe(error, origin)) from None

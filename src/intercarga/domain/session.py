@@ -1,0 +1,110 @@
+"""Session and meter values: one charging session, whichever OCPP version reported it.
+
+Nothing here may say which protocol version a fact came from: the OCPP adapters translate into
+these objects and the OCPI layer translates out of them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field
+
+from intercarga.domain._currency import CurrencyCode
+from intercarga.domain._types import (
+    Amount,
+    CountryAlpha2,
+    DomainModel,
+    PartyCode,
+    UtcDateTime,
+    utc_now,
+)
+
+__all__ = [
+    "AuthMethod",
+    "CdrDimension",
+    "CdrDimensionType",
+    "ChargingPeriod",
+    "MeterValue",
+    "Session",
+    "SessionStatus",
+]
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    INVALID = "INVALID"
+    PENDING = "PENDING"
+    RESERVATION = "RESERVATION"
+
+
+class AuthMethod(StrEnum):
+    AUTH_REQUEST = "AUTH_REQUEST"
+    COMMAND = "COMMAND"
+    WHITELIST = "WHITELIST"
+
+
+class CdrDimensionType(StrEnum):
+    CURRENT = "CURRENT"
+    ENERGY = "ENERGY"
+    ENERGY_EXPORT = "ENERGY_EXPORT"
+    ENERGY_IMPORT = "ENERGY_IMPORT"
+    MAX_CURRENT = "MAX_CURRENT"
+    MIN_CURRENT = "MIN_CURRENT"
+    MAX_POWER = "MAX_POWER"
+    MIN_POWER = "MIN_POWER"
+    PARKING_TIME = "PARKING_TIME"
+    POWER = "POWER"
+    RESERVATION_TIME = "RESERVATION_TIME"
+    STATE_OF_CHARGE = "STATE_OF_CHARGE"
+    TIME = "TIME"
+
+
+class CdrDimension(DomainModel):
+    type: CdrDimensionType
+    volume: Amount
+
+
+class ChargingPeriod(DomainModel):
+    """From ``start_date_time`` until the next period's start, these dimensions held."""
+
+    start_date_time: UtcDateTime
+    dimensions: list[CdrDimension] = Field(min_length=1)
+    tariff_id: str | None = Field(default=None, max_length=36)
+
+
+class MeterValue(DomainModel):
+    """One sampled value, in the unit OCPP reported it (normalised to Wh / W / A where known)."""
+
+    timestamp: UtcDateTime
+    measurand: str = "Energy.Active.Import.Register"
+    value: Amount
+    unit: str = "Wh"
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+
+
+class Session(DomainModel):
+    country_code: CountryAlpha2
+    party_id: PartyCode
+    id: str = Field(min_length=1, max_length=36)
+    start_date_time: UtcDateTime
+    end_date_time: UtcDateTime | None = None
+    kwh: Amount = Field(default=Decimal(0), ge=0)
+    token_uid: str | None = Field(default=None, max_length=36)
+    auth_method: AuthMethod = AuthMethod.WHITELIST
+    location_id: str
+    evse_uid: str
+    connector_id: str
+    station_id: str | None = None
+    transaction_id: str | None = Field(default=None, max_length=36)
+    meter_id: str | None = Field(default=None, max_length=255)
+    currency: CurrencyCode
+    charging_periods: list[ChargingPeriod] = Field(default_factory=list)
+    total_cost: Amount | None = None
+    status: SessionStatus = SessionStatus.PENDING
+    meter_values: list[MeterValue] = Field(default_factory=list)
+    last_updated: UtcDateTime = Field(default_factory=utc_now)

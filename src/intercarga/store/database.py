@@ -1,0 +1,74 @@
+"""Opening the database: the async engine for SQLite (WAL) or PostgreSQL, and a reachability check.
+
+This module turns driver errors into :class:`StorageError` with one readable line; it must never
+hold a global engine: :mod:`intercarga.app` owns the one engine of a process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from intercarga.errors import StorageError
+
+__all__ = ["check_database", "create_engine", "describe_database_error"]
+
+
+def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
+    """An engine for ``url``; SQLite files are created (with their folder) and put in WAL mode."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError("database_url: not a valid database URL") from None
+    options: dict[str, Any] = {}
+    if parsed.drivername.startswith("sqlite"):
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"timeout": 30}
+    elif parsed.drivername.startswith("postgresql"):
+        connect_args: dict[str, Any] = {"timeout": 10}
+        if schema:
+            connect_args["server_settings"] = {"search_path": schema}
+        options["connect_args"] = connect_args
+        options["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **options)
+    if parsed.drivername.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the HTTP API read while the OCPP side writes; NORMAL sync is durable in WAL mode
+    # except for the last transactions on power loss, which the OCPP retry rules cover.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def describe_database_error(error: BaseException) -> str:
+    """One line saying why the database cannot be used, without the password."""
+    original = getattr(error, "orig", None) or error
+    detail = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+    if isinstance(original, OSError) and original.strerror:
+        detail = original.strerror
+    return f"database unreachable: {type(original).__name__}: {detail}"
+
+
+async def check_database(engine: AsyncEngine) -> None:
+    """Raise :class:`StorageError` unless a ``SELECT 1`` succeeds."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        raise StorageError(describe_database_error(error)) from None

@@ -1,0 +1,274 @@
+"""The database schema, as SQLAlchemy Core tables. Alembic migrations must match it exactly.
+
+Aggregates that are read and written whole and never queried inside (tariff elements, CDR
+bodies, session charging periods) are stored as JSON next to the columns that are filtered on.
+Locations, EVSEs and connectors are relational because EVSE status changes one row at a time.
+Every timestamp is stored as UTC. This module must never run a query.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = [
+    "admin_tokens",
+    "cdrs",
+    "connectors",
+    "evses",
+    "locations",
+    "metadata",
+    "meter_values",
+    "parties",
+    "sessions",
+    "stations",
+    "tariffs",
+    "tokens",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json: Any = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _party_key() -> list[Column[Any]]:
+    return [
+        Column("country_code", String(2), primary_key=True),
+        Column("party_id", String(3), primary_key=True),
+    ]
+
+
+parties = Table(
+    "parties",
+    metadata,
+    *_party_key(),
+    Column("name", String(100), nullable=False),
+    Column("roles", Json, nullable=False),
+    Column("website", String(255)),
+    Column("last_updated", UtcDateTime, nullable=False),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    *_party_key(),
+    Column("id", String(36), primary_key=True),
+    Column("publish", Boolean, nullable=False),
+    Column("name", String(255)),
+    Column("address", String(45), nullable=False),
+    Column("city", String(45), nullable=False),
+    Column("postal_code", String(10)),
+    Column("state", String(20)),
+    Column("country", String(3), nullable=False),
+    Column("latitude", String(12), nullable=False),
+    Column("longitude", String(12), nullable=False),
+    Column("parking_type", String(32)),
+    Column("time_zone", String(255), nullable=False),
+    Column("opening_times", Json),
+    Column("charging_when_closed", Boolean),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "last_updated"),
+    Index(None, "country", "city"),
+)
+
+evses = Table(
+    "evses",
+    metadata,
+    *_party_key(),
+    Column("location_id", String(36), primary_key=True),
+    Column("uid", String(36), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("evse_id", String(48)),
+    Column("status", String(16), nullable=False),
+    Column("capabilities", Json, nullable=False),
+    Column("floor_level", String(4)),
+    Column("latitude", String(12)),
+    Column("longitude", String(12)),
+    Column("physical_reference", String(16)),
+    Column("parking_restrictions", Json, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["country_code", "party_id", "location_id"],
+        ["locations.country_code", "locations.party_id", "locations.id"],
+        ondelete="CASCADE",
+    ),
+    Index(None, "evse_id"),
+)
+
+connectors = Table(
+    "connectors",
+    metadata,
+    *_party_key(),
+    Column("location_id", String(36), primary_key=True),
+    Column("evse_uid", String(36), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("standard", String(32), nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("power_type", String(20), nullable=False),
+    Column("max_voltage", Integer, nullable=False),
+    Column("max_amperage", Integer, nullable=False),
+    Column("max_electric_power", Integer),
+    Column("tariff_ids", Json, nullable=False),
+    Column("terms_and_conditions", Text),
+    Column("last_updated", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["country_code", "party_id", "location_id", "evse_uid"],
+        ["evses.country_code", "evses.party_id", "evses.location_id", "evses.uid"],
+        ondelete="CASCADE",
+    ),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("vendor", String(50)),
+    Column("model", String(50)),
+    Column("serial_number", String(25)),
+    Column("firmware_version", String(50)),
+    Column("ocpp_version", String(16)),
+    Column("security_profile", Integer, nullable=False),
+    Column("password_hash", String(255)),
+    Column("last_seen", UtcDateTime),
+    Column("evses", Json, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    *_party_key(),
+    Column("uid", String(36), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("contract_id", String(36), nullable=False),
+    Column("visual_number", String(64)),
+    Column("issuer", String(64), nullable=False),
+    Column("group_id", String(36)),
+    Column("valid", Boolean, nullable=False),
+    Column("whitelist", String(16), nullable=False),
+    Column("language", String(2)),
+    Column("expires_at", UtcDateTime),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "last_updated"),
+    Index(None, "uid"),
+)
+
+tariffs = Table(
+    "tariffs",
+    metadata,
+    *_party_key(),
+    Column("id", String(36), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("body", Json, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "last_updated"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    *_party_key(),
+    Column("id", String(36), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("station_id", String(48)),
+    Column("transaction_id", String(36)),
+    Column("location_id", String(36), nullable=False),
+    Column("evse_uid", String(36), nullable=False),
+    Column("start_date_time", UtcDateTime, nullable=False),
+    Column("end_date_time", UtcDateTime),
+    Column("body", Json, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "last_updated"),
+    Index(None, "station_id", "transaction_id"),
+)
+
+meter_values = Table(
+    "meter_values",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("session_id", String(36), nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("measurand", String(64), nullable=False),
+    Column("value", Numeric(20, 6), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("phase", String(8)),
+    Column("context", String(32)),
+    Column("location", String(16)),
+    ForeignKeyConstraint(
+        ["country_code", "party_id", "session_id"],
+        ["sessions.country_code", "sessions.party_id", "sessions.id"],
+        ondelete="CASCADE",
+    ),
+    Index(None, "country_code", "party_id", "session_id", "timestamp"),
+)
+
+cdrs = Table(
+    "cdrs",
+    metadata,
+    *_party_key(),
+    Column("id", String(39), primary_key=True),
+    Column("session_id", String(36)),
+    Column("start_date_time", UtcDateTime, nullable=False),
+    Column("end_date_time", UtcDateTime, nullable=False),
+    Column("body", Json, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "last_updated"),
+)
+
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
