@@ -12,8 +12,10 @@ from typing import Annotated
 import typer
 
 from intercarga import __version__
-from intercarga.cli import config_cmd, db, serve
 from intercarga.cli._common import GlobalOptions, out
+from intercarga.cli.config_cmd import app as config_app
+from intercarga.cli.db import app as db_app
+from intercarga.cli.serve import serve
 
 __all__ = ["app", "main"]
 
@@ -55,9 +57,9 @@ def _global_options(
     ctx.obj = GlobalOptions(config_file=config)
 
 
-app.command("serve")(serve.serve)
-app.add_typer(db.app, name="db")
-app.add_typer(config_cmd.app, name="config")
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 
 
 def main() -> None:

@@ -220,6 +220,7 @@ sessions = Table(
     Column("status", String(16), nullable=False),
     Column("station_id", String(48)),
     Column("transaction_id", String(36)),
+    Column("token_uid", String(36)),
     Column("location_id", String(36), nullable=False),
     Column("evse_uid", String(36), nullable=False),
     Column("start_date_time", UtcDateTime, nullable=False),
@@ -228,6 +229,7 @@ sessions = Table(
     Column("last_updated", UtcDateTime, nullable=False),
     Index(None, "last_updated"),
     Index(None, "station_id", "transaction_id"),
+    Index(None, "token_uid"),
 )
 
 meter_values = Table(

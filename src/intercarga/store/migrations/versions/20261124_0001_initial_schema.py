@@ -22,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "admin_tokens",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -115,6 +114,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("station_id", sa.String(length=48), nullable=True),
         sa.Column("transaction_id", sa.String(length=36), nullable=True),
+        sa.Column("token_uid", sa.String(length=36), nullable=True),
         sa.Column("location_id", sa.String(length=36), nullable=False),
         sa.Column("evse_uid", sa.String(length=36), nullable=False),
         sa.Column(
@@ -142,6 +142,7 @@ def upgrade() -> None:
             ["station_id", "transaction_id"],
             unique=False,
         )
+        batch_op.create_index(batch_op.f("ix_sessions_token_uid"), ["token_uid"], unique=False)
 
     op.create_table(
         "stations",
@@ -308,7 +309,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("connectors")
     with op.batch_alter_table("meter_values", schema=None) as batch_op:
         batch_op.drop_index(
@@ -331,6 +331,7 @@ def downgrade() -> None:
     op.drop_table("tariffs")
     op.drop_table("stations")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sessions_token_uid"))
         batch_op.drop_index(batch_op.f("ix_sessions_station_id_transaction_id"))
         batch_op.drop_index(batch_op.f("ix_sessions_last_updated"))
 

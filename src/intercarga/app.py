@@ -1,0 +1,162 @@
+"""The composition root: builds the running system from settings and wires every layer.
+
+No other module reaches for globals or builds long-lived objects on its own: the engine, the
+store, the admin authentication and the servers are created here, handed down, and closed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from intercarga.config import Settings
+from intercarga.errors import IntercargaError
+from intercarga.store import Store, check_database, create_engine, upgrade
+from intercarga.web.auth import AdminAuth
+
+__all__ = ["Listener", "System", "bind", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class System:
+    """Everything a running Intercarga process holds, built by :meth:`open`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    store: Store
+    admin_auth: AdminAuth
+    metrics_registry: CollectorRegistry | None = field(default=None)
+
+    @classmethod
+    async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
+        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+        engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
+        try:
+            await check_database(engine)
+            if migrate:
+                await upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+        return cls(settings, engine, Store(engine), AdminAuth(engine, configured))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+class ListenError(IntercargaError):
+    """A port to serve on cannot be bound."""
+
+
+@dataclass(frozen=True)
+class Listener:
+    name: str
+    socket: socket.socket
+
+    @property
+    def port(self) -> int:
+        port: int = self.socket.getsockname()[1]
+        return port
+
+
+def bind(name: str, host: str, port: int) -> Listener:
+    """Bind before anything starts, so a taken port is one clear error and nothing half-runs."""
+    try:
+        sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ListenError(f"cannot listen for {name} on {host}:{port}: {reason.lower()}") from None
+    sock.setblocking(False)
+    return Listener(name, sock)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: :func:`serve` owns SIGINT and SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _reserve_ocpp(listener: Listener) -> asyncio.Server:
+    """Until the CSMS lands, the OCPP port answers every handshake with 503 and closes."""
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            body = b"OCPP endpoint not available yet\n"
+            writer.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
+            )
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(refuse, sock=listener.socket)
+
+
+async def serve(
+    settings: Settings, *, seed: bool = False, ready: asyncio.Event | None = None
+) -> None:
+    """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly."""
+    from intercarga.sim.example import seed_example_network
+    from intercarga.web.http import create_http_app
+
+    http = bind("HTTP", settings.http_host, settings.http_port)
+    ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port)
+    system = await System.open(settings)
+    try:
+        token = await system.admin_auth.ensure_token()
+        if token is not None:
+            log.warning("admin API token (shown once, store it now): %s", token)
+        seeding = seed or settings.seed_example_network
+        if seeding and await seed_example_network(system.store):
+            log.info("seeded the example network")
+        app = create_http_app(system)
+        config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+        server = _Server(config)
+        ocpp_server = await _reserve_ocpp(ocpp)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        http_task = asyncio.create_task(server.serve(sockets=[http.socket]), name="http")
+        log.info(
+            "serving",
+            extra={
+                "http": f"http://{settings.http_host}:{http.port}",
+                "ocpp": f"ws://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
+            },
+        )
+        if ready is not None:
+            ready.set()
+        stop_task = asyncio.create_task(stop.wait(), name="stop")
+        await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")
+        server.should_exit = True
+        await http_task
+        stop_task.cancel()
+        ocpp_server.close()
+        await ocpp_server.wait_closed()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    finally:
+        await system.close()
+        http.socket.close()
+        ocpp.socket.close()
+        log.info("stopped")

@@ -1,0 +1,54 @@
+"""``intercarga serve``: run the HTTP and OCPP servers in one asyncio process."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from intercarga.cli._common import run, settings_from
+from intercarga.config import LogFormat
+from intercarga.logs import configure_logging
+
+__all__ = ["serve"]
+
+
+@run
+def serve(
+    ctx: typer.Context,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            help="HTTP port (admin API, OCPI, open data). Default 8000.", show_default=False
+        ),
+    ] = None,
+    ocpp_port: Annotated[
+        int | None, typer.Option(help="OCPP WebSocket port. Default 9000.", show_default=False)
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address to listen on for both servers. Default 127.0.0.1.", show_default=False
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="text or json.", show_default=False)
+    ] = None,
+    seed: Annotated[
+        bool, typer.Option("--seed", help="Load the example network if the store is empty.")
+    ] = False,
+) -> None:
+    """Serve until SIGINT or SIGTERM; the database is migrated on start."""
+    settings = settings_from(
+        ctx,
+        http_port=http_port,
+        ocpp_port=ocpp_port,
+        http_host=host,
+        ocpp_host=host,
+        log_format=log_format,
+    )
+    configure_logging(settings.log_format, settings.log_level)
+    from intercarga.app import serve as serve_forever
+
+    asyncio.run(serve_forever(settings, seed=seed))

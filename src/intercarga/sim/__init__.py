@@ -1,0 +1,1 @@
+"""Simulation: example networks, simulated stations and drivers, for demos, tests and load."""

@@ -1,0 +1,500 @@
+"""Repositories: read and write domain aggregates, the same code on SQLite and PostgreSQL.
+
+Each repository stores one aggregate whole (a Location with its EVSEs and connectors, a Session
+with its meter values) in one transaction, so a reader never sees half of one. Keys are the
+domain's natural keys (country_code, party_id, id). Errors a caller can cause are
+:class:`NotFoundError` and :class:`ConflictError`; this module must never import a protocol or
+web package.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Table, and_, delete, func, insert, select, tuple_
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from intercarga.domain import (
+    EVSE,
+    Cdr,
+    Connector,
+    GeoLocation,
+    Hours,
+    Location,
+    MeterValue,
+    Party,
+    Session,
+    Station,
+    StationEvse,
+    Tariff,
+    Token,
+)
+from intercarga.errors import ConflictError, NotFoundError
+from intercarga.store import tables
+
+__all__ = [
+    "CdrRepository",
+    "LocationRepository",
+    "Page",
+    "PartyRepository",
+    "Repository",
+    "SessionRepository",
+    "StationRepository",
+    "Store",
+    "TariffRepository",
+    "TokenRepository",
+]
+
+T = TypeVar("T", bound=BaseModel)
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: ``items`` from ``offset``, at most ``limit``, out of ``total``."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class Repository(ABC, Generic[T]):
+    """Store and read one kind of aggregate kept in one table (plus children, in subclasses).
+
+    Subclasses say how an object maps to a row (``_to_row``) and back (``_from_row``); writing
+    children and reading them in bulk are hooks so that list pages cost a fixed number of queries.
+    """
+
+    table: Table
+    key_columns: tuple[str, ...]
+    kind: str
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # -- mapping hooks -------------------------------------------------------------------
+    def _key_of(self, item: T) -> Key:
+        return tuple(str(getattr(item, column)) for column in self._key_attributes())
+
+    def _key_attributes(self) -> tuple[str, ...]:
+        return self.key_columns
+
+    @abstractmethod
+    def _to_row(self, item: T) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _from_row(self, row: Row[Any], children: Any) -> T: ...
+
+    async def _write_children(self, connection: AsyncConnection, item: T) -> None:
+        return None
+
+    async def _read_children(
+        self, connection: AsyncConnection, keys: Sequence[Key]
+    ) -> Mapping[Key, Any]:
+        return {}
+
+    # -- operations ----------------------------------------------------------------------
+    def _where(self, key: Key) -> Any:
+        return and_(
+            *(
+                self.table.c[name] == value
+                for name, value in zip(self.key_columns, key, strict=True)
+            )
+        )
+
+    def _describe(self, key: Key) -> str:
+        return f"{self.kind} {'/'.join(key)}"
+
+    async def get(self, *key: str) -> T:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(self.table).where(self._where(key)))).first()
+            if row is None:
+                raise NotFoundError(f"{self._describe(key)} not found")
+            children = await self._read_children(connection, [key])
+            return self._from_row(row, children.get(key))
+
+    async def find(self, *key: str) -> T | None:
+        try:
+            return await self.get(*key)
+        except NotFoundError:
+            return None
+
+    async def exists(self, *key: str) -> bool:
+        async with self._engine.connect() as connection:
+            query = select(func.count()).select_from(self.table).where(self._where(key))
+            return bool((await connection.execute(query)).scalar_one())
+
+    async def list(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        filters: Mapping[str, Any] | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+    ) -> Page[T]:
+        """A page ordered by key; ``filters`` are equality on columns, dates on last_updated."""
+        conditions = [
+            self.table.c[name] == value
+            for name, value in (filters or {}).items()
+            if value is not None
+        ]
+        if updated_from is not None:
+            conditions.append(self.table.c.last_updated >= updated_from)
+        if updated_to is not None:
+            conditions.append(self.table.c.last_updated < updated_to)
+        where = and_(True, *conditions)
+        order = [self.table.c[name] for name in self.key_columns]
+        async with self._engine.connect() as connection:
+            total = (
+                await connection.execute(select(func.count()).select_from(self.table).where(where))
+            ).scalar_one()
+            rows = (
+                await connection.execute(
+                    select(self.table).where(where).order_by(*order).offset(offset).limit(limit)
+                )
+            ).all()
+            keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
+            children = await self._read_children(connection, keys) if rows else {}
+        items = [
+            self._from_row(row, children.get(key)) for row, key in zip(rows, keys, strict=True)
+        ]
+        return Page(items=items, total=int(total), offset=offset, limit=limit)
+
+    async def put(self, item: T) -> bool:
+        """Create or replace the aggregate; True when it was created."""
+        key = self._key_of(item)
+        async with self._engine.begin() as connection:
+            deleted = (
+                await connection.execute(delete(self.table).where(self._where(key)))
+            ).rowcount
+            await connection.execute(insert(self.table).values(**self._to_row(item)))
+            await self._write_children(connection, item)
+        return not deleted
+
+    async def create(self, item: T) -> None:
+        """Create the aggregate; :class:`ConflictError` when its key is taken."""
+        key = self._key_of(item)
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(insert(self.table).values(**self._to_row(item)))
+                await self._write_children(connection, item)
+        except IntegrityError:
+            raise ConflictError(f"{self._describe(key)} already exists") from None
+
+    async def delete(self, *key: str) -> None:
+        async with self._engine.begin() as connection:
+            if not (await connection.execute(delete(self.table).where(self._where(key)))).rowcount:
+                raise NotFoundError(f"{self._describe(key)} not found")
+
+    async def count(self) -> int:
+        async with self._engine.connect() as connection:
+            return int(
+                (
+                    await connection.execute(select(func.count()).select_from(self.table))
+                ).scalar_one()
+            )
+
+
+def _columns(item: BaseModel, table: Table, **extra: Any) -> dict[str, Any]:
+    """The row for ``item``: same-named attributes as Python values, JSON columns as JSON."""
+    dumped = item.model_dump(mode="json")
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in extra:
+            row[column.name] = extra[column.name]
+        elif hasattr(item, column.name) and column.name in dumped:
+            value = getattr(item, column.name)
+            row[column.name] = (
+                dumped[column.name] if isinstance(value, list | dict | BaseModel) else value
+            )
+    return row
+
+
+def _plain(row: Row[Any], *skip: str) -> dict[str, Any]:
+    return {name: value for name, value in row._mapping.items() if name not in skip}
+
+
+class PartyRepository(Repository[Party]):
+    table = tables.parties
+    key_columns = ("country_code", "party_id")
+    kind = "party"
+
+    def _to_row(self, item: Party) -> dict[str, Any]:
+        return _columns(item, self.table)
+
+    def _from_row(self, row: Row[Any], children: Any) -> Party:
+        return Party.model_validate(_plain(row))
+
+
+class LocationRepository(Repository[Location]):
+    table = tables.locations
+    key_columns = ("country_code", "party_id", "id")
+    kind = "location"
+
+    def _to_row(self, item: Location) -> dict[str, Any]:
+        return _columns(
+            item,
+            self.table,
+            latitude=item.coordinates.latitude,
+            longitude=item.coordinates.longitude,
+            opening_times=None
+            if item.opening_times is None
+            else item.opening_times.model_dump(mode="json"),
+        )
+
+    def _from_row(self, row: Row[Any], children: Any) -> Location:
+        values = _plain(row, "latitude", "longitude", "opening_times")
+        values["coordinates"] = GeoLocation(latitude=row.latitude, longitude=row.longitude)
+        values["opening_times"] = (
+            None if row.opening_times is None else Hours.model_validate(row.opening_times)
+        )
+        values["evses"] = children or []
+        return Location.model_validate(values)
+
+    async def _write_children(self, connection: AsyncConnection, item: Location) -> None:
+        owner = {
+            "country_code": item.country_code,
+            "party_id": item.party_id,
+            "location_id": item.id,
+        }
+        evse_rows = []
+        connector_rows = []
+        for position, evse in enumerate(item.evses):
+            evse_rows.append(
+                _columns(
+                    evse,
+                    tables.evses,
+                    **owner,
+                    position=position,
+                    latitude=evse.coordinates.latitude if evse.coordinates else None,
+                    longitude=evse.coordinates.longitude if evse.coordinates else None,
+                )
+            )
+            for index, connector in enumerate(evse.connectors):
+                connector_rows.append(
+                    _columns(
+                        connector, tables.connectors, **owner, evse_uid=evse.uid, position=index
+                    )
+                )
+        if evse_rows:
+            await connection.execute(insert(tables.evses), evse_rows)
+        if connector_rows:
+            await connection.execute(insert(tables.connectors), connector_rows)
+
+    async def _read_children(
+        self, connection: AsyncConnection, keys: Sequence[Key]
+    ) -> Mapping[Key, Any]:
+        owner_e = tuple_(
+            tables.evses.c.country_code, tables.evses.c.party_id, tables.evses.c.location_id
+        )
+        owner_c = tuple_(
+            tables.connectors.c.country_code,
+            tables.connectors.c.party_id,
+            tables.connectors.c.location_id,
+        )
+        evse_rows = (
+            await connection.execute(
+                select(tables.evses).where(owner_e.in_(keys)).order_by(tables.evses.c.position)
+            )
+        ).all()
+        connector_rows = (
+            await connection.execute(
+                select(tables.connectors)
+                .where(owner_c.in_(keys))
+                .order_by(tables.connectors.c.position)
+            )
+        ).all()
+        connectors_by_evse: dict[Key, list[Connector]] = {}
+        for row in connector_rows:
+            evse_key = (row.country_code, row.party_id, row.location_id, row.evse_uid)
+            values = _plain(row, "country_code", "party_id", "location_id", "evse_uid", "position")
+            connectors_by_evse.setdefault(evse_key, []).append(Connector.model_validate(values))
+        result: dict[Key, list[EVSE]] = {}
+        for row in evse_rows:
+            values = _plain(
+                row, "country_code", "party_id", "location_id", "position", "latitude", "longitude"
+            )
+            values["coordinates"] = (
+                None
+                if row.latitude is None
+                else GeoLocation(latitude=row.latitude, longitude=row.longitude)
+            )
+            values["connectors"] = connectors_by_evse.get(
+                (row.country_code, row.party_id, row.location_id, row.uid), []
+            )
+            result.setdefault((row.country_code, row.party_id, row.location_id), []).append(
+                EVSE.model_validate(values)
+            )
+        return result
+
+
+class StationRepository(Repository[Station]):
+    table = tables.stations
+    key_columns = ("id",)
+    kind = "station"
+
+    def _to_row(self, item: Station) -> dict[str, Any]:
+        return _columns(item, self.table)
+
+    def _from_row(self, row: Row[Any], children: Any) -> Station:
+        values = _plain(row)
+        values["evses"] = [StationEvse.model_validate(evse) for evse in row.evses]
+        return Station.model_validate(values)
+
+
+class TokenRepository(Repository[Token]):
+    table = tables.tokens
+    key_columns = ("country_code", "party_id", "uid")
+    kind = "token"
+
+    def _to_row(self, item: Token) -> dict[str, Any]:
+        return _columns(item, self.table)
+
+    def _from_row(self, row: Row[Any], children: Any) -> Token:
+        return Token.model_validate(_plain(row))
+
+    async def find_by_uid(self, uid: str) -> list[Token]:
+        """Every token with this uid, whichever party issued it (an RFID read at a station)."""
+        async with self._engine.connect() as connection:
+            rows = (
+                await connection.execute(select(self.table).where(self.table.c.uid == uid))
+            ).all()
+        return [self._from_row(row, None) for row in rows]
+
+
+class _DocumentRepository(Repository[T]):
+    """An aggregate stored whole as a JSON body beside the few columns that are filtered on."""
+
+    model: type[T]
+
+    @abstractmethod
+    def _columns(self, item: T) -> dict[str, Any]: ...
+
+    def _to_row(self, item: T) -> dict[str, Any]:
+        return {**self._columns(item), "body": item.model_dump(mode="json")}
+
+    def _from_row(self, row: Row[Any], children: Any) -> T:
+        return self.model.model_validate(row.body)
+
+
+_PARTY_ID_KEY = ("country_code", "party_id", "id")
+
+
+class TariffRepository(_DocumentRepository[Tariff]):
+    table = tables.tariffs
+    key_columns = _PARTY_ID_KEY
+    kind = "tariff"
+    model = Tariff
+
+    def _columns(self, item: Tariff) -> dict[str, Any]:
+        return {
+            "country_code": item.country_code,
+            "party_id": item.party_id,
+            "id": item.id,
+            "currency": item.currency,
+            "last_updated": item.last_updated,
+        }
+
+
+class CdrRepository(_DocumentRepository[Cdr]):
+    table = tables.cdrs
+    key_columns = _PARTY_ID_KEY
+    kind = "CDR"
+    model = Cdr
+
+    def _columns(self, item: Cdr) -> dict[str, Any]:
+        return {
+            "country_code": item.country_code,
+            "party_id": item.party_id,
+            "id": item.id,
+            "session_id": item.session_id,
+            "start_date_time": item.start_date_time,
+            "end_date_time": item.end_date_time,
+            "last_updated": item.last_updated,
+        }
+
+
+class SessionRepository(Repository[Session]):
+    """Sessions; their meter values live in their own table, written with the session."""
+
+    table = tables.sessions
+    key_columns = _PARTY_ID_KEY
+    kind = "session"
+
+    def _to_row(self, item: Session) -> dict[str, Any]:
+        body = item.model_dump(mode="json", exclude={"meter_values"})
+        return {
+            "country_code": item.country_code,
+            "party_id": item.party_id,
+            "id": item.id,
+            "status": item.status.value,
+            "station_id": item.station_id,
+            "transaction_id": item.transaction_id,
+            "token_uid": item.token_uid,
+            "location_id": item.location_id,
+            "evse_uid": item.evse_uid,
+            "start_date_time": item.start_date_time,
+            "end_date_time": item.end_date_time,
+            "body": body,
+            "last_updated": item.last_updated,
+        }
+
+    def _from_row(self, row: Row[Any], children: Any) -> Session:
+        return Session.model_validate({**row.body, "meter_values": children or []})
+
+    async def _write_children(self, connection: AsyncConnection, item: Session) -> None:
+        if item.meter_values:
+            await connection.execute(
+                insert(tables.meter_values),
+                [self._meter_row(item, value) for value in item.meter_values],
+            )
+
+    @staticmethod
+    def _meter_row(session: Session, value: MeterValue) -> dict[str, Any]:
+        return {
+            "country_code": session.country_code,
+            "party_id": session.party_id,
+            "session_id": session.id,
+            **value.model_dump(),
+        }
+
+    async def _read_children(
+        self, connection: AsyncConnection, keys: Sequence[Key]
+    ) -> Mapping[Key, Any]:
+        table = tables.meter_values
+        owner = tuple_(table.c.country_code, table.c.party_id, table.c.session_id)
+        rows = (
+            await connection.execute(select(table).where(owner.in_(keys)).order_by(table.c.id))
+        ).all()
+        result: dict[Key, list[MeterValue]] = {}
+        for row in rows:
+            values = _plain(row, "id", "country_code", "party_id", "session_id")
+            values["value"] = Decimal(values["value"]).normalize()
+            result.setdefault((row.country_code, row.party_id, row.session_id), []).append(
+                MeterValue.model_validate(values)
+            )
+        return result
+
+
+class Store:
+    """Every repository over one engine: the store a composition root hands to services."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.parties = PartyRepository(engine)
+        self.locations = LocationRepository(engine)
+        self.stations = StationRepository(engine)
+        self.tokens = TokenRepository(engine)
+        self.tariffs = TariffRepository(engine)
+        self.sessions = SessionRepository(engine)
+        self.cdrs = CdrRepository(engine)

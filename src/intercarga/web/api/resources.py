@@ -1,0 +1,144 @@
+"""The admin API's resources: parties, locations (with EVSEs and connectors), stations, tokens,
+tariffs, sessions and CDRs, each declared once and served by :mod:`._resource`.
+
+Station passwords are write-only: the API takes ``password`` and stores only its scrypt hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from intercarga.domain import Cdr, Location, Party, Session, Station, Tariff, Token
+from intercarga.security import hash_password
+from intercarga.web.api._resource import Resource, resource_router
+
+__all__ = ["RESOURCES", "StationPublic", "StationWrite", "admin_router"]
+
+
+class StationPublic(Station):
+    """A station as the API shows it: without its password hash."""
+
+    password_hash: None = Field(default=None, exclude=True)
+
+
+class StationWrite(Station):
+    """A station as the API takes it: ``password`` (write-only) instead of a hash."""
+
+    password_hash: None = Field(default=None, exclude=True)
+    password: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=40,
+        description="HTTP Basic password of security profiles 1 and 2 (OCPP: 16–40 characters);"
+        " omitted on replace keeps the current one",
+    )
+
+
+async def _station_to_domain(body: Any, existing: Station | None) -> Station:
+    assert isinstance(body, StationWrite)
+    values = body.model_dump(exclude={"password", "password_hash"})
+    if body.password is not None:
+        # scrypt costs tens of milliseconds: keep it off the event loop.
+        values["password_hash"] = await asyncio.to_thread(hash_password, body.password)
+    elif existing is not None:
+        values["password_hash"] = existing.password_hash
+    return Station.model_validate(values)
+
+
+def _station_public(station: Station) -> dict[str, Any]:
+    return station.model_dump(mode="json", exclude={"password_hash"})
+
+
+_PARTY_KEY = ("country_code", "party_id")
+
+RESOURCES: tuple[Resource[Any], ...] = (
+    Resource(
+        name="parties",
+        singular="party",
+        model=Party,
+        key=_PARTY_KEY,
+        repository=lambda store: store.parties,
+    ),
+    Resource(
+        name="locations",
+        singular="location",
+        model=Location,
+        key=(*_PARTY_KEY, "id"),
+        repository=lambda store: store.locations,
+        filters={
+            "country_code": "country_code",
+            "party_id": "party_id",
+            "country": "country",
+            "city": "city",
+        },
+    ),
+    Resource(
+        name="stations",
+        singular="station",
+        model=Station,
+        key=("id",),
+        repository=lambda store: store.stations,
+        filters={"country_code": "country_code", "party_id": "party_id", "vendor": "vendor"},
+        write_model=StationWrite,
+        to_domain=_station_to_domain,
+        to_public=_station_public,
+        public_model=StationPublic,
+    ),
+    Resource(
+        name="tokens",
+        singular="token",
+        model=Token,
+        key=(*_PARTY_KEY, "uid"),
+        repository=lambda store: store.tokens,
+        filters={
+            "country_code": "country_code",
+            "party_id": "party_id",
+            "contract_id": "contract_id",
+            "group_id": "group_id",
+        },
+    ),
+    Resource(
+        name="tariffs",
+        singular="tariff",
+        model=Tariff,
+        key=(*_PARTY_KEY, "id"),
+        repository=lambda store: store.tariffs,
+        filters={"country_code": "country_code", "party_id": "party_id", "currency": "currency"},
+    ),
+    Resource(
+        name="sessions",
+        singular="session",
+        model=Session,
+        key=(*_PARTY_KEY, "id"),
+        repository=lambda store: store.sessions,
+        filters={
+            "station": "station_id",
+            "status": "status",
+            "token": "token_uid",
+            "location_id": "location_id",
+        },
+    ),
+    Resource(
+        name="cdrs",
+        singular="CDR",
+        model=Cdr,
+        key=(*_PARTY_KEY, "id"),
+        repository=lambda store: store.cdrs,
+        filters={
+            "country_code": "country_code",
+            "party_id": "party_id",
+            "session_id": "session_id",
+        },
+    ),
+)
+
+
+def admin_router() -> APIRouter:
+    router = APIRouter()
+    for resource in RESOURCES:
+        router.include_router(resource_router(resource))
+    return router

@@ -1,0 +1,95 @@
+"""The HTTP application: health, metrics, the admin API and its OpenAPI docs, on one FastAPI app.
+
+Built by the composition root from a running :class:`intercarga.app.System`; it must never open a
+database or read configuration itself. Other layers (OCPI, open data, dashboard) add their
+routers through :func:`create_http_app`'s ``routers`` argument.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from intercarga import __version__
+from intercarga.errors import StorageError
+from intercarga.store import check_database
+from intercarga.web.api import admin_router
+from intercarga.web.auth import UnauthorizedError, require_admin
+from intercarga.web.problems import install_problem_handlers, problem
+
+if TYPE_CHECKING:
+    from intercarga.app import System
+
+__all__ = ["create_http_app"]
+
+
+def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
+    app = FastAPI(
+        title="Intercarga",
+        version=__version__,
+        description="Admin API of an Intercarga deployment. Authenticate with "
+        "`Authorization: Bearer <admin token>`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.system = system
+    app.state.store = system.store
+    app.state.admin_auth = system.admin_auth
+    install_problem_handlers(app)
+
+    @app.exception_handler(UnauthorizedError)
+    async def _unauthorized(_request: Request, _error: UnauthorizedError) -> JSONResponse:
+        return problem(401, "a valid admin bearer token is required")
+
+    registry = CollectorRegistry()
+    requests = Counter(
+        "intercarga_http_requests",
+        "HTTP requests served",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "intercarga_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
+    system.metrics_registry = registry
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        requests.labels(request.method, template, str(response.status_code)).inc()
+        latency.labels(template).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    async def healthz() -> JSONResponse:
+        try:
+            await check_database(system.engine)
+        except StorageError as error:
+            return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(admin_router(), prefix="/api/v1", dependencies=[Depends(require_admin)])
+    for router in routers:
+        app.include_router(router)
+    return app
