@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 __all__ = ["create_http_app"]
 
 
+def _route_template(request: Request) -> str:
+    """The path with its parameters put back as ``{name}``: one metric series per route."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    parts = request.url.path.split("/")
+    names = {value: name for name, value in request.path_params.items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in parts)
+
+
 def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
     app = FastAPI(
         title="Intercarga",
@@ -71,8 +80,7 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
     ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = _route_template(request)
         requests.labels(request.method, template, str(response.status_code)).inc()
         latency.labels(template).observe(time.perf_counter() - started)
         return response

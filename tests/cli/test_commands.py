@@ -1,0 +1,219 @@
+"""The ``intercarga`` command as a user runs it: real processes, real exit codes, real output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import POSTGRES_URL
+
+
+def intercarga(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intercarga", *args],
+        cwd=cwd,
+        env=_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _environment(extra: dict[str, str] | None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTERCARGA_")}
+    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    env.update(extra or {})
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_and_version(tmp_path: Path) -> None:
+    result = intercarga("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "db", "config"):
+        assert command in result.stdout
+    assert intercarga("--version", cwd=tmp_path).stdout.strip() == "intercarga 0.1.0"
+
+
+def test_config_show_masks_secrets(tmp_path: Path) -> None:
+    env = {
+        "INTERCARGA_DATABASE_URL": "postgresql+asyncpg://ic:s3cret@db:5432/ic",
+        "INTERCARGA_ADMIN_TOKEN": "topsecret",
+    }
+    (tmp_path / "intercarga.toml").write_text("http_port = 8123\n")
+    result = intercarga("config", "show", "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert '"http_port": 8123' in result.stdout
+    assert "ic:********@db:5432" in result.stdout
+    assert "s3cret" not in result.stdout and "topsecret" not in result.stdout
+
+
+def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "intercarga.toml").write_text('http_port = "x"\n')
+    assert_one_line_error(intercarga("config", "show", cwd=tmp_path), "http_port", "valid integer")
+    assert_one_line_error(
+        intercarga("--config", "nowhere.toml", "config", "show", cwd=tmp_path),
+        "cannot read nowhere.toml",
+    )
+
+
+def test_db_upgrade_creates_a_missing_sqlite_file(tmp_path: Path) -> None:
+    env = {"INTERCARGA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/new.db"}
+    result = intercarga("db", "upgrade", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "migrated from empty to revision" in result.stdout
+    assert (tmp_path / "data" / "new.db").exists()
+    again = intercarga("db", "upgrade", cwd=tmp_path, env=env)
+    assert "already at revision" in again.stdout
+    status = intercarga("db", "status", cwd=tmp_path, env=env)
+    assert "up to date" in status.stdout
+
+
+def test_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {"INTERCARGA_DATABASE_URL": "postgresql+asyncpg://user:pw@127.0.0.1:1/none"}
+    result = intercarga("db", "upgrade", cwd=tmp_path, env=env)
+    assert_one_line_error(result, "database unreachable")
+    assert ":pw@" not in result.stderr
+
+
+def test_wrong_database_name_on_postgres_is_one_line(tmp_path: Path) -> None:
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_here"
+    result = intercarga("db", "upgrade", cwd=tmp_path, env={"INTERCARGA_DATABASE_URL": url})
+    assert_one_line_error(result, "database unreachable", "no_such_database_here")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    http_port, ocpp_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "intercarga",
+            "serve",
+            "--seed",
+            "--http-port",
+            str(http_port),
+            "--ocpp-port",
+            str(ocpp_port),
+        ],
+        cwd=tmp_path,
+        env=_environment({"INTERCARGA_LOG_FORMAT": "json"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    try:
+        yield process, http_port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_answers_shows_the_seeded_network_and_stops_cleanly(
+    server: tuple[subprocess.Popen[str], int],
+) -> None:
+    process, http_port = server
+    base = f"http://127.0.0.1:{http_port}"
+    assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{base}/api/v1/locations").status_code == 401
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("{")]
+    assert lines, stderr
+    token_line = next(line for line in lines if "admin API token" in line)
+    assert '"level": "warning"' in token_line
+    assert any('"message": "stopped"' in line for line in lines)
+
+
+def test_printed_admin_token_opens_the_api(tmp_path: Path) -> None:
+    http_port, ocpp_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "intercarga",
+            "serve",
+            "--seed",
+            "--http-port",
+            str(http_port),
+            "--ocpp-port",
+            str(ocpp_port),
+        ],
+        cwd=tmp_path,
+        env=_environment(None),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        token = ""
+        for line in process.stderr:
+            if "admin API token" in line:
+                token = line.rsplit(" ", 1)[1].strip()
+            if "serving" in line:
+                break
+        assert token
+        answer = httpx.get(
+            f"http://127.0.0.1:{http_port}/api/v1/locations",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200
+        assert answer.json()["total"] == 3
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    assert process.returncode == 0
+    # A second start prints no new token: only its hash was stored, and it still works.
+    second = intercarga("db", "admin-token", cwd=tmp_path)
+    assert second.returncode == 0 and len(second.stdout.strip()) >= 40
+
+
+def test_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = intercarga(
+            "serve", "--http-port", str(port), "--ocpp-port", str(free_port()), cwd=tmp_path
+        )
+    assert_one_line_error(
+        result, f"cannot listen for HTTP on 127.0.0.1:{port}", "address already in use"
+    )

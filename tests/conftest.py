@@ -1,0 +1,97 @@
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client.
+
+PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each test gets its own
+schema, dropped afterwards, so runs never collide. When the server does not answer they skip
+with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from intercarga.store import Store, create_engine, upgrade
+
+POSTGRES_DSN = os.environ.get(
+    "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_URL = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+REQUIRE_SERVICES = os.environ.get("INTERCARGA_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip, or fail when the services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (INTERCARGA_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+async def _postgres_schema() -> str:
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    try:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        service_missing(f"PostgreSQL at {POSTGRES_DSN} does not answer: {error}")
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    return schema
+
+
+async def _drop_schema(schema: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, str | None]]:
+    """(database URL, schema) of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'intercarga.db'}", None
+        return
+    schema = await _postgres_schema()
+    try:
+        yield POSTGRES_URL, schema
+    finally:
+        await _drop_schema(schema)
+
+
+@pytest.fixture
+async def engine(database: tuple[str, str | None]) -> AsyncIterator[AsyncEngine]:
+    url, schema = database
+    engine = create_engine(url, schema)
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def store(engine: AsyncEngine) -> Store:
+    return Store(engine)
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No INTERCARGA_* variable from the caller's shell, and a fresh working directory."""
+    for key in list(os.environ):
+        if key.startswith("INTERCARGA_") and key not in (
+            "INTERCARGA_REQUIRE_SERVICES",
+            "INTERCARGA_TEST_POSTGRES",
+        ):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path

@@ -1,0 +1,107 @@
+"""Domain objects for tests, valid by default, changed by keyword."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intercarga.domain import Location
+
+
+def location_json(**changes: Any) -> dict[str, Any]:
+    """A Santiago location with two EVSEs and three connectors, as the admin API takes it."""
+    body: dict[str, Any] = {
+        "country_code": "CL",
+        "party_id": "ICG",
+        "id": "LOC-1",
+        "publish": True,
+        "name": "Mall Plaza Egaña",
+        "address": "Av. Larraín 5862",
+        "city": "Santiago",
+        "postal_code": "7850000",
+        "state": None,
+        "country": "CHL",
+        "coordinates": {"latitude": "-33.4535100", "longitude": "-70.5705600"},
+        "parking_type": "PARKING_GARAGE",
+        "time_zone": "America/Santiago",
+        "opening_times": {
+            "twentyfourseven": False,
+            "regular_hours": [
+                {"weekday": 1, "period_begin": "08:00", "period_end": "22:00"},
+                {"weekday": 7, "period_begin": "10:00", "period_end": "20:00"},
+            ],
+            "exceptional_openings": [],
+            "exceptional_closings": [],
+        },
+        "charging_when_closed": False,
+        "evses": [
+            {
+                "uid": "EVSE-1",
+                "evse_id": "CL*ICG*E1*1",
+                "status": "AVAILABLE",
+                "capabilities": ["RFID_READER", "REMOTE_START_STOP_CAPABLE"],
+                "connectors": [
+                    {
+                        "id": "1",
+                        "standard": "IEC_62196_T2_COMBO",
+                        "format": "CABLE",
+                        "power_type": "DC",
+                        "max_voltage": 920,
+                        "max_amperage": 200,
+                        "max_electric_power": 150000,
+                        "tariff_ids": ["DC-1"],
+                        "terms_and_conditions": None,
+                        "last_updated": "2026-11-01T12:00:00Z",
+                    },
+                    {
+                        "id": "2",
+                        "standard": "CHADEMO",
+                        "format": "CABLE",
+                        "power_type": "DC",
+                        "max_voltage": 500,
+                        "max_amperage": 125,
+                        "max_electric_power": 50000,
+                        "tariff_ids": [],
+                        "terms_and_conditions": None,
+                        "last_updated": "2026-11-01T12:00:00Z",
+                    },
+                ],
+                "floor_level": "-1",
+                "coordinates": {"latitude": "-33.4535200", "longitude": "-70.5705700"},
+                "physical_reference": "A1",
+                "parking_restrictions": [],
+                "last_updated": "2026-11-01T12:00:00Z",
+            },
+            {
+                "uid": "EVSE-2",
+                "evse_id": None,
+                "status": "CHARGING",
+                "capabilities": [],
+                "connectors": [
+                    {
+                        "id": "1",
+                        "standard": "IEC_62196_T2",
+                        "format": "SOCKET",
+                        "power_type": "AC_3_PHASE",
+                        "max_voltage": 230,
+                        "max_amperage": 32,
+                        "max_electric_power": None,
+                        "tariff_ids": ["AC-1", "AC-2"],
+                        "terms_and_conditions": "https://example.org/terms",
+                        "last_updated": "2026-11-01T12:00:00Z",
+                    }
+                ],
+                "floor_level": None,
+                "coordinates": None,
+                "physical_reference": None,
+                "parking_restrictions": [],
+                "last_updated": "2026-11-01T12:00:00Z",
+            },
+        ],
+        "last_updated": "2026-11-01T12:00:00Z",
+    }
+    body.update(changes)
+    return body
+
+
+def location(**changes: Any) -> Location:
+    return Location.model_validate(location_json(**changes))

@@ -1,0 +1,158 @@
+"""The same repository tests on SQLite and PostgreSQL (the ``store`` fixture runs both)."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from tests.factories import location
+
+from intercarga.domain import (
+    MeterValue,
+    Party,
+    Role,
+    Session,
+    SessionStatus,
+    Station,
+    StationEvse,
+    Tariff,
+    Token,
+)
+from intercarga.errors import ConflictError, NotFoundError
+from intercarga.sim.example import example_network, seed_example_network
+from intercarga.store import Store
+
+
+async def test_location_with_evses_and_connectors_round_trips(store: Store) -> None:
+    original = location()
+    assert await store.locations.put(original) is True
+    loaded = await store.locations.get("CL", "ICG", "LOC-1")
+    assert loaded == original
+    assert loaded.model_dump(mode="json") == original.model_dump(mode="json")
+
+
+async def test_put_replaces_the_whole_aggregate(store: Store) -> None:
+    await store.locations.put(location())
+    smaller = location()
+    smaller.evses = smaller.evses[:1]
+    smaller.evses[0].connectors = smaller.evses[0].connectors[1:]
+    assert await store.locations.put(smaller) is False
+    loaded = await store.locations.get("CL", "ICG", "LOC-1")
+    assert [evse.uid for evse in loaded.evses] == ["EVSE-1"]
+    assert [connector.id for connector in loaded.evses[0].connectors] == ["2"]
+
+
+async def test_create_refuses_an_existing_key_and_keeps_the_first(store: Store) -> None:
+    await store.locations.create(location())
+    with pytest.raises(ConflictError, match="location CL/ICG/LOC-1 already exists"):
+        await store.locations.create(location(name="Other"))
+    assert (await store.locations.get("CL", "ICG", "LOC-1")).name == "Mall Plaza Egaña"
+
+
+async def test_missing_objects_are_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError, match="location CL/ICG/NOPE not found"):
+        await store.locations.get("CL", "ICG", "NOPE")
+    with pytest.raises(NotFoundError):
+        await store.tokens.delete("CL", "ICG", "NOPE")
+    assert await store.stations.find("NOPE") is None
+
+
+async def test_delete_removes_children(store: Store) -> None:
+    await store.locations.put(location())
+    await store.locations.delete("CL", "ICG", "LOC-1")
+    assert await store.locations.count() == 0
+    await store.locations.put(location())  # children of the deleted one do not collide
+    assert len((await store.locations.get("CL", "ICG", "LOC-1")).evses) == 2
+
+
+async def test_list_pages_filters_and_dates(store: Store) -> None:
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    for number in range(7):
+        city = "Santiago" if number % 2 else "Valparaíso"
+        await store.locations.put(
+            location(id=f"LOC-{number}", city=city, last_updated=base + timedelta(days=number))
+        )
+    page = await store.locations.list(offset=2, limit=3)
+    assert page.total == 7
+    assert [item.id for item in page.items] == ["LOC-2", "LOC-3", "LOC-4"]
+    assert all(len(item.evses) == 2 for item in page.items)
+    santiago = await store.locations.list(filters={"city": "Santiago"})
+    assert [item.id for item in santiago.items] == ["LOC-1", "LOC-3", "LOC-5"]
+    recent = await store.locations.list(updated_from=base + timedelta(days=5))
+    assert [item.id for item in recent.items] == ["LOC-5", "LOC-6"]
+    window = await store.locations.list(
+        updated_from=base + timedelta(days=1), updated_to=base + timedelta(days=3)
+    )
+    assert [item.id for item in window.items] == ["LOC-1", "LOC-2"]
+
+
+async def test_parties_stations_tokens_tariffs(store: Store) -> None:
+    party = Party(country_code="CO", party_id="ABC", name="Operador", roles=[Role.CPO, Role.EMSP])
+    await store.parties.put(party)
+    assert await store.parties.get("CO", "ABC") == party
+
+    station = Station(
+        id="CS-1",
+        country_code="CO",
+        party_id="ABC",
+        password_hash="scrypt$1$1$1$AA==$AA==",
+        last_seen=datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC),
+        evses=[StationEvse(ocpp_evse_id=1, location_id="L", evse_uid="E")],
+    )
+    await store.stations.put(station)
+    assert await store.stations.get("CS-1") == station
+
+    token = Token(
+        country_code="CO",
+        party_id="ABC",
+        uid="AABBCC",
+        contract_id="CO-ABC-C12345678-X",
+        issuer="Operador",
+        expires_at=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    await store.tokens.put(token)
+    assert await store.tokens.find_by_uid("AABBCC") == [token]
+
+    tariff = example_network().tariffs[0]
+    await store.tariffs.put(tariff)
+    loaded: Tariff = await store.tariffs.get("CL", "ICG", "CL-DC")
+    assert loaded == tariff
+    assert loaded.elements[0].price_components[0].price == Decimal("290")
+
+
+async def test_session_keeps_its_meter_values_exactly(store: Store) -> None:
+    start = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    session = Session(
+        country_code="CL",
+        party_id="ICG",
+        id="S-1",
+        start_date_time=start,
+        kwh=Decimal("12.345"),
+        token_uid="04A1B2C3D4",
+        location_id="LOC-1",
+        evse_uid="EVSE-1",
+        connector_id="1",
+        station_id="CS-1",
+        transaction_id="42",
+        currency="CLP",
+        status=SessionStatus.ACTIVE,
+        meter_values=[
+            MeterValue(timestamp=start, value=Decimal("1000.5")),
+            MeterValue(
+                timestamp=start + timedelta(minutes=1),
+                value=Decimal("13345.5"),
+                context="Sample.Periodic",
+            ),
+        ],
+    )
+    await store.sessions.put(session)
+    loaded = await store.sessions.get("CL", "ICG", "S-1")
+    assert loaded == session
+    by_token = await store.sessions.list(filters={"token_uid": "04A1B2C3D4"})
+    assert [item.id for item in by_token.items] == ["S-1"]
+
+
+async def test_example_network_seeds_once(store: Store) -> None:
+    assert await seed_example_network(store) is True
+    assert await seed_example_network(store) is False
+    assert await store.locations.count() == 3
+    assert await store.stations.count() == 3

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from intercarga.config import LogFormat, load_settings
+from intercarga.errors import ConfigurationError
+
+
+def test_defaults_need_no_configuration(clean_environment: Path) -> None:
+    settings = load_settings()
+    assert settings.http_port == 8000
+    assert settings.ocpp_port == 9000
+    assert settings.database_url.get_secret_value() == "sqlite+aiosqlite:///./intercarga.db"
+    assert settings.log_format is LogFormat.TEXT
+
+
+def test_environment_overrides_the_file(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_environment / "intercarga.toml").write_text('http_port = 8100\nlog_format = "json"\n')
+    monkeypatch.setenv("INTERCARGA_HTTP_PORT", "8200")
+    settings = load_settings()
+    assert settings.http_port == 8200
+    assert settings.log_format is LogFormat.JSON
+
+
+def test_config_file_from_environment_variable(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = clean_environment / "elsewhere.toml"
+    path.write_text("ocpp_port = 9100\n")
+    monkeypatch.setenv("INTERCARGA_CONFIG", str(path))
+    assert load_settings().ocpp_port == 9100
+
+
+def test_bad_value_names_the_key_and_the_file(clean_environment: Path) -> None:
+    path = clean_environment / "intercarga.toml"
+    path.write_text('http_port = "eighty"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert "intercarga.toml: http_port:" in message
+    assert "'eighty'" in message
+    assert "\n" not in message
+
+
+def test_bad_environment_value_names_the_variable(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTERCARGA_OCPP_PORT", "70000")
+    with pytest.raises(
+        ConfigurationError, match=r"^INTERCARGA_OCPP_PORT: ocpp_port: Input should be less than"
+    ):
+        load_settings()
+
+
+def test_unknown_key_and_unsupported_database(clean_environment: Path) -> None:
+    path = clean_environment / "intercarga.toml"
+    path.write_text("htp_port = 1\n")
+    with pytest.raises(ConfigurationError, match="htp_port: unknown setting"):
+        load_settings(path)
+    path.write_text('database_url = "mysql://root:pw@localhost/x"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(path)
+    assert "database_url: Value error, must start with sqlite+aiosqlite://" in str(caught.value)
+    assert "pw" not in str(caught.value)
+
+
+def test_malformed_toml_and_missing_file(clean_environment: Path) -> None:
+    path = clean_environment / "intercarga.toml"
+    path.write_text("http_port = \n")
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        load_settings(path)
+    with pytest.raises(ConfigurationError, match=r"cannot read missing\.toml"):
+        load_settings(Path("missing.toml"))
+
+
+def test_masked_configuration_hides_secrets(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "INTERCARGA_DATABASE_URL", "postgresql+asyncpg://ic:s3cret@db.example:5432/ic"
+    )
+    monkeypatch.setenv("INTERCARGA_ADMIN_TOKEN", "very-secret-token")
+    shown = load_settings().masked()
+    assert shown["database_url"] == "postgresql+asyncpg://ic:********@db.example:5432/ic"
+    assert shown["admin_token"] == "********"
+    assert "s3cret" not in str(shown)
+    assert "very-secret-token" not in str(shown)

@@ -1,0 +1,171 @@
+"""The admin API as a client sees it, on SQLite and on PostgreSQL."""
+
+import copy
+
+import httpx
+from tests.factories import location_json
+
+from intercarga.app import System
+from intercarga.sim.example import seed_example_network
+
+
+async def test_location_with_two_evses_and_three_connectors_round_trips_unchanged(
+    client: httpx.AsyncClient,
+) -> None:
+    sent = location_json()
+    created = await client.put("/api/v1/locations/CL/ICG/LOC-1", json=sent)
+    assert created.status_code == 201
+    read = await client.get("/api/v1/locations/CL/ICG/LOC-1")
+    assert read.status_code == 200
+    assert read.json() == sent
+    replaced = await client.put("/api/v1/locations/CL/ICG/LOC-1", json=sent)
+    assert replaced.status_code == 200
+    assert (await client.get("/api/v1/locations/CL/ICG/LOC-1")).json() == sent
+
+
+async def test_post_creates_and_refuses_duplicates(client: httpx.AsyncClient) -> None:
+    created = await client.post("/api/v1/locations", json=location_json())
+    assert created.status_code == 201
+    assert created.headers["location"] == "/api/v1/locations/CL/ICG/LOC-1"
+    again = await client.post("/api/v1/locations", json=location_json(name="Another"))
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["detail"] == "location CL/ICG/LOC-1 already exists"
+
+
+async def test_validation_errors_are_422_problems_naming_the_field(
+    client: httpx.AsyncClient,
+) -> None:
+    body = location_json()
+    body["evses"][0]["connectors"][1]["power_type"] = "DC_PLASMA"
+    answer = await client.post("/api/v1/locations", json=body)
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert problem["status"] == 422
+    assert problem["detail"].startswith("evses.0.connectors.1.power_type: Input should be")
+    assert problem["errors"][0]["field"] == "evses.0.connectors.1.power_type"
+
+
+async def test_key_in_path_must_match_the_body(client: httpx.AsyncClient) -> None:
+    answer = await client.put("/api/v1/locations/CL/ICG/OTHER", json=location_json())
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "id", "message": "is 'LOC-1' in the body but 'OTHER' in the path"}
+    ]
+
+
+async def test_malformed_json_is_a_client_error(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/api/v1/parties", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_unknown_ids_are_404_and_deletes_work(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/tokens/CL/ICG/NOPE")).status_code == 404
+    await client.put("/api/v1/locations/CL/ICG/LOC-1", json=location_json())
+    assert (await client.delete("/api/v1/locations/CL/ICG/LOC-1")).status_code == 204
+    missing = await client.get("/api/v1/locations/CL/ICG/LOC-1")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "location CL/ICG/LOC-1 not found"
+
+
+async def test_no_or_wrong_token_is_401(client: httpx.AsyncClient) -> None:
+    anonymous = await client.get("/api/v1/locations", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    wrong = await client.get("/api/v1/locations", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+async def test_lists_are_paginated_with_headers_and_filters(client: httpx.AsyncClient) -> None:
+    for number in range(5):
+        body = location_json(id=f"LOC-{number}", city="Santiago" if number < 3 else "Temuco")
+        assert (
+            await client.put(f"/api/v1/locations/CL/ICG/LOC-{number}", json=body)
+        ).status_code == 201
+    first = await client.get("/api/v1/locations", params={"limit": 2, "city": "Santiago"})
+    assert first.headers["x-total-count"] == "3"
+    assert [item["id"] for item in first.json()["items"]] == ["LOC-0", "LOC-1"]
+    next_url = first.headers["link"].split(";")[0].strip("<>")
+    assert "city=Santiago" in next_url
+    second = await client.get(next_url)
+    assert [item["id"] for item in second.json()["items"]] == ["LOC-2"]
+    assert "link" not in second.headers
+    too_many = await client.get("/api/v1/locations", params={"limit": 100000})
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "limit"
+
+
+async def test_station_password_is_write_only_and_hashed(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    body = {
+        "id": "CS-1",
+        "country_code": "CL",
+        "party_id": "ICG",
+        "password": "a-long-enough-password",
+    }
+    answer = await client.put("/api/v1/stations/CS-1", json=body)
+    assert answer.status_code == 201
+    assert "password" not in answer.text
+    stored = await system.store.stations.get("CS-1")
+    assert stored.password_hash is not None and stored.password_hash.startswith("scrypt$")
+    # Replacing without a password keeps the stored one.
+    update = copy.deepcopy(body)
+    del update["password"]
+    update["vendor"] = "ABB"
+    assert (await client.put("/api/v1/stations/CS-1", json=update)).status_code == 200
+    assert (await system.store.stations.get("CS-1")).password_hash == stored.password_hash
+    read = (await client.get("/api/v1/stations/CS-1")).json()
+    assert read["vendor"] == "ABB" and "password_hash" not in read
+    short = await client.put("/api/v1/stations/CS-1", json={**body, "password": "short"})
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "password"
+
+
+async def test_seeded_network_is_visible(client: httpx.AsyncClient, system: System) -> None:
+    await seed_example_network(system.store)
+    locations = (await client.get("/api/v1/locations")).json()
+    assert {item["city"] for item in locations["items"]} == {"Santiago", "Bogotá", "São Paulo"}
+    assert (await client.get("/api/v1/stations")).json()["total"] == 3
+    assert (await client.get("/api/v1/tokens")).json()["total"] == 2
+    tariff = (await client.get("/api/v1/tariffs/CL/ICG/CL-DC")).json()
+    assert tariff["currency"] == "CLP"
+
+
+async def test_health_metrics_and_docs(client: httpx.AsyncClient) -> None:
+    health = await client.get("/healthz", headers={"Authorization": ""})
+    assert health.status_code == 200
+    assert health.json()["database"] == "ok"
+    await client.get("/api/v1/parties")
+    metrics = await client.get("/metrics")
+    assert (
+        'intercarga_http_requests_total{method="GET",route="/api/v1/parties",status="200"} 1.0'
+        in metrics.text
+    )
+    spec = (await client.get("/api/openapi.json")).json()
+    assert "/api/v1/locations/{country_code}/{party_id}/{id}" in spec["paths"]
+    assert "city" in {p["name"] for p in spec["paths"]["/api/v1/locations"]["get"]["parameters"]}
+    assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_health_is_503_when_the_database_is_gone(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    await system.engine.dispose()
+    system.engine.url  # noqa: B018 - the engine stays configured; the URL below is not
+    from intercarga.store import create_engine
+
+    broken = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    original = system.engine
+    system.engine = broken
+    try:
+        answer = await client.get("/healthz")
+    finally:
+        system.engine = original
+        await broken.dispose()
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "unavailable"
