@@ -7,12 +7,19 @@ user sees *which* part to fix. This module must never know any protocol or do I/
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 
 import pycountry
 
 from intercarga.errors import InvalidInputError
 
-__all__ = ["ALPHANUMERIC", "bad_part", "check_alphanumeric", "check_country_code"]
+__all__ = [
+    "ALPHANUMERIC",
+    "bad_part",
+    "check_alphanumeric",
+    "check_country_code",
+    "parses",
+]
 
 # ISO 15118 and eMI3 ids use only ASCII letters and digits (case-insensitive): unicode digits or
 # letters that str.isalnum() would accept are refused on purpose.
@@ -43,3 +50,12 @@ def check_country_code(value: str) -> str:
     if pycountry.countries.get(alpha_2=upper) is None:
         raise bad_part("country code", value, "not an ISO 3166-1 alpha-2 country code")
     return upper
+
+
+def parses(parse: Callable[[str], object], value: str) -> bool:
+    """Whether ``parse`` accepts ``value``: the ``is_valid_*`` predicates in one place."""
+    try:
+        parse(value)
+    except InvalidInputError:
+        return False
+    return True
