@@ -87,3 +87,20 @@ def test_masked_configuration_hides_secrets(
     assert shown["admin_token"] == "********"
     assert "s3cret" not in str(shown)
     assert "very-secret-token" not in str(shown)
+
+
+def test_nested_environment_overrides_one_key_of_a_file_table(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_environment / "intercarga.toml").write_text(
+        "[ocpp]\nping_interval = 10\nmax_frame_size = 4096\n"
+    )
+    monkeypatch.setenv("INTERCARGA_OCPP__PING_INTERVAL", "5")
+    settings = load_settings()
+    assert settings.ocpp.ping_interval == 5
+    assert settings.ocpp.max_frame_size == 4096
+    monkeypatch.setenv("INTERCARGA_OCPP__MAX_FRAME_SIZE", "12")
+    with pytest.raises(
+        ConfigurationError, match=r"^INTERCARGA_OCPP__MAX_FRAME_SIZE: ocpp.max_frame_size: "
+    ):
+        load_settings()

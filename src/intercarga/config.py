@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,7 +22,14 @@ from pydantic_settings import (
 
 from intercarga.errors import ConfigurationError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "LogFormat", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "LogFormat",
+    "OcppSettings",
+    "Settings",
+    "UnknownStationPolicy",
+    "load_settings",
+]
 
 DEFAULT_CONFIG_FILE: Final = Path("intercarga.toml")
 
@@ -30,6 +37,35 @@ DEFAULT_CONFIG_FILE: Final = Path("intercarga.toml")
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class UnknownStationPolicy(StrEnum):
+    """What the OCPP endpoint does with a station id it has no record of."""
+
+    REJECT = "reject"  # handshake refused with 404
+    PENDING = "pending"  # connects without credentials; BootNotification answered Pending
+    ACCEPT = "accept"  # auto-registered on boot (demos only)
+
+
+class OcppSettings(BaseModel):
+    """The OCPP WebSocket endpoint (``[ocpp]`` in the TOML file, ``INTERCARGA_OCPP__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ping_interval: float = Field(default=30, ge=0, description="seconds; 0 turns pings off")
+    ping_timeout: float = Field(default=30, gt=0)
+    max_frame_size: int = Field(default=65536, ge=1024, description="bytes")
+    call_timeout: float = Field(default=30, gt=0, description="seconds a CSMS call waits")
+    unknown_stations: UnknownStationPolicy = UnknownStationPolicy.REJECT
+    heartbeat_interval: int = Field(default=300, ge=1, description="seconds, told at boot")
+    auth_failures_allowed: int = Field(
+        default=10, ge=1, description="failed handshakes per address per minute before 429"
+    )
+    tls_certificate: Path | None = Field(default=None, description="PEM; enables wss://")
+    tls_private_key: Path | None = None
+    tls_client_ca: Path | None = Field(
+        default=None, description="PEM of the CAs that sign station certificates (profile 3)"
+    )
 
 
 class Settings(BaseSettings):
@@ -63,6 +99,7 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL partners and users reach HTTP at"
     )
+    ocpp: OcppSettings = Field(default_factory=OcppSettings)
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )
@@ -158,15 +195,20 @@ def load_settings(
     if path is None and DEFAULT_CONFIG_FILE.exists():
         path = DEFAULT_CONFIG_FILE
     values: dict[str, Any] = _read_toml(path) if path is not None else {}
-    environment = {
-        key.removeprefix("INTERCARGA_").lower().split("__")[0]
+    environment = [
+        key.removeprefix("INTERCARGA_").lower().split("__")
         for key in os.environ
         if key.startswith("INTERCARGA_") and key != "INTERCARGA_CONFIG"
-    }
-    origin = {key: f"{path}: " for key in values if key not in environment}
-    origin.update({key: f"INTERCARGA_{key.upper()}: " for key in environment})
-    # Environment beats the file: drop file values the environment sets.
-    values = {key: value for key, value in values.items() if key not in environment}
+    ]
+    origin = {key: f"{path}: " for key in values}
+    for parts in environment:
+        origin[parts[0]] = "INTERCARGA_" + "__".join(parts).upper() + ": "
+        # The environment beats the file, one key at a time (nested tables merge).
+        table: Any = values
+        for part in parts[:-1]:
+            table = table.get(part) if isinstance(table, dict) else None
+        if isinstance(table, dict):
+            table.pop(parts[-1], None)
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     for key in overrides or {}:
         origin[key] = "--" + key.replace("_", "-") + ": "

@@ -39,6 +39,11 @@ class Station(DomainModel):
     firmware_version: str | None = Field(default=None, max_length=50)
     ocpp_version: OcppVersion | None = None
     security_profile: int = Field(default=1, ge=0, le=3)
+    lenient: bool = Field(
+        default=False,
+        description="accept harmless schema violations (over-long strings, vendor enum values)"
+        " from this station with a warning instead of a CALLERROR",
+    )
     password_hash: str | None = None
     last_seen: UtcDateTime | None = None
     evses: list[StationEvse] = Field(default_factory=list)

@@ -177,6 +177,7 @@ stations = Table(
     Column("firmware_version", String(50)),
     Column("ocpp_version", String(16)),
     Column("security_profile", Integer, nullable=False),
+    Column("lenient", Boolean, nullable=False),
     Column("password_hash", String(255)),
     Column("last_seen", UtcDateTime),
     Column("evses", Json, nullable=False),

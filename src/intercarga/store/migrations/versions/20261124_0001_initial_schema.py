@@ -155,6 +155,7 @@ def upgrade() -> None:
         sa.Column("firmware_version", sa.String(length=50), nullable=True),
         sa.Column("ocpp_version", sa.String(length=16), nullable=True),
         sa.Column("security_profile", sa.Integer(), nullable=False),
+        sa.Column("lenient", sa.Boolean(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("last_seen", intercarga.store.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column(

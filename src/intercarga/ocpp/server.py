@@ -1,0 +1,523 @@
+"""The OCPP-J WebSocket endpoint: the thin asyncio adapter around :class:`~intercarga.ocpp.rpc.Protocol`.
+
+``ws[s]://host:port/ocpp/{station_id}``. The handshake negotiates the subprotocol (ocpp2.1,
+ocpp2.0.1, ocpp1.6, in our order of preference among those the station offers; none → refused)
+and authenticates the station by its security profile (:mod:`intercarga.ocpp.auth`). Each
+accepted connection becomes a :class:`StationLink`: frames go through the protocol object,
+station calls go to the :class:`StationHandler`, and :meth:`StationLink.call` sends our calls and
+waits for their answers.
+
+One live connection per station: a new connection for the same id replaces the old one, which is
+closed with 1000 "replaced". The old connection's clean-up checks that it is still the current
+link before it touches anything, so it can never undo the new one's state.
+
+This module moves frames; it must never decide what an OCPP message means (that is the handler's
+job) nor touch storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from typing import Protocol as TypingProtocol
+from urllib.parse import unquote
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from intercarga.config import OcppSettings
+from intercarga.domain.station import OcppVersion
+from intercarga.errors import IntercargaError
+from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.rpc import (
+    CallCancelled,
+    CallErrorReceived,
+    CallReceived,
+    CallResultErrorReceived,
+    CallResultReceived,
+    CallTimedOut,
+    Event,
+    Protocol,
+    ProtocolViolation,
+    SendReceived,
+)
+from intercarga.ocpp.schemas import Validator
+
+__all__ = [
+    "PREFERENCE",
+    "CallFailedError",
+    "CallTimeoutError",
+    "CsmsServer",
+    "HandshakeDecision",
+    "StationAuthenticator",
+    "StationHandler",
+    "StationLink",
+    "StationOfflineError",
+]
+
+log = logging.getLogger(__name__)
+
+PREFERENCE: tuple[OcppVersion, ...] = (OcppVersion.V21, OcppVersion.V201, OcppVersion.V16)
+PATH_PREFIX = "/ocpp/"
+
+
+class StationOfflineError(IntercargaError):
+    """The station has no live connection."""
+
+
+class CallTimeoutError(IntercargaError):
+    """The station did not answer our call in time."""
+
+
+class CallFailedError(IntercargaError):
+    """The station answered our call with a CALLERROR (or an invalid CALLRESULT)."""
+
+    def __init__(self, message: str, code: ErrorCode, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class HandshakeDecision:
+    """The authenticator's answer: accept (with the station's lenience) or refuse with a status."""
+
+    accepted: bool
+    status: HTTPStatus = HTTPStatus.OK
+    reason: str = ""
+    lenient: bool = False
+    known: bool = True
+
+    @classmethod
+    def accept(cls, *, lenient: bool = False, known: bool = True) -> HandshakeDecision:
+        return cls(True, lenient=lenient, known=known)
+
+    @classmethod
+    def refuse(cls, status: HTTPStatus, reason: str) -> HandshakeDecision:
+        return cls(False, status, reason)
+
+
+@dataclass(frozen=True)
+class HandshakeInfo:
+    """What the authenticator may look at: never the raw socket."""
+
+    station_id: str
+    remote_address: str
+    authorization: str | None
+    tls: bool
+    client_certificate_cn: str | None
+
+
+class StationAuthenticator(TypingProtocol):
+    async def authenticate(self, info: HandshakeInfo) -> HandshakeDecision: ...
+
+
+class StationHandler(TypingProtocol):
+    """What the CSMS services do with a station's traffic; the server only moves frames."""
+
+    async def connected(self, link: StationLink) -> None: ...
+
+    async def handle_call(
+        self, link: StationLink, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a station's CALL; raise :class:`CallError` for a CALLERROR."""
+        ...
+
+    async def handle_send(
+        self, link: StationLink, action: str, payload: dict[str, Any]
+    ) -> None: ...
+
+    async def disconnected(self, link: StationLink) -> None: ...
+
+
+@dataclass
+class StationLink:
+    """One live OCPP connection of one station."""
+
+    station_id: str
+    version: OcppVersion
+    remote_address: str
+    known: bool
+    protocol: Protocol
+    websocket: ServerConnection
+    connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_message_at: datetime | None = None
+    _pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def open(self) -> bool:
+        return not self.protocol.closed
+
+    async def call(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send a CALL and wait for its CALLRESULT payload.
+
+        Raises :class:`StationOfflineError` when the connection is gone, :class:`CallTimeoutError`
+        when no answer came in time, :class:`CallFailedError` on a CALLERROR, and
+        ``OutgoingMessageError`` (an input error) when the payload is not valid for the version.
+        """
+        if not self.open:
+            raise StationOfflineError(f"station {self.station_id} is not connected")
+        unique_id = self.protocol.send_call(action, payload, timeout=timeout, now=time.monotonic())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[unique_id] = future
+        self._wake.set()
+        await self.flush()
+        return await future
+
+    async def flush(self) -> None:
+        async with self._send_lock:
+            for frame in self.protocol.data_to_send():
+                try:
+                    await self.websocket.send(frame)
+                except ConnectionClosed:
+                    return
+
+    def _settle(self, event: Event) -> None:
+        unique_id = getattr(event, "unique_id", None)
+        future = self._pending.pop(unique_id, None) if unique_id else None
+        if future is None or future.done():
+            return
+        if isinstance(event, CallResultReceived):
+            future.set_result(event.payload)
+        elif isinstance(event, CallErrorReceived):
+            future.set_exception(
+                CallFailedError(
+                    f"station {self.station_id} answered {event.action} with {event.raw_code or event.code.value}:"
+                    f" {event.description}",
+                    event.code,
+                    event.details,
+                )
+            )
+        elif isinstance(event, CallTimedOut):
+            future.set_exception(
+                CallTimeoutError(f"station {self.station_id} did not answer {event.action} in time")
+            )
+        elif isinstance(event, CallCancelled):
+            future.set_exception(
+                StationOfflineError(f"station {self.station_id} disconnected before answering")
+            )
+
+
+def _offered(request: Request) -> list[str]:
+    values = request.headers.get_all("Sec-WebSocket-Protocol")
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _choose(offered: list[str]) -> OcppVersion | None:
+    return next((version for version in PREFERENCE if version.value in offered), None)
+
+
+def _client_cn(connection: ServerConnection) -> str | None:
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    certificate = ssl_object.getpeercert()
+    if not certificate:
+        return None
+    for rdn in certificate.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+class _FailureLimiter:
+    """Counts failed handshakes per remote address in a sliding minute."""
+
+    def __init__(self, allowed: int, window: float = 60.0) -> None:
+        self.allowed = allowed
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def blocked(self, address: str, now: float) -> bool:
+        recent = [
+            moment for moment in self._failures.get(address, []) if now - moment < self.window
+        ]
+        if recent:
+            self._failures[address] = recent
+        else:
+            self._failures.pop(address, None)
+        return len(recent) >= self.allowed
+
+    def failed(self, address: str, now: float) -> None:
+        self._failures.setdefault(address, []).append(now)
+
+
+class CsmsServer:
+    """Accepts station connections and keeps the live :class:`StationLink` of each station."""
+
+    def __init__(
+        self,
+        settings: OcppSettings,
+        authenticator: StationAuthenticator,
+        handler: StationHandler,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.authenticator = authenticator
+        self.handler = handler
+        self._clock = clock
+        self._links: dict[str, StationLink] = {}
+        self._decisions: dict[ServerConnection, HandshakeDecision] = {}
+        self._limiter = _FailureLimiter(settings.auth_failures_allowed)
+        self._server: Server | None = None
+        self._validators = {version: Validator(version) for version in OcppVersion}
+        self._lenient_validators = {
+            version: Validator(version, lenient=True) for version in OcppVersion
+        }
+
+    # -- the registry of live links ------------------------------------------------------------
+
+    def link(self, station_id: str) -> StationLink | None:
+        return self._links.get(station_id)
+
+    def require_link(self, station_id: str) -> StationLink:
+        link = self._links.get(station_id)
+        if link is None or not link.open:
+            raise StationOfflineError(f"station {station_id} is not connected")
+        return link
+
+    @property
+    def links(self) -> dict[str, StationLink]:
+        return dict(self._links)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, sock: Any, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._server = await serve(
+            self._connection,
+            sock=sock,
+            ssl=ssl_context,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            subprotocols=[version.value for version in PREFERENCE],  # type: ignore[misc]
+            max_size=self.settings.max_frame_size,
+            ping_interval=self.settings.ping_interval or None,
+            ping_timeout=self.settings.ping_timeout,
+            server_header=None,
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+
+    # -- handshake -----------------------------------------------------------------------------
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        now = self._clock()
+        path = request.path.split("?", 1)[0]
+        if not path.startswith(PATH_PREFIX) or len(path) == len(PATH_PREFIX):
+            return connection.respond(HTTPStatus.NOT_FOUND, "OCPP endpoint is /ocpp/{station_id}\n")
+        station_id = unquote(path[len(PATH_PREFIX) :]).rstrip("/")
+        if "/" in station_id or len(station_id) > 48:
+            return connection.respond(HTTPStatus.NOT_FOUND, "not a station id\n")
+        if _choose(_offered(request)) is None:
+            log.warning(
+                "handshake refused: no supported OCPP subprotocol",
+                extra={"station_id": station_id, "offered": ",".join(_offered(request)) or "none"},
+            )
+            return connection.respond(
+                HTTPStatus.BAD_REQUEST,
+                "Sec-WebSocket-Protocol must offer ocpp1.6, ocpp2.0.1 or ocpp2.1\n",
+            )
+        if self._limiter.blocked(address, now):
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "too many failed handshakes\n")
+        info = HandshakeInfo(
+            station_id=station_id,
+            remote_address=address,
+            authorization=request.headers.get("Authorization"),
+            tls=connection.transport.get_extra_info("ssl_object") is not None,
+            client_certificate_cn=_client_cn(connection),
+        )
+        decision = await self.authenticator.authenticate(info)
+        if not decision.accepted:
+            if decision.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+                self._limiter.failed(address, now)
+            log.warning(
+                "handshake refused: %s",
+                decision.reason,
+                extra={"station_id": station_id, "remote": address, "status": int(decision.status)},
+            )
+            response = connection.respond(decision.status, "")
+            if decision.status == HTTPStatus.UNAUTHORIZED:
+                response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            return response
+        self._decisions[connection] = decision
+        return None
+
+    def _select_subprotocol(self, connection: ServerConnection, subprotocols: Any) -> Any:
+        version = _choose(list(subprotocols))
+        return None if version is None else version.value
+
+    # -- one connection ------------------------------------------------------------------------
+
+    async def _connection(self, websocket: ServerConnection) -> None:
+        decision = self._decisions.pop(websocket, HandshakeDecision.accept())
+        request = websocket.request
+        assert request is not None and websocket.subprotocol is not None  # the handshake is done
+        station_id = unquote(request.path.split("?", 1)[0][len(PATH_PREFIX) :]).rstrip("/")
+        version = OcppVersion(websocket.subprotocol)
+        validators = self._lenient_validators if decision.lenient else self._validators
+        protocol = Protocol(
+            version,
+            validator=validators[version],
+            call_timeout=self.settings.call_timeout,
+            station_id=station_id,
+            now=self._clock(),
+        )
+        address = str(websocket.remote_address[0]) if websocket.remote_address else "?"
+        link = StationLink(station_id, version, address, decision.known, protocol, websocket)
+        previous = self._links.get(station_id)
+        self._links[station_id] = link
+        if previous is not None:
+            log.info(
+                "station reconnected; closing its previous connection",
+                extra={"station_id": station_id},
+            )
+            with contextlib.suppress(Exception):
+                await previous.websocket.close(1000, "replaced by a new connection")
+        log.info(
+            "station connected",
+            extra={"station_id": station_id, "ocpp": version.value, "remote": address},
+        )
+        timer = asyncio.create_task(self._timer(link), name=f"ocpp-timer-{station_id}")
+        try:
+            await self.handler.connected(link)
+            await self._read(link)
+        finally:
+            timer.cancel()
+            for event in protocol.close():
+                link._settle(event)
+            for task in list(link._tasks):
+                task.cancel()
+            if link._tasks:
+                await asyncio.gather(*link._tasks, return_exceptions=True)
+            current = self._links.get(station_id) is link
+            if current:
+                del self._links[station_id]
+            with contextlib.suppress(Exception):
+                # The handler learns whether this link was still the current one, so it never
+                # marks a station offline that has already reconnected.
+                await self.handler.disconnected(link)
+            log.info(
+                "station disconnected",
+                extra={
+                    "station_id": station_id,
+                    "replaced": not current,
+                    "code": websocket.close_code,
+                },
+            )
+
+    async def _read(self, link: StationLink) -> None:
+        websocket = link.websocket
+        while True:
+            try:
+                message = await websocket.recv()
+            except ConnectionClosed:
+                return
+            if isinstance(message, bytes):
+                # OCPP-J is text only (OCPP-J 1.6 §3.4, 2.0.1 part 4 §3.1).
+                log.warning(
+                    "binary frame from station; closing", extra={"station_id": link.station_id}
+                )
+                await websocket.close(1003, "OCPP-J uses text frames")
+                return
+            link.last_message_at = datetime.now(UTC)
+            events = link.protocol.receive_text(message, now=self._clock())
+            for event in events:
+                self._on_event(link, event)
+            await link.flush()
+
+    def _on_event(self, link: StationLink, event: Event) -> None:
+        if isinstance(event, CallReceived):
+            if event.warnings:
+                log.warning(
+                    "lenient: %s", "; ".join(event.warnings), extra={"station_id": link.station_id}
+                )
+            self._spawn(link, self._answer(link, event))
+        elif isinstance(event, SendReceived):
+            self._spawn(link, self.handler.handle_send(link, event.action, event.payload))
+        elif isinstance(event, ProtocolViolation):
+            log.warning(
+                "OCPP protocol violation: %s",
+                event.description,
+                extra={"station_id": link.station_id, "code": event.code, "replied": event.replied},
+            )
+        elif isinstance(event, CallResultErrorReceived):
+            log.warning(
+                "station could not process our result: %s",
+                event.description,
+                extra={"station_id": link.station_id, "action": event.action},
+            )
+        else:
+            link._settle(event)
+            link._wake.set()
+
+    def _spawn(self, link: StationLink, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            await work
+
+        task = asyncio.create_task(run())
+        link._tasks.add(task)
+        task.add_done_callback(link._tasks.discard)
+
+    async def _answer(self, link: StationLink, event: CallReceived) -> None:
+        try:
+            result = await self.handler.handle_call(link, event.action, event.payload)
+        except CallError as error:
+            link.protocol.send_error(event.unique_id, error)
+        except Exception:
+            log.exception("handling %s failed", event.action, extra={"station_id": link.station_id})
+            link.protocol.send_error(
+                event.unique_id, ErrorCode.INTERNAL_ERROR, f"{event.action} could not be processed"
+            )
+        else:
+            try:
+                link.protocol.send_result(event.unique_id, result)
+            except IntercargaError as error:
+                log.error(
+                    "our %s response is invalid: %s",
+                    event.action,
+                    error,
+                    extra={"station_id": link.station_id},
+                )
+                link.protocol.send_error(
+                    event.unique_id, ErrorCode.INTERNAL_ERROR, "invalid response"
+                )
+        if link.open:
+            await link.flush()
+
+    async def _timer(self, link: StationLink) -> None:
+        """Drive the protocol's clock: time out our calls and send the next queued one."""
+        while link.open:
+            deadline = link.protocol.next_deadline()
+            link._wake.clear()
+            delay = None if deadline is None else max(0.0, deadline - self._clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(link._wake.wait(), timeout=delay)
+            for event in link.protocol.tick(self._clock()):
+                link._settle(event)
+            await link.flush()
