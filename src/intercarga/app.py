@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.config import Settings
 from intercarga.errors import IntercargaError
+from intercarga.ocpp.server import CsmsServer
 from intercarga.store import Store, check_database, create_engine, upgrade
 from intercarga.web.auth import AdminAuth
 
@@ -37,6 +38,7 @@ class System:
     store: Store
     admin_auth: AdminAuth
     metrics_registry: CollectorRegistry | None = field(default=None)
+    csms: CsmsServer | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:

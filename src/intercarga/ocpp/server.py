@@ -22,6 +22,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 
 PREFERENCE: tuple[OcppVersion, ...] = (OcppVersion.V21, OcppVersion.V201, OcppVersion.V16)
 PATH_PREFIX = "/ocpp/"
+RECENT_FRAMES = 20
+_EXCERPT = 500
 
 
 class StationOfflineError(IntercargaError):
@@ -151,6 +154,9 @@ class StationLink:
     websocket: ServerConnection
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_message_at: datetime | None = None
+    recent_frames: deque[tuple[datetime, str, str]] = field(
+        default_factory=lambda: deque(maxlen=RECENT_FRAMES)
+    )
     _pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -185,6 +191,7 @@ class StationLink:
     async def flush(self) -> None:
         async with self._send_lock:
             for frame in self.protocol.data_to_send():
+                self.recent_frames.append((datetime.now(UTC), "sent", frame[:_EXCERPT]))
                 try:
                     await self.websocket.send(frame)
                 except ConnectionClosed:
@@ -446,6 +453,7 @@ class CsmsServer:
                 await websocket.close(1003, "OCPP-J uses text frames")
                 return
             link.last_message_at = datetime.now(UTC)
+            link.recent_frames.append((link.last_message_at, "received", message[:_EXCERPT]))
             events = link.protocol.receive_text(message, now=self._clock())
             for event in events:
                 self._on_event(link, event)

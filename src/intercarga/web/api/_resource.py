@@ -46,7 +46,7 @@ class Resource(Generic[T]):
     filters: dict[str, str] = field(default_factory=dict)
     write_model: type[BaseModel] | None = None
     to_domain: Callable[[Any, T | None], Awaitable[T]] | None = None
-    to_public: Callable[[T], dict[str, Any]] | None = None
+    to_public: Callable[[Request, T], dict[str, Any]] | None = None
     public_model: type[BaseModel] | None = None
 
 
@@ -55,9 +55,9 @@ def _store(request: Request) -> Store:
     return store
 
 
-def _public(resource: Resource[T], item: T) -> dict[str, Any]:
+def _public(resource: Resource[T], item: T, request: Request) -> dict[str, Any]:
     if resource.to_public is not None:
-        return resource.to_public(item)
+        return resource.to_public(request, item)
     return item.model_dump(mode="json")
 
 
@@ -116,7 +116,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
             query.update(offset=str(offset + len(page.items)), limit=str(limit))
             headers["Link"] = f'<{request.url.replace(query=urlencode(query))}>; rel="next"'
         body = {
-            "items": [_public(resource, item) for item in page.items],
+            "items": [_public(resource, item, request) for item in page.items],
             "total": page.total,
             "offset": offset,
             "limit": limit,
@@ -154,7 +154,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
         await resource.repository(_store(request)).create(item)
         location = "/".join(str(getattr(item, name)) for name in resource.key)
         return JSONResponse(
-            _public(resource, item),
+            _public(resource, item, request),
             status_code=201,
             headers={"Location": f"{request.url.path}/{location}"},
         )
@@ -173,7 +173,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
 
     async def read_item(request: Request, **key: str) -> dict[str, Any]:
         item = await resource.repository(_store(request)).get(*(key[name] for name in resource.key))
-        return _public(resource, item)
+        return _public(resource, item, request)
 
     router.add_api_route(
         key_path,
@@ -192,7 +192,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
         item = await _to_domain(resource, body, existing)
         created = await repository.put(item)
         response.status_code = 201 if created else 200
-        return _public(resource, item)
+        return _public(resource, item, request)
 
     router.add_api_route(
         key_path,

@@ -9,20 +9,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from intercarga.domain import Cdr, Location, Party, Session, Station, Tariff, Token
 from intercarga.security import hash_password
 from intercarga.web.api._resource import Resource, resource_router
+from intercarga.web.api.stations import ConnectionView, connection_view, station_router
 
 __all__ = ["RESOURCES", "StationPublic", "StationWrite", "admin_router"]
 
 
 class StationPublic(Station):
-    """A station as the API shows it: without its password hash."""
+    """A station as the API shows it: without its password hash, with its live connection."""
 
     password_hash: None = Field(default=None, exclude=True)
+    connection: ConnectionView
 
 
 class StationWrite(Station):
@@ -49,8 +51,10 @@ async def _station_to_domain(body: Any, existing: Station | None) -> Station:
     return Station.model_validate(values)
 
 
-def _station_public(station: Station) -> dict[str, Any]:
-    return station.model_dump(mode="json", exclude={"password_hash"})
+def _station_public(request: Request, station: Station) -> dict[str, Any]:
+    shown = station.model_dump(mode="json", exclude={"password_hash"})
+    shown["connection"] = connection_view(request, station.id, frames=False)
+    return shown
 
 
 _PARTY_KEY = ("country_code", "party_id")
@@ -139,6 +143,7 @@ RESOURCES: tuple[Resource[Any], ...] = (
 
 def admin_router() -> APIRouter:
     router = APIRouter()
+    router.include_router(station_router())
     for resource in RESOURCES:
         router.include_router(resource_router(resource))
     return router

@@ -1,0 +1,123 @@
+"""Live station operations of the admin API: connection state and raw OCPP calls.
+
+``POST /api/v1/stations/{id}/ocpp/{Action}`` sends any action of the station's OCPP version with
+the given payload and returns the station's answer: 409 when the station is offline, 504 when it
+does not answer in time, 502 when it answers with a CALLERROR, 422 when the payload is not valid
+for its version. This module only translates between HTTP and :class:`CsmsServer`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from intercarga.errors import InvalidInputError
+from intercarga.ocpp.server import (
+    CallFailedError,
+    CallTimeoutError,
+    CsmsServer,
+    StationOfflineError,
+)
+from intercarga.web.problems import problem
+
+__all__ = ["ConnectionView", "FrameView", "connection_view", "csms_of", "station_router"]
+
+
+class FrameView(BaseModel):
+    time: datetime
+    direction: Literal["sent", "received"]
+    frame: str
+
+
+class ConnectionView(BaseModel):
+    connected: bool
+    ocpp_version: str | None = None
+    remote_address: str | None = None
+    connected_at: datetime | None = None
+    last_message_at: datetime | None = None
+    recent_frames: list[FrameView] | None = None
+
+
+class OcppAnswer(BaseModel):
+    station_id: str
+    action: str
+    response: dict[str, Any]
+
+
+def csms_of(request: Request) -> CsmsServer | None:
+    csms: CsmsServer | None = getattr(request.app.state.system, "csms", None)
+    return csms
+
+
+def connection_view(request: Request, station_id: str, *, frames: bool) -> dict[str, Any]:
+    csms = csms_of(request)
+    link = csms.link(station_id) if csms is not None else None
+    if link is None or not link.open:
+        return {"connected": False}
+    view: dict[str, Any] = {
+        "connected": True,
+        "ocpp_version": link.version.value,
+        "remote_address": link.remote_address,
+        "connected_at": link.connected_at.isoformat(),
+        "last_message_at": None
+        if link.last_message_at is None
+        else link.last_message_at.isoformat(),
+    }
+    if frames:
+        view["recent_frames"] = [
+            {"time": moment.isoformat(), "direction": direction, "frame": frame}
+            for moment, direction, frame in link.recent_frames
+        ]
+    return view
+
+
+def station_router() -> APIRouter:
+    router = APIRouter(prefix="/stations", tags=["stations"])
+
+    @router.get(
+        "/{station_id}/connection", response_model=ConnectionView, summary="Live connection"
+    )
+    async def connection(request: Request, station_id: Annotated[str, Path()]) -> dict[str, Any]:
+        """Whether the station is connected, with which OCPP version, and its last frames."""
+        await request.app.state.store.stations.get(station_id)
+        return connection_view(request, station_id, frames=True)
+
+    @router.post(
+        "/{station_id}/ocpp/{action}",
+        response_model=OcppAnswer,
+        summary="Send any OCPP action",
+        responses={
+            409: {"description": "The station is offline"},
+            502: {"description": "The station answered with a CALLERROR"},
+            504: {"description": "The station did not answer in time"},
+        },
+    )
+    async def raw_call(
+        request: Request,
+        station_id: Annotated[str, Path()],
+        action: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,50}$")],
+        payload: Annotated[dict[str, Any], Body()],
+    ) -> Any:
+        """Send ``action`` with ``payload`` as the station's OCPP version defines it."""
+        csms = csms_of(request)
+        try:
+            if csms is None:
+                raise StationOfflineError("the OCPP endpoint is not running")
+            link = csms.require_link(station_id)
+            response = await link.call(action, payload)
+        except StationOfflineError as error:
+            return problem(409, str(error))
+        except CallTimeoutError as error:
+            return problem(504, str(error))
+        except CallFailedError as error:
+            return problem(502, str(error), ocpp_error=error.code.value, ocpp_details=error.details)
+        except InvalidInputError as error:
+            field = error.field or "payload"
+            return problem(422, str(error), errors=[{"field": field, "message": error.reason}])
+        return JSONResponse({"station_id": station_id, "action": action, "response": response})
+
+    return router
