@@ -29,6 +29,7 @@ __all__ = [
     "MeterValue",
     "Session",
     "SessionStatus",
+    "SignedMeterValue",
 ]
 
 
@@ -87,6 +88,20 @@ class MeterValue(DomainModel):
     location: str | None = None
 
 
+class SignedMeterValue(DomainModel):
+    """A meter reading signed by the meter (e.g. an OCMF record), kept exactly as the station sent it.
+
+    ``signed_data`` is verbatim; the other fields say how to check it when the station told us.
+    """
+
+    timestamp: UtcDateTime
+    measurand: str = "Energy.Active.Import.Register"
+    signed_data: str = Field(min_length=1)
+    signing_method: str | None = None
+    encoding_method: str | None = None
+    public_key: str | None = None
+
+
 class Session(DomainModel):
     country_code: CountryAlpha2
     party_id: PartyCode
@@ -107,4 +122,5 @@ class Session(DomainModel):
     total_cost: Amount | None = None
     status: SessionStatus = SessionStatus.PENDING
     meter_values: list[MeterValue] = Field(default_factory=list)
+    signed_meter_values: list[SignedMeterValue] = Field(default_factory=list)
     last_updated: UtcDateTime = Field(default_factory=utc_now)
