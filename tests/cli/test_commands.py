@@ -109,27 +109,27 @@ def test_wrong_database_name_on_postgres_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(result, "database unreachable", "no_such_database_here")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def start_serve(
+    cwd: Path, env: dict[str, str] | None, *, stdout: bool = False
+) -> tuple[subprocess.Popen[str], int, int]:
+    """`intercarga serve --seed` on free ports; stderr (and stdout if asked) piped."""
     http_port, ocpp_port = free_port(), free_port()
+    command = [sys.executable, "-m", "intercarga", "serve", "--seed"]
+    command += ["--http-port", str(http_port), "--ocpp-port", str(ocpp_port)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "intercarga",
-            "serve",
-            "--seed",
-            "--http-port",
-            str(http_port),
-            "--ocpp-port",
-            str(ocpp_port),
-        ],
-        cwd=tmp_path,
-        env=_environment({"INTERCARGA_LOG_FORMAT": "json"}),
-        stdout=subprocess.PIPE,
+        command,
+        cwd=cwd,
+        env=_environment(env),
+        stdout=subprocess.PIPE if stdout else None,
         stderr=subprocess.PIPE,
         text=True,
     )
+    return process, http_port, ocpp_port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    process, http_port, _ = start_serve(tmp_path, {"INTERCARGA_LOG_FORMAT": "json"}, stdout=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -164,24 +164,7 @@ def test_serve_answers_shows_the_seeded_network_and_stops_cleanly(
 
 
 def test_printed_admin_token_opens_the_api(tmp_path: Path) -> None:
-    http_port, ocpp_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "intercarga",
-            "serve",
-            "--seed",
-            "--http-port",
-            str(http_port),
-            "--ocpp-port",
-            str(ocpp_port),
-        ],
-        cwd=tmp_path,
-        env=_environment(None),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, http_port, _ = start_serve(tmp_path, None)
     try:
         assert process.stderr is not None
         token = ""

@@ -16,35 +16,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from intercarga.config import OcppSettings, UnknownStationPolicy
 from intercarga.domain import Station
 from intercarga.ocpp.auth import StoreAuthenticator
-from intercarga.ocpp.server import CallFailedError, CallTimeoutError, CsmsServer, StationLink
+from intercarga.ocpp.server import CallFailedError, CallTimeoutError, CsmsServer
 from intercarga.security import hash_password
 from intercarga.store import Store
+from tests.ocpp_handlers import RecordingHandler
 
 PASSWORD = "correct-horse-battery-staple"
-
-
-class RecordingHandler:
-    """Answers every call with a Heartbeat-shaped result and records what the server reports."""
-
-    def __init__(self) -> None:
-        self.opened: list[StationLink] = []
-        self.closed: list[StationLink] = []
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    async def connected(self, link: StationLink) -> None:
-        self.opened.append(link)
-
-    async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        self.calls.append((link.station_id, action, payload))
-        return {"currentTime": "2026-11-24T12:00:00Z"}
-
-    async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:
-        self.calls.append((link.station_id, action, payload))
-
-    async def disconnected(self, link: StationLink) -> None:
-        self.closed.append(link)
 
 
 @pytest.fixture

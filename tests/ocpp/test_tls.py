@@ -22,10 +22,11 @@ from intercarga.config import OcppSettings
 from intercarga.domain import Station
 from intercarga.errors import ConfigurationError
 from intercarga.ocpp.auth import StoreAuthenticator
-from intercarga.ocpp.server import CsmsServer, StationLink
+from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
 from intercarga.security import hash_password
 from intercarga.store import Store
+from tests.ocpp_handlers import RecordingHandler
 
 PASSWORD = "a-station-password-of-16+"
 
@@ -91,22 +92,6 @@ def pki(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-class Handler:
-    async def connected(self, link: StationLink) -> None:
-        return None
-
-    async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {"currentTime": "2026-11-24T12:00:00Z"}
-
-    async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:
-        return None
-
-    async def disconnected(self, link: StationLink) -> None:
-        return None
-
-
 @pytest.fixture
 async def wss(store: Store, pki: dict[str, Path]) -> AsyncIterator[str]:
     await store.stations.put(
@@ -124,7 +109,7 @@ async def wss(store: Store, pki: dict[str, Path]) -> AsyncIterator[str]:
     settings = OcppSettings(
         tls_certificate=pki["server"], tls_private_key=pki["server_key"], tls_client_ca=pki["ca"]
     )
-    server = CsmsServer(settings, StoreAuthenticator(store, settings), Handler())
+    server = CsmsServer(settings, StoreAuthenticator(store, settings), RecordingHandler())
     sock = socket.create_server(("127.0.0.1", 0))
     await server.start(sock, server_context(settings))
     try:

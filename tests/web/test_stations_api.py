@@ -6,33 +6,17 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
+from tests.ocpp_handlers import RecordingHandler
 from websockets.asyncio.client import ClientConnection, connect
 
 from intercarga.app import System
 from intercarga.config import OcppSettings
 from intercarga.domain import Station
 from intercarga.ocpp.auth import StoreAuthenticator
-from intercarga.ocpp.server import CsmsServer, StationLink
-
-
-class QuietHandler:
-    async def connected(self, link: StationLink) -> None:
-        return None
-
-    async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {"currentTime": "2026-11-24T12:00:00Z"}
-
-    async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:
-        return None
-
-    async def disconnected(self, link: StationLink) -> None:
-        return None
+from intercarga.ocpp.server import CsmsServer
 
 
 @pytest.fixture
@@ -41,7 +25,9 @@ async def station(system: System) -> AsyncIterator[ClientConnection]:
         Station(id="CS-9", country_code="CL", party_id="ICG", security_profile=0)
     )
     settings = OcppSettings(call_timeout=0.5)
-    system.csms = CsmsServer(settings, StoreAuthenticator(system.store, settings), QuietHandler())
+    system.csms = CsmsServer(
+        settings, StoreAuthenticator(system.store, settings), RecordingHandler()
+    )
     sock = socket.create_server(("127.0.0.1", 0))
     await system.csms.start(sock)
     async with connect(
