@@ -15,6 +15,8 @@ from intercarga import __version__
 from intercarga.cli._common import GlobalOptions, out
 from intercarga.cli.config_cmd import app as config_app
 from intercarga.cli.db import app as db_app
+from intercarga.cli.hardware import register as register_hardware
+from intercarga.cli.ids import app as ids_app
 from intercarga.cli.serve import serve
 
 __all__ = ["app", "main"]
@@ -60,6 +62,8 @@ def _global_options(
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+register_hardware(app)  # compat, comply, vehicles, connectors
+app.add_typer(ids_app, name="ids")
 
 
 def main() -> None:
