@@ -69,3 +69,23 @@ def test_party_id_helpers() -> None:
 
 def test_result_serializes_to_json() -> None:
     assert '"kind":"contract id"' in identify("NL-TNM-000122045-U").model_dump_json()
+
+
+def test_field_types_normalize_and_refuse_at_the_edge() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from intercarga.ids import ContractIdField, EvseIdField, PartyIdField
+
+    class Body(BaseModel):
+        evse_id: EvseIdField
+        contract_id: ContractIdField
+        party: PartyIdField
+
+    body = Body(evse_id="cl*icg*e1", contract_id="NL-TNM-012204-5", party="cl icg")
+    assert (body.evse_id, body.contract_id, body.party) == (
+        "CL*ICG*E1",
+        "NL-TNM-000122045-U",
+        "CL-ICG",
+    )
+    with pytest.raises(ValidationError, match="operator id"):
+        Body(evse_id="CL*I$G*E1", contract_id="NL-TNM-012204-5", party="CL-ICG")

@@ -20,17 +20,21 @@ from intercarga.ids.evse_id import (
     normalize_evse_id,
     parse_evse_id,
 )
+from intercarga.ids.fields import ContractIdField, EvseIdField, PartyIdField
 from intercarga.ids.identify import IdCheck, IdKind, identify
 from intercarga.ids.party_id import PartyId, is_valid_party_id, normalize_party_id, parse_party_id
 
 __all__ = [
     "ContractId",
+    "ContractIdField",
     "ContractIdFormat",
     "EvseId",
+    "EvseIdField",
     "EvseIdFormat",
     "IdCheck",
     "IdKind",
     "PartyId",
+    "PartyIdField",
     "din_check_digit",
     "identify",
     "is_valid_contract_id",
