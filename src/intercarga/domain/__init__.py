@@ -40,7 +40,9 @@ from intercarga.domain.tariff import (
     TariffElement,
     TariffRestrictions,
     TariffType,
+    Tax,
     TaxAmount,
+    TaxIncluded,
 )
 from intercarga.domain.token import Token, TokenType, Whitelist
 
@@ -82,7 +84,9 @@ __all__ = [
     "TariffElement",
     "TariffRestrictions",
     "TariffType",
+    "Tax",
     "TaxAmount",
+    "TaxIncluded",
     "Token",
     "TokenType",
     "Whitelist",

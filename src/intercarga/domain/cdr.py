@@ -68,5 +68,6 @@ class Cdr(DomainModel):
     total_time_cost: TaxAmount | None = None
     total_parking_time: Amount | None = None
     total_parking_cost: TaxAmount | None = None
+    total_reservation_cost: TaxAmount | None = None
     remark: str | None = Field(default=None, max_length=255)
     last_updated: UtcDateTime = Field(default_factory=utc_now)

@@ -28,6 +28,9 @@ MINOR_UNITS: Final[dict[str, int]] = {
 }  # fmt: skip
 
 
+_QUANTA: Final[dict[int, Decimal]] = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+
+
 @dataclass(frozen=True, slots=True)
 class Currency:
     """An ISO 4217 currency: its alphabetic code and the number of digits after the point."""
@@ -37,7 +40,11 @@ class Currency:
 
     @property
     def quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.minor_unit)
+        return _QUANTA.get(self.minor_unit) or Decimal(1).scaleb(-self.minor_unit)
+
+    def round(self, amount: Decimal) -> Decimal:
+        """``amount`` rounded half-up to this currency's minor unit: the one rounding rule."""
+        return amount.quantize(self.quantum, ROUND_HALF_UP)
 
     def __str__(self) -> str:
         return self.code
@@ -86,7 +93,7 @@ class Money:
 
     def rounded(self) -> Money:
         """The amount rounded half-up to the currency's minor unit (CLP 0 digits, COP 2, …)."""
-        return Money(self.amount.quantize(self.currency.quantum, ROUND_HALF_UP), self.currency)
+        return Money(self.currency.round(self.amount), self.currency)
 
     def __str__(self) -> str:
         return f"{self.rounded().amount} {self.currency.code}"

@@ -29,7 +29,9 @@ __all__ = [
     "TariffElement",
     "TariffRestrictions",
     "TariffType",
+    "Tax",
     "TaxAmount",
+    "TaxIncluded",
 ]
 
 
@@ -63,16 +65,38 @@ class ReservationRestriction(StrEnum):
     RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
 
 
+class TaxIncluded(StrEnum):
+    """OCPI 2.3.0: whether the prices of a tariff already contain the taxes."""
+
+    YES = "YES"
+    NO = "NO"
+    NOT_APPLICABLE = "N/A"
+
+
 class DisplayText(DomainModel):
     language: str = Field(min_length=2, max_length=2)
     text: str = Field(max_length=512)
 
 
+class Tax(DomainModel):
+    """One tax within a price (OCPI 2.3.0 TaxAmount): its name, rate when known, and amount."""
+
+    name: str = Field(min_length=1)
+    percentage: Amount | None = Field(default=None, ge=0)
+    amount: Amount
+    account_number: str | None = None
+
+
 class TaxAmount(DomainModel):
-    """A price with and without tax (OCPI Price); ``incl_vat`` may be unknown."""
+    """A price with and without tax (OCPI Price); ``incl_vat`` may be unknown.
+
+    OCPI 2.3.0 writes a price as ``before_taxes`` plus a list of taxes; that maps to
+    ``excl_vat`` (before taxes), ``taxes`` (the list) and ``incl_vat`` (before plus the taxes).
+    """
 
     excl_vat: Amount
     incl_vat: Amount | None = None
+    taxes: list[Tax] = Field(default_factory=list)
 
 
 class PriceComponent(DomainModel):
@@ -115,7 +139,7 @@ class Tariff(DomainModel):
     min_price: TaxAmount | None = None
     max_price: TaxAmount | None = None
     elements: list[TariffElement] = Field(min_length=1)
-    tax_included: str | None = Field(default=None, description="2.3.0: YES, NO or N/A")
+    tax_included: TaxIncluded | None = Field(default=None, description="2.3.0: YES, NO or N/A")
     start_date_time: UtcDateTime | None = None
     end_date_time: UtcDateTime | None = None
     last_updated: UtcDateTime = Field(default_factory=utc_now)

@@ -1,0 +1,467 @@
+"""The pricing loop: charging periods in, a :class:`CdrPricing` out. Pure; no I/O.
+
+Theory of operation (docs/pricing.md has the long form with examples):
+
+1. Each period lasts from its start to the next period's start (the last one to the session end).
+   Volumes are spread evenly over that interval.
+2. A period is cut where some restriction of the channel can change its answer: a time-of-day
+   boundary or midnight on the Location's wall clock, a UTC offset change, the session reaching a
+   ``min/max_duration``, the energy total reaching a ``min/max_kwh``. Each piece is checked once,
+   at its start; adjacent pieces that pick the same elements are merged again.
+3. Per piece and per dimension, the first element (tariff order) with a component for that
+   dimension whose restrictions all hold prices the piece's volume. None → the volume is free and
+   the breakdown says so (OCPI: "there will be no costs for that Tariff Dimension").
+4. FLAT is charged once per channel, by the first FLAT component active at the earliest moment one
+   is active.
+5. step_size (mod_cdrs): once for ENERGY (the session's billed energy, rounded up with the step of
+   the last ENERGY component used) and once for the time dimensions together (the billed volume
+   of whichever of TIME or PARKING_TIME was priced last, with that component's step); reservation
+   time has its own step. The extra is billed at that last component's price.
+6. Amounts: volume × price per component, taxes per component (``vat`` %, or inside the price when
+   the tariff says ``tax_included`` YES), then ``min_price``/``max_price`` on the total. All exact;
+   rounding happens later, once (:meth:`CdrPricing.settled`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_CEILING, Decimal
+
+from intercarga.billing.clock import DAY, ZoneClock, zone_clock
+from intercarga.billing.compiled import Channel, CompiledTariff, Component, Group, State
+from intercarga.billing.periods import Period
+from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
+from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
+from intercarga.errors import InvalidInputError
+
+__all__ = ["price_periods"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+_HOUR = Decimal(3600)
+_KWH = Decimal(1000)
+# Billed volumes are read to a millionth of a second or Wh before step rounding, so that the
+# last digits of an evenly split period cannot push a total over a step boundary.
+_RESOLUTION = Decimal("1e-6")
+
+_ENERGY = TariffDimension.ENERGY
+_TIME = TariffDimension.TIME
+_PARKING = TariffDimension.PARKING_TIME
+_FLAT = TariffDimension.FLAT
+_new = tuple.__new__
+
+
+class _Tally:
+    """Running sums of one pricing: volume per component, the lines, the last line per step group."""
+
+    __slots__ = (
+        "last_energy",
+        "last_reserved",
+        "last_time",
+        "lines",
+        "seen",
+        "unpriced",
+        "used",
+        "volumes",
+    )
+
+    def __init__(self, components: int) -> None:
+        self.volumes = [_ZERO] * components
+        self.used: list[Component] = []  # components with a volume, in first-use order
+        self.seen = bytearray(components)
+        # Index in ``lines`` of the last line priced per step group (energy, time, reservation).
+        self.last_energy = -1
+        self.last_time = -1
+        self.last_reserved = -1
+        self.lines: list[RawLine] = []
+        self.unpriced = False
+
+
+_Option = list[tuple[int, Component]]
+_NEVER = 1 << 62
+
+
+def _run(
+    channel: Channel,
+    periods: Sequence[Period],
+    ends: Sequence[int],
+    session_start: int,
+    clock: ZoneClock,
+    tally: _Tally,
+    reservation: bool,
+) -> None:
+    """Price every period of one channel into ``tally`` (in time order)."""
+    candidates = channel.candidates
+    flat = candidates.get(_FLAT)
+    tests = channel.tests
+    restricted = channel.restricted
+    everything = [True] * len(tests)
+    offset = clock.offset
+    lines = tally.lines
+    volumes = tally.volumes
+    used = tally.used
+    seen = tally.seen
+    energy_options = candidates.get(_ENERGY)
+    time_options = candidates.get(_TIME)
+    parking_options = candidates.get(_PARKING)
+    # The next instant at which a restriction may change its answer, per kind. Periods come in
+    # time order, so each pointer only moves forward: most periods cross no cut and cost one
+    # comparison each.
+    local = channel.local
+    day_cuts = channel.time_of_day_cuts
+    next_local = -_NEVER if local else _NEVER
+    duration_marks = [session_start + d for d in channel.duration_cuts]
+    kwh_marks = channel.kwh_cuts
+    next_duration = next_kwh = 0
+    energy_before = _ZERO
+    for number, period in enumerate(periods):
+        if not (period.reserved if reservation else period.session):
+            energy_before += period.energy
+            continue
+        start, end = period.start, ends[number]
+        energy = period.energy
+        # What this period asks to price: (CDR dimension, candidates, volume), non-zero only.
+        asked: list[tuple[str, _Option | None, Decimal]] = []
+        if reservation:
+            if period.reservation:
+                asked.append(("RESERVATION_TIME", time_options, period.reservation))
+        else:
+            if energy:
+                asked.append(("ENERGY", energy_options, energy))
+            if period.time:
+                asked.append(("TIME", time_options, period.time))
+            if period.parking:
+                asked.append(("PARKING_TIME", parking_options, period.parking))
+
+        # Cut points inside (start, end): instants first, then energy totals.
+        instants: list[int] | None = None
+        if next_local <= start:
+            next_local = clock.next_cut(start, day_cuts)
+        while next_local < end:
+            (instants := instants or []).append(next_local)
+            next_local = clock.next_cut(next_local, day_cuts)
+        while next_duration < len(duration_marks) and duration_marks[next_duration] < end:
+            if duration_marks[next_duration] > start:
+                (instants := instants or []).append(duration_marks[next_duration])
+            next_duration += 1
+        starts = [(_ZERO, start, energy_before)]
+        if instants:
+            span = Decimal(end - start)
+            for instant in sorted(set(instants)):
+                fraction = (instant - start) / span
+                starts.append((fraction, instant, energy_before + energy * fraction))
+        reached = energy_before + energy
+        while next_kwh < len(kwh_marks) and kwh_marks[next_kwh] < reached:
+            kwh = kwh_marks[next_kwh]
+            if kwh > energy_before:
+                fraction = (kwh - energy_before) / energy
+                starts.append((fraction, start + int(fraction * (end - start)), kwh))
+                starts.sort()
+            next_kwh += 1
+
+        # Pieces: (fraction where it starts, instant, chosen components, state checked).
+        pieces: list[tuple[Decimal, int, tuple[Component | None, ...], State | None]] = []
+        for fraction, instant, energy_at in starts:
+            state: State | None = None
+            active = everything
+            if restricted:
+                if local:
+                    day, second = divmod(instant + offset(instant), DAY)
+                else:
+                    day = second = 0
+                state = (
+                    second,
+                    day,
+                    (day + 3) % 7,  # 1970-01-01 was a Thursday; Monday = 0
+                    instant - session_start,
+                    energy_at,
+                    period.min_current,
+                    period.max_current,
+                    period.min_power,
+                    period.max_power,
+                )
+                active = [test is None or test(state) for test in tests]
+            if flat is not None:
+                for position, fee in flat:
+                    if active[position]:
+                        seen[fee.key] = 1
+                        used.append(fee)
+                        volumes[fee.key] = _ONE
+                        lines.append(
+                            ("flat", number, instant, instant, "FLAT", _ONE, fee, state,
+                             reservation)
+                        )  # fmt: skip
+                        flat = None
+                        break
+            picked: tuple[Component | None, ...] = ()
+            for _, options, _ in asked:
+                pick = None
+                if options:
+                    for position, option in options:
+                        if active[position]:
+                            pick = option
+                            break
+                picked += (pick,)
+            if pieces and pieces[-1][2] == picked:
+                continue  # same elements as the piece before: one line, not two
+            pieces.append((fraction, instant, picked, state))
+
+        count = len(pieces)
+        for index, (fraction, instant, picked, state) in enumerate(pieces):
+            last = index + 1 == count
+            piece_end = end if last else pieces[index + 1][1]
+            for (dimension, options, amount), component in zip(asked, picked):  # noqa: B905
+                if count == 1:
+                    part = amount
+                else:
+                    upto = amount if last else amount * pieces[index + 1][0]
+                    part = upto - amount * fraction if index else upto
+                if component is None:
+                    if options:
+                        tally.unpriced = True
+                        lines.append(
+                            ("unpriced", number, instant, piece_end, dimension, part, None, state,
+                             reservation)
+                        )  # fmt: skip
+                    continue
+                key = component.key
+                if not seen[key]:
+                    seen[key] = 1
+                    used.append(component)
+                volumes[key] += part
+                if reservation:
+                    tally.last_reserved = len(lines)
+                elif dimension == "ENERGY":
+                    tally.last_energy = len(lines)
+                else:
+                    tally.last_time = len(lines)
+                lines.append(
+                    ("charge", number, instant, piece_end, dimension, part, component, state,
+                     reservation)
+                )  # fmt: skip
+        energy_before = reached
+
+
+def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
+    """Bill the rest of the last step (mod_cdrs "step_size") at the last component's price."""
+    if last < 0:
+        return
+    _, period, _, at, dimension, _, component, _, reservation = tally.lines[last]
+    assert component is not None  # only priced lines are marked
+    step = component.step_size
+    if step <= 0:
+        return
+    # The billed volume of this dimension: what its components priced so far (before any step).
+    billed = _ZERO
+    for other in tally.used:
+        if other.group == component.group and other.dimension is component.dimension:
+            billed += tally.volumes[other.key]
+    if billed <= 0:
+        return
+    measured = (billed * units).quantize(_RESOLUTION)
+    rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
+    if rounded <= measured:
+        return
+    extra = (rounded - measured) / units
+    tally.volumes[component.key] += extra
+    tally.lines.append(
+        ("step_size", period, at, at, dimension, extra, component, None, reservation)
+    )
+
+
+def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
+    """The price of each CDR total (by :class:`Group`) and of all of them together."""
+    before = [_ZERO] * 5
+    after = [_ZERO] * 5
+    taxes: dict[tuple[int, Decimal], Decimal] = {}  # (group, vat %) -> tax amount
+    seen = [False] * 5
+    volumes = tally.volumes
+    for component in tally.used:
+        amount = volumes[component.key] * component.price
+        group = component.group
+        seen[group] = True
+        rate = component.tax_rate
+        if rate is None:
+            # No tax applies, or (tax included, rate unknown) the split cannot be known.
+            before[group] += amount
+            after[group] += amount
+            continue
+        if component.tax_inside:
+            net = amount / (_ONE + rate)
+            tax = amount - net
+            before[group] += net
+            after[group] += amount
+        else:
+            tax = amount * rate
+            before[group] += amount
+            after[group] += amount + tax
+        key = (group, component.vat or _ZERO)  # vat is set whenever tax_rate is
+        taxes[key] = taxes.get(key, _ZERO) + tax
+    # Price and TaxLine are NamedTuples; tuple.__new__ builds the same objects without going
+    # through their Python-level __new__, which matters at this rate.
+    prices = [ZERO_PRICE] * 5
+    all_before = all_after = _ZERO
+    all_taxes: dict[Decimal, Decimal] = {}
+    for group in range(5):
+        if not seen[group]:
+            continue
+        lines: tuple[TaxLine, ...] = ()
+        if taxes:
+            for (of, rate), amount in taxes.items():
+                if of == group:
+                    lines += (_new(TaxLine, (rate, amount, "VAT")),)
+                    all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
+        prices[group] = _new(Price, (before[group], after[group], lines))
+        all_before += before[group]
+        all_after += after[group]
+    total_taxes = tuple(_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items())
+    return prices, _new(Price, (all_before, all_after, total_taxes))
+
+
+def _limited(total: Price, tariff: CompiledTariff) -> tuple[Price, str | None]:
+    """``min_price`` and ``max_price``: before and after taxes limited each on its own."""
+    source = tariff.tariff
+    limits: tuple[tuple[str, TaxAmount | None, int], ...] = (
+        ("min_price", source.min_price, 1),
+        ("max_price", source.max_price, -1),
+    )
+    for name, limit, sign in limits:
+        if limit is None:
+            continue
+        before, after = total.before_taxes, total.after_taxes
+        new_before = max(before, limit.excl_vat) if sign > 0 else min(before, limit.excl_vat)
+        if limit.incl_vat is not None:
+            bound = limit.incl_vat
+            new_after = max(after, bound) if sign > 0 else min(after, bound)
+        elif new_before == before:
+            new_after = after
+        elif before:
+            new_after = after * new_before / before  # taxes follow the price (docs/pricing.md)
+        else:
+            new_after = new_before
+        if new_before == before and new_after == after:
+            continue
+        tax_was = after - before
+        tax_now = new_after - new_before
+        if total.taxes and tax_was:
+            taxes = tuple(
+                TaxLine(t.percentage, t.amount * tax_now / tax_was, t.name) for t in total.taxes
+            )
+        elif tax_now:
+            taxes = (TaxLine(None, tax_now),)
+        else:
+            taxes = ()
+        return Price(new_before, new_after, taxes), name
+    return total, None
+
+
+def price_periods(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    *,
+    session_start: int | None = None,
+    session_end: int | None = None,
+    time_zone: str = "UTC",
+    reservation_expired: bool | None = None,
+) -> CdrPricing:
+    """Price a session's periods (times in UTC seconds since the epoch) with one tariff.
+
+    ``session_start`` defaults to the first period's start, ``session_end`` to the last period's
+    own end (or its start). ``reservation_expired`` None means: expired when no period carries a
+    session dimension (only RESERVATION_TIME).
+    """
+    clock = zone_clock(time_zone)
+    count = len(periods)
+    start = session_start
+    if start is None:
+        start = periods[0].start if count else 0
+    ends: list[int] = []
+    energy_known = any_session = any_reserved = False
+    total_energy = total_parking = total_reserved = charging = _ZERO
+    for number, period in enumerate(periods):
+        end = period.end
+        if end is None:
+            if number + 1 < count:
+                end = periods[number + 1].start
+            elif session_end is not None:
+                end = session_end
+            else:
+                end = period.start
+        if end < period.start or period.start < start:
+            raise InvalidInputError(
+                "a charging period starts before the session, after the next period or after"
+                " the session's end",
+                f"charging_periods[{number}].start_date_time",
+            )
+        ends.append(end)
+        energy_known = energy_known or period.has_energy
+        any_session = any_session or period.session
+        any_reserved = any_reserved or period.reserved
+        total_energy += period.energy
+        total_parking += period.parking
+        total_reserved += period.reservation
+        charging += period.time
+    finish = session_end if session_end is not None else (ends[-1] if ends else start)
+    if tariff.local:
+        clock.cover(start, max(finish, ends[-1]) if ends else finish)
+    tally = _Tally(len(tariff.components))
+    if any_session:
+        _run(tariff.session, periods, ends, start, clock, tally, reservation=False)
+    if any_reserved:
+        expired = not any_session if reservation_expired is None else reservation_expired
+        channel = tariff.reservation_expired if expired else tariff.reservation
+        _run(channel, periods, ends, start, clock, tally, reservation=True)
+    _round_up(tally, tally.last_energy, _KWH)
+    _round_up(tally, tally.last_time, _HOUR)
+    _round_up(tally, tally.last_reserved, _HOUR)
+
+    prices, total = _group_prices(tally)
+    limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
+    if session_end is not None or count:
+        total_time = Decimal(finish - start) / _HOUR
+    else:
+        total_time = charging + total_parking
+    return CdrPricing(
+        tariff=tariff,
+        time_zone=time_zone,
+        session_start=start,
+        session_end=finish,
+        total_cost=limited,
+        cost_before_limits=total,
+        limit=limit,
+        total_fixed_cost=prices[Group.FIXED],
+        total_energy_cost=prices[Group.ENERGY],
+        total_time_cost=prices[Group.TIME],
+        total_parking_cost=prices[Group.PARKING],
+        total_reservation_cost=prices[Group.RESERVATION],
+        total_energy=total_energy if energy_known else None,
+        total_time=total_time,
+        total_parking_time=total_parking,
+        total_reservation_time=total_reserved,
+        raw_lines=tally.lines,
+        warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
+    )
+
+
+def _warnings(tariff: CompiledTariff, tally: _Tally, start: int) -> tuple[str, ...]:
+    found: list[str] = []
+    for line in tally.lines:
+        if line[0] == "unpriced":
+            found.append(
+                f"charging period {line[1]}: no element prices {line[4]} at that moment;"
+                f" {line[5].normalize():f} of it is free"
+            )
+    source = tariff.tariff
+    valid_from, valid_to = source.start_date_time, source.end_date_time
+    if valid_from is not None and start < valid_from.timestamp():
+        found.append(
+            f"the session starts before the tariff is valid ({valid_from:%Y-%m-%dT%H:%M:%SZ})"
+        )
+    if valid_to is not None and start >= valid_to.timestamp():
+        found.append(f"the session starts after the tariff ended ({valid_to:%Y-%m-%dT%H:%M:%SZ})")
+    if tariff.tax_included is TaxIncluded.YES and any(
+        component.vat is None for component in tariff.components
+    ):
+        found.append("prices include taxes at an unknown rate: before_taxes equals the price")
+    return tuple(found)

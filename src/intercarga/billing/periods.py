@@ -1,0 +1,190 @@
+"""Charging periods as the pricing loop reads them, made from CDR periods or OCPP meter values.
+
+A :class:`Period` is a plain, immutable record: its start as whole seconds since the epoch (UTC),
+the volumes of the OCPI dimensions it carries, and the current and power values its restrictions
+are checked against. Converting domain objects happens here, once per session, so the loop never
+touches pydantic.
+
+Which value a current or power restriction reads (docs/pricing.md, "current and power"):
+``min_current``/``min_power`` read the period's MIN_ value, else its average (CURRENT / POWER);
+``max_current``/``max_power`` read the MAX_ value, else the average. Power falls back once more to
+the average power while charging, ENERGY / TIME. A value still unknown is left as None.
+
+Meter values (OCPP) become periods between consecutive energy register readings: energy delivered
+means charging time; no energy after some was delivered means parking time (OCPI 2.2.1 d2/2.3.0:
+"time during which the vehicle is not requesting power"); no energy before any was delivered is
+still charging time (the car and charger are starting up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import NamedTuple
+
+from intercarga.domain.session import CdrDimensionType, ChargingPeriod, MeterValue
+from intercarga.errors import InvalidInputError
+
+__all__ = [
+    "Period",
+    "epoch_seconds",
+    "period_from_charging_period",
+    "periods_from_charging_periods",
+    "periods_from_meter_values",
+]
+
+_ZERO = Decimal(0)
+_HOUR = Decimal(3600)
+_ENERGY_REGISTER = "Energy.Active.Import.Register"
+_POWER = "Power.Active.Import"
+_CURRENT = "Current.Import"
+
+
+class Period(NamedTuple):
+    """One charging period; ``end`` None means "until the next period starts, or the session ends".
+
+    A NamedTuple rather than a dataclass: it is made once per period per pricing, and a tuple is
+    the cheapest immutable record Python builds.
+    """
+
+    start: int
+    energy: Decimal = _ZERO  # kWh (ENERGY)
+    time: Decimal = _ZERO  # hours charging (TIME)
+    parking: Decimal = _ZERO  # hours not charging (PARKING_TIME)
+    reservation: Decimal = _ZERO  # hours reserved (RESERVATION_TIME)
+    min_current: Decimal | None = None
+    max_current: Decimal | None = None
+    min_power: Decimal | None = None
+    max_power: Decimal | None = None
+    end: int | None = None
+    session: bool = True  # carries a session dimension (anything but RESERVATION_TIME)
+    reserved: bool = False  # carries RESERVATION_TIME
+    has_energy: bool = False  # carries ENERGY (or ENERGY_IMPORT)
+    tariff_id: str | None = None
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """Whole seconds since 1970-01-01 UTC; fractions of a second are dropped."""
+    return int(moment.timestamp() // 1)
+
+
+# Enum members bound once: reading ``CdrDimensionType.ENERGY`` is an attribute lookup on the enum
+# class each time, and this conversion runs for every period of every CDR priced.
+_D = CdrDimensionType
+_ENERGY, _ENERGY_IMPORT, _ENERGY_EXPORT = _D.ENERGY, _D.ENERGY_IMPORT, _D.ENERGY_EXPORT
+_TIME, _PARKING_TIME, _RESERVATION_TIME = _D.TIME, _D.PARKING_TIME, _D.RESERVATION_TIME
+_CURRENT_AVERAGE, _MIN_CURRENT, _MAX_CURRENT = _D.CURRENT, _D.MIN_CURRENT, _D.MAX_CURRENT
+_POWER_AVERAGE, _MIN_POWER, _MAX_POWER = _D.POWER, _D.MIN_POWER, _D.MAX_POWER
+_new = tuple.__new__  # builds the NamedTuple in C, without its Python-level __new__
+
+
+def period_from_charging_period(period: ChargingPeriod) -> Period:
+    """The pricing view of one OCPI ChargingPeriod."""
+    values: dict[CdrDimensionType, Decimal] = {}
+    for dimension in period.dimensions:
+        kind = dimension.type
+        if kind in values:
+            # A dimension given twice is added up: two ENERGY entries are two amounts of energy.
+            values[kind] += dimension.volume
+        else:
+            values[kind] = dimension.volume
+    get = values.get
+    energy = get(_ENERGY)
+    if energy is None:
+        imported = get(_ENERGY_IMPORT)
+        if imported is not None:
+            energy = imported - get(_ENERGY_EXPORT, _ZERO)
+    time = get(_TIME, _ZERO)
+    average_power = get(_POWER_AVERAGE)
+    if average_power is None and energy is not None and time > 0:
+        average_power = energy / time
+    average_current = get(_CURRENT_AVERAGE)
+    reserved = _RESERVATION_TIME in values
+    return _new(
+        Period,
+        (
+            int(period.start_date_time.timestamp() // 1),  # epoch_seconds, inlined
+            _ZERO if energy is None else energy,
+            time,
+            get(_PARKING_TIME, _ZERO),
+            get(_RESERVATION_TIME, _ZERO),
+            get(_MIN_CURRENT, average_current),
+            get(_MAX_CURRENT, average_current),
+            get(_MIN_POWER, average_power),
+            get(_MAX_POWER, average_power),
+            None,
+            len(values) > reserved,  # some dimension other than RESERVATION_TIME
+            reserved,
+            energy is not None,
+            period.tariff_id,
+        ),
+    )
+
+
+def periods_from_charging_periods(periods: Iterable[ChargingPeriod]) -> list[Period]:
+    """The pricing view of a CDR's or a session's charging periods, in their order."""
+    return [period_from_charging_period(period) for period in periods]
+
+
+_KILO = {"wh": Decimal(1000), "kwh": Decimal(1), "w": Decimal(1000), "kw": Decimal(1)}
+
+
+def _kilo(value: MeterValue, units: tuple[str, str]) -> Decimal:
+    """A meter value in kWh or kW, from Wh/kWh or W/kW as the charger reported it."""
+    unit = value.unit.lower()
+    if unit not in units:
+        raise InvalidInputError(
+            f"{value.measurand} in {value.unit!r}; expected {' or '.join(units)}",
+            "meter_values.unit",
+        )
+    return value.value / _KILO[unit]
+
+
+def periods_from_meter_values(values: Sequence[MeterValue]) -> list[Period]:
+    """Periods between consecutive energy register readings, each with an explicit end.
+
+    Power (Power.Active.Import) and current (Current.Import, phases added up) sampled at the two
+    ends of a period give its minimum and maximum. Readings must be in time order.
+    """
+    readings: list[tuple[int, Decimal]] = []
+    power: dict[int, Decimal] = {}
+    current: dict[int, Decimal] = {}
+    for value in values:
+        if value.context == "Transaction.Begin" and readings:
+            raise InvalidInputError("Transaction.Begin after other readings", "meter_values")
+        at = epoch_seconds(value.timestamp)
+        if value.measurand == _ENERGY_REGISTER and value.phase is None:
+            if readings and at < readings[-1][0]:
+                raise InvalidInputError("energy readings out of time order", "meter_values")
+            readings.append((at, _kilo(value, ("wh", "kwh"))))
+        elif value.measurand == _POWER and value.phase is None:
+            power[at] = _kilo(value, ("w", "kw"))
+        elif value.measurand == _CURRENT:
+            current[at] = current.get(at, _ZERO) + value.value
+    periods: list[Period] = []
+    charged = False
+    for (start, begin), (end, finish) in pairwise(readings):
+        delivered = finish - begin
+        hours = Decimal(end - start) / _HOUR
+        charging = delivered > 0 or not charged
+        charged = charged or delivered > 0
+        ends = [v for v in (power.get(start), power.get(end)) if v is not None]
+        amps = [v for v in (current.get(start), current.get(end)) if v is not None]
+        average = delivered / hours if charging and hours > 0 else None
+        periods.append(
+            Period(
+                start=start,
+                end=end,
+                energy=delivered,
+                time=hours if charging else _ZERO,
+                parking=_ZERO if charging else hours,
+                min_current=min(amps) if amps else None,
+                max_current=max(amps) if amps else None,
+                min_power=min(ends) if ends else average,
+                max_power=max(ends) if ends else average,
+                has_energy=True,
+            )
+        )
+    return periods

@@ -1,0 +1,274 @@
+"""What pricing a session gives: exact totals, the breakdown line by line, and settled amounts.
+
+Every amount here is an exact Decimal until :meth:`CdrPricing.settled` rounds each reported number
+once, half up, to the currency's minor unit (:meth:`intercarga.domain.money.Money.rounded`).
+Nothing is ever computed from a rounded number. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from intercarga.billing.compiled import CompiledTariff, Component, State
+from intercarga.domain.money import Currency
+from intercarga.domain.tariff import Tax, TaxAmount
+
+__all__ = ["ZERO_PRICE", "CdrPricing", "Line", "LineKind", "Price", "TaxLine"]
+
+_ZERO = Decimal(0)
+
+LineKind = Literal["charge", "flat", "step_size", "unpriced"]
+
+
+class TaxLine(NamedTuple):
+    """One tax of a price: its rate in percent (None when unknown) and its amount."""
+
+    percentage: Decimal | None
+    amount: Decimal
+    name: str = "VAT"
+
+
+class Price(NamedTuple):
+    """An amount before and after taxes, with the taxes itemised by rate.
+
+    A NamedTuple: pricing makes several per session and a tuple is the cheapest immutable record.
+    """
+
+    before_taxes: Decimal
+    after_taxes: Decimal
+    taxes: tuple[TaxLine, ...] = ()
+
+    def rounded(self, currency: Currency) -> Price:
+        """Each number rounded once from its exact value (so taxes may not add up to the cent)."""
+        r = currency.round  # the rule of Money.rounded: half up to the minor unit
+        taxes = self.taxes
+        if taxes:
+            taxes = tuple(_new(TaxLine, (t[0], r(t[1]), t[2])) for t in taxes)
+        return _new(Price, (r(self.before_taxes), r(self.after_taxes), taxes))
+
+    def to_domain(self) -> TaxAmount:
+        """The domain's price: ``excl_vat`` before taxes, ``incl_vat`` after, taxes itemised."""
+        return TaxAmount(
+            excl_vat=self.before_taxes,
+            incl_vat=self.after_taxes,
+            taxes=[Tax(name=t.name, percentage=t.percentage, amount=t.amount) for t in self.taxes],
+        )
+
+
+ZERO_PRICE = Price(_ZERO, _ZERO)
+_new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the breakdown: what was priced, when, by which element, for how much.
+
+    ``period`` is the index of the charging period (None for a session-wide line); ``start`` and
+    ``end`` are UTC seconds since the epoch; ``dimension`` is the CDR dimension priced (ENERGY,
+    TIME, PARKING_TIME, RESERVATION_TIME, FLAT); ``component`` is None for an unpriced line;
+    ``state`` is what the restrictions were checked against at ``start`` (see compiled.State).
+    """
+
+    kind: LineKind
+    period: int | None
+    start: int
+    end: int
+    dimension: str
+    volume: Decimal
+    component: Component | None
+    cost: Decimal
+    state: State | None
+    reservation: bool = False
+
+
+# What the pricing loop records for one line; built into a Line only when someone reads it.
+RawLine = tuple[LineKind, int | None, int, int, str, Decimal, Component | None, State | None, bool]
+
+
+class CdrPricing:
+    """The totals of a priced session, exact, with its breakdown and warnings.
+
+    Cost fields are :class:`Price`; volumes are Decimal (``total_energy`` is None when no period
+    carries an ENERGY dimension: unknown, not zero). ``cost_before_limits`` is the total before
+    ``min_price``/``max_price``; ``limit`` names the one that changed the total, if any.
+    """
+
+    __slots__ = (
+        "_lines",
+        "_raw",
+        "cost_before_limits",
+        "limit",
+        "session_end",
+        "session_start",
+        "settled_from",
+        "tariff",
+        "time_zone",
+        "total_cost",
+        "total_energy",
+        "total_energy_cost",
+        "total_fixed_cost",
+        "total_parking_cost",
+        "total_parking_time",
+        "total_reservation_cost",
+        "total_reservation_time",
+        "total_time",
+        "total_time_cost",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        *,
+        tariff: CompiledTariff,
+        time_zone: str,
+        session_start: int,
+        session_end: int,
+        total_cost: Price,
+        cost_before_limits: Price,
+        limit: str | None,
+        total_fixed_cost: Price,
+        total_energy_cost: Price,
+        total_time_cost: Price,
+        total_parking_cost: Price,
+        total_reservation_cost: Price,
+        total_energy: Decimal | None,
+        total_time: Decimal,
+        total_parking_time: Decimal,
+        total_reservation_time: Decimal,
+        raw_lines: list[RawLine],
+        warnings: tuple[str, ...],
+        settled_from: CdrPricing | None = None,
+    ) -> None:
+        self.tariff = tariff
+        self.time_zone = time_zone
+        self.session_start = session_start
+        self.session_end = session_end
+        self.total_cost = total_cost
+        self.cost_before_limits = cost_before_limits
+        self.limit = limit
+        self.total_fixed_cost = total_fixed_cost
+        self.total_energy_cost = total_energy_cost
+        self.total_time_cost = total_time_cost
+        self.total_parking_cost = total_parking_cost
+        self.total_reservation_cost = total_reservation_cost
+        self.total_energy = total_energy
+        self.total_time = total_time
+        self.total_parking_time = total_parking_time
+        self.total_reservation_time = total_reservation_time
+        self._raw = raw_lines
+        self._lines: tuple[Line, ...] | None = None
+        self.warnings = warnings
+        self.settled_from = settled_from
+
+    @property
+    def currency(self) -> Currency:
+        return self.tariff.currency
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        """The breakdown, in the order the session consumed it (step and flat lines included)."""
+        if self._lines is None:
+            self._lines = tuple(
+                Line(
+                    kind=kind,
+                    period=period,
+                    start=start,
+                    end=end,
+                    dimension=dimension,
+                    volume=volume,
+                    component=component,
+                    cost=volume * component.price if component is not None else _ZERO,
+                    state=state,
+                    reservation=reservation,
+                )
+                for kind, period, start, end, dimension, volume, component, state, reservation in (
+                    self._raw
+                )
+            )
+        return self._lines
+
+    def costs(self) -> dict[str, Price]:
+        """The CDR cost totals by their OCPI field names."""
+        return {
+            "total_cost": self.total_cost,
+            "total_fixed_cost": self.total_fixed_cost,
+            "total_energy_cost": self.total_energy_cost,
+            "total_time_cost": self.total_time_cost,
+            "total_parking_cost": self.total_parking_cost,
+            "total_reservation_cost": self.total_reservation_cost,
+        }
+
+    def volumes(self) -> dict[str, Decimal | None]:
+        """The CDR volume totals by their OCPI field names (hours and kWh)."""
+        return {
+            "total_energy": self.total_energy,
+            "total_time": self.total_time,
+            "total_parking_time": self.total_parking_time,
+        }
+
+    def _map_prices(self, change: Callable[[Price], Price]) -> CdrPricing:
+        return CdrPricing(
+            tariff=self.tariff,
+            time_zone=self.time_zone,
+            session_start=self.session_start,
+            session_end=self.session_end,
+            total_cost=change(self.total_cost),
+            cost_before_limits=change(self.cost_before_limits),
+            limit=self.limit,
+            total_fixed_cost=change(self.total_fixed_cost),
+            total_energy_cost=change(self.total_energy_cost),
+            total_time_cost=change(self.total_time_cost),
+            total_parking_cost=change(self.total_parking_cost),
+            total_reservation_cost=change(self.total_reservation_cost),
+            total_energy=self.total_energy,
+            total_time=self.total_time,
+            total_parking_time=self.total_parking_time,
+            total_reservation_time=self.total_reservation_time,
+            raw_lines=self._raw,
+            warnings=self.warnings,
+            settled_from=self,
+        )
+
+    def settled(self) -> CdrPricing:
+        """The same pricing with every cost rounded once to the currency's minor unit.
+
+        This is the one rounding point: the exact pricing stays available as ``settled_from``.
+        Breakdown lines keep their exact costs (they explain; the totals are what is billed).
+        """
+        if self.settled_from is not None:
+            return self
+        currency = self.currency
+        rounded: dict[int, Price] = {id(ZERO_PRICE): ZERO_PRICE}
+
+        def settle(price: Price) -> Price:
+            # The same Price object (total and cost before limits, most often) is rounded once.
+            known = rounded.get(id(price))
+            if known is None:
+                known = rounded[id(price)] = price.rounded(currency)
+            return known
+
+        return self._map_prices(settle)
+
+    @property
+    def exact(self) -> CdrPricing:
+        """The unrounded pricing (itself, unless this one is settled)."""
+        return self.settled_from if self.settled_from is not None else self
+
+    def cdr_totals(self) -> dict[str, object]:
+        """Settled totals as domain values, ready to write into a :class:`~intercarga.domain.Cdr`.
+
+        Optional cost fields that are zero are left out, as OCPI leaves them out.
+        """
+        settled = self.settled()
+        totals: dict[str, object] = {"total_cost": settled.total_cost.to_domain()}
+        for name, price in settled.costs().items():
+            if name != "total_cost" and (price.before_taxes or price.after_taxes):
+                totals[name] = price.to_domain()
+        totals["total_energy"] = self.total_energy if self.total_energy is not None else _ZERO
+        totals["total_time"] = self.total_time
+        if self.total_parking_time:
+            totals["total_parking_time"] = self.total_parking_time
+        return totals
