@@ -38,6 +38,9 @@ __all__ = [
     "metadata",
     "meter_values",
     "parties",
+    "partner_endpoints",
+    "partner_roles",
+    "partners",
     "sessions",
     "stations",
     "tariffs",
@@ -274,4 +277,51 @@ admin_tokens = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# -- OCPI partners (the platforms this deployment roams with) --------------------------------
+# ``token_hash`` is the SHA-256 of the credentials token the partner presents to us (TOKEN_A
+# while invited, then TOKEN_B or TOKEN_C): we only verify it, so only its hash is kept.
+# ``outgoing_token`` is the one we present to them; it has to be sent, so it is kept as is.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("initiated_by", String(8), nullable=False),
+    Column("version", String(8)),
+    Column("versions_url", String(255)),
+    Column("token_hash", String(64), unique=True),
+    Column("outgoing_token", String(64)),
+    Column("raw_token", Boolean, nullable=False),
+    Column("hub_party_id", String(5)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+)
+
+partner_roles = Table(
+    "partner_roles",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("country_code", String(2), primary_key=True),
+    Column("party_id", String(3), primary_key=True),
+    Column("role", String(8), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("website", String(255)),
+    ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
+    Index(None, "country_code", "party_id"),
+)
+
+partner_endpoints = Table(
+    "partner_endpoints",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("identifier", String(64), primary_key=True),
+    # SENDER or RECEIVER; empty for versions without interface roles (2.1.1).
+    Column("role", String(8), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("url", String(255), nullable=False),
+    ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
 )

@@ -1,0 +1,163 @@
+"""OCPI transport rules as pure functions: the Authorization header, pagination, message ids and
+routing headers.
+
+Authorization: ``Token <base64(token)>`` since 2.2-d2; many 2.1.1 and 2.2 platforms send the
+token unencoded, so reading yields both readings and the caller decides by the partner's switch.
+Pagination: ``offset``/``limit``/``date_from``/``date_to`` in, ``Link: <…>; rel="next"`` (keeping
+every filter of the request), ``X-Total-Count`` and ``X-Limit`` out; the limit is capped and the
+offset bounded so no request can ask for an endless page. Every request carries a new
+``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation it belongs to.
+
+Nothing here does I/O; the HTTP layers call these functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.models._types import format_datetime, parse_datetime
+
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "PageRequest",
+    "TokenReading",
+    "authorization_header",
+    "message_ids",
+    "new_message_ids",
+    "page_headers",
+    "page_request",
+    "read_authorization",
+]
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+# A bound on offsets, so that a client cannot make the database skip an absurd number of rows.
+MAX_OFFSET = 10_000_000
+
+
+# -- Authorization -------------------------------------------------------------------------------
+def authorization_header(token: str, *, raw: bool = False) -> str:
+    """The header value for ``token``: Base64 of its UTF-8 (or the token itself for ``raw``)."""
+    if raw:
+        return f"Token {token}"
+    return "Token " + base64.b64encode(token.encode()).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenReading:
+    """The two ways to read a header: ``decoded`` (Base64, when it decodes) and ``raw``."""
+
+    decoded: str | None
+    raw: str
+
+
+def read_authorization(header: str | None) -> TokenReading | None:
+    """Read ``Authorization: Token …``; None when it is missing or not of that form."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return None
+    decoded: str | None
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+        # A decoding that yields control characters was a raw token that happened to be Base64.
+        decoded = text if text and all("!" <= char <= "~" for char in text) else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = None
+    return TokenReading(decoded=decoded, raw=value)
+
+
+# -- message ids -------------------------------------------------------------------------------
+def new_message_ids(correlation_id: str | None = None) -> dict[str, str]:
+    """Headers for a new outgoing request: a new request id, the conversation's correlation id."""
+    return {
+        "X-Request-ID": str(uuid.uuid4()),
+        "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
+    }
+
+
+def message_ids(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers for a response: the request's ids echoed (made up when the peer sent none)."""
+    return {
+        "X-Request-ID": headers.get("x-request-id") or str(uuid.uuid4()),
+        "X-Correlation-ID": headers.get("x-correlation-id") or str(uuid.uuid4()),
+    }
+
+
+# -- pagination --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+def _integer(params: Mapping[str, str], name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, f"{name}: must be a whole number"
+        ) from None
+
+
+def _date(params: Mapping[str, str], name: str) -> datetime | None:
+    text = params.get(name)
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError as error:
+        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, f"{name}: {error}") from None
+
+
+def page_request(params: Mapping[str, str], *, max_limit: int = MAX_LIMIT) -> PageRequest:
+    """Read the pagination parameters; a limit above ``max_limit`` is lowered to it."""
+    offset = _integer(params, "offset", 0)
+    limit = _integer(params, "limit", min(DEFAULT_LIMIT, max_limit))
+    if not 0 <= offset <= MAX_OFFSET:
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, f"offset: must be 0 to {MAX_OFFSET}"
+        )
+    if limit < 1:
+        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "limit: must be at least 1")
+    date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
+    if date_from and date_to and date_to <= date_from:
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, "date_to: must be later than date_from"
+        )
+    return PageRequest(offset, min(limit, max_limit), date_from, date_to)
+
+
+def page_headers(
+    url: str, params: Mapping[str, str], page: PageRequest, returned: int, total: int
+) -> dict[str, str]:
+    """``X-Total-Count``, ``X-Limit`` and, unless this is the last page, ``Link: rel="next"``.
+
+    ``url`` is the request URL without its query; the next link keeps every parameter of the
+    request (filters included) with ``offset`` moved on and ``limit`` set to what was served.
+    """
+    headers = {"X-Total-Count": str(total), "X-Limit": str(page.limit)}
+    following = page.offset + returned
+    if returned > 0 and following < total:
+        query = {key: value for key, value in params.items() if key not in ("offset", "limit")}
+        for name, value in (("date_from", page.date_from), ("date_to", page.date_to)):
+            if value is not None:
+                query[name] = format_datetime(value)
+        query = {"offset": str(following), "limit": str(page.limit), **query}
+        headers["Link"] = f'<{url}?{urlencode(query)}>; rel="next"'
+    return headers

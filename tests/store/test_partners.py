@@ -1,0 +1,73 @@
+"""Partner records: written with their roles and endpoints, found by token hash and by party."""
+
+from __future__ import annotations
+
+import pytest
+
+from intercarga.errors import NotFoundError
+from intercarga.security import hash_token
+from intercarga.store import Store
+from intercarga.store.partners import (
+    Partner,
+    PartnerEndpoint,
+    PartnerRepository,
+    PartnerRole,
+    PartnerState,
+)
+
+
+def _partner(**changes: object) -> Partner:
+    values: dict[str, object] = {
+        "id": "p1",
+        "name": "Example eMSP",
+        "state": PartnerState.REGISTERED,
+        "initiated_by": "THEM",
+        "version": "2.2.1",
+        "versions_url": "https://emsp.example/ocpi/versions",
+        "token_hash": hash_token("token-c"),
+        "outgoing_token": "token-b",
+        "roles": [
+            PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Example eMSP"),
+            PartnerRole(country_code="CO", party_id="CPX", role="CPO", name="Example CPO"),
+        ],
+        "endpoints": [
+            PartnerEndpoint(identifier="credentials", role="SENDER", url="https://e/c"),
+            PartnerEndpoint(identifier="tokens", role="SENDER", url="https://e/t"),
+            PartnerEndpoint(identifier="locations", role="RECEIVER", url="https://e/l"),
+        ],
+    }
+    values.update(changes)
+    return Partner.model_validate(values)
+
+
+async def test_partner_round_trips_with_roles_and_endpoints_in_order(store: Store) -> None:
+    partners = PartnerRepository(store.engine)
+    await partners.create(_partner())
+    read = await partners.get("p1")
+    assert read == _partner(created_at=read.created_at, last_updated=read.last_updated)
+    assert read.endpoint("locations", "RECEIVER") == "https://e/l"
+    assert read.endpoint("locations", "SENDER") is None
+    assert read.hosts("co", "ems", "EMSP")
+
+
+async def test_found_by_token_hash_and_by_hosted_party(store: Store) -> None:
+    partners = PartnerRepository(store.engine)
+    await partners.create(_partner())
+    await partners.create(
+        _partner(id="p2", token_hash=hash_token("a"), state=PartnerState.INVITED, roles=[])
+    )
+    found = await partners.find_by_token_hash(hash_token("token-c"))
+    assert found is not None and found.id == "p1"
+    assert await partners.find_by_token_hash(hash_token("nope")) is None
+    assert [p.id for p in await partners.hosting("CO", "EMS")] == ["p1"]
+    assert await partners.hosting("CL", "ICG") == []
+
+
+async def test_replacing_a_partner_replaces_its_children_and_delete_cascades(store: Store) -> None:
+    partners = PartnerRepository(store.engine)
+    await partners.create(_partner())
+    await partners.put(_partner(endpoints=[], roles=[]))
+    assert (await partners.get("p1")).endpoints == []
+    await partners.delete("p1")
+    with pytest.raises(NotFoundError):
+        await partners.get("p1")
