@@ -1,0 +1,792 @@
+"""OCPP 2.0.1 ↔ version-free events and commands; OCPP 2.1 reuses all of it (:mod:`.v21`).
+
+2.0.1 already speaks the vocabulary of :mod:`~intercarga.ocpp.events`: EVSE and connector
+numbers, ConnectorStatus, ChargingState, AuthorizationStatus and ReasonEnumType are taken as
+they are. What this adapter adds:
+
+* One TransactionEvent becomes :class:`~intercarga.ocpp.events.TransactionStarted`,
+  ``Updated`` or ``Ended`` by its eventType, keeping ``seqNo`` and ``offline`` for the
+  transaction state machine, and the energy register reading of the Started / Ended event as
+  ``meter_start`` / ``meter_stop``.
+* Sampled values are numbers with a unitOfMeasure (unit and power-of-ten multiplier): they become
+  domain meter values in base units; a signedMeterValue is kept verbatim beside its reading.
+* Station messages without a version-free model yet (NotifyEvent, NotifyChargingLimit, …)
+  become :class:`~intercarga.ocpp.events.StationMessage` and get the neutral answer of
+  :meth:`V201Adapter.neutral_response`.
+
+This module must never do I/O or keep state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, Final, TypeVar
+
+from intercarga.domain.session import MeterValue, SignedMeterValue
+from intercarga.domain.station import OcppVersion
+from intercarga.ocpp.actions import STATION_TO_CSMS
+from intercarga.ocpp.adapter import (
+    ENERGY_REGISTER,
+    VersionAdapter,
+    format_time,
+    json_number,
+    meter_value,
+    parse_decimal,
+    parse_time,
+    signed_meter_value,
+    skip_sample,
+    unsupported,
+)
+from intercarga.ocpp.commands import (
+    CancelReservation,
+    ChangeAvailability,
+    ChargingProfile,
+    ChargingRateUnit,
+    ChargingSchedulePeriod,
+    ClearCache,
+    ClearChargingProfile,
+    Command,
+    CommandResult,
+    CompositeSchedule,
+    CompositeScheduleResult,
+    DataTransfer,
+    DataTransferResult,
+    DeviceVariable,
+    GetBaseReport,
+    GetCompositeSchedule,
+    GetLocalListVersion,
+    GetLog,
+    GetVariables,
+    LocalListVersionResult,
+    LogResult,
+    OutgoingCall,
+    RemoteStart,
+    RemoteStartResult,
+    RemoteStop,
+    ReserveNow,
+    Reset,
+    Result,
+    SendLocalList,
+    SetChargingProfile,
+    SetVariables,
+    TriggerMessage,
+    UnlockConnector,
+    UpdateFirmware,
+    VariableResult,
+    VariablesResult,
+)
+from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.events import (
+    Acknowledgement,
+    AuthorizationRequested,
+    AuthorizationResult,
+    BootDecision,
+    BootReason,
+    CertificateSigningRequested,
+    ChargingState,
+    ConnectorStatus,
+    DataTransferDecision,
+    DataTransferReceived,
+    Decision,
+    DiagnosticsStatusChanged,
+    FirmwareStatusChanged,
+    Heartbeat,
+    HeartbeatDecision,
+    IdToken,
+    MeterValuesReported,
+    ReportedVariable,
+    ReportReceived,
+    ReservationStatusChanged,
+    SecurityEventReported,
+    SigningDecision,
+    StationBooted,
+    StationEvent,
+    StationMessage,
+    StatusChanged,
+    StopReason,
+    TransactionDecision,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
+)
+from intercarga.ocpp.v16 import CONFIGURATION_KEYS
+
+__all__ = ["V201Adapter"]
+
+# The id token type a command uses when the caller did not give one: a token the CSMS hands to a
+# station for a remote start or reservation is its own ("Central"); a local list holds cards.
+_COMMAND_TOKEN_TYPE: Final = "Central"
+_LIST_TOKEN_TYPE: Final = "ISO14443"
+
+
+_E = TypeVar("_E", ConnectorStatus, ChargingState, StopReason, BootReason)
+
+
+def _enum(kind: type[_E], value: str | None, field: str) -> _E | None:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise CallError(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            f"unknown {field} {value!r}",
+            {"field": field},
+        ) from None
+
+
+def _id_token(data: Mapping[str, Any] | None) -> IdToken | None:
+    return IdToken(data["idToken"], data["type"]) if data else None
+
+
+def _token(token: IdToken, default_type: str) -> dict[str, Any]:
+    return {"idToken": token.value, "type": token.type or default_type}
+
+
+def _reason(answer: Mapping[str, Any]) -> str | None:
+    info = answer.get("statusInfo")
+    if not info:
+        return None
+    extra = info.get("additionalInfo")
+    return f"{info['reasonCode']}: {extra}" if extra else info["reasonCode"]
+
+
+def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _readings(
+    groups: Sequence[Mapping[str, Any]],
+) -> tuple[tuple[MeterValue, ...], tuple[SignedMeterValue, ...]]:
+    values: list[MeterValue] = []
+    signed: list[SignedMeterValue] = []
+    for group in groups:
+        timestamp = parse_time(group["timestamp"])
+        for sample in group["sampledValue"]:
+            measurand = sample.get("measurand")
+            number = parse_decimal(sample["value"])
+            if number is None:
+                skip_sample("value is not a number", sample)
+                continue
+            unit = sample.get("unitOfMeasure") or {}
+            values.append(
+                meter_value(
+                    timestamp,
+                    number,
+                    measurand=measurand,
+                    unit=unit.get("unit"),
+                    multiplier=unit.get("multiplier", 0),
+                    phase=sample.get("phase"),
+                    context=sample.get("context"),
+                    location=sample.get("location"),
+                )
+            )
+            proof = sample.get("signedMeterValue")
+            if proof:
+                reading = signed_meter_value(
+                    timestamp,
+                    proof.get("signedMeterData", ""),
+                    measurand=measurand,
+                    signing_method=proof.get("signingMethod"),
+                    encoding_method=proof.get("encodingMethod"),
+                    public_key=proof.get("publicKey"),
+                )
+                if reading is not None:
+                    signed.append(reading)
+    return tuple(values), tuple(signed)
+
+
+def _register(values: Sequence[MeterValue], context: str) -> Decimal | None:
+    """The energy register reading of a start or end: the one in ``context``, else any."""
+    registers = [v for v in values if v.measurand == ENERGY_REGISTER and v.phase is None]
+    preferred = [v for v in registers if v.context == context]
+    chosen = preferred or registers
+    if not chosen:
+        return None
+    return chosen[0].value if context == "Transaction.Begin" else chosen[-1].value
+
+
+class V201Adapter(VersionAdapter):
+    """OCPP 2.0.1 (and, through :class:`~intercarga.ocpp.v21.V21Adapter`, 2.1)."""
+
+    version: ClassVar[OcppVersion] = OcppVersion.V201
+
+    # -- station → CSMS ------------------------------------------------------------------------
+
+    def event(self, action: str, payload: Mapping[str, Any]) -> StationEvent:
+        reader = _READERS.get(action)
+        if reader is not None:
+            return reader(payload)
+        if action in STATION_TO_CSMS[self.version]:
+            return StationMessage(action, dict(payload))
+        raise CallError(
+            ErrorCode.NOT_SUPPORTED,
+            f"{action} is not sent by an OCPP {self.version.value.removeprefix('ocpp')} station",
+        )
+
+    def response(self, event: StationEvent, decision: Decision | None = None) -> dict[str, Any]:
+        match event, decision:
+            case StationBooted(), BootDecision():
+                answer: dict[str, Any] = {
+                    "currentTime": format_time(decision.current_time),
+                    "interval": decision.interval,
+                    "status": decision.status.value,
+                }
+                if decision.reason:
+                    answer["statusInfo"] = {"reasonCode": decision.reason[:20]}
+                return answer
+            case Heartbeat(), HeartbeatDecision():
+                return {"currentTime": format_time(decision.current_time)}
+            case AuthorizationRequested(), AuthorizationResult():
+                return {"idTokenInfo": self.id_token_info(decision)}
+            case TransactionStarted() | TransactionUpdated() | TransactionEnded(), _:
+                return self._transaction_response(event, decision)
+            case DataTransferReceived(), DataTransferDecision():
+                return _drop_none({"status": decision.status.value, "data": decision.data})
+            case CertificateSigningRequested(), SigningDecision():
+                return {"status": "Accepted" if decision.accepted else "Rejected"}
+            case StationMessage(), None | Acknowledgement():
+                return self.neutral_response(event.action, event.payload)
+            case (
+                (
+                    StatusChanged()
+                    | MeterValuesReported()
+                    | FirmwareStatusChanged()
+                    | DiagnosticsStatusChanged()
+                    | SecurityEventReported()
+                    | ReportReceived()
+                    | ReservationStatusChanged()
+                ),
+                None | Acknowledgement(),
+            ):
+                return {}
+        raise TypeError(f"{type(decision).__name__} does not answer {type(event).__name__}")
+
+    def _transaction_response(
+        self,
+        event: TransactionStarted | TransactionUpdated | TransactionEnded,
+        decision: Decision | None,
+    ) -> dict[str, Any]:
+        if decision is None or isinstance(decision, Acknowledgement):
+            decision = TransactionDecision()
+        if not isinstance(decision, TransactionDecision):
+            raise TypeError(f"{type(decision).__name__} does not answer a transaction event")
+        answer: dict[str, Any] = {}
+        if decision.authorization is not None:
+            answer["idTokenInfo"] = self.id_token_info(decision.authorization)
+        elif event.id_token is not None:
+            # 2.0.1 E01.FR.09 etc.: the answer carries idTokenInfo whenever the event had a token.
+            raise ValueError("a transaction event with an id token needs an authorization result")
+        if decision.total_cost is not None:
+            answer["totalCost"] = json_number(decision.total_cost)
+        return answer
+
+    def id_token_info(self, result: AuthorizationResult) -> dict[str, Any]:
+        """The IdTokenInfoType of ``result``."""
+        info: dict[str, Any] = {"status": result.status.value}
+        if result.expiry is not None:
+            info["cacheExpiryDateTime"] = format_time(result.expiry)
+        if result.group_id is not None:
+            info["groupIdToken"] = {"idToken": result.group_id, "type": _COMMAND_TOKEN_TYPE}
+        return info
+
+    def neutral_response(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to a station message nothing decides on: received, nothing granted.
+
+        Raises :class:`CallError` NotSupported for a message that cannot be answered without a
+        decision (the station then sees the RPC error OCPP-J prescribes for it).
+        """
+        if action in _NOT_SUPPORTED:
+            raise CallError(ErrorCode.NOT_SUPPORTED, f"{action} is not supported by this CSMS")
+        return dict(_NEUTRAL.get(action, {}))
+
+    # -- CSMS → station ------------------------------------------------------------------------
+
+    def command(self, command: Command) -> tuple[OutgoingCall, ...]:
+        match command:
+            case RemoteStart():
+                body = {
+                    "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
+                    "remoteStartId": command.remote_start_id,
+                    "evseId": command.evse,
+                    "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
+                    if command.group_id_token
+                    else None,
+                    "chargingProfile": self.charging_profile(command.charging_profile)
+                    if command.charging_profile
+                    else None,
+                }
+                return self._call("RequestStartTransaction", body)
+            case RemoteStop():
+                return self._call(
+                    "RequestStopTransaction", {"transactionId": command.transaction_id}
+                )
+            case Reset():
+                return self._call("Reset", {"type": command.kind.value, "evseId": command.evse})
+            case UnlockConnector():
+                return self._call(
+                    "UnlockConnector", {"evseId": command.evse, "connectorId": command.connector}
+                )
+            case ChangeAvailability():
+                return self._call(
+                    "ChangeAvailability",
+                    {
+                        "operationalStatus": "Operative" if command.operative else "Inoperative",
+                        "evse": self._evse(command.evse, command.connector),
+                    },
+                )
+            case TriggerMessage():
+                return self._call(
+                    "TriggerMessage",
+                    {
+                        "requestedMessage": command.message.value,
+                        "evse": self._evse(command.evse, command.connector),
+                    },
+                )
+            case GetVariables():
+                if not command.variables:
+                    raise unsupported(
+                        self.version, "read all variables at once: use get_base_report"
+                    )
+                data = [self._variable(v) for v in command.variables]
+                return self._call("GetVariables", {"getVariableData": data})
+            case SetVariables():
+                data = [
+                    self._variable(variable) | {"attributeValue": value}
+                    for variable, value in command.values
+                ]
+                return self._call("SetVariables", {"setVariableData": data})
+            case GetBaseReport():
+                return self._call(
+                    "GetBaseReport",
+                    {"requestId": command.request_id, "reportBase": command.report.value},
+                )
+            case ClearCache():
+                return self._call("ClearCache", {})
+            case SendLocalList():
+                entries = [
+                    {"idToken": _token(entry.id_token, _LIST_TOKEN_TYPE)}
+                    | (
+                        {"idTokenInfo": self.id_token_info(entry.authorization)}
+                        if entry.authorization
+                        else {}
+                    )
+                    for entry in command.entries
+                ]
+                return self._call(
+                    "SendLocalList",
+                    {
+                        "versionNumber": command.version,
+                        "updateType": "Full" if command.full else "Differential",
+                        "localAuthorizationList": entries or None,
+                    },
+                )
+            case GetLocalListVersion():
+                return self._call("GetLocalListVersion", {})
+            case ReserveNow():
+                return self._call(
+                    "ReserveNow",
+                    {
+                        "id": command.reservation_id,
+                        "expiryDateTime": format_time(command.expiry),
+                        "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
+                        "evseId": command.evse,
+                        "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
+                        if command.group_id_token
+                        else None,
+                        "connectorType": command.connector_type,
+                    },
+                )
+            case CancelReservation():
+                return self._call("CancelReservation", {"reservationId": command.reservation_id})
+            case SetChargingProfile():
+                return self._call(
+                    "SetChargingProfile",
+                    {
+                        "evseId": command.evse,
+                        "chargingProfile": self.charging_profile(command.profile),
+                    },
+                )
+            case ClearChargingProfile():
+                criteria = _drop_none(
+                    {
+                        "evseId": command.evse,
+                        "chargingProfilePurpose": command.purpose.value
+                        if command.purpose
+                        else None,
+                        "stackLevel": command.stack_level,
+                    }
+                )
+                return self._call(
+                    "ClearChargingProfile",
+                    {
+                        "chargingProfileId": command.profile_id,
+                        "chargingProfileCriteria": criteria or None,
+                    },
+                )
+            case GetCompositeSchedule():
+                return self._call(
+                    "GetCompositeSchedule",
+                    {
+                        "duration": command.duration,
+                        "evseId": command.evse,
+                        "chargingRateUnit": command.unit.value if command.unit else None,
+                    },
+                )
+            case UpdateFirmware():
+                firmware = _drop_none(
+                    {
+                        "location": command.location,
+                        "retrieveDateTime": format_time(command.retrieve_at),
+                        "installDateTime": format_time(command.install_at)
+                        if command.install_at
+                        else None,
+                        "signingCertificate": command.signing_certificate,
+                        "signature": command.signature,
+                    }
+                )
+                return self._call(
+                    "UpdateFirmware",
+                    {
+                        "requestId": command.request_id,
+                        "firmware": firmware,
+                        "retries": command.retries,
+                        "retryInterval": command.retry_interval,
+                    },
+                )
+            case GetLog():
+                log = _drop_none(
+                    {
+                        "remoteLocation": command.location,
+                        "oldestTimestamp": format_time(command.oldest) if command.oldest else None,
+                        "latestTimestamp": format_time(command.latest) if command.latest else None,
+                    }
+                )
+                return self._call(
+                    "GetLog",
+                    {
+                        "log": log,
+                        "logType": command.kind.value,
+                        "requestId": command.request_id,
+                        "retries": command.retries,
+                        "retryInterval": command.retry_interval,
+                    },
+                )
+            case DataTransfer():
+                return self._call(
+                    "DataTransfer",
+                    {
+                        "vendorId": command.vendor_id,
+                        "messageId": command.message_id,
+                        "data": command.data,
+                    },
+                )
+        raise unsupported(self.version, f"carry out {type(command).__name__}")
+
+    def _call(self, action: str, body: Mapping[str, Any]) -> tuple[OutgoingCall, ...]:
+        return (OutgoingCall(action, _drop_none(body)),)
+
+    @staticmethod
+    def _evse(evse: int | None, connector: int | None) -> dict[str, Any] | None:
+        if not evse:
+            return None
+        return _drop_none({"id": evse, "connectorId": connector})
+
+    def _variable(self, variable: DeviceVariable) -> dict[str, Any]:
+        component_name = variable.component
+        name = variable.variable
+        if component_name is None:
+            twin = CONFIGURATION_KEYS.get(variable.variable)
+            if twin is None:
+                raise unsupported(
+                    self.version, f"address variable {variable.variable!r} without a component"
+                )
+            component_name, name = twin
+        component = _drop_none(
+            {
+                "name": component_name,
+                "instance": variable.component_instance,
+                "evse": self._evse(variable.evse, variable.connector),
+            }
+        )
+        return _drop_none(
+            {
+                "component": component,
+                "variable": _drop_none({"name": name, "instance": variable.variable_instance}),
+                "attributeType": variable.attribute,
+            }
+        )
+
+    def charging_profile(self, profile: ChargingProfile) -> dict[str, Any]:
+        """The ChargingProfileType of ``profile``."""
+        schedules = [
+            _drop_none(
+                {
+                    "id": schedule.id,
+                    "startSchedule": format_time(schedule.start) if schedule.start else None,
+                    "duration": schedule.duration,
+                    "chargingRateUnit": schedule.unit.value,
+                    "chargingSchedulePeriod": [
+                        _drop_none(
+                            {
+                                "startPeriod": period.start,
+                                "limit": json_number(period.limit),
+                                "numberPhases": period.phases,
+                            }
+                        )
+                        for period in schedule.periods
+                    ],
+                    "minChargingRate": json_number(schedule.min_rate)
+                    if schedule.min_rate is not None
+                    else None,
+                }
+            )
+            for schedule in profile.schedules
+        ]
+        return _drop_none(
+            {
+                "id": profile.id,
+                "stackLevel": profile.stack_level,
+                "chargingProfilePurpose": profile.purpose.value,
+                "chargingProfileKind": profile.kind.value,
+                "recurrencyKind": profile.recurrency.value if profile.recurrency else None,
+                "validFrom": format_time(profile.valid_from) if profile.valid_from else None,
+                "validTo": format_time(profile.valid_to) if profile.valid_to else None,
+                "transactionId": profile.transaction_id,
+                "chargingSchedule": schedules,
+            }
+        )
+
+    def result(self, command: Command, answers: Sequence[Mapping[str, Any]]) -> Result:
+        if not answers:
+            raise ValueError("a command result needs the station's answer")
+        answer = answers[0]
+        match command:
+            case RemoteStart():
+                return RemoteStartResult(
+                    answer["status"], _reason(answer), answer.get("transactionId")
+                )
+            case GetVariables():
+                return VariablesResult(
+                    tuple(
+                        self._variable_result(command.variables, entry, "attributeValue")
+                        for entry in answer["getVariableResult"]
+                    )
+                )
+            case SetVariables():
+                asked = tuple(variable for variable, _ in command.values)
+                return VariablesResult(
+                    tuple(
+                        self._variable_result(asked, entry, None)
+                        for entry in answer["setVariableResult"]
+                    )
+                )
+            case GetLocalListVersion():
+                return LocalListVersionResult(answer["versionNumber"])
+            case GetCompositeSchedule():
+                schedule = answer.get("schedule")
+                if schedule is None:
+                    return CompositeScheduleResult(answer["status"], _reason(answer))
+                return CompositeScheduleResult(
+                    answer["status"],
+                    _reason(answer),
+                    CompositeSchedule(
+                        evse=schedule["evseId"],
+                        start=parse_time(schedule["scheduleStart"]),
+                        duration=schedule["duration"],
+                        unit=ChargingRateUnit(schedule["chargingRateUnit"]),
+                        periods=tuple(
+                            ChargingSchedulePeriod(
+                                period["startPeriod"],
+                                Decimal(str(period["limit"])),
+                                period.get("numberPhases"),
+                            )
+                            for period in schedule["chargingSchedulePeriod"]
+                        ),
+                    ),
+                )
+            case GetLog():
+                return LogResult(answer["status"], _reason(answer), answer.get("filename"))
+            case DataTransfer():
+                return DataTransferResult(answer["status"], _reason(answer), answer.get("data"))
+        return CommandResult(answer["status"], _reason(answer))
+
+    def _variable_result(
+        self,
+        asked: Sequence[DeviceVariable],
+        entry: Mapping[str, Any],
+        value_key: str | None,
+    ) -> VariableResult:
+        component = entry["component"]
+        variable = entry["variable"]
+        evse = component.get("evse") or {}
+        reported = DeviceVariable(
+            component["name"],
+            variable["name"],
+            component.get("instance"),
+            variable.get("instance"),
+            evse.get("id"),
+            evse.get("connectorId"),
+            entry.get("attributeType"),
+        )
+        # Answer with the caller's own DeviceVariable when it is the one asked about.
+        key = _variable_key(reported)
+        match = next(
+            (candidate for candidate in asked if _variable_key(candidate) == key), reported
+        )
+        value = entry.get(value_key) if value_key else None
+        return VariableResult(match, entry["attributeStatus"], value)
+
+
+def _variable_key(variable: DeviceVariable) -> tuple[object, ...]:
+    """What identifies a variable on a 2.x station; a 1.6 key resolves to its 2.0.1 twin."""
+    component, name = variable.component, variable.variable
+    if component is None:
+        component, name = CONFIGURATION_KEYS.get(name, ("", name))
+    return (
+        component,
+        name,
+        variable.component_instance,
+        variable.variable_instance,
+        variable.evse,
+        variable.connector,
+    )
+
+
+# --- readers ----------------------------------------------------------------------------------
+
+
+def _boot(payload: Mapping[str, Any]) -> StationBooted:
+    station = payload["chargingStation"]
+    modem = station.get("modem") or {}
+    return StationBooted(
+        vendor=station["vendorName"],
+        model=station["model"],
+        reason=_enum(BootReason, payload["reason"], "reason") or BootReason.UNKNOWN,
+        serial_number=station.get("serialNumber"),
+        firmware_version=station.get("firmwareVersion"),
+        iccid=modem.get("iccid"),
+        imsi=modem.get("imsi"),
+    )
+
+
+def _status(payload: Mapping[str, Any]) -> StatusChanged:
+    return StatusChanged(
+        evse=payload["evseId"],
+        connector=payload["connectorId"],
+        status=_enum(ConnectorStatus, payload["connectorStatus"], "connectorStatus")
+        or ConnectorStatus.UNAVAILABLE,
+        timestamp=parse_time(payload["timestamp"]),
+    )
+
+
+def _authorize(payload: Mapping[str, Any]) -> AuthorizationRequested:
+    token = _id_token(payload["idToken"])
+    assert token is not None
+    return AuthorizationRequested(token)
+
+
+def _transaction(payload: Mapping[str, Any]) -> StationEvent:
+    info = payload["transactionInfo"]
+    evse = payload.get("evse") or {}
+    values, signed = _readings(payload.get("meterValue", ()))
+    common: dict[str, Any] = {
+        "timestamp": parse_time(payload["timestamp"]),
+        "evse": evse.get("id"),
+        "connector": evse.get("connectorId"),
+        "id_token": _id_token(payload.get("idToken")),
+        "seq_no": payload["seqNo"],
+        "offline": payload.get("offline", False),
+        "trigger": payload["triggerReason"],
+        "charging_state": _enum(ChargingState, info.get("chargingState"), "chargingState"),
+        "meter_values": values,
+        "signed_meter_values": signed,
+    }
+    match payload["eventType"]:
+        case "Started":
+            return TransactionStarted(
+                transaction_id=info["transactionId"],
+                meter_start=_register(values, "Transaction.Begin"),
+                reservation_id=payload.get("reservationId"),
+                remote_start_id=info.get("remoteStartId"),
+                **common,
+            )
+        case "Ended":
+            return TransactionEnded(
+                transaction_id=info["transactionId"],
+                meter_stop=_register(values, "Transaction.End"),
+                # stoppedReason may be left out only when it is Local.
+                stop_reason=_enum(StopReason, info.get("stoppedReason", "Local"), "stoppedReason"),
+                **common,
+            )
+        case "Updated":
+            return TransactionUpdated(transaction_id=info["transactionId"], **common)
+    raise CallError(
+        ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        f"TransactionEvent: unknown eventType {payload['eventType']!r}",
+        {"field": "eventType"},
+    )
+
+
+def _report(payload: Mapping[str, Any]) -> ReportReceived:
+    variables = []
+    for item in payload.get("reportData", ()):
+        component = item["component"]
+        variable = item["variable"]
+        evse = component.get("evse") or {}
+        attributes = item["variableAttribute"]
+        characteristics = item.get("variableCharacteristics") or {}
+        variables.append(
+            ReportedVariable(
+                component=component["name"],
+                variable=variable["name"],
+                values=tuple((a.get("type", "Actual"), a.get("value")) for a in attributes),
+                component_instance=component.get("instance"),
+                variable_instance=variable.get("instance"),
+                evse=evse.get("id"),
+                connector=evse.get("connectorId"),
+                mutability=attributes[0].get("mutability") if attributes else None,
+                data_type=characteristics.get("dataType"),
+                unit=characteristics.get("unit"),
+            )
+        )
+    return ReportReceived(
+        request_id=payload["requestId"],
+        generated_at=parse_time(payload["generatedAt"]),
+        seq_no=payload["seqNo"],
+        more_to_follow=payload.get("tbc", False),
+        variables=tuple(variables),
+    )
+
+
+_READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
+    "Authorize": _authorize,
+    "BootNotification": _boot,
+    "DataTransfer": lambda p: DataTransferReceived(
+        p["vendorId"], p.get("messageId"), p.get("data")
+    ),
+    "FirmwareStatusNotification": lambda p: FirmwareStatusChanged(p["status"], p.get("requestId")),
+    "Heartbeat": lambda p: Heartbeat(),
+    "LogStatusNotification": lambda p: DiagnosticsStatusChanged(p["status"], p.get("requestId")),
+    "MeterValues": lambda p: MeterValuesReported(p["evseId"], None, *_readings(p["meterValue"])),
+    "NotifyReport": _report,
+    "ReservationStatusUpdate": lambda p: ReservationStatusChanged(
+        p["reservationId"], p["reservationUpdateStatus"]
+    ),
+    "SecurityEventNotification": lambda p: SecurityEventReported(
+        p["type"], parse_time(p["timestamp"]), p.get("techInfo")
+    ),
+    "SignCertificate": lambda p: CertificateSigningRequested(p["csr"], p.get("certificateType")),
+    "StatusNotification": _status,
+    "TransactionEvent": _transaction,
+}
+
+# Neutral answers to station messages nothing decides on yet: acknowledge, grant nothing.
+_NEUTRAL: Final[Mapping[str, Mapping[str, Any]]] = {
+    "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
+    "GetCertificateStatus": {"status": "Failed"},
+    "NotifyEVChargingNeeds": {"status": "Rejected"},
+    "NotifyEVChargingSchedule": {"status": "Rejected"},
+}
+_NOT_SUPPORTED: Final[frozenset[str]] = frozenset()
