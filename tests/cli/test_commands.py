@@ -200,3 +200,24 @@ def test_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(
         result, f"cannot listen for HTTP on 127.0.0.1:{port}", "address already in use"
     )
+
+
+def test_compat_finds_the_location_in_the_database(tmp_path: Path) -> None:
+    assert intercarga("db", "seed", cwd=tmp_path).returncode == 0
+    result = intercarga(
+        "compat",
+        "--vehicle",
+        "BYD Dolphin",
+        "--market",
+        "CL",
+        "--location",
+        "CL/ICG/SCL-PROVIDENCIA",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"can_charge": true' in result.stdout
+    missing = intercarga(
+        "compat", "--vehicle", "BYD Dolphin", "--market", "CL", "--location", "NOPE", cwd=tmp_path
+    )
+    assert_one_line_error(missing, "location NOPE not found")

@@ -7,6 +7,7 @@ Nothing here decides compatibility or compliance itself.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -72,11 +73,33 @@ def load_locations(path: Path) -> list[Location]:
     return locations
 
 
+def _stored_location(ctx: typer.Context, reference: str) -> list[Location]:
+    """The location ``CC/PARTY/ID`` (or a unique bare id) from the configured database."""
+    from intercarga.app import System
+    from intercarga.cli._common import settings_from
+    from intercarga.web.api.hardware import find_location
+
+    async def find() -> Location:
+        system = await System.open(settings_from(ctx))
+        try:
+            return await find_location(system.store, reference)
+        finally:
+            await system.close()
+
+    return [asyncio.run(find())]
+
+
 @run
 def compat(
+    ctx: typer.Context,
     location: Annotated[
-        Path,
-        typer.Option("--location", "-l", help="Location JSON file (one object, or a list)."),
+        str,
+        typer.Option(
+            "--location",
+            "-l",
+            help="A location in the database (CC/PARTY/ID or a unique id), or a Location JSON"
+            " file (one object, or a list).",
+        ),
     ],
     vehicle: Annotated[
         str | None, typer.Option("--vehicle", "-v", help='Vehicle name, e.g. "BYD Dolphin".')
@@ -99,7 +122,13 @@ def compat(
         subject = vehicle
     else:
         raise InvalidInputError("give --vehicle NAME --market CC, or --inlet", field="vehicle")
-    results = [compatibility(subject, market, loc) for loc in load_locations(location)]
+    path = Path(location)
+    locations = (
+        load_locations(path)
+        if path.suffix == ".json" or path.exists()
+        else _stored_location(ctx, location)
+    )
+    results = [compatibility(subject, market, loc) for loc in locations]
     if as_json:
         payload = [r.model_dump(mode="json") for r in results]
         out.print_json(json.dumps(payload[0] if len(payload) == 1 else payload))

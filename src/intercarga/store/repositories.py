@@ -64,7 +64,7 @@ class Page(Generic[T]):
     items: list[T]
     total: int
     offset: int
-    limit: int
+    limit: int | None
 
 
 class Repository(ABC, Generic[T]):
@@ -137,7 +137,7 @@ class Repository(ABC, Generic[T]):
         self,
         *,
         offset: int = 0,
-        limit: int = 50,
+        limit: int | None = 50,
         filters: Mapping[str, Any] | None = None,
         updated_from: datetime | None = None,
         updated_to: datetime | None = None,

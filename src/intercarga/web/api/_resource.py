@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from intercarga.errors import InvalidInputError
 from intercarga.store import Store
-from intercarga.store.repositories import Repository
+from intercarga.store.repositories import Page, Repository
 
 __all__ = ["MAX_LIMIT", "Resource", "resource_router"]
 
@@ -48,6 +48,10 @@ class Resource(Generic[T]):
     to_domain: Callable[[Any, T | None], Awaitable[T]] | None = None
     to_public: Callable[[Request, T], dict[str, Any]] | None = None
     public_model: type[BaseModel] | None = None
+    # Filters that need the whole object, not a column (e.g. "locations this car can use"):
+    # query parameter names, and the function that keeps the matching items.
+    item_filter_params: tuple[str, ...] = ()
+    item_filter: Callable[[dict[str, str], list[T]], list[T]] | None = None
 
 
 def _store(request: Request) -> Store:
@@ -100,16 +104,29 @@ def resource_router(resource: Resource[T]) -> APIRouter:
         limit: int = params.pop("limit")
         updated_from = params.pop("updated_from")
         updated_to = params.pop("updated_to")
+        item_params = {
+            name: value
+            for name in resource.item_filter_params
+            if (value := params.pop(name)) is not None
+        }
         filters = {
             resource.filters[name]: value for name, value in params.items() if value is not None
         }
-        page = await resource.repository(_store(request)).list(
-            offset=offset,
-            limit=limit,
-            filters=filters,
-            updated_from=updated_from,
-            updated_to=updated_to,
-        )
+        repository = resource.repository(_store(request))
+        if item_params and resource.item_filter is not None:
+            everything = await repository.list(
+                limit=None, filters=filters, updated_from=updated_from, updated_to=updated_to
+            )
+            kept = resource.item_filter(item_params, everything.items)
+            page = Page(kept[offset : offset + limit], len(kept), offset, limit)
+        else:
+            page = await repository.list(
+                offset=offset,
+                limit=limit,
+                filters=filters,
+                updated_from=updated_from,
+                updated_to=updated_to,
+            )
         headers = {"X-Total-Count": str(page.total), "X-Limit": str(limit)}
         if offset + len(page.items) < page.total:
             query = dict(request.query_params)
@@ -137,7 +154,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
         ).replace(default=None),
         *[
             _param(name, Annotated[str | None, Query()]).replace(default=None)
-            for name in resource.filters
+            for name in (*resource.filters, *resource.item_filter_params)
         ],
     ]
     router.add_api_route(

@@ -7,14 +7,18 @@ Station passwords are write-only: the API takes ``password`` and stores only its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
 
 from intercarga.domain import Cdr, Location, Party, Session, Station, Tariff, Token
+from intercarga.errors import InvalidInputError
+from intercarga.ids import normalize_contract_id, normalize_evse_id
 from intercarga.security import hash_password
 from intercarga.web.api._resource import Resource, resource_router
+from intercarga.web.api.hardware import filter_usable_locations, hardware_router
 from intercarga.web.api.stations import ConnectionView, connection_view, station_router
 
 __all__ = ["RESOURCES", "StationPublic", "StationWrite", "admin_router"]
@@ -57,6 +61,29 @@ def _station_public(request: Request, station: Station) -> dict[str, Any]:
     return shown
 
 
+async def _location_to_domain(body: Any, existing: Location | None) -> Location:
+    """Locations from operators must carry valid EVSE ids (ISO 15118 / eMI3 or DIN)."""
+    location = Location.model_validate(body.model_dump())
+    for index, evse in enumerate(location.evses):
+        if evse.evse_id is not None:
+            evse.evse_id = _checked(normalize_evse_id, evse.evse_id, f"evses.{index}.evse_id")
+    return location
+
+
+async def _token_to_domain(body: Any, existing: Token | None) -> Token:
+    """Tokens must carry a valid contract id (EMAID with its check character)."""
+    token = Token.model_validate(body.model_dump())
+    token.contract_id = _checked(normalize_contract_id, token.contract_id, "contract_id")
+    return token
+
+
+def _checked(normalize: Callable[[str], str], value: str, field: str) -> str:
+    try:
+        return normalize(value)
+    except InvalidInputError as error:
+        raise InvalidInputError(error.reason, field) from None
+
+
 _PARTY_KEY = ("country_code", "party_id")
 
 RESOURCES: tuple[Resource[Any], ...] = (
@@ -79,6 +106,9 @@ RESOURCES: tuple[Resource[Any], ...] = (
             "country": "country",
             "city": "city",
         },
+        item_filter_params=("vehicle", "market"),
+        item_filter=filter_usable_locations,
+        to_domain=_location_to_domain,
     ),
     Resource(
         name="stations",
@@ -104,6 +134,7 @@ RESOURCES: tuple[Resource[Any], ...] = (
             "contract_id": "contract_id",
             "group_id": "group_id",
         },
+        to_domain=_token_to_domain,
     ),
     Resource(
         name="tariffs",
@@ -144,6 +175,7 @@ RESOURCES: tuple[Resource[Any], ...] = (
 def admin_router() -> APIRouter:
     router = APIRouter()
     router.include_router(station_router())
+    router.include_router(hardware_router())
     for resource in RESOURCES:
         router.include_router(resource_router(resource))
     return router
