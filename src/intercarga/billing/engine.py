@@ -406,6 +406,7 @@ def price_periods(
     if tariff.local:
         clock.cover(start, max(finish, ends[-1]) if ends else finish)
     tally = _Tally(len(tariff.components))
+    channel: Channel | None = None
     if any_session:
         _run(tariff.session, periods, ends, start, clock, tally, reservation=False)
     if any_reserved:
@@ -441,6 +442,7 @@ def price_periods(
         total_reservation_time=total_reserved,
         raw_lines=tally.lines,
         warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
+        reservation_channel=channel,
     )
 
 

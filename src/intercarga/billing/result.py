@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-from intercarga.billing.compiled import CompiledTariff, Component, State
+from intercarga.billing.compiled import Channel, CompiledTariff, Component, State
 from intercarga.domain.money import Currency
 from intercarga.domain.tariff import Tax, TaxAmount
 
@@ -101,6 +101,7 @@ class CdrPricing:
         "_raw",
         "cost_before_limits",
         "limit",
+        "reservation_channel",
         "session_end",
         "session_start",
         "settled_from",
@@ -140,6 +141,7 @@ class CdrPricing:
         total_reservation_time: Decimal,
         raw_lines: list[RawLine],
         warnings: tuple[str, ...],
+        reservation_channel: Channel | None = None,
         settled_from: CdrPricing | None = None,
     ) -> None:
         self.tariff = tariff
@@ -161,6 +163,7 @@ class CdrPricing:
         self._raw = raw_lines
         self._lines: tuple[Line, ...] | None = None
         self.warnings = warnings
+        self.reservation_channel = reservation_channel  # which one priced reservation time
         self.settled_from = settled_from
 
     @property
@@ -229,6 +232,7 @@ class CdrPricing:
             total_reservation_time=self.total_reservation_time,
             raw_lines=self._raw,
             warnings=self.warnings,
+            reservation_channel=self.reservation_channel,
             settled_from=self,
         )
 
@@ -241,7 +245,7 @@ class CdrPricing:
         if self.settled_from is not None:
             return self
         currency = self.currency
-        rounded: dict[int, Price] = {id(ZERO_PRICE): ZERO_PRICE}
+        rounded: dict[int, Price] = {}
 
         def settle(price: Price) -> Price:
             # The same Price object (total and cost before limits, most often) is rounded once.

@@ -18,6 +18,7 @@ from intercarga.cli.db import app as db_app
 from intercarga.cli.hardware import register as register_hardware
 from intercarga.cli.ids import app as ids_app
 from intercarga.cli.serve import serve
+from intercarga.cli.tariff import app as tariff_app
 
 __all__ = ["app", "main"]
 
@@ -64,6 +65,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 register_hardware(app)  # compat, comply, vehicles, connectors
 app.add_typer(ids_app, name="ids")
+app.add_typer(tariff_app, name="tariff")
 
 
 def main() -> None:
