@@ -25,6 +25,8 @@ from intercarga.errors import ConfigurationError
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "LogFormat",
+    "OcpiParty",
+    "OcpiSettings",
     "OcppSettings",
     "Settings",
     "UnknownStationPolicy",
@@ -68,6 +70,40 @@ class OcppSettings(BaseModel):
     )
 
 
+class OcpiParty(BaseModel):
+    """One OCPI party this deployment hosts: country code + party id + role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    country_code: str = Field(pattern=r"^[A-Z]{2}$")
+    party_id: str = Field(pattern=r"^[A-Z0-9]{3}$")
+    role: str = Field(pattern=r"^(CPO|EMSP|HUB|NAP)$")
+    name: str = Field(min_length=1, max_length=100)
+    website: str | None = Field(default=None, max_length=255)
+
+
+def _default_parties() -> list[OcpiParty]:
+    return [
+        OcpiParty(country_code="CL", party_id="ICG", role="CPO", name="Intercarga"),
+        OcpiParty(country_code="CL", party_id="ICG", role="EMSP", name="Intercarga"),
+    ]
+
+
+class OcpiSettings(BaseModel):
+    """OCPI roaming (``[ocpi]`` in the TOML file, ``INTERCARGA_OCPI__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parties: list[OcpiParty] = Field(default_factory=_default_parties, min_length=1)
+    versions: list[str] = Field(
+        default_factory=lambda: ["2.3.0", "2.2.1", "2.1.1"],
+        min_length=1,
+        description="OCPI versions offered to partners",
+    )
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="X-Limit of list GETs")
+    request_timeout: float = Field(default=15, gt=0, description="seconds a call to a partner waits")
+
+
 class Settings(BaseSettings):
     """The effective configuration of one Intercarga process."""
 
@@ -100,6 +136,7 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL partners and users reach HTTP at"
     )
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
+    ocpi: OcpiSettings = Field(default_factory=OcpiSettings)
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )

@@ -1,0 +1,175 @@
+"""The OCPI HTTP surface: versions, version details, credentials, and the modules' routers.
+
+Every route is an :class:`OcpiRoute`: whatever happens inside, the answer is an OCPI envelope
+with the spec's HTTP code (:func:`~intercarga.ocpi.envelope.error_response`), the request's
+``X-Request-ID``/``X-Correlation-ID`` echoed, and one log line naming the partner and the ids.
+Handlers authenticate with :func:`authenticate` and read bodies with :func:`read_json`; they hold
+no protocol logic of their own beyond picking the version's models.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from intercarga.ocpi.envelope import (
+    OcpiError,
+    OcpiResponse,
+    StatusCode,
+    envelope,
+    error_response,
+)
+from intercarga.ocpi.partners import Authenticated
+from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.transport import message_ids
+
+__all__ = ["OcpiRoute", "authenticate", "ocpi_response", "ocpi_router", "read_json"]
+
+log = logging.getLogger("intercarga.ocpi")
+
+
+def ocpi_response(
+    data: Any = None,
+    status_code: int = StatusCode.SUCCESS,
+    message: str | None = None,
+    *,
+    http_status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        envelope(data, status_code, message), status_code=http_status, headers=headers
+    )
+
+
+class OcpiRoute(APIRoute):
+    """A route whose every outcome, error or not, is an OCPI envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            started = time.perf_counter()
+            ids = message_ids(request.headers)
+            try:
+                response = await handle(request)
+            except RequestValidationError as error:
+                fields = "; ".join(
+                    f"{'.'.join(str(p) for p in item['loc'][1:])}: {item['msg']}"
+                    for item in error.errors()
+                )
+                response = _json(
+                    OcpiResponse(
+                        200,
+                        envelope(None, StatusCode.INVALID_OR_MISSING_PARAMETERS, fields),
+                    )
+                )
+            except HTTPException as error:
+                response = _json(
+                    OcpiResponse(
+                        error.status_code, envelope(None, StatusCode.CLIENT_ERROR, error.detail)
+                    )
+                )
+            except Exception as error:
+                reply = error_response(error)
+                if reply.http_status >= 500:
+                    log.exception("OCPI %s %s failed", request.method, request.url.path)
+                response = _json(reply)
+            for name, value in ids.items():
+                response.headers[name] = value
+            log.info(
+                "OCPI %s %s -> %s",
+                request.method,
+                request.url.path,
+                response.status_code,
+                extra={
+                    "partner": getattr(request.state, "partner_id", None),
+                    "request_id": ids["X-Request-ID"],
+                    "correlation_id": ids["X-Correlation-ID"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+
+        return route
+
+
+def _json(reply: OcpiResponse) -> JSONResponse:
+    return JSONResponse(reply.body, status_code=reply.http_status)
+
+
+async def authenticate(roaming: Roaming, request: Request, module: str) -> Authenticated:
+    """The calling partner; 401 with an envelope when the token is missing, unknown or limited."""
+    who = await roaming.registrar.authenticate(request.headers.get("authorization"), module)
+    request.state.partner_id = who.partner.id
+    return who
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; HTTP 400 (the transport layer) when it is not JSON."""
+    raw = await request.body()
+    if len(raw) > 1_000_000:
+        raise OcpiError(StatusCode.CLIENT_ERROR, "request body too large (1 MB at most)", 413)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise OcpiError(
+            StatusCode.CLIENT_ERROR, "the request body is not valid JSON", 400
+        ) from None
+
+
+def ocpi_router(roaming: Roaming) -> APIRouter:
+    """``/ocpi``: versions, details, credentials and every implemented module."""
+    from intercarga.ocpi.modules import module_routers
+
+    router = APIRouter(prefix="/ocpi", route_class=OcpiRoute, tags=["OCPI"])
+    registrar = roaming.registrar
+
+    @router.get("/versions", summary="OCPI versions offered")
+    async def get_versions(request: Request) -> Response:
+        await authenticate(roaming, request, "versions")
+        return ocpi_response(registrar.versions_data())
+
+    @router.get("/{version}", summary="OCPI version details (endpoints)")
+    async def get_version_details(version: str, request: Request) -> Response:
+        await authenticate(roaming, request, "versions")
+        return ocpi_response(registrar.details_data(version))
+
+    @router.get("/{version}/credentials", summary="Our credentials for the caller")
+    async def get_credentials(version: str, request: Request) -> Response:
+        who = await authenticate(roaming, request, "credentials")
+        registrar.details_data(version)
+        return ocpi_response(registrar.credentials_data(version, who.token))
+
+    @router.post("/{version}/credentials", summary="Register (the caller holds TOKEN_A)")
+    async def post_credentials(version: str, request: Request) -> Response:
+        who = await authenticate(roaming, request, "credentials")
+        registrar.details_data(version)
+        body = await read_json(request)
+        return ocpi_response(await registrar.on_post(who.partner, version, body))
+
+    @router.put("/{version}/credentials", summary="Update credentials or switch version")
+    async def put_credentials(version: str, request: Request) -> Response:
+        who = await authenticate(roaming, request, "credentials")
+        registrar.details_data(version)
+        body = await read_json(request)
+        return ocpi_response(await registrar.on_put(who.partner, version, body))
+
+    @router.delete("/{version}/credentials", summary="Unregister")
+    async def delete_credentials(version: str, request: Request) -> Response:
+        who = await authenticate(roaming, request, "credentials")
+        registrar.details_data(version)
+        await registrar.on_delete(who.partner)
+        return ocpi_response()
+
+    for module in module_routers(roaming):
+        router.include_router(module)
+    return router
