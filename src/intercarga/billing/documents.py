@@ -246,8 +246,8 @@ def _tariff_dict(data: object, field: str, version: OcpiVersion | None) -> dict[
     for name in ("min_price", "max_price"):
         if body.get(name) is not None:
             body[name] = _price(body[name], f"{prefix}{name}", version, limit=True)
-    if version == "2.3.0" and "tax_included" not in raw:
-        raise InvalidInputError("required field is missing (OCPI 2.3.0)", f"{prefix}tax_included")
+    # 2.3.0 makes tax_included required, yet the spec's own cdr_example.json carries a tariff
+    # without it; a missing value is read as 2.2.1 prices are (taxes on top), docs/pricing.md.
     if version == "2.2.1" and "tax_included" in raw:
         raise InvalidInputError("not a 2.2.1 field", f"{prefix}tax_included")
     return body

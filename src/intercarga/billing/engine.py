@@ -25,6 +25,7 @@ Theory of operation (docs/pricing.md has the long form with examples):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from intercarga.billing.clock import DAY, ZoneClock, zone_clock
@@ -446,13 +447,20 @@ def price_periods(
     )
 
 
+def _short(value: Decimal) -> str:
+    """A volume to 4 decimals for a message."""
+    return f"{value.quantize(Decimal('0.0001')).normalize():f}"
+
+
 def _warnings(tariff: CompiledTariff, tally: _Tally, start: int) -> tuple[str, ...]:
     found: list[str] = []
     for line in tally.lines:
         if line[0] == "unpriced":
+            unit = "kWh" if line[4] == "ENERGY" else "h"
             found.append(
-                f"charging period {line[1]}: no element prices {line[4]} at that moment;"
-                f" {line[5].normalize():f} of it is free"
+                f"charging period {line[1]}: no element prices {line[4]} from"
+                f" {datetime.fromtimestamp(line[2], UTC):%Y-%m-%dT%H:%M:%SZ}; {_short(line[5])}"
+                f" {unit} of it is free"
             )
     source = tariff.tariff
     valid_from, valid_to = source.start_date_time, source.end_date_time
