@@ -116,6 +116,8 @@ async def serve(
     settings: Settings, *, seed: bool = False, ready: asyncio.Event | None = None
 ) -> None:
     """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly."""
+    from intercarga.ocpi.service import Roaming
+    from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
     from intercarga.web.http import create_http_app
 
@@ -129,7 +131,7 @@ async def serve(
         seeding = seed or settings.seed_example_network
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        app = create_http_app(system)
+        app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
         config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
         server = _Server(config)
         ocpp_server = await _reserve_ocpp(ocpp)
