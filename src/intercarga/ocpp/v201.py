@@ -123,12 +123,19 @@ _LIST_TOKEN_TYPE: Final = "ISO14443"
 _E = TypeVar("_E", ConnectorStatus, ChargingState, StopReason, BootReason)
 
 
-def _enum(kind: type[_E], value: str | None, field: str) -> _E | None:
+def _enum(kind: type[_E], value: str | None, field: str, *, required: bool = True) -> _E | None:
+    """``value`` as a member of ``kind``, None when absent.
+
+    A value outside the enumeration (only a lenient station gets that far) is None when the fact
+    stands without it (``required`` False), else a PropertyConstraintViolation.
+    """
     if value is None:
         return None
     try:
         return kind(value)
     except ValueError:
+        if not required:
+            return None
         raise CallError(
             ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
             f"unknown {field} {value!r}",
@@ -663,7 +670,7 @@ def _boot(payload: Mapping[str, Any]) -> StationBooted:
     return StationBooted(
         vendor=station["vendorName"],
         model=station["model"],
-        reason=_enum(BootReason, payload["reason"], "reason") or BootReason.UNKNOWN,
+        reason=_enum(BootReason, payload["reason"], "reason", required=False) or BootReason.UNKNOWN,
         serial_number=station.get("serialNumber"),
         firmware_version=station.get("firmwareVersion"),
         iccid=modem.get("iccid"),
@@ -699,7 +706,9 @@ def _transaction(payload: Mapping[str, Any]) -> StationEvent:
         "seq_no": payload["seqNo"],
         "offline": payload.get("offline", False),
         "trigger": payload["triggerReason"],
-        "charging_state": _enum(ChargingState, info.get("chargingState"), "chargingState"),
+        "charging_state": _enum(
+            ChargingState, info.get("chargingState"), "chargingState", required=False
+        ),
         "meter_values": values,
         "signed_meter_values": signed,
     }
@@ -717,7 +726,10 @@ def _transaction(payload: Mapping[str, Any]) -> StationEvent:
                 transaction_id=info["transactionId"],
                 meter_stop=_register(values, "Transaction.End"),
                 # stoppedReason may be left out only when it is Local.
-                stop_reason=_enum(StopReason, info.get("stoppedReason", "Local"), "stoppedReason"),
+                stop_reason=_enum(
+                    StopReason, info.get("stoppedReason", "Local"), "stoppedReason", required=False
+                )
+                or StopReason.OTHER,
                 **common,
             )
         case "Updated":
