@@ -133,7 +133,7 @@ async def test_an_unreachable_partner_fails_the_registration_cleanly(
 async def test_registration_answers_3001_when_the_receiver_cannot_call_back(
     network: tuple[Make, Hosts],
 ) -> None:
-    make, hosts = network
+    make, _hosts = network
     cpo = await make("cpo", [party("CO", "CPO", "CPO")])
     invitation = await _invite(cpo)
     token_a = invitation["token"]

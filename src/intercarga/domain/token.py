@@ -14,6 +14,7 @@ __all__ = ["Token", "TokenType", "Whitelist"]
 class TokenType(StrEnum):
     AD_HOC_USER = "AD_HOC_USER"
     APP_USER = "APP_USER"
+    EMAID = "EMAID"  # OCPI 2.3.0: an ISO 15118 contract id used as the token (Plug & Charge)
     OTHER = "OTHER"
     RFID = "RFID"
 
