@@ -122,3 +122,38 @@ def test_wire_codes_per_version() -> None:
     for code in ErrorCode:
         assert parse_code(wire_code(code, OcppVersion.V21)) is code
     assert parse_code(7) is None and parse_code("Nope") is None
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["2024-03-01T12:00:00", "2024-03-01 12:00:00", "2024-03-01T12:00"],
+)
+def test_lenient_accepts_sloppy_date_times_with_a_warning(timestamp: str) -> None:
+    payload = {
+        "connectorId": 1,
+        "errorCode": "NoError",
+        "status": "Available",
+        "timestamp": timestamp,
+    }
+    with pytest.raises(CallError) as caught:
+        Validator(OcppVersion.V16).request("StatusNotification", payload)
+    assert caught.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    [warning] = Validator(OcppVersion.V16, lenient=True).request("StatusNotification", payload)
+    assert warning == "StatusNotification: timestamp must be date-time"
+
+
+def test_lenient_still_refuses_what_is_not_a_date_time() -> None:
+    payload = {
+        "connectorId": 1,
+        "errorCode": "NoError",
+        "status": "Available",
+        "timestamp": "yesterday",
+    }
+    with pytest.raises(CallError) as caught:
+        Validator(OcppVersion.V16, lenient=True).request("StatusNotification", payload)
+    assert caught.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    assert caught.value.details == {
+        "action": "StatusNotification",
+        "rule": "format",
+        "field": "timestamp",
+    }

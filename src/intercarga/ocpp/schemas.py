@@ -25,9 +25,11 @@ moved "not conform the PDU structure" from FormationViolation to ProtocolError, 
 unexpected property maps differently.
 
 A lenient validator downgrades the violations real chargers commit harmlessly (a string longer
-than its CiString, a value outside an enumeration, an extra property) to warnings: the payload is
-then checked again against a relaxed copy of the schema without those three rules, so every other
-violation is still an error. Lenience is for what a station sends; what we send is always strict.
+than its CiString, a value outside an enumeration, an extra property, a date-time without its UTC
+offset or with a space for "T") to warnings: the payload is then checked again against a relaxed
+copy of the schema without the first three rules and with a looser date-time, so every other
+violation (a wrong type, a missing field, a date that is not a date) is still an error. Lenience
+is for what a station sends; what we send is always strict.
 
 This module reads schema files and nothing else; it must never parse frames or know who sent
 the payload.
@@ -57,8 +59,14 @@ class Direction(StrEnum):
     RESPONSE = "response"
 
 
-HARMLESS_RULES: Final = frozenset({"maxLength", "enum", "additionalProperties"})
+HARMLESS_RULES: Final = frozenset({"maxLength", "enum", "additionalProperties", "format"})
 """Schema rules a lenient validator reports as a warning instead of an error."""
+
+# A date-time as chargers write it when they get it slightly wrong: offset missing (read as UTC),
+# lower-case or space separator, seconds missing. A relaxed schema checks this instead of RFC 3339.
+_LOOSE_DATE_TIME: Final = (
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$"
+)
 
 _PACKAGE_DIR: Final[Mapping[OcppVersion, str]] = {
     OcppVersion.V16: "v16",
@@ -188,7 +196,12 @@ def _check(version: OcppVersion, action: str, direction: Direction, relaxed: boo
     if schema is not None:
         # use_default=False: fastjsonschema would otherwise write schema defaults into the payload.
         inlined = _inline(schema)
-        check = fastjsonschema.compile(_relax(inlined) if relaxed else inlined, use_default=False)
+        if relaxed:
+            check = fastjsonschema.compile(
+                _relax(inlined), use_default=False, formats={"date-time": _LOOSE_DATE_TIME}
+            )
+        else:
+            check = fastjsonschema.compile(inlined, use_default=False)
     _compiled[key] = check
     return check
 
@@ -212,6 +225,16 @@ def _where(name: str | None) -> str:
     if not name or name == "data":
         return ""
     return name[5:] if name.startswith("data.") else name
+
+
+def _message(error: fastjsonschema.JsonSchemaValueException) -> str:
+    """fastjsonschema's message, naming fields from the payload (which it calls ``data``)."""
+    message: str = error.message
+    if message.startswith("data."):
+        return message[5:]
+    if message.startswith("data "):
+        return "payload" + message[4:]
+    return message
 
 
 class Validator:
@@ -277,7 +300,7 @@ class Validator:
             raise self._call_error(action, error) from None
         # fastjsonschema stops at the first violation, so the warning names that one; any
         # further harmless ones are covered by the same relaxed check.
-        return (f"{action}: {first.message}",)
+        return (f"{action}: {_message(first)}",)
 
     def _call_error(self, action: str, error: fastjsonschema.JsonSchemaValueException) -> CallError:
         where = _where(error.name)
@@ -286,11 +309,7 @@ class Validator:
             code = ErrorCode.FORMAT_VIOLATION
         else:
             code = self._codes.get(rule, ErrorCode.FORMAT_VIOLATION)
-        # fastjsonschema calls the root "data"; the peer knows it as the payload.
-        message = error.message.replace("data.", "", 1) if where else error.message
-        if message.startswith("data "):
-            message = "payload" + message[4:]
         details: dict[str, Any] = {"action": action, "rule": rule}
         if where:
             details["field"] = where
-        return CallError(code, f"{action}: {message}", details)
+        return CallError(code, f"{action}: {_message(error)}", details)
