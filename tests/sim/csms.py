@@ -120,8 +120,11 @@ class MiniCsms:
                 token = payload["idToken"]["idToken"]
                 return {"idTokenInfo": {"status": self._status(token)}}
             return {}
-        if action in ("FirmwareStatusNotification", "DiagnosticsStatusNotification",
-                      "LogStatusNotification"):
+        if action in (
+            "FirmwareStatusNotification",
+            "DiagnosticsStatusNotification",
+            "LogStatusNotification",
+        ):
             return {}
         raise CallError(ErrorCode.NOT_SUPPORTED, f"the test CSMS does not handle {action}")
 

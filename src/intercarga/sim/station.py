@@ -193,6 +193,8 @@ class SimulatedStation:
         }
         self._outbox: deque[_Outgoing] = deque()
         self._outbox_wake = asyncio.Event()
+        self._outbox_empty = asyncio.Event()
+        self._outbox_empty.set()
         self._ready = asyncio.Event()  # connected and accepted
         self._accepted = asyncio.Event()  # booted at least once since power-on
         self._refused = asyncio.Event()
@@ -287,6 +289,14 @@ class SimulatedStation:
 
     async def wait_online(self) -> None:
         await self._ready.wait()
+
+    async def flush(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` real seconds for the outbox to empty; True when it did."""
+        if self._outbox_empty.is_set():
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox_empty.wait(), timeout)
+        return self._outbox_empty.is_set()
 
     async def disconnect(self, seconds: float, *, wait: bool = True) -> None:
         """Lose the connection for ``seconds`` (simulated), then reconnect.
@@ -611,6 +621,8 @@ class SimulatedStation:
             await link.close()
             # Reports that only describe the present are not worth replaying.
             self._outbox = deque(item for item in self._outbox if item.transactional)
+            if not self._outbox:
+                self._outbox_empty.set()
 
     async def _boot(self, link: StationLink) -> None:
         self.state = ConnectionState.BOOTING
@@ -641,6 +653,7 @@ class SimulatedStation:
         """Send the outbox in order, one message at a time, while the link lives."""
         while link.open:
             if not self._outbox:
+                self._outbox_empty.set()
                 self._outbox_wake.clear()
                 await self._outbox_wake.wait()
                 continue
@@ -706,6 +719,7 @@ class SimulatedStation:
         if not item.transactional and not self.online:
             return  # a report of the present; it is sent afresh after reconnecting
         self._outbox.append(item)
+        self._outbox_empty.clear()
         self._outbox_wake.set()
 
     def _report_status(self, evse: _Evse) -> None:
