@@ -708,11 +708,9 @@ class Protocol:
             return
         call = self._outstanding
         assert call is not None
-        payload = (
-            {}
-            if len(message) == 3 and message[2] is None
-            else (message[2] if len(message) == 3 else None)
-        )
+        payload = message[2] if len(message) == 3 else None
+        if len(message) == 3 and payload is None:
+            payload = {}  # OCPP-J allows null for "no payload"
         if not isinstance(payload, dict):
             error = CallError(
                 ErrorCode.FORMAT_VIOLATION,
