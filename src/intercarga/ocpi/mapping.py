@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from intercarga import domain
 from intercarga.errors import InvalidInputError
 from intercarga.ocpi.models import dump, parse, v211, v221, v230
+from intercarga.ocpi.models._types import OcpiModel
 
 __all__ = [
     "cdr_to_domain",
@@ -43,9 +44,9 @@ D = TypeVar("D", bound=BaseModel)
 _MODULES: dict[str, Any] = {"2.1.1": v211, "2.2.1": v221, "2.3.0": v230}
 
 
-def model_for(version: str, name: str) -> type[BaseModel]:
+def model_for(version: str, name: str) -> type[OcpiModel]:
     """The class named ``name`` (``"Location"``, ``"Token"``, …) in ``version``'s models."""
-    model: type[BaseModel] = getattr(_MODULES[version], name)
+    model: type[OcpiModel] = getattr(_MODULES[version], name)
     return model
 
 

@@ -18,4 +18,6 @@ __all__ = ["module_routers"]
 
 
 def module_routers(roaming: Roaming) -> list[APIRouter]:
-    return []
+    from intercarga.ocpi.modules import locations, objects, tokens
+
+    return [*locations.routers(roaming), *objects.routers(roaming), *tokens.routers(roaming)]

@@ -1,0 +1,174 @@
+"""What every functional module shares: the kinds of objects, the sender's paginated list and the
+receiver's GET/PUT/DELETE of client-owned objects.
+
+A :class:`Kind` says, for one module, which party role owns the objects, which repository keeps
+them and how they map to and from OCPI. The sender list serves only objects of our own parties
+(the store also holds what partners pushed to us); the receiver accepts objects only under a
+party the calling partner registered, with the URL's ids equal to the body's (else 2001), and
+stores nothing that does not validate whole. Nothing here knows a particular module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from intercarga.config import OcpiParty
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import parse
+from intercarga.ocpi.partners import Authenticated
+from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.transport import page_headers, page_request
+from intercarga.ocpi.versions import SUPPORTED_VERSIONS
+from intercarga.store.repositories import Repository
+
+__all__ = [
+    "Kind",
+    "add_receiver",
+    "add_sender_list",
+    "check_version",
+    "module_router",
+    "our_party",
+    "parse_body",
+    "same",
+]
+
+
+@dataclass(frozen=True)
+class Kind:
+    module: str  # the ModuleID: "tariffs"
+    model: str  # the OCPI class: "Tariff"
+    owner: str  # the party role that owns the objects: "CPO" (tokens: "EMSP")
+    key: str  # the id attribute: "id" (tokens: "uid")
+    repository: Callable[[Roaming], Repository[Any]]
+    to_domain: Callable[[Any, tuple[str, str]], Any]
+    to_ocpi: Callable[[Roaming, Any, str], Awaitable[dict[str, Any]]]
+    versions: tuple[str, ...] = ("2.2.1", "2.3.0")
+
+
+def module_router(role: str, kind: Kind) -> APIRouter:
+    """The router for one interface: ``/{role}/{version}/{module}`` (prefixed ``/ocpi``)."""
+    return APIRouter(prefix=f"/{role.lower()}/{{version}}/{kind.module}", route_class=OcpiRoute)
+
+
+def check_version(kind: Kind, version: str) -> None:
+    if version not in kind.versions or version not in SUPPORTED_VERSIONS:
+        raise OcpiError(
+            StatusCode.UNSUPPORTED_VERSION, f"{kind.module} is not offered in OCPI {version}", 404
+        )
+
+
+def our_party(roaming: Roaming, role: str, request: Request) -> OcpiParty:
+    """Which of our parties is addressed: the OCPI-to headers, else the first with ``role``."""
+    wanted = (
+        request.headers.get("ocpi-to-country-code", "").upper(),
+        request.headers.get("ocpi-to-party-id", "").upper(),
+    )
+    candidates = [party for party in roaming.registrar.parties if party.role == role]
+    for party in candidates:
+        if (party.country_code, party.party_id) == wanted:
+            return party
+    if not candidates:
+        raise OcpiError(StatusCode.CLIENT_ERROR, f"this platform hosts no {role} party", 404)
+    return candidates[0]
+
+
+def parse_body(model: type[BaseModel], body: Any) -> Any:
+    """Validate a request body; errors go out as 2001 naming the fields (via the route)."""
+    return parse(model, body)
+
+
+def _owner_checked(who: Authenticated, kind: Kind, country_code: str, party_id: str) -> None:
+    if not who.partner.hosts(country_code, party_id, kind.owner):
+        raise OcpiError(
+            StatusCode.CLIENT_ERROR,
+            f"{country_code}-{party_id} is not a {kind.owner} party you registered",
+            404,
+        )
+
+
+def same(a: str, b: str) -> bool:
+    """CiStrings compare without case."""
+    return a.upper() == b.upper()
+
+
+def add_sender_list(router: APIRouter, roaming: Roaming, kind: Kind) -> None:
+    """``GET`` the paginated list of our own objects, filtered by ``date_from``/``date_to``."""
+
+    @router.get("", summary=f"{kind.module}: paginated list (SENDER)")
+    async def list_objects(version: str, request: Request) -> Response:
+        check_version(kind, version)
+        await authenticate(roaming, request, kind.module)
+        party = our_party(roaming, kind.owner, request)
+        params = dict(request.query_params)
+        page = page_request(params, max_limit=roaming.settings.ocpi.max_page_size)
+        found = await kind.repository(roaming).list(
+            offset=page.offset,
+            limit=page.limit,
+            filters={"country_code": party.country_code, "party_id": party.party_id},
+            updated_from=page.date_from,
+            updated_to=page.date_to,
+        )
+        data = [await kind.to_ocpi(roaming, item, version) for item in found.items]
+        url = str(request.url).split("?", 1)[0]
+        headers = page_headers(url, params, page, len(data), found.total)
+        return ocpi_response(data, headers=headers)
+
+
+def add_receiver(
+    router: APIRouter, roaming: Roaming, kind: Kind, *, deletable: bool = False
+) -> None:
+    """``GET``/``PUT`` (and ``DELETE``) of one object under ``/{country_code}/{party_id}/{id}``."""
+    path = "/{country_code}/{party_id}/{object_id}"
+
+    @router.get(path, summary=f"{kind.module}: one object as stored here (RECEIVER)")
+    async def get_object(
+        version: str, country_code: str, party_id: str, object_id: str, request: Request
+    ) -> Response:
+        check_version(kind, version)
+        who = await authenticate(roaming, request, kind.module)
+        _owner_checked(who, kind, country_code, party_id)
+        item = await kind.repository(roaming).get(country_code.upper(), party_id.upper(), object_id)
+        return ocpi_response(await kind.to_ocpi(roaming, item, version))
+
+    @router.put(path, summary=f"{kind.module}: push a new or updated object (RECEIVER)")
+    async def put_object(
+        version: str, country_code: str, party_id: str, object_id: str, request: Request
+    ) -> Response:
+        check_version(kind, version)
+        who = await authenticate(roaming, request, kind.module)
+        _owner_checked(who, kind, country_code, party_id)
+        received = parse_body(model_for(version, kind.model), await read_json(request))
+        ids = {
+            "country_code": country_code,
+            "party_id": party_id,
+            kind.key: object_id,
+        }
+        for name, expected in ids.items():
+            given = getattr(received, name, expected)
+            if not same(given, expected):
+                raise OcpiError(
+                    StatusCode.INVALID_OR_MISSING_PARAMETERS,
+                    f"{name}: {given!r} in the body differs from {expected!r} in the URL",
+                )
+        item = kind.to_domain(received, (country_code.upper(), party_id.upper()))
+        created = await kind.repository(roaming).put(item)
+        return ocpi_response(http_status=201 if created else 200)
+
+    if deletable:
+
+        @router.delete(path, summary=f"{kind.module}: remove an object (RECEIVER)")
+        async def delete_object(
+            version: str, country_code: str, party_id: str, object_id: str, request: Request
+        ) -> Response:
+            check_version(kind, version)
+            who = await authenticate(roaming, request, kind.module)
+            _owner_checked(who, kind, country_code, party_id)
+            await kind.repository(roaming).delete(country_code.upper(), party_id.upper(), object_id)
+            return ocpi_response()

@@ -1,0 +1,247 @@
+"""Locations: the CPO's SENDER (list, one Location/EVSE/Connector) and the eMSP's RECEIVER
+(GET, PUT and PATCH of a Location, an EVSE or a Connector).
+
+A PUT or PATCH of an EVSE or Connector changes the stored Location it belongs to (2003 when that
+Location is unknown). A PATCH is merged into the stored object written in the caller's version
+and the result is validated whole before anything is stored, so a bad PATCH changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from intercarga import domain
+from intercarga.ocpi import mapping
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.http import authenticate, ocpi_response, read_json
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.modules._common import (
+    Kind,
+    add_sender_list,
+    check_version,
+    module_router,
+    our_party,
+    parse_body,
+    same,
+)
+from intercarga.ocpi.service import Roaming
+from intercarga.store.partners import Partner
+
+__all__ = ["LOCATIONS", "routers"]
+
+
+async def _location_json(roaming: Roaming, item: domain.Location, version: str) -> dict[str, Any]:
+    return mapping.location_to_ocpi(item, version)
+
+
+LOCATIONS = Kind(
+    module="locations",
+    model="Location",
+    owner="CPO",
+    key="id",
+    repository=lambda roaming: roaming.store.locations,
+    to_domain=lambda received, party: mapping.location_to_domain(received, party),
+    to_ocpi=_location_json,
+    versions=("2.1.1", "2.2.1", "2.3.0"),
+)
+RECEIVED = replace(LOCATIONS, versions=("2.2.1", "2.3.0"))
+
+
+def _pick(data: dict[str, Any], evse_uid: str | None, connector_id: str | None) -> dict[str, Any]:
+    """The EVSE or Connector JSON inside a Location's JSON (2.1.1/2.2.1/2.3.0 alike)."""
+    if evse_uid is None:
+        return data
+    evse = next((e for e in data.get("evses", []) if same(e["uid"], evse_uid)), None)
+    if evse is None:
+        raise OcpiError(StatusCode.CLIENT_ERROR, f"EVSE {evse_uid} not found", 404)
+    if connector_id is None:
+        return dict(evse)
+    connector = next((c for c in evse["connectors"] if same(c["id"], connector_id)), None)
+    if connector is None:
+        raise OcpiError(StatusCode.CLIENT_ERROR, f"connector {connector_id} not found", 404)
+    return dict(connector)
+
+
+def _sender(roaming: Roaming) -> APIRouter:
+    router = module_router("CPO", LOCATIONS)
+    add_sender_list(router, roaming, LOCATIONS)
+
+    async def one(
+        version: str,
+        request: Request,
+        location_id: str,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        check_version(LOCATIONS, version)
+        await authenticate(roaming, request, "locations")
+        party = our_party(roaming, "CPO", request)
+        location = await roaming.store.locations.find(
+            party.country_code, party.party_id, location_id
+        )
+        if location is None:
+            raise OcpiError(StatusCode.UNKNOWN_LOCATION, f"location {location_id} not found", 404)
+        data = mapping.location_to_ocpi(location, version)
+        return ocpi_response(_pick(data, evse_uid, connector_id))
+
+    router.add_api_route("/{location_id}", one, methods=["GET"], summary="One Location")
+    router.add_api_route("/{location_id}/{evse_uid}", one, methods=["GET"], summary="One EVSE")
+    router.add_api_route(
+        "/{location_id}/{evse_uid}/{connector_id}", one, methods=["GET"], summary="One Connector"
+    )
+    return router
+
+
+def _owned(partner: Partner, country_code: str, party_id: str) -> None:
+    if not partner.hosts(country_code, party_id, "CPO"):
+        raise OcpiError(
+            StatusCode.CLIENT_ERROR, f"{country_code}-{party_id} is not a CPO you registered", 404
+        )
+
+
+def _replace(
+    location: dict[str, Any], evse_uid: str, connector_id: str | None, value: dict[str, Any]
+) -> dict[str, Any]:
+    """``location`` with the EVSE (or the EVSE's connector) replaced or added."""
+    evses = list(location.get("evses", []))
+    index = next((i for i, e in enumerate(evses) if same(e["uid"], evse_uid)), None)
+    if connector_id is None:
+        if index is None:
+            evses.append(value)
+        else:
+            evses[index] = value
+    else:
+        if index is None:
+            raise OcpiError(StatusCode.CLIENT_ERROR, f"EVSE {evse_uid} not found", 404)
+        evse = dict(evses[index])
+        connectors = list(evse["connectors"])
+        place = next((i for i, c in enumerate(connectors) if same(c["id"], connector_id)), None)
+        if place is None:
+            connectors.append(value)
+        else:
+            connectors[place] = value
+        evse["connectors"] = connectors
+        evse["last_updated"] = max(evse["last_updated"], value["last_updated"])
+        evses[index] = evse
+    updated = {**location, "evses": evses}
+    # "last_updated: Timestamp when this Location or one of its EVSEs or Connectors were last
+    # updated": a child's change moves the Location's timestamp too.
+    updated["last_updated"] = max(location["last_updated"], value["last_updated"])
+    return updated
+
+
+def _receiver(roaming: Roaming) -> APIRouter:
+    router = module_router("EMSP", RECEIVED)
+    store = roaming.store
+
+    async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
+        location = await store.locations.find(country_code.upper(), party_id.upper(), location_id)
+        if location is None:
+            raise OcpiError(StatusCode.UNKNOWN_LOCATION, f"location {location_id} not found", 404)
+        return location
+
+    async def get(
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        request: Request,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        check_version(RECEIVED, version)
+        who = await authenticate(roaming, request, "locations")
+        _owned(who.partner, country_code, party_id)
+        location = await stored(country_code, party_id, location_id)
+        data = mapping.location_to_ocpi(location, version)
+        return ocpi_response(_pick(data, evse_uid, connector_id))
+
+    async def put(
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        request: Request,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        check_version(RECEIVED, version)
+        who = await authenticate(roaming, request, "locations")
+        _owned(who.partner, country_code, party_id)
+        body = await read_json(request)
+        party = (country_code.upper(), party_id.upper())
+        if evse_uid is None:
+            received = parse_body(model_for(version, "Location"), body)
+            for name, expected in (
+                ("country_code", country_code),
+                ("party_id", party_id),
+                ("id", location_id),
+            ):
+                if not same(getattr(received, name), expected):
+                    raise OcpiError(
+                        StatusCode.INVALID_OR_MISSING_PARAMETERS,
+                        f"{name}: {getattr(received, name)!r} differs from {expected!r} in the URL",
+                    )
+            created = await store.locations.put(mapping.location_to_domain(received, party))
+            return ocpi_response(http_status=201 if created else 200)
+        model = model_for(version, "Connector" if connector_id else "EVSE")
+        received = parse_body(model, body)
+        key, expected = ("id", connector_id) if connector_id else ("uid", evse_uid)
+        if not same(getattr(received, key), expected or ""):
+            raise OcpiError(
+                StatusCode.INVALID_OR_MISSING_PARAMETERS,
+                f"{key}: {getattr(received, key)!r} differs from {expected!r} in the URL",
+            )
+        location = await stored(country_code, party_id, location_id)
+        whole = _replace(
+            mapping.location_to_ocpi(location, version),
+            evse_uid,
+            connector_id,
+            received.model_dump(mode="json", exclude_none=True),
+        )
+        merged = parse_body(model_for(version, "Location"), whole)
+        await store.locations.put(mapping.location_to_domain(merged, party))
+        return ocpi_response()
+
+    async def patch(
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        request: Request,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        check_version(RECEIVED, version)
+        who = await authenticate(roaming, request, "locations")
+        _owned(who.partner, country_code, party_id)
+        name = "Connector" if connector_id else "EVSE" if evse_uid else "Location"
+        changes = parse_body(patch_model(model_for(version, name)), await read_json(request))
+        location = await stored(country_code, party_id, location_id)
+        whole = mapping.location_to_ocpi(location, version)
+        target = _pick(whole, evse_uid, connector_id)
+        patched = {**target, **changes.model_dump(mode="json", exclude_unset=True)}
+        whole = patched if evse_uid is None else _replace(whole, evse_uid, connector_id, patched)
+        merged = parse_body(model_for(version, "Location"), whole)
+        party = (country_code.upper(), party_id.upper())
+        await store.locations.put(mapping.location_to_domain(merged, party))
+        return ocpi_response()
+
+    base = "/{country_code}/{party_id}/{location_id}"
+    for suffix, what in (
+        ("", "Location"),
+        ("/{evse_uid}", "EVSE"),
+        ("/{evse_uid}/{connector_id}", "Connector"),
+    ):
+        router.add_api_route(base + suffix, get, methods=["GET"], summary=f"{what} as stored here")
+        router.add_api_route(base + suffix, put, methods=["PUT"], summary=f"Push a {what}")
+        router.add_api_route(base + suffix, patch, methods=["PATCH"], summary=f"Patch a {what}")
+    return router
+
+
+def routers(roaming: Roaming) -> list[APIRouter]:
+    return [_sender(roaming), _receiver(roaming)]

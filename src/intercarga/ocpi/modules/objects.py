@@ -1,0 +1,173 @@
+"""Tariffs, Sessions and CDRs: the CPO's SENDER lists and the eMSP's RECEIVER endpoints.
+
+Tariffs can be deleted by their owner; Sessions can be patched (charging periods, totals); CDRs
+are never changed once received (a correction is a credit CDR with an id of its own), so a PUT of
+a CDR id that is already stored with different content is refused instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from intercarga import domain
+from intercarga.ocpi import mapping
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.http import authenticate, ocpi_response, read_json
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.modules._common import (
+    Kind,
+    add_receiver,
+    add_sender_list,
+    check_version,
+    module_router,
+    parse_body,
+)
+from intercarga.ocpi.service import Roaming
+
+__all__ = ["CDRS", "SESSIONS", "TARIFFS", "routers"]
+
+
+async def _tariff_json(roaming: Roaming, item: domain.Tariff, version: str) -> dict[str, Any]:
+    return mapping.tariff_to_ocpi(item, version)
+
+
+async def _cdr_json(roaming: Roaming, item: domain.Cdr, version: str) -> dict[str, Any]:
+    return mapping.cdr_to_ocpi(item, version)
+
+
+async def _session_token(roaming: Roaming, session: domain.Session) -> domain.CdrToken:
+    """The token a session was started with, from the tokens the eMSPs pushed to us."""
+    for token in await roaming.store.tokens.find_by_uid(session.token_uid or ""):
+        return domain.CdrToken(
+            country_code=token.country_code,
+            party_id=token.party_id,
+            uid=token.uid,
+            type=token.type.value,
+            contract_id=token.contract_id,
+        )
+    # A token we never received (a local whitelist card): it is ours, under the session's party.
+    uid = session.token_uid or "UNKNOWN"
+    return domain.CdrToken(
+        country_code=session.country_code,
+        party_id=session.party_id,
+        uid=uid,
+        type="OTHER",
+        contract_id=uid,
+    )
+
+
+async def _session_json(roaming: Roaming, item: domain.Session, version: str) -> dict[str, Any]:
+    return mapping.session_to_ocpi(item, await _session_token(roaming, item), version)
+
+
+def _session_to_domain(received: Any, party: tuple[str, str]) -> domain.Session:
+    session, _token = mapping.session_to_domain(received)
+    return session
+
+
+TARIFFS = Kind(
+    module="tariffs",
+    model="Tariff",
+    owner="CPO",
+    key="id",
+    repository=lambda roaming: roaming.store.tariffs,
+    to_domain=lambda received, party: mapping.tariff_to_domain(received, party),
+    to_ocpi=_tariff_json,
+)
+SESSIONS = Kind(
+    module="sessions",
+    model="Session",
+    owner="CPO",
+    key="id",
+    repository=lambda roaming: roaming.store.sessions,
+    to_domain=_session_to_domain,
+    to_ocpi=_session_json,
+)
+CDRS = Kind(
+    module="cdrs",
+    model="CDR",
+    owner="CPO",
+    key="id",
+    repository=lambda roaming: roaming.store.cdrs,
+    to_domain=lambda received, party: mapping.cdr_to_domain(received),
+    to_ocpi=_cdr_json,
+)
+
+
+def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
+    @router.post("", summary="cdrs: push a new CDR (RECEIVER)", status_code=201)
+    async def post_cdr(version: str, request: Request) -> Response:
+        check_version(CDRS, version)
+        who = await authenticate(roaming, request, "cdrs")
+        received = parse_body(model_for(version, "CDR"), await read_json(request))
+        if not who.partner.hosts(received.country_code, received.party_id, "CPO"):
+            raise OcpiError(
+                StatusCode.CLIENT_ERROR,
+                f"{received.country_code}-{received.party_id} is not a CPO party you registered",
+                404,
+            )
+        cdr = mapping.cdr_to_domain(received)
+        stored = await roaming.store.cdrs.find(cdr.country_code, cdr.party_id, cdr.id)
+        if stored is None:
+            await roaming.store.cdrs.create(cdr)
+        elif stored.model_dump(exclude={"last_updated"}) != cdr.model_dump(
+            exclude={"last_updated"}
+        ):
+            # CDRs are never changed: a repeat is fine, a different CDR under the same id is not.
+            raise OcpiError(
+                StatusCode.INVALID_OR_MISSING_PARAMETERS,
+                f"id: CDR {cdr.id} exists with other content (send a credit CDR instead)",
+            )
+        location = f"{str(request.url).rstrip('/')}/{cdr.country_code}/{cdr.party_id}/{cdr.id}"
+        return ocpi_response(http_status=201, headers={"Location": location})
+
+    @router.get("/{country_code}/{party_id}/{cdr_id}", summary="cdrs: one CDR as stored here")
+    async def get_cdr(
+        version: str, country_code: str, party_id: str, cdr_id: str, request: Request
+    ) -> Response:
+        check_version(CDRS, version)
+        who = await authenticate(roaming, request, "cdrs")
+        if not who.partner.hosts(country_code, party_id, "CPO"):
+            raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
+        cdr = await roaming.store.cdrs.get(country_code.upper(), party_id.upper(), cdr_id)
+        return ocpi_response(mapping.cdr_to_ocpi(cdr, version))
+
+
+def _session_patch(router: APIRouter, roaming: Roaming) -> None:
+    @router.patch("/{country_code}/{party_id}/{session_id}", summary="sessions: partial update")
+    async def patch_session(
+        version: str, country_code: str, party_id: str, session_id: str, request: Request
+    ) -> Response:
+        check_version(SESSIONS, version)
+        who = await authenticate(roaming, request, "sessions")
+        if not who.partner.hosts(country_code, party_id, "CPO"):
+            raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
+        model = model_for(version, "Session")
+        changes = parse_body(patch_model(model), await read_json(request))
+        stored = await roaming.store.sessions.get(
+            country_code.upper(), party_id.upper(), session_id
+        )
+        whole = await _session_json(roaming, stored, version)
+        whole.update(changes.model_dump(mode="json", exclude_unset=True))
+        merged = parse_body(model, whole)
+        await roaming.store.sessions.put(_session_to_domain(merged, (country_code, party_id)))
+        return ocpi_response()
+
+
+def routers(roaming: Roaming) -> list[APIRouter]:
+    found = []
+    for kind in (TARIFFS, SESSIONS, CDRS):
+        sender = module_router("CPO", kind)
+        add_sender_list(sender, roaming, kind)
+        receiver = module_router("EMSP", kind)
+        if kind is CDRS:
+            _cdr_receiver(receiver, roaming)
+        else:
+            if kind is SESSIONS:
+                _session_patch(receiver, roaming)
+            add_receiver(receiver, roaming, kind, deletable=kind is TARIFFS)
+        found += [sender, receiver]
+    return found
