@@ -370,6 +370,31 @@ def test_step_size_with_parking_rounds_parking_only() -> None:
     assert pricing.total_parking_cost.before_taxes == D("0.67")  # 20 min at € 2/h
 
 
+def test_a_little_parking_moves_the_time_step_to_parking() -> None:
+    """mod_cdrs: with parking, only parking is rounded. So 1 min of charging at € 0.60/h, step
+    5 min, costs € 0.05 alone but € 0.01 when a minute of free, unrounded parking follows —
+    the one way a longer session can cost less (found by the property tests; docs/pricing.md)."""
+    compiled = tariff(
+        {
+            "price_components": [
+                {"type": "TIME", "price": "0.60", "step_size": 300},
+                {"type": "PARKING_TIME", "price": 0, "step_size": 0},
+            ]
+        }
+    )
+    start = "2025-01-13T10:00:00Z"
+    alone = price(compiled, start, "2025-01-13T10:01:00Z", period(start, TIME="0.0166667"))
+    parked = price(
+        compiled,
+        start,
+        "2025-01-13T10:02:00Z",
+        period(start, TIME="0.0166667"),
+        period("2025-01-13T10:01:00Z", PARKING_TIME="0.0166667"),
+    )
+    assert alone.total_cost.before_taxes == D("0.05")
+    assert parked.total_cost.before_taxes == D("0.01")
+
+
 def test_step_size_1_wh_bills_whole_watt_hours() -> None:
     """PriceComponent note: 115.2 Wh with step 1 → 116 Wh; step 25 → 125 Wh; 500 → 500 Wh."""
     start, end = "2025-01-13T10:00:00Z", "2025-01-13T10:10:00Z"
