@@ -34,8 +34,8 @@ def _station(url: str, version: OcppVersion, **options: Any) -> SimulatedStation
 
 async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)  # noqa: ASYNC110 - polls what the CSMS has seen
+        while not condition():  # noqa: ASYNC110 - polls what the CSMS has seen
+            await asyncio.sleep(0.01)
 
 
 def _register(values: list[dict[str, Any]]) -> float:
