@@ -25,7 +25,7 @@ from intercarga.cli._common import out, run
 from intercarga.domain.station import OcppVersion
 from intercarga.sim.fleet import Fleet, FleetConfig
 from intercarga.sim.live import run_with_live_view
-from intercarga.sim.load import LoadConfig, LoadKind, run_load
+from intercarga.sim.load import LoadConfig, LoadKind, run_load_in_processes
 from intercarga.sim.scenario import DEFAULT_SCENARIO, load_scenario
 
 __all__ = ["simulate"]
@@ -139,6 +139,9 @@ def simulate(
     messages: Annotated[
         int, typer.Option(min=0, help="Load mode: messages in total, spread over the stations.")
     ] = 10_000,
+    processes: Annotated[
+        int, typer.Option(min=1, help="Load mode: split the stations over this many processes.")
+    ] = 1,
 ) -> None:
     """Run simulated charging stations against a CSMS."""
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
@@ -152,7 +155,7 @@ def simulate(
             password=password,
             id_prefix=id_prefix,
         )
-        result = asyncio.run(run_load(config))
+        result = run_load_in_processes(config, processes)
         summary = result.to_dict()
         _print_summary(summary, as_json=as_json)
         if result.failures or result.errors:
