@@ -140,13 +140,11 @@ URL = Annotated[
     str,
     StringConstraints(strict=True, max_length=255, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$"),
 ]
-# GeoLocation: decimal degrees as strings (spec regexes), kept as strings so they round-trip.
-Latitude = Annotated[
-    str, StringConstraints(strict=True, max_length=10, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")
-]
-Longitude = Annotated[
-    str, StringConstraints(strict=True, max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")
-]
+# GeoLocation: decimal degrees as strings, kept as strings so they round-trip. The spec gives
+# both string(10)/string(11) and a regex that allows one character more for negative values
+# with 7 decimals ("-33.4263000"); the regex, the more precise of the two, is what is enforced.
+Latitude = Annotated[str, StringConstraints(strict=True, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
+Longitude = Annotated[str, StringConstraints(strict=True, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")]
 TimeOfDay = Annotated[
     str, StringConstraints(strict=True, pattern=r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
 ]
