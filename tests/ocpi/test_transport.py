@@ -1,0 +1,55 @@
+"""Transport rules as pure functions: the Authorization header, pagination, message ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from intercarga.ocpi.envelope import OcpiError
+from intercarga.ocpi.transport import (
+    authorization_header,
+    page_headers,
+    page_request,
+    read_authorization,
+)
+
+
+def test_the_spec_example_token_is_base64_encoded() -> None:
+    assert authorization_header("example-token") == "Token ZXhhbXBsZS10b2tlbg=="
+    assert authorization_header("example-token", raw=True) == "Token example-token"
+    reading = read_authorization("Token ZXhhbXBsZS10b2tlbg==")
+    assert reading is not None and reading.decoded == "example-token"
+    raw = read_authorization("token 9e80a9c4-28be-11e9")
+    assert raw is not None and raw.decoded is None and raw.raw == "9e80a9c4-28be-11e9"
+    assert read_authorization("Bearer abc") is None
+    assert read_authorization(None) is None
+
+
+def test_next_link_keeps_filters_and_stops_on_the_last_page() -> None:
+    params = {"date_from": "2016-01-01T00:00:00Z", "limit": "2000", "type": "RFID"}
+    page = page_request(params)
+    assert page.limit == 100
+    headers = page_headers("https://x/ocpi/cpo/2.2.1/cdrs", params, page, 100, 250)
+    assert headers["X-Total-Count"] == "250" and headers["X-Limit"] == "100"
+    assert headers["Link"] == (
+        "<https://x/ocpi/cpo/2.2.1/cdrs?offset=100&limit=100&date_from=2016-01-01T00%3A00%3A00Z"
+        '&type=RFID>; rel="next"'
+    )
+    last = page_request({"offset": "200"})
+    assert "Link" not in page_headers("https://x/l", {"offset": "200"}, last, 50, 250)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "x"},
+        {"offset": "-5"},
+        {"offset": "100000000000"},
+        {"date_from": "2016-01-01"},
+        {"date_from": "2016-01-02T00:00:00Z", "date_to": "2016-01-01T00:00:00Z"},
+    ],
+)
+def test_bad_or_endless_pagination_is_2001(params: dict[str, str]) -> None:
+    with pytest.raises(OcpiError) as caught:
+        page_request(params)
+    assert caught.value.status_code == 2001
