@@ -57,10 +57,12 @@ class _Tally:
     """Running sums of one pricing: volume per component, the lines, the last line per step group."""
 
     __slots__ = (
+        "energy",
         "last_energy",
         "last_reserved",
         "last_time",
         "lines",
+        "parking",
         "seen",
         "unpriced",
         "used",
@@ -77,6 +79,8 @@ class _Tally:
         self.last_reserved = -1
         self.lines: list[RawLine] = []
         self.unpriced = False
+        self.energy = _ZERO  # session totals, left by the session channel's walk
+        self.parking = _ZERO
 
 
 _Option = list[tuple[int, Component]]
@@ -115,8 +119,9 @@ def _run(
     duration_marks = [session_start + d for d in channel.duration_cuts]
     kwh_marks = channel.kwh_cuts
     next_duration = next_kwh = 0
-    energy_before = _ZERO
+    energy_before = parked = _ZERO
     for number, period in enumerate(periods):
+        parked += period.parking
         if not (period.reserved if reservation else period.session):
             energy_before += period.energy
             continue
@@ -242,6 +247,8 @@ def _run(
                      reservation)
                 )  # fmt: skip
         energy_before = reached
+    if not reservation:
+        tally.energy, tally.parking = energy_before, parked
 
 
 def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
@@ -379,7 +386,6 @@ def price_periods(
         start = periods[0].start if count else 0
     ends: list[int] = []
     energy_known = any_session = any_reserved = False
-    total_energy = total_parking = total_reserved = charging = _ZERO
     for number, period in enumerate(periods):
         end = period.end
         if end is None:
@@ -399,18 +405,20 @@ def price_periods(
         energy_known = energy_known or period.has_energy
         any_session = any_session or period.session
         any_reserved = any_reserved or period.reserved
-        total_energy += period.energy
-        total_parking += period.parking
-        total_reserved += period.reservation
-        charging += period.time
     finish = session_end if session_end is not None else (ends[-1] if ends else start)
     if tariff.local:
         clock.cover(start, max(finish, ends[-1]) if ends else finish)
     tally = _Tally(len(tariff.components))
     channel: Channel | None = None
     if any_session:
+        # The session channel walks every period: it leaves the energy and parking totals.
         _run(tariff.session, periods, ends, start, clock, tally, reservation=False)
+    else:
+        tally.energy = sum((period.energy for period in periods), _ZERO)
+        tally.parking = sum((period.parking for period in periods), _ZERO)
+    total_reserved = _ZERO
     if any_reserved:
+        total_reserved = sum((period.reservation for period in periods), _ZERO)
         expired = not any_session if reservation_expired is None else reservation_expired
         channel = tariff.reservation_expired if expired else tariff.reservation
         _run(channel, periods, ends, start, clock, tally, reservation=True)
@@ -420,10 +428,7 @@ def price_periods(
 
     prices, total = _group_prices(tally)
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
-    if session_end is not None or count:
-        total_time = Decimal(finish - start) / _HOUR
-    else:
-        total_time = charging + total_parking
+    total_time = Decimal(finish - start) / _HOUR
     return CdrPricing(
         tariff=tariff,
         time_zone=time_zone,
@@ -437,9 +442,9 @@ def price_periods(
         total_time_cost=prices[Group.TIME],
         total_parking_cost=prices[Group.PARKING],
         total_reservation_cost=prices[Group.RESERVATION],
-        total_energy=total_energy if energy_known else None,
+        total_energy=tally.energy if energy_known else None,
         total_time=total_time,
-        total_parking_time=total_parking,
+        total_parking_time=tally.parking,
         total_reservation_time=total_reserved,
         raw_lines=tally.lines,
         warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),

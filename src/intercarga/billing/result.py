@@ -46,7 +46,7 @@ class Price(NamedTuple):
         r = currency.round  # the rule of Money.rounded: half up to the minor unit
         taxes = self.taxes
         if taxes:
-            taxes = tuple(_new(TaxLine, (t[0], r(t[1]), t[2])) for t in taxes)
+            taxes = tuple([_new(TaxLine, (t[0], r(t[1]), t[2])) for t in taxes])
         return _new(Price, (r(self.before_taxes), r(self.after_taxes), taxes))
 
     def to_domain(self) -> TaxAmount:

@@ -44,7 +44,8 @@ class Currency:
 
     def round(self, amount: Decimal) -> Decimal:
         """``amount`` rounded half-up to this currency's minor unit: the one rounding rule."""
-        return amount.quantize(self.quantum, ROUND_HALF_UP)
+        quantum = _QUANTA.get(self.minor_unit)
+        return amount.quantize(quantum or self.quantum, ROUND_HALF_UP)
 
     def __str__(self) -> str:
         return self.code
