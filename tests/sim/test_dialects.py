@@ -275,3 +275,27 @@ def test_what_the_simulator_does_not_play_is_not_supported(
     with pytest.raises(CallError) as caught:
         _station(version).answer(action, payload)
     assert caught.value.code is ErrorCode.NOT_SUPPORTED
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_intercargas_own_csms_adapters_understand_every_message(version: OcppVersion) -> None:
+    from intercarga.ocpp.adapter import adapter_for
+
+    dialect, adapter = dialect_for(version), adapter_for(version)
+    facts = SessionFacts(1, "TAG", 7 if version is OcppVersion.V16 else "tx-1", 2, 9)
+    messages: list[tuple[str, dict[str, Any]]] = [
+        ("BootNotification", dialect.boot_notification(StationInfo(), "PowerUp")),
+        ("Authorize", dialect.authorize("TAG")),
+        ("Heartbeat", {}),
+        *(("StatusNotification", dialect.status_notification(1, s, AT)) for s in ConnectorStatus),
+        dialect.transaction_started(facts, SAMPLE, "Authorized", offline=True),
+        dialect.transaction_ended(facts, SAMPLE, "Local"),
+    ]
+    for sample in (SAMPLE, DC_SAMPLE):
+        for full in (False, True):
+            messages.append(("MeterValues", dialect.meter_values(1, sample, full=full)))
+            update = dialect.transaction_updated(facts, sample, "MeterValuePeriodic", full=full)
+            assert update is not None
+            messages.append(update)
+    for action, payload in messages:
+        adapter.event(action, payload)  # raises CallError if the CSMS could not use it
