@@ -116,3 +116,20 @@ def test_tariff_and_cdr_currencies_differ() -> None:
     cdr = read_cdr_excerpt(load(LAC / "bogota_iva_19" / "cdr.json"))  # COP
     with pytest.raises(InvalidInputError, match="the tariff is in CLP and the CDR in COP"):
         price_cdr(tariff, cdr)
+
+
+def test_a_2_3_0_check_compares_the_taxes_as_their_sum() -> None:
+    case = LAC / "bogota_iva_19"
+    data = load(case / "cdr.json")
+    data["total_cost"]["taxes"] = [
+        {"name": "IVA", "amount": D("7000.00")},
+        {"name": "Other", "amount": D("866.95")},
+    ]
+    pricing = price_cdr(tariff_from(case / "tariff.json"), read_cdr_excerpt(data),
+                        time_zone="America/Bogota")  # fmt: skip
+    assert check_totals(pricing, read_cdr_excerpt(data), "2.3.0")[0] == []
+    data["total_cost"]["taxes"] = [{"name": "IVA", "amount": D("7000.00")}]
+    mismatches, _ = check_totals(pricing, read_cdr_excerpt(data), "2.3.0")
+    assert [str(m) for m in mismatches] == [
+        "total_cost.taxes: the CDR says 7000.00, the engine computes 7866.95"
+    ]

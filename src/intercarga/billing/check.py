@@ -97,9 +97,9 @@ def check_totals(
     minor = pricing.currency.minor_unit
     found: list[Mismatch] = []
     notes: list[str] = []
-    before_name, after_name = (
-        ("excl_vat", "incl_vat") if version == "2.2.1" else ("before_taxes", "after taxes")
-    )
+    # 2.2.1 states excl_vat and incl_vat; 2.3.0 states before_taxes and the taxes, compared as
+    # their sum (the itemisation by name may differ: "IVA" here, "VAT" there).
+    before_name = "excl_vat" if version == "2.2.1" else "before_taxes"
     computed_prices: dict[str, Price] = exact.costs()
     for field, computed in computed_prices.items():
         stated: TaxAmount | None = getattr(cdr, field)
@@ -112,10 +112,13 @@ def check_totals(
         _compare(
             found, f"{field}.{before_name}", stated.excl_vat, computed.before_taxes, minor, note
         )
-        if stated.incl_vat is not None:
-            _compare(
-                found, f"{field}.{after_name}", stated.incl_vat, computed.after_taxes, minor, note
-            )
+        if stated.incl_vat is None:
+            continue
+        if version == "2.2.1":
+            _compare(found, f"{field}.incl_vat", stated.incl_vat, computed.after_taxes, minor, note)
+        else:
+            taxes = computed.after_taxes - computed.before_taxes
+            _compare(found, f"{field}.taxes", stated.incl_vat - stated.excl_vat, taxes, minor, note)
     volumes: Sequence[tuple[str, Decimal | None, Decimal | None]] = (
         ("total_energy", cdr.total_energy, exact.total_energy),
         ("total_time", cdr.total_time, exact.total_time),

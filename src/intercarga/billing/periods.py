@@ -104,7 +104,7 @@ def period_from_charging_period(period: ChargingPeriod) -> Period:
     reserved = _RESERVATION_TIME in values
     return _new(
         Period,
-        (
+        (  # in Period's field order
             int(period.start_date_time.timestamp() // 1),  # epoch_seconds, inlined
             _ZERO if energy is None else energy,
             time,
@@ -152,10 +152,12 @@ def periods_from_meter_values(values: Sequence[MeterValue]) -> list[Period]:
     power: dict[int, Decimal] = {}
     current: dict[int, Decimal] = {}
     for value in values:
-        if value.context == "Transaction.Begin" and readings:
-            raise InvalidInputError("Transaction.Begin after other readings", "meter_values")
         at = epoch_seconds(value.timestamp)
         if value.measurand == _ENERGY_REGISTER and value.phase is None:
+            # Only the energy register's own begin reading must come first; other measurands
+            # (power, SoC, …) sampled at the start carry the same context.
+            if value.context == "Transaction.Begin" and readings:
+                raise InvalidInputError("Transaction.Begin after other readings", "meter_values")
             if readings and at < readings[-1][0]:
                 raise InvalidInputError("energy readings out of time order", "meter_values")
             readings.append((at, _kilo(value, ("wh", "kwh"))))
