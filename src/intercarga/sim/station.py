@@ -836,6 +836,10 @@ class SimulatedStation:
         except IntercargaError as error:
             self.last_error = str(error)
             self.stats.on_error()
+        except Exception:
+            # A simulator bug must not take the fleet down, nor vanish unseen.
+            _log.exception("simulated station task failed", extra={"station_id": self.station_id})
+            self.stats.on_error()
 
     async def _remote_start(self, evse_id: int, id_tag: str, remote_start_id: int | None) -> None:
         if self.settings.flag("AuthorizeRemoteTxRequests"):
