@@ -95,3 +95,14 @@ def test_spec_cdr_example_with_the_put_example_tariff() -> None:
     tariff = tariff_from(SPEC / "2.2.1" / "tariff_put_example.json")
     cdr = read_cdr_excerpt(load(SPEC / "2.2.1" / "cdr_example.json"))
     assert check_totals(price_cdr(tariff, cdr), cdr)[0] == []
+
+
+def test_settled_totals_go_into_a_domain_cdr() -> None:
+    from intercarga.domain import Cdr
+
+    cdr = read_cdr(load(SPEC / "2.2.1" / "cdr_example.json"))
+    pricing = price_cdr(compile_tariff(cdr.tariffs[0]), cdr)
+    priced = Cdr.model_validate(cdr.model_copy(update=pricing.cdr_totals()).model_dump())
+    assert priced.total_cost.excl_vat == Decimal("4.00")
+    assert priced.total_time_cost is not None and priced.total_time_cost.incl_vat == Decimal("4.40")
+    assert priced.total_cost.taxes[0].percentage == Decimal("10.0")
