@@ -106,3 +106,4 @@ def test_settled_totals_go_into_a_domain_cdr() -> None:
     assert priced.total_cost.excl_vat == Decimal("4.00")
     assert priced.total_time_cost is not None and priced.total_time_cost.incl_vat == Decimal("4.40")
     assert priced.total_cost.taxes[0].percentage == Decimal("10.0")
+    assert priced.total_energy == Decimal("15.342")  # not in the periods: left as stated

@@ -271,7 +271,8 @@ class CdrPricing:
         for name, price in settled.costs().items():
             if name != "total_cost" and (price.before_taxes or price.after_taxes):
                 totals[name] = price.to_domain()
-        totals["total_energy"] = self.total_energy if self.total_energy is not None else _ZERO
+        if self.total_energy is not None:  # unknown: leave what the CDR already says
+            totals["total_energy"] = self.total_energy
         totals["total_time"] = self.total_time
         if self.total_parking_time:
             totals["total_parking_time"] = self.total_parking_time
