@@ -132,4 +132,5 @@ async def run_with_live_view(
         while not task.done():
             await asyncio.wait({task}, timeout=refresh_s)
             live.update(render())
-        return task.result()
+    console.print()
+    return task.result()
