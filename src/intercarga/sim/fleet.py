@@ -12,7 +12,6 @@ This module runs stations and counts; it must never print (the CLI and the live 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,12 +116,10 @@ class Fleet:
             for index, run in enumerate(self._runs)
         ]
         try:
-            everything = asyncio.gather(*tasks)
             if duration is None:
-                await everything
+                await asyncio.gather(*tasks)
             else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(everything), duration)
+                await asyncio.wait(tasks, timeout=duration)
                 left = duration - (time.monotonic() - self._started)
                 if left > 0:
                     await asyncio.sleep(left)  # finished early: stay connected until the end
