@@ -13,10 +13,15 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from intercarga.app import System
+from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
+from intercarga.web.http import create_http_app
 
 POSTGRES_DSN = os.environ.get(
     "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -95,3 +100,29 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture
+async def system(database: tuple[str, str | None]) -> AsyncIterator[System]:
+    url, schema = database
+    settings = Settings(
+        database_url=SecretStr(url), database_schema=schema, admin_token=SecretStr(ADMIN_TOKEN)
+    )
+    system = await System.open(settings)
+    try:
+        yield system
+    finally:
+        await system.close()
+
+
+@pytest.fixture
+async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_http_app(system))
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://intercarga.test", headers=headers
+    ) as client:
+        yield client

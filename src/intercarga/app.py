@@ -13,14 +13,19 @@ import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import uvicorn
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from intercarga.bus import EventBus
 from intercarga.config import Settings
+from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import IntercargaError
+from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
+from intercarga.ocpp.tls import server_context
 from intercarga.store import Store, check_database, create_engine, upgrade
 from intercarga.web.auth import AdminAuth
 
@@ -37,8 +42,10 @@ class System:
     engine: AsyncEngine
     store: Store
     admin_auth: AdminAuth
+    bus: EventBus
+    csms_service: CsmsService
+    csms: CsmsServer
     metrics_registry: CollectorRegistry | None = field(default=None)
-    csms: CsmsServer | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
@@ -52,7 +59,15 @@ class System:
             await engine.dispose()
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-        return cls(settings, engine, Store(engine), AdminAuth(engine, configured))
+        store = Store(engine)
+        bus = EventBus()
+        authorizer = Authorizer(
+            store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
+        )
+        service = CsmsService(settings, store, bus, authorizer)
+        csms = CsmsServer(settings.ocpp, StoreAuthenticator(store, settings.ocpp), service)
+        service.server = csms
+        return cls(settings, engine, store, AdminAuth(engine, configured), bus, service, csms)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -92,24 +107,18 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _reserve_ocpp(listener: Listener) -> asyncio.Server:
-    """Until the CSMS lands, the OCPP port answers every handshake with 503 and closes."""
-
-    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
-            body = b"OCPP endpoint not available yet\n"
-            writer.write(
-                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                b"Content-Length: "
-                + str(len(body)).encode()
-                + b"\r\nConnection: close\r\n\r\n"
-                + body
-            )
-            await writer.drain()
-        writer.close()
-
-    return await asyncio.start_server(refuse, sock=listener.socket)
+async def _expire_transactions(system: System) -> None:
+    """Close, now and then, the transactions no station has spoken of for too long."""
+    silence = timedelta(hours=system.settings.ocpp.transaction_timeout)
+    check_every = min(600.0, silence.total_seconds() / 4)
+    while True:
+        try:
+            closed = await system.csms_service.expire_silent_transactions(silence)
+            if closed:
+                log.warning("closed %d silent transactions", closed)
+        except IntercargaError as error:
+            log.error("expiring transactions failed: %s", error)
+        await asyncio.sleep(check_every)
 
 
 async def serve(
@@ -121,6 +130,7 @@ async def serve(
     from intercarga.sim.example import seed_example_network
     from intercarga.web.http import create_http_app
 
+    tls = server_context(settings.ocpp)
     http = bind("HTTP", settings.http_host, settings.http_port)
     ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port)
     system = await System.open(settings)
@@ -134,7 +144,8 @@ async def serve(
         app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
         config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
         server = _Server(config)
-        ocpp_server = await _reserve_ocpp(ocpp)
+        await system.csms.start(ocpp.socket, tls)
+        expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -144,7 +155,7 @@ async def serve(
             "serving",
             extra={
                 "http": f"http://{settings.http_host}:{http.port}",
-                "ocpp": f"ws://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
+                "ocpp": f"{'wss' if tls else 'ws'}://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
             },
         )
         if ready is not None:
@@ -155,8 +166,8 @@ async def serve(
         server.should_exit = True
         await http_task
         stop_task.cancel()
-        ocpp_server.close()
-        await ocpp_server.wait_closed()
+        expiry.cancel()
+        await system.csms.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     finally:

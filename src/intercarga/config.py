@@ -60,6 +60,15 @@ class OcppSettings(BaseModel):
     call_timeout: float = Field(default=30, gt=0, description="seconds a CSMS call waits")
     unknown_stations: UnknownStationPolicy = UnknownStationPolicy.REJECT
     heartbeat_interval: int = Field(default=300, ge=1, description="seconds, told at boot")
+    transaction_timeout: float = Field(
+        default=48,
+        gt=0,
+        description="hours without any message about an open transaction before the CSMS closes it",
+    )
+    master_pass_groups: list[str] = Field(
+        default_factory=list,
+        description="group ids whose tokens may stop any session (never start one)",
+    )
     auth_failures_allowed: int = Field(
         default=10, ge=1, description="failed handshakes per address per minute before 429"
     )
@@ -101,7 +110,9 @@ class OcpiSettings(BaseModel):
         description="OCPI versions offered to partners",
     )
     max_page_size: int = Field(default=100, ge=1, le=1000, description="X-Limit of list GETs")
-    request_timeout: float = Field(default=15, gt=0, description="seconds a call to a partner waits")
+    request_timeout: float = Field(
+        default=15, gt=0, description="seconds a call to a partner waits"
+    )
 
 
 class Settings(BaseSettings):

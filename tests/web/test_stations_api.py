@@ -97,6 +97,6 @@ async def test_offline_station_is_409(client: httpx.AsyncClient, system: System)
     await system.store.stations.put(Station(id="CS-OFF", country_code="CL", party_id="ICG"))
     answer = await client.post("/api/v1/stations/CS-OFF/ocpp/Reset", json={"type": "Soft"})
     assert answer.status_code == 409
-    assert answer.json()["detail"] == "the OCPP endpoint is not running"
+    assert answer.json()["detail"] == "station CS-OFF is not connected"
     shown = (await client.get("/api/v1/stations/CS-OFF")).json()
     assert shown["connection"]["connected"] is False

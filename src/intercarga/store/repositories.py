@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, and_, delete, func, insert, select, tuple_
+from sqlalchemy import Table, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,10 +26,12 @@ from intercarga.domain import (
     EVSE,
     Cdr,
     Connector,
+    EVSEStatus,
     GeoLocation,
     Hours,
     Location,
     MeterValue,
+    OcppVersion,
     Party,
     Session,
     Station,
@@ -39,6 +41,7 @@ from intercarga.domain import (
 )
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
+from intercarga.store.transactions import OcppTransactionRepository
 
 __all__ = [
     "CdrRepository",
@@ -337,6 +340,30 @@ class LocationRepository(Repository[Location]):
             )
         return result
 
+    async def set_evse_status(
+        self, key: tuple[str, str, str], evse_uid: str, status: EVSEStatus, at: datetime
+    ) -> bool:
+        """Change one EVSE's status (and last_updated); False when there is no such EVSE."""
+        country_code, party_id, location_id = key
+        evse = tables.evses.c
+        async with self._engine.begin() as connection:
+            changed = await connection.execute(
+                update(tables.evses)
+                .where(
+                    evse.country_code == country_code,
+                    evse.party_id == party_id,
+                    evse.location_id == location_id,
+                    evse.uid == evse_uid,
+                )
+                .values(status=status.value, last_updated=at)
+            )
+            if not changed.rowcount:
+                return False
+            await connection.execute(
+                update(self.table).where(self._where(key)).values(last_updated=at)
+            )
+        return True
+
 
 class StationRepository(Repository[Station]):
     table = tables.stations
@@ -345,6 +372,18 @@ class StationRepository(Repository[Station]):
 
     def _to_row(self, item: Station) -> dict[str, Any]:
         return _columns(item, self.table)
+
+    async def touch(
+        self, station_id: str, at: datetime, *, ocpp_version: OcppVersion | None = None
+    ) -> None:
+        """Record that the station was heard from (and on which OCPP version)."""
+        values: dict[str, Any] = {"last_seen": at}
+        if ocpp_version is not None:
+            values["ocpp_version"] = ocpp_version.value
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(self.table).where(self.table.c.id == station_id).values(**values)
+            )
 
     def _from_row(self, row: Row[Any], children: Any) -> Station:
         values = _plain(row)
@@ -498,3 +537,4 @@ class Store:
         self.tariffs = TariffRepository(engine)
         self.sessions = SessionRepository(engine)
         self.cdrs = CdrRepository(engine)
+        self.transactions = OcppTransactionRepository(engine)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -37,6 +38,7 @@ __all__ = [
     "locations",
     "metadata",
     "meter_values",
+    "ocpp_transactions",
     "parties",
     "partner_endpoints",
     "partner_roles",
@@ -324,4 +326,23 @@ partner_endpoints = Table(
     Column("position", Integer, nullable=False),
     Column("url", String(255), nullable=False),
     ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
+)
+
+ocpp_transactions = Table(
+    "ocpp_transactions",
+    metadata,
+    # The row id is the transaction id the CSMS assigns to OCPP 1.6 stations (an integer there).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(48), nullable=False),
+    Column("transaction_id", String(36), nullable=False),
+    Column("start_key", String(255)),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("session_id", String(36), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("record", Json, nullable=False),
+    Column("last_activity", UtcDateTime),
+    UniqueConstraint("station_id", "transaction_id"),
+    Index(None, "station_id", "start_key"),
+    Index(None, "state", "last_activity"),
 )

@@ -13,16 +13,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from intercarga.errors import InvalidInputError
+from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.server import (
     CallFailedError,
     CallTimeoutError,
     CsmsServer,
     StationOfflineError,
 )
-from intercarga.web.problems import problem
+from intercarga.web.problems import problem, validation_problem
 
 __all__ = ["ConnectionView", "FrameView", "connection_view", "csms_of", "station_router"]
 
@@ -119,5 +120,52 @@ def station_router() -> APIRouter:
             field = error.field or "payload"
             return problem(422, str(error), errors=[{"field": field, "message": error.reason}])
         return JSONResponse({"station_id": station_id, "action": action, "response": response})
+
+    @router.post(
+        "/{station_id}/commands/{name}",
+        summary="Run a version-free command",
+        responses={
+            404: {"description": "No such command"},
+            409: {"description": "The station is offline"},
+            502: {"description": "The station answered with a CALLERROR"},
+            504: {"description": "The station did not answer in time"},
+        },
+    )
+    async def command(
+        request: Request,
+        station_id: Annotated[str, Path()],
+        name: Annotated[str, Path(description=", ".join(COMMANDS))],
+        body: Annotated[dict[str, Any] | None, Body()] = None,
+    ) -> Any:
+        """Run ``name`` (remote_start, reset, get_variables, …) on the station, in its OCPP version.
+
+        The body holds the command's fields; the answer is the station's result.
+        """
+        kind = COMMANDS.get(name)
+        if kind is None:
+            return problem(404, f"no command {name!r}; known: {', '.join(COMMANDS)}")
+        try:
+            order = TypeAdapter(kind).validate_python(body or {})
+        except ValidationError as error:
+            return validation_problem([dict(e) for e in error.errors()])
+        service = request.app.state.system.csms_service
+        try:
+            result = await service.run_command(station_id, order)
+        except StationOfflineError as error:
+            return problem(409, str(error))
+        except CallTimeoutError as error:
+            return problem(504, str(error))
+        except CallFailedError as error:
+            return problem(502, str(error), ocpp_error=error.code.value, ocpp_details=error.details)
+        except InvalidInputError as error:
+            field = error.field or "body"
+            return problem(422, str(error), errors=[{"field": field, "message": error.reason}])
+        return JSONResponse(
+            {
+                "station_id": station_id,
+                "command": name,
+                "result": TypeAdapter(type(result)).dump_python(result, mode="json"),
+            }
+        )
 
     return router

@@ -1,0 +1,101 @@
+"""Authorizing id tokens: Accepted, Blocked, Expired or Invalid, with group ids and a roaming hook.
+
+Local tokens (issued by a party of this deployment or pushed by a partner eMSP) are decided
+here. A token we do not know, or one whose whitelist says to ask its eMSP (NEVER), goes to the
+roaming hook, which answers from the eMSP in real time or has no opinion (then: Invalid). Group
+ids let one card stop another's session (OCPP's parent id tag / group id token). Master pass
+group ids, from the configuration, may stop any session but never start one. Pure decisions on
+stored facts; the store is only read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from intercarga.domain import Station, Token, Whitelist
+from intercarga.domain._types import utc_now
+from intercarga.ocpp.events import AuthorizationResult, AuthorizationStatus, IdToken
+from intercarga.store import Store
+
+__all__ = ["Authorizer", "RoamingAuthorizer", "decide"]
+
+log = logging.getLogger(__name__)
+
+RoamingAuthorizer = Callable[[str, str | None, Station], Awaitable[AuthorizationResult | None]]
+"""``(token uid, token type, station) -> verdict``; None means roaming has no opinion."""
+
+# OCPP id token types that carry no identity to check (2.0.1 IdTokenEnumType).
+_NO_IDENTITY = frozenset({"NoAuthorization"})
+
+
+def decide(token: Token, now: datetime) -> AuthorizationResult:
+    """The verdict on a token we hold, at ``now``."""
+    if not token.valid:
+        return AuthorizationResult(AuthorizationStatus.BLOCKED, token.group_id, token.expires_at)
+    if token.expires_at is not None and token.expires_at <= now:
+        return AuthorizationResult(AuthorizationStatus.EXPIRED, token.group_id, token.expires_at)
+    return AuthorizationResult(AuthorizationStatus.ACCEPTED, token.group_id, token.expires_at)
+
+
+class Authorizer:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        roaming: RoamingAuthorizer | None = None,
+        master_pass_groups: frozenset[str] = frozenset(),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self.roaming = roaming
+        self.master_pass_groups = master_pass_groups
+        self._clock = clock
+
+    async def find(self, uid: str) -> Token | None:
+        tokens = await self._store.tokens.find_by_uid(uid)
+        return tokens[0] if tokens else None
+
+    async def authorize(self, id_token: IdToken, station: Station | None) -> AuthorizationResult:
+        if id_token.type in _NO_IDENTITY:
+            return AuthorizationResult(AuthorizationStatus.ACCEPTED)
+        token = await self.find(id_token.value)
+        if token is not None and token.whitelist is not Whitelist.NEVER:
+            verdict = decide(token, self._clock())
+            if (
+                verdict.status is AuthorizationStatus.ACCEPTED
+                and token.group_id in self.master_pass_groups
+            ):
+                # A master pass stops sessions; it must not start one (OCPP 2.0.1 C16).
+                return AuthorizationResult(AuthorizationStatus.INVALID, token.group_id)
+            return verdict
+        if self.roaming is not None and station is not None:
+            try:
+                verdict_from_roaming = await self.roaming(id_token.value, id_token.type, station)
+            except Exception:
+                log.exception("roaming authorization failed", extra={"token": id_token.value})
+                verdict_from_roaming = None
+            if verdict_from_roaming is not None:
+                return verdict_from_roaming
+        if token is not None:
+            # Whitelist NEVER and the eMSP could not be asked: the token's own state decides
+            # nothing, so the answer is the safe one.
+            return AuthorizationResult(AuthorizationStatus.INVALID, token.group_id)
+        return AuthorizationResult(AuthorizationStatus.INVALID)
+
+    async def may_stop(self, started_by: str | None, stopping: IdToken) -> bool:
+        """Whether ``stopping`` may end a session started by ``started_by`` (same token or group)."""
+        if started_by is None or stopping.value == started_by:
+            return True
+        stopper = await self.find(stopping.value)
+        if stopper is None:
+            return False
+        if stopper.group_id is not None and stopper.group_id in self.master_pass_groups:
+            return True
+        starter = await self.find(started_by)
+        return (
+            starter is not None
+            and starter.group_id is not None
+            and starter.group_id == stopper.group_id
+        )
