@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.cli.test_commands import (
     _environment,
     assert_one_line_error,

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.billing.data import LAC, ORACLES, SPEC, oracle_cases
 from typer.testing import CliRunner
 
 from intercarga.cli import app
+from tests.billing.data import LAC, ORACLES, SPEC, oracle_cases
 
 runner = CliRunner()
 ZONES = {"santiago_clp_dst": "America/Santiago", "bogota_iva_19": "America/Bogota",

@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
-from tests.factories import location, location_json
 
 from intercarga.domain import Location
+from tests.factories import location, location_json
 
 
 def test_valid_location_keeps_every_field() -> None:

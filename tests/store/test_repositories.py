@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from tests.factories import location
 
 from intercarga.domain import (
     MeterValue,
@@ -20,6 +19,7 @@ from intercarga.domain import (
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.sim.example import example_network, seed_example_network
 from intercarga.store import Store
+from tests.factories import location
 
 
 async def test_location_with_evses_and_connectors_round_trips(store: Store) -> None:

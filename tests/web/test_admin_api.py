@@ -3,10 +3,10 @@
 import copy
 
 import httpx
-from tests.factories import location_json
 
 from intercarga.app import System
 from intercarga.sim.example import seed_example_network
+from tests.factories import location_json
 
 
 async def test_location_with_two_evses_and_three_connectors_round_trips_unchanged(

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from tests.ocpp_handlers import RecordingHandler
 from websockets.asyncio.client import ClientConnection, connect
 
 from intercarga.app import System
@@ -17,6 +16,7 @@ from intercarga.config import OcppSettings
 from intercarga.domain import Station
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
+from tests.ocpp_handlers import RecordingHandler
 
 
 @pytest.fixture
