@@ -16,6 +16,7 @@ from datetime import datetime
 
 from intercarga.domain import Station, Token, Whitelist
 from intercarga.domain._types import utc_now
+from intercarga.ids import is_valid_contract_id
 from intercarga.ocpp.events import AuthorizationResult, AuthorizationStatus, IdToken
 from intercarga.store import Store
 
@@ -60,6 +61,10 @@ class Authorizer:
     async def authorize(self, id_token: IdToken, station: Station | None) -> AuthorizationResult:
         if id_token.type in _NO_IDENTITY:
             return AuthorizationResult(AuthorizationStatus.ACCEPTED)
+        if id_token.type == "eMAID" and not is_valid_contract_id(id_token.value):
+            # A contract id with a wrong check character is a misread or a forgery: never valid.
+            log.warning("eMAID with a bad check character", extra={"token": id_token.value})
+            return AuthorizationResult(AuthorizationStatus.INVALID)
         token = await self.find(id_token.value)
         if token is not None and token.whitelist is not Whitelist.NEVER:
             verdict = decide(token, self._clock())
