@@ -38,6 +38,9 @@ __all__ = [
     "locations",
     "metadata",
     "meter_values",
+    "ocpi_client_info",
+    "ocpi_commands",
+    "ocpi_outbox",
     "ocpp_transactions",
     "parties",
     "partner_endpoints",
@@ -345,4 +348,73 @@ ocpp_transactions = Table(
     UniqueConstraint("station_id", "transaction_id"),
     Index(None, "station_id", "start_key"),
     Index(None, "state", "last_activity"),
+)
+
+# -- OCPI roaming: the push outbox, commands and hub client info ------------------------------
+# Every request this deployment pushes to a partner is a row here before it leaves, so nothing
+# is lost when the partner (or this process) is down. Rows of one partner leave in ``id`` order;
+# ``kind`` + ``payload`` say what to send (a domain object, rendered in the partner's version when
+# it leaves), or ``kind`` "raw" with ``payload`` the OCPI body as is (hub forwards, command
+# results). ``leased_until`` keeps two nodes from sending the same partner's rows at once.
+ocpi_outbox = Table(
+    "ocpi_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", String(36), nullable=False),
+    Column("module", String(32), nullable=False),
+    Column("interface", String(8), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(255), nullable=False),
+    Column("url", String(512)),
+    Column("object_key", String(160), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("version", String(8)),
+    Column("payload", Json),
+    Column("headers", Json, nullable=False),
+    Column("correlation_id", String(36), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
+    Index(None, "partner_id", "state", "id"),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "partner_id", "object_key"),
+)
+
+# OCPI commands: those our eMSP parties sent to a CPO (``direction`` SENT: the CPO answers at our
+# response URL with this ``id``), and, on a hub, those routed through it (``direction`` ROUTED:
+# ``response_url`` is where the eMSP waits for the result the CPO sends to us).
+ocpi_commands = Table(
+    "ocpi_commands",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("direction", String(8), nullable=False),
+    Column("partner_id", String(36)),
+    Column("command", String(24), nullable=False),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("request", Json, nullable=False),
+    Column("response", Json),
+    Column("result", Json),
+    Column("response_url", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Index(None, "created_at"),
+)
+
+# Hub client info: the parties a hub says are reachable through it, and how (CONNECTED, …).
+ocpi_client_info = Table(
+    "ocpi_client_info",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("country_code", String(2), primary_key=True),
+    Column("party_id", String(3), primary_key=True),
+    Column("role", String(8), primary_key=True),
+    Column("status", String(12), nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
 )
