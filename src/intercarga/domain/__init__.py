@@ -30,7 +30,7 @@ from intercarga.domain.session import (
     Session,
     SessionStatus,
 )
-from intercarga.domain.station import OcppVersion, Station, StationEvse
+from intercarga.domain.station import OcppVersion, RegistrationStatus, Station, StationEvse
 from intercarga.domain.tariff import (
     DayOfWeek,
     DisplayText,
@@ -73,6 +73,7 @@ __all__ = [
     "Party",
     "PowerType",
     "PriceComponent",
+    "RegistrationStatus",
     "RegularHours",
     "Role",
     "Session",

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from intercarga.domain._types import CountryAlpha2, DomainModel, PartyCode, UtcDateTime
 
-__all__ = ["OcppVersion", "Station", "StationEvse"]
+__all__ = ["OcppVersion", "RegistrationStatus", "Station", "StationEvse"]
 
 
 class OcppVersion(StrEnum):
@@ -17,6 +17,18 @@ class OcppVersion(StrEnum):
     V16 = "ocpp1.6"
     V201 = "ocpp2.0.1"
     V21 = "ocpp2.1"
+
+
+class RegistrationStatus(StrEnum):
+    """Whether the CSMS lets the station operate; the answer its BootNotification gets.
+
+    A Pending station may be provisioned (its configuration read and set) until an operator
+    accepts it; a Rejected one may only boot again.
+    """
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
 
 
 class StationEvse(DomainModel):
@@ -45,5 +57,14 @@ class Station(DomainModel):
         " from this station with a warning instead of a CALLERROR",
     )
     password_hash: str | None = None
+    registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED
+    local_list_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="version of the local authorization list the station holds, when known",
+    )
+    firmware_status: str | None = Field(
+        default=None, max_length=32, description="the last firmware update status it reported"
+    )
     last_seen: UtcDateTime | None = None
     evses: list[StationEvse] = Field(default_factory=list)

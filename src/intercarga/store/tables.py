@@ -187,6 +187,9 @@ stations = Table(
     Column("security_profile", Integer, nullable=False),
     Column("lenient", Boolean, nullable=False),
     Column("password_hash", String(255)),
+    Column("registration_status", String(16), nullable=False, server_default="Accepted"),
+    Column("local_list_version", Integer),
+    Column("firmware_status", String(32)),
     Column("last_seen", UtcDateTime),
     Column("evses", Json, nullable=False),
 )
