@@ -15,6 +15,9 @@ from intercarga.ocpp.adapter import adapter_for
 from intercarga.ocpp.commands import (
     COMMANDS,
     CancelReservation,
+    CertificateHashData,
+    CertificateSigned,
+    CertificateUse,
     ChangeAvailability,
     ChargingProfile,
     ChargingProfileKind,
@@ -28,18 +31,26 @@ from intercarga.ocpp.commands import (
     CommandResult,
     CompositeSchedule,
     CompositeScheduleResult,
+    CustomerInformation,
     DataTransfer,
     DataTransferResult,
+    DeleteCertificate,
     DeviceVariable,
     GetBaseReport,
     GetCompositeSchedule,
+    GetInstalledCertificateIds,
     GetLocalListVersion,
     GetLog,
+    GetTransactionStatus,
     GetVariables,
+    InstallCertificate,
+    InstalledCertificate,
+    InstalledCertificatesResult,
     LocalListEntry,
     LocalListVersionResult,
     LogKind,
     LogResult,
+    NetworkProfile,
     OutgoingCall,
     RemoteStart,
     RemoteStartResult,
@@ -49,7 +60,9 @@ from intercarga.ocpp.commands import (
     ResetKind,
     SendLocalList,
     SetChargingProfile,
+    SetNetworkProfile,
     SetVariables,
+    TransactionStatusResult,
     TriggeredMessage,
     TriggerMessage,
     UnlockConnector,
@@ -96,6 +109,9 @@ MAX_PROFILE = ChargingProfile(
     ),
     valid_from=WHEN,
 )
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+HASH = CertificateHashData("a1" * 32, "b2" * 32, "1f2e3d")
 
 ALL_COMMANDS: list[Command] = [
     RemoteStart(CARD, evse=1, remote_start_id=55, charging_profile=TX_PROFILE),
@@ -147,11 +163,24 @@ ALL_COMMANDS: list[Command] = [
     GetLog("ftp://logs.example.com/", request_id=5, oldest=WHEN),
     GetLog("ftp://logs.example.com/", request_id=6, kind=LogKind.SECURITY),
     DataTransfer("com.abb", "LedBrightness", {"level": 80}),
+    GetTransactionStatus("f3c1"),
+    GetTransactionStatus(),
+    SetNetworkProfile(1, NetworkProfile("wss://csms.example.com/ocpp", 2)),
+    CustomerInformation(9, report=True, clear=False, id_token=CARD),
+    CustomerInformation(10, report=True, clear=True, customer_identifier="OpenChargeAlliance"),
+    InstallCertificate(CertificateUse.CSMS_ROOT, PEM),
+    InstallCertificate(CertificateUse.V2G_ROOT, PEM),
+    GetInstalledCertificateIds((CertificateUse.MANUFACTURER_ROOT,)),
+    GetInstalledCertificateIds(),
+    DeleteCertificate(HASH),
+    CertificateSigned(PEM, "ChargingStationCertificate"),
 ]
 
 # What each version cannot express, by index in ALL_COMMANDS.
 UNSUPPORTED = {
-    V16: {4, 11, 16},  # reset of one EVSE, TransactionEvent trigger, base report
+    # reset of one EVSE, TransactionEvent trigger, base report, transaction status, network
+    # profile, customer information, a V2G root, certificates of every use at once
+    V16: {4, 11, 16, 34, 35, 36, 37, 38, 40, 42},
     V201: {13, 15},  # "read all" without names, a 1.6-only key without a component
     V21: {13, 15},
 }
@@ -369,6 +398,99 @@ def test_v16_results() -> None:
     ) == CompositeScheduleResult("Rejected")
     with pytest.raises(ValueError):
         adapter.result(ClearCache(), [])
+
+
+def test_v16_security_extension_payloads_and_results() -> None:
+    adapter = adapter_for(V16)
+    assert only(adapter.command(ALL_COMMANDS[39])) == (
+        "InstallCertificate",
+        {"certificateType": "CentralSystemRootCertificate", "certificate": PEM},
+    )
+    assert only(adapter.command(ALL_COMMANDS[41])) == (
+        "GetInstalledCertificateIds",
+        {"certificateType": "ManufacturerRootCertificate"},
+    )
+    assert only(adapter.command(ALL_COMMANDS[44])) == (
+        "CertificateSigned",
+        {"certificateChain": PEM},
+    )
+    hashes = {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": "a1" * 32,
+        "issuerKeyHash": "b2" * 32,
+        "serialNumber": "1f2e3d",
+    }
+    assert only(adapter.command(DeleteCertificate(HASH))) == (
+        "DeleteCertificate",
+        {"certificateHashData": hashes},
+    )
+    assert adapter.result(
+        ALL_COMMANDS[41], [{"status": "Accepted", "certificateHashData": [hashes]}]
+    ) == InstalledCertificatesResult(
+        "Accepted", (InstalledCertificate(CertificateUse.MANUFACTURER_ROOT, HASH),)
+    )
+
+
+@pytest.mark.parametrize("version", [V201, V21])
+def test_v2_certificate_and_transaction_status_results(version: OcppVersion) -> None:
+    adapter = adapter_for(version)
+    hashes = {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": "a1" * 32,
+        "issuerKeyHash": "b2" * 32,
+        "serialNumber": "1f2e3d",
+    }
+    assert only(adapter.command(GetInstalledCertificateIds())) == ("GetInstalledCertificateIds", {})
+    listed = adapter.result(
+        GetInstalledCertificateIds(),
+        [
+            {
+                "status": "Accepted",
+                "certificateHashDataChain": [
+                    {
+                        "certificateType": "CSMSRootCertificate",
+                        "certificateHashData": hashes,
+                        "childCertificateHashData": [hashes],
+                    }
+                ],
+            }
+        ],
+    )
+    assert listed == InstalledCertificatesResult(
+        "Accepted", (InstalledCertificate(CertificateUse.CSMS_ROOT, HASH, (HASH,)),)
+    )
+    assert adapter.result(
+        GetInstalledCertificateIds(), [{"status": "NotFound"}]
+    ) == InstalledCertificatesResult("NotFound")
+    assert adapter.result(
+        GetTransactionStatus("f3c1"), [{"messagesInQueue": True, "ongoingIndicator": False}]
+    ) == TransactionStatusResult(True, False)
+    assert adapter.result(
+        GetTransactionStatus(), [{"messagesInQueue": False}]
+    ) == TransactionStatusResult(False)
+    assert only(adapter.command(ALL_COMMANDS[36])) == (
+        "SetNetworkProfile",
+        {
+            "configurationSlot": 1,
+            "connectionData": {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": "wss://csms.example.com/ocpp",
+                "messageTimeout": 30,
+                "securityProfile": 2,
+                "ocppInterface": "Wired0",
+            },
+        },
+    )
+    assert only(adapter.command(ALL_COMMANDS[38])) == (
+        "CustomerInformation",
+        {
+            "requestId": 10,
+            "report": True,
+            "clear": True,
+            "customerIdentifier": "OpenChargeAlliance",
+        },
+    )
 
 
 @pytest.mark.parametrize("version", [V201, V21])

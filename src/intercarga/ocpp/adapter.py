@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Final
 from intercarga.domain.session import MeterValue, SignedMeterValue
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import InvalidInputError
-from intercarga.ocpp.commands import Command, OutgoingCall, Result
+from intercarga.ocpp.commands import CertificateHashData, Command, OutgoingCall, Result
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import Decision, StationEvent
 
@@ -34,10 +34,12 @@ __all__ = [
     "VersionAdapter",
     "adapter_for",
     "format_time",
+    "hash_data_payload",
     "json_number",
     "meter_value",
     "parse_decimal",
     "parse_time",
+    "read_hash_data",
     "signed_meter_value",
     "skip_sample",
     "unsupported",
@@ -157,6 +159,22 @@ def skip_sample(reason: str, sample: Mapping[str, Any]) -> None:
     """A sample the domain cannot hold (its value is not a number) is logged, not fatal:
     rejecting the message would make the station resend it forever."""
     _log.warning("OCPP meter sample skipped: %s: %r", reason, sample)
+
+
+def hash_data_payload(data: CertificateHashData) -> dict[str, Any]:
+    """CertificateHashDataType, the same in 2.x and the 1.6 Security Whitepaper."""
+    return {
+        "hashAlgorithm": data.hash_algorithm,
+        "issuerNameHash": data.issuer_name_hash,
+        "issuerKeyHash": data.issuer_key_hash,
+        "serialNumber": data.serial_number,
+    }
+
+
+def read_hash_data(data: Mapping[str, Any]) -> CertificateHashData:
+    return CertificateHashData(
+        data["issuerNameHash"], data["issuerKeyHash"], data["serialNumber"], data["hashAlgorithm"]
+    )
 
 
 def unsupported(version: OcppVersion, what: str) -> InvalidInputError:

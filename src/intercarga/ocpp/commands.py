@@ -23,6 +23,9 @@ from intercarga.ocpp.events import AuthorizationResult, IdToken
 __all__ = [
     "COMMANDS",
     "CancelReservation",
+    "CertificateHashData",
+    "CertificateSigned",
+    "CertificateUse",
     "ChangeAvailability",
     "ChargingProfile",
     "ChargingProfileKind",
@@ -36,18 +39,26 @@ __all__ = [
     "CommandResult",
     "CompositeSchedule",
     "CompositeScheduleResult",
+    "CustomerInformation",
     "DataTransfer",
     "DataTransferResult",
+    "DeleteCertificate",
     "DeviceVariable",
     "GetBaseReport",
     "GetCompositeSchedule",
+    "GetInstalledCertificateIds",
     "GetLocalListVersion",
     "GetLog",
+    "GetTransactionStatus",
     "GetVariables",
+    "InstallCertificate",
+    "InstalledCertificate",
+    "InstalledCertificatesResult",
     "LocalListEntry",
     "LocalListVersionResult",
     "LogKind",
     "LogResult",
+    "NetworkProfile",
     "OutgoingCall",
     "RecurrencyKind",
     "RemoteStart",
@@ -60,7 +71,9 @@ __all__ = [
     "Result",
     "SendLocalList",
     "SetChargingProfile",
+    "SetNetworkProfile",
     "SetVariables",
+    "TransactionStatusResult",
     "TriggerMessage",
     "TriggeredMessage",
     "UnlockConnector",
@@ -139,6 +152,19 @@ class ChargingRateUnit(StrEnum):
     WATT = "W"
 
 
+class CertificateUse(StrEnum):
+    """What a CA certificate on a station is for (OCPP 2.0.1 names; 1.6 knows the first two).
+
+    CSMS_ROOT is 1.6's CentralSystemRootCertificate.
+    """
+
+    CSMS_ROOT = "CSMSRootCertificate"
+    MANUFACTURER_ROOT = "ManufacturerRootCertificate"
+    V2G_ROOT = "V2GRootCertificate"
+    MO_ROOT = "MORootCertificate"
+    V2G_CHAIN = "V2GCertificateChain"  # only reported, never installed
+
+
 # --- values -----------------------------------------------------------------------------------
 
 
@@ -200,6 +226,37 @@ class ChargingProfile:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateHashData:
+    """Identifies an installed certificate by hashes (OCSP's CertID: issuer name, issuer key)."""
+
+    issuer_name_hash: str
+    issuer_key_hash: str
+    serial_number: str
+    hash_algorithm: str = "SHA256"  # SHA256, SHA384 or SHA512
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledCertificate:
+    """A certificate a station holds, with the hashes of its chain's other certificates."""
+
+    use: CertificateUse
+    hash_data: CertificateHashData
+    children: tuple[CertificateHashData, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkProfile:
+    """How a station reaches a CSMS (OCPP 2.0.1 NetworkConnectionProfileType, without APN/VPN)."""
+
+    url: str
+    security_profile: int
+    message_timeout: int = 30
+    interface: str = "Wired0"  # Wired0-3, Wireless0-3
+    ocpp_version: str = "OCPP20"
+    transport: str = "JSON"
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +347,9 @@ class ClearCache:
 
 @dataclass(frozen=True, slots=True)
 class SendLocalList:
-    version: int
+    """Send the local authorization list; ``version`` None is one above what the station holds."""
+
+    version: int | None = None
     entries: tuple[LocalListEntry, ...] = ()
     full: bool = True
 
@@ -374,6 +433,68 @@ class DataTransfer:
     data: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class GetTransactionStatus:
+    """Whether a transaction is ongoing and messages wait in the station's queue (None: any)."""
+
+    transaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetNetworkProfile:
+    """Store a connection profile in the station's configuration ``slot``."""
+
+    slot: int
+    profile: NetworkProfile
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerInformation:
+    """Report (and/or clear) what the station holds about one customer.
+
+    The customer is named by ``id_token``, ``customer_identifier`` or ``customer_certificate``;
+    reports arrive as NotifyCustomerInformation messages with ``request_id``.
+    """
+
+    request_id: int
+    report: bool
+    clear: bool
+    id_token: IdToken | None = None
+    customer_identifier: str | None = None
+    customer_certificate: CertificateHashData | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstallCertificate:
+    """Install a CA certificate (PEM) on the station."""
+
+    use: CertificateUse
+    certificate: str
+
+
+@dataclass(frozen=True, slots=True)
+class GetInstalledCertificateIds:
+    """List the station's CA certificates of these uses (none: all; OCPP 1.6 needs exactly one)."""
+
+    uses: tuple[CertificateUse, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCertificate:
+    hash_data: CertificateHashData
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSigned:
+    """Hand the station its signed certificate chain (PEM, leaf first).
+
+    ``certificate_type`` is ChargingStationCertificate or V2GCertificate (2.x only).
+    """
+
+    certificate_chain: str
+    certificate_type: str | None = None
+
+
 Command = (
     RemoteStart
     | RemoteStop
@@ -395,6 +516,13 @@ Command = (
     | UpdateFirmware
     | GetLog
     | DataTransfer
+    | GetTransactionStatus
+    | SetNetworkProfile
+    | CustomerInformation
+    | InstallCertificate
+    | GetInstalledCertificateIds
+    | DeleteCertificate
+    | CertificateSigned
 )
 
 COMMANDS: Final[dict[str, type[Command]]] = {
@@ -418,6 +546,13 @@ COMMANDS: Final[dict[str, type[Command]]] = {
     "update_firmware": UpdateFirmware,
     "get_log": GetLog,
     "data_transfer": DataTransfer,
+    "get_transaction_status": GetTransactionStatus,
+    "set_network_profile": SetNetworkProfile,
+    "customer_information": CustomerInformation,
+    "install_certificate": InstallCertificate,
+    "get_installed_certificate_ids": GetInstalledCertificateIds,
+    "delete_certificate": DeleteCertificate,
+    "certificate_signed": CertificateSigned,
 }
 """Version-free command names (as in ``POST /api/v1/stations/{id}/commands/{name}``)."""
 
@@ -483,6 +618,21 @@ class LogResult:
     filename: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionStatusResult:
+    """``ongoing`` is None when no transaction was named."""
+
+    messages_in_queue: bool
+    ongoing: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledCertificatesResult:
+    status: str
+    certificates: tuple[InstalledCertificate, ...] = ()
+    reason: str | None = None
+
+
 Result = (
     CommandResult
     | RemoteStartResult
@@ -491,4 +641,6 @@ Result = (
     | CompositeScheduleResult
     | DataTransferResult
     | LogResult
+    | TransactionStatusResult
+    | InstalledCertificatesResult
 )

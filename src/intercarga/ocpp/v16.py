@@ -34,16 +34,20 @@ from intercarga.ocpp.adapter import (
     ENERGY_REGISTER,
     VersionAdapter,
     format_time,
+    hash_data_payload,
     json_number,
     meter_value,
     parse_decimal,
     parse_time,
+    read_hash_data,
     signed_meter_value,
     skip_sample,
     unsupported,
 )
 from intercarga.ocpp.commands import (
     CancelReservation,
+    CertificateSigned,
+    CertificateUse,
     ChangeAvailability,
     ChargingProfile,
     ChargingProfilePurpose,
@@ -57,12 +61,17 @@ from intercarga.ocpp.commands import (
     CompositeScheduleResult,
     DataTransfer,
     DataTransferResult,
+    DeleteCertificate,
     DeviceVariable,
     GetBaseReport,
     GetCompositeSchedule,
+    GetInstalledCertificateIds,
     GetLocalListVersion,
     GetLog,
     GetVariables,
+    InstallCertificate,
+    InstalledCertificate,
+    InstalledCertificatesResult,
     LocalListVersionResult,
     LogKind,
     LogResult,
@@ -180,6 +189,12 @@ _PURPOSE: Final[Mapping[ChargingProfilePurpose, str]] = {
     ChargingProfilePurpose.STATION_MAX: "ChargePointMaxProfile",
     ChargingProfilePurpose.TX_DEFAULT: "TxDefaultProfile",
     ChargingProfilePurpose.TX: "TxProfile",
+}
+
+# The 1.6 Security Whitepaper's names for the two CA certificate uses it knows.
+_CERTIFICATE_USE: Final[Mapping[CertificateUse, str]] = {
+    CertificateUse.CSMS_ROOT: "CentralSystemRootCertificate",
+    CertificateUse.MANUFACTURER_ROOT: "ManufacturerRootCertificate",
 }
 
 _TRIGGER: Final[Mapping[TriggeredMessage, tuple[str, str]]] = {
@@ -371,6 +386,15 @@ class V16Adapter(VersionAdapter):
                 return LogResult(answer["status"], filename=answer.get("filename"))
             case DataTransfer():
                 return DataTransferResult(answer["status"], data=answer.get("data"))
+            case GetInstalledCertificateIds():
+                (use,) = command.uses
+                return InstalledCertificatesResult(
+                    answer["status"],
+                    tuple(
+                        InstalledCertificate(use, read_hash_data(data))
+                        for data in answer.get("certificateHashData", ())
+                    ),
+                )
         return CommandResult(answer["status"])
 
 
@@ -580,6 +604,8 @@ def _trigger(command: TriggerMessage) -> tuple[OutgoingCall, ...]:
 
 
 def _local_list(command: SendLocalList) -> tuple[OutgoingCall, ...]:
+    if command.version is None:
+        raise InvalidInputError("the list needs a version number", "version")
     entries = [
         {"idTag": entry.id_token.value}
         | ({"idTagInfo": _id_tag_info(entry.authorization)} if entry.authorization else {})
@@ -699,6 +725,21 @@ def _base_report(command: GetBaseReport) -> tuple[OutgoingCall, ...]:
     raise unsupported(_V16, "send a device model report; ask get_variables with no variables")
 
 
+def _certificate_use(use: CertificateUse) -> str:
+    name = _CERTIFICATE_USE.get(use)
+    if name is None:
+        raise unsupported(_V16, f"handle a {use.value}")
+    return name
+
+
+def _installed_ids(command: GetInstalledCertificateIds) -> tuple[OutgoingCall, ...]:
+    if len(command.uses) != 1:
+        raise unsupported(_V16, "list certificates of other than exactly one use")
+    return _call(
+        "GetInstalledCertificateIds", {"certificateType": _certificate_use(command.uses[0])}
+    )
+
+
 _BUILDERS: Final[Mapping[type, Callable[[Any], tuple[OutgoingCall, ...]]]] = {
     RemoteStart: _remote_start,
     RemoteStop: lambda c: _call(
@@ -744,6 +785,17 @@ _BUILDERS: Final[Mapping[type, Callable[[Any], tuple[OutgoingCall, ...]]]] = {
     UpdateFirmware: _update_firmware,
     GetLog: _get_log,
     DataTransfer: _data,
+    InstallCertificate: lambda c: _call(
+        "InstallCertificate",
+        {"certificateType": _certificate_use(c.use), "certificate": c.certificate},
+    ),
+    GetInstalledCertificateIds: _installed_ids,
+    DeleteCertificate: lambda c: _call(
+        "DeleteCertificate", {"certificateHashData": hash_data_payload(c.hash_data)}
+    ),
+    CertificateSigned: lambda c: _call(
+        "CertificateSigned", {"certificateChain": c.certificate_chain}
+    ),
 }
 
 

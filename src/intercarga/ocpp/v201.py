@@ -25,21 +25,26 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from intercarga.domain.session import MeterValue, SignedMeterValue
 from intercarga.domain.station import OcppVersion
+from intercarga.errors import InvalidInputError
 from intercarga.ocpp.actions import STATION_TO_CSMS
 from intercarga.ocpp.adapter import (
     ENERGY_REGISTER,
     VersionAdapter,
     format_time,
+    hash_data_payload,
     json_number,
     meter_value,
     parse_decimal,
     parse_time,
+    read_hash_data,
     signed_meter_value,
     skip_sample,
     unsupported,
 )
 from intercarga.ocpp.commands import (
     CancelReservation,
+    CertificateSigned,
+    CertificateUse,
     ChangeAvailability,
     ChargingProfile,
     ChargingRateUnit,
@@ -50,14 +55,21 @@ from intercarga.ocpp.commands import (
     CommandResult,
     CompositeSchedule,
     CompositeScheduleResult,
+    CustomerInformation,
     DataTransfer,
     DataTransferResult,
+    DeleteCertificate,
     DeviceVariable,
     GetBaseReport,
     GetCompositeSchedule,
+    GetInstalledCertificateIds,
     GetLocalListVersion,
     GetLog,
+    GetTransactionStatus,
     GetVariables,
+    InstallCertificate,
+    InstalledCertificate,
+    InstalledCertificatesResult,
     LocalListVersionResult,
     LogResult,
     OutgoingCall,
@@ -69,7 +81,9 @@ from intercarga.ocpp.commands import (
     Result,
     SendLocalList,
     SetChargingProfile,
+    SetNetworkProfile,
     SetVariables,
+    TransactionStatusResult,
     TriggerMessage,
     UnlockConnector,
     UpdateFirmware,
@@ -372,6 +386,8 @@ class V201Adapter(VersionAdapter):
             case ClearCache():
                 return self._call("ClearCache", {})
             case SendLocalList():
+                if command.version is None:
+                    raise InvalidInputError("the list needs a version number", "version")
                 entries = [
                     {"idToken": _token(entry.id_token, _LIST_TOKEN_TYPE)}
                     | (
@@ -487,6 +503,65 @@ class V201Adapter(VersionAdapter):
                         "vendorId": command.vendor_id,
                         "messageId": command.message_id,
                         "data": command.data,
+                    },
+                )
+            case GetTransactionStatus():
+                return self._call("GetTransactionStatus", {"transactionId": command.transaction_id})
+            case SetNetworkProfile():
+                profile = command.profile
+                return self._call(
+                    "SetNetworkProfile",
+                    {
+                        "configurationSlot": command.slot,
+                        "connectionData": {
+                            "ocppVersion": profile.ocpp_version,
+                            "ocppTransport": profile.transport,
+                            "ocppCsmsUrl": profile.url,
+                            "messageTimeout": profile.message_timeout,
+                            "securityProfile": profile.security_profile,
+                            "ocppInterface": profile.interface,
+                        },
+                    },
+                )
+            case CustomerInformation():
+                return self._call(
+                    "CustomerInformation",
+                    {
+                        "requestId": command.request_id,
+                        "report": command.report,
+                        "clear": command.clear,
+                        "idToken": _token(command.id_token, _LIST_TOKEN_TYPE)
+                        if command.id_token
+                        else None,
+                        "customerIdentifier": command.customer_identifier,
+                        "customerCertificate": hash_data_payload(command.customer_certificate)
+                        if command.customer_certificate
+                        else None,
+                    },
+                )
+            case InstallCertificate():
+                if command.use is CertificateUse.V2G_CHAIN:
+                    raise unsupported(self.version, "install a V2G certificate chain as a CA")
+                return self._call(
+                    "InstallCertificate",
+                    {"certificateType": command.use.value, "certificate": command.certificate},
+                )
+            case GetInstalledCertificateIds():
+                return self._call(
+                    "GetInstalledCertificateIds",
+                    {"certificateType": [use.value for use in command.uses] or None},
+                )
+            case DeleteCertificate():
+                return self._call(
+                    "DeleteCertificate",
+                    {"certificateHashData": hash_data_payload(command.hash_data)},
+                )
+            case CertificateSigned():
+                return self._call(
+                    "CertificateSigned",
+                    {
+                        "certificateChain": command.certificate_chain,
+                        "certificateType": command.certificate_type,
                     },
                 )
         raise unsupported(self.version, f"carry out {type(command).__name__}")
@@ -617,6 +692,26 @@ class V201Adapter(VersionAdapter):
                 return LogResult(answer["status"], _reason(answer), answer.get("filename"))
             case DataTransfer():
                 return DataTransferResult(answer["status"], _reason(answer), answer.get("data"))
+            case GetTransactionStatus():
+                return TransactionStatusResult(
+                    answer["messagesInQueue"], answer.get("ongoingIndicator")
+                )
+            case GetInstalledCertificateIds():
+                return InstalledCertificatesResult(
+                    answer["status"],
+                    tuple(
+                        InstalledCertificate(
+                            CertificateUse(chain["certificateType"]),
+                            read_hash_data(chain["certificateHashData"]),
+                            tuple(
+                                read_hash_data(child)
+                                for child in chain.get("childCertificateHashData", ())
+                            ),
+                        )
+                        for chain in answer.get("certificateHashDataChain", ())
+                    ),
+                    _reason(answer),
+                )
         return CommandResult(answer["status"], _reason(answer))
 
     def _variable_result(
