@@ -10,6 +10,7 @@ from intercarga.ids.contract_id import (
     din_check_digit,
     is_valid_contract_id,
     iso_check_character,
+    looks_like_contract_id,
     normalize_contract_id,
     parse_contract_id,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "is_valid_evse_id",
     "is_valid_party_id",
     "iso_check_character",
+    "looks_like_contract_id",
     "normalize_contract_id",
     "normalize_evse_id",
     "normalize_party_id",

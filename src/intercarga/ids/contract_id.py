@@ -16,6 +16,7 @@ the result, read back the same way, is the check character. This module must nev
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from enum import StrEnum
@@ -153,6 +154,20 @@ def normalize_contract_id(value: str) -> str:
 
 def is_valid_contract_id(value: str) -> bool:
     return parses(parse_contract_id, value)
+
+
+_CONTRACT_SHAPE = re.compile(
+    r"^[A-Za-z]{2}([-*]?)[A-Za-z0-9]{3}\1(?:[A-Za-z0-9]{9}|[A-Za-z0-9]{6})(?:\1[A-Za-z0-9])?$"
+)
+
+
+def looks_like_contract_id(value: str) -> bool:
+    """Whether ``value`` has the shape of an EMAID (ISO 15118 or DIN), valid or not.
+
+    OCPI only recommends eMI3 contract ids, so partners may use their own; a value in EMAID shape
+    must however be a valid one.
+    """
+    return _CONTRACT_SHAPE.match(value.strip()) is not None
 
 
 def _from_din(country: str, provider: str, instance: str, given: str | None) -> ContractId:

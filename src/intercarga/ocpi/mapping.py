@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from intercarga import domain
 from intercarga.errors import InvalidInputError
+from intercarga.ids import looks_like_contract_id, normalize_contract_id, normalize_evse_id
 from intercarga.ocpi.models import dump, parse, v211, v221, v230
 from intercarga.ocpi.models._types import OcpiModel
 
@@ -59,6 +60,18 @@ def _domain(factory: Callable[..., D], where: str = "", **values: Any) -> D:
         field = ".".join(str(part) for part in first["loc"])
         field = f"{where}.{field}" if where and field else where or field
         raise InvalidInputError(first["msg"], field or None) from None
+
+
+def _checked_id(normalize: Callable[[str], str], value: str | None, field: str) -> str | None:
+    """The id as the partner wrote it, once checked; a malformed one is refused naming the field
+    and the wrong part. Kept as written so that what a partner sent round-trips unchanged."""
+    if value is None:
+        return None
+    try:
+        normalize(value)
+    except InvalidInputError as error:
+        raise InvalidInputError(error.reason, field) from None
+    return value
 
 
 def _value(item: Any) -> Any:
@@ -117,7 +130,7 @@ def evse_to_domain(evse: Any, where: str = "evse") -> domain.EVSE:
         domain.EVSE,
         where,
         uid=evse.uid,
-        evse_id=evse.evse_id,
+        evse_id=_checked_id(normalize_evse_id, evse.evse_id, f"{where}.evse_id"),
         status=_enum(domain.EVSEStatus, evse.status, f"{where}.status"),
         capabilities=capabilities,
         connectors=[
@@ -302,6 +315,10 @@ def token_to_domain(token: Any, party: tuple[str, str] | None = None) -> domain.
     else:
         country_code, party_id = token.country_code, token.party_id
         contract_id, group_id = token.contract_id, token.group_id
+    if looks_like_contract_id(contract_id):
+        # OCPI recommends eMI3 contract ids without requiring them: a partner's own format is
+        # accepted, but a value in EMAID shape must carry the right check character.
+        _checked_id(normalize_contract_id, contract_id, "contract_id")
     return _domain(
         domain.Token,
         country_code=country_code.upper(),
