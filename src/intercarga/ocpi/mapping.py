@@ -70,7 +70,7 @@ def _checked_id(normalize: Callable[[str], str], value: str | None, field: str) 
     try:
         normalize(value)
     except InvalidInputError as error:
-        raise InvalidInputError(error.reason, field) from None
+        raise InvalidInputError(str(error), field) from None
     return value
 
 

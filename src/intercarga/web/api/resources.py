@@ -81,7 +81,7 @@ def _checked(normalize: Callable[[str], str], value: str, field: str) -> str:
     try:
         return normalize(value)
     except InvalidInputError as error:
-        raise InvalidInputError(error.reason, field) from None
+        raise InvalidInputError(str(error), field) from None
 
 
 _PARTY_KEY = ("country_code", "party_id")
