@@ -38,8 +38,14 @@ async def test_verdicts(store: Store) -> None:
     assert await status("BLOCKED") is AuthorizationStatus.BLOCKED
     assert await status("OLD") is AuthorizationStatus.EXPIRED
     assert await status("NOBODY") is AuthorizationStatus.INVALID
-    # A master pass may stop any session but never start one.
-    assert await status("MASTER") is AuthorizationStatus.INVALID
+    # A master pass is accepted with its group, which tells the station what it is (OCPP 2.0.1
+    # C16); it may stop any session, and the session service refuses it as a start.
+    master = await authorizer.authorize(IdToken("MASTER", "ISO14443"), STATION)
+    assert master == AuthorizationResult(AuthorizationStatus.ACCEPTED, "MASTERPASS")
+    assert authorizer.is_master_pass(master)
+    assert not authorizer.is_master_pass(
+        await authorizer.authorize(IdToken("OK", "ISO14443"), STATION)
+    )
     assert await authorizer.may_stop("OK", IdToken("MASTER", "ISO14443"))
     assert await authorizer.may_stop("OK", IdToken("OK", "ISO14443"))
     assert not await authorizer.may_stop("OK", IdToken("BLOCKED", "ISO14443"))

@@ -4,8 +4,10 @@ Local tokens (issued by a party of this deployment or pushed by a partner eMSP) 
 here. A token we do not know, or one whose whitelist says to ask its eMSP (NEVER), goes to the
 roaming hook, which answers from the eMSP in real time or has no opinion (then: Invalid). Group
 ids let one card stop another's session (OCPP's parent id tag / group id token). Master pass
-group ids, from the configuration, may stop any session but never start one. Pure decisions on
-stored facts; the store is only read.
+group ids, from the configuration, may stop any session but never start one: a master pass is
+Accepted with its group id, which is how the station recognises it (OCPP 2.0.1 C16), and
+:meth:`Authorizer.is_master_pass` lets the session service refuse it as the start of a
+transaction. Pure decisions on stored facts; the store is only read.
 """
 
 from __future__ import annotations
@@ -67,14 +69,7 @@ class Authorizer:
             return AuthorizationResult(AuthorizationStatus.INVALID)
         token = await self.find(id_token.value)
         if token is not None and token.whitelist is not Whitelist.NEVER:
-            verdict = decide(token, self._clock())
-            if (
-                verdict.status is AuthorizationStatus.ACCEPTED
-                and token.group_id in self.master_pass_groups
-            ):
-                # A master pass stops sessions; it must not start one (OCPP 2.0.1 C16).
-                return AuthorizationResult(AuthorizationStatus.INVALID, token.group_id)
-            return verdict
+            return decide(token, self._clock())
         if self.roaming is not None and station is not None:
             try:
                 verdict_from_roaming = await self.roaming(id_token.value, id_token.type, station)
@@ -88,6 +83,14 @@ class Authorizer:
             # nothing, so the answer is the safe one.
             return AuthorizationResult(AuthorizationStatus.INVALID, token.group_id)
         return AuthorizationResult(AuthorizationStatus.INVALID)
+
+    def is_master_pass(self, verdict: AuthorizationResult) -> bool:
+        """Whether ``verdict`` is that of a valid master pass (it stops sessions, never starts one)."""
+        return (
+            verdict.status is AuthorizationStatus.ACCEPTED
+            and verdict.group_id is not None
+            and verdict.group_id in self.master_pass_groups
+        )
 
     async def may_stop(self, started_by: str | None, stopping: IdToken) -> bool:
         """Whether ``stopping`` may end a session started by ``started_by`` (same token or group)."""

@@ -2,28 +2,51 @@
 
 For each station CALL: the version adapter gives a version-free event; the boot policy, the
 authorizer, the session service or the status rules decide; the outcome is stored and published;
-then the adapter builds the answer. Stations we have no record of (allowed in by the
-``unknown_stations`` policy) get Pending or are registered at boot, and any other message from
-them before that is refused with SecurityError, as OCPP 2.0.1 B02 allows.
+then the adapter builds the answer.
+
+Boot follows the station's registration status: Accepted, Pending or Rejected. A station we
+have no record of (let in by the ``unknown_stations`` policy) is registered at its first boot,
+Pending or Accepted as the policy says. Until a station is accepted it may send only
+BootNotification, the NotifyReport a GetBaseReport asked for, and what a TriggerMessage asked
+for; anything else is refused with SecurityError (OCPP 2.0.1 B02.FR.09, B03.FR.07). Meanwhile
+the CSMS may read and set its configuration; :meth:`CsmsService.set_registration` accepts it
+and asks it to boot again at once.
+
+Commands keep the CSMS's picture of the station true: an accepted new BasicAuthPassword
+(1.6 AuthorizationKey) becomes the one the endpoint checks, and the version of the local
+authorization list the station holds is stored (from SendLocalList and GetLocalListVersion).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from intercarga.bus import EventBus
 from intercarga.config import Settings, UnknownStationPolicy
 from intercarga.csms.authorization import Authorizer
 from intercarga.csms.sessions import SessionService
-from intercarga.domain import Station
+from intercarga.domain import RegistrationStatus, Station
 from intercarga.domain._types import utc_now
 from intercarga.domain.events import EvseStatusChanged, StationConnectionChanged
 from intercarga.ocpp.adapter import adapter_for
-from intercarga.ocpp.commands import Command, RemoteStart, Result
+from intercarga.ocpp.commands import (
+    Command,
+    DeviceVariable,
+    GetLocalListVersion,
+    LocalListVersionResult,
+    RemoteStart,
+    Result,
+    SendLocalList,
+    SetVariables,
+    TriggeredMessage,
+    TriggerMessage,
+    VariablesResult,
+)
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import (
     Acknowledgement,
@@ -36,6 +59,7 @@ from intercarga.ocpp.events import (
     DataTransferReceived,
     DataTransferStatus,
     Decision,
+    FirmwareStatusChanged,
     Heartbeat,
     HeartbeatDecision,
     SigningDecision,
@@ -48,6 +72,7 @@ from intercarga.ocpp.events import (
     evse_status,
 )
 from intercarga.ocpp.server import CsmsServer, StationLink, StationOfflineError
+from intercarga.security import hash_password
 from intercarga.store import Store
 
 __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
@@ -55,7 +80,27 @@ __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
 log = logging.getLogger(__name__)
 
 PENDING_RETRY_SECONDS = 60
-_ALWAYS_ALLOWED = (StationBooted, Heartbeat)
+
+# What a station not yet accepted may send besides BootNotification: the report a GetBaseReport
+# (or GetReport) asked for. Messages asked for by TriggerMessage are added per station.
+_BEFORE_ACCEPTANCE: Final = frozenset({"BootNotification", "NotifyReport"})
+
+# The actions a TriggerMessage makes the station send, in any version.
+_TRIGGERED_ACTIONS: Final[Mapping[TriggeredMessage, frozenset[str]]] = {
+    TriggeredMessage.LOG_STATUS: frozenset(
+        {"LogStatusNotification", "DiagnosticsStatusNotification"}
+    ),
+    TriggeredMessage.FIRMWARE_STATUS: frozenset(
+        {"FirmwareStatusNotification", "SignedFirmwareStatusNotification"}
+    ),
+    TriggeredMessage.SIGN_STATION_CERTIFICATE: frozenset({"SignCertificate"}),
+    TriggeredMessage.SIGN_V2G_CERTIFICATE: frozenset({"SignCertificate"}),
+}
+
+# The station's HTTP Basic password: 2.0.1 SecurityCtrlr.BasicAuthPassword, 1.6 AuthorizationKey.
+_PASSWORD: Final = DeviceVariable("SecurityCtrlr", "BasicAuthPassword")
+_PASSWORD_16: Final = DeviceVariable(None, "AuthorizationKey")
+_SET: Final = frozenset({"Accepted", "RebootRequired"})
 
 
 class CsmsService:
@@ -77,6 +122,9 @@ class CsmsService:
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
         self.server: CsmsServer | None = None
+        # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
+        # them. In memory: a CSMS restart only makes a pending station boot again.
+        self._triggered: dict[str, set[str]] = {}
 
     # -- StationHandler ------------------------------------------------------------------------
 
@@ -97,27 +145,34 @@ class CsmsService:
     ) -> dict[str, Any]:
         adapter = adapter_for(link.version)
         event = adapter.event(action, payload)
-        decision = await self._decide(link, event)
+        decision = await self._decide(link, action, event)
         return adapter.response(event, decision)
 
     async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:
         event = adapter_for(link.version).event(action, payload)
-        await self._decide(link, event)
+        await self._decide(link, action, event)
 
     # -- deciding ------------------------------------------------------------------------------
 
-    async def _decide(self, link: StationLink, event: StationEvent) -> Decision | None:
+    async def _decide(self, link: StationLink, action: str, event: StationEvent) -> Decision | None:
         station = await self._store.stations.find(link.station_id)
         if isinstance(event, StationBooted):
             return await self._boot(link, station, event)
+        accepted = station is not None and (
+            station.registration_status is RegistrationStatus.ACCEPTED
+        )
+        if not accepted and action not in (
+            _BEFORE_ACCEPTANCE | self._triggered.get(link.station_id, set())
+        ):
+            raise CallError(
+                ErrorCode.SECURITY_ERROR,
+                "the station is not accepted: send BootNotification and wait",
+            )
         if isinstance(event, Heartbeat):
             await self._store.stations.touch(link.station_id, self._clock())
             return HeartbeatDecision(self._clock())
         if station is None:
-            raise CallError(
-                ErrorCode.SECURITY_ERROR,
-                "the station is not registered: send BootNotification and wait",
-            )
+            raise CallError(ErrorCode.SECURITY_ERROR, "the station is not registered")
         if isinstance(event, AuthorizationRequested):
             return await self.authorizer.authorize(event.id_token, station)
         if isinstance(event, TransactionStarted | TransactionUpdated | TransactionEnded):
@@ -130,6 +185,9 @@ class CsmsService:
         if isinstance(event, CertificateSigningRequested):
             # No certificate authority is configured to sign station certificates.
             return SigningDecision(accepted=False)
+        if isinstance(event, FirmwareStatusChanged):
+            await self._store.stations.change(station.id, firmware_status=event.status[:32])
+            return Acknowledgement()
         log.info(
             "station reported %s",
             type(event).__name__,
@@ -141,30 +199,28 @@ class CsmsService:
         self, link: StationLink, station: Station | None, event: StationBooted
     ) -> BootDecision:
         now = self._clock()
-        interval = self._settings.ocpp.heartbeat_interval
+        self._triggered.pop(link.station_id, None)
         if station is None:
             policy = self._settings.ocpp.unknown_stations
-            if policy is not UnknownStationPolicy.ACCEPT:
-                status = (
-                    BootStatus.PENDING
-                    if policy is UnknownStationPolicy.PENDING
-                    else BootStatus.REJECTED
-                )
+            if policy is UnknownStationPolicy.REJECT:
                 log.warning(
-                    "boot of an unregistered station: %s",
-                    status.value,
-                    extra={"station_id": link.station_id},
+                    "boot of an unregistered station", extra={"station_id": link.station_id}
                 )
-                return BootDecision(status, PENDING_RETRY_SECONDS, now)
+                return BootDecision(BootStatus.REJECTED, PENDING_RETRY_SECONDS, now)
             party = self._settings.ocpi.parties[0] if self._settings.ocpi.parties else None
             station = Station(
                 id=link.station_id,
                 country_code=party.country_code if party else "ZZ",
                 party_id=party.party_id if party else "ZZZ",
                 security_profile=0,
+                registration_status=RegistrationStatus.ACCEPTED
+                if policy is UnknownStationPolicy.ACCEPT
+                else RegistrationStatus.PENDING,
             )
             log.warning(
-                "station registered at boot (unknown_stations = accept)",
+                "station registered at boot: %s (unknown_stations = %s)",
+                station.registration_status.value,
+                policy.value,
                 extra={"station_id": station.id},
             )
         updated = station.model_copy(
@@ -180,7 +236,11 @@ class CsmsService:
         if updated.serial_number is not None:
             updated = updated.model_copy(update={"serial_number": updated.serial_number[:25]})
         await self._store.stations.put(updated)
-        return BootDecision(BootStatus.ACCEPTED, interval, now)
+        status = BootStatus(updated.registration_status.value)
+        if status is BootStatus.ACCEPTED:
+            return BootDecision(status, self._settings.ocpp.heartbeat_interval, now)
+        log.info("boot answered %s", status.value, extra={"station_id": updated.id})
+        return BootDecision(status, PENDING_RETRY_SECONDS, now)
 
     async def _status(self, station: Station, event: StatusChanged) -> None:
         status = evse_status(event.status)
@@ -209,11 +269,73 @@ class CsmsService:
             raise StationOfflineError("the OCPP endpoint is not running")
         link = self.server.require_link(station_id)
         adapter = adapter_for(link.version)
+        if isinstance(command, SendLocalList) and command.version is None:
+            command = dataclasses.replace(command, version=await self._next_list_version(link))
         calls = adapter.command(command)
         if isinstance(command, RemoteStart):
             self.sessions.expect_remote_start(station_id, command.id_token.value)
+        if isinstance(command, TriggerMessage):
+            await self._allow_triggered(station_id, command.message)
         answers = [await link.call(call.action, call.payload) for call in calls]
-        return adapter.result(command, answers)
+        result = adapter.result(command, answers)
+        await self._remember(station_id, command, result)
+        return result
+
+    async def _next_list_version(self, link: StationLink) -> int:
+        """One above the local list version the station holds (asked when not known)."""
+        station = await self._store.stations.get(link.station_id)
+        held = station.local_list_version
+        if held is None:
+            asked = await self.run_command(link.station_id, GetLocalListVersion())
+            assert isinstance(asked, LocalListVersionResult)
+            held = asked.version
+        return max(held, 0) + 1
+
+    async def _allow_triggered(self, station_id: str, message: TriggeredMessage) -> None:
+        """Let a station not yet accepted send what it is asked for (before it is asked: it
+        may send it before its answer to the trigger is read)."""
+        station = await self._store.stations.find(station_id)
+        if station is None or station.registration_status is not RegistrationStatus.ACCEPTED:
+            actions = _TRIGGERED_ACTIONS.get(message, frozenset({message.value}))
+            self._triggered.setdefault(station_id, set()).update(actions)
+
+    async def _remember(self, station_id: str, command: Command, result: Result) -> None:
+        """Keep what an answered command changed on the station."""
+        status = getattr(result, "status", None)
+        if isinstance(command, SendLocalList) and status == "Accepted":
+            await self._store.stations.change(station_id, local_list_version=command.version)
+        elif isinstance(command, GetLocalListVersion) and isinstance(
+            result, LocalListVersionResult
+        ):
+            await self._store.stations.change(station_id, local_list_version=result.version)
+        elif isinstance(command, SetVariables) and isinstance(result, VariablesResult):
+            values = dict(command.values)
+            for outcome in result.results:
+                if outcome.variable in (_PASSWORD, _PASSWORD_16) and outcome.status in _SET:
+                    # The station now authenticates with the new password (OCPP 2.0.1 A01.FR.03);
+                    # scrypt is slow: keep it off the event loop.
+                    digest = await asyncio.to_thread(hash_password, values[outcome.variable])
+                    await self._store.stations.change(station_id, password_hash=digest)
+                    log.info("station password changed", extra={"station_id": station_id})
+
+    async def set_registration(self, station_id: str, status: RegistrationStatus) -> Result | None:
+        """Accept (or hold back, or reject) a station; an accepted one that is connected but
+        was not accepted is asked to boot again at once (TriggerMessage BootNotification).
+
+        Returns the station's answer to that trigger, or None when none was sent.
+        """
+        station = await self._store.stations.get(station_id)
+        await self._store.stations.change(station_id, registration_status=status)
+        connected = self.server is not None and self.server.link(station_id) is not None
+        if (
+            status is not RegistrationStatus.ACCEPTED
+            or station.registration_status is RegistrationStatus.ACCEPTED
+            or not connected
+        ):
+            return None
+        return await self.run_command(
+            station_id, TriggerMessage(TriggeredMessage.BOOT_NOTIFICATION)
+        )
 
     async def station_for_evse(
         self, country_code: str, party_id: str, location_id: str, evse_uid: str

@@ -38,6 +38,7 @@ from intercarga.domain.money import MINOR_UNITS
 from intercarga.errors import IntercargaError
 from intercarga.ocpp.events import (
     AuthorizationResult,
+    AuthorizationStatus,
     TransactionDecision,
     TransactionEnded,
     TransactionStarted,
@@ -109,6 +110,13 @@ def _merge(values: list[MeterValue], new: tuple[MeterValue, ...]) -> list[MeterV
     return merged
 
 
+def _authorizes_start(fact: StationFact) -> bool:
+    """Whether the fact's token is what lets the transaction start (not what ends it)."""
+    if isinstance(fact, TransactionStarted):
+        return True
+    return isinstance(fact, TransactionUpdated) and fact.trigger == "Authorized"
+
+
 class SessionService:
     def __init__(
         self,
@@ -143,6 +151,9 @@ class SessionService:
         verdict: AuthorizationResult | None = None
         if fact.id_token is not None:
             verdict = await self._authorizer.authorize(fact.id_token, station)
+            if _authorizes_start(fact) and self._authorizer.is_master_pass(verdict):
+                # A master pass ends transactions; it never starts one (OCPP 2.0.1 C16).
+                verdict = AuthorizationResult(AuthorizationStatus.INVALID, verdict.group_id)
         row = await self._row_for(station, fact)
         assigned = row.transaction_id if fact.transaction_id is None else None
         fact = (

@@ -385,6 +385,16 @@ class StationRepository(Repository[Station]):
                 update(self.table).where(self.table.c.id == station_id).values(**values)
             )
 
+    async def change(self, station_id: str, **values: Any) -> None:
+        """Set some of a station's columns in place (no read-modify-write race with boots)."""
+        changes = {name: getattr(value, "value", value) for name, value in values.items()}
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(self.table).where(self.table.c.id == station_id).values(**changes)
+            )
+        if not result.rowcount:
+            raise NotFoundError(f"station {station_id} not found")
+
     def _from_row(self, row: Row[Any], children: Any) -> Station:
         values = _plain(row)
         values["evses"] = [StationEvse.model_validate(evse) for evse in row.evses]

@@ -1,13 +1,17 @@
-"""Live station operations of the admin API: connection state and raw OCPP calls.
+"""Live station operations of the admin API: connection state, raw OCPP calls, commands and
+registration.
 
 ``POST /api/v1/stations/{id}/ocpp/{Action}`` sends any action of the station's OCPP version with
 the given payload and returns the station's answer: 409 when the station is offline, 504 when it
 does not answer in time, 502 when it answers with a CALLERROR, 422 when the payload is not valid
-for its version. This module only translates between HTTP and :class:`CsmsServer`.
+for its version. ``POST …/commands/{name}`` does the same for a version-free command, and
+``POST …/registration`` accepts (or holds back, or rejects) a station, asking a connected one
+that was waiting to boot again. This module only translates between HTTP and the CSMS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,6 +19,7 @@ from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from intercarga.domain import RegistrationStatus
 from intercarga.errors import InvalidInputError
 from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.server import (
@@ -25,7 +30,14 @@ from intercarga.ocpp.server import (
 )
 from intercarga.web.problems import problem, validation_problem
 
-__all__ = ["ConnectionView", "FrameView", "connection_view", "csms_of", "station_router"]
+__all__ = [
+    "ConnectionView",
+    "FrameView",
+    "RegistrationChange",
+    "connection_view",
+    "csms_of",
+    "station_router",
+]
 
 
 class FrameView(BaseModel):
@@ -41,6 +53,10 @@ class ConnectionView(BaseModel):
     connected_at: datetime | None = None
     last_message_at: datetime | None = None
     recent_frames: list[FrameView] | None = None
+
+
+class RegistrationChange(BaseModel):
+    status: RegistrationStatus
 
 
 class OcppAnswer(BaseModel):
@@ -76,6 +92,30 @@ def connection_view(request: Request, station_id: str, *, frames: bool) -> dict[
     return view
 
 
+_CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The station is offline"},
+    502: {"description": "The station answered with a CALLERROR"},
+    504: {"description": "The station did not answer in time"},
+}
+
+
+async def _answered(work: Awaitable[Any], payload_field: str) -> tuple[Any, JSONResponse | None]:
+    """Await a call to the station; a failure becomes its problem response."""
+    try:
+        return await work, None
+    except StationOfflineError as error:
+        return None, problem(409, str(error))
+    except CallTimeoutError as error:
+        return None, problem(504, str(error))
+    except CallFailedError as error:
+        return None, problem(
+            502, str(error), ocpp_error=error.code.value, ocpp_details=error.details
+        )
+    except InvalidInputError as error:
+        field = error.field or payload_field
+        return None, problem(422, str(error), errors=[{"field": field, "message": error.reason}])
+
+
 def station_router() -> APIRouter:
     router = APIRouter(prefix="/stations", tags=["stations"])
 
@@ -91,11 +131,7 @@ def station_router() -> APIRouter:
         "/{station_id}/ocpp/{action}",
         response_model=OcppAnswer,
         summary="Send any OCPP action",
-        responses={
-            409: {"description": "The station is offline"},
-            502: {"description": "The station answered with a CALLERROR"},
-            504: {"description": "The station did not answer in time"},
-        },
+        responses=_CALL_RESPONSES,
     )
     async def raw_call(
         request: Request,
@@ -105,31 +141,21 @@ def station_router() -> APIRouter:
     ) -> Any:
         """Send ``action`` with ``payload`` as the station's OCPP version defines it."""
         csms = csms_of(request)
-        try:
+
+        async def call() -> dict[str, Any]:
             if csms is None:
                 raise StationOfflineError("the OCPP endpoint is not running")
-            link = csms.require_link(station_id)
-            response = await link.call(action, payload)
-        except StationOfflineError as error:
-            return problem(409, str(error))
-        except CallTimeoutError as error:
-            return problem(504, str(error))
-        except CallFailedError as error:
-            return problem(502, str(error), ocpp_error=error.code.value, ocpp_details=error.details)
-        except InvalidInputError as error:
-            field = error.field or "payload"
-            return problem(422, str(error), errors=[{"field": field, "message": error.reason}])
+            return await csms.require_link(station_id).call(action, payload)
+
+        response, failed = await _answered(call(), "payload")
+        if failed is not None:
+            return failed
         return JSONResponse({"station_id": station_id, "action": action, "response": response})
 
     @router.post(
         "/{station_id}/commands/{name}",
         summary="Run a version-free command",
-        responses={
-            404: {"description": "No such command"},
-            409: {"description": "The station is offline"},
-            502: {"description": "The station answered with a CALLERROR"},
-            504: {"description": "The station did not answer in time"},
-        },
+        responses={404: {"description": "No such command"}, **_CALL_RESPONSES},
     )
     async def command(
         request: Request,
@@ -149,22 +175,42 @@ def station_router() -> APIRouter:
         except ValidationError as error:
             return validation_problem([dict(e) for e in error.errors()])
         service = request.app.state.system.csms_service
-        try:
-            result = await service.run_command(station_id, order)
-        except StationOfflineError as error:
-            return problem(409, str(error))
-        except CallTimeoutError as error:
-            return problem(504, str(error))
-        except CallFailedError as error:
-            return problem(502, str(error), ocpp_error=error.code.value, ocpp_details=error.details)
-        except InvalidInputError as error:
-            field = error.field or "body"
-            return problem(422, str(error), errors=[{"field": field, "message": error.reason}])
+        result, failed = await _answered(service.run_command(station_id, order), "body")
+        if failed is not None:
+            return failed
         return JSONResponse(
             {
                 "station_id": station_id,
                 "command": name,
                 "result": TypeAdapter(type(result)).dump_python(result, mode="json"),
+            }
+        )
+
+    @router.post(
+        "/{station_id}/registration",
+        summary="Accept, hold back or reject a station",
+        responses=_CALL_RESPONSES,
+    )
+    async def registration(
+        request: Request, station_id: Annotated[str, Path()], body: RegistrationChange
+    ) -> Any:
+        """Set the answer the station's BootNotification gets (Accepted, Pending, Rejected).
+
+        A connected station that was not accepted and now is gets a TriggerMessage
+        BootNotification, so it need not wait for its retry interval; ``boot_requested`` is its
+        answer (null when none was sent).
+        """
+        service = request.app.state.system.csms_service
+        result, failed = await _answered(
+            service.set_registration(station_id, body.status), "status"
+        )
+        if failed is not None:
+            return failed
+        return JSONResponse(
+            {
+                "station_id": station_id,
+                "registration_status": body.status.value,
+                "boot_requested": None if result is None else result.status,
             }
         )
 
