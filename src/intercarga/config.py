@@ -113,6 +113,12 @@ class OcpiSettings(BaseModel):
     request_timeout: float = Field(
         default=15, gt=0, description="seconds a call to a partner waits"
     )
+    push_retry_first: float = Field(
+        default=2, gt=0, description="seconds before a failed push to a partner is tried again"
+    )
+    push_retry_max: float = Field(
+        default=600, gt=0, description="seconds: the longest wait between tries of a push"
+    )
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,8 @@ other without sockets.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 
 from intercarga.app import System
 from intercarga.config import OcpiParty, Settings
+from intercarga.ocpi.outbox import RetryPolicy
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.web.http import create_http_app
 from tests.conftest import _drop_schema, _postgres_schema
@@ -49,36 +51,39 @@ class Deployment:
     app: FastAPI
     admin: httpx.AsyncClient
     ocpi: httpx.AsyncClient = field(repr=False)
+    settings: Settings = field(repr=False, kw_only=True)
 
     @property
     def versions_url(self) -> str:
         return self.roaming.registrar.versions_url
 
 
-Make = Callable[..., Coroutine[Any, Any, Deployment]]
+# Retries within a test's patience: a failed push is tried again after 50 ms, at most 200 ms.
+FAST = RetryPolicy(first_delay=0.05, max_delay=0.2, poll=0.05, lease=5)
 
 
-def party(country: str, party_id: str, role: str, name: str | None = None) -> OcpiParty:
-    return OcpiParty(country_code=country, party_id=party_id, role=role, name=name or party_id)
+class Network:
+    """Makes deployments (``await network(name, parties)``), stops and restarts them."""
 
+    def __init__(self, url: str, tmp_path: Path, hosts: Hosts) -> None:
+        self._url = url
+        self._tmp_path = tmp_path
+        self.hosts = hosts
+        self.made: list[Deployment] = []
+        self.schemas: list[str] = []
 
-@pytest.fixture
-async def network(
-    database: tuple[str, str | None], tmp_path: Path
-) -> AsyncIterator[tuple[Make, Hosts]]:
-    url, _schema = database
-    hosts = Hosts()
-    made: list[Deployment] = []
-    schemas: list[str] = []
-
-    async def make(
-        name: str, parties: list[OcpiParty], versions: list[str] | None = None
+    async def __call__(
+        self,
+        name: str,
+        parties: list[OcpiParty],
+        versions: list[str] | None = None,
+        policy: RetryPolicy = FAST,
     ) -> Deployment:
-        if url.startswith("sqlite"):
-            db_url, schema = f"sqlite+aiosqlite:///{tmp_path / name}.db", None
+        if self._url.startswith("sqlite"):
+            db_url, schema = f"sqlite+aiosqlite:///{self._tmp_path / name}.db", None
         else:
-            db_url, schema = url, await _postgres_schema()
-            schemas.append(schema)
+            db_url, schema = self._url, await _postgres_schema()
+            self.schemas.append(schema)
         ocpi: dict[str, Any] = {"parties": parties}
         if versions is not None:
             ocpi["versions"] = versions
@@ -89,34 +94,91 @@ async def network(
             public_url=f"http://{name}.test",
             ocpi=ocpi,
         )
+        return await self._open(name, settings, policy)
+
+    async def _open(self, name: str, settings: Settings, policy: RetryPolicy) -> Deployment:
         system = await System.open(settings)
-        roaming = Roaming.build(settings, system.store, hosts)
+        roaming = Roaming.build(settings, system.store, self.hosts, policy=policy)
+        roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
+        await roaming.start()
         app = create_http_app(system, routers=routers(roaming))
-        hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
+        self.hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
+        self.hosts.down.discard(f"{name}.test")
         admin = httpx.AsyncClient(
-            transport=hosts,
+            transport=self.hosts,
             base_url=f"http://{name}.test",
             headers={"Authorization": f"Bearer {ADMIN}"},
         )
-        ocpi_client = httpx.AsyncClient(transport=hosts, base_url=f"http://{name}.test")
-        deployment = Deployment(name, system, roaming, app, admin, ocpi_client)
-        made.append(deployment)
+        ocpi_client = httpx.AsyncClient(transport=self.hosts, base_url=f"http://{name}.test")
+        deployment = Deployment(name, system, roaming, app, admin, ocpi_client, settings=settings)
+        self.made.append(deployment)
         return deployment
 
+    async def stop(self, deployment: Deployment) -> None:
+        """The deployment's process ends: nothing answers at its host, nothing runs."""
+        self.hosts.down.add(f"{deployment.name}.test")
+        if deployment in self.made:
+            self.made.remove(deployment)
+            await _close(deployment)
+
+    async def restart(self, deployment: Deployment, policy: RetryPolicy = FAST) -> Deployment:
+        """Stop the deployment and start it again on the same database."""
+        await self.stop(deployment)
+        return await self._open(deployment.name, deployment.settings, policy)
+
+
+async def _close(deployment: Deployment) -> None:
+    await deployment.roaming.stop()
+    await deployment.admin.aclose()
+    await deployment.ocpi.aclose()
+    await deployment.system.close()
+
+
+def party(country: str, party_id: str, role: str, name: str | None = None) -> OcpiParty:
+    return OcpiParty(country_code=country, party_id=party_id, role=role, name=name or party_id)
+
+
+@pytest.fixture
+async def network(
+    database: tuple[str, str | None], tmp_path: Path
+) -> AsyncIterator[tuple[Network, Hosts]]:
+    url, _schema = database
+    hosts = Hosts()
+    made = Network(url, tmp_path, hosts)
     try:
-        yield make, hosts
+        yield made, hosts
     finally:
-        for deployment in made:
-            await deployment.admin.aclose()
-            await deployment.ocpi.aclose()
-            await deployment.system.close()
-        for schema in schemas:
+        for deployment in list(made.made):
+            await _close(deployment)
+        for schema in made.schemas:
             await _drop_schema(schema)
 
 
 @pytest.fixture
-async def cpo_and_emsp(network: tuple[Make, Hosts]) -> tuple[Deployment, Deployment]:
+async def cpo_and_emsp(network: tuple[Network, Hosts]) -> tuple[Deployment, Deployment]:
     make, _hosts = network
     cpo = await make("cpo", [party("CO", "CPO", "CPO", "Carga CPO")])
     emsp = await make("emsp", [party("CO", "EMS", "EMSP", "Movilidad eMSP")])
     return cpo, emsp
+
+
+async def connect(inviter: Deployment, registrant: Deployment, version: str | None = None) -> None:
+    """``registrant`` registers with ``inviter`` (TOKEN_A from an invitation), at ``version``."""
+    invitation = (await inviter.admin.post("/api/v1/partners/invitations", json={})).json()
+    response = await registrant.admin.post(
+        "/api/v1/partners", json={"url": invitation["versions_url"], "token": invitation["token"]}
+    )
+    assert response.status_code == 201, response.text
+    if version is not None and response.json()["version"] != version:
+        switched = await registrant.admin.put(
+            f"/api/v1/partners/{response.json()['id']}/credentials", params={"version": version}
+        )
+        assert switched.status_code == 200, switched.text
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
+    """Wait until ``check()`` holds (deliveries are asynchronous); fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

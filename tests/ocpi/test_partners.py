@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from intercarga.ocpi.transport import authorization_header
-from tests.ocpi.conftest import Deployment, Hosts, Make, party
+from tests.ocpi.conftest import Deployment, Hosts, Network, party
 
 
 async def _invite(deployment: Deployment, name: str = "the partner") -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def test_cpo_registers_with_an_emsp_the_other_way_round(
     assert at_emsp["roles"][0]["role"] == "CPO"
 
 
-async def test_the_highest_mutual_version_is_chosen(network: tuple[Make, Hosts]) -> None:
+async def test_the_highest_mutual_version_is_chosen(network: tuple[Network, Hosts]) -> None:
     make, _hosts = network
     old = await make("old", [party("CL", "OLD", "CPO")], versions=["2.2.1", "2.1.1"])
     new = await make("new", [party("CL", "NEW", "EMSP")])
@@ -103,7 +103,7 @@ async def test_the_highest_mutual_version_is_chosen(network: tuple[Make, Hosts])
 
 
 async def test_no_mutual_version_is_3002_and_leaves_nothing_behind(
-    network: tuple[Make, Hosts],
+    network: tuple[Network, Hosts],
 ) -> None:
     make, _hosts = network
     old = await make("old", [party("CL", "OLD", "CPO")], versions=["2.1.1"])
@@ -117,7 +117,7 @@ async def test_no_mutual_version_is_3002_and_leaves_nothing_behind(
 
 
 async def test_an_unreachable_partner_fails_the_registration_cleanly(
-    network: tuple[Make, Hosts],
+    network: tuple[Network, Hosts],
 ) -> None:
     make, hosts = network
     cpo = await make("cpo", [party("CO", "CPO", "CPO")])
@@ -131,7 +131,7 @@ async def test_an_unreachable_partner_fails_the_registration_cleanly(
 
 
 async def test_registration_answers_3001_when_the_receiver_cannot_call_back(
-    network: tuple[Make, Hosts],
+    network: tuple[Network, Hosts],
 ) -> None:
     make, _hosts = network
     cpo = await make("cpo", [party("CO", "CPO", "CPO")])

@@ -62,6 +62,8 @@ from intercarga.ocpp.events import (
     FirmwareStatusChanged,
     Heartbeat,
     HeartbeatDecision,
+    ReportedVariable,
+    ReportReceived,
     SigningDecision,
     StationBooted,
     StationEvent,
@@ -101,6 +103,24 @@ _TRIGGERED_ACTIONS: Final[Mapping[TriggeredMessage, frozenset[str]]] = {
 _PASSWORD: Final = DeviceVariable("SecurityCtrlr", "BasicAuthPassword")
 _PASSWORD_16: Final = DeviceVariable(None, "AuthorizationKey")
 _SET: Final = frozenset({"Accepted", "RebootRequired"})
+
+
+def _reported(variable: ReportedVariable) -> dict[str, Any]:
+    """One reported variable as the operator reads it: ``value`` is its Actual value."""
+    attributes = dict(variable.values)
+    return {
+        "component": variable.component,
+        "variable": variable.variable,
+        "value": attributes.get("Actual"),
+        "attributes": attributes,
+        "component_instance": variable.component_instance,
+        "variable_instance": variable.variable_instance,
+        "evse": variable.evse,
+        "connector": variable.connector,
+        "mutability": variable.mutability,
+        "data_type": variable.data_type,
+        "unit": variable.unit,
+    }
 
 
 class CsmsService:
@@ -187,6 +207,16 @@ class CsmsService:
             return SigningDecision(accepted=False)
         if isinstance(event, FirmwareStatusChanged):
             await self._store.stations.change(station.id, firmware_status=event.status[:32])
+            return Acknowledgement()
+        if isinstance(event, ReportReceived):
+            await self._store.reports.add_part(
+                station.id,
+                event.request_id,
+                event.generated_at,
+                event.seq_no,
+                [_reported(variable) for variable in event.variables],
+                more_to_follow=event.more_to_follow,
+            )
             return Acknowledgement()
         log.info(
             "station reported %s",

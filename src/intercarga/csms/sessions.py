@@ -280,6 +280,10 @@ class SessionService:
                 changes["auth_method"] = AuthMethod.COMMAND
         if isinstance(fact, TransactionEnded):
             _with_reading(values, fact.timestamp, fact.meter_stop, "Transaction.End")
+            if fact.stop_reason is not None and effect is not Effect.RECORD_LATE:
+                changes["stop_reason"] = fact.stop_reason.value
+        elif isinstance(fact, Expire):
+            changes["stop_reason"] = fact.reason
         values.sort(key=lambda v: v.timestamp)
         if effect in _CLOSING:
             end = fact.timestamp

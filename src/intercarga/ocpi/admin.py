@@ -1,26 +1,33 @@
-"""The partners admin API (``/api/v1/partners``): what ``intercarga partners …`` does, over HTTP.
+"""The roaming admin API: what ``intercarga partners …`` does, over HTTP.
 
-Invite (a fresh TOKEN_A, shown once), register with a partner's versions URL and TOKEN_A, list,
-show, update and remove. Requires the admin bearer token; errors are problem JSON like the rest
-of the admin API. Tokens are never shown except the TOKEN_A of a new invitation.
+``/api/v1/partners``: invite (a fresh TOKEN_A, shown once), register with a partner's versions
+URL and TOKEN_A, list, show (with the partner's push backlog), update and remove; a partner's
+outbox (``…/{id}/outbox``), retrying it now, and a full push of our objects (``…/{id}/sync``).
+``/api/v1/roaming/commands``: send an OCPI command to a CPO as our eMSP, and read its response
+and result. Requires the admin bearer token; errors are problem JSON like the rest of the admin
+API. Tokens are never shown except the TOKEN_A of a new invitation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from intercarga.domain._types import utc_now
 from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.service import Roaming
 from intercarga.store.partners import Partner
+from intercarga.store.roaming import Backlog, CommandRecord, OutboxEntry
 from intercarga.web.auth import require_admin
 from intercarga.web.problems import problem
 
-__all__ = ["admin_router", "partner_view"]
+__all__ = ["admin_router", "command_view", "commands_router", "entry_view", "partner_view"]
 
 
 class InviteRequest(BaseModel):
@@ -37,11 +44,50 @@ class RegisterRequest(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
-def partner_view(partner: Partner) -> dict[str, Any]:
-    """A partner as shown to operators: everything but the tokens."""
+class CommandRequest(BaseModel):
+    """An OCPI command for a CPO, sent by one of our eMSP parties."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Literal[
+        "START_SESSION", "STOP_SESSION", "RESERVE_NOW", "CANCEL_RESERVATION", "UNLOCK_CONNECTOR"
+    ]
+    country_code: str = Field(pattern=r"^[A-Z]{2}$", description="the CPO's")
+    party_id: str = Field(pattern=r"^[A-Z0-9]{3}$", description="the CPO's")
+    token_uid: str | None = Field(default=None, max_length=36, description="one of our tokens")
+    location_id: str | None = Field(default=None, max_length=36)
+    evse_uid: str | None = Field(default=None, max_length=36)
+    connector_id: str | None = Field(default=None, max_length=36)
+    session_id: str | None = Field(default=None, max_length=36)
+    reservation_id: str | None = Field(default=None, max_length=36)
+    expiry_date: datetime | None = None
+
+
+def partner_view(partner: Partner, backlog: Backlog | None = None) -> dict[str, Any]:
+    """A partner as shown to operators: everything but the tokens, and what waits for it."""
     shown = partner.model_dump(mode="json", exclude={"token_hash", "outgoing_token"})
     shown["has_token"] = partner.outgoing_token is not None
+    if backlog is not None:
+        shown["outbox"] = _json(asdict(backlog))
     return shown
+
+
+def entry_view(entry: OutboxEntry) -> dict[str, Any]:
+    shown = asdict(entry)
+    for name in ("payload", "replaces", "headers", "correlation_id", "partner_id"):
+        del shown[name]
+    return _json(shown)
+
+
+def command_view(record: CommandRecord) -> dict[str, Any]:
+    return _json(asdict(record))
+
+
+def _json(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in values.items()
+    }
 
 
 def _failed(error: Exception) -> JSONResponse:
@@ -56,16 +102,44 @@ def admin_router(roaming: Roaming) -> APIRouter:
     )
     registrar = roaming.registrar
 
-    @router.get("", summary="List OCPI partners")
+    outbox = roaming.outbox
+
+    @router.get("", summary="List OCPI partners (with their push backlog)")
     async def list_partners(offset: int = 0, limit: int = 50) -> Response:
         page = await registrar.partners.list(offset=max(offset, 0), limit=min(max(limit, 1), 200))
-        return JSONResponse(
-            [partner_view(p) for p in page.items], headers={"X-Total-Count": str(page.total)}
-        )
+        shown = [partner_view(p, await outbox.repository.backlog(p.id)) for p in page.items]
+        return JSONResponse(shown, headers={"X-Total-Count": str(page.total)})
 
-    @router.get("/{partner_id}", summary="Show one partner")
+    @router.get("/{partner_id}", summary="Show one partner (with its push backlog)")
     async def get_partner(partner_id: str) -> Response:
-        return JSONResponse(partner_view(await registrar.partners.get(partner_id)))
+        partner = await registrar.partners.get(partner_id)
+        return JSONResponse(partner_view(partner, await outbox.repository.backlog(partner_id)))
+
+    @router.get("/{partner_id}/outbox", summary="What was and will be pushed to a partner")
+    async def get_outbox(
+        partner_id: str,
+        state: Literal["PENDING", "SENT", "FAILED"] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Response:
+        await registrar.partners.get(partner_id)
+        entries, total = await outbox.repository.entries(
+            partner_id, state=state, offset=max(offset, 0), limit=min(max(limit, 1), 500)
+        )
+        return JSONResponse([entry_view(e) for e in entries], headers={"X-Total-Count": str(total)})
+
+    @router.post("/{partner_id}/outbox/retry", summary="Try the partner's backlog again now")
+    async def retry_outbox(partner_id: str, failed: bool = False) -> Response:
+        await registrar.partners.get(partner_id)
+        count = await outbox.repository.retry_now(partner_id, utc_now(), failed=failed)
+        outbox.wake(partner_id)
+        return JSONResponse({"partner_id": partner_id, "due_now": count})
+
+    @router.post("/{partner_id}/sync", summary="Push every Location, Tariff and Token of ours")
+    async def sync(partner_id: str) -> Response:
+        partner = await registrar.partners.get(partner_id)
+        count = await roaming.pusher.push_all(partner)
+        return JSONResponse({"partner_id": partner_id, "queued": count})
 
     @router.post("/invitations", status_code=201, summary="Invite a partner: a fresh TOKEN_A")
     async def invite(body: InviteRequest) -> Response:
@@ -99,5 +173,43 @@ def admin_router(roaming: Roaming) -> APIRouter:
     async def remove(partner_id: str) -> Response:
         told = await registrar.remove(partner_id)
         return JSONResponse({"partner_id": partner_id, "unregistered": told})
+
+    return router
+
+
+def commands_router(roaming: Roaming) -> APIRouter:
+    router = APIRouter(
+        prefix="/api/v1/roaming/commands",
+        tags=["partners"],
+        dependencies=[Depends(require_admin)],
+    )
+
+    @router.post("", status_code=201, summary="Send an OCPI command to a CPO (as our eMSP)")
+    async def send(body: CommandRequest) -> Response:
+        record = await roaming.commands.send(
+            body.command,
+            (body.country_code, body.party_id),
+            token_uid=body.token_uid,
+            location_id=body.location_id,
+            evse_uid=body.evse_uid,
+            connector_id=body.connector_id,
+            session_id=body.session_id,
+            reservation_id=body.reservation_id,
+            expiry_date=body.expiry_date,
+        )
+        return JSONResponse(command_view(record), status_code=201)
+
+    @router.get("", summary="Commands sent, received and routed, newest first")
+    async def recent(offset: int = 0, limit: int = 50) -> Response:
+        records, total = await roaming.commands.records.recent(
+            offset=max(offset, 0), limit=min(max(limit, 1), 200)
+        )
+        return JSONResponse(
+            [command_view(r) for r in records], headers={"X-Total-Count": str(total)}
+        )
+
+    @router.get("/{command_id}", summary="One command: its request, response and result")
+    async def one(command_id: str) -> Response:
+        return JSONResponse(command_view(await roaming.commands.records.get(command_id)))
 
     return router

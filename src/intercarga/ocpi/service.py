@@ -1,24 +1,42 @@
-"""The roaming service of one deployment: registrar, client and store, built once and handed down.
+"""The roaming service of one deployment: registrar, client, outbox and hooks, built once.
 
 :func:`Roaming.build` is called by the composition root (or a test) with the store and settings
-of a running system; :func:`routers` gives the FastAPI routers to mount: the OCPI API under
-``/ocpi`` and the partners admin API under ``/api/v1/partners``. Nothing here is global.
+of a running system; :meth:`Roaming.attach` wires it to the CSMS (domain events from the bus
+become pushes; unknown tokens go to :attr:`Roaming.authorize_unknown`; OCPI commands run on
+stations); :meth:`Roaming.start` and :meth:`Roaming.stop` run and stop the outbox's deliveries.
+:func:`routers` gives the FastAPI routers to mount: the OCPI API under ``/ocpi`` and the admin
+API under ``/api/v1``. Nothing here is global.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from fastapi import APIRouter
 
 from intercarga.config import Settings
+from intercarga.ocpi.authorize import RealTimeAuthorization
 from intercarga.ocpi.client import OcpiClient
+from intercarga.ocpi.commands import ChargingStations, Commands
+from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
+from intercarga.ocpi.push import Pusher, PushRenderer
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
+from intercarga.store.roaming import ClientInfoRepository, CommandRepository, OutboxRepository
 
-__all__ = ["Roaming", "routers"]
+if TYPE_CHECKING:
+    from intercarga.bus import EventBus
+
+__all__ = ["Roaming", "TokenAuthorizer", "routers"]
+
+
+class TokenAuthorizer(Protocol):
+    """The CSMS authorizer's seam: an attribute that takes the roaming hook."""
+
+    roaming: Any
 
 
 @dataclass
@@ -27,18 +45,73 @@ class Roaming:
     store: Store
     client: OcpiClient
     registrar: Registrar
+    outbox: Outbox
+    pusher: Pusher
+    commands_store: CommandRepository
+    client_info: ClientInfoRepository
+    authorize_unknown: RealTimeAuthorization
+    commands: Commands
 
     @classmethod
     def build(
-        cls, settings: Settings, store: Store, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        settings: Settings,
+        store: Store,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        policy: RetryPolicy | None = None,
     ) -> Roaming:
         client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
-        registrar = Registrar(PartnerRepository(store.engine), settings, client)
-        return cls(settings, store, client, registrar)
+        partners = PartnerRepository(store.engine)
+        registrar = Registrar(partners, settings, client)
+        client_info = ClientInfoRepository(store.engine)
+        policy = policy or RetryPolicy(
+            first_delay=settings.ocpi.push_retry_first,
+            max_delay=settings.ocpi.push_retry_max,
+            lease=settings.ocpi.request_timeout * 4,
+        )
+        outbox_rows = OutboxRepository(store.engine)
+        outbox = Outbox(outbox_rows, partners, client, PushRenderer(store), policy=policy)
+        pusher = Pusher(settings, store, partners, client_info, outbox)
+        authorize = RealTimeAuthorization(settings, store, partners, client_info, client)
+        commands_store = CommandRepository(store.engine)
+        return cls(
+            settings,
+            store,
+            client,
+            registrar,
+            outbox,
+            pusher,
+            commands_store,
+            client_info,
+            authorize,
+            Commands(settings, store, registrar, client, outbox, commands_store),
+        )
+
+    def attach(
+        self,
+        bus: EventBus | None = None,
+        stations: ChargingStations | None = None,
+        authorizer: TokenAuthorizer | None = None,
+    ) -> None:
+        """Wire roaming to the CSMS: events to push, commands to run, tokens to authorize."""
+        if bus is not None:
+            self.pusher.subscribe(bus)
+        if stations is not None:
+            self.commands.stations = stations
+        if authorizer is not None:
+            authorizer.roaming = self.authorize_unknown
+
+    async def start(self) -> None:
+        await self.outbox.start()
+
+    async def stop(self) -> None:
+        await self.commands.stop()
+        await self.outbox.stop()
 
 
 def routers(roaming: Roaming) -> list[APIRouter]:
-    from intercarga.ocpi.admin import admin_router
+    from intercarga.ocpi.admin import admin_router, commands_router
     from intercarga.ocpi.http import ocpi_router
 
-    return [ocpi_router(roaming), admin_router(roaming)]
+    return [ocpi_router(roaming), admin_router(roaming), commands_router(roaming)]

@@ -18,6 +18,8 @@ from typing import Final
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 
 __all__ = [
+    "HUB_ROUTED",
+    "MODERN",
     "MODULES",
     "SUPPORTED_VERSIONS",
     "ModuleRoute",
@@ -36,28 +38,46 @@ class ModuleRoute:
 
     identifier: str
     interface: str  # SENDER or RECEIVER
-    role: str  # the party role that offers it: CPO or EMSP
+    role: str  # the party role that offers it: CPO, EMSP, NAP or HUB
     versions: tuple[str, ...] = SUPPORTED_VERSIONS
 
     def path(self, version: str) -> str:
+        if self.role == "HUB":
+            # A hub offers both interfaces of a module: they are told apart by the path.
+            return f"/hub/{version}/{self.interface.lower()}/{self.identifier}"
         return f"/{self.role.lower()}/{version}/{self.identifier}"
 
 
 # 2.1.1 has no interface roles in its version details, so one identifier can appear only once:
 # a 2.1.1 connection gets the CPO side (pull locations, push tokens), what legacy eMSPs use.
-_MODERN = ("2.3.0", "2.2.1")
+MODERN: Final = ("2.3.0", "2.2.1")
+# The modules a hub routes, both interfaces of each.
+HUB_ROUTED: Final = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands")
 MODULES: Final[tuple[ModuleRoute, ...]] = (
     ModuleRoute("locations", "SENDER", "CPO"),
-    ModuleRoute("tariffs", "SENDER", "CPO", _MODERN),
-    ModuleRoute("sessions", "SENDER", "CPO", _MODERN),
-    ModuleRoute("cdrs", "SENDER", "CPO", _MODERN),
+    ModuleRoute("tariffs", "SENDER", "CPO", MODERN),
+    ModuleRoute("sessions", "SENDER", "CPO", MODERN),
+    ModuleRoute("cdrs", "SENDER", "CPO", MODERN),
     ModuleRoute("tokens", "RECEIVER", "CPO"),
-    ModuleRoute("locations", "RECEIVER", "EMSP", _MODERN),
-    ModuleRoute("tariffs", "RECEIVER", "EMSP", _MODERN),
-    ModuleRoute("sessions", "RECEIVER", "EMSP", _MODERN),
-    ModuleRoute("cdrs", "RECEIVER", "EMSP", _MODERN),
-    ModuleRoute("tokens", "SENDER", "EMSP", _MODERN),
+    ModuleRoute("commands", "RECEIVER", "CPO", MODERN),
+    ModuleRoute("locations", "RECEIVER", "EMSP", MODERN),
+    ModuleRoute("tariffs", "RECEIVER", "EMSP", MODERN),
+    ModuleRoute("sessions", "RECEIVER", "EMSP", MODERN),
+    ModuleRoute("cdrs", "RECEIVER", "EMSP", MODERN),
+    ModuleRoute("tokens", "SENDER", "EMSP", MODERN),
+    ModuleRoute("commands", "SENDER", "EMSP", MODERN),
+    # The national access point receives what CPOs publish, and nothing else.
+    ModuleRoute("locations", "RECEIVER", "NAP", MODERN),
+    ModuleRoute("tariffs", "RECEIVER", "NAP", MODERN),
+    *(
+        ModuleRoute(module, interface, "HUB", MODERN)
+        for module in HUB_ROUTED
+        for interface in ("SENDER", "RECEIVER")
+    ),
+    ModuleRoute("hubclientinfo", "SENDER", "HUB", MODERN),
 )
+# Parties of these roles learn from their hubs which parties the hubs reach.
+_CLIENT_INFO_ROLES = frozenset({"CPO", "EMSP", "NAP"})
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -80,8 +100,12 @@ def endpoints(base_url: str, version: str, roles: Iterable[str]) -> list[dict[st
     found: list[dict[str, str]] = [
         {"identifier": "credentials", "role": "SENDER", "url": f"{base_url}/{version}/credentials"}
     ]
+    seen = set()
     for module in MODULES:
         if module.role in present and version in module.versions:
+            if (module.identifier, module.interface) in seen:
+                continue  # e.g. an eMSP and a NAP party: one locations RECEIVER serves both
+            seen.add((module.identifier, module.interface))
             found.append(
                 {
                     "identifier": module.identifier,
@@ -89,6 +113,14 @@ def endpoints(base_url: str, version: str, roles: Iterable[str]) -> list[dict[st
                     "url": base_url + module.path(version),
                 }
             )
+    if present & _CLIENT_INFO_ROLES and version in MODERN:
+        found.append(
+            {
+                "identifier": "hubclientinfo",
+                "role": "RECEIVER",
+                "url": f"{base_url}/{version}/hubclientinfo",
+            }
+        )
     if version == "2.1.1":
         for item in found:
             del item["role"]

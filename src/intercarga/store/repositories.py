@@ -41,6 +41,7 @@ from intercarga.domain import (
 )
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
+from intercarga.store.reports import StationReportRepository
 from intercarga.store.transactions import OcppTransactionRepository
 
 __all__ = [
@@ -548,3 +549,4 @@ class Store:
         self.sessions = SessionRepository(engine)
         self.cdrs = CdrRepository(engine)
         self.transactions = OcppTransactionRepository(engine)
+        self.reports = StationReportRepository(engine)

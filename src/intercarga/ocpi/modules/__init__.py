@@ -1,4 +1,4 @@
-"""The OCPI functional modules (Locations, Tariffs, Sessions, CDRs, Tokens), one file each.
+"""The OCPI functional modules (Locations, Tariffs, Sessions, CDRs, Tokens, Commands).
 
 Each module file gives a router for its SENDER and RECEIVER interfaces; :func:`module_routers`
 lists them for :func:`intercarga.ocpi.http.ocpi_router`. Routers only translate: OCPI objects to
@@ -18,6 +18,11 @@ __all__ = ["module_routers"]
 
 
 def module_routers(roaming: Roaming) -> list[APIRouter]:
-    from intercarga.ocpi.modules import locations, objects, tokens
+    from intercarga.ocpi.modules import commands, locations, objects, tokens
 
-    return [*locations.routers(roaming), *objects.routers(roaming), *tokens.routers(roaming)]
+    return [
+        *locations.routers(roaming),
+        *objects.routers(roaming),
+        *tokens.routers(roaming),
+        *commands.routers(roaming),
+    ]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from intercarga.config import OcpiParty
@@ -23,9 +23,10 @@ from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_js
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import parse
 from intercarga.ocpi.partners import Authenticated
+from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
 from intercarga.ocpi.transport import page_headers, page_request
-from intercarga.ocpi.versions import SUPPORTED_VERSIONS
+from intercarga.ocpi.versions import MODERN, SUPPORTED_VERSIONS
 from intercarga.store.repositories import Repository
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "module_router",
     "our_party",
     "parse_body",
+    "require_version",
     "same",
 ]
 
@@ -52,15 +54,38 @@ class Kind:
     versions: tuple[str, ...] = ("2.2.1", "2.3.0")
 
 
-def module_router(role: str, kind: Kind) -> APIRouter:
-    """The router for one interface: ``/{role}/{version}/{module}`` (prefixed ``/ocpi``)."""
-    return APIRouter(prefix=f"/{role.lower()}/{{version}}/{kind.module}", route_class=OcpiRoute)
+def module_router(role: str, kind: Kind, roaming: Roaming | None = None) -> APIRouter:
+    """The router for one interface: ``/{role}/{version}/{module}`` (prefixed ``/ocpi``).
+
+    With ``roaming``, the routes answer only while this platform hosts a party of ``role``
+    (interfaces of roles a deployment may not host, like NAP).
+    """
+    dependencies = []
+    if roaming is not None:
+        parties = roaming.registrar
+
+        async def hosted() -> None:
+            if not any(party.role == role for party in parties.parties):
+                raise OcpiError(
+                    StatusCode.CLIENT_ERROR, f"this platform hosts no {role} party", 404
+                )
+
+        dependencies.append(Depends(hosted))
+    return APIRouter(
+        prefix=f"/{role.lower()}/{{version}}/{kind.module}",
+        route_class=OcpiRoute,
+        dependencies=dependencies,
+    )
 
 
 def check_version(kind: Kind, version: str) -> None:
-    if version not in kind.versions or version not in SUPPORTED_VERSIONS:
+    require_version(kind.module, version, kind.versions)
+
+
+def require_version(module: str, version: str, versions: tuple[str, ...] = MODERN) -> None:
+    if version not in versions or version not in SUPPORTED_VERSIONS:
         raise OcpiError(
-            StatusCode.UNSUPPORTED_VERSION, f"{kind.module} is not offered in OCPI {version}", 404
+            StatusCode.UNSUPPORTED_VERSION, f"{module} is not offered in OCPI {version}", 404
         )
 
 
@@ -85,7 +110,7 @@ def parse_body(model: type[BaseModel], body: Any) -> Any:
 
 
 def _owner_checked(who: Authenticated, kind: Kind, country_code: str, party_id: str) -> None:
-    if not who.partner.hosts(country_code, party_id, kind.owner):
+    if not may_act_for(who.partner, country_code, party_id, kind.owner):
         raise OcpiError(
             StatusCode.CLIENT_ERROR,
             f"{country_code}-{party_id} is not a {kind.owner} party you registered",

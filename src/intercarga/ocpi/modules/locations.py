@@ -28,6 +28,7 @@ from intercarga.ocpi.modules._common import (
     parse_body,
     same,
 )
+from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
 from intercarga.store.partners import Partner
 
@@ -97,7 +98,7 @@ def _sender(roaming: Roaming) -> APIRouter:
 
 
 def _owned(partner: Partner, country_code: str, party_id: str) -> None:
-    if not partner.hosts(country_code, party_id, "CPO"):
+    if not may_act_for(partner, country_code, party_id, "CPO"):
         raise OcpiError(
             StatusCode.CLIENT_ERROR, f"{country_code}-{party_id} is not a CPO you registered", 404
         )
@@ -134,8 +135,9 @@ def _replace(
     return updated
 
 
-def _receiver(roaming: Roaming) -> APIRouter:
-    router = module_router("EMSP", RECEIVED)
+def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
+    """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored)."""
+    router = module_router(role, RECEIVED, roaming if role != "EMSP" else None)
     store = roaming.store
 
     async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
@@ -244,4 +246,4 @@ def _receiver(roaming: Roaming) -> APIRouter:
 
 
 def routers(roaming: Roaming) -> list[APIRouter]:
-    return [_sender(roaming), _receiver(roaming)]
+    return [_sender(roaming), _receiver(roaming), _receiver(roaming, "NAP")]

@@ -25,6 +25,8 @@ from intercarga.ocpi.modules._common import (
     module_router,
     parse_body,
 )
+from intercarga.ocpi.push import session_for_ocpi, session_token
+from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
 
 __all__ = ["CDRS", "SESSIONS", "TARIFFS", "routers"]
@@ -38,29 +40,9 @@ async def _cdr_json(roaming: Roaming, item: domain.Cdr, version: str) -> dict[st
     return mapping.cdr_to_ocpi(item, version)
 
 
-async def _session_token(roaming: Roaming, session: domain.Session) -> domain.CdrToken:
-    """The token a session was started with, from the tokens the eMSPs pushed to us."""
-    for token in await roaming.store.tokens.find_by_uid(session.token_uid or ""):
-        return domain.CdrToken(
-            country_code=token.country_code,
-            party_id=token.party_id,
-            uid=token.uid,
-            type=token.type.value,
-            contract_id=token.contract_id,
-        )
-    # A token we never received (a local whitelist card): it is ours, under the session's party.
-    uid = session.token_uid or "UNKNOWN"
-    return domain.CdrToken(
-        country_code=session.country_code,
-        party_id=session.party_id,
-        uid=uid,
-        type="OTHER",
-        contract_id=uid,
-    )
-
-
 async def _session_json(roaming: Roaming, item: domain.Session, version: str) -> dict[str, Any]:
-    return mapping.session_to_ocpi(item, await _session_token(roaming, item), version)
+    token = await session_token(roaming.store, item, roaming.pusher.ours("EMSP"))
+    return mapping.session_to_ocpi(session_for_ocpi(item), token, version)
 
 
 def _session_to_domain(received: Any, party: tuple[str, str]) -> domain.Session:
@@ -103,7 +85,7 @@ def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
         check_version(CDRS, version)
         who = await authenticate(roaming, request, "cdrs")
         received = parse_body(model_for(version, "CDR"), await read_json(request))
-        if not who.partner.hosts(received.country_code, received.party_id, "CPO"):
+        if not may_act_for(who.partner, received.country_code, received.party_id, "CPO"):
             raise OcpiError(
                 StatusCode.CLIENT_ERROR,
                 f"{received.country_code}-{received.party_id} is not a CPO party you registered",
@@ -130,7 +112,7 @@ def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
     ) -> Response:
         check_version(CDRS, version)
         who = await authenticate(roaming, request, "cdrs")
-        if not who.partner.hosts(country_code, party_id, "CPO"):
+        if not may_act_for(who.partner, country_code, party_id, "CPO"):
             raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
         cdr = await roaming.store.cdrs.get(country_code.upper(), party_id.upper(), cdr_id)
         return ocpi_response(mapping.cdr_to_ocpi(cdr, version))
@@ -143,7 +125,7 @@ def _session_patch(router: APIRouter, roaming: Roaming) -> None:
     ) -> Response:
         check_version(SESSIONS, version)
         who = await authenticate(roaming, request, "sessions")
-        if not who.partner.hosts(country_code, party_id, "CPO"):
+        if not may_act_for(who.partner, country_code, party_id, "CPO"):
             raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
         model = model_for(version, "Session")
         changes = parse_body(patch_model(model), await read_json(request))
@@ -170,4 +152,8 @@ def routers(roaming: Roaming) -> list[APIRouter]:
                 _session_patch(receiver, roaming)
             add_receiver(receiver, roaming, kind, deletable=kind is TARIFFS)
         found += [sender, receiver]
+    # The national access point receives Tariffs like an eMSP does.
+    nap = module_router("NAP", TARIFFS, roaming)
+    add_receiver(nap, roaming, TARIFFS, deletable=True)
+    found.append(nap)
     return found

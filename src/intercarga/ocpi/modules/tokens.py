@@ -28,6 +28,7 @@ from intercarga.ocpi.modules._common import (
     parse_body,
     same,
 )
+from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
 
 __all__ = ["TOKENS", "authorization", "routers"]
@@ -64,7 +65,7 @@ def _receiver(roaming: Roaming) -> APIRouter:
     async def check(request: Request, version: str, country_code: str, party_id: str) -> None:
         check_version(TOKENS, version)
         who = await authenticate(roaming, request, "tokens")
-        if not who.partner.hosts(country_code, party_id, "EMSP"):
+        if not may_act_for(who.partner, country_code, party_id, "EMSP"):
             raise OcpiError(
                 StatusCode.CLIENT_ERROR,
                 f"{country_code}-{party_id} is not an eMSP you registered",

@@ -1,0 +1,323 @@
+"""The push outbox: every request to a partner is stored first, then delivered in order, retried.
+
+Theory of operation
+===================
+
+Whatever this deployment pushes (an EVSE status PATCH, a Session PUT, a CDR POST, a hub's
+forward, a command result) is first an :class:`~intercarga.store.roaming.OutboxEntry` in the
+store, written before anything leaves. Delivery runs in *lanes*, one asyncio task per partner
+with rows waiting: a lane takes the partner's head row (lowest id still pending), leases it,
+renders it in the partner's current OCPI version, sends it, and only then looks at the next row.
+So a partner receives its rows in the order they were stored, and one partner's outage never
+holds up another.
+
+A row that fails is retried with exponential backoff (:class:`RetryPolicy`) and stays at the head
+of its lane, so nothing behind it overtakes it. Failures are of two kinds (:func:`classify`):
+*transient* (connection refused, timeout, HTTP 5xx, 401 while a partner rotates credentials,
+OCPI 3xxx/4xxx) are retried until the policy's ``give_up_after``; a *refusal* (HTTP 4xx, OCPI
+2xxx: the partner says this request is wrong) is tried ``refusals`` times and then set aside as
+FAILED, visible in the admin API, so the lane moves on. An EVSE PATCH refused because the partner
+does not know the Location becomes a PUT of the whole Location (the renderer's fallback).
+
+Exactly once: a CDR is a row before it is sent and SENT only after the partner's 1xxx answer.
+If the answer is lost the CDR is sent again, and the receiver treats the repeat idempotently
+(same CDR, same id: accepted, not stored twice). A process restart resumes from the store.
+Leases make two nodes sharing a database skip a lane another node is sending.
+
+This module decides nothing about *what* to push or to whom (:mod:`.push` does); it never
+builds an OCPI body itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from intercarga.domain._types import utc_now
+from intercarga.errors import IntercargaError
+from intercarga.ocpi.client import (
+    OcpiClient,
+    PartnerError,
+    PartnerRejectedError,
+    PartnerUnreachableError,
+)
+from intercarga.store.partners import Partner, PartnerRepository, PartnerState
+from intercarga.store.roaming import OutboxEntry, OutboxRepository
+
+__all__ = [
+    "Failure",
+    "Outbox",
+    "Renderer",
+    "Request",
+    "RetryPolicy",
+    "classify",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What leaves for one outbox row: method, absolute URL, JSON body (None: no body)."""
+
+    method: str
+    url: str
+    body: Any = None
+
+
+class Renderer(Protocol):
+    """Turns a stored row into the request for a partner (in the partner's current version)."""
+
+    async def render(self, entry: OutboxEntry, partner: Partner) -> Request | None:
+        """The request; None when there is nothing left to send (the row is done)."""
+
+    async def fallback(
+        self, entry: OutboxEntry, partner: Partner, error: PartnerRejectedError
+    ) -> Request | None:
+        """Another request to try when the partner refused ``entry`` (None: no other way)."""
+
+
+class Failure(StrEnum):
+    TRANSIENT = "TRANSIENT"  # try again later
+    REFUSED = "REFUSED"  # the partner refuses this request
+
+
+def classify(error: PartnerError) -> Failure:
+    """Whether a failed push is worth retrying as it is (pure)."""
+    if isinstance(error, PartnerUnreachableError):
+        return Failure.TRANSIENT
+    http, code = error.http_status, error.status_code
+    if http >= 500 or http in (401, 408, 425, 429):
+        return Failure.TRANSIENT
+    if http >= 400:
+        return Failure.REFUSED
+    if code is not None and 2000 <= code < 3000:
+        return Failure.REFUSED
+    return Failure.TRANSIENT  # 3xxx (their server, their client API) and 4xxx (a hub's route)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    first_delay: float = 2.0  # seconds before the second attempt
+    max_delay: float = 600.0  # backoff stops growing here
+    factor: float = 2.0
+    refusals: int = 3  # attempts at a request the partner refuses, then FAILED
+    give_up_after: timedelta = timedelta(days=7)  # a transient failure this old: FAILED
+    lease: float = 60.0  # seconds a sender holds a row (longer than a request may take)
+    poll: float = 2.0  # seconds between looks at the store for rows other nodes stored
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt."""
+        exponent = max(0, attempts - 1)
+        return float(min(self.max_delay, self.first_delay * self.factor**exponent))
+
+
+class Outbox:
+    def __init__(
+        self,
+        repository: OutboxRepository,
+        partners: PartnerRepository,
+        client: OcpiClient,
+        renderer: Renderer,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.repository = repository
+        self._partners = partners
+        self._client = client
+        self._renderer = renderer
+        self.policy = policy or RetryPolicy()
+        self._clock = clock
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._wakers: dict[str, asyncio.Event] = {}
+        self._running = False
+        self._watcher: asyncio.Task[None] | None = None
+        self._sent_hooks: list[Callable[[OutboxEntry], Awaitable[None]]] = []
+
+    # -- storing -----------------------------------------------------------------------------
+    async def enqueue(self, entries: list[OutboxEntry]) -> None:
+        """Store rows (before anything is sent) and wake their partners' lanes."""
+        if not entries:
+            return
+        await self.repository.enqueue(entries, self._clock())
+        for partner_id in {entry.partner_id for entry in entries}:
+            self.wake(partner_id)
+
+    def wake(self, partner_id: str) -> None:
+        """Look at ``partner_id``'s rows now (new rows, or an operator asked to retry)."""
+        if not self._running:
+            return
+        waker = self._wakers.get(partner_id)
+        if waker is not None:
+            waker.set()
+        lane = self._lanes.get(partner_id)
+        if lane is None or lane.done():
+            self._wakers[partner_id] = asyncio.Event()
+            self._lanes[partner_id] = asyncio.create_task(
+                self._lane(partner_id), name=f"ocpi-outbox-{partner_id}"
+            )
+
+    def on_sent(self, hook: Callable[[OutboxEntry], Awaitable[None]]) -> None:
+        """Call ``hook`` after a row was delivered (the partner answered 1xxx)."""
+        self._sent_hooks.append(hook)
+
+    # -- running -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start delivering: lanes for every partner with rows waiting, and a watcher."""
+        if self._running:
+            return
+        self._running = True
+        self._watcher = asyncio.create_task(self._watch(), name="ocpi-outbox")
+
+    async def stop(self) -> None:
+        """Stop every lane (a row in flight stays leased and is retried after the lease)."""
+        self._running = False
+        tasks = [task for task in (self._watcher, *self._lanes.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._lanes.clear()
+        self._wakers.clear()
+        self._watcher = None
+
+    async def _watch(self) -> None:
+        """Now and then, lanes for rows this process did not store (other nodes, a restart)."""
+        last_cleanup = self._clock()
+        while self._running:
+            try:
+                for partner_id in await self.repository.partners_waiting():
+                    lane = self._lanes.get(partner_id)
+                    if lane is None or lane.done():
+                        self.wake(partner_id)
+                now = self._clock()
+                if now - last_cleanup > timedelta(hours=1):
+                    last_cleanup = now
+                    await self.repository.forget_sent(now - timedelta(days=30))
+            except IntercargaError as error:
+                log.error("outbox: %s", error)
+            except Exception:
+                log.exception("outbox watcher failed")
+            await asyncio.sleep(self.policy.poll)
+
+    async def _lane(self, partner_id: str) -> None:
+        waker = self._wakers[partner_id]
+        try:
+            while self._running:
+                waker.clear()
+                wait = await self.deliver_next(partner_id)
+                if wait is None:
+                    if waker.is_set():
+                        continue  # rows were stored while we looked
+                    return
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(waker.wait(), timeout=wait)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The watcher starts the lane again; a bug must not stop deliveries for good.
+            log.exception("outbox lane of partner %s failed", partner_id)
+            await asyncio.sleep(self.policy.poll)
+
+    # -- delivering --------------------------------------------------------------------------
+    async def deliver_next(self, partner_id: str) -> float | None:
+        """Send the partner's head row if it is due.
+
+        Returns None when the partner has nothing left, else the seconds until there is
+        something to do (0: at once).
+        """
+        entry = await self.repository.head(partner_id)
+        if entry is None:
+            return None
+        now = self._clock()
+        due = entry.next_attempt_at or now
+        if due > now:
+            return min((due - now).total_seconds(), self.policy.max_delay)
+        lease_until = now + timedelta(seconds=self.policy.lease)
+        if not await self.repository.lease(entry.id, lease_until, now):
+            return self.policy.poll  # another node is sending this lane
+        partner = await self._partners.find(partner_id)
+        if partner is None or partner.state is not PartnerState.REGISTERED:
+            await self.repository.failed(entry.id, entry.attempts, "the partner is not registered")
+            return 0
+        await self._send(entry, partner)
+        return 0
+
+    async def _send(self, entry: OutboxEntry, partner: Partner) -> None:
+        attempts = entry.attempts + 1
+        try:
+            request = await self._renderer.render(entry, partner)
+            if request is not None:
+                try:
+                    await self._call(entry, partner, request)
+                except PartnerRejectedError as error:
+                    other = await self._renderer.fallback(entry, partner, error)
+                    if other is None:
+                        raise
+                    log.info(
+                        "outbox: %s %s refused (%s), sending %s %s instead",
+                        request.method,
+                        entry.object_key,
+                        error,
+                        other.method,
+                        other.url,
+                    )
+                    await self._call(entry, partner, other)
+        except PartnerError as error:
+            await self._failed(entry, attempts, error)
+            return
+        except (IntercargaError, ValueError) as error:
+            # The row cannot be written for this partner (e.g. its version lacks the module).
+            log.error("outbox: row %s cannot be sent: %s", entry.id, error)
+            await self.repository.failed(entry.id, attempts, f"cannot be sent: {error}")
+            return
+        await self.repository.sent(entry.id, self._clock())
+        for hook in self._sent_hooks:
+            try:
+                await hook(entry)
+            except Exception:
+                log.exception("outbox: a delivery hook failed")
+
+    async def _call(self, entry: OutboxEntry, partner: Partner, request: Request) -> None:
+        if partner.outgoing_token is None:
+            raise PartnerUnreachableError("no token to present to the partner")
+        await self._client.call_ok(
+            request.method,
+            request.url,
+            token=partner.outgoing_token,
+            raw=partner.raw_token,
+            json=request.body,
+            headers=entry.headers,
+            correlation_id=entry.correlation_id or None,
+        )
+
+    async def _failed(self, entry: OutboxEntry, attempts: int, error: PartnerError) -> None:
+        kind = classify(error)
+        now = self._clock()
+        age = now - (entry.created_at or now)
+        message = f"{kind.value.lower()}: {error}"
+        if (kind is Failure.REFUSED and attempts >= self.policy.refusals) or (
+            kind is Failure.TRANSIENT and age >= self.policy.give_up_after
+        ):
+            log.error("outbox: gave up on %s for %s: %s", entry.object_key, entry.partner_id, error)
+            await self.repository.failed(entry.id, attempts, message)
+            return
+        delay = self.policy.delay(attempts)
+        log.warning(
+            "outbox: %s to %s failed (attempt %d, next in %.1f s): %s",
+            entry.object_key,
+            entry.partner_id,
+            attempts,
+            delay,
+            error,
+        )
+        await self.repository.retry(entry.id, attempts, now + timedelta(seconds=delay), message)

@@ -1,0 +1,392 @@
+"""What to push to whom when things change, and how a stored push is written for a partner.
+
+:class:`Pusher` turns facts into outbox rows: an EVSE status change becomes a Location/EVSE
+PATCH for every partner that receives our Locations; a session change a Session PUT, and a new
+CDR a CDR POST, for the eMSP of the session's token (directly or through a hub); a Location,
+Tariff or Token of ours a PUT (a Tariff's removal a DELETE) for every partner that receives
+them. Only objects of the parties this deployment hosts are pushed: what partners pushed to us
+is theirs. Rows keep the domain object (``payload``), and :meth:`Pusher.render` writes it in
+the partner's version when it leaves, so a partner that switches version gets the new shape.
+
+The bus calls the ``on_*`` handlers after the fact is stored; they only store rows (fast, on
+the publisher's task) and never wait for a partner.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from intercarga import domain
+from intercarga.billing.cdr import charging_periods
+from intercarga.billing.periods import periods_from_meter_values
+from intercarga.bus import EventBus
+from intercarga.config import Settings
+from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
+from intercarga.errors import IntercargaError
+from intercarga.ocpi import mapping
+from intercarga.ocpi.client import PartnerRejectedError
+from intercarga.ocpi.envelope import StatusCode
+from intercarga.ocpi.models import format_datetime
+from intercarga.ocpi.outbox import Outbox, Request
+from intercarga.ocpi.routing import (
+    Party,
+    Target,
+    addressed,
+    broadcast_targets,
+    our_parties,
+    path,
+    routing_headers,
+)
+from intercarga.store import Store
+from intercarga.store.partners import Partner, PartnerRepository
+from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
+
+__all__ = ["PushRenderer", "Pusher", "session_for_ocpi", "session_token"]
+
+log = logging.getLogger(__name__)
+
+# What a newer full copy makes stale, by kind.
+_REPLACES = {
+    "location": frozenset({"location", "evse_status"}),
+    "evse_status": frozenset({"evse_status"}),
+    "session": frozenset({"session"}),
+    "tariff": frozenset({"tariff", "tariff_delete"}),
+    "tariff_delete": frozenset({"tariff", "tariff_delete"}),
+    "token": frozenset({"token"}),
+}
+# 2.1.1 partners take Locations and Tokens only (the rest has no 2.1.1 mapping here).
+_LEGACY_KINDS = frozenset({"location", "evse_status", "token", "raw"})
+
+
+def session_for_ocpi(session: domain.Session) -> domain.Session:
+    """The session with charging periods made from its meter values when it has none."""
+    if session.charging_periods or not session.meter_values:
+        return session
+    readings = sorted(session.meter_values, key=lambda value: value.timestamp)
+    try:
+        periods = charging_periods(periods_from_meter_values(readings), None)
+    except IntercargaError:
+        return session
+    return session.model_copy(update={"charging_periods": periods})
+
+
+async def session_token(
+    store: Store, session: domain.Session, ours: frozenset[Party] = frozenset()
+) -> domain.CdrToken:
+    """The token a session was started with: a partner eMSP's when we hold one under that uid."""
+    tokens = await store.tokens.find_by_uid(session.token_uid or "") if session.token_uid else []
+    tokens.sort(key=lambda t: (t.country_code, t.party_id) in ours)
+    for token in tokens:
+        return domain.CdrToken(
+            country_code=token.country_code,
+            party_id=token.party_id,
+            uid=token.uid,
+            type=token.type.value,
+            contract_id=token.contract_id,
+        )
+    # A token we never received (a local whitelist card): it is ours, under the session's party.
+    uid = session.token_uid or "UNKNOWN"
+    return domain.CdrToken(
+        country_code=session.country_code,
+        party_id=session.party_id,
+        uid=uid,
+        type="OTHER",
+        contract_id=uid,
+    )
+
+
+class Pusher:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        partners: PartnerRepository,
+        client_info: ClientInfoRepository,
+        outbox: Outbox,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._partners = partners
+        self._client_info = client_info
+        self.outbox = outbox
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(EvseStatusChanged, self.on_evse_status)
+        bus.subscribe(SessionChanged, self.on_session)
+        bus.subscribe(CdrCreated, self.on_cdr)
+
+    # -- whose objects -----------------------------------------------------------------------
+    def ours(self, role: str) -> frozenset[Party]:
+        return our_parties(self._settings, role)
+
+    async def _registered(self) -> list[Partner]:
+        return (await self._partners.list(limit=None)).items
+
+    # -- events ------------------------------------------------------------------------------
+    async def on_evse_status(self, event: EvseStatusChanged) -> None:
+        owner = (event.country_code, event.party_id)
+        if owner not in self.ours("CPO"):
+            return
+        targets = broadcast_targets(await self._registered(), "locations", "CPO")
+        key = path(event.country_code, event.party_id, event.location_id, event.evse_uid)
+        await self._enqueue(
+            targets,
+            owner,
+            module="locations",
+            method="PATCH",
+            suffix=key,
+            key="locations" + key,
+            kind="evse_status",
+            payload={
+                "status": event.status.value,
+                "last_updated": format_datetime(event.timestamp),
+            },
+        )
+
+    async def on_session(self, event: SessionChanged) -> None:
+        session = event.session
+        owner = (session.country_code, session.party_id)
+        if owner not in self.ours("CPO"):
+            return
+        token = await session_token(self._store, session, self.ours("EMSP"))
+        target = await self._for_emsp((token.country_code, token.party_id), "sessions")
+        if target is None:
+            return
+        key = path(session.country_code, session.party_id, session.id)
+        await self._enqueue(
+            [target],
+            owner,
+            module="sessions",
+            method="PUT",
+            suffix=key,
+            key="sessions" + key,
+            kind="session",
+            payload={
+                "session": session.model_dump(mode="json"),
+                "cdr_token": token.model_dump(mode="json"),
+            },
+        )
+
+    async def on_cdr(self, event: CdrCreated) -> None:
+        cdr = event.cdr
+        owner = (cdr.country_code, cdr.party_id)
+        if owner not in self.ours("CPO"):
+            return
+        emsp = (cdr.cdr_token.country_code, cdr.cdr_token.party_id)
+        target = await self._for_emsp(emsp, "cdrs")
+        if target is None:
+            return
+        await self._enqueue(
+            [target],
+            owner,
+            module="cdrs",
+            method="POST",
+            suffix="",
+            key="cdrs" + path(cdr.country_code, cdr.party_id, cdr.id),
+            kind="cdr",
+            payload=cdr.model_dump(mode="json"),
+        )
+
+    async def _for_emsp(self, emsp: Party, module: str) -> Target | None:
+        """Where a session or CDR for ``emsp``'s driver goes; None when the driver is ours."""
+        if emsp in self.ours("EMSP"):
+            return None
+        hubs = await self._client_info.reachable_through(*emsp, roles=("EMSP",))
+        target = addressed(await self._registered(), emsp, "EMSP", module, hubs_reaching=hubs)
+        if target is None:
+            log.warning("no partner reaches eMSP %s-%s for %s", *emsp, module)
+        return target
+
+    # -- objects everyone receives -------------------------------------------------------------
+    async def location_changed(
+        self, location: domain.Location, *, only: Partner | None = None
+    ) -> int:
+        owner = (location.country_code, location.party_id)
+        key = path(location.country_code, location.party_id, location.id)
+        return await self._broadcast(
+            owner,
+            "CPO",
+            "locations",
+            "PUT",
+            key,
+            "location",
+            location.model_dump(mode="json"),
+            only,
+        )
+
+    async def tariff_changed(self, tariff: domain.Tariff, *, only: Partner | None = None) -> int:
+        owner = (tariff.country_code, tariff.party_id)
+        key = path(tariff.country_code, tariff.party_id, tariff.id)
+        return await self._broadcast(
+            owner, "CPO", "tariffs", "PUT", key, "tariff", tariff.model_dump(mode="json"), only
+        )
+
+    async def tariff_removed(self, country_code: str, party_id: str, tariff_id: str) -> int:
+        key = path(country_code, party_id, tariff_id)
+        return await self._broadcast(
+            (country_code, party_id), "CPO", "tariffs", "DELETE", key, "tariff_delete", None, None
+        )
+
+    async def token_changed(self, token: domain.Token, *, only: Partner | None = None) -> int:
+        owner = (token.country_code, token.party_id)
+        key = path(token.country_code, token.party_id, token.uid)
+        return await self._broadcast(
+            owner,
+            "EMSP",
+            "tokens",
+            "PUT",
+            f"{key}?type={token.type.value}",
+            "token",
+            token.model_dump(mode="json"),
+            only,
+            object_key="tokens" + key,
+        )
+
+    async def push_all(self, partner: Partner) -> int:
+        """Push every Location, Tariff and Token of ours that ``partner`` receives (a full sync)."""
+        count = 0
+        for owner in sorted(self.ours("CPO")):
+            filters = {"country_code": owner[0], "party_id": owner[1]}
+            for location in (await self._store.locations.list(limit=None, filters=filters)).items:
+                count += await self.location_changed(location, only=partner)
+            for tariff in (await self._store.tariffs.list(limit=None, filters=filters)).items:
+                count += await self.tariff_changed(tariff, only=partner)
+        for owner in sorted(self.ours("EMSP")):
+            filters = {"country_code": owner[0], "party_id": owner[1]}
+            for token in (await self._store.tokens.list(limit=None, filters=filters)).items:
+                count += await self.token_changed(token, only=partner)
+        return count
+
+    async def _broadcast(
+        self,
+        owner: Party,
+        role: str,
+        module: str,
+        method: str,
+        suffix: str,
+        kind: str,
+        payload: Any,
+        only: Partner | None,
+        *,
+        object_key: str | None = None,
+    ) -> int:
+        if owner not in self.ours(role):
+            return 0
+        partners = [only] if only is not None else await self._registered()
+        targets = broadcast_targets(partners, module, role)
+        return await self._enqueue(
+            targets,
+            owner,
+            module=module,
+            method=method,
+            suffix=suffix,
+            key=object_key or module + suffix,
+            kind=kind,
+            payload=payload,
+        )
+
+    async def _enqueue(
+        self,
+        targets: list[Target],
+        owner: Party,
+        *,
+        module: str,
+        method: str,
+        suffix: str,
+        key: str,
+        kind: str,
+        payload: Any,
+    ) -> int:
+        entries = [
+            OutboxEntry(
+                partner_id=target.partner.id,
+                module=module,
+                method=method,
+                path=suffix,
+                object_key=key,
+                kind=kind,
+                payload=payload,
+                headers=routing_headers(owner, target.to),
+                correlation_id=str(uuid.uuid4()),
+                replaces=_REPLACES.get(kind, frozenset()),
+            )
+            for target in targets
+            if target.partner.version != "2.1.1" or kind in _LEGACY_KINDS
+        ]
+        await self.outbox.enqueue(entries)
+        return len(entries)
+
+
+class PushRenderer:
+    """The outbox's :class:`~intercarga.ocpi.outbox.Renderer`: a row in the partner's version."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def render(self, entry: OutboxEntry, partner: Partner) -> Request | None:
+        url = entry.url or self._url(entry, partner)
+        version = partner.version or "2.2.1"
+        body = self._body(entry, version)
+        return Request(entry.method, url, body)
+
+    async def fallback(
+        self, entry: OutboxEntry, partner: Partner, error: PartnerRejectedError
+    ) -> Request | None:
+        """An EVSE PATCH for a Location the partner lacks: PUT the whole Location instead."""
+        unknown = error.status_code == StatusCode.UNKNOWN_LOCATION or error.http_status == 404
+        if entry.kind != "evse_status" or not unknown:
+            return None
+        country_code, party_id, location_id = _location_key(entry.object_key)
+        location = await self._store.locations.find(country_code, party_id, location_id)
+        if location is None:
+            return None
+        version = partner.version or "2.2.1"
+        base = partner.endpoint("locations", "RECEIVER")
+        if base is None:
+            return None
+        return Request(
+            "PUT",
+            base.rstrip("/") + path(country_code, party_id, location_id),
+            mapping.location_to_ocpi(location, version),
+        )
+
+    @staticmethod
+    def _url(entry: OutboxEntry, partner: Partner) -> str:
+        base = partner.endpoint(entry.module, entry.interface)
+        if base is None:
+            raise IntercargaError(
+                f"the partner offers no {entry.module} {entry.interface.lower()} endpoint"
+            )
+        return base.rstrip("/") + entry.path
+
+    @staticmethod
+    def _body(entry: OutboxEntry, version: str) -> Any:
+        payload = entry.payload
+        if entry.kind == "raw" or entry.kind == "evse_status":
+            return payload
+        if entry.kind == "tariff_delete":
+            return None
+        if version == "2.1.1" and entry.kind not in _LEGACY_KINDS:
+            raise IntercargaError(f"{entry.module} are not pushed to OCPI 2.1.1 partners")
+        if entry.kind == "location":
+            return mapping.location_to_ocpi(domain.Location.model_validate(payload), version)
+        if entry.kind == "tariff":
+            return mapping.tariff_to_ocpi(domain.Tariff.model_validate(payload), version)
+        if entry.kind == "token":
+            return mapping.token_to_ocpi(domain.Token.model_validate(payload), version)
+        if entry.kind == "cdr":
+            return mapping.cdr_to_ocpi(domain.Cdr.model_validate(payload), version)
+        if entry.kind == "session":
+            session = session_for_ocpi(domain.Session.model_validate(payload["session"]))
+            token = domain.CdrToken.model_validate(payload["cdr_token"])
+            return mapping.session_to_ocpi(session, token, version)
+        raise IntercargaError(f"unknown outbox row kind {entry.kind!r}")
+
+
+def _location_key(object_key: str) -> tuple[str, str, str]:
+    parts = [unquote(part) for part in object_key.split("/")]
+    # "locations/CC/PID/LOCATION[/EVSE]"
+    return parts[1], parts[2], parts[3]

@@ -1,0 +1,288 @@
+"""The push outbox between two deployments: what a partner receives, in which order, and when."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from intercarga import domain
+from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
+from intercarga.ocpi import mapping
+from intercarga.ocpi.client import PartnerRejectedError, PartnerUnreachableError
+from intercarga.ocpi.models import parse, v221
+from intercarga.ocpi.outbox import Failure, RetryPolicy, classify
+from intercarga.sim.example import example_network
+from intercarga.store.roaming import FAILED, PENDING, SENT
+from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
+
+EXAMPLES = Path(__file__).parent.parent / "data" / "ocpi-examples"
+AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+async def _pair(
+    network: tuple[Network, Hosts], version: str = "2.2.1"
+) -> tuple[Deployment, Deployment]:
+    make, _hosts = network
+    cpo = await make("cpo", [party("CO", "CPO", "CPO", "Carga CPO")])
+    emsp = await make("emsp", [party("CO", "EMS", "EMSP", "Movilidad eMSP")])
+    await connect(cpo, emsp, version)
+    return cpo, emsp
+
+
+def _location(location_id: str = "LOC1") -> domain.Location:
+    return (
+        example_network()
+        .locations[0]
+        .model_copy(update={"country_code": "CO", "party_id": "CPO", "id": location_id})
+    )
+
+
+def _cdr(cdr_id: str = "CDR1") -> domain.Cdr:
+    data: dict[str, Any] = json.loads((EXAMPLES / "2.2.1" / "cdr_example.json").read_text())
+    data.update(country_code="CO", party_id="CPO", id=cdr_id)
+    data["cdr_token"].update(country_code="CO", party_id="EMS")
+    return mapping.cdr_to_domain(parse(v221.CDR, data))
+
+
+async def _partner_id(deployment: Deployment) -> str:
+    [partner] = (await deployment.roaming.registrar.partners.list()).items
+    return partner.id
+
+
+async def _status(cpo: Deployment, evse_uid: str, status: domain.EVSEStatus, at: datetime) -> None:
+    """What the CSMS does on a StatusNotification: store, then publish."""
+    key = ("CO", "CPO", "LOC1")
+    assert await cpo.system.store.locations.set_evse_status(key, evse_uid, status, at)
+    await cpo.system.bus.publish(EvseStatusChanged(*key, evse_uid, status, at))
+
+
+async def test_an_evse_status_reaches_the_emsp_and_an_unknown_location_is_put_whole(
+    network: tuple[Network, Hosts],
+) -> None:
+    cpo, emsp = await _pair(network)
+    location = _location()
+    await cpo.system.store.locations.put(location)
+    evse = location.evses[0].uid
+    # The eMSP never saw LOC1: its 2003 answer to the PATCH makes the CPO PUT the whole Location.
+    await _status(cpo, evse, domain.EVSEStatus.CHARGING, AT)
+
+    async def charging() -> bool:
+        found = await emsp.system.store.locations.find("CO", "CPO", "LOC1")
+        return found is not None and found.evse(evse).status is domain.EVSEStatus.CHARGING  # type: ignore[union-attr]
+
+    await until(charging)
+    await _status(cpo, evse, domain.EVSEStatus.AVAILABLE, AT + timedelta(minutes=1))
+
+    async def available() -> bool:
+        found = await emsp.system.store.locations.get("CO", "CPO", "LOC1")
+        return found.evse(evse).status is domain.EVSEStatus.AVAILABLE  # type: ignore[union-attr]
+
+    await until(available)
+    entries, total = await cpo.roaming.outbox.repository.entries(await _partner_id(cpo))
+    assert total == 2 and [e.state for e in entries] == [SENT, SENT]
+    assert [e.method for e in entries] == ["PATCH", "PATCH"]
+
+
+async def test_a_partner_down_for_a_while_gets_everything_in_order_and_one_cdr(
+    network: tuple[Network, Hosts],
+) -> None:
+    _make, hosts = network
+    cpo, emsp = await _pair(network)
+    location = _location()
+    await cpo.system.store.locations.put(location)
+    await emsp.system.store.locations.put(location)
+    evse = location.evses[0].uid
+    partner_id = await _partner_id(cpo)
+    hosts.down.add("emsp.test")
+    statuses = [domain.EVSEStatus.CHARGING, domain.EVSEStatus.BLOCKED, domain.EVSEStatus.AVAILABLE]
+    for minute, status in enumerate(statuses):
+        await _status(cpo, evse, status, AT + timedelta(minutes=minute))
+    cdr = _cdr()
+    await cpo.system.store.cdrs.put(cdr)
+    await cpo.system.bus.publish(CdrCreated(cdr))
+
+    async def retried() -> bool:
+        shown = (await cpo.admin.get(f"/api/v1/partners/{partner_id}")).json()["outbox"]
+        return bool(shown["attempts"] >= 2)
+
+    await until(retried)
+    shown = (await cpo.admin.get(f"/api/v1/partners/{partner_id}")).json()["outbox"]
+    # Newer statuses of the same EVSE made the older ones stale (all but the one that was on its
+    # way out when they came): at most two PATCHes, then the CDR, wait in order.
+    assert shown["pending"] in (2, 3) and shown["sent"] == 0
+    assert "connection refused" in shown["last_error"]
+    listed = (await cpo.admin.get(f"/api/v1/partners/{partner_id}/outbox")).json()
+    assert [e["kind"] for e in listed][-2:] == ["evse_status", "cdr"]
+    assert {e["state"] for e in listed} == {PENDING}
+
+    hosts.down.discard("emsp.test")
+
+    async def delivered() -> bool:
+        return await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
+
+    await until(delivered)
+    stored = await emsp.system.store.locations.get("CO", "CPO", "LOC1")
+    assert stored.evse(evse).status is domain.EVSEStatus.AVAILABLE  # type: ignore[union-attr]
+    assert await emsp.system.store.cdrs.count() == 1
+    backlog = await cpo.roaming.outbox.repository.backlog(partner_id)
+    assert (backlog.pending, backlog.failed) == (0, 0) and backlog.sent == shown["pending"]
+
+
+class LosesAnswers(httpx.AsyncBaseTransport):
+    """Delivers requests to the partner but loses the first ``count`` answers (a timeout)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, host: str, count: int) -> None:
+        self.inner, self.host, self.count = inner, host, count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.host == self.host and request.method == "POST" and self.count > 0:
+            self.count -= 1
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+async def test_a_cdr_whose_answer_is_lost_is_sent_again_and_stored_once(
+    network: tuple[Network, Hosts],
+) -> None:
+    cpo, emsp = await _pair(network)
+    cpo.roaming.client._transport = LosesAnswers(network[1], "emsp.test", 2)
+    cdr = _cdr()
+    await cpo.system.store.cdrs.put(cdr)
+    await cpo.system.bus.publish(CdrCreated(cdr))
+    partner_id = await _partner_id(cpo)
+
+    async def sent() -> bool:
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).sent == 1
+
+    await until(sent)
+    [entry], _total = await cpo.roaming.outbox.repository.entries(partner_id)
+    assert entry.attempts == 2  # two lost answers, then the third try was answered
+    assert await emsp.system.store.cdrs.count() == 1
+    assert (await emsp.system.store.cdrs.get("CO", "CPO", "CDR1")).id == "CDR1"
+
+
+async def test_the_cpo_restarts_with_a_backlog_and_still_delivers_it(
+    network: tuple[Network, Hosts],
+) -> None:
+    make, hosts = network
+    cpo, emsp = await _pair(network)
+    hosts.down.add("emsp.test")
+    cdr = _cdr()
+    await cpo.system.store.cdrs.put(cdr)
+    await cpo.system.bus.publish(CdrCreated(cdr))
+    partner_id = await _partner_id(cpo)
+
+    async def tried() -> bool:
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).attempts >= 1
+
+    await until(tried)
+    cpo = await make.restart(cpo)
+    hosts.down.discard("emsp.test")
+
+    async def delivered() -> bool:
+        return await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
+
+    await until(delivered)
+    assert (await cpo.roaming.outbox.repository.backlog(partner_id)).sent == 1
+
+
+async def test_a_refused_push_is_set_aside_and_the_rest_goes_on(
+    network: tuple[Network, Hosts],
+) -> None:
+    cpo, emsp = await _pair(network)
+    bad = _cdr("BAD")
+    await emsp.system.store.cdrs.put(
+        bad.model_copy(update={"total_energy": Decimal(1)})
+    )  # other content
+    good = _cdr("GOOD")
+    for cdr in (bad, good):
+        await cpo.system.store.cdrs.put(cdr)
+        await cpo.system.bus.publish(CdrCreated(cdr))
+    partner_id = await _partner_id(cpo)
+
+    async def settled() -> bool:
+        backlog = await cpo.roaming.outbox.repository.backlog(partner_id)
+        return backlog.pending == 0
+
+    await until(settled)
+    failed, _ = await cpo.roaming.outbox.repository.entries(partner_id, state=FAILED)
+    assert [e.object_key for e in failed] == ["cdrs/CO/CPO/BAD"]
+    assert failed[0].attempts == 3 and "2001" in (failed[0].last_error or "")
+    assert await emsp.system.store.cdrs.find("CO", "CPO", "GOOD") is not None
+    # The operator fixes it at the eMSP and asks for another try.
+    await emsp.system.store.cdrs.delete("CO", "CPO", "BAD")
+    retried = await cpo.admin.post(
+        f"/api/v1/partners/{partner_id}/outbox/retry", params={"failed": "true"}
+    )
+    assert retried.json()["due_now"] == 1
+
+    async def fixed() -> bool:
+        return await emsp.system.store.cdrs.find("CO", "CPO", "BAD") is not None
+
+    await until(fixed)
+
+
+async def test_sessions_go_only_to_the_tokens_emsp_and_local_drivers_stay_home(
+    network: tuple[Network, Hosts],
+) -> None:
+    make, _hosts = network
+    cpo = await make(
+        "cpo", [party("CO", "CPO", "CPO"), party("CO", "OWN", "EMSP", "the CPO's own eMSP")]
+    )
+    emsp = await make("emsp", [party("CO", "EMS", "EMSP")])
+    other = await make("other", [party("CO", "OTH", "EMSP")])
+    await connect(cpo, emsp, "2.2.1")
+    await connect(cpo, other, "2.2.1")
+    tokens = {
+        "ROAMER": domain.Token(
+            country_code="CO", party_id="EMS", uid="ROAMER", contract_id="CO-EMS-C1", issuer="EMS"
+        ),
+        "LOCAL": domain.Token(
+            country_code="CO", party_id="OWN", uid="LOCAL", contract_id="CO-OWN-C1", issuer="OWN"
+        ),
+    }
+    for token in tokens.values():
+        await cpo.system.store.tokens.put(token)
+    for uid in tokens:
+        session = domain.Session(
+            country_code="CO",
+            party_id="CPO",
+            id=f"S-{uid}",
+            start_date_time=AT,
+            token_uid=uid,
+            location_id="LOC1",
+            evse_uid="E1",
+            connector_id="1",
+            currency="COP",
+            status=domain.SessionStatus.ACTIVE,
+        )
+        await cpo.system.store.sessions.put(session)
+        await cpo.system.bus.publish(SessionChanged(session))
+
+    async def arrived() -> bool:
+        return await emsp.system.store.sessions.find("CO", "CPO", "S-ROAMER") is not None
+
+    await until(arrived)
+    assert await emsp.system.store.sessions.count() == 1
+    assert await other.system.store.sessions.count() == 0
+    entries, total = await cpo.roaming.outbox.repository.entries()
+    assert total == 1 and entries[0].object_key == "sessions/CO/CPO/S-ROAMER"
+
+
+def test_failures_are_told_apart_and_backoff_grows_to_its_cap() -> None:
+    assert classify(PartnerUnreachableError("refused")) is Failure.TRANSIENT
+    assert classify(PartnerRejectedError("x", None, 503)) is Failure.TRANSIENT
+    assert classify(PartnerRejectedError("x", None, 401)) is Failure.TRANSIENT
+    assert classify(PartnerRejectedError("x", 3001, 200)) is Failure.TRANSIENT
+    assert classify(PartnerRejectedError("x", 4001, 200)) is Failure.TRANSIENT
+    assert classify(PartnerRejectedError("x", 2001, 200)) is Failure.REFUSED
+    assert classify(PartnerRejectedError("x", None, 400)) is Failure.REFUSED
+    policy = RetryPolicy(first_delay=2, max_delay=60)
+    assert [policy.delay(n) for n in range(1, 8)] == [2, 4, 8, 16, 32, 60, 60]
