@@ -141,10 +141,13 @@ async def serve(
         seeding = seed or settings.seed_example_network
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
+        roaming = Roaming.build(settings, system.store)
+        roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
+        app = create_http_app(system, routers=ocpi_routers(roaming))
         config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
         server = _Server(config)
         await system.csms.start(ocpp.socket, tls)
+        await roaming.start()
         expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -167,6 +170,7 @@ async def serve(
         await http_task
         stop_task.cancel()
         expiry.cancel()
+        await roaming.stop()
         await system.csms.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
