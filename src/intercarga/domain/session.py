@@ -121,6 +121,9 @@ class Session(DomainModel):
     charging_periods: list[ChargingPeriod] = Field(default_factory=list)
     total_cost: Amount | None = None
     status: SessionStatus = SessionStatus.PENDING
+    stop_reason: str | None = Field(
+        default=None, max_length=32, description="why the station ended it (OCPP 2.x words)"
+    )
     meter_values: list[MeterValue] = Field(default_factory=list)
     signed_meter_values: list[SignedMeterValue] = Field(default_factory=list)
     last_updated: UtcDateTime = Field(default_factory=utc_now)

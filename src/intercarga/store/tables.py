@@ -47,6 +47,7 @@ __all__ = [
     "partner_roles",
     "partners",
     "sessions",
+    "station_reports",
     "stations",
     "tariffs",
     "tokens",
@@ -351,6 +352,18 @@ ocpp_transactions = Table(
     UniqueConstraint("station_id", "transaction_id"),
     Index(None, "station_id", "start_key"),
     Index(None, "state", "last_activity"),
+)
+
+# The latest device model report (OCPP 2.x NotifyReport parts) of each station, for operators.
+station_reports = Table(
+    "station_reports",
+    metadata,
+    Column("station_id", String(48), primary_key=True),
+    Column("request_id", Integer, nullable=False),
+    Column("generated_at", UtcDateTime, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("variables", Json, nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
 )
 
 # -- OCPI roaming: the push outbox, commands and hub client info ------------------------------

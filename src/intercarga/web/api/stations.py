@@ -127,6 +127,25 @@ def station_router() -> APIRouter:
         await request.app.state.store.stations.get(station_id)
         return connection_view(request, station_id, frames=True)
 
+    @router.get("/{station_id}/report", summary="Latest device model report")
+    async def report(request: Request, station_id: Annotated[str, Path()]) -> Any:
+        """The variables of the station's latest device model report (OCPP 2.x NotifyReport,
+        asked with the get_base_report command); ``complete`` once its last part arrived."""
+        store = request.app.state.store
+        await store.stations.get(station_id)
+        found = await store.reports.latest(station_id)
+        if found is None:
+            return problem(404, f"station {station_id} has sent no device model report")
+        return JSONResponse(
+            {
+                "station_id": station_id,
+                "request_id": found.request_id,
+                "generated_at": found.generated_at.isoformat(),
+                "complete": found.complete,
+                "variables": found.variables,
+            }
+        )
+
     @router.post(
         "/{station_id}/ocpp/{action}",
         response_model=OcppAnswer,
