@@ -276,8 +276,11 @@ class SessionService:
             if fact.timestamp < session.start_date_time or effect is Effect.AMEND_START:
                 changes["start_date_time"] = min(fact.timestamp, session.start_date_time)
             _with_reading(values, fact.timestamp, fact.meter_start, "Transaction.Begin")
-            if fact.remote_start_id is not None:
-                changes["auth_method"] = AuthMethod.COMMAND
+        if (
+            isinstance(fact, TransactionStarted | TransactionUpdated)
+            and fact.remote_start_id is not None
+        ):
+            changes["auth_method"] = AuthMethod.COMMAND
         if isinstance(fact, TransactionEnded):
             _with_reading(values, fact.timestamp, fact.meter_stop, "Transaction.End")
             if fact.stop_reason is not None and effect is not Effect.RECORD_LATE:

@@ -272,13 +272,18 @@ class TransactionStarted:
 
 @dataclass(frozen=True, slots=True)
 class TransactionUpdated:
-    """Something happened during a transaction: meter values, charging state, authorization."""
+    """Something happened during a transaction: meter values, charging state, authorization.
+
+    ``remote_start_id`` is set when the CSMS's remote start authorized a transaction that had
+    already begun (OCPP 2.x, cable plugged in first).
+    """
 
     transaction_id: str
     timestamp: datetime
     evse: int | None = None
     connector: int | None = None
     id_token: IdToken | None = None
+    remote_start_id: int | None = None
     seq_no: int | None = None
     offline: bool = False
     trigger: str | None = None

@@ -828,7 +828,11 @@ def _transaction(payload: Mapping[str, Any]) -> StationEvent:
                 **common,
             )
         case "Updated":
-            return TransactionUpdated(transaction_id=info["transactionId"], **common)
+            return TransactionUpdated(
+                transaction_id=info["transactionId"],
+                remote_start_id=info.get("remoteStartId"),
+                **common,
+            )
     raise CallError(
         ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         f"TransactionEvent: unknown eventType {payload['eventType']!r}",
