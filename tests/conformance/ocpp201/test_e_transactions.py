@@ -23,7 +23,9 @@ SIGNED = {
 }
 
 
-async def completed(csms: Csms, transaction_id: str, reason: str | None = None) -> dict[str, object]:
+async def completed(
+    csms: Csms, transaction_id: str, reason: str | None = None
+) -> dict[str, object]:
     session = await csms.session(STATION_201, transaction_id)
     assert session["status"] == "COMPLETED", session
     if reason is not None:
@@ -31,7 +33,9 @@ async def completed(csms: Csms, transaction_id: str, reason: str | None = None) 
     return session
 
 
-async def local_start(cs: Station201, charging_state: str, trigger: str = "ChargingStateChanged") -> None:
+async def local_start(
+    cs: Station201, charging_state: str, trigger: str = "ChargingStateChanged"
+) -> None:
     """Authorize, plug in, and a transaction starting at ``charging_state`` (E01 S5/S6)."""
     assert (await cs.authorize(VALID))["status"] == "Accepted"
     await cs.status(1, "Occupied")
@@ -48,7 +52,10 @@ async def local_start(cs: Station201, charging_state: str, trigger: str = "Charg
 async def test_TC_E_01_CSMS(csms: Csms, cs: Station201) -> None:
     """Start transaction options - PowerPathClosed."""
     await local_start(cs, "SuspendedEVSE")
-    assert await cs.transaction_event("Updated", "ChargingStateChanged", charging_state="Charging") == {}
+    assert (
+        await cs.transaction_event("Updated", "ChargingStateChanged", charging_state="Charging")
+        == {}
+    )
     session = await csms.session(STATION_201, cs.transaction(1).id)
     assert (session["status"], session["token_uid"]) == ("ACTIVE", VALID)
 
@@ -173,7 +180,9 @@ async def test_TC_E_38_CSMS(csms: Csms, cs: Station201) -> None:
     """Local start transaction - EV not ready."""
     await cs.authorized()
     await cs.ev_connected_pre_session()
-    answer = await cs.transaction_event("Updated", "ChargingStateChanged", charging_state="SuspendedEV")
+    answer = await cs.transaction_event(
+        "Updated", "ChargingStateChanged", charging_state="SuspendedEV"
+    )
     assert answer == {}
 
 
@@ -309,11 +318,13 @@ async def test_TC_E_31_CSMS(csms: Csms, cs: Station201) -> None:
     )
     assert result == {"messages_in_queue": True, "ongoing": False}
     cs.transactions[1] = tx  # the queued messages of the ended transaction
+    await cs.transaction_event("Updated", "StopAuthorized", token=VALID, offline=True, seq_no=gap)
     await cs.transaction_event(
-        "Updated", "StopAuthorized", token=VALID, offline=True, seq_no=gap
-    )
-    await cs.transaction_event(
-        "Updated", "ChargingStateChanged", charging_state="EVConnected", offline=True, seq_no=gap + 1
+        "Updated",
+        "ChargingStateChanged",
+        charging_state="EVConnected",
+        offline=True,
+        seq_no=gap + 1,
     )
     record = await csms.system.store.transactions.find(STATION_201, transaction_id)
     assert record is not None
