@@ -9,8 +9,11 @@ the test opened and fails the test if the CSMS ever sent one of them a schema-in
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +22,7 @@ from pydantic import SecretStr
 from intercarga.app import System
 from intercarga.config import OcppSettings, Settings
 from intercarga.domain import Token
+from intercarga.ocpp.tls import server_context
 from intercarga.security import hash_password
 from intercarga.sim.example import seed_example_network
 from intercarga.store import Store
@@ -38,6 +42,7 @@ from tests.conformance.harness import (
     Station201,
 )
 from tests.conftest import ADMIN_TOKEN
+from tests.pki import certificate, new_key, write_pem
 
 PASSWORD_HASH = hash_password(PASSWORD)  # scrypt is slow: once per run
 
@@ -84,12 +89,17 @@ async def seed(store: Store) -> None:
         await store.tokens.put(token)
 
 
-@pytest.fixture
-async def csms(system: System, client: httpx.AsyncClient) -> AsyncIterator[Csms]:
+@asynccontextmanager
+async def serving(
+    system: System, client: httpx.AsyncClient, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[Csms]:
+    """The seeded CSMS serving OCPP on a free port (wss:// with ``tls``)."""
     await seed(system.store)
     sock = socket.create_server(("127.0.0.1", 0))
-    await system.csms.start(sock)
-    under_test = Csms(system, client, f"ws://127.0.0.1:{sock.getsockname()[1]}/ocpp")
+    await system.csms.start(sock, tls)
+    port = sock.getsockname()[1]
+    url = f"wss://localhost:{port}/ocpp" if tls else f"ws://127.0.0.1:{port}/ocpp"
+    under_test = Csms(system, client, url)
     try:
         yield under_test
     finally:
@@ -98,6 +108,51 @@ async def csms(system: System, client: httpx.AsyncClient) -> AsyncIterator[Csms]
         await system.csms.stop()
     violations = [v for station in under_test.stations for v in station.violations]
     assert not violations, violations
+
+
+@pytest.fixture
+async def csms(system: System, client: httpx.AsyncClient) -> AsyncIterator[Csms]:
+    async with serving(system, client) as under_test:
+        yield under_test
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> dict[str, Path]:
+    """A CA, the CSMS's certificate (EC, and RSA), and station certificates good and bad."""
+    ca_key = new_key()
+    ca = certificate("Intercarga Conformance CA", ca_key, None, ca=True)
+    signed_by_ca = (ca.subject, ca_key)
+    files = {"ca": write_pem(tmp_path / "ca.pem", ca)}
+    for name, kind in (("server", "ec"), ("server_rsa", "rsa")):
+        key = new_key(kind)
+        files[name] = write_pem(
+            tmp_path / f"{name}.pem", certificate("localhost", key, signed_by_ca, ca=False)
+        )
+        files[f"{name}_key"] = write_pem(tmp_path / f"{name}.key", key)
+    stranger_key = new_key()
+    stranger = certificate("Stranger CA", stranger_key, None, ca=True)
+    for name, subject, issuer, expired in (
+        ("station", STATION_201, signed_by_ca, False),
+        ("other_station", "CL-ICG-0099", signed_by_ca, False),
+        ("expired", STATION_201, signed_by_ca, True),
+        ("unknown_ca", STATION_201, (stranger.subject, stranger_key), False),
+    ):
+        key = new_key()
+        issued = certificate(subject, key, issuer, ca=False, expired=expired)
+        files[name] = write_pem(tmp_path / f"{name}.pem", issued, key)
+    return files
+
+
+@pytest.fixture
+async def csms_tls(
+    system: System, client: httpx.AsyncClient, pki: dict[str, Path]
+) -> AsyncIterator[Csms]:
+    """The CSMS on wss:// (EC certificate; station certificates from the test CA accepted)."""
+    settings = OcppSettings(
+        tls_certificate=pki["server"], tls_private_key=pki["server_key"], tls_client_ca=pki["ca"]
+    )
+    async with serving(system, client, server_context(settings)) as under_test:
+        yield under_test
 
 
 @pytest.fixture

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -27,68 +21,27 @@ from intercarga.ocpp.tls import server_context
 from intercarga.security import hash_password
 from intercarga.store import Store
 from tests.ocpp_handlers import RecordingHandler
+from tests.pki import certificate, new_key, write_pem
 
 PASSWORD = "a-station-password-of-16+"
 
 
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool,
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name, signing_key = issuer if issuer else (name, key)
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False
-        )
-    return builder.sign(signing_key, hashes.SHA256())
-
-
-def _write(path: Path, *items: Any) -> Path:
-    data = b""
-    for item in items:
-        if isinstance(item, x509.Certificate):
-            data += item.public_bytes(serialization.Encoding.PEM)
-        else:
-            data += item.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-    path.write_bytes(data)
-    return path
-
-
 @pytest.fixture
 def pki(tmp_path: Path) -> dict[str, Path]:
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate("Intercarga Test CA", ca_key, None, ca=True)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _certificate("localhost", server_key, (ca.subject, ca_key), ca=False)
-    station_key = ec.generate_private_key(ec.SECP256R1())
-    station = _certificate("CS-MTLS", station_key, (ca.subject, ca_key), ca=False)
-    impostor_key = ec.generate_private_key(ec.SECP256R1())
-    impostor = _certificate("CS-OTHER", impostor_key, (ca.subject, ca_key), ca=False)
+    ca_key = new_key()
+    ca = certificate("Intercarga Test CA", ca_key, None, ca=True)
+    server_key = new_key()
+    server = certificate("localhost", server_key, (ca.subject, ca_key), ca=False)
+    station_key = new_key()
+    station = certificate("CS-MTLS", station_key, (ca.subject, ca_key), ca=False)
+    impostor_key = new_key()
+    impostor = certificate("CS-OTHER", impostor_key, (ca.subject, ca_key), ca=False)
     return {
-        "ca": _write(tmp_path / "ca.pem", ca),
-        "server": _write(tmp_path / "server.pem", server),
-        "server_key": _write(tmp_path / "server.key", server_key),
-        "station": _write(tmp_path / "station.pem", station, station_key),
-        "impostor": _write(tmp_path / "impostor.pem", impostor, impostor_key),
+        "ca": write_pem(tmp_path / "ca.pem", ca),
+        "server": write_pem(tmp_path / "server.pem", server),
+        "server_key": write_pem(tmp_path / "server.key", server_key),
+        "station": write_pem(tmp_path / "station.pem", station, station_key),
+        "impostor": write_pem(tmp_path / "impostor.pem", impostor, impostor_key),
     }
 
 

@@ -3,10 +3,16 @@ certificates, security profiles)."""
 
 from __future__ import annotations
 
-import pytest
-from websockets.exceptions import InvalidStatus
+import asyncio
+import ssl
+from pathlib import Path
 
-from tests.conformance.harness import PASSWORD, STATION_201, Csms
+import pytest
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from intercarga.config import OcppSettings
+from intercarga.ocpp.tls import server_context
+from tests.conformance.harness import PASSWORD, STATION_201, Csms, Station201
 
 
 async def test_TC_A_01_CSMS(csms: Csms) -> None:
@@ -31,3 +37,149 @@ async def test_TC_A_02_CSMS(csms: Csms) -> None:
 async def test_TC_A_03_CSMS(csms: Csms) -> None:
     """Basic Authentication - Invalid password."""
     assert await refused(csms, user=STATION_201, password="Zq8VnR2kLw5TbX9cYh3M") == 401
+
+
+# --- TLS: security profiles 2 and 3 --------------------------------------------------------
+
+
+def station_tls(pki: dict[str, Path], certificate: str | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(pki["ca"]))
+    if certificate is not None:
+        context.load_cert_chain(pki[certificate])
+    return context
+
+
+async def with_profile(csms: Csms, profile: int) -> None:
+    station = await csms.system.store.stations.get(STATION_201)
+    await csms.system.store.stations.put(station.model_copy(update={"security_profile": profile}))
+
+
+async def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> str:
+    """A TLS handshake between the two contexts over a local socket; the cipher agreed."""
+    agreed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    listener = await asyncio.start_server(accept, "127.0.0.1", 0, ssl=server)
+    port = listener.sockets[0].getsockname()[1]
+    async with listener:
+        _, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=client, server_hostname="localhost"
+        )
+        cipher = writer.get_extra_info("cipher")
+        agreed.set_result(cipher[0])
+        writer.close()
+    return await agreed
+
+
+async def test_TC_A_04_CSMS(csms_tls: Csms, pki: dict[str, Path]) -> None:
+    """TLS - server-side certificate - Valid certificate (profile 2), with OCPP's cipher suites."""
+    await with_profile(csms_tls, 2)
+    station = csms_tls.station201(tls=station_tls(pki))
+    await station.connect()
+    await station.booted()
+    for key, suites in (
+        ("server", ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384")),
+        ("server_rsa", ("AES128-GCM-SHA256", "AES256-GCM-SHA384")),
+    ):
+        server = server_context(
+            OcppSettings(tls_certificate=pki[key], tls_private_key=pki[f"{key}_key"])
+        )
+        assert server is not None
+        for suite in suites:
+            client = station_tls(pki)
+            client.maximum_version = ssl.TLSVersion.TLSv1_2
+            client.set_ciphers(suite)
+            assert await handshake(server, client) == suite
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_TC_A_06_CSMS(csms_tls: Csms, pki: dict[str, Path]) -> None:
+    """TLS - server-side certificate - TLS version too low."""
+    await with_profile(csms_tls, 2)
+    old = station_tls(pki)
+    old.minimum_version = ssl.TLSVersion.TLSv1
+    old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, OSError)):
+        await csms_tls.station201(tls=old).connect()
+    station = csms_tls.station201(tls=station_tls(pki))
+    await station.connect()
+    await station.booted()
+
+
+async def test_TC_A_07_CSMS(csms_tls: Csms, pki: dict[str, Path]) -> None:
+    """TLS - Client-side certificate - valid certificate (profile 3)."""
+    await with_profile(csms_tls, 3)
+    station = csms_tls.station201(tls=station_tls(pki, "station"), password=None)
+    await station.connect()
+    await station.booted()
+
+
+async def test_TC_A_08_CSMS(csms_tls: Csms, pki: dict[str, Path]) -> None:
+    """TLS - Client-side certificate - Invalid certificate: unknown CA, expired, another
+    station's; then the valid one."""
+    await with_profile(csms_tls, 3)
+    for bad in ("unknown_ca", "expired", "other_station"):
+        station = csms_tls.station201(tls=station_tls(pki, bad), password=None)
+        # A bad certificate ends the TLS handshake (seen by the client as an error, or as the
+        # connection closing before any HTTP answer); one naming another station gets a 401.
+        with pytest.raises((ssl.SSLError, OSError, InvalidHandshake)) as caught:
+            await station.connect()
+        if isinstance(caught.value, InvalidStatus):
+            assert caught.value.response.status_code == 401
+    station = csms_tls.station201(tls=station_tls(pki, "station"), password=None)
+    await station.connect()
+    await station.booted()
+
+
+# --- HTTP Basic password changes -------------------------------------------------------------
+
+NEW_PASSWORD = "a-new-basic-auth-password-42"
+BASIC_AUTH_PASSWORD = {"component": "SecurityCtrlr", "variable": "BasicAuthPassword"}
+
+
+async def test_TC_A_09_CSMS(csms: Csms, cs: Station201) -> None:
+    """Update Charging Station Password for HTTP Basic Authentication - Accepted: only the new
+    password is accepted afterwards."""
+    result = await csms.command(
+        STATION_201, "set_variables", {"values": [[BASIC_AUTH_PASSWORD, NEW_PASSWORD]]}
+    )
+    assert result["results"][0]["status"] == "Accepted"
+    assert cs.last("SetVariables")["setVariableData"] == [
+        {
+            "component": {"name": "SecurityCtrlr"},
+            "variable": {"name": "BasicAuthPassword"},
+            "attributeValue": NEW_PASSWORD,
+        }
+    ]
+    await cs.close()
+    assert await refused(csms, user=STATION_201, password=PASSWORD) == 401
+    await cs.connect(password=NEW_PASSWORD)
+    await cs.booted()
+
+
+async def test_TC_A_10_CSMS(csms: Csms, cs: Station201) -> None:
+    """Update Charging Station Password for HTTP Basic Authentication - Rejected: the old
+    password stays."""
+    cs.reply(
+        "SetVariables",
+        lambda request: {
+            "setVariableResult": [
+                {
+                    "attributeStatus": "Rejected",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in request["setVariableData"]
+            ]
+        },
+    )
+    result = await csms.command(
+        STATION_201, "set_variables", {"values": [[BASIC_AUTH_PASSWORD, NEW_PASSWORD]]}
+    )
+    assert result["results"][0]["status"] == "Rejected"
+    await cs.close()
+    assert await refused(csms, user=STATION_201, password=NEW_PASSWORD) == 401
+    await cs.connect()
+    await cs.booted()
