@@ -126,12 +126,14 @@ class Station:
         *,
         password: str | None = PASSWORD,
         tls: ssl.SSLContext | None = None,
+        validate: bool = True,
     ) -> None:
         self.url = url
         self.station_id = station_id
         self.version = version
         self.password = password
         self.tls = tls
+        self.validate = validate  # False: sends what it is given, valid or not
         self.replies: dict[str, Reply] = dict(self.default_replies())
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.violations: list[str] = []
@@ -163,7 +165,7 @@ class Station:
         self._protocol = Protocol(
             self.version,
             role=Role.STATION,
-            validator=Validator(self.version),
+            validator=Validator(self.version) if self.validate else None,
             call_timeout=TIMEOUT,
             station_id=self.station_id,
             now=time.monotonic(),
