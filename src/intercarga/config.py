@@ -77,6 +77,14 @@ class OcppSettings(BaseModel):
     tls_client_ca: Path | None = Field(
         default=None, description="PEM of the CAs that sign station certificates (profile 3)"
     )
+    station_ca_certificate: Path | None = Field(
+        default=None,
+        description="PEM of the CA that signs station certificates from their CSRs (SignCertificate);"
+        " list it in tls_client_ca too, so the certificates it signs open security profile 3",
+    )
+    station_ca_key: Path | None = Field(
+        default=None, description="PEM key of station_ca_certificate"
+    )
 
 
 class OcpiParty(BaseModel):

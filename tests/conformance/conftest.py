@@ -122,7 +122,10 @@ def pki(tmp_path: Path) -> dict[str, Path]:
     ca_key = new_key()
     ca = certificate("Intercarga Conformance CA", ca_key, None, ca=True)
     signed_by_ca = (ca.subject, ca_key)
-    files = {"ca": write_pem(tmp_path / "ca.pem", ca)}
+    files = {
+        "ca": write_pem(tmp_path / "ca.pem", ca),
+        "ca_key": write_pem(tmp_path / "ca.key", ca_key),
+    }
     for name, kind in (("server", "ec"), ("server_rsa", "rsa")):
         key = new_key(kind)
         files[name] = write_pem(

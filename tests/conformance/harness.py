@@ -227,6 +227,14 @@ class Station:
         """The payloads of every ``action`` the CSMS sent us, oldest first."""
         return [payload for name, payload in self.received if name == action]
 
+    async def next_request(self, action: str, after: int = 0) -> dict[str, Any]:
+        """Wait until the CSMS has sent more than ``after`` ``action`` calls; the newest."""
+        deadline = time.monotonic() + TIMEOUT
+        while len(self.requests(action)) <= after:
+            assert time.monotonic() < deadline, f"the CSMS sent no {action}"
+            await asyncio.sleep(0.01)
+        return self.requests(action)[-1]
+
     def last(self, action: str) -> dict[str, Any]:
         """The payload of the last ``action`` the CSMS sent us."""
         sent = self.requests(action)

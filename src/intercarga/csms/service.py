@@ -26,15 +26,20 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from cryptography.x509 import CertificateSigningRequest
+
 from intercarga.bus import EventBus
 from intercarga.config import Settings, UnknownStationPolicy
 from intercarga.csms.authorization import Authorizer
+from intercarga.csms.certificates import CertificateAuthority
 from intercarga.csms.sessions import SessionService
 from intercarga.domain import RegistrationStatus, Station
 from intercarga.domain._types import utc_now
 from intercarga.domain.events import EvseStatusChanged, StationConnectionChanged
+from intercarga.errors import InvalidInputError
 from intercarga.ocpp.adapter import adapter_for
 from intercarga.ocpp.commands import (
+    CertificateSigned,
     Command,
     DeviceVariable,
     GetLocalListVersion,
@@ -42,6 +47,7 @@ from intercarga.ocpp.commands import (
     RemoteStart,
     Result,
     SendLocalList,
+    SetNetworkProfile,
     SetVariables,
     TriggeredMessage,
     TriggerMessage,
@@ -145,6 +151,11 @@ class CsmsService:
         # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
         self._triggered: dict[str, set[str]] = {}
+        # Security profiles stations accepted a network profile for (SetNetworkProfile), until
+        # they connect with it. In memory: after a restart the station keeps its old profile
+        # (and may still connect with the higher one).
+        self._profile_upgrades: dict[str, int] = {}
+        self.certificate_authority = CertificateAuthority.load(settings.ocpp)
 
     # -- StationHandler ------------------------------------------------------------------------
 
@@ -152,6 +163,7 @@ class CsmsService:
         now = self._clock()
         await self._store.stations.touch(link.station_id, now, ocpp_version=link.version)
         await self._bus.publish(StationConnectionChanged(link.station_id, True, now))
+        await self._upgrade_security_profile(link)
 
     async def disconnected(self, link: StationLink) -> None:
         if self.server is not None and self.server.link(link.station_id) is not None:
@@ -203,8 +215,7 @@ class CsmsService:
         if isinstance(event, DataTransferReceived):
             return DataTransferDecision(DataTransferStatus.UNKNOWN_VENDOR_ID)
         if isinstance(event, CertificateSigningRequested):
-            # No certificate authority is configured to sign station certificates.
-            return SigningDecision(accepted=False)
+            return self._signing(link, station, event)
         if isinstance(event, FirmwareStatusChanged):
             await self._store.stations.change(station.id, firmware_status=event.status[:32])
             return Acknowledgement()
@@ -332,7 +343,12 @@ class CsmsService:
     async def _remember(self, station_id: str, command: Command, result: Result) -> None:
         """Keep what an answered command changed on the station."""
         status = getattr(result, "status", None)
-        if isinstance(command, SendLocalList) and status == "Accepted":
+        if isinstance(command, SetNetworkProfile) and status == "Accepted":
+            station = await self._store.stations.find(station_id)
+            target = command.profile.security_profile
+            if station is not None and target > station.security_profile:
+                self._profile_upgrades[station_id] = target
+        elif isinstance(command, SendLocalList) and status == "Accepted":
             await self._store.stations.change(station_id, local_list_version=command.version)
         elif isinstance(command, GetLocalListVersion) and isinstance(
             result, LocalListVersionResult
@@ -347,6 +363,52 @@ class CsmsService:
                     digest = await asyncio.to_thread(hash_password, values[outcome.variable])
                     await self._store.stations.change(station_id, password_hash=digest)
                     log.info("station password changed", extra={"station_id": station_id})
+
+    def _signing(
+        self, link: StationLink, station: Station, event: CertificateSigningRequested
+    ) -> SigningDecision:
+        """Accept a CSR this CSMS can sign; the signed chain follows once the answer is sent."""
+        authority = self.certificate_authority
+        if authority is None:
+            log.warning("CSR refused: no station CA configured", extra={"station_id": station.id})
+            return SigningDecision(accepted=False)
+        if event.certificate_type not in (None, "ChargingStationCertificate"):
+            # ISO 15118 certificates come from the V2G PKI, not from this CSMS.
+            return SigningDecision(accepted=False)
+        try:
+            csr = authority.check(event.csr, station.id)
+        except InvalidInputError as error:
+            log.warning("CSR refused: %s", error.reason, extra={"station_id": station.id})
+            return SigningDecision(accepted=False)
+        link.spawn(self._send_signed(station.id, authority, csr, event.certificate_type))
+        return SigningDecision(accepted=True)
+
+    async def _send_signed(
+        self,
+        station_id: str,
+        authority: CertificateAuthority,
+        csr: CertificateSigningRequest,
+        certificate_type: str | None,
+    ) -> None:
+        chain = await asyncio.to_thread(authority.sign, csr, self._clock())
+        result = await self.run_command(station_id, CertificateSigned(chain, certificate_type))
+        if getattr(result, "status", None) != "Accepted":
+            log.warning(
+                "the station refused the certificate signed for it",
+                extra={"station_id": station_id, "status": getattr(result, "status", None)},
+            )
+
+    async def _upgrade_security_profile(self, link: StationLink) -> None:
+        """A station that accepted a higher security profile and now connects with it keeps it:
+        lower profiles are refused from then on (OCPP 2.0.1 A05)."""
+        target = self._profile_upgrades.get(link.station_id)
+        if target is None or not link.tls:
+            return
+        if target >= 3 and link.client_certificate_cn != link.station_id:
+            return
+        del self._profile_upgrades[link.station_id]
+        await self._store.stations.change(link.station_id, security_profile=target)
+        log.warning("security profile raised to %d", target, extra={"station_id": link.station_id})
 
     async def set_registration(self, station_id: str, status: RegistrationStatus) -> Result | None:
         """Accept (or hold back, or reject) a station; an accepted one that is connected but

@@ -7,6 +7,9 @@ Profiles (OCPP 2.0.1 part 2 A00; OCPP 1.6 Security Whitepaper):
 * 2 — TLS ≥ 1.2 (wss://) and HTTP Basic.
 * 3 — TLS with a client certificate whose subject CN is the station id (mutual TLS).
 
+A higher profile than the station's meets it: TLS with a password passes profile 1, and a client
+certificate naming the station passes any profile (so a station can move up, OCPP 2.0.1 A05).
+
 A password is accepted as given, or in the hexadecimal form OCPP 1.6's AuthorizationKey uses
 (some stations send the key's hex text, some its bytes). Verified passwords are remembered as
 a SHA-256 digest, so a reconnecting station costs one hash, not one scrypt. Wrong credentials
@@ -81,6 +84,10 @@ class StoreAuthenticator:
         lenient = station.lenient
         profile = station.security_profile
         if profile == 0:
+            return HandshakeDecision.accept(lenient=lenient)
+        if info.client_certificate_cn == station.id:
+            # A verified certificate naming the station is profile 3, which meets every lower
+            # profile: a station moving up to it (SetNetworkProfile) connects this way.
             return HandshakeDecision.accept(lenient=lenient)
         if profile >= 2 and not info.tls:
             return self._unauthorized(f"profile {profile} requires TLS")

@@ -152,6 +152,8 @@ class StationLink:
     known: bool
     protocol: Protocol
     websocket: ServerConnection
+    tls: bool = False
+    client_certificate_cn: str | None = None
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_message_at: datetime | None = None
     recent_frames: deque[tuple[datetime, str, str]] = field(
@@ -187,6 +189,21 @@ class StationLink:
         self._wake.set()
         await self.flush()
         return await future
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        """Run ``work`` beside the connection; it is cancelled if the connection ends first."""
+
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("work for a station failed", extra={"station_id": self.station_id})
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def flush(self) -> None:
         async with self._send_lock:
@@ -396,7 +413,16 @@ class CsmsServer:
             now=self._clock(),
         )
         address = str(websocket.remote_address[0]) if websocket.remote_address else "?"
-        link = StationLink(station_id, version, address, decision.known, protocol, websocket)
+        link = StationLink(
+            station_id,
+            version,
+            address,
+            decision.known,
+            protocol,
+            websocket,
+            tls=websocket.transport.get_extra_info("ssl_object") is not None,
+            client_certificate_cn=_client_cn(websocket),
+        )
         previous = self._links.get(station_id)
         self._links[station_id] = link
         if previous is not None:
@@ -465,9 +491,9 @@ class CsmsServer:
                 log.warning(
                     "lenient: %s", "; ".join(event.warnings), extra={"station_id": link.station_id}
                 )
-            self._spawn(link, self._answer(link, event))
+            link.spawn(self._answer(link, event))
         elif isinstance(event, SendReceived):
-            self._spawn(link, self.handler.handle_send(link, event.action, event.payload))
+            link.spawn(self.handler.handle_send(link, event.action, event.payload))
         elif isinstance(event, ProtocolViolation):
             log.warning(
                 "OCPP protocol violation: %s",
@@ -483,14 +509,6 @@ class CsmsServer:
         else:
             link._settle(event)
             link._wake.set()
-
-    def _spawn(self, link: StationLink, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.create_task(run())
-        link._tasks.add(task)
-        task.add_done_callback(link._tasks.discard)
 
     async def _answer(self, link: StationLink, event: CallReceived) -> None:
         try:

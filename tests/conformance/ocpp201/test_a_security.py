@@ -8,11 +8,16 @@ import ssl
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from intercarga.config import OcppSettings
+from intercarga.csms.certificates import CertificateAuthority
 from intercarga.ocpp.tls import server_context
 from tests.conformance.harness import PASSWORD, STATION_201, Csms, Station201
+from tests.pki import PrivateKey, new_key, write_pem
 
 
 async def test_TC_A_01_CSMS(csms: Csms) -> None:
@@ -43,9 +48,11 @@ async def test_TC_A_03_CSMS(csms: Csms) -> None:
 
 
 def station_tls(pki: dict[str, Path], certificate: str | None = None) -> ssl.SSLContext:
+    """The station's TLS context: trusts the test CA; ``certificate`` names a PEM of ``pki``
+    (or a file) with the station's certificate and key."""
     context = ssl.create_default_context(cafile=str(pki["ca"]))
     if certificate is not None:
-        context.load_cert_chain(pki[certificate])
+        context.load_cert_chain(pki.get(certificate, Path(certificate)))
     return context
 
 
@@ -183,3 +190,105 @@ async def test_TC_A_10_CSMS(csms: Csms, cs: Station201) -> None:
     assert await refused(csms, user=STATION_201, password=NEW_PASSWORD) == 401
     await cs.connect()
     await cs.booted()
+
+
+# --- station certificates signed by the CSMS; moving up a security profile ----------------------
+
+
+def authority(pki: dict[str, Path]) -> CertificateAuthority:
+    loaded = CertificateAuthority.load(
+        OcppSettings(station_ca_certificate=pki["ca"], station_ca_key=pki["ca_key"])
+    )
+    assert loaded is not None
+    return loaded
+
+
+async def renew_certificate(
+    csms: Csms, cs: Station201, pki: dict[str, Path], answer: str = "Accepted"
+) -> tuple[str, PrivateKey]:
+    """Part 6 memory state RenewChargingStationCertificate: the chain the CSMS signed, the key."""
+    csms.system.csms_service.certificate_authority = authority(pki)
+    cs.reply("CertificateSigned", {"status": answer})
+    result = await csms.command(
+        STATION_201, "trigger_message", {"message": "SignChargingStationCertificate"}
+    )
+    assert result["status"] == "Accepted"
+    assert cs.last("TriggerMessage") == {"requestedMessage": "SignChargingStationCertificate"}
+    key = new_key()
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, STATION_201)]))
+        .sign(key, hashes.SHA256())
+    )
+    csr = request.public_bytes(serialization.Encoding.PEM).decode()
+    signing = await cs.call(
+        "SignCertificate", {"csr": csr, "certificateType": "ChargingStationCertificate"}
+    )
+    assert signing["status"] == "Accepted"
+    signed = await cs.next_request("CertificateSigned")
+    assert signed["certificateType"] == "ChargingStationCertificate"
+    leaf, ca = x509.load_pem_x509_certificates(signed["certificateChain"].encode())
+    leaf.verify_directly_issued_by(ca)
+    assert ca == x509.load_pem_x509_certificate(pki["ca"].read_bytes())
+    assert leaf.public_key() == key.public_key()
+    assert leaf.subject == request.subject
+    return signed["certificateChain"], key
+
+
+async def test_TC_A_11_CSMS(csms: Csms, cs: Station201, pki: dict[str, Path]) -> None:
+    """Update Charging Station Certificate by request of CSMS - Success."""
+    await renew_certificate(csms, cs, pki)
+
+
+async def test_TC_A_14_CSMS(csms: Csms, cs: Station201, pki: dict[str, Path]) -> None:
+    """Update Charging Station Certificate by request of CSMS - Invalid certificate: the
+    station's refusal is taken calmly."""
+    await renew_certificate(csms, cs, pki, answer="Rejected")
+    assert "currentTime" in await cs.call("Heartbeat", {})
+
+
+async def test_csr_for_another_station_is_refused(
+    csms: Csms, cs: Station201, pki: dict[str, Path]
+) -> None:
+    csms.system.csms_service.certificate_authority = authority(pki)
+    key = new_key()
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CL-ICG-0099")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+    assert (await cs.call("SignCertificate", {"csr": csr}))["status"] == "Rejected"
+    assert (await cs.call("SignCertificate", {"csr": "not a CSR"}))["status"] == "Rejected"
+
+
+async def test_TC_A_19_CSMS(csms_tls: Csms, pki: dict[str, Path], tmp_path: Path) -> None:
+    """Upgrade Charging Station Security Profile - Accepted: from 2 to 3, with the certificate
+    the CSMS signed; afterwards profile 2 is refused."""
+    await with_profile(csms_tls, 2)
+    cs = csms_tls.station201(tls=station_tls(pki))
+    await cs.connect()
+    await cs.booted()
+    chain, key = await renew_certificate(csms_tls, cs, pki)
+    profile = {"slot": 2, "profile": {"url": csms_tls.url, "security_profile": 3}}
+    result = await csms_tls.command(STATION_201, "set_network_profile", profile)
+    assert result["status"] == "Accepted"
+    assert cs.last("SetNetworkProfile")["connectionData"]["securityProfile"] == 3
+    priority = {"component": "OCPPCommCtrlr", "variable": "NetworkConfigurationPriority"}
+    result = await csms_tls.command(STATION_201, "set_variables", {"values": [[priority, "2,1"]]})
+    assert result["results"][0]["status"] == "Accepted"
+    assert (await csms_tls.command(STATION_201, "reset", {"kind": "Immediate"}))["status"] == (
+        "Accepted"
+    )
+    await cs.close()
+    certificate_file = write_pem(tmp_path / "renewed.pem", key)
+    certificate_file.write_text(chain + certificate_file.read_text())
+    upgraded = csms_tls.station201(tls=station_tls(pki, str(certificate_file)), password=None)
+    await upgraded.connect()
+    await upgraded.booted("RemoteReset")
+    assert (await csms_tls.station_record(STATION_201))["security_profile"] == 3
+    await upgraded.close()
+    with pytest.raises(InvalidStatus) as caught:
+        await csms_tls.station201(tls=station_tls(pki)).connect()
+    assert caught.value.response.status_code == 401
