@@ -123,7 +123,7 @@ async def test_a_partner_down_for_a_while_gets_everything_in_order_and_one_cdr(
     hosts.down.discard("emsp.test")
 
     async def delivered() -> bool:
-        return await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).pending == 0
 
     await until(delivered)
     stored = await emsp.system.store.locations.get("CO", "CPO", "LOC1")
@@ -187,10 +187,10 @@ async def test_the_cpo_restarts_with_a_backlog_and_still_delivers_it(
     hosts.down.discard("emsp.test")
 
     async def delivered() -> bool:
-        return await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).sent == 1
 
     await until(delivered)
-    assert (await cpo.roaming.outbox.repository.backlog(partner_id)).sent == 1
+    assert await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
 
 
 async def test_a_refused_push_is_set_aside_and_the_rest_goes_on(

@@ -187,7 +187,7 @@ async def test_the_405_rules_of_the_credentials_module(
     again = await cpo.ocpi.post(
         "/ocpi/2.3.0/credentials",
         headers=_auth(token_c),
-        json=emsp.roaming.registrar.credentials_data("2.3.0", "x"),
+        json=await emsp.roaming.registrar.credentials_data("2.3.0", "x"),
     )
     assert again.status_code == 405
     assert "already registered" in again.json()["status_message"]

@@ -160,6 +160,7 @@ class CsmsService:
     # -- StationHandler ------------------------------------------------------------------------
 
     async def connected(self, link: StationLink) -> None:
+        self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
         now = self._clock()
         await self._store.stations.touch(link.station_id, now, ocpp_version=link.version)
         await self._bus.publish(StationConnectionChanged(link.station_id, True, now))
@@ -168,6 +169,7 @@ class CsmsService:
     async def disconnected(self, link: StationLink) -> None:
         if self.server is not None and self.server.link(link.station_id) is not None:
             return  # replaced by a newer connection: the station is still online
+        self.sessions.forget(link.station_id)
         now = self._clock()
         await self._store.stations.touch(link.station_id, now)
         await self._bus.publish(StationConnectionChanged(link.station_id, False, now))
@@ -187,7 +189,12 @@ class CsmsService:
     # -- deciding ------------------------------------------------------------------------------
 
     async def _decide(self, link: StationLink, action: str, event: StationEvent) -> Decision | None:
-        station = await self._store.stations.find(link.station_id)
+        # Every message needs the station: a copy read under a second ago will do, except for
+        # a boot, which rewrites it.
+        if isinstance(event, StationBooted):
+            station = await self._store.stations.find(link.station_id)
+        else:
+            station = await self._store.stations.find_recent(link.station_id)
         if isinstance(event, StationBooted):
             return await self._boot(link, station, event)
         accepted = station is not None and (
@@ -201,8 +208,9 @@ class CsmsService:
                 "the station is not accepted: send BootNotification and wait",
             )
         if isinstance(event, Heartbeat):
-            await self._store.stations.touch(link.station_id, self._clock())
-            return HeartbeatDecision(self._clock())
+            now = self._clock()
+            await self._store.write(self._store.stations.touching(link.station_id, now))
+            return HeartbeatDecision(now)
         if station is None:
             raise CallError(ErrorCode.SECURITY_ERROR, "the station is not registered")
         if isinstance(event, AuthorizationRequested):

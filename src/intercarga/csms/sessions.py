@@ -6,15 +6,26 @@ amend its start, record meter values, close it (and make its priced CDR), or not
 repeat. The session, the machine's record and the CDR are stored before the station is answered
 and before the domain events go out. A fact for a station EVSE that no Location EVSE is mapped to
 is still stored (``location_id`` UNMAPPED) and logged: nothing a station reports is dropped.
+
+The hot path: between two messages of an active transaction the service keeps its record and
+its session (without the meter values) in memory, per station, for as long as the station stays
+connected. An update that only adds newer meter values (the periodic TransactionEvent Updated or
+1.6 MeterValues) is then stored as one small write: the session's row, the new meter values and
+the record, committed with other stations' writes (group commit, :meth:`Store.write`). Anything
+else (a start, an end, an old or repeated timestamp, a cache miss) takes the full path, which
+reads and rewrites the session whole. Both give the same stored session. A station's messages
+are handled one at a time. ``SessionChanged`` after a hot-path update carries the session with
+the meter values that message added; the store holds them all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -49,6 +60,7 @@ from intercarga.ocpp.transaction import (
     Expire,
     TransactionFact,
     TransactionRecord,
+    TxState,
     advance,
 )
 from intercarga.store import Store
@@ -110,6 +122,44 @@ def _merge(values: list[MeterValue], new: tuple[MeterValue, ...]) -> list[MeterV
     return merged
 
 
+def _is_register(value: MeterValue) -> bool:
+    return value.measurand == _REGISTER and value.phase is None and value.unit == "Wh"
+
+
+@dataclass(slots=True)
+class _Hot:
+    """An active transaction as last stored: what the next update needs without reading it."""
+
+    row: StoredTransaction
+    record: TransactionRecord
+    session: Session  # its meter_values left empty: the store holds them
+    newest: datetime | None  # timestamp of the latest meter value stored
+    first_wh: Decimal | None  # the earliest energy register reading
+    last_wh: Decimal | None  # the latest one
+    readings: int  # how many register readings, counted up to 2 (kWh needs two)
+
+    @classmethod
+    def of(cls, row: StoredTransaction, record: TransactionRecord, session: Session) -> _Hot:
+        readings = sorted(
+            (v for v in session.meter_values if _is_register(v)), key=lambda v: v.timestamp
+        )
+        return cls(
+            row=row,
+            record=record,
+            session=session.model_copy(update={"meter_values": []}),
+            newest=max((v.timestamp for v in session.meter_values), default=None),
+            first_wh=readings[0].value if readings else None,
+            last_wh=readings[-1].value if readings else None,
+            readings=min(2, len(readings)),
+        )
+
+    def kwh(self) -> Decimal:
+        # The same figure as _energy_kwh over every stored value.
+        if self.readings < 2 or self.first_wh is None or self.last_wh is None:
+            return Decimal(0)
+        return max(Decimal(0), (self.last_wh - self.first_wh) / Decimal(1000))
+
+
 def _authorizes_start(fact: StationFact) -> bool:
     """Whether the fact's token is what lets the transaction start (not what ends it)."""
     if isinstance(fact, TransactionStarted):
@@ -133,6 +183,26 @@ class SessionService:
         # Remote starts the CSMS asked for, by (station, token): OCPP 1.6 StartTransaction does
         # not say it follows a RemoteStartTransaction, so the session is matched to it here.
         self._remote_starts: dict[tuple[str, str], datetime] = {}
+        # The hot path's memory (module docstring): by station, then by transaction id.
+        self._hot: dict[str, dict[str, _Hot]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def forget(self, station_id: str) -> None:
+        """Drop what is kept in memory about a station's transactions (it (re)connected,
+        disconnected, or its transactions changed elsewhere); the next message reads the store."""
+        self._hot.pop(station_id, None)
+
+    def _lock(self, station_id: str) -> asyncio.Lock:
+        """The lock that makes a station's transaction messages go one at a time."""
+        lock = self._locks.get(station_id)
+        if lock is None:
+            lock = self._locks[station_id] = asyncio.Lock()
+        return lock
+
+    def _unlock(self, station_id: str, lock: asyncio.Lock) -> None:
+        lock.release()
+        if not lock.locked() and self._locks.get(station_id) is lock:
+            del self._locks[station_id]  # nobody waits: keep the dict to the busy stations
 
     def expect_remote_start(self, station_id: str, token_uid: str) -> None:
         self._remote_starts[(station_id, token_uid)] = self._clock()
@@ -154,15 +224,74 @@ class SessionService:
             if _authorizes_start(fact) and self._authorizer.is_master_pass(verdict):
                 # A master pass ends transactions; it never starts one (OCPP 2.0.1 C16).
                 verdict = AuthorizationResult(AuthorizationStatus.INVALID, verdict.group_id)
-        row = await self._row_for(station, fact)
-        assigned = row.transaction_id if fact.transaction_id is None else None
-        fact = (
-            fact
-            if fact.transaction_id is not None
-            else replace(fact, transaction_id=row.transaction_id)
+        lock = self._lock(station.id)
+        await lock.acquire()
+        try:
+            if await self._hot_update(station, fact):
+                return TransactionDecision(authorization=verdict, transaction_id=None)
+            row = await self._row_for(station, fact)
+            assigned = row.transaction_id if fact.transaction_id is None else None
+            fact = (
+                fact
+                if fact.transaction_id is not None
+                else replace(fact, transaction_id=row.transaction_id)
+            )
+            await self._apply(station, row, fact)
+            return TransactionDecision(authorization=verdict, transaction_id=assigned)
+        finally:
+            self._unlock(station.id, lock)
+
+    async def _hot_update(self, station: Station, fact: StationFact) -> bool:
+        """Store an update that only adds newer meter values, from memory; False: not one."""
+        if not isinstance(fact, TransactionUpdated) or fact.transaction_id is None:
+            return False
+        if fact.remote_start_id is not None:
+            return False  # it changes how the session was authorized: the full path does that
+        hot = self._hot.get(station.id, {}).get(fact.transaction_id)
+        if hot is None:
+            return False
+        new = _merge([], fact.meter_values)
+        if hot.newest is not None and any(v.timestamp <= hot.newest for v in new):
+            return False  # it could repeat a stored value: the full path merges
+        record, step = advance(hot.record, fact)
+        if step.duplicate:
+            return True
+        if step.effect is not Effect.RECORD:
+            return False
+        changes: dict[str, object] = {"last_updated": self._clock()}
+        if fact.signed_meter_values:
+            signed = list(hot.session.signed_meter_values)
+            signed.extend(v for v in fact.signed_meter_values if v not in signed)
+            changes["signed_meter_values"] = signed
+        if fact.id_token is not None and hot.session.token_uid is None:
+            changes["token_uid"] = fact.id_token.value
+        readings = [v for v in new if _is_register(v)]
+        first_wh = hot.first_wh if hot.first_wh is not None or not readings else readings[0].value
+        last_wh = readings[-1].value if readings else hot.last_wh
+        counted = min(2, hot.readings + len(readings))
+        following = replace(
+            hot, record=record, first_wh=first_wh, last_wh=last_wh, readings=counted
         )
-        await self._apply(station, row, fact)
-        return TransactionDecision(authorization=verdict, transaction_id=assigned)
+        if new:
+            following.newest = new[-1].timestamp
+        changes["kwh"] = following.kwh()
+        following.session = hot.session.model_copy(update=changes)
+        row = hot.row
+        try:
+            await self._store.write(
+                *self._store.sessions.appending(following.session, new),
+                self._store.transactions.saving(
+                    row.row_id, record.snapshot(), record.state.value, record.last_activity
+                ),
+            )
+        except BaseException:
+            self.forget(station.id)
+            raise
+        self._hot.setdefault(station.id, {})[fact.transaction_id] = following
+        await self._bus.publish(
+            SessionChanged(following.session.model_copy(update={"meter_values": new}))
+        )
+        return True
 
     async def expire_silent(self, silence: timedelta) -> int:
         """Close the transactions no station has spoken of for ``silence``; how many."""
@@ -172,7 +301,13 @@ class SessionService:
             station = await self._store.stations.find(row.station_id)
             if station is None:
                 continue
-            await self._apply(station, row, Expire(timestamp=now, reason="Timeout"))
+            lock = self._lock(row.station_id)
+            await lock.acquire()
+            try:
+                self.forget(row.station_id)
+                await self._apply(station, row, Expire(timestamp=now, reason="Timeout"))
+            finally:
+                self._unlock(row.station_id, lock)
             closed += 1
         return closed
 
@@ -219,14 +354,22 @@ class SessionService:
         record, step = advance(record, fact)
         if step.duplicate:
             return
+        hot = self._hot.get(row.station_id)
+        if hot is not None:
+            hot.pop(row.transaction_id, None)
         session = await self._store.sessions.find(row.country_code, row.party_id, row.session_id)
         if session is None:
             session = await self._open(station, row, fact)
         session = self._update(session, fact, step.effect)
         await self._store.sessions.put(session)
+        stored = record.snapshot()
         await self._store.transactions.save(
-            row.row_id, record.snapshot(), record.state.value, record.last_activity
+            row.row_id, stored, record.state.value, record.last_activity
         )
+        if record.state is TxState.ACTIVE and not isinstance(fact, Expire):
+            self._hot.setdefault(row.station_id, {})[row.transaction_id] = _Hot.of(
+                replace(row, record=stored), record, session
+            )
         await self._bus.publish(SessionChanged(session))
         if step.effect in _CLOSING:
             await self._make_cdr(session, fact)

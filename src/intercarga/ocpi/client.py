@@ -25,6 +25,7 @@ __all__ = [
     "OcpiClient",
     "PartnerError",
     "PartnerRejectedError",
+    "PartnerTimeoutError",
     "PartnerUnreachableError",
     "Reply",
 ]
@@ -47,6 +48,10 @@ class PartnerError(IntercargaError):
 
 class PartnerUnreachableError(PartnerError):
     """No usable answer: connection refused, timeout, or a body that is not an OCPI envelope."""
+
+
+class PartnerTimeoutError(PartnerUnreachableError):
+    """The partner did not answer in time."""
 
 
 class PartnerRejectedError(PartnerError):
@@ -97,6 +102,9 @@ class OcpiClient:
         try:
             async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as http:
                 response = await http.request(method, url, headers=sent, json=json, params=params)
+        except httpx.TimeoutException as error:
+            reason = str(error) or type(error).__name__
+            raise PartnerTimeoutError(f"no answer in time from {url}: {reason}") from None
         except httpx.HTTPError as error:
             reason = str(error) or type(error).__name__
             raise PartnerUnreachableError(f"cannot reach {url}: {reason}") from None

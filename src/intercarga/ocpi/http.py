@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -28,9 +28,11 @@ from intercarga.ocpi.envelope import (
     envelope,
     error_response,
 )
-from intercarga.ocpi.partners import Authenticated
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.partners import Authenticated, Registrar
 from intercarga.ocpi.transport import message_ids
+
+if TYPE_CHECKING:
+    from intercarga.ocpi.service import Roaming
 
 __all__ = ["OcpiRoute", "authenticate", "ocpi_response", "ocpi_router", "read_json"]
 
@@ -106,9 +108,12 @@ def _json(reply: OcpiResponse) -> JSONResponse:
     return JSONResponse(reply.body, status_code=reply.http_status)
 
 
-async def authenticate(roaming: Roaming, request: Request, module: str) -> Authenticated:
+async def authenticate(
+    roaming: Roaming | Registrar, request: Request, module: str
+) -> Authenticated:
     """The calling partner; 401 with an envelope when the token is missing, unknown or limited."""
-    who = await roaming.registrar.authenticate(request.headers.get("authorization"), module)
+    registrar = roaming if isinstance(roaming, Registrar) else roaming.registrar
+    who = await registrar.authenticate(request.headers.get("authorization"), module)
     request.state.partner_id = who.partner.id
     return who
 
@@ -128,6 +133,7 @@ async def read_json(request: Request) -> Any:
 
 def ocpi_router(roaming: Roaming) -> APIRouter:
     """``/ocpi``: versions, details, credentials and every implemented module."""
+    from intercarga.ocpi.hub import hub_router
     from intercarga.ocpi.modules import module_routers
 
     router = APIRouter(prefix="/ocpi", route_class=OcpiRoute, tags=["OCPI"])
@@ -147,7 +153,7 @@ def ocpi_router(roaming: Roaming) -> APIRouter:
     async def get_credentials(version: str, request: Request) -> Response:
         who = await authenticate(roaming, request, "credentials")
         registrar.details_data(version)
-        return ocpi_response(registrar.credentials_data(version, who.token))
+        return ocpi_response(await registrar.credentials_data(version, who.token))
 
     @router.post("/{version}/credentials", summary="Register (the caller holds TOKEN_A)")
     async def post_credentials(version: str, request: Request) -> Response:
@@ -172,4 +178,5 @@ def ocpi_router(roaming: Roaming) -> APIRouter:
 
     for module in module_routers(roaming):
         router.include_router(module)
+    router.include_router(hub_router(roaming.hub))
     return router

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,15 @@ class Registrar:
         self.partners = repository
         self._settings = settings
         self._client = client
+        # Called with the partner after its registration is done, changed or ended.
+        self.listeners: list[Callable[[Partner], Awaitable[None]]] = []
+
+    async def _changed(self, partner: Partner) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(partner)
+            except Exception:
+                log.exception("a listener of partner %s failed", partner.id)
 
     # -- what we are ---------------------------------------------------------------------------
     @property
@@ -110,8 +120,19 @@ class Registrar:
         roles = {party.role for party in self.parties}
         return {"version": version, "endpoints": endpoints(self.base_url, version, roles)}
 
-    def credentials_data(self, version: str, token: str) -> dict[str, Any]:
+    async def credentials_data(self, version: str, token: str) -> dict[str, Any]:
         """Our credentials object in ``version``'s shape, carrying ``token``."""
+        reachable: list[PartnerRole] = []
+        if version == "2.3.0" and any(party.role == "HUB" for party in self.parties):
+            # 2.3.0 hubs list the parties reachable through them as their roles.
+            for partner in (await self.partners.list(limit=None)).items:
+                if partner.state is PartnerState.REGISTERED:
+                    reachable += [role for role in partner.roles if role.role != "HUB"]
+        return self._credentials(version, token, reachable)
+
+    def _credentials(
+        self, version: str, token: str, reachable: list[PartnerRole]
+    ) -> dict[str, Any]:
 
         def details(party: OcpiParty) -> dict[str, Any]:
             shown: dict[str, Any] = {"name": party.name}
@@ -140,6 +161,29 @@ class Registrar:
                     "business_details": details(party),
                     "party_id": party.party_id,
                     "country_code": party.country_code,
+                }
+            )
+        seen = {(r["country_code"], r["party_id"], r["role"]) for r in roles}
+        for role in reachable:
+            if (role.country_code, role.party_id, role.role) not in seen:
+                seen.add((role.country_code, role.party_id, role.role))
+                roles.append(
+                    {
+                        "role": role.role,
+                        "business_details": {"name": role.name},
+                        "party_id": role.party_id,
+                        "country_code": role.country_code,
+                    }
+                )
+        if not roles:
+            # A 2.3.0 hub no one has joined yet: its own party, as the spec has no HUB role.
+            hub = next(p for p in self.parties if p.role == "HUB")
+            roles.append(
+                {
+                    "role": "OTHER",
+                    "business_details": details(hub),
+                    "party_id": hub.party_id,
+                    "country_code": hub.country_code,
                 }
             )
         body["roles"] = roles
@@ -222,9 +266,12 @@ class Registrar:
                 "last_updated": utc_now(),
             }
         )
-        await self.partners.put(Partner.model_validate(registered.model_dump()))
+        stored = Partner.model_validate(registered.model_dump())
+        await self.partners.put(stored)
         log.info("partner %s registered us (OCPI %s)", partner.id, offer.version)
-        return self.credentials_data(version, token_c)
+        answer = await self.credentials_data(version, token_c)
+        await self._changed(stored)
+        return answer
 
     async def on_put(self, partner: Partner, version: str, body: Any) -> dict[str, Any]:
         """They sent new credentials (new token for us, maybe a new version): refetch, new token."""
@@ -235,31 +282,34 @@ class Registrar:
             theirs.url, theirs.token, version, partner.raw_token, receiving=True
         )
         token = new_token()
-        await self.partners.put(
-            partner.model_copy(
-                update={
-                    "state": state,
-                    "version": offer.version,
-                    "versions_url": theirs.url,
-                    "token_hash": hash_token(token),
-                    "outgoing_token": theirs.token,
-                    "raw_token": offer.raw_token,
-                    "hub_party_id": theirs.hub_party_id,
-                    "roles": theirs.roles or partner.roles,
-                    "endpoints": offer.endpoints,
-                    "last_updated": utc_now(),
-                }
-            )
+        updated = partner.model_copy(
+            update={
+                "state": state,
+                "version": offer.version,
+                "versions_url": theirs.url,
+                "token_hash": hash_token(token),
+                "outgoing_token": theirs.token,
+                "raw_token": offer.raw_token,
+                "hub_party_id": theirs.hub_party_id,
+                "roles": theirs.roles or partner.roles,
+                "endpoints": offer.endpoints,
+                "last_updated": utc_now(),
+            }
         )
+        await self.partners.put(updated)
         log.info("partner %s updated its credentials (OCPI %s)", partner.id, offer.version)
-        return self.credentials_data(version, token)
+        answer = await self.credentials_data(version, token)
+        await self._changed(updated)
+        return answer
 
     async def on_delete(self, partner: Partner) -> None:
         """They unregistered: forget both tokens; the record stays, UNREGISTERED."""
         state = next_state(partner.state, Event.DELETE_RECEIVED)
         assert state is not None
-        await self.partners.put(_forgotten(partner, state))
+        gone = _forgotten(partner, state)
+        await self.partners.put(gone)
         log.info("partner %s unregistered", partner.id)
+        await self._changed(gone)
 
     # -- this side registers (sender of the POST) ----------------------------------------------
     async def register(self, versions_url: str, token_a: str, name: str | None = None) -> Partner:
@@ -293,7 +343,7 @@ class Registrar:
                 credentials_url,
                 token=token_a,
                 raw=offer.raw_token,
-                json=self.credentials_data(offer.version, token_b),
+                json=await self.credentials_data(offer.version, token_b),
             )
             theirs = _read_credentials(offer.version, reply.data)
         except (PartnerError, OcpiError):
@@ -315,6 +365,7 @@ class Registrar:
         )
         await self.partners.put(registered)
         log.info("registered with partner %s (OCPI %s)", partner_id, offer.version)
+        await self._changed(registered)
         return registered
 
     async def update(self, partner_id: str, version: str | None = None) -> Partner:
@@ -339,7 +390,7 @@ class Registrar:
                 _credentials_url(offer),
                 token=partner.outgoing_token,
                 raw=partner.raw_token,
-                json=self.credentials_data(offer.version, token),
+                json=await self.credentials_data(offer.version, token),
             )
             theirs = _read_credentials(offer.version, reply.data)
         except (PartnerError, OcpiError):
@@ -358,6 +409,7 @@ class Registrar:
             }
         )
         await self.partners.put(updated)
+        await self._changed(updated)
         return updated
 
     async def unregister(self, partner_id: str) -> Partner:
@@ -373,6 +425,7 @@ class Registrar:
         )
         gone = _forgotten(partner, state)
         await self.partners.put(gone)
+        await self._changed(gone)
         return gone
 
     async def remove(self, partner_id: str) -> bool:

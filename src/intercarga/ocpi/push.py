@@ -40,6 +40,7 @@ from intercarga.ocpi.routing import (
     path,
     routing_headers,
 )
+from intercarga.ocpi.translate import object_kind, translate
 from intercarga.store import Store
 from intercarga.store.partners import Partner, PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
@@ -365,7 +366,12 @@ class PushRenderer:
     @staticmethod
     def _body(entry: OutboxEntry, version: str) -> Any:
         payload = entry.payload
-        if entry.kind == "raw" or entry.kind == "evse_status":
+        if entry.kind == "raw" and entry.method in ("PUT", "POST"):
+            # A hub's forward: a whole object goes in the receiving partner's version.
+            segments = len([part for part in entry.path.split("?")[0].split("/") if part])
+            kind = object_kind(entry.module, entry.interface, segments)
+            return translate(kind, payload, entry.version, version)
+        if entry.kind in ("raw", "evse_status"):
             return payload
         if entry.kind == "tariff_delete":
             return None

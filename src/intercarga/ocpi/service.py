@@ -20,6 +20,7 @@ from intercarga.config import Settings
 from intercarga.ocpi.authorize import RealTimeAuthorization
 from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
+from intercarga.ocpi.hub import Hub
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
 from intercarga.ocpi.push import Pusher, PushRenderer
@@ -51,6 +52,7 @@ class Roaming:
     client_info: ClientInfoRepository
     authorize_unknown: RealTimeAuthorization
     commands: Commands
+    hub: Hub
 
     @classmethod
     def build(
@@ -75,6 +77,8 @@ class Roaming:
         pusher = Pusher(settings, store, partners, client_info, outbox)
         authorize = RealTimeAuthorization(settings, store, partners, client_info, client)
         commands_store = CommandRepository(store.engine)
+        hub = Hub(settings, registrar, client, outbox, commands_store)
+        registrar.listeners.append(hub.partner_changed)
         return cls(
             settings,
             store,
@@ -86,6 +90,7 @@ class Roaming:
             client_info,
             authorize,
             Commands(settings, store, registrar, client, outbox, commands_store),
+            hub,
         )
 
     def attach(

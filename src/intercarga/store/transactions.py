@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.store import tables
+from intercarga.store.batch import Write
 
 __all__ = ["OcppTransactionRepository", "StoredTransaction"]
 
@@ -40,6 +41,18 @@ def _stored(row: Row[Any]) -> StoredTransaction:
         session_id=row.session_id,
         record=row.record,
     )
+
+
+_T = tables.ocpp_transactions
+_SAVE = (
+    update(_T)
+    .where(_T.c.id == bindparam("k_id"))
+    .values(
+        record=bindparam("v_record", type_=_T.c.record.type),
+        state=bindparam("v_state", type_=_T.c.state.type),
+        last_activity=bindparam("v_last", type_=_T.c.last_activity.type),
+    )
+)
 
 
 class OcppTransactionRepository:
@@ -110,6 +123,15 @@ class OcppTransactionRepository:
                 .where(self._table.c.id == row_id)
                 .values(record=record, state=state, last_activity=last_activity)
             )
+
+    def saving(
+        self, row_id: int, record: dict[str, Any], state: str, last_activity: datetime | None
+    ) -> Write:
+        """The write of :meth:`save`, for ``Store.write``."""
+        return Write(
+            _SAVE,
+            [{"k_id": row_id, "v_record": record, "v_state": state, "v_last": last_activity}],
+        )
 
     async def silent_since(self, cutoff: datetime) -> list[StoredTransaction]:
         """Active transactions with no activity since ``cutoff``."""

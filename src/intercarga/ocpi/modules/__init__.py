@@ -18,11 +18,12 @@ __all__ = ["module_routers"]
 
 
 def module_routers(roaming: Roaming) -> list[APIRouter]:
-    from intercarga.ocpi.modules import commands, locations, objects, tokens
+    from intercarga.ocpi.modules import commands, hubclientinfo, locations, objects, tokens
 
     return [
         *locations.routers(roaming),
         *objects.routers(roaming),
         *tokens.routers(roaming),
         *commands.routers(roaming),
+        *hubclientinfo.routers(roaming),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
@@ -24,10 +24,12 @@ from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import parse
 from intercarga.ocpi.partners import Authenticated
 from intercarga.ocpi.routing import may_act_for
-from intercarga.ocpi.service import Roaming
 from intercarga.ocpi.transport import page_headers, page_request
 from intercarga.ocpi.versions import MODERN, SUPPORTED_VERSIONS
 from intercarga.store.repositories import Repository
+
+if TYPE_CHECKING:
+    from intercarga.ocpi.service import Roaming
 
 __all__ = [
     "Kind",

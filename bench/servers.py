@@ -1,0 +1,326 @@
+"""The servers under test, each started in its own process, and the handle the benchmarks hold.
+
+``python -m bench.servers MODE [options]`` binds 127.0.0.1 on a free port, prints one line
+``READY <ocpp port> <http port or 0>`` and serves until SIGTERM (or until its standard input
+closes, so a benchmark that dies never leaves a server behind). Modes:
+
+* ``echo`` — a raw ``websockets`` server that sends every text frame back: the ceiling;
+* ``baseline`` — the usual CSMS on the ``ocpp`` library (:mod:`bench.baseline_csms`);
+* ``intercarga`` — :class:`intercarga.app.System` opened from settings exactly as
+  ``intercarga serve`` opens it (migrations, store, event bus, CSMS service, authenticator,
+  full validation), on SQLite or PostgreSQL; with ``--http`` also the HTTP app with the OCPI
+  routers. ``--stations N`` registers ``LOAD-0001`` … first (security profile 0), so the
+  connections are those of known stations.
+
+:class:`ServerProcess` starts one, pinned to a CPU when asked, and stops it. This module
+starts and stops servers; it must never measure or decide what a good figure is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
+
+__all__ = ["ROOT", "ServerProcess", "free_cpus", "main", "pin"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBPROTOCOLS = [Subprotocol("ocpp2.1"), Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
+
+log = logging.getLogger(__name__)
+
+
+def free_cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def pin(cpu: int | None) -> None:
+    """Keep this process (and the threads it starts later) on one CPU."""
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
+
+
+def _listen() -> socket.socket:
+    sock = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    sock.setblocking(False)
+    return sock
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGTERM / SIGINT, or for the parent to close our standard input."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def watch_stdin() -> None:
+        with contextlib.suppress(Exception):
+            sys.stdin.read()
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    await stop.wait()
+
+
+def _ready(ocpp_port: int, http_port: int = 0) -> None:
+    print(f"READY {ocpp_port} {http_port}", flush=True)
+
+
+# --- echo and baseline ------------------------------------------------------------------------
+
+
+async def _echo() -> None:
+    async def echo(websocket: ServerConnection) -> None:
+        async for message in websocket:
+            await websocket.send(message)
+
+    sock = _listen()
+    async with serve(echo, sock=sock, subprotocols=SUBPROTOCOLS):
+        _ready(sock.getsockname()[1])
+        await _until_stopped()
+
+
+async def _baseline() -> None:
+    from bench.baseline_csms import MemoryStore, handle_connection
+
+    store = MemoryStore()
+
+    async def on_connect(websocket: ServerConnection) -> None:
+        await handle_connection(websocket, store)
+
+    sock = _listen()
+    async with serve(on_connect, sock=sock, subprotocols=SUBPROTOCOLS):
+        _ready(sock.getsockname()[1])
+        await _until_stopped()
+
+
+# --- Intercarga -------------------------------------------------------------------------------
+
+
+async def register_stations(store: Any, count: int, prefix: str = "LOAD-") -> None:
+    """Register ``{prefix}0001`` … as known stations (security profile 0, no password)."""
+    from intercarga.domain import Station
+
+    existing = await store.stations.count()
+    for number in range(existing + 1, count + 1):
+        await store.stations.put(
+            Station(
+                id=f"{prefix}{number:04d}",
+                country_code="CL",
+                party_id="ICG",
+                security_profile=0,
+            )
+        )
+
+
+async def _intercarga(args: argparse.Namespace) -> None:
+    from pydantic import SecretStr
+
+    from intercarga.app import System
+    from intercarga.config import OcppSettings, Settings, UnknownStationPolicy
+    from intercarga.logs import configure_logging
+
+    settings = Settings(
+        database_url=SecretStr(args.database),
+        database_schema=args.schema,
+        ocpp=OcppSettings(unknown_stations=UnknownStationPolicy(args.unknown_stations)),
+        log_level=args.log_level,
+    )
+    configure_logging(settings.log_format, settings.log_level)
+    system = await System.open(settings)
+    try:
+        if args.stations:
+            await register_stations(system.store, args.stations)
+        for extra in args.seed or ():
+            module, _, function = extra.partition(":")
+            seeder = getattr(__import__(module, fromlist=[function]), function)
+            await seeder(system.store)
+        sock = _listen()
+        await system.csms.start(sock)
+        http_port = 0
+        http_task: asyncio.Task[None] | None = None
+        server = None
+        if args.http:
+            server, http_sock = _http(system, settings)
+            http_port = http_sock.getsockname()[1]
+            http_task = asyncio.create_task(server.serve(sockets=[http_sock]))
+            while not server.started:
+                await asyncio.sleep(0.01)
+        _ready(sock.getsockname()[1], http_port)
+        await _until_stopped()
+        if server is not None and http_task is not None:
+            server.should_exit = True
+            await http_task
+        await system.csms.stop()
+    finally:
+        await system.close()
+
+
+def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
+    import uvicorn
+
+    from intercarga.ocpi.service import Roaming
+    from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.web.http import create_http_app
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            yield
+
+    app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
+    config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+    return Server(config), _listen()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.servers")
+    parser.add_argument("mode", choices=["echo", "baseline", "intercarga"])
+    parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
+    parser.add_argument("--database", default="sqlite+aiosqlite:///bench.db")
+    parser.add_argument("--schema", default=None)
+    parser.add_argument("--stations", type=int, default=0, help="register this many first")
+    parser.add_argument("--unknown-stations", default="reject")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--http", action="store_true", help="also serve HTTP (OCPI)")
+    parser.add_argument("--seed", action="append", help="module:coroutine(store) to run first")
+    args = parser.parse_args(argv)
+    pin(args.cpu)
+    from intercarga.sim.load import raise_open_files_limit
+
+    raise_open_files_limit(65536)
+    if args.mode == "echo":
+        asyncio.run(_echo())
+    elif args.mode == "baseline":
+        asyncio.run(_baseline())
+    else:
+        asyncio.run(_intercarga(args))
+
+
+class ServerProcess:
+    """A server of :func:`main` in a child process: ``with ServerProcess("echo") as server:``."""
+
+    def __init__(
+        self,
+        mode: str,
+        *options: str,
+        cpu: int | None = None,
+        startup_timeout: float = 120.0,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.mode = mode
+        self.options = list(options)
+        self.cpu = cpu
+        self.startup_timeout = startup_timeout
+        self.log_dir = log_dir
+        self.port = 0
+        self.http_port = 0
+        self._process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    @property
+    def log_path(self) -> Path | None:
+        return None if self._log is None else Path(self._log.name)
+
+    def __enter__(self) -> ServerProcess:
+        self._workdir = tempfile.TemporaryDirectory(prefix="intercarga-bench-")
+        log_dir = self.log_dir or Path(self._workdir.name)
+        self._log = (log_dir / f"server-{self.mode}-{os.getpid()}.log").open("w")
+        command = [sys.executable, "-m", "bench.servers", self.mode, *self.options]
+        if self.cpu is not None:
+            command += ["--cpu", str(self.cpu)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INTERCARGA_")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(
+            command,
+            cwd=self._workdir.name,  # no intercarga.toml of the repo, SQLite files land here
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        result: list[str] = []
+
+        def read() -> None:
+            assert self._process is not None and self._process.stdout is not None
+            result.append(self._process.stdout.readline())
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(self.startup_timeout)
+        line = result[0] if result else ""
+        if not line.startswith("READY "):
+            tail = ""
+            if self._log is not None:
+                self._log.flush()
+                tail = Path(self._log.name).read_text()[-2000:]
+            raise RuntimeError(f"{self.mode} server did not start: {line!r}\n{tail}")
+        _, ocpp_port, http_port = line.split()
+        self.port, self.http_port = int(ocpp_port), int(http_port)
+
+    def workdir(self) -> Path:
+        assert self._workdir is not None
+        return Path(self._workdir.name)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(Exception):
+                    if stream is not None:
+                        stream.close()
+        if self._log is not None:
+            self._log.close()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+
+
+if __name__ == "__main__":
+    main()

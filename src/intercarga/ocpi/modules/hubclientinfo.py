@@ -1,0 +1,86 @@
+"""Hub client info, the party side (RECEIVER): a hub tells us which parties it reaches.
+
+What a hub says is kept per hub (``ocpi_client_info``); the outbox then prefers a hub that says
+a party is CONNECTED when it must send that party a Session or CDR. Only hubs may push here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from intercarga.ocpi import mapping
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.models import format_datetime
+from intercarga.ocpi.modules._common import parse_body, require_version, same
+from intercarga.ocpi.routing import is_hub
+from intercarga.ocpi.service import Roaming
+from intercarga.store.roaming import ClientInfo
+
+__all__ = ["routers"]
+
+
+def routers(roaming: Roaming) -> list[APIRouter]:
+    router = APIRouter(prefix="/{version}/hubclientinfo", route_class=OcpiRoute)
+    path = "/{country_code}/{party_id}"
+
+    async def hub_only(version: str, request: Request) -> str:
+        require_version("hubclientinfo", version)
+        who = await authenticate(roaming, request, "hubclientinfo")
+        if not is_hub(who.partner):
+            raise OcpiError(StatusCode.CLIENT_ERROR, "only a hub sends client info", 404)
+        return who.partner.id
+
+    @router.put(path, summary="Hub client info: a party the hub reaches (RECEIVER)")
+    async def put_info(
+        version: str, country_code: str, party_id: str, request: Request
+    ) -> Response:
+        hub_id = await hub_only(version, request)
+        received: Any = parse_body(
+            mapping.model_for(version, "ClientInfo"), await read_json(request)
+        )
+        if not (same(received.country_code, country_code) and same(received.party_id, party_id)):
+            raise OcpiError(
+                StatusCode.INVALID_OR_MISSING_PARAMETERS,
+                "country_code: the party in the body is not the one in the URL",
+            )
+        created = await roaming.client_info.put(
+            ClientInfo(
+                partner_id=hub_id,
+                country_code=country_code.upper(),
+                party_id=party_id.upper(),
+                role=str(getattr(received.role, "value", received.role)),
+                status=received.status.value,
+                last_updated=received.last_updated,
+            )
+        )
+        return ocpi_response(http_status=201 if created else 200)
+
+    @router.get(path, summary="Hub client info as stored here")
+    async def get_info(
+        version: str, country_code: str, party_id: str, request: Request
+    ) -> Response:
+        hub_id = await hub_only(version, request)
+        found = [
+            info
+            for info in await roaming.client_info.all(hub_id)
+            if (info.country_code, info.party_id) == (country_code.upper(), party_id.upper())
+        ]
+        if not found:
+            raise OcpiError(
+                StatusCode.CLIENT_ERROR, f"no client info for {country_code}-{party_id}", 404
+            )
+        info = found[0]
+        return ocpi_response(
+            {
+                "party_id": info.party_id,
+                "country_code": info.country_code,
+                "role": info.role,
+                "status": info.status,
+                "last_updated": format_datetime(info.last_updated),
+            }
+        )
+
+    return [router]
