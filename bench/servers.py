@@ -113,19 +113,26 @@ async def _baseline() -> None:
 
 
 async def register_stations(store: Any, count: int, prefix: str = "LOAD-") -> None:
-    """Register ``{prefix}0001`` … as known stations (security profile 0, no password)."""
+    """Register ``{prefix}0001`` … as known stations (security profile 0, no password).
+
+    Set-up, not measured: the rows are those :class:`StationRepository` writes, inserted in
+    one statement per thousand instead of one transaction each.
+    """
+    from sqlalchemy import insert
+
     from intercarga.domain import Station
+    from intercarga.store.batch import Write
 
     existing = await store.stations.count()
-    for number in range(existing + 1, count + 1):
-        await store.stations.put(
-            Station(
-                id=f"{prefix}{number:04d}",
-                country_code="CL",
-                party_id="ICG",
-                security_profile=0,
-            )
+    rows = [
+        store.stations._to_row(
+            Station(id=f"{prefix}{n:04d}", country_code="CL", party_id="ICG", security_profile=0)
         )
+        for n in range(existing + 1, count + 1)
+    ]
+    statement = insert(store.stations.table)
+    for start in range(0, len(rows), 1000):
+        await store.write(Write(statement, rows[start : start + 1000]))
 
 
 async def _intercarga(args: argparse.Namespace) -> None:

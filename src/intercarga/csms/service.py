@@ -162,7 +162,9 @@ class CsmsService:
     async def connected(self, link: StationLink) -> None:
         self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
         now = self._clock()
-        await self._store.stations.touch(link.station_id, now, ocpp_version=link.version)
+        await self._store.write(
+            self._store.stations.touching(link.station_id, now, ocpp_version=link.version)
+        )
         await self._bus.publish(StationConnectionChanged(link.station_id, True, now))
         await self._upgrade_security_profile(link)
 
@@ -189,7 +191,7 @@ class CsmsService:
     # -- deciding ------------------------------------------------------------------------------
 
     async def _decide(self, link: StationLink, action: str, event: StationEvent) -> Decision | None:
-        # Every message needs the station: a copy read under a second ago will do, except for
+        # Every message needs the station: a copy read under 30 s ago will do, except for
         # a boot, which rewrites it.
         if isinstance(event, StationBooted):
             station = await self._store.stations.find(link.station_id)
@@ -284,7 +286,8 @@ class CsmsService:
         )
         if updated.serial_number is not None:
             updated = updated.model_copy(update={"serial_number": updated.serial_number[:25]})
-        await self._store.stations.put(updated)
+        await self._store.write(*self._store.stations.putting(updated))
+        self._store.stations.stored(updated)
         status = BootStatus(updated.registration_status.value)
         if status is BootStatus.ACCEPTED:
             return BootDecision(status, self._settings.ocpp.heartbeat_interval, now)

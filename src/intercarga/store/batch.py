@@ -67,44 +67,57 @@ class WriteBatcher:
         await job.done
 
     async def _drain(self) -> None:
-        # One connection for as long as writes keep coming: no pool round trip per batch.
-        # Writes queued while the connection closes are taken by the outer loop: the task
-        # ends only when, with no await left, the queue is empty.
-        taken: list[_Job] = []
-        try:
-            while self._queue:
+        # One connection for as long as writes keep coming: no pool round trip per batch. The
+        # last batch's writers hear of their commit only once the connection is back in the
+        # pool, so whoever disposes of the engine next finds nothing half-closed. Writes queued
+        # while the connection closes are taken by the outer loop: the task ends only when,
+        # with no await left, the queue is empty.
+        while self._queue:
+            taken: list[_Job] = []
+            outcome: list[tuple[_Job, BaseException | None]] = []
+            try:
                 async with self._engine.connect() as connection:
                     while self._queue:
+                        _settle(outcome)
                         taken = self._queue[: self._max_batch]
                         del self._queue[: self._max_batch]
-                        await self._commit(connection, taken)
+                        outcome = await self._commit(connection, taken)
                         taken = []
-        except BaseException as error:
-            # The connection itself failed: every write taken or waiting fails with it.
-            failed, self._queue = [*taken, *self._queue], []
-            for job in failed:
-                if not job.done.done():
-                    job.done.set_exception(
-                        error if isinstance(error, Exception) else asyncio.CancelledError()
-                    )
-            if not isinstance(error, Exception):
-                raise
+            except BaseException as error:
+                # The connection itself failed: every write taken or waiting fails with it.
+                failed, self._queue = [*taken, *self._queue], []
+                reason = error if isinstance(error, Exception) else asyncio.CancelledError()
+                _settle([*outcome, *((job, reason) for job in failed)])
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            _settle(outcome)
 
-    async def _commit(self, connection: AsyncConnection, jobs: list[_Job]) -> None:
+    async def _commit(
+        self, connection: AsyncConnection, jobs: list[_Job]
+    ) -> list[tuple[_Job, BaseException | None]]:
         try:
             async with connection.begin():
                 await _run(connection, jobs)
         except Exception as error:
             if len(jobs) == 1:
-                if not jobs[0].done.done():
-                    jobs[0].done.set_exception(error)
-                return
+                return [(jobs[0], error)]
+            outcome: list[tuple[_Job, BaseException | None]] = []
             for job in jobs:  # find the write at fault: each alone
-                await self._commit(connection, [job])
-            return
-        for job in jobs:
-            if not job.done.done():
-                job.done.set_result(None)
+                outcome.extend(await self._commit(connection, [job]))
+            return outcome
+        return [(job, None) for job in jobs]
+
+
+def _settle(outcome: list[tuple[_Job, BaseException | None]]) -> None:
+    for job, error in outcome:
+        if job.done.done():
+            continue
+        if error is None:
+            job.done.set_result(None)
+        else:
+            job.done.set_exception(error)
+    outcome.clear()
 
 
 async def _run(connection: AsyncConnection, jobs: list[_Job]) -> None:

@@ -373,6 +373,16 @@ _TOUCH = (
     .where(tables.stations.c.id == bindparam("k_id"))
     .values(last_seen=bindparam("v_last_seen", type_=tables.stations.c.last_seen.type))
 )
+_TOUCH_VERSION = (
+    update(tables.stations)
+    .where(tables.stations.c.id == bindparam("k_id"))
+    .values(
+        last_seen=bindparam("v_last_seen", type_=tables.stations.c.last_seen.type),
+        ocpp_version=bindparam("v_ocpp_version", type_=tables.stations.c.ocpp_version.type),
+    )
+)
+_DELETE_STATION = delete(tables.stations).where(tables.stations.c.id == bindparam("k_id"))
+_INSERT_STATION = insert(tables.stations)
 
 
 class StationRepository(Repository[Station]):
@@ -385,7 +395,7 @@ class StationRepository(Repository[Station]):
         # find_recent's copies, oldest first; writes through this repository drop them.
         self._recent: dict[str, tuple[float, Station]] = {}
 
-    async def find_recent(self, station_id: str, max_age: float = 5.0) -> Station | None:
+    async def find_recent(self, station_id: str, max_age: float = 30.0) -> Station | None:
         """Like :meth:`find`, from this process's copy when it was read under ``max_age`` s ago.
 
         For the hot path of every station message. Changes made through this repository are
@@ -433,9 +443,30 @@ class StationRepository(Repository[Station]):
             self.forget(key[0])
 
     @staticmethod
-    def touching(station_id: str, at: datetime) -> Write:
-        """The write of :meth:`touch` (last seen only), for :meth:`Store.write`."""
-        return Write(_TOUCH, [{"k_id": station_id, "v_last_seen": at}])
+    def touching(
+        station_id: str, at: datetime, *, ocpp_version: OcppVersion | None = None
+    ) -> Write:
+        """The write of :meth:`touch`, for :meth:`Store.write`."""
+        if ocpp_version is None:
+            return Write(_TOUCH, [{"k_id": station_id, "v_last_seen": at}])
+        return Write(
+            _TOUCH_VERSION,
+            [{"k_id": station_id, "v_last_seen": at, "v_ocpp_version": ocpp_version.value}],
+        )
+
+    def putting(self, item: Station) -> list[Write]:
+        """The writes of :meth:`put` (create or replace), for :meth:`Store.write`; call
+        :meth:`stored` once they are committed."""
+        self.forget(item.id)
+        return [
+            Write(_DELETE_STATION, [{"k_id": item.id}]),
+            Write(_INSERT_STATION, [self._to_row(item)]),
+        ]
+
+    def stored(self, item: Station) -> None:
+        """``item`` was just committed: it is the recent copy :meth:`find_recent` gives."""
+        self._recent.pop(item.id, None)
+        self._recent[item.id] = (time.monotonic(), item)
 
     def _to_row(self, item: Station) -> dict[str, Any]:
         return _columns(item, self.table)
