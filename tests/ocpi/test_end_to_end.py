@@ -11,9 +11,6 @@ be down when the CDR is made: it gets it, once, when it is back.
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,76 +19,17 @@ from typing import Any
 import pytest
 
 from intercarga import domain
-from intercarga.security import hash_password
-from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
-
-PASSWORD = "sim-station-password-1234"
-CARD = "04A10000000001"  # the simulator's card for station number 1
-APP = "APP-0001"
-
-
-async def seed_cpo(cpo: Deployment) -> None:
-    """The example network's Chilean and Colombian sites, stations and tariffs (no tokens)."""
-    network = example_network()
-    store = cpo.system.store
-    for location in network.locations:
-        if location.country_code in ("CL", "CO"):
-            await store.locations.put(location)
-    for tariff in network.tariffs:
-        if tariff.country_code in ("CL", "CO"):
-            await store.tariffs.put(tariff)
-    for station in network.stations:
-        if station.country_code in ("CL", "CO"):
-            await store.stations.put(
-                station.model_copy(update={"password_hash": hash_password(PASSWORD)})
-            )
-
-
-async def seed_emsp(emsp: Deployment, whitelist: domain.Whitelist) -> None:
-    for uid, kind in ((CARD, domain.TokenType.RFID), (APP, domain.TokenType.APP_USER)):
-        await emsp.system.store.tokens.put(
-            domain.Token(
-                country_code="CO",
-                party_id="EMS",
-                uid=uid,
-                type=kind,
-                contract_id=f"CO-EMS-{uid}",
-                issuer="Movilidad",
-                whitelist=whitelist,
-            )
-        )
-
-
-class Stations:
-    """The CPO's OCPP endpoint on a free port, and simulated stations run against it."""
-
-    def __init__(self, cpo: Deployment) -> None:
-        self.cpo = cpo
-        self.url = ""
-
-    async def start(self) -> None:
-        sock = socket.create_server(("127.0.0.1", 0))
-        await self.cpo.system.csms.start(sock)
-        self.url = f"ws://127.0.0.1:{sock.getsockname()[1]}/ocpp"
-
-    async def run(
-        self, prefix: str, version: str, *extra: str, speed: int = 600
-    ) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "intercarga", "simulate",
-            "--url", self.url, "--stations", "1", "--ocpp", version, "--id-prefix", prefix,
-            "--password", PASSWORD, "--speed", str(speed), "--json", *extra,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-
-
-async def summary(process: asyncio.subprocess.Process) -> dict[str, Any]:
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, stderr.decode() + stdout.decode()
-    found: dict[str, Any] = json.loads(stdout)
-    return found
+from tests.ocpi.stations import (
+    APP,
+    CARD,
+    Stations,
+    charge,
+    check_cdr,
+    seed_cpo,
+    seed_emsp,
+    summary,
+)
 
 
 @pytest.fixture
@@ -114,22 +52,6 @@ async def roaming_pair(
         await cpo.system.csms.stop()
 
 
-async def _active_session_seen(emsp: Deployment, seen: list[domain.Session]) -> None:
-    """Record every ACTIVE session the eMSP holds while the station charges."""
-    while True:
-        page = await emsp.system.store.sessions.list(filters={"status": "ACTIVE"})
-        seen.extend(page.items)
-        await asyncio.sleep(0.02)
-
-
-def _check_cdr(cdr: domain.Cdr, currency: str, token_uid: str) -> None:
-    assert (cdr.cdr_token.country_code, cdr.cdr_token.party_id) == ("CO", "EMS")
-    assert cdr.cdr_token.uid == token_uid
-    assert cdr.currency == currency
-    assert cdr.total_energy > 0
-    assert cdr.total_cost.excl_vat > 0 and cdr.tariffs, "the CDR is priced with the CPO's tariff"
-
-
 @pytest.mark.parametrize("roaming_pair", ["2.2.1", "2.3.0"], indirect=True)
 @pytest.mark.parametrize(
     ("prefix", "ocpp", "currency"), [("CO-ICG-", "1.6", "COP"), ("CL-ICG-", "2.0.1", "CLP")]
@@ -139,21 +61,9 @@ async def test_an_unknown_rfid_is_authorized_by_the_emsp_and_the_priced_cdr_arri
 ) -> None:
     cpo, emsp, stations = roaming_pair
     assert await cpo.system.store.tokens.find_by_uid(CARD) == []  # the CPO never saw the card
-    seen: list[domain.Session] = []
-    watcher = asyncio.create_task(_active_session_seen(emsp, seen))
-    try:
-        result = await summary(await stations.run(prefix, ocpp))
-    finally:
-        watcher.cancel()
-    assert result["sessions"] == {"started": 1, "completed": 1}
-
-    async def cdr_arrived() -> bool:
-        return await emsp.system.store.cdrs.count() == 1
-
-    await until(cdr_arrived)
+    seen, cdr = await charge(emsp, stations, prefix, ocpp)
     assert seen, "the eMSP saw the session while it charged"
-    [cdr] = (await emsp.system.store.cdrs.list()).items
-    _check_cdr(cdr, currency, CARD)
+    check_cdr(cdr, currency, CARD)
     session = await emsp.system.store.sessions.get(cdr.country_code, cdr.party_id, cdr.session_id)
     assert session.status is domain.SessionStatus.COMPLETED
     assert session.kwh == cdr.total_energy.quantize(Decimal("0.001")) or session.kwh > 0
@@ -238,7 +148,7 @@ async def test_an_app_token_starts_and_stops_a_session_through_commands(
 
         await until(cdr_arrived, 30)
         [cdr] = (await emsp.system.store.cdrs.list()).items
-        _check_cdr(cdr, "COP" if country == "CO" else "CLP", APP)
+        check_cdr(cdr, "COP" if country == "CO" else "CLP", APP)
         unknown = await emsp.admin.post(
             "/api/v1/roaming/commands",
             json={
@@ -303,7 +213,7 @@ async def test_an_emsp_down_when_the_cdr_is_made_gets_it_once_after_its_restart(
     await until(delivered, 30)
     await asyncio.sleep(0.5)  # long enough for any second delivery to show
     [cdr] = (await emsp.system.store.cdrs.list()).items
-    _check_cdr(cdr, "COP", CARD)
+    check_cdr(cdr, "COP", CARD)
     session = await emsp.system.store.sessions.get("CO", "ICG", cdr.session_id or "")
     assert session.status is domain.SessionStatus.COMPLETED
     sent, _ = await cpo.roaming.outbox.repository.entries(partner.id, object_key=None, state="SENT")
