@@ -98,7 +98,9 @@ class Network:
 
     async def _open(self, name: str, settings: Settings, policy: RetryPolicy) -> Deployment:
         system = await System.open(settings)
-        roaming = Roaming.build(settings, system.store, self.hosts, policy=policy)
+        roaming = Roaming.build(
+            settings, system.store, self.hosts, policy=policy, watch_interval=0.1
+        )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         await roaming.start()
         app = create_http_app(system, routers=routers(roaming))

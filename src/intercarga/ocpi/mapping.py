@@ -261,6 +261,20 @@ def _evse_json(evse: domain.EVSE, version: str) -> dict[str, Any]:
     )
 
 
+def _expressible(evses: list[domain.EVSE], version: str) -> list[domain.EVSE]:
+    """The EVSEs as ``version`` can say them: 2.1.1 lacks newer connector standards (GB/T,
+    NACS, …), so such connectors are left out, and EVSEs with no connector left too."""
+    if version != "2.1.1":
+        return evses
+    known = {t.value for t in v211.ConnectorType}
+    kept = []
+    for evse in evses:
+        connectors = [c for c in evse.connectors if c.standard.value in known]
+        if connectors:
+            kept.append(evse.model_copy(update={"connectors": connectors}))
+    return kept
+
+
 def location_to_ocpi(location: domain.Location, version: str) -> dict[str, Any]:
     hours = location.opening_times
     opening = None
@@ -283,7 +297,8 @@ def location_to_ocpi(location: domain.Location, version: str) -> dict[str, Any]:
         "postal_code": location.postal_code,
         "country": location.country,
         "coordinates": _geo(location.coordinates),
-        "evses": [_evse_json(e, version) for e in location.evses] or None,
+        "evses": [_evse_json(e, version) for e in _expressible(location.evses, version)]
+        or None,
         "time_zone": location.time_zone,
         "opening_times": opening,
         "charging_when_closed": location.charging_when_closed,

@@ -14,8 +14,14 @@ the publisher's task) and never wait for a partner.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import json
 import logging
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -24,6 +30,7 @@ from intercarga.billing.cdr import charging_periods
 from intercarga.billing.periods import periods_from_meter_values
 from intercarga.bus import EventBus
 from intercarga.config import Settings
+from intercarga.domain._types import utc_now
 from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping
@@ -45,7 +52,14 @@ from intercarga.store import Store
 from intercarga.store.partners import Partner, PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
 
-__all__ = ["PushRenderer", "Pusher", "session_for_ocpi", "session_token"]
+__all__ = [
+    "ChangeWatcher",
+    "PushRenderer",
+    "Pusher",
+    "fingerprint",
+    "session_for_ocpi",
+    "session_token",
+]
 
 log = logging.getLogger(__name__)
 
@@ -396,3 +410,100 @@ def _location_key(object_key: str) -> tuple[str, str, str]:
     parts = [unquote(part) for part in object_key.split("/")]
     # "locations/CC/PID/LOCATION[/EVSE]"
     return parts[1], parts[2], parts[3]
+
+
+def fingerprint(item: domain.Location | domain.Tariff | domain.Token) -> str:
+    """What a partner would see change, as a digest: no timestamps, no EVSE statuses (those
+    travel as PATCHes of their own)."""
+    data = item.model_dump(mode="json", exclude={"last_updated"})
+    for evse in data.get("evses") or []:
+        evse.pop("status", None)
+        evse.pop("last_updated", None)
+        for connector in evse.get("connectors") or []:
+            connector.pop("last_updated", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+class ChangeWatcher:
+    """Pushes Locations, Tariffs and Tokens of ours that changed without a domain event (an
+    operator's edit through the admin API or the CLI).
+
+    Every ``interval`` seconds it reads the objects of our parties updated since it last looked
+    and pushes those whose :func:`fingerprint` changed. It starts looking at its own start: what
+    changed before is pushed by a partner's full sync (``POST /api/v1/partners/{id}/sync``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        pusher: Pusher,
+        *,
+        interval: float = 5.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._pusher = pusher
+        self.interval = interval
+        self._clock = clock
+        self._seen: dict[tuple[str, ...], str] = {}
+        self._since: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._since = self._clock()
+            self._task = asyncio.create_task(self._run(), name="ocpi-change-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.look()
+            except IntercargaError as error:
+                log.error("change watcher: %s", error)
+            except Exception:
+                log.exception("change watcher failed")
+
+    async def look(self) -> int:
+        """Push what changed since the last look; how many objects."""
+        since = self._since or self._clock()
+        # A little overlap: a write in flight when we last looked is not missed.
+        self._since = self._clock()
+        after = since - timedelta(seconds=2)
+        pushed = 0
+        for owner in sorted(self._pusher.ours("CPO")):
+            filters = {"country_code": owner[0], "party_id": owner[1]}
+            for location in (
+                await self._store.locations.list(limit=None, filters=filters, updated_from=after)
+            ).items:
+                if self._changed(("L", *owner, location.id), location):
+                    pushed += bool(await self._pusher.location_changed(location))
+            for tariff in (
+                await self._store.tariffs.list(limit=None, filters=filters, updated_from=after)
+            ).items:
+                if self._changed(("T", *owner, tariff.id), tariff):
+                    pushed += bool(await self._pusher.tariff_changed(tariff))
+        for owner in sorted(self._pusher.ours("EMSP")):
+            filters = {"country_code": owner[0], "party_id": owner[1]}
+            for token in (
+                await self._store.tokens.list(limit=None, filters=filters, updated_from=after)
+            ).items:
+                if self._changed(("K", *owner, token.uid), token):
+                    pushed += bool(await self._pusher.token_changed(token))
+        return pushed
+
+    def _changed(
+        self, key: tuple[str, ...], item: domain.Location | domain.Tariff | domain.Token
+    ) -> bool:
+        digest = fingerprint(item)
+        if self._seen.get(key) == digest:
+            return False
+        self._seen[key] = digest
+        return True

@@ -23,7 +23,7 @@ from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.hub import Hub
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
-from intercarga.ocpi.push import Pusher, PushRenderer
+from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, CommandRepository, OutboxRepository
@@ -53,6 +53,7 @@ class Roaming:
     authorize_unknown: RealTimeAuthorization
     commands: Commands
     hub: Hub
+    watcher: ChangeWatcher
 
     @classmethod
     def build(
@@ -62,6 +63,7 @@ class Roaming:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         policy: RetryPolicy | None = None,
+        watch_interval: float = 5.0,
     ) -> Roaming:
         client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
         partners = PartnerRepository(store.engine)
@@ -91,6 +93,7 @@ class Roaming:
             authorize,
             Commands(settings, store, registrar, client, outbox, commands_store),
             hub,
+            ChangeWatcher(store, pusher, interval=watch_interval),
         )
 
     def attach(
@@ -109,8 +112,10 @@ class Roaming:
 
     async def start(self) -> None:
         await self.outbox.start()
+        await self.watcher.start()
 
     async def stop(self) -> None:
+        await self.watcher.stop()
         await self.commands.stop()
         await self.outbox.stop()
 
