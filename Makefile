@@ -40,7 +40,7 @@ format: $(VENV)/.installed-dev
 
 ## bench: the benchmarks (filled by the benchmarks issue); writes docs/benchmarks.md
 bench: $(VENV)/.installed-dev
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; \
+	@if [ -f bench/run.py ]; then $(BIN)/python -m bench.run; \
 	else echo "no benchmarks yet: bench/run.py arrives with the benchmarks issue"; fi
 
 clean:

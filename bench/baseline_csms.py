@@ -48,23 +48,23 @@ class Station16(ChargePoint16):  # type: ignore[misc]
         super().__init__(station_id, connection)
         self.store = store
 
-    @on("BootNotification")  # type: ignore[misc]
+    @on("BootNotification")  # type: ignore[untyped-decorator]
     def on_boot(self, charge_point_vendor: str, charge_point_model: str, **extra: Any) -> Any:
         self.store.stations[self.id] = {"vendor": charge_point_vendor, "model": charge_point_model}
         return result16.BootNotification(
             current_time=_now(), interval=300, status=RegistrationStatus.accepted
         )
 
-    @on("Heartbeat")  # type: ignore[misc]
+    @on("Heartbeat")  # type: ignore[untyped-decorator]
     def on_heartbeat(self) -> Any:
         self.store.last_seen[self.id] = _now()
         return result16.Heartbeat(current_time=_now())
 
-    @on("StatusNotification")  # type: ignore[misc]
+    @on("StatusNotification")  # type: ignore[untyped-decorator]
     def on_status(self, connector_id: int, error_code: str, status: str, **extra: Any) -> Any:
         return result16.StatusNotification()
 
-    @on("StartTransaction")  # type: ignore[misc]
+    @on("StartTransaction")  # type: ignore[untyped-decorator]
     def on_start(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **extra: Any
     ) -> Any:
@@ -79,14 +79,14 @@ class Station16(ChargePoint16):  # type: ignore[misc]
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
         )
 
-    @on("MeterValues")  # type: ignore[misc]
+    @on("MeterValues")  # type: ignore[untyped-decorator]
     def on_meter_values(
         self, connector_id: int, meter_value: list[Any], transaction_id: int | None = None
     ) -> Any:
         self.store.meter_values[(self.id, str(transaction_id))].extend(meter_value)
         return result16.MeterValues()
 
-    @on("StopTransaction")  # type: ignore[misc]
+    @on("StopTransaction")  # type: ignore[untyped-decorator]
     def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **extra: Any) -> Any:
         self.store.transactions[(self.id, str(transaction_id))]["stop"] = timestamp
         return result16.StopTransaction()
@@ -97,21 +97,21 @@ class Station201(ChargePoint201):  # type: ignore[misc]
         super().__init__(station_id, connection)
         self.store = store
 
-    @on("BootNotification")  # type: ignore[misc]
+    @on("BootNotification")  # type: ignore[untyped-decorator]
     def on_boot(self, charging_station: dict[str, Any], reason: str, **extra: Any) -> Any:
         self.store.stations[self.id] = charging_station
         return result201.BootNotification(current_time=_now(), interval=300, status="Accepted")
 
-    @on("Heartbeat")  # type: ignore[misc]
+    @on("Heartbeat")  # type: ignore[untyped-decorator]
     def on_heartbeat(self) -> Any:
         self.store.last_seen[self.id] = _now()
         return result201.Heartbeat(current_time=_now())
 
-    @on("StatusNotification")  # type: ignore[misc]
+    @on("StatusNotification")  # type: ignore[untyped-decorator]
     def on_status(self, **extra: Any) -> Any:
         return result201.StatusNotification()
 
-    @on("TransactionEvent")  # type: ignore[misc]
+    @on("TransactionEvent")  # type: ignore[untyped-decorator]
     def on_transaction_event(
         self,
         event_type: str,

@@ -26,6 +26,7 @@ __all__ = [
     "spread",
 ]
 
+
 def placement() -> tuple[int | None, int | None]:
     """(server CPU, client CPU): one each when the machine has two, else no pinning."""
     cpus = free_cpus()
@@ -41,7 +42,9 @@ def _client(config: LoadConfig, cpu: int | None) -> LoadResult:
 
 def client_pool(processes: int = 1) -> ProcessPoolExecutor:
     """Worker processes for the load client (spawned: no loop or socket inherited)."""
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+    )
 
 
 def run_client(
@@ -94,4 +97,3 @@ def ratio(numerator: Spread | None, denominator: Spread | None) -> float | None:
     if numerator is None or denominator is None or denominator.median == 0:
         return None
     return numerator.median / denominator.median
-

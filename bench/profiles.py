@@ -78,7 +78,7 @@ def record(pid: int, seconds: float, *, rate: int = 200) -> Profile | None:
         return None
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "stacks.txt"
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: S603 (our own argument list, no shell)
             [
                 py_spy,
                 "record",

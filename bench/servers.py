@@ -166,7 +166,7 @@ async def _intercarga(args: argparse.Namespace) -> None:
             server, http_sock = _http(system, settings)
             http_port = http_sock.getsockname()[1]
             http_task = asyncio.create_task(server.serve(sockets=[http_sock]))
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn offers only a flag)
                 await asyncio.sleep(0.01)
         _ready(sock.getsockname()[1], http_port)
         await _until_stopped()
@@ -263,7 +263,7 @@ class ServerProcess:
             command += ["--cpu", str(self.cpu)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTERCARGA_")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 (our own argument list, no shell)
             command,
             cwd=self._workdir.name,  # no intercarga.toml of the repo, SQLite files land here
             env=env,

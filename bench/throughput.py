@@ -77,7 +77,7 @@ def postgres_schema(dsn: str = POSTGRES_DSN) -> Iterator[str | None]:
     """A fresh schema in the PostgreSQL database ``test`` (None when unreachable), dropped after."""
     import asyncio
 
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
 
@@ -187,9 +187,9 @@ def run_throughput(
                         measured.append((result, cpu_seconds(server.pid) - before))
                         first += stations
                     outcome.kinds[kind] = _summarise(kind, measured)
-                    progress(
-                        f"  {kind.value}: {outcome.kinds[kind].rate.show() if outcome.kinds[kind].rate else '-'} msg/s"
-                    )
+                    measured_rate = outcome.kinds[kind].rate
+                    shown = measured_rate.show() if measured_rate else "-"
+                    progress(f"  {kind.value}: {shown} msg/s")
                 if profile_seconds > 0 and target.database == "sqlite":
                     te = outcome.kinds.get(LoadKind.TRANSACTION_EVENT)
                     rate = te.rate.median if te is not None and te.rate is not None else 500.0

@@ -1,0 +1,200 @@
+"""Benchmark 4: an eMSP pulls every location of a CPO over OCPI 2.2.1, page by page.
+
+The server is Intercarga (SQLite, HTTP with the OCPI routers, its own process on one CPU)
+holding ``count`` locations of CL-ICG (copies of the example network's Santiago site, two
+EVSEs, three connectors each). Set-up, not measured: the locations are written through the
+store, and the eMSP partner is written into the store as REGISTERED with a known token (the
+credentials handshake is not what is measured). The client (httpx, one connection) follows
+``Link: rel="next"`` from ``/ocpi/cpo/2.2.1/locations`` until the last page, and the total time
+is compared with fetching the same bytes (the concatenated page bodies) as one raw static
+response from a plain asyncio HTTP server on loopback: the ratio says what the OCPI layer
+costs over moving the bytes.
+
+This module measures; it must never decide what a good figure is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bench.common import Spread, placement, spread
+from bench.servers import ServerProcess
+
+__all__ = ["TOKEN", "OcpiPullResult", "run_ocpi_pull", "seed"]
+
+TOKEN = "bench-emsp-token-0123456789abcdef"
+LOCATIONS = 10_000
+
+
+async def seed(store: Any) -> None:
+    """``$BENCH_LOCATIONS`` locations (default 10,000) and a registered eMSP partner whose
+    token is :data:`TOKEN`."""
+    count = int(os.environ.get("BENCH_LOCATIONS", LOCATIONS))
+    from intercarga.ocpi.service import Roaming  # noqa: F401  (the OCPI layer is installed)
+    from intercarga.security import hash_token
+    from intercarga.sim.example import example_network
+    from intercarga.store.partners import (
+        Partner,
+        PartnerRepository,
+        PartnerRole,
+        PartnerState,
+    )
+
+    template = next(
+        location for location in example_network().locations if location.country_code == "CL"
+    )
+    have = await store.locations.count()
+    for number in range(have, count):
+        await store.locations.put(
+            template.model_copy(
+                update={
+                    "id": f"BENCH-{number:05d}",
+                    "evses": [
+                        evse.model_copy(update={"uid": f"{evse.uid}-{number}", "evse_id": None})
+                        for evse in template.evses
+                    ],
+                }
+            )
+        )
+    await PartnerRepository(store.engine).put(
+        Partner(
+            id="bench-emsp",
+            name="Bench eMSP",
+            state=PartnerState.REGISTERED,
+            initiated_by="THEM",
+            version="2.2.1",
+            versions_url="http://127.0.0.1:9/versions",
+            token_hash=hash_token(TOKEN),
+            outgoing_token="bench-outgoing-token",
+            roles=[PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Bench")],
+        )
+    )
+
+
+@dataclass
+class OcpiPullResult:
+    locations: int
+    pages: int
+    bytes: int
+    seconds: Spread | None
+    raw_seconds: Spread | None
+    page_size: int
+    error: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.seconds is None or self.raw_seconds is None or not self.raw_seconds.median:
+            return None
+        return self.seconds.median / self.raw_seconds.median
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "locations": self.locations,
+            "pages": self.pages,
+            "bytes": self.bytes,
+            "page_size": self.page_size,
+            "seconds": None if self.seconds is None else self.seconds.to_dict(),
+            "raw_seconds": None if self.raw_seconds is None else self.raw_seconds.to_dict(),
+            "ratio": self.ratio,
+            "error": self.error,
+        }
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Authorization": "Token " + base64.b64encode(TOKEN.encode()).decode(),
+        "OCPI-from-country-code": "CO",
+        "OCPI-from-party-id": "EMS",
+        "OCPI-to-country-code": "CL",
+        "OCPI-to-party-id": "ICG",
+    }
+
+
+async def _pull(base: str) -> tuple[int, int, list[bytes]]:
+    url: str | None = f"{base}/ocpi/cpo/2.2.1/locations?limit=1000"  # capped by the server
+    found = pages = 0
+    bodies: list[bytes] = []
+    async with httpx.AsyncClient(headers=_headers(), timeout=60) as client:
+        while url:
+            response = await client.get(url)
+            response.raise_for_status()
+            body = response.json()
+            if body.get("status_code") != 1000:
+                raise RuntimeError(f"OCPI status {body.get('status_code')}: {body}")
+            found += len(body["data"])
+            pages += 1
+            bodies.append(response.content)
+            url = response.links.get("next", {}).get("url")
+    return found, pages, bodies
+
+
+async def _raw(payload: bytes) -> float:
+    """Fetch ``payload`` once from a minimal HTTP/1.1 server on loopback; seconds taken."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        + f"content-length: {len(payload)}\r\n\r\n".encode()
+    )
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(head)
+            writer.write(payload)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            began = time.perf_counter()
+            response = await client.get(f"http://127.0.0.1:{port}/all")
+            assert len(response.content) == len(payload)
+            return time.perf_counter() - began
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def run_ocpi_pull(count: int = LOCATIONS, runs: int = 3) -> OcpiPullResult:
+    server_cpu, _ = placement()
+    os.environ["BENCH_LOCATIONS"] = str(count)
+    with ServerProcess(
+        "intercarga",
+        "--http",
+        "--log-level",
+        "WARNING",
+        "--database",
+        "sqlite+aiosqlite:///bench.db",
+        "--seed",
+        "bench.ocpi_pull:seed",
+        cpu=server_cpu,
+        startup_timeout=600,
+    ) as server:
+        base = f"http://127.0.0.1:{server.http_port}"
+        times: list[float] = []
+        raw_times: list[float] = []
+        found = pages = size = 0
+        for _ in range(runs):
+            began = time.perf_counter()
+            found, pages, bodies = asyncio.run(_pull(base))
+            times.append(time.perf_counter() - began)
+            payload = b"".join(bodies)
+            size = len(payload)
+            raw_times.append(min(asyncio.run(_raw(payload)) for _ in range(3)))
+        return OcpiPullResult(
+            locations=found,
+            pages=pages,
+            bytes=size,
+            seconds=spread(times),
+            raw_seconds=spread(raw_times),
+            page_size=round(found / pages) if pages else 0,
+        )

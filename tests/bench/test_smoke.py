@@ -1,0 +1,78 @@
+"""Each benchmark runs at a tiny size and reports numbers, so ``make bench`` never rots.
+
+Nothing here asserts a time or a rate's size: only that every part runs end to end against real
+server processes and reports figures, and that the report renders them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bench.bench_pricing import bench_pricing
+from bench.common import spread
+from bench.connections import run_connections
+from bench.ocpi_pull import run_ocpi_pull
+from bench.profiles import summarise
+from bench.run import PricingResult, Report, Sizes, render
+from bench.throughput import run_throughput
+
+from intercarga.sim.load import LoadKind
+
+
+def test_throughput_runs_against_the_ceiling_and_intercarga() -> None:
+    results = run_throughput(
+        kinds=(LoadKind.TRANSACTION_EVENT,),
+        stations=2,
+        runs=1,
+        seconds=0.05,
+        warmup_messages=10,
+        min_messages=10,
+        only=("echo", "sqlite"),
+        progress=lambda _: None,
+    )
+    assert [result.target.key for result in results] == ["echo", "sqlite"]
+    for result in results:
+        row = result.kinds[LoadKind.TRANSACTION_EVENT]
+        assert row.errors == 0 and not row.failures
+        assert row.rate is not None and row.rate.median > 0
+        assert row.p99_ms is not None and row.cpu_us_per_message is not None
+
+
+def test_connections_runs_and_reports_memory_and_latency() -> None:
+    result = run_connections(10, heartbeats_per_station=1)
+    assert (result.connected, result.booted, result.heartbeats) == (10, 10, 10)
+    assert result.rss_peak >= result.rss_before > 0
+    assert result.p99_ms is not None and result.ready_s > 0
+
+
+def test_pricing_reports_rates_and_the_same_total() -> None:
+    result = bench_pricing(0.05)
+    assert result.pricings_per_second > 0 and result.engine_only_per_second > 0
+    assert "14385" in result.total_cost  # the workload's known price, unchanged by speed-ups
+
+
+def test_ocpi_pull_follows_every_page() -> None:
+    result = run_ocpi_pull(30, runs=1)
+    assert result.error is None
+    assert result.locations == 30 and result.pages >= 1 and result.bytes > 0
+    assert result.ratio is not None
+
+
+def test_profiles_are_summarised_from_collapsed_stacks() -> None:
+    profile = summarise(
+        "main (a.py:1);handle (src/intercarga/x.py:5);validate (<string>:3) 30\n"
+        "main (a.py:1);handle (src/intercarga/x.py:5) 10\n"
+        "main (a.py:1);select (selectors.py:9) 99\n"
+    )
+    assert profile.samples == 40  # waiting in select is idle, not work
+    inclusive = dict(profile.top(5))
+    assert inclusive["main (a.py)"] == 100.0 and inclusive["handle (intercarga/x.py)"] == 100.0
+    assert profile.top(1, own=True) == [("validate (<string>)", 75.0)]
+
+
+def test_the_report_renders_every_section() -> None:
+    report = Report(datetime.now(UTC), Sizes.quick(), "python -m bench.run")
+    report.pricing = PricingResult(spread([1.0]), spread([2.0]), "14385")
+    text = render(report)
+    for heading in ("# Benchmarks", "## Machine", "## 3. Pricing", "## What dominated"):
+        assert heading in text
