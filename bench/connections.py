@@ -98,15 +98,18 @@ def run_connections(
 ) -> ConnectionsResult:
     server_cpu, client_cpu = placement()
     raise_open_files_limit(stations + 1024)
-    with ServerProcess(
-        "intercarga",
-        "--stations",
-        str(stations),
-        "--database",
-        "sqlite+aiosqlite:///bench.db",
-        cpu=server_cpu,
-        startup_timeout=300,
-    ) as server, client_pool() as pool:
+    with (
+        ServerProcess(
+            "intercarga",
+            "--stations",
+            str(stations),
+            "--database",
+            "sqlite+aiosqlite:///bench.db",
+            cpu=server_cpu,
+            startup_timeout=300,
+        ) as server,
+        client_pool() as pool,
+    ):
         time.sleep(0.5)
         rss_before = resident_bytes(server.pid)
         config = LoadConfig(
