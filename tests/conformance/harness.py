@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -89,8 +89,15 @@ TIMEOUT = 10.0
 Reply = Mapping[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
+_last_moment = [datetime.min.replace(tzinfo=UTC)]
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The time to put in a message: never the same millisecond twice, as a real station's
+    readings one after another never share a timestamp."""
+    moment = max(datetime.now(UTC), _last_moment[0] + timedelta(milliseconds=1))
+    _last_moment[0] = moment
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def meter_value(
