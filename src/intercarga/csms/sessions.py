@@ -91,9 +91,14 @@ def currency_for(country_code: str) -> str:
 
 
 def _with_reading(values: list[MeterValue], at: datetime, wh: Decimal | None, context: str) -> None:
+    """Add the start or stop register reading a fact states, unless its meter values hold it
+    (2.x stations send it as a Transaction.Begin / End sample, stamped when it was read)."""
     if wh is None:
         return
-    if any(v.timestamp == at and v.measurand == _REGISTER and v.phase is None for v in values):
+    if any(
+        v.measurand == _REGISTER and v.phase is None and (v.timestamp == at or v.context == context)
+        for v in values
+    ):
         return
     values.append(
         MeterValue(timestamp=at, measurand=_REGISTER, value=wh, unit="Wh", context=context)
