@@ -1,9 +1,11 @@
-"""``intercarga partners``: OCPI roaming partners — invite, register, list, remove.
+"""``intercarga partners``: OCPI roaming partners — invite, register, list, remove, sync, outbox.
 
 ``invite`` prints our versions URL and a fresh TOKEN_A to hand to the partner (shown once);
 ``register`` does the credentials handshake with a partner that invited us. Both need the
 partner's side to be reachable over HTTP (``register``) or our ``intercarga serve`` to be running
-when the partner comes (``invite``). Tokens other than a new TOKEN_A are never printed.
+when the partner comes (``invite``). ``sync`` queues a full push of our objects to a partner and
+``outbox`` shows what waits for it (``--retry`` makes it due now); the running server sends.
+Tokens other than a new TOKEN_A are never printed.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from rich.table import Table
 from intercarga.app import System
 from intercarga.cli._common import out, run, run_async, settings_from
 from intercarga.config import Settings
+from intercarga.domain._types import utc_now
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.service import Roaming
 
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="OCPI roaming partners: invite, register, list, remove.", no_args_is_help=True
+    help="OCPI roaming partners: invite, register, list, remove, sync, outbox.",
+    no_args_is_help=True,
 )
 
 T = TypeVar("T")
@@ -111,3 +115,62 @@ def remove(
     told = run_async(_with_roaming(settings, lambda roaming: roaming.registrar.remove(partner_id)))
     suffix = " (the partner was told)" if told else ""
     out.print(f"removed partner {partner_id}{suffix}")
+
+
+@app.command("sync")
+@run
+def sync(
+    ctx: typer.Context,
+    partner_id: Annotated[str, typer.Argument(help="The partner's id (see `partners list`).")],
+) -> None:
+    """Queue a push of every Location, Tariff and Token of ours that the partner receives."""
+    settings = settings_from(ctx)
+
+    async def push(roaming: Roaming) -> int:
+        return await roaming.pusher.push_all(await roaming.registrar.partners.get(partner_id))
+
+    count = run_async(_with_roaming(settings, push))
+    out.print(f"queued {count} pushes for partner {partner_id} (`intercarga serve` sends them)")
+
+
+@app.command("outbox")
+@run
+def outbox(
+    ctx: typer.Context,
+    partner_id: Annotated[str, typer.Argument(help="The partner's id (see `partners list`).")],
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Make pending and failed pushes due now.")
+    ] = False,
+) -> None:
+    """Show what waits to be pushed to a partner (and, with --retry, try it again now)."""
+    settings = settings_from(ctx)
+
+    async def read(roaming: Roaming) -> tuple[Table, str]:
+        repository = roaming.outbox.repository
+        await roaming.registrar.partners.get(partner_id)
+        if retry:
+            await repository.retry_now(partner_id, utc_now(), failed=True)
+        backlog = await repository.backlog(partner_id)
+        entries, _total = await repository.entries(partner_id, state="PENDING", limit=20)
+        failed, _count = await repository.entries(partner_id, state="FAILED", limit=20)
+        table = Table("id", "state", "request", "object", "tries", "last error")
+        for entry in [*entries, *failed]:
+            table.add_row(
+                str(entry.id),
+                entry.state,
+                f"{entry.method} {entry.module}",
+                entry.object_key,
+                str(entry.attempts),
+                entry.last_error or "",
+            )
+        summary = f"pending {backlog.pending}, failed {backlog.failed}, sent {backlog.sent}" + (
+            f"; next try {backlog.next_attempt_at:%Y-%m-%d %H:%M:%S}"
+            if backlog.pending and backlog.next_attempt_at
+            else ""
+        )
+        return table, summary
+
+    table, summary = run_async(_with_roaming(settings, read))
+    out.print(summary)
+    if table.row_count:
+        out.print(table)

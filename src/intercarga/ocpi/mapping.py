@@ -297,8 +297,7 @@ def location_to_ocpi(location: domain.Location, version: str) -> dict[str, Any]:
         "postal_code": location.postal_code,
         "country": location.country,
         "coordinates": _geo(location.coordinates),
-        "evses": [_evse_json(e, version) for e in _expressible(location.evses, version)]
-        or None,
+        "evses": [_evse_json(e, version) for e in _expressible(location.evses, version)] or None,
         "time_zone": location.time_zone,
         "opening_times": opening,
         "charging_when_closed": location.charging_when_closed,

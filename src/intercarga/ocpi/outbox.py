@@ -241,7 +241,9 @@ class Outbox:
         now = self._clock()
         due = entry.next_attempt_at or now
         if due > now:
-            return min((due - now).total_seconds(), self.policy.max_delay)
+            # Looked at again now and then: another process (the CLI, another node) may have
+            # made the row due sooner.
+            return min((due - now).total_seconds(), max(self.policy.poll, 1.0))
         lease_until = now + timedelta(seconds=self.policy.lease)
         if not await self.repository.lease(entry.id, lease_until, now):
             return self.policy.poll  # another node is sending this lane
