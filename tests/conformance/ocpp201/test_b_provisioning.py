@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from intercarga.config import UnknownStationPolicy
 from tests.conformance.harness import STATION_201, CallRefusedError, Csms, Station201
 
 OFFLINE_THRESHOLD = {"component": "OCPPCommCtrlr", "variable": "OfflineThreshold"}
@@ -329,3 +330,33 @@ async def test_TC_B_44_CSMS(csms: Csms, cs: Station201) -> None:
     cs.reply("SetNetworkProfile", {"status": "Failed"})
     result = await csms.command(STATION_201, "set_network_profile", NETWORK_PROFILE)
     assert result["status"] == "Failed"
+
+
+async def test_TC_B_02_CSMS_unknown_station(csms: Csms) -> None:
+    """Pending for a station id the CSMS has no record of (``unknown_stations = "pending"``): it
+    is registered at boot, shown to the operator as Pending, and accepted from there."""
+    csms.system.settings.ocpp.unknown_stations = UnknownStationPolicy.PENDING
+    station = csms.station201("CL-NEW-0042", password=None)
+    await station.connect()
+    assert (await station.boot())["status"] == "Pending"
+    record = await csms.station_record("CL-NEW-0042")
+    assert (record["registration_status"], record["vendor"]) == ("Pending", "Intercarga Tests")
+    with pytest.raises(CallRefusedError):
+        await station.status(1, "Available")
+    assert (await csms.register("CL-NEW-0042", "Accepted"))["boot_requested"] == "Accepted"
+    assert (await station.boot("Triggered"))["status"] == "Accepted"
+    await station.status(1, "Available")
+
+
+async def test_registration_and_report_of_unknown_stations(csms: Csms) -> None:
+    missing = await csms.client.post(
+        "/api/v1/stations/NOBODY/registration", json={"status": "Accepted"}
+    )
+    assert missing.status_code == 404
+    wrong = await csms.client.post(
+        f"/api/v1/stations/{STATION_201}/registration", json={"status": "Maybe"}
+    )
+    assert wrong.status_code == 422
+    report = await csms.client.get(f"/api/v1/stations/{STATION_201}/report")
+    assert report.status_code == 404
+    assert (await csms.client.get("/api/v1/stations/NOBODY/report")).status_code == 404
