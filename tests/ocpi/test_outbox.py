@@ -289,3 +289,25 @@ def test_failures_are_told_apart_and_backoff_grows_to_its_cap() -> None:
     assert classify(PartnerRejectedError("x", None, 400)) is Failure.REFUSED
     policy = RetryPolicy(first_delay=2, max_delay=60)
     assert [policy.delay(n) for n in range(1, 8)] == [2, 4, 8, 16, 32, 60, 60]
+
+
+async def test_a_cdr_stored_but_never_queued_is_queued_at_the_next_start(
+    network: tuple[Network, Hosts],
+) -> None:
+    make, _hosts = network
+    cpo, emsp = await _pair(network)
+    # The process died between storing the CDR and publishing it: no outbox row.
+    now = datetime.now(UTC)
+    await cpo.system.store.cdrs.put(_cdr("LOST").model_copy(update={"last_updated": now}))
+    local = _cdr("LOCAL").model_copy(update={"last_updated": now})
+    local.cdr_token.party_id = "CPO"  # a driver of no partner: stays home
+    await cpo.system.store.cdrs.put(local)
+    cpo = await make.restart(cpo)
+
+    async def delivered() -> bool:
+        return await emsp.system.store.cdrs.find("CO", "CPO", "LOST") is not None
+
+    await until(delivered)
+    assert await emsp.system.store.cdrs.count() == 1
+    # Queued once: a second start finds its row and queues nothing.
+    assert await cpo.roaming.pusher.requeue_missing_cdrs(AT - timedelta(days=400)) == 0

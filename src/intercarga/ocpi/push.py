@@ -205,13 +205,38 @@ class Pusher:
             payload=cdr.model_dump(mode="json"),
         )
 
-    async def _for_emsp(self, emsp: Party, module: str) -> Target | None:
+    async def requeue_missing_cdrs(self, since: datetime) -> int:
+        """Queue the CDRs of ours since ``since`` that never got an outbox row for their eMSP.
+
+        Closes the gap between a CDR being stored and its row being stored, should the process
+        die in between, and sends CDRs to an eMSP that became reachable only later.
+        """
+        count = 0
+        for owner in sorted(self.ours("CPO")):
+            filters = {"country_code": owner[0], "party_id": owner[1]}
+            page = await self._store.cdrs.list(limit=None, filters=filters, updated_from=since)
+            for cdr in page.items:
+                emsp = (cdr.cdr_token.country_code, cdr.cdr_token.party_id)
+                target = await self._for_emsp(emsp, "cdrs", quiet=True)
+                if target is None:
+                    continue
+                key = "cdrs" + path(cdr.country_code, cdr.party_id, cdr.id)
+                _rows, known = await self.outbox.repository.entries(
+                    target.partner.id, object_key=key, limit=1
+                )
+                if not known:
+                    log.warning("CDR %s was never queued for its eMSP: queued now", cdr.id)
+                    await self.on_cdr(CdrCreated(cdr))
+                    count += 1
+        return count
+
+    async def _for_emsp(self, emsp: Party, module: str, *, quiet: bool = False) -> Target | None:
         """Where a session or CDR for ``emsp``'s driver goes; None when the driver is ours."""
         if emsp in self.ours("EMSP"):
             return None
         hubs = await self._client_info.reachable_through(*emsp, roles=("EMSP",))
         target = addressed(await self._registered(), emsp, "EMSP", module, hubs_reaching=hubs)
-        if target is None:
+        if target is None and not quiet:
             log.warning("no partner reaches eMSP %s-%s for %s", *emsp, module)
         return target
 

@@ -11,12 +11,14 @@ API under ``/api/v1``. Nothing here is global.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from fastapi import APIRouter
 
 from intercarga.config import Settings
+from intercarga.domain._types import utc_now
 from intercarga.ocpi.authorize import RealTimeAuthorization
 from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
@@ -111,6 +113,7 @@ class Roaming:
             authorizer.roaming = self.authorize_unknown
 
     async def start(self) -> None:
+        await self.pusher.requeue_missing_cdrs(utc_now() - timedelta(days=7))
         await self.outbox.start()
         await self.watcher.start()
 

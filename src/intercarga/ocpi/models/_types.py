@@ -194,11 +194,16 @@ def parse_datetime(value: Any) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """UTC with a ``Z``; the fraction only when there is one, without trailing zeros."""
+    """UTC with a ``Z``; milliseconds only when there are some, without trailing zeros.
+
+    An OCPI DateTime is a string(25): microseconds would make it 27 characters, which a strict
+    receiver (this one too) refuses, so the fraction is cut to milliseconds.
+    """
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    milliseconds = value.microsecond // 1000
+    if milliseconds:
+        text += "." + f"{milliseconds:03d}".rstrip("0")
     return text + "Z"
 
 
