@@ -100,7 +100,7 @@ def run_connections(
     raise_open_files_limit(stations + 1024)
     with (
         ServerProcess(
-            "intercarga",
+            "serve",
             "--stations",
             str(stations),
             "--database",

@@ -168,10 +168,7 @@ def run_ocpi_pull(count: int = LOCATIONS, runs: int = 3) -> OcpiPullResult:
     server_cpu, _ = placement()
     os.environ["BENCH_LOCATIONS"] = str(count)
     with ServerProcess(
-        "intercarga",
-        "--http",
-        "--log-level",
-        "WARNING",
+        "serve",
         "--database",
         "sqlite+aiosqlite:///bench.db",
         "--seed",

@@ -21,8 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
+import functools
+import json
 import logging
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -53,6 +57,17 @@ def pin(cpu: int | None) -> None:
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
+
+
+def _child(cpu: int | None) -> None:
+    """In a server child before exec: its CPU, enough file descriptors, and death with us."""
+    pin(cpu)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _listen() -> socket.socket:
@@ -135,28 +150,49 @@ async def register_stations(store: Any, count: int, prefix: str = "LOAD-") -> No
         await store.write(Write(statement, rows[start : start + 1000]))
 
 
-async def _intercarga(args: argparse.Namespace) -> None:
+def _settings(args: argparse.Namespace) -> Any:
     from pydantic import SecretStr
 
-    from intercarga.app import System
     from intercarga.config import OcppSettings, Settings, UnknownStationPolicy
-    from intercarga.logs import configure_logging
 
-    settings = Settings(
+    return Settings(
         database_url=SecretStr(args.database),
         database_schema=args.schema,
         ocpp=OcppSettings(unknown_stations=UnknownStationPolicy(args.unknown_stations)),
         log_level=args.log_level,
     )
+
+
+async def _prepare(system: Any, args: argparse.Namespace) -> None:
+    if args.stations:
+        await register_stations(system.store, args.stations)
+    for extra in args.seed or ():
+        module, _, function = extra.partition(":")
+        seeder = getattr(__import__(module, fromlist=[function]), function)
+        await seeder(system.store)
+
+
+async def _prepare_only(args: argparse.Namespace) -> None:
+    """Migrate the database, register the stations, run the seeders; then exit."""
+    from intercarga.app import System
+
+    system = await System.open(_settings(args))
+    try:
+        await _prepare(system, args)
+    finally:
+        await system.close()
+    print("PREPARED", flush=True)
+
+
+async def _intercarga(args: argparse.Namespace) -> None:
+    from intercarga.app import System
+    from intercarga.logs import configure_logging
+
+    settings = _settings(args)
     configure_logging(settings.log_format, settings.log_level)
     system = await System.open(settings)
     try:
-        if args.stations:
-            await register_stations(system.store, args.stations)
-        for extra in args.seed or ():
-            module, _, function = extra.partition(":")
-            seeder = getattr(__import__(module, fromlist=[function]), function)
-            await seeder(system.store)
+        await _prepare(system, args)
         sock = _listen()
         await system.csms.start(sock)
         http_port = 0
@@ -195,9 +231,9 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
     return Server(config), _listen()
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
-    parser.add_argument("mode", choices=["echo", "baseline", "intercarga"])
+    parser.add_argument("mode", choices=["echo", "baseline", "intercarga", "prepare"])
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
     parser.add_argument("--database", default="sqlite+aiosqlite:///bench.db")
     parser.add_argument("--schema", default=None)
@@ -206,12 +242,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--http", action="store_true", help="also serve HTTP (OCPI)")
     parser.add_argument("--seed", action="append", help="module:coroutine(store) to run first")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     pin(args.cpu)
     from intercarga.sim.load import raise_open_files_limit
 
     raise_open_files_limit(65536)
-    if args.mode == "echo":
+    if args.mode == "prepare":
+        asyncio.run(_prepare_only(args))
+    elif args.mode == "echo":
         asyncio.run(_echo())
     elif args.mode == "baseline":
         asyncio.run(_baseline())
@@ -240,6 +282,7 @@ class ServerProcess:
         self._process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._reader: threading.Thread | None = None
 
     @property
     def pid(self) -> int:
@@ -258,26 +301,92 @@ class ServerProcess:
         self._workdir = tempfile.TemporaryDirectory(prefix="intercarga-bench-")
         log_dir = self.log_dir or Path(self._workdir.name)
         self._log = (log_dir / f"server-{self.mode}-{os.getpid()}.log").open("w")
-        command = [sys.executable, "-m", "bench.servers", self.mode, *self.options]
-        if self.cpu is not None:
-            command += ["--cpu", str(self.cpu)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTERCARGA_")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        self._process = subprocess.Popen(  # noqa: S603 (our own argument list, no shell)
-            command,
-            cwd=self._workdir.name,  # no intercarga.toml of the repo, SQLite files land here
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
         try:
-            self._wait_ready()
+            if self.mode == "serve":
+                self._serve(env)
+            else:
+                command = [sys.executable, "-m", "bench.servers", self.mode, *self.options]
+                if self.cpu is not None:
+                    command += ["--cpu", str(self.cpu)]
+                self._process = subprocess.Popen(  # noqa: S603 (our own argument list)
+                    command,
+                    cwd=self._workdir.name,  # no intercarga.toml of the repo; SQLite lands here
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._log,
+                    text=True,
+                )
+                self._wait_ready()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _serve(self, env: dict[str, str]) -> None:
+        """``intercarga serve`` itself, after a ``prepare`` step on the same database."""
+        assert self._workdir is not None and self._log is not None
+        args = _parser().parse_args(["prepare", *self.options])
+        prepared = subprocess.run(  # noqa: S603 (our own argument list)
+            [sys.executable, "-m", "bench.servers", "prepare", *self.options],
+            cwd=self._workdir.name,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            timeout=self.startup_timeout,
+            check=False,
+        )
+        if "PREPARED" not in prepared.stdout:
+            raise RuntimeError(f"preparing the database failed:\n{self._tail()}")
+        env = {
+            **env,
+            "INTERCARGA_DATABASE_URL": args.database,
+            "INTERCARGA_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
+            # INFO at least: the "serving" line names the ports the kernel chose.
+            "INTERCARGA_LOG_LEVEL": "INFO" if args.log_level != "DEBUG" else "DEBUG",
+        }
+        if args.schema:
+            env["INTERCARGA_DATABASE_SCHEMA"] = args.schema
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "intercarga", "serve", "--ocpp-port", "0", "--http-port", "0",
+             "--log-format", "json"],
+            cwd=self._workdir.name,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=functools.partial(_child, self.cpu),
+        )  # fmt: skip
+        ready = threading.Event()
+        log = self._log
+        stderr = self._process.stderr
+        assert stderr is not None
+
+        def read() -> None:
+            # Drain the server's log for its whole life (a full pipe would block it).
+            for line in stderr:
+                log.write(line)
+                if not ready.is_set() and '"message": "serving"' in line:
+                    entry = json.loads(line)
+                    self.port = int(entry["ocpp"].rsplit(":", 1)[1].split("/", 1)[0])
+                    self.http_port = int(entry["http"].rsplit(":", 1)[1])
+                    ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not ready.wait(self.startup_timeout) or not self.port:
+            raise RuntimeError(f"intercarga serve did not start:\n{self._tail()}")
+
+    def _tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.flush()
+        return Path(self._log.name).read_text()[-3000:]
 
     def _wait_ready(self) -> None:
         assert self._process is not None and self._process.stdout is not None
@@ -292,11 +401,7 @@ class ServerProcess:
         reader.join(self.startup_timeout)
         line = result[0] if result else ""
         if not line.startswith("READY "):
-            tail = ""
-            if self._log is not None:
-                self._log.flush()
-                tail = Path(self._log.name).read_text()[-2000:]
-            raise RuntimeError(f"{self.mode} server did not start: {line!r}\n{tail}")
+            raise RuntimeError(f"{self.mode} server did not start: {line!r}\n{self._tail()}")
         _, ocpp_port, http_port = line.split()
         self.port, self.http_port = int(ocpp_port), int(http_port)
 
@@ -318,8 +423,10 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+        if self._reader is not None:
+            self._reader.join(10)
         if process is not None:
-            for stream in (process.stdin, process.stdout):
+            for stream in (process.stdin, process.stdout, process.stderr):
                 with contextlib.suppress(Exception):
                     if stream is not None:
                         stream.close()

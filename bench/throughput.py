@@ -107,7 +107,7 @@ def targets(*, registered: int, postgres_schema_name: str | None) -> list[Target
         Target(
             "sqlite",
             "(c) Intercarga, SQLite",
-            "intercarga",
+            "serve",
             (*stations, "--database", "sqlite+aiosqlite:///bench.db"),
             "sqlite",
         ),
@@ -117,7 +117,7 @@ def targets(*, registered: int, postgres_schema_name: str | None) -> list[Target
             Target(
                 "postgresql",
                 "(c) Intercarga, PostgreSQL",
-                "intercarga",
+                "serve",
                 (
                     *stations,
                     "--database",
