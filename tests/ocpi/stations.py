@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from intercarga import domain
+from intercarga.ocpp.commands import Command, CommandResult, Result
 from intercarga.security import hash_password
 from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment, until
@@ -18,6 +19,7 @@ __all__ = [
     "APP",
     "CARD",
     "PASSWORD",
+    "FakeStations",
     "Stations",
     "charge",
     "check_cdr",
@@ -128,3 +130,25 @@ def check_cdr(cdr: domain.Cdr, currency: str, token_uid: str) -> None:
     assert cdr.currency == currency
     assert cdr.total_energy > 0
     assert cdr.total_cost.excl_vat > 0 and cdr.tariffs, "the CDR is priced with the CPO's tariff"
+
+
+class FakeStations:
+    """Answers every command with ``answers[type]`` (a result, or an error to raise)."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, Command]] = []
+        self.answers: dict[type, Result | Exception] = {}
+
+    async def run_command(self, station_id: str, command: Command) -> Result:
+        self.ran.append((station_id, command))
+        answer = self.answers.get(type(command), CommandResult("Accepted"))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def station_for_evse(
+        self, country_code: str, party_id: str, location_id: str, evse_uid: str
+    ) -> tuple[str, int] | None:
+        if (location_id, evse_uid) == ("BOG-USAQUEN", "BOG-USA-1"):
+            return "CO-ICG-0001", 1
+        return None

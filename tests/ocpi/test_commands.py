@@ -13,39 +13,16 @@ from intercarga.ocpi.commands import command_result, reservation_number
 from intercarga.ocpi.transport import authorization_header
 from intercarga.ocpp.commands import (
     CancelReservation,
-    Command,
     CommandResult,
     RemoteStart,
     RemoteStartResult,
     ReserveNow,
-    Result,
     UnlockConnector,
 )
 from intercarga.ocpp.server import CallTimeoutError, StationOfflineError
 from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
-
-
-class FakeStations:
-    """Answers every command with ``answers[type]`` (a result, or an error to raise)."""
-
-    def __init__(self) -> None:
-        self.ran: list[tuple[str, Command]] = []
-        self.answers: dict[type, Result | Exception] = {}
-
-    async def run_command(self, station_id: str, command: Command) -> Result:
-        self.ran.append((station_id, command))
-        answer = self.answers.get(type(command), CommandResult("Accepted"))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    async def station_for_evse(
-        self, country_code: str, party_id: str, location_id: str, evse_uid: str
-    ) -> tuple[str, int] | None:
-        if (location_id, evse_uid) == ("BOG-USAQUEN", "BOG-USA-1"):
-            return "CO-ICG-0001", 1
-        return None
+from tests.ocpi.stations import FakeStations
 
 
 @pytest.fixture

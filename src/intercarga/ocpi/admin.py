@@ -3,8 +3,8 @@
 ``/api/v1/partners``: invite (a fresh TOKEN_A, shown once), register with a partner's versions
 URL and TOKEN_A, list, show (with the partner's push backlog), update and remove; a partner's
 outbox (``…/{id}/outbox``), retrying it now, and a full push of our objects (``…/{id}/sync``).
-``/api/v1/roaming/commands``: send an OCPI command to a CPO as our eMSP, and read its response
-and result. Requires the admin bearer token; errors are problem JSON like the rest of the admin
+``/api/v1/roaming/commands``: send an OCPI command to a CPO as our eMSP (``…/charging-profiles``:
+set, read or clear a session's charging profile), and read its response and result. Requires the admin bearer token; errors are problem JSON like the rest of the admin
 API. Tokens are never shown except the TOKEN_A of a new invitation.
 """
 
@@ -61,6 +61,21 @@ class CommandRequest(BaseModel):
     session_id: str | None = Field(default=None, max_length=36)
     reservation_id: str | None = Field(default=None, max_length=36)
     expiry_date: datetime | None = None
+
+
+class ProfileRequest(BaseModel):
+    """Set, read or clear the charging profile of a session at a CPO, as our eMSP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["SET_PROFILE", "GET_PROFILE", "CLEAR_PROFILE"]
+    country_code: str = Field(pattern=r"^[A-Z]{2}$", description="the CPO's")
+    party_id: str = Field(pattern=r"^[A-Z0-9]{3}$", description="the CPO's")
+    session_id: str = Field(min_length=1, max_length=36)
+    charging_profile: dict[str, Any] | None = Field(
+        default=None, description="OCPI ChargingProfile (SET_PROFILE)"
+    )
+    duration: int | None = Field(default=None, gt=0, description="seconds (GET_PROFILE)")
 
 
 def partner_view(partner: Partner, backlog: Backlog | None = None) -> dict[str, Any]:
@@ -196,6 +211,19 @@ def commands_router(roaming: Roaming) -> APIRouter:
             session_id=body.session_id,
             reservation_id=body.reservation_id,
             expiry_date=body.expiry_date,
+        )
+        return JSONResponse(command_view(record), status_code=201)
+
+    @router.post(
+        "/charging-profiles", status_code=201, summary="Set, read or clear a session's profile"
+    )
+    async def profile(body: ProfileRequest) -> Response:
+        record = await roaming.profiles.send(
+            body.action,
+            (body.country_code, body.party_id),
+            body.session_id,
+            charging_profile=body.charging_profile,
+            duration=body.duration,
         )
         return JSONResponse(command_view(record), status_code=201)
 

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -40,6 +40,7 @@ from intercarga.ocpi.routing import (
     Party,
     addressed,
     may_act_for,
+    our_parties,
     path,
     routing_headers,
 )
@@ -187,9 +188,9 @@ class Commands:
         records: CommandRepository,
     ) -> None:
         self._settings = settings
-        self._store = store
-        self._registrar = registrar
-        self._client = client
+        self.store = store
+        self.registrar = registrar
+        self.client = client
         self._outbox = outbox
         self.records = records
         self.stations: ChargingStations | None = None
@@ -197,7 +198,8 @@ class Commands:
         self._starts = 0
 
     @property
-    def _timeout(self) -> int:
+    def timeout(self) -> int:
+        """Seconds the partner should wait for a result."""
         return int(self._settings.ocpp.call_timeout * 2)
 
     async def stop(self) -> None:
@@ -226,7 +228,7 @@ class Commands:
         if name is None:
             raise OcpiError(StatusCode.CLIENT_ERROR, f"unknown command {command}", 404)
         request: Any = parse(mapping.model_for(version, name), body)
-        store = self._store
+        store = self.store
         token: domain.Token | None = None
         if hasattr(request, "token"):
             token = mapping.token_to_domain(request.token)
@@ -279,7 +281,7 @@ class Commands:
             transaction_id=transaction_id,
             remote_start_id=self._starts,
         )
-        response = _response("ACCEPTED", self._timeout)
+        response = _response("ACCEPTED", self.timeout)
         await self.records.create(
             CommandRecord(
                 id=record_id,
@@ -299,24 +301,22 @@ class Commands:
         emsp = _from_party(headers) or (
             (token.country_code, token.party_id) if token else _first_emsp(partner)
         )
-        task = asyncio.create_task(
+        self.spawn(
             self._carry_out(partner, record_id, command, station[0], ocpp, cpo, emsp),
             name=f"ocpi-command-{record_id}",
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         return response
 
     async def _session_of(self, partner: Partner, session: domain.Session) -> bool:
         from intercarga.ocpi.push import session_token
 
-        token = await session_token(self._store, session)
+        token = await session_token(self.store, session)
         return may_act_for(partner, token.country_code, token.party_id, "EMSP")
 
     async def _station(self, cpo: Party, request: Any) -> tuple[str, int | None] | str:
         """The station (and OCPP EVSE) a command names; a reason to refuse when there is none."""
         assert self.stations is not None
-        location = await self._store.locations.find(cpo[0], cpo[1], request.location_id)
+        location = await self.store.locations.find(cpo[0], cpo[1], request.location_id)
         if location is None:
             return f"unknown location {request.location_id}"
         wanted = getattr(request, "evse_uid", None)
@@ -333,6 +333,68 @@ class Commands:
                 return found
         return f"no station serves {wanted or 'an EVSE'} at location {request.location_id}"
 
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` in a task this service tracks (awaited or cancelled at stop)."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run_on_station(
+        self, station_id: str, ocpp: Command
+    ) -> tuple[Result | str, str | None]:
+        """The station's answer, or FAILED / TIMEOUT with why when there is none."""
+        from intercarga.ocpp.server import CallTimeoutError, StationOfflineError
+
+        assert self.stations is not None
+        try:
+            return await self.stations.run_command(station_id, ocpp), None
+        except StationOfflineError:
+            return "FAILED", "the station is offline"
+        except CallTimeoutError:
+            return "TIMEOUT", "the station did not answer"
+        except IntercargaError as error:
+            return "FAILED", str(error)
+        except Exception:
+            log.exception("OCPI request %s on %s failed", type(ocpp).__name__, station_id)
+            return "FAILED", "internal error"
+
+    async def send_result(
+        self,
+        partner: Partner,
+        record_id: str,
+        module: str,
+        body: dict[str, Any],
+        cpo: Party,
+        emsp: Party,
+    ) -> None:
+        """Record the result and POST it to the record's response URL through the outbox."""
+        await self.records.update(record_id, result=body)
+        record = await self.records.get(record_id)
+        log.info(
+            "OCPI %s on %s: %s",
+            record.command,
+            record.request.get("station_id", ""),
+            body.get("result"),
+            extra={"partner": partner.id},
+        )
+        await self._outbox.enqueue(
+            [
+                OutboxEntry(
+                    partner_id=partner.id,
+                    module=module,
+                    method="POST",
+                    path="",
+                    url=record.response_url,
+                    object_key=f"{module}/{record_id}",
+                    kind="raw",
+                    payload=body,
+                    interface="SENDER",
+                    headers=routing_headers(cpo, emsp),
+                    correlation_id=str(uuid.uuid4()),
+                )
+            ]
+        )
+
     async def _carry_out(
         self,
         partner: Partner,
@@ -343,48 +405,22 @@ class Commands:
         cpo: Party,
         emsp: Party,
     ) -> None:
-        from intercarga.ocpp.server import CallTimeoutError, StationOfflineError
-
-        assert self.stations is not None
-        message: str | None = None
-        try:
-            answer = await self.stations.run_command(station_id, ocpp)
-            status = getattr(answer, "status", "Rejected")
-            result = command_result(command, status)
+        answer, message = await self.run_on_station(station_id, ocpp)
+        if isinstance(answer, str):
+            result = answer
+        else:
+            result = command_result(command, getattr(answer, "status", "Rejected"))
             message = getattr(answer, "reason", None)
-        except StationOfflineError:
-            result, message = "FAILED", "the station is offline"
-        except CallTimeoutError:
-            result, message = "TIMEOUT", "the station did not answer"
-        except IntercargaError as error:
-            result, message = "FAILED", str(error)
-        except Exception:
-            log.exception("OCPI command %s on %s failed", command, station_id)
-            result, message = "FAILED", "internal error"
         body: dict[str, Any] = {"result": result}
         if message:
             body["message"] = _text(message)
-        records = self.records
-        await records.update(record_id, result=body)
-        record = await records.get(record_id)
-        log.info("OCPI %s on %s: %s", command, station_id, result, extra={"partner": partner.id})
-        await self._outbox.enqueue(
-            [
-                OutboxEntry(
-                    partner_id=partner.id,
-                    module="commands",
-                    method="POST",
-                    path="",
-                    url=record.response_url,
-                    object_key=f"commands/{record_id}",
-                    kind="raw",
-                    payload=body,
-                    interface="SENDER",
-                    headers=routing_headers(cpo, emsp),
-                    correlation_id=str(uuid.uuid4()),
-                )
-            ]
-        )
+        await self.send_result(partner, record_id, "commands", body, cpo, emsp)
+
+    def our_emsp(self) -> Party:
+        ours = sorted(our_parties(self._settings, "EMSP"))
+        if not ours:
+            raise InvalidInputError("this platform hosts no eMSP party", "command")
+        return ours[0]
 
     # -- eMSP: sending ------------------------------------------------------------------------
     async def send(
@@ -404,25 +440,20 @@ class Commands:
         """Send a command to a CPO for one of our eMSP's tokens; the record with its response."""
         if command not in COMMAND_MODELS:
             raise InvalidInputError(f"unknown command {command}", "command")
-        ours = [
-            (p.country_code, p.party_id) for p in self._settings.ocpi.parties if p.role == "EMSP"
-        ]
-        if not ours:
-            raise InvalidInputError("this platform hosts no eMSP party", "command")
-        sender = emsp or ours[0]
-        partners = (await self._registrar.partners.list(limit=None)).items
+        sender = emsp or self.our_emsp()
+        partners = (await self.registrar.partners.list(limit=None)).items
         target = addressed(partners, cpo, "CPO", "commands", "RECEIVER")
         if target is None:
             raise NotFoundError(f"no registered partner reaches CPO {cpo[0]}-{cpo[1]} for commands")
         partner = target.partner
         version = partner.version or "2.2.1"
         record_id = str(uuid.uuid4())
-        response_url = f"{self._registrar.base_url}/emsp/{version}/commands/{command}/{record_id}"
+        response_url = f"{self.registrar.base_url}/emsp/{version}/commands/{command}/{record_id}"
         body: dict[str, Any] = {"response_url": response_url}
         if command in ("START_SESSION", "RESERVE_NOW"):
             if token_uid is None:
                 raise InvalidInputError("a token uid is required", "token_uid")
-            token = await self._store.tokens.find(sender[0], sender[1], token_uid)
+            token = await self.store.tokens.find(sender[0], sender[1], token_uid)
             if token is None:
                 raise NotFoundError(f"token {sender[0]}-{sender[1]}-{token_uid} not found")
             body["token"] = mapping.token_to_ocpi(token, version)
@@ -455,7 +486,7 @@ class Commands:
         base = partner.endpoint("commands", "RECEIVER")
         assert base is not None and partner.outgoing_token is not None
         try:
-            reply = await self._client.call_ok(
+            reply = await self.client.call_ok(
                 "POST",
                 base.rstrip("/") + path(command),
                 token=partner.outgoing_token,

@@ -21,9 +21,9 @@ A hub offers both interfaces of every routed module (``/ocpi/hub/{version}/{send
   Session or CDR goes to the eMSP of its ``cdr_token``; any other push is broadcast; a GET it
   cannot place is 4001.
 
-Commands: a command's ``response_url`` points at the eMSP, which the CPO cannot call, so the hub
-keeps it (``ocpi_commands``, direction ROUTED) and gives the CPO a URL of its own; the result
-that comes there is sent on to the eMSP through the outbox. Objects keep their ``last_updated``
+Commands and charging profiles: the ``response_url`` points at the eMSP, which the CPO cannot
+call, so the hub keeps it (``ocpi_commands``, direction ROUTED) and gives the CPO a URL of its
+own; the result that comes there is sent on to the eMSP through the outbox. Objects keep their ``last_updated``
 (the spec forbids a hub to change it); when the two sides speak different OCPI versions, whole
 objects are translated (:mod:`.translate`).
 
@@ -79,6 +79,8 @@ _OWNER = {
     "cdrs": "CPO",
     "tokens": "EMSP",
 }
+# Modules whose receiver answers later, at a response URL the hub must stand in for.
+_ASYNCHRONOUS = frozenset({"commands", "chargingprofiles"})
 # A GET ALL stops combining here, whatever the partners hold.
 _GET_ALL_LIMIT = 10_000
 
@@ -170,7 +172,7 @@ class Hub:
             )
         segments = [part for part in rest.split("/") if part]
         ctx = _Call(version, interface, module, segments, method, body, sender, caller, request)
-        if module == "commands" and interface == "SENDER" and method == "POST":
+        if module in _ASYNCHRONOUS and interface == "SENDER" and method == "POST":
             return await self._command_result(ctx)
         to = to_party(request.headers)
         if to is not None and to in self.parties:
@@ -194,9 +196,9 @@ class Hub:
         return None
 
     async def _forward(self, ctx: _Call, target: Partner, to: Party) -> Response:
+        if ctx.module in _ASYNCHRONOUS and ctx.interface == "RECEIVER" and ctx.method != "PATCH":
+            await self._keep_response_url(ctx, to)
         body = ctx.body
-        if ctx.module == "commands" and ctx.interface == "RECEIVER" and ctx.method == "POST":
-            body = await self._keep_response_url(ctx, to)
         kind = object_kind(ctx.module, ctx.interface, len(ctx.segments))
         try:
             reply = await self._call(
@@ -234,7 +236,7 @@ class Hub:
             token=target.outgoing_token,
             raw=target.raw_token,
             json=body,
-            params=dict(ctx.request.query_params) or None,
+            params=ctx.params or None,
             correlation_id=ctx.request.headers.get("x-correlation-id"),
             headers=routing_headers(ctx.sender, to),
         )
@@ -374,26 +376,39 @@ class Hub:
         )
 
     # -- commands through the hub -------------------------------------------------------------------
-    async def _keep_response_url(self, ctx: _Call, to: Party) -> Any:
-        """Keep the eMSP's response URL; give the CPO one of ours instead."""
-        if not isinstance(ctx.body, dict) or not isinstance(ctx.body.get("response_url"), str):
-            return ctx.body
-        command = (ctx.segments[0] if ctx.segments else "").upper()
+    async def _keep_response_url(self, ctx: _Call, to: Party) -> None:
+        """Keep the eMSP's response URL (in the body, or the query of a charging profile GET
+        or DELETE); give the CPO one of ours instead."""
+        in_body = isinstance(ctx.body, dict) and isinstance(ctx.body.get("response_url"), str)
+        original = ctx.body["response_url"] if in_body else ctx.params.get("response_url")
+        if not original:
+            return
+        if ctx.module == "commands":
+            name, place = (ctx.segments[0] if ctx.segments else "").upper(), "commands"
+        else:
+            name, place = (
+                {"PUT": "SET_PROFILE", "GET": "GET_PROFILE"}.get(ctx.method, "CLEAR_PROFILE"),
+                "results",
+            )
         record_id = str(uuid.uuid4())
         await self._commands.create(
             CommandRecord(
                 id=record_id,
                 direction="ROUTED",
                 partner_id=ctx.caller.id,
-                command=command[:24],
+                command=name[:24],
                 country_code=to[0],
                 party_id=to[1],
-                request={**ctx.body, "from": list(ctx.sender)},
-                response_url=ctx.body["response_url"],
+                request={"body": ctx.body, "query": ctx.params, "from": list(ctx.sender)},
+                response_url=original,
             )
         )
-        ours = f"{self._url(ctx).replace('/receiver/', '/sender/')}{path(command, record_id)}"
-        return {**ctx.body, "response_url": ours}
+        segment = name if place == "commands" else place
+        ours = f"{self._url(ctx).replace('/receiver/', '/sender/')}{path(segment, record_id)}"
+        if in_body:
+            ctx.body = {**ctx.body, "response_url": ours}
+        else:
+            ctx.params = {**ctx.params, "response_url": ours}
 
     async def _command_result(self, ctx: _Call) -> Response:
         record_id = ctx.segments[-1] if len(ctx.segments) == 2 else ""
@@ -406,11 +421,11 @@ class Hub:
             [
                 OutboxEntry(
                     partner_id=record.partner_id,
-                    module="commands",
+                    module=ctx.module,
                     method="POST",
                     path="",
                     url=record.response_url,
-                    object_key=f"commands/{record_id}",
+                    object_key=f"{ctx.module}/{record_id}",
                     kind="raw",
                     payload=ctx.body,
                     interface="SENDER",
@@ -488,6 +503,7 @@ class _Call:
         self.sender = sender
         self.caller = caller
         self.request = request
+        self.params = dict(request.query_params)
 
 
 def _first_party(partner: Partner) -> Party:

@@ -25,6 +25,7 @@ from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.hub import Hub
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
+from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
@@ -56,6 +57,7 @@ class Roaming:
     commands: Commands
     hub: Hub
     watcher: ChangeWatcher
+    profiles: ChargingProfiles
 
     @classmethod
     def build(
@@ -81,6 +83,7 @@ class Roaming:
         pusher = Pusher(settings, store, partners, client_info, outbox)
         authorize = RealTimeAuthorization(settings, store, partners, client_info, client)
         commands_store = CommandRepository(store.engine)
+        commands = Commands(settings, store, registrar, client, outbox, commands_store)
         hub = Hub(settings, registrar, client, outbox, commands_store)
         registrar.listeners.append(hub.partner_changed)
         return cls(
@@ -93,9 +96,10 @@ class Roaming:
             commands_store,
             client_info,
             authorize,
-            Commands(settings, store, registrar, client, outbox, commands_store),
+            commands,
             hub,
             ChangeWatcher(store, pusher, interval=watch_interval),
+            ChargingProfiles(commands),
         )
 
     def attach(

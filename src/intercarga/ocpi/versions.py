@@ -52,7 +52,15 @@ class ModuleRoute:
 # a 2.1.1 connection gets the CPO side (pull locations, push tokens), what legacy eMSPs use.
 MODERN: Final = ("2.3.0", "2.2.1")
 # The modules a hub routes, both interfaces of each.
-HUB_ROUTED: Final = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands")
+HUB_ROUTED: Final = (
+    "locations",
+    "tariffs",
+    "sessions",
+    "cdrs",
+    "tokens",
+    "commands",
+    "chargingprofiles",
+)
 MODULES: Final[tuple[ModuleRoute, ...]] = (
     ModuleRoute("locations", "SENDER", "CPO"),
     ModuleRoute("tariffs", "SENDER", "CPO", MODERN),
@@ -60,12 +68,14 @@ MODULES: Final[tuple[ModuleRoute, ...]] = (
     ModuleRoute("cdrs", "SENDER", "CPO", MODERN),
     ModuleRoute("tokens", "RECEIVER", "CPO"),
     ModuleRoute("commands", "RECEIVER", "CPO", MODERN),
+    ModuleRoute("chargingprofiles", "RECEIVER", "CPO", MODERN),
     ModuleRoute("locations", "RECEIVER", "EMSP", MODERN),
     ModuleRoute("tariffs", "RECEIVER", "EMSP", MODERN),
     ModuleRoute("sessions", "RECEIVER", "EMSP", MODERN),
     ModuleRoute("cdrs", "RECEIVER", "EMSP", MODERN),
     ModuleRoute("tokens", "SENDER", "EMSP", MODERN),
     ModuleRoute("commands", "SENDER", "EMSP", MODERN),
+    ModuleRoute("chargingprofiles", "SENDER", "EMSP", MODERN),
     # The national access point receives what CPOs publish, and nothing else.
     ModuleRoute("locations", "RECEIVER", "NAP", MODERN),
     ModuleRoute("tariffs", "RECEIVER", "NAP", MODERN),

@@ -1,0 +1,67 @@
+"""ChargingProfiles: the CPO's RECEIVER (``GET``/``PUT``/``DELETE …/chargingprofiles/{session}``)
+and the eMSP's SENDER (results at ``POST …/chargingprofiles/results/{id}``, a CPO's own changes
+at ``PUT …/chargingprofiles/{session}``). The routes hand over to
+:class:`~intercarga.ocpi.profiles.ChargingProfiles`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.modules._common import our_party, require_version
+from intercarga.ocpi.routing import sender_party
+from intercarga.ocpi.service import Roaming
+
+__all__ = ["routers"]
+
+
+def routers(roaming: Roaming) -> list[APIRouter]:
+    receiver = APIRouter(prefix="/cpo/{version}/chargingprofiles", route_class=OcpiRoute)
+
+    async def receive(version: str, session_id: str, request: Request) -> Response:
+        require_version("chargingprofiles", version)
+        who = await authenticate(roaming, request, "chargingprofiles")
+        party = our_party(roaming, "CPO", request)
+        body = await read_json(request) if request.method == "PUT" else None
+        response = await roaming.profiles.receive(
+            who.partner,
+            version,
+            request.method,
+            session_id,
+            (party.country_code, party.party_id),
+            query=dict(request.query_params),
+            body=body,
+            headers=request.headers,
+        )
+        return ocpi_response(response)
+
+    receiver.add_api_route(
+        "/{session_id}",
+        receive,
+        methods=["GET", "PUT", "DELETE"],
+        summary="ChargingProfiles: read, set or clear a session's profile (RECEIVER)",
+    )
+
+    sender = APIRouter(prefix="/emsp/{version}/chargingprofiles", route_class=OcpiRoute)
+
+    @sender.post("/results/{record_id}", summary="ChargingProfiles: a CPO's result (SENDER)")
+    async def result(version: str, record_id: str, request: Request) -> Response:
+        require_version("chargingprofiles", version)
+        who = await authenticate(roaming, request, "chargingprofiles")
+        await roaming.profiles.result_received(
+            who.partner, version, record_id, await read_json(request)
+        )
+        return ocpi_response()
+
+    @sender.put("/{session_id}", summary="ChargingProfiles: a CPO changed a profile (SENDER)")
+    async def changed(version: str, session_id: str, request: Request) -> Response:
+        require_version("chargingprofiles", version)
+        who = await authenticate(roaming, request, "chargingprofiles")
+        cpo = sender_party(who.partner, "CPO") or ("ZZ", "ZZZ")
+        await roaming.profiles.active_profile_received(
+            who.partner, version, session_id, await read_json(request), cpo
+        )
+        return ocpi_response()
+
+    return [receiver, sender]
