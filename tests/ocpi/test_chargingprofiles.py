@@ -148,7 +148,9 @@ async def test_a_session_that_is_not_running_or_not_the_emsps_is_unknown(
 ) -> None:
     cpo, emsp, fake = roaming
     other = await cpo.system.store.sessions.get("CO", "ICG", SESSION)
-    await cpo.system.store.sessions.put(other.model_copy(update={"status": domain.SessionStatus.COMPLETED}))
+    await cpo.system.store.sessions.put(
+        other.model_copy(update={"status": domain.SessionStatus.COMPLETED})
+    )
     done = await _ask(emsp, action="CLEAR_PROFILE")
     assert done["response"]["result"] == "UNKNOWN_SESSION"
     missing = await emsp.admin.post(
