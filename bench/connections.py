@@ -13,6 +13,7 @@ This module measures; it must never decide what a good figure is.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -95,19 +96,24 @@ def run_connections(
     *,
     connect_concurrency: int = 500,
     timeout: float = 120.0,
+    server: ServerProcess | None = None,
+    first_station: int = 1,
 ) -> ConnectionsResult:
+    """On a fresh ``intercarga serve``, or on ``server`` (stations registered from
+    ``first_station`` on) when given."""
     server_cpu, client_cpu = placement()
     raise_open_files_limit(stations + 1024)
+    fresh = ServerProcess(
+        "serve",
+        "--stations",
+        str(stations),
+        "--database",
+        "sqlite+aiosqlite:///bench.db",
+        cpu=server_cpu,
+        startup_timeout=300,
+    )
     with (
-        ServerProcess(
-            "serve",
-            "--stations",
-            str(stations),
-            "--database",
-            "sqlite+aiosqlite:///bench.db",
-            cpu=server_cpu,
-            startup_timeout=300,
-        ) as server,
+        contextlib.nullcontext(server) if server is not None else fresh as server,
         client_pool() as pool,
     ):
         time.sleep(0.5)
@@ -119,6 +125,7 @@ def run_connections(
             messages=stations * heartbeats_per_station,
             connect_concurrency=connect_concurrency,
             timeout=timeout,
+            first_station=first_station,
         )
         with _Sampler(server.pid) as sampler:
             result = run_client(pool, config, client_cpu).result()

@@ -164,10 +164,14 @@ async def _raw(payload: bytes) -> float:
         await server.wait_closed()
 
 
-def run_ocpi_pull(count: int = LOCATIONS, runs: int = 3) -> OcpiPullResult:
+def run_ocpi_pull(
+    count: int = LOCATIONS, runs: int = 3, *, server: ServerProcess | None = None
+) -> OcpiPullResult:
+    """On a fresh ``intercarga serve`` seeded with ``count`` locations, or on ``server``
+    (seeded with :func:`seed`) when given."""
     server_cpu, _ = placement()
     os.environ["BENCH_LOCATIONS"] = str(count)
-    with ServerProcess(
+    fresh = ServerProcess(
         "serve",
         "--database",
         "sqlite+aiosqlite:///bench.db",
@@ -175,7 +179,8 @@ def run_ocpi_pull(count: int = LOCATIONS, runs: int = 3) -> OcpiPullResult:
         "bench.ocpi_pull:seed",
         cpu=server_cpu,
         startup_timeout=600,
-    ) as server:
+    )
+    with contextlib.nullcontext(server) if server is not None else fresh as server:
         base = f"http://127.0.0.1:{server.http_port}"
         times: list[float] = []
         raw_times: list[float] = []

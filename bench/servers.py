@@ -124,6 +124,43 @@ async def _baseline() -> None:
         await _until_stopped()
 
 
+_OCPI_OK = (
+    b'{"data":null,"status_code":1000,"status_message":"Success",'
+    b'"timestamp":"2025-01-01T00:00:00Z"}'
+)
+
+
+async def _partner() -> None:
+    """An OCPI partner that accepts everything at once: HTTP/1.1 keep-alive, status 1000."""
+    answer = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        + f"content-length: {len(_OCPI_OK)}\r\n\r\n".encode()
+        + _OCPI_OK
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, sock=_listen())
+    async with server:
+        _ready(server.sockets[0].getsockname()[1])
+        await _until_stopped()
+
+
 # --- Intercarga -------------------------------------------------------------------------------
 
 
@@ -172,7 +209,7 @@ async def _prepare(system: Any, args: argparse.Namespace) -> None:
         await seeder(system.store)
 
 
-async def _prepare_only(args: argparse.Namespace) -> None:
+async def _prepare_only(args: argparse.Namespace, *, quiet: bool = False) -> None:
     """Migrate the database, register the stations, run the seeders; then exit."""
     from intercarga.app import System
 
@@ -181,7 +218,8 @@ async def _prepare_only(args: argparse.Namespace) -> None:
         await _prepare(system, args)
     finally:
         await system.close()
-    print("PREPARED", flush=True)
+    if not quiet:
+        print("PREPARED", flush=True)
 
 
 async def _intercarga(args: argparse.Namespace) -> None:
@@ -233,7 +271,7 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
-    parser.add_argument("mode", choices=["echo", "baseline", "intercarga", "prepare"])
+    parser.add_argument("mode", choices=["echo", "baseline", "partner", "intercarga", "prepare"])
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
     parser.add_argument("--database", default="sqlite+aiosqlite:///bench.db")
     parser.add_argument("--schema", default=None)
@@ -257,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_echo())
     elif args.mode == "baseline":
         asyncio.run(_baseline())
+    elif args.mode == "partner":
+        asyncio.run(_partner())
     else:
         asyncio.run(_intercarga(args))
 
@@ -329,18 +369,16 @@ class ServerProcess:
         """``intercarga serve`` itself, after a ``prepare`` step on the same database."""
         assert self._workdir is not None and self._log is not None
         args = _parser().parse_args(["prepare", *self.options])
-        prepared = subprocess.run(  # noqa: S603 (our own argument list)
-            [sys.executable, "-m", "bench.servers", "prepare", *self.options],
-            cwd=self._workdir.name,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            timeout=self.startup_timeout,
-            check=False,
-        )
-        if "PREPARED" not in prepared.stdout:
-            raise RuntimeError(f"preparing the database failed:\n{self._tail()}")
+        # Prepared here, in this process (no second interpreter to start): migrations, the
+        # stations, the seeders. A relative SQLite path is made absolute in the work folder.
+        if args.database.startswith("sqlite") and ":///" in args.database:
+            scheme, _, path = args.database.partition(":///")
+            if not path.startswith("/"):
+                args.database = f"{scheme}:///{Path(self._workdir.name) / path}"
+        try:
+            asyncio.run(_prepare_only(args, quiet=True))
+        except Exception as error:
+            raise RuntimeError(f"preparing the database failed: {error}") from error
         env = {
             **env,
             "INTERCARGA_DATABASE_URL": args.database,

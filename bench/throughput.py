@@ -14,9 +14,10 @@ This module measures; it must never decide what a good figure is.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,8 +158,12 @@ def run_throughput(
     only: Sequence[str] | None = None,
     profile_seconds: float = 0.0,
     progress: Callable[[str], None] = print,
+    servers: Mapping[str, ServerProcess] | None = None,
 ) -> list[TargetResult]:
-    """Every target, every kind: ``runs`` measured runs each; see the module docstring."""
+    """Every target, every kind: ``runs`` measured runs each; see the module docstring.
+
+    ``servers`` gives running servers to use for some targets (by key: their stations must be
+    registered from 1 on) instead of starting them."""
     server_cpu, client_cpu = placement()
     registered = stations * len(kinds) * (runs + 1) + stations
     results: list[TargetResult] = []
@@ -169,7 +174,9 @@ def run_throughput(
             outcome = TargetResult(target)
             results.append(outcome)
             progress(f"throughput: {target.label}")
-            with ServerProcess(target.mode, *target.options, cpu=server_cpu) as server:
+            given = (servers or {}).get(target.key)
+            fresh = ServerProcess(target.mode, *target.options, cpu=server_cpu)
+            with contextlib.nullcontext(given) if given is not None else fresh as server:
                 first = 1
                 for kind in kinds:
                     config = LoadConfig(

@@ -1,25 +1,49 @@
 """Each benchmark runs at a tiny size and reports numbers, so ``make bench`` never rots.
 
 Nothing here asserts a time or a rate's size: only that every part runs end to end against real
-server processes and reports figures, and that the report renders them.
+server processes (one ``intercarga serve`` shared by the module, to keep this quick) and reports
+figures, and that the report renders them.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
 from bench.bench_pricing import bench_pricing
 from bench.common import spread
 from bench.connections import run_connections
 from bench.ocpi_pull import run_ocpi_pull
+from bench.outbox import run_outbox
 from bench.profiles import summarise
 from bench.run import PricingResult, Report, Sizes, render
+from bench.servers import ServerProcess
 from bench.throughput import run_throughput
 
 from intercarga.sim.load import LoadKind
 
+LOCATIONS = 30
 
-def test_throughput_runs_against_the_ceiling_and_intercarga() -> None:
+
+@pytest.fixture(scope="module")
+def serve() -> Iterator[ServerProcess]:
+    """``intercarga serve`` with stations LOAD-0001… registered and the OCPI pull's seed."""
+    os.environ["BENCH_LOCATIONS"] = str(LOCATIONS)
+    with ServerProcess(
+        "serve",
+        "--stations",
+        "40",
+        "--database",
+        "sqlite+aiosqlite:///bench.db",
+        "--seed",
+        "bench.ocpi_pull:seed",
+    ) as server:
+        yield server
+
+
+def test_throughput_runs_against_the_ceiling_and_intercarga(serve: ServerProcess) -> None:
     results = run_throughput(
         kinds=(LoadKind.TRANSACTION_EVENT,),
         stations=2,
@@ -29,6 +53,7 @@ def test_throughput_runs_against_the_ceiling_and_intercarga() -> None:
         min_messages=10,
         only=("echo", "sqlite"),
         progress=lambda _: None,
+        servers={"sqlite": serve},
     )
     assert [result.target.key for result in results] == ["echo", "sqlite"]
     for result in results:
@@ -38,8 +63,8 @@ def test_throughput_runs_against_the_ceiling_and_intercarga() -> None:
         assert row.p99_ms is not None and row.cpu_us_per_message is not None
 
 
-def test_connections_runs_and_reports_memory_and_latency() -> None:
-    result = run_connections(10, heartbeats_per_station=1)
+def test_connections_runs_and_reports_memory_and_latency(serve: ServerProcess) -> None:
+    result = run_connections(10, heartbeats_per_station=1, server=serve, first_station=30)
     assert (result.connected, result.booted, result.heartbeats) == (10, 10, 10)
     assert result.rss_peak >= result.rss_before > 0
     assert result.p99_ms is not None and result.ready_s > 0
@@ -51,11 +76,17 @@ def test_pricing_reports_rates_and_the_same_total() -> None:
     assert "14385" in result.total_cost  # the workload's known price, unchanged by speed-ups
 
 
-def test_ocpi_pull_follows_every_page() -> None:
-    result = run_ocpi_pull(30, runs=1)
+def test_ocpi_pull_follows_every_page(serve: ServerProcess) -> None:
+    result = run_ocpi_pull(LOCATIONS, runs=1, server=serve)
     assert result.error is None
-    assert result.locations == 30 and result.pages >= 1 and result.bytes > 0
+    assert result.locations == LOCATIONS and result.pages >= 1 and result.bytes > 0
     assert result.ratio is not None
+
+
+def test_outbox_delivers_every_update_to_the_partner() -> None:
+    result = run_outbox(4)
+    assert (result.updates, result.delivered, result.failed) == (4, 4, 0)
+    assert result.stored_per_s > 0 and result.delivered_per_s > 0
 
 
 def test_profiles_are_summarised_from_collapsed_stacks() -> None:
