@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from intercarga import domain
+from intercarga.domain._types import utc_now
 from intercarga.ocpi.transport import authorization_header
 from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
@@ -90,7 +91,8 @@ async def test_an_operators_edits_are_pushed_and_a_status_change_is_only_a_patch
         return await emsp.system.store.locations.find("CO", "CPO", "LOC1") is not None
 
     await until(arrived)
-    renamed = location.model_copy(update={"name": "Nuevo nombre"})
+    # An edit carries its time (the watcher looks at what changed since it last looked).
+    renamed = location.model_copy(update={"name": "Nuevo nombre", "last_updated": utc_now()})
     await cpo.admin.put("/api/v1/locations/CO/CPO/LOC1", json=renamed.model_dump(mode="json"))
 
     async def renamed_there() -> bool:

@@ -35,14 +35,16 @@ T = TypeVar("T")
 
 async def _with_roaming(settings: Settings, work: Callable[[Roaming], Awaitable[T]]) -> T:
     system = await System.open(settings)
+    roaming = Roaming.build(settings, system.store)
     try:
-        return await work(Roaming.build(settings, system.store))
+        return await work(roaming)
     except OcpiError as error:
         # A partner's OCPI status reaches the operator as one line like any other error.
         from intercarga.ocpi.client import PartnerError
 
         raise PartnerError(str(error), error.status_code) from None
     finally:
+        await roaming.client.aclose()
         await system.close()
 
 

@@ -11,6 +11,7 @@ about registration or routing; it never stores anything.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,24 @@ class OcpiClient:
     ) -> None:
         self._transport = transport
         self._timeout = timeout
+        # One pool of connections for every call (partners get many small requests in a row):
+        # made on first use, in the running event loop, again if the transport was swapped.
+        self._http: httpx.AsyncClient | None = None
+        self._made_with: tuple[httpx.AsyncBaseTransport | None, asyncio.AbstractEventLoop] | None
+        self._made_with = None
+
+    def _pool(self) -> httpx.AsyncClient:
+        wanted = (self._transport, asyncio.get_running_loop())
+        if self._http is None or self._made_with != wanted:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+            self._made_with = wanted
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (the client can still be used: it opens new ones)."""
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
 
     async def call(
         self,
@@ -100,8 +119,9 @@ class OcpiClient:
             **(headers or {}),
         }
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as http:
-                response = await http.request(method, url, headers=sent, json=json, params=params)
+            response = await self._pool().request(
+                method, url, headers=sent, json=json, params=params
+            )
         except httpx.TimeoutException as error:
             reason = str(error) or type(error).__name__
             raise PartnerTimeoutError(f"no answer in time from {url}: {reason}") from None

@@ -140,6 +140,7 @@ class Outbox:
         self._running = False
         self._watcher: asyncio.Task[None] | None = None
         self._sent_hooks: list[Callable[[OutboxEntry], Awaitable[None]]] = []
+        self._known: dict[str, tuple[Partner, float]] = {}
 
     # -- storing -----------------------------------------------------------------------------
     async def enqueue(self, entries: list[OutboxEntry]) -> None:
@@ -247,12 +248,23 @@ class Outbox:
         lease_until = now + timedelta(seconds=self.policy.lease)
         if not await self.repository.lease(entry.id, lease_until, now):
             return self.policy.poll  # another node is sending this lane
-        partner = await self._partners.find(partner_id)
+        partner = await self._partner(partner_id)
         if partner is None or partner.state is not PartnerState.REGISTERED:
             await self.repository.failed(entry.id, entry.attempts, "the partner is not registered")
             return 0
         await self._send(entry, partner)
         return 0
+
+    async def _partner(self, partner_id: str) -> Partner | None:
+        """The partner, read again at most once a second while its rows flow."""
+        now = asyncio.get_running_loop().time()
+        cached = self._known.get(partner_id)
+        if cached is not None and now - cached[1] < 1.0:
+            return cached[0]
+        partner = await self._partners.find(partner_id)
+        if partner is not None:
+            self._known[partner_id] = (partner, now)
+        return partner
 
     async def _send(self, entry: OutboxEntry, partner: Partner) -> None:
         attempts = entry.attempts + 1

@@ -127,6 +127,7 @@ class Pusher:
         self._partners = partners
         self._client_info = client_info
         self.outbox = outbox
+        self._partners_read: tuple[list[Partner], float] | None = None
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(EvseStatusChanged, self.on_evse_status)
@@ -137,8 +138,16 @@ class Pusher:
     def ours(self, role: str) -> frozenset[Party]:
         return our_parties(self._settings, role)
 
+    async def partners_changed(self, _partner: Partner) -> None:
+        """A registration changed (a Registrar listener): read the partners again."""
+        self._partners_read = None
+
     async def _registered(self) -> list[Partner]:
-        return (await self._partners.list(limit=None)).items
+        """Every partner, read again at most once a second (events come in bursts)."""
+        now = asyncio.get_running_loop().time()
+        if self._partners_read is None or now - self._partners_read[1] >= 1.0:
+            self._partners_read = ((await self._partners.list(limit=None)).items, now)
+        return self._partners_read[0]
 
     # -- events ------------------------------------------------------------------------------
     async def on_evse_status(self, event: EvseStatusChanged) -> None:

@@ -85,7 +85,7 @@ class Roaming:
         commands_store = CommandRepository(store.engine)
         commands = Commands(settings, store, registrar, client, outbox, commands_store)
         hub = Hub(settings, registrar, client, outbox, commands_store)
-        registrar.listeners.append(hub.partner_changed)
+        registrar.listeners += [pusher.partners_changed, hub.partner_changed]
         return cls(
             settings,
             store,
@@ -125,6 +125,7 @@ class Roaming:
         await self.watcher.stop()
         await self.commands.stop()
         await self.outbox.stop()
+        await self.client.aclose()
 
 
 def routers(roaming: Roaming) -> list[APIRouter]:
