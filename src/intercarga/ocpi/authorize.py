@@ -23,7 +23,7 @@ from intercarga.config import Settings
 from intercarga.csms.authorization import decide
 from intercarga.domain._types import utc_now
 from intercarga.errors import IntercargaError
-from intercarga.ocpi import mapping
+from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import StatusCode
 from intercarga.ocpi.models import parse
@@ -212,7 +212,7 @@ class RealTimeAuthorization:
             log.warning("real-time authorization: bad answer from %s: %s", partner.id, error)
             return None
         # Cached so that the session and its CDR know the token's eMSP (and whitelist).
-        await self._store.tokens.put(token)
+        await storing.put(self._store.tokens, token)
         return verdict(str(getattr(info.allowed, "value", info.allowed)), token)
 
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from intercarga import domain
 from intercarga.config import Settings
 from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
-from intercarga.ocpi import mapping
+from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models import format_datetime, parse
@@ -271,7 +271,7 @@ class Commands:
             record_id = _reservation_record(cpo, request.reservation_id)
             await self.records.remove(record_id)
         if token is not None:
-            await store.tokens.put(token)
+            await storing.put(store.tokens, token)
         self._starts += 1
         ocpp = ocpp_command(
             command,

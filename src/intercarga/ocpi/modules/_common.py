@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from intercarga.config import OcpiParty
+from intercarga.ocpi import storing
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
@@ -185,7 +186,7 @@ def add_receiver(
                     f"{name}: {given!r} in the body differs from {expected!r} in the URL",
                 )
         item = kind.to_domain(received, (country_code.upper(), party_id.upper()))
-        created = await kind.repository(roaming).put(item)
+        created = await storing.put(kind.repository(roaming), item)
         return ocpi_response(http_status=201 if created else 200)
 
     if deletable:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
-from intercarga.ocpi import mapping
+from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
@@ -188,7 +188,9 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
                         StatusCode.INVALID_OR_MISSING_PARAMETERS,
                         f"{name}: {getattr(received, name)!r} differs from {expected!r} in the URL",
                     )
-            created = await store.locations.put(mapping.location_to_domain(received, party))
+            created = await storing.put(
+                store.locations, mapping.location_to_domain(received, party)
+            )
             return ocpi_response(http_status=201 if created else 200)
         model = model_for(version, "Connector" if connector_id else "EVSE")
         received = parse_body(model, body)
@@ -206,7 +208,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
             received.model_dump(mode="json", exclude_none=True),
         )
         merged = parse_body(model_for(version, "Location"), whole)
-        await store.locations.put(mapping.location_to_domain(merged, party))
+        await storing.put(store.locations, mapping.location_to_domain(merged, party))
         return ocpi_response()
 
     async def patch(
@@ -230,7 +232,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         whole = patched if evse_uid is None else _replace(whole, evse_uid, connector_id, patched)
         merged = parse_body(model_for(version, "Location"), whole)
         party = (country_code.upper(), party_id.upper())
-        await store.locations.put(mapping.location_to_domain(merged, party))
+        await storing.put(store.locations, mapping.location_to_domain(merged, party))
         return ocpi_response()
 
     base = "/{country_code}/{party_id}/{location_id}"

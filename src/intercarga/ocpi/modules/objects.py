@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
-from intercarga.ocpi import mapping
+from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
@@ -135,7 +135,9 @@ def _session_patch(router: APIRouter, roaming: Roaming) -> None:
         whole = await _session_json(roaming, stored, version)
         whole.update(changes.model_dump(mode="json", exclude_unset=True))
         merged = parse_body(model, whole)
-        await roaming.store.sessions.put(_session_to_domain(merged, (country_code, party_id)))
+        await storing.put(
+            roaming.store.sessions, _session_to_domain(merged, (country_code, party_id))
+        )
         return ocpi_response()
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
 from intercarga.domain._types import utc_now
-from intercarga.ocpi import mapping
+from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
@@ -103,7 +103,7 @@ def _receiver(roaming: Roaming) -> APIRouter:
                 f"type: {received.type!r} differs from {wanted!r} in the URL",
             )
         token = mapping.token_to_domain(received, (country_code.upper(), party_id.upper()))
-        created = await store.tokens.put(token)
+        created = await storing.put(store.tokens, token)
         return ocpi_response(http_status=201 if created else 200)
 
     @router.patch(path, summary="Partial update of a token (RECEIVER)")
@@ -119,8 +119,8 @@ def _receiver(roaming: Roaming) -> APIRouter:
             **changes.model_dump(mode="json", exclude_unset=True),
         }
         merged = parse_body(model, whole)
-        await store.tokens.put(
-            mapping.token_to_domain(merged, (country_code.upper(), party_id.upper()))
+        await storing.put(
+            store.tokens, mapping.token_to_domain(merged, (country_code.upper(), party_id.upper()))
         )
         return ocpi_response()
 
