@@ -7,8 +7,13 @@ with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
+import sys
+import threading
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -50,10 +55,37 @@ async def _postgres_schema() -> str:
     return schema
 
 
+# Sessions of this server holding locks in a schema: a test's connection left open.
+_LOCK_HOLDERS = """
+SELECT DISTINCT l.pid, a.state, left(a.query, 200) AS query
+FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()
+"""
+
+
 async def _drop_schema(schema: str) -> None:
+    """Drop a test's schema. A connection the test left open in a transaction would make DROP
+    wait for ever (it once held CI to its time limit): after 10 s its holders are named in a
+    warning and ended, and the schema is dropped."""
     connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    drop = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
     try:
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.execute("SET lock_timeout = '10s'")
+        try:
+            await connection.execute(drop)
+        except asyncpg.LockNotAvailableError:
+            holders = await connection.fetch(_LOCK_HOLDERS, schema)
+            warnings.warn(
+                f"schema {schema}: connections still held locks after the test: "
+                + "; ".join(f"pid {h['pid']} {h['state']}: {h['query']}" for h in holders),
+                stacklevel=1,
+            )
+            for holder in holders:
+                await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
+            await connection.execute(drop)
     finally:
         await connection.close()
 
@@ -126,3 +158,39 @@ async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://intercarga.test", headers=headers
     ) as client:
         yield client
+
+
+def _dump_asyncio_tasks(test: str) -> None:
+    """Print every pending task of each running event loop: where a hung async test waits.
+
+    pytest-timeout's own dump shows only the event loop's select(); this runs just before it.
+    Read from another thread, but the loop it reads is the one that stopped moving."""
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    lines = [f"\n--- {test} is still running: pending asyncio tasks ---"]
+    for loop in loops:
+        if not loop.is_running():
+            continue
+        for task in list(asyncio.all_tasks(loop)):
+            lines.append(f"{task!r}")
+            lines.extend(
+                f"    {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+                for frame in task.get_stack(limit=12)
+            )
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_dumped_when_hung(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Arms the dump of asyncio tasks 30 s before pytest-timeout ends a hung test."""
+    limit = request.config.getini("timeout")
+    seconds = float(limit) - 30 if limit else 0
+    if seconds <= 0:
+        yield
+        return
+    timer = threading.Timer(seconds, _dump_asyncio_tasks, args=(request.node.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -7,75 +7,26 @@ HTTP on 127.0.0.1, separate SQLite files.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.cli.test_commands import (
-    _environment,
-    assert_one_line_error,
-    free_port,
-    intercarga,
-)
-
-
-def _configure(folder: Path, port: int, party_id: str, role: str) -> None:
-    folder.mkdir()
-    (folder / "intercarga.toml").write_text(
-        f'database_url = "sqlite+aiosqlite:///{folder}/intercarga.db"\n'
-        f'admin_token = "admin-{party_id.lower()}-0123456789"\n'
-        f"http_port = {port}\n"
-        f'public_url = "http://127.0.0.1:{port}"\n'
-        "[[ocpi.parties]]\n"
-        f'country_code = "CO"\nparty_id = "{party_id}"\nrole = "{role}"\nname = "{party_id}"\n'
-    )
+from tests.cli.test_commands import assert_one_line_error, free_port, intercarga
+from tests.ocpi.processes import configure
 
 
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
-    processes = []
-    folders = []
-    for name, party_id, role in (("cpo", "CPO", "CPO"), ("emsp", "EMS", "EMSP")):
-        port = free_port()
-        folder = tmp_path / name
-        _configure(folder, port, party_id, role)
-        command = [sys.executable, "-m", "intercarga", "serve", "--ocpp-port", str(free_port())]
-        processes.append(
-            (
-                subprocess.Popen(
-                    command,
-                    cwd=folder,
-                    env=_environment(None),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                ),
-                port,
-            )
-        )
-        folders.append(folder)
+    cpo = configure(tmp_path / "cpo", [("CO", "CPO", "CPO")])
+    emsp = configure(tmp_path / "emsp", [("CO", "EMS", "EMSP")])
     try:
-        for process, port in processes:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        yield folders[0], folders[1]
+        cpo.start()
+        emsp.start()
+        yield cpo.folder, emsp.folder
     finally:
-        for process, _port in processes:
-            process.terminate()
-            process.wait(timeout=15)
+        cpo.stop()
+        emsp.stop()
 
 
 def test_a_cpo_and_an_emsp_register_from_zero_over_real_http(
@@ -116,7 +67,7 @@ def _first_id(table: str) -> str:
 
 
 def test_register_with_nobody_listening_is_one_line(tmp_path: Path) -> None:
-    _configure(tmp_path / "alone", free_port(), "ICG", "EMSP")
+    configure(tmp_path / "alone", [("CO", "ICG", "EMSP")])
     result = intercarga(
         "partners",
         "register",
@@ -132,7 +83,7 @@ def test_register_with_nobody_listening_is_one_line(tmp_path: Path) -> None:
 
 
 def test_remove_an_unknown_partner_is_one_line(tmp_path: Path) -> None:
-    _configure(tmp_path / "alone", free_port(), "ICG", "CPO")
+    configure(tmp_path / "alone", [("CO", "ICG", "CPO")])
     assert_one_line_error(
         intercarga("partners", "remove", "p00000000000", cwd=tmp_path / "alone"), "not found"
     )

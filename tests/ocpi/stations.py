@@ -18,6 +18,8 @@ from tests.ocpi.conftest import Deployment, until
 __all__ = [
     "APP",
     "CARD",
+    "CHARGE",
+    "IDLE",
     "PASSWORD",
     "FakeStations",
     "Stations",
@@ -31,6 +33,20 @@ __all__ = [
 PASSWORD = "sim-station-password-1234"
 CARD = "04A10000000001"  # the simulator's card for station number 1
 APP = "APP-0001"
+
+# Scenarios for `intercarga simulate --scenario`: a station that waits for commands, and one
+# whole charge with the card.
+IDLE = "name: idle\nsteps:\n  - boot\n  - wait: {seconds: 100000}\n"
+CHARGE = """name: charge
+steps:
+  - boot
+  - plug_in
+  - authorize
+  - start
+  - charge: {minutes: 60}
+  - stop: {reason: Local}
+  - unplug
+"""
 
 
 async def seed_cpo(cpo: Deployment) -> None:

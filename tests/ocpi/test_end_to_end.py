@@ -23,6 +23,8 @@ from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, unti
 from tests.ocpi.stations import (
     APP,
     CARD,
+    CHARGE,
+    IDLE,
     Stations,
     charge,
     check_cdr,
@@ -70,9 +72,6 @@ async def test_an_unknown_rfid_is_authorized_by_the_emsp_and_the_priced_cdr_arri
     # The card the eMSP vouched for is cached at the CPO, under the eMSP's party.
     [cached] = await cpo.system.store.tokens.find_by_uid(CARD)
     assert (cached.country_code, cached.party_id) == ("CO", "EMS")
-
-
-IDLE = "name: idle\nsteps:\n  - boot\n  - wait: {seconds: 100000}\n"
 
 
 async def _command(emsp: Deployment, **body: Any) -> dict[str, Any]:
@@ -162,18 +161,6 @@ async def test_an_app_token_starts_and_stops_a_session_through_commands(
     finally:
         process.terminate()
         await process.communicate()
-
-
-CHARGE = """name: charge
-steps:
-  - boot
-  - plug_in
-  - authorize
-  - start
-  - charge: {minutes: 60}
-  - stop: {reason: Local}
-  - unplug
-"""
 
 
 async def test_an_emsp_down_when_the_cdr_is_made_gets_it_once_after_its_restart(

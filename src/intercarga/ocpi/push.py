@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from intercarga.ocpi.envelope import StatusCode
 from intercarga.ocpi.models import format_datetime
 from intercarga.ocpi.outbox import Outbox, Request
 from intercarga.ocpi.routing import (
+    RECEIVING_ROLES,
     Party,
     Target,
     addressed,
@@ -128,6 +130,9 @@ class Pusher:
         self._client_info = client_info
         self.outbox = outbox
         self._partners_read: tuple[list[Partner], float] | None = None
+        self._tokens: OrderedDict[tuple[str, ...], domain.CdrToken] = OrderedDict()
+        self._routes: dict[tuple[Party, str], Target | None] = {}
+        self._routes_for: list[Partner] | None = None
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(EvseStatusChanged, self.on_evse_status)
@@ -175,7 +180,9 @@ class Pusher:
         owner = (session.country_code, session.party_id)
         if owner not in self.ours("CPO"):
             return
-        token = await session_token(self._store, session, self.ours("EMSP"))
+        if not any(p.endpoint("sessions", "RECEIVER") for p in await self._registered()):
+            return  # nobody to tell: no store look-up for every meter value
+        token = await self._session_token(session)
         target = await self._for_emsp((token.country_code, token.party_id), "sessions")
         if target is None:
             return
@@ -193,6 +200,19 @@ class Pusher:
                 "cdr_token": token.model_dump(mode="json"),
             },
         )
+
+    async def _session_token(self, session: domain.Session) -> domain.CdrToken:
+        """The session's token, looked up once per session (a session keeps its token)."""
+        key = (session.country_code, session.party_id, session.id, session.token_uid or "")
+        token = self._tokens.get(key)
+        if token is None:
+            token = await session_token(self._store, session, self.ours("EMSP"))
+            self._tokens[key] = token
+            if len(self._tokens) > 10_000:
+                self._tokens.popitem(last=False)
+        else:
+            self._tokens.move_to_end(key)
+        return token
 
     async def on_cdr(self, event: CdrCreated) -> None:
         cdr = event.cdr
@@ -243,15 +263,22 @@ class Pusher:
         """Where a session or CDR for ``emsp``'s driver goes; None when the driver is ours."""
         if emsp in self.ours("EMSP"):
             return None
+        partners = await self._registered()
+        if self._routes_for is not partners:
+            # Routes are worked out again whenever the partners were read again (each second).
+            self._routes, self._routes_for = {}, partners
+        if (emsp, module) in self._routes:
+            return self._routes[(emsp, module)]
         hubs = await self._client_info.reachable_through(*emsp, roles=("EMSP",))
-        target = addressed(await self._registered(), emsp, "EMSP", module, hubs_reaching=hubs)
+        target = addressed(partners, emsp, "EMSP", module, hubs_reaching=hubs)
+        self._routes[(emsp, module)] = target
         if target is None and not quiet:
             log.warning("no partner reaches eMSP %s-%s for %s", *emsp, module)
         return target
 
     # -- objects everyone receives -------------------------------------------------------------
     async def location_changed(
-        self, location: domain.Location, *, only: Partner | None = None
+        self, location: domain.Location, *, only: Partner | None = None, to: Party | None = None
     ) -> int:
         owner = (location.country_code, location.party_id)
         key = path(location.country_code, location.party_id, location.id)
@@ -264,13 +291,17 @@ class Pusher:
             "location",
             location.model_dump(mode="json"),
             only,
+            to=to,
         )
 
-    async def tariff_changed(self, tariff: domain.Tariff, *, only: Partner | None = None) -> int:
+    async def tariff_changed(
+        self, tariff: domain.Tariff, *, only: Partner | None = None, to: Party | None = None
+    ) -> int:
         owner = (tariff.country_code, tariff.party_id)
         key = path(tariff.country_code, tariff.party_id, tariff.id)
+        payload = tariff.model_dump(mode="json")
         return await self._broadcast(
-            owner, "CPO", "tariffs", "PUT", key, "tariff", tariff.model_dump(mode="json"), only
+            owner, "CPO", "tariffs", "PUT", key, "tariff", payload, only, to=to
         )
 
     async def tariff_removed(self, country_code: str, party_id: str, tariff_id: str) -> int:
@@ -279,7 +310,9 @@ class Pusher:
             (country_code, party_id), "CPO", "tariffs", "DELETE", key, "tariff_delete", None, None
         )
 
-    async def token_changed(self, token: domain.Token, *, only: Partner | None = None) -> int:
+    async def token_changed(
+        self, token: domain.Token, *, only: Partner | None = None, to: Party | None = None
+    ) -> int:
         owner = (token.country_code, token.party_id)
         key = path(token.country_code, token.party_id, token.uid)
         return await self._broadcast(
@@ -292,21 +325,41 @@ class Pusher:
             token.model_dump(mode="json"),
             only,
             object_key="tokens" + key,
+            to=to,
         )
 
-    async def push_all(self, partner: Partner) -> int:
-        """Push every Location, Tariff and Token of ours that ``partner`` receives (a full sync)."""
+    async def push_all(
+        self, partner: Partner, *, to: Party | None = None, to_role: str | None = None
+    ) -> int:
+        """Push every Location, Tariff and Token of ours that ``partner`` receives (a full sync);
+        with ``to`` (a party of role ``to_role`` behind a hub), only what that party receives,
+        addressed to it alone."""
         count = 0
-        for owner in sorted(self.ours("CPO")):
-            filters = {"country_code": owner[0], "party_id": owner[1]}
-            for location in (await self._store.locations.list(limit=None, filters=filters)).items:
-                count += await self.location_changed(location, only=partner)
-            for tariff in (await self._store.tariffs.list(limit=None, filters=filters)).items:
-                count += await self.tariff_changed(tariff, only=partner)
-        for owner in sorted(self.ours("EMSP")):
-            filters = {"country_code": owner[0], "party_id": owner[1]}
-            for token in (await self._store.tokens.list(limit=None, filters=filters)).items:
-                count += await self.token_changed(token, only=partner)
+        if to_role is None or to_role in RECEIVING_ROLES["CPO"]:
+            for owner in sorted(self.ours("CPO")):
+                filters = {"country_code": owner[0], "party_id": owner[1]}
+                locations = await self._store.locations.list(limit=None, filters=filters)
+                for location in locations.items:
+                    count += await self.location_changed(location, only=partner, to=to)
+                for tariff in (await self._store.tariffs.list(limit=None, filters=filters)).items:
+                    count += await self.tariff_changed(tariff, only=partner, to=to)
+        if to_role is None or to_role in RECEIVING_ROLES["EMSP"]:
+            for owner in sorted(self.ours("EMSP")):
+                filters = {"country_code": owner[0], "party_id": owner[1]}
+                for token in (await self._store.tokens.list(limit=None, filters=filters)).items:
+                    count += await self.token_changed(token, only=partner, to=to)
+        return count
+
+    async def introduce(self, hub: Partner, party: Party, role: str) -> int:
+        """A hub says ``party`` (``role``) has just joined it: push that party, through the hub,
+        every object of ours it should hold. Without this a party that joins a hub after us
+        would never get the Locations we pushed before it came, and every later EVSE status
+        PATCH would meet an unknown Location."""
+        if any((p.country_code, p.party_id) == party for p in self._settings.ocpi.parties):
+            return 0
+        count = await self.push_all(hub, to=party, to_role=role)
+        if count:
+            log.info("pushing %d objects to %s-%s, new behind hub %s", count, *party, hub.id)
         return count
 
     async def _broadcast(
@@ -321,11 +374,15 @@ class Pusher:
         only: Partner | None,
         *,
         object_key: str | None = None,
+        to: Party | None = None,
     ) -> int:
         if owner not in self.ours(role):
             return 0
         partners = [only] if only is not None else await self._registered()
         targets = broadcast_targets(partners, module, role)
+        if to is not None:
+            # One party behind a hub: the hub routes by the OCPI-to headers, not to everyone.
+            targets = [Target(t.partner, to, hub=True) for t in targets if t.hub]
         return await self._enqueue(
             targets,
             owner,

@@ -1,7 +1,9 @@
 """Hub client info, the party side (RECEIVER): a hub tells us which parties it reaches.
 
 What a hub says is kept per hub (``ocpi_client_info``); the outbox then prefers a hub that says
-a party is CONNECTED when it must send that party a Session or CDR. Only hubs may push here.
+a party is CONNECTED when it must send that party a Session or CDR. A party we hear of for the
+first time is sent, through the hub, what it should hold of ours (Locations and Tariffs, or
+Tokens): it missed the broadcasts made before it joined. Only hubs may push here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from intercarga.ocpi.models import format_datetime
 from intercarga.ocpi.modules._common import parse_body, require_version, same
 from intercarga.ocpi.routing import is_hub
 from intercarga.ocpi.service import Roaming
+from intercarga.store.partners import Partner
 from intercarga.store.roaming import ClientInfo
 
 __all__ = ["routers"]
@@ -26,18 +29,18 @@ def routers(roaming: Roaming) -> list[APIRouter]:
     router = APIRouter(prefix="/{version}/hubclientinfo", route_class=OcpiRoute)
     path = "/{country_code}/{party_id}"
 
-    async def hub_only(version: str, request: Request) -> str:
+    async def hub_only(version: str, request: Request) -> Partner:
         require_version("hubclientinfo", version)
         who = await authenticate(roaming, request, "hubclientinfo")
         if not is_hub(who.partner):
             raise OcpiError(StatusCode.CLIENT_ERROR, "only a hub sends client info", 404)
-        return who.partner.id
+        return who.partner
 
     @router.put(path, summary="Hub client info: a party the hub reaches (RECEIVER)")
     async def put_info(
         version: str, country_code: str, party_id: str, request: Request
     ) -> Response:
-        hub_id = await hub_only(version, request)
+        hub = await hub_only(version, request)
         received: Any = parse_body(
             mapping.model_for(version, "ClientInfo"), await read_json(request)
         )
@@ -46,26 +49,28 @@ def routers(roaming: Roaming) -> list[APIRouter]:
                 StatusCode.INVALID_OR_MISSING_PARAMETERS,
                 "country_code: the party in the body is not the one in the URL",
             )
-        created = await roaming.client_info.put(
-            ClientInfo(
-                partner_id=hub_id,
-                country_code=country_code.upper(),
-                party_id=party_id.upper(),
-                role=str(getattr(received.role, "value", received.role)),
-                status=received.status.value,
-                last_updated=received.last_updated,
-            )
+        info = ClientInfo(
+            partner_id=hub.id,
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            role=str(getattr(received.role, "value", received.role)),
+            status=received.status.value,
+            last_updated=received.last_updated,
         )
+        created = await roaming.client_info.put(info)
+        if created and info.status == "CONNECTED":
+            # A party new behind this hub has missed every broadcast made before it came.
+            await roaming.pusher.introduce(hub, (info.country_code, info.party_id), info.role)
         return ocpi_response(http_status=201 if created else 200)
 
     @router.get(path, summary="Hub client info as stored here")
     async def get_info(
         version: str, country_code: str, party_id: str, request: Request
     ) -> Response:
-        hub_id = await hub_only(version, request)
+        hub = await hub_only(version, request)
         found = [
             info
-            for info in await roaming.client_info.all(hub_id)
+            for info in await roaming.client_info.all(hub.id)
             if (info.country_code, info.party_id) == (country_code.upper(), party_id.upper())
         ]
         if not found:
