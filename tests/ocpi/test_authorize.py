@@ -76,19 +76,27 @@ async def test_whitelist_types_decide_when_the_emsp_is_asked(
         verdict = await hook(uid, "ISO14443", STATION)
         return None if verdict is None else verdict.status
 
+    async def at_the_station(uid: str) -> AuthorizationStatus:
+        """What the CSMS answers the station (it asks the hook when the whitelist says so)."""
+        authorizer = cpo.system.csms_service.authorizer
+        return (await authorizer.authorize(IdToken(uid, "ISO14443"), STATION)).status
+
     # ALWAYS and ALLOWED: the cached token decides, the eMSP is not asked.
     assert await status("ALW") is AuthorizationStatus.ACCEPTED
     assert await status("ALO") is AuthorizationStatus.ACCEPTED
+    assert await at_the_station("ALO") is AuthorizationStatus.ACCEPTED
     # ALLOWED_OFFLINE: the eMSP decides while it answers...
-    assert await status("OFF") is AuthorizationStatus.BLOCKED
+    assert await at_the_station("OFF") is AuthorizationStatus.BLOCKED
     # ... and the cached token only when it does not.
     await cpo.system.store.tokens.put(_token("OFF", whitelist=w.ALLOWED_OFFLINE))
     hosts.down.add("emsp.test")
     assert await status("OFF") is AuthorizationStatus.ACCEPTED
-    # NEVER: without the eMSP, no opinion (the CSMS then refuses).
+    assert await at_the_station("OFF") is AuthorizationStatus.ACCEPTED
+    # NEVER: without the eMSP, no opinion, and the CSMS refuses.
     assert await status("NEV") is None
+    assert await at_the_station("NEV") is AuthorizationStatus.INVALID
     hosts.down.discard("emsp.test")
-    assert await status("NEV") is AuthorizationStatus.ACCEPTED
+    assert await at_the_station("NEV") is AuthorizationStatus.ACCEPTED
 
 
 def test_ocpp_token_types_become_ocpi_ones() -> None:

@@ -1,8 +1,9 @@
 """Authorizing id tokens: Accepted, Blocked, Expired or Invalid, with group ids and a roaming hook.
 
 Local tokens (issued by a party of this deployment or pushed by a partner eMSP) are decided
-here. A token we do not know, or one whose whitelist says to ask its eMSP (NEVER), goes to the
-roaming hook, which answers from the eMSP in real time or has no opinion (then: Invalid). Group
+here. A token we do not know, or one whose whitelist says to ask its eMSP (NEVER, and
+ALLOWED_OFFLINE while the eMSP answers), goes to the roaming hook, which answers from the eMSP in
+real time or has no opinion (then: Invalid, or the cached token for ALLOWED_OFFLINE). Group
 ids let one card stop another's session (OCPP's parent id tag / group id token). Master pass
 group ids, from the configuration, may stop any session but never start one: a master pass is
 Accepted with its group id, which is how the station recognises it (OCPP 2.0.1 C16), and
@@ -68,7 +69,11 @@ class Authorizer:
             log.warning("eMAID with a bad check character", extra={"token": id_token.value})
             return AuthorizationResult(AuthorizationStatus.INVALID)
         token = await self.find(id_token.value)
-        if token is not None and token.whitelist is not Whitelist.NEVER:
+        can_ask = self.roaming is not None and station is not None
+        # NEVER: the eMSP must be asked; ALLOWED_OFFLINE: asked while it answers (OCPI 2.2.1
+        # WhitelistType), the cached token deciding only when it does not.
+        ask_first = (Whitelist.NEVER, Whitelist.ALLOWED_OFFLINE) if can_ask else (Whitelist.NEVER,)
+        if token is not None and token.whitelist not in ask_first:
             return decide(token, self._clock())
         if self.roaming is not None and station is not None:
             try:
@@ -78,6 +83,8 @@ class Authorizer:
                 verdict_from_roaming = None
             if verdict_from_roaming is not None:
                 return verdict_from_roaming
+        if token is not None and token.whitelist is Whitelist.ALLOWED_OFFLINE:
+            return decide(token, self._clock())
         if token is not None:
             # Whitelist NEVER and the eMSP could not be asked: the token's own state decides
             # nothing, so the answer is the safe one.

@@ -99,11 +99,10 @@ class RealTimeAuthorization:
     ) -> AuthorizationResult | None:
         ours = our_parties(self._settings, "EMSP")
         kind = ocpi_token_type(ocpp_type)
-        cached = [
-            t
-            for t in await self._store.tokens.find_by_uid(uid)
-            if (t.country_code, t.party_id) not in ours
-        ]
+        known = await self._store.tokens.find_by_uid(uid)
+        if any((t.country_code, t.party_id) in ours for t in known):
+            return None  # our own driver's token: decided here, never sent to a partner
+        cached = list(known)
         cached.sort(key=lambda t: t.type.value != kind)
         token = cached[0] if cached else None
         if token is not None and token.whitelist in (
