@@ -121,6 +121,51 @@ async def test_an_operators_edits_are_pushed_and_a_status_change_is_only_a_patch
     assert [e.kind for e in entries] == ["location", "location"]
 
 
+async def test_an_operators_deletions_reach_partners_the_ways_ocpi_allows(
+    network: tuple[Network, Hosts],
+) -> None:
+    make, _hosts = network
+    cpo = await make("cpo", [party("CO", "CPO", "CPO")])
+    emsp = await make("emsp", [party("CO", "EMS", "EMSP")])
+    await connect(cpo, emsp, "2.2.1")
+    location = _location()
+    tariff = example_network().tariffs[2].model_copy(update={"party_id": "CPO"})
+    await cpo.admin.put("/api/v1/locations/CO/CPO/LOC1", json=location.model_dump(mode="json"))
+    await cpo.admin.put(f"/api/v1/tariffs/CO/CPO/{tariff.id}", json=tariff.model_dump(mode="json"))
+    token = {
+        "country_code": "CO",
+        "party_id": "EMS",
+        "uid": "CARD-9",
+        "contract_id": "CO-EMS-C00000009-L",
+        "issuer": "EMS",
+    }
+    await emsp.admin.put("/api/v1/tokens/CO/EMS/CARD-9", json=token)
+
+    async def all_arrived() -> bool:
+        return (
+            await emsp.system.store.locations.find("CO", "CPO", "LOC1") is not None
+            and await emsp.system.store.tariffs.find("CO", "CPO", tariff.id) is not None
+            and await cpo.system.store.tokens.find("CO", "EMS", "CARD-9") is not None
+        )
+
+    await until(all_arrived)
+    assert (await cpo.admin.delete("/api/v1/locations/CO/CPO/LOC1")).status_code == 204
+    assert (await cpo.admin.delete(f"/api/v1/tariffs/CO/CPO/{tariff.id}")).status_code == 204
+    assert (await emsp.admin.delete("/api/v1/tokens/CO/EMS/CARD-9")).status_code == 204
+
+    async def all_gone() -> bool:
+        there = await emsp.system.store.locations.get("CO", "CPO", "LOC1")
+        held = await cpo.system.store.tokens.get("CO", "EMS", "CARD-9")
+        return (
+            all(e.status is domain.EVSEStatus.REMOVED for e in there.evses)
+            and await emsp.system.store.tariffs.find("CO", "CPO", tariff.id) is None
+            and not held.valid
+        )
+
+    # OCPI deletes only Tariffs: a Location stays with its EVSEs REMOVED, a Token invalid.
+    await until(all_gone)
+
+
 async def test_a_legacy_2_1_1_partner_pulls_locations_and_pushes_tokens(
     network: tuple[Network, Hosts],
 ) -> None:

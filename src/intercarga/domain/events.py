@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from intercarga.domain.cdr import Cdr
-from intercarga.domain.location import EVSEStatus
+from intercarga.domain.location import EVSEStatus, Location
 from intercarga.domain.session import Session
+from intercarga.domain.tariff import Tariff
+from intercarga.domain.token import Token
 
 __all__ = [
     "CdrCreated",
     "DomainEvent",
     "EvseStatusChanged",
+    "ObjectRemoved",
     "SessionChanged",
     "StationConnectionChanged",
 ]
@@ -55,4 +58,14 @@ class StationConnectionChanged:
     timestamp: datetime
 
 
-DomainEvent = EvseStatusChanged | SessionChanged | CdrCreated | StationConnectionChanged
+@dataclass(frozen=True, slots=True)
+class ObjectRemoved:
+    """An operator deleted a Location, Tariff or Token (already gone from the store); ``item``
+    is what it was, so those who hold a copy can be told."""
+
+    item: Location | Tariff | Token
+
+
+DomainEvent = (
+    EvseStatusChanged | SessionChanged | CdrCreated | StationConnectionChanged | ObjectRemoved
+)

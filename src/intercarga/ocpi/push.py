@@ -32,7 +32,12 @@ from intercarga.billing.periods import periods_from_meter_values
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
-from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
+from intercarga.domain.events import (
+    CdrCreated,
+    EvseStatusChanged,
+    ObjectRemoved,
+    SessionChanged,
+)
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping
 from intercarga.ocpi.client import PartnerRejectedError
@@ -135,6 +140,7 @@ class Pusher:
         self._routes_for: list[Partner] | None = None
 
     def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(ObjectRemoved, self.on_removed)
         bus.subscribe(EvseStatusChanged, self.on_evse_status)
         bus.subscribe(SessionChanged, self.on_session)
         bus.subscribe(CdrCreated, self.on_cdr)
@@ -327,6 +333,21 @@ class Pusher:
             object_key="tokens" + key,
             to=to,
         )
+
+    async def on_removed(self, event: ObjectRemoved) -> None:
+        """An operator deleted an object partners hold. OCPI deletes only Tariffs; a Location
+        stays with every EVSE REMOVED, a Token stays invalid."""
+        item, now = event.item, utc_now()
+        if isinstance(item, domain.Tariff):
+            await self.tariff_removed(item.country_code, item.party_id, item.id)
+        elif isinstance(item, domain.Token):
+            await self.token_changed(item.model_copy(update={"valid": False, "last_updated": now}))
+        else:
+            removed = {"status": domain.EVSEStatus.REMOVED, "last_updated": now}
+            evses = [evse.model_copy(update=removed) for evse in item.evses]
+            await self.location_changed(
+                item.model_copy(update={"evses": evses, "last_updated": now})
+            )
 
     async def push_all(
         self, partner: Partner, *, to: Party | None = None, to_role: str | None = None

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from intercarga.domain import Location, Tariff, Token
+from intercarga.domain.events import ObjectRemoved
 from intercarga.errors import InvalidInputError
 from intercarga.store import Store
 from intercarga.store.repositories import Page, Repository
@@ -228,7 +230,13 @@ def resource_router(resource: Resource[T]) -> APIRouter:
     )
 
     async def delete_item(request: Request, **key: str) -> Response:
-        await resource.repository(_store(request)).delete(*(key[name] for name in resource.key))
+        repository = resource.repository(_store(request))
+        values = [key[name] for name in resource.key]
+        item = await repository.get(*values)
+        await repository.delete(*values)
+        if isinstance(item, Location | Tariff | Token):
+            # Partners hold copies: the roaming layer tells them (OCPI has its own ways).
+            await request.app.state.system.bus.publish(ObjectRemoved(item))
         return Response(status_code=204)
 
     router.add_api_route(
