@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
+from bench.hub_auth import HubAuthResult, run_hub_auth
 from bench.ocpi_pull import OcpiPullResult, run_ocpi_pull
 from bench.outbox import OutboxResult, run_outbox
 from bench.profiles import Profile
@@ -80,6 +81,7 @@ class Sizes:
     locations: int = 10_000
     ocpi_runs: int = 3
     outbox_updates: int = 500
+    hub_authorizations: int = 300
     profile_seconds: float = 6.0
 
     @classmethod
@@ -97,6 +99,7 @@ class Sizes:
             locations=60,
             ocpi_runs=1,
             outbox_updates=10,
+            hub_authorizations=5,
             profile_seconds=0.0,
         )
 
@@ -119,6 +122,7 @@ class Report:
     pricing: PricingResult | None = None
     ocpi: OcpiPullResult | None = None
     outbox: OutboxResult | None = None
+    hub_auth: HubAuthResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -171,12 +175,8 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         report.ocpi = run_ocpi_pull(sizes.locations, sizes.ocpi_runs)
         progress(f"outbox: {sizes.outbox_updates} EVSE status updates")
         report.outbox = run_outbox(sizes.outbox_updates)
-    report.skipped["hub authorization"] = (
-        "not measured: hub routing (CPO → hub → eMSP real-time authorization) landed while "
-        "this benchmark was being written. Measuring it needs three `intercarga serve` "
-        "processes registered through the hub (credentials handshakes over loopback) and an "
-        "unknown RFID at the CPO; that is the next step for this section"
-    )
+        progress(f"hub authorization: {sizes.hub_authorizations} round trips")
+        report.hub_auth = run_hub_auth(sizes.hub_authorizations, sizes.ocpi_runs)
     report.elapsed_s = time.perf_counter() - began
     return report
 
@@ -511,14 +511,37 @@ def _ocpi_section(report: Report) -> list[str]:
             f"| updates delivered and confirmed (first stored → last confirmed) | "
             f"{outbox.delivered_per_s:,.0f}/s ({outbox.delivered:,} sent, {outbox.failed} failed) |",
             "",
-            "What dominates (a cProfile of the same workload while writing this): "
-            "`OcpiClient.call` builds a new `httpx.AsyncClient` for every request, and each "
-            "builds a TLS context that loads the CA bundle (`load_verify_locations`, ≈ 33 ms "
-            "under the profiler) even for plain http: about two thirds of the delivery time. "
-            "Storing an update re-reads the partner list (two queries) "
-            "per event. One shared client per `OcpiClient` (connection reuse, one TLS context) "
-            "and a cached partner list would lift both; that code belongs to the OCPI package "
-            "(`ocpi/client.py`, `ocpi/push.py`) and was left to it.",
+            "What dominated at first (a cProfile of the same workload): `OcpiClient.call` "
+            "built a new `httpx.AsyncClient` for every request, each loading the CA bundle "
+            "into a TLS context (≈ 33 ms under the profiler) even for plain http, about two "
+            "thirds of the delivery time; and storing an update re-read the partner list (two "
+            "queries) per event. Done: one pool of connections per `OcpiClient`, closed at "
+            "stop; partners read at most once a second by the outbox lanes and the pusher (at "
+            "once again after a registration change); a session's token looked up once per "
+            "session. What is left per update is its own outbox row (written, leased, marked "
+            "sent) and the PATCH itself.",
+            "",
+        ]
+    hub = report.hub_auth
+    if hub is not None:
+        out += [
+            "**Real-time authorization through a hub.** Three `intercarga serve` processes "
+            "(SQLite each): a hub, a CPO and an eMSP registered with it. A simulated OCPP 1.6 "
+            "station of the CPO sends `Authorize` for an RFID card of the eMSP's with whitelist "
+            "NEVER, each when the last was answered: CPO → hub → eMSP (`POST tokens/{uid}/"
+            "authorize`, OCPI-to headers) and back. Baseline on the same connection, same run: "
+            "a card the CPO decides alone. "
+            f"{hub.authorizations:,} round trips of each kind.",
+            "",
+            "| measure | p50 | p99 |",
+            "|---|---:|---:|",
+            f"| Authorize through the hub | {_show(hub.hub_p50_ms, '{:.1f}')} ms "
+            f"| {_show(hub.hub_p99_ms, '{:.1f}')} ms |",
+            f"| Authorize decided by the CPO (baseline) | {_show(hub.local_p50_ms, '{:.1f}')} ms "
+            f"| {_show(hub.local_p99_ms, '{:.1f}')} ms |",
+            f"| ratio (p50) | {_fmt(hub.ratio, '{:.0f}')} × | |",
+            "",
+            f"Answers other than Accepted: {hub.refused}.",
             "",
         ]
     for name, why in report.skipped.items():
@@ -609,6 +632,10 @@ def _work_section(report: Report) -> list[str]:
     return out
 
 
+def _spread_dict(value: Spread | None) -> dict[str, float] | None:
+    return value.to_dict() if value is not None else None
+
+
 def _to_json(report: Report) -> dict[str, Any]:
     return {
         "started": report.started.isoformat(),
@@ -638,6 +665,16 @@ def _to_json(report: Report) -> dict[str, Any]:
         },
         "ocpi": report.ocpi.to_dict() if report.ocpi else None,
         "outbox": report.outbox.to_dict() if report.outbox else None,
+        "hub_auth": None
+        if report.hub_auth is None
+        else {
+            "authorizations": report.hub_auth.authorizations,
+            "hub_p50_ms": _spread_dict(report.hub_auth.hub_p50_ms),
+            "hub_p99_ms": _spread_dict(report.hub_auth.hub_p99_ms),
+            "local_p50_ms": _spread_dict(report.hub_auth.local_p50_ms),
+            "local_p99_ms": _spread_dict(report.hub_auth.local_p99_ms),
+            "refused": report.hub_auth.refused,
+        },
         "skipped": report.skipped,
     }
 

@@ -15,6 +15,7 @@ import pytest
 from bench.bench_pricing import bench_pricing
 from bench.common import spread
 from bench.connections import run_connections
+from bench.hub_auth import HubAuthResult, run_hub_auth
 from bench.ocpi_pull import run_ocpi_pull
 from bench.outbox import run_outbox
 from bench.profiles import summarise
@@ -89,6 +90,13 @@ def test_outbox_delivers_every_update_to_the_partner() -> None:
     assert result.stored_per_s > 0 and result.delivered_per_s > 0
 
 
+def test_hub_authorization_round_trips_through_three_serve_processes() -> None:
+    result = run_hub_auth(3, runs=1)
+    assert result.authorizations == 3 and result.refused == 0  # every card was Accepted
+    assert result.hub_p50_ms is not None and result.local_p50_ms is not None
+    assert result.ratio is not None
+
+
 def test_profiles_are_summarised_from_collapsed_stacks() -> None:
     profile = summarise(
         "main (a.py:1);handle (src/intercarga/x.py:5);validate (<string>:3) 30\n"
@@ -104,6 +112,10 @@ def test_profiles_are_summarised_from_collapsed_stacks() -> None:
 def test_the_report_renders_every_section() -> None:
     report = Report(datetime.now(UTC), Sizes.quick(), "python -m bench.run")
     report.pricing = PricingResult(spread([1.0]), spread([2.0]), "14385")
+    report.hub_auth = HubAuthResult(
+        6, spread([70.0]), spread([120.0]), spread([1.0]), spread([2.0]), 0
+    )
     text = render(report)
     for heading in ("# Benchmarks", "## Machine", "## 3. Pricing", "## What dominated"):
         assert heading in text
+    assert "| Authorize through the hub | 70.0 ms | 120.0 ms |" in text

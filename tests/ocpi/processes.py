@@ -8,6 +8,8 @@ Nothing here reaches into a process: what a test asserts is what an operator or 
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 import threading
@@ -78,6 +80,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 text=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + 60
         while True:
@@ -102,6 +105,20 @@ class Server:
                 self.process.wait(timeout=5)
                 raise AssertionError(f"{self.folder.name} did not stop on SIGTERM") from None
         self.process = None
+
+
+# Loaded here, not in the forked child: a dlopen between fork and exec can deadlock.
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:
+    _LIBC = None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, even killed outright,
+    so a hung or killed run never leaves servers behind."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def configure(
