@@ -68,6 +68,10 @@ async def test_an_unknown_rfid_is_authorized_by_the_emsp_and_the_priced_cdr_arri
     check_cdr(cdr, currency, CARD)
     session = await emsp.system.store.sessions.get(cdr.country_code, cdr.party_id, cdr.session_id)
     assert session.status is domain.SessionStatus.COMPLETED
+    # Authorized in real time: the eMSP's authorization_reference comes back in both.
+    assert session.auth_method is cdr.auth_method is domain.AuthMethod.AUTH_REQUEST
+    assert session.authorization_reference is not None
+    assert cdr.authorization_reference == session.authorization_reference
     assert session.kwh == cdr.total_energy.quantize(Decimal("0.001")) or session.kwh > 0
     # The card the eMSP vouched for is cached at the CPO, under the eMSP's party.
     [cached] = await cpo.system.store.tokens.find_by_uid(CARD)

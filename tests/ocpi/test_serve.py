@@ -104,6 +104,8 @@ def rfid_charge(cpo: Server, emsp: Server) -> None:
     with emsp.api() as at_emsp:
         session = at_emsp.get(f"/api/v1/sessions/CO/ICG/{cdr['session_id']}").json()
     assert session["status"] == "COMPLETED"
+    assert session["auth_method"] == cdr["auth_method"] == "AUTH_REQUEST"
+    assert session["authorization_reference"] == cdr["authorization_reference"] is not None
     assert _authorizations(emsp) > asked, "the CPO asked the eMSP (real-time authorization)"
     with cpo.api() as at_cpo:  # the card the eMSP vouched for, cached at the CPO
         assert at_cpo.get(f"/api/v1/tokens/CO/EMS/{CARD}").status_code == 200

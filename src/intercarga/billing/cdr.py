@@ -154,6 +154,7 @@ def build_cdr(
         session_id=session.id,
         cdr_token=cdr_token,
         auth_method=session.auth_method,
+        authorization_reference=session.authorization_reference,
         cdr_location=cdr_location,
         currency=currency,
         tariffs=[tariff] if tariff is not None else [],

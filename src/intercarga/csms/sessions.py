@@ -232,7 +232,7 @@ class SessionService:
         lock = self._lock(station.id)
         await lock.acquire()
         try:
-            if await self._hot_update(station, fact):
+            if await self._hot_update(station, fact, verdict):
                 return TransactionDecision(authorization=verdict, transaction_id=None)
             row = await self._row_for(station, fact)
             assigned = row.transaction_id if fact.transaction_id is None else None
@@ -241,12 +241,14 @@ class SessionService:
                 if fact.transaction_id is not None
                 else replace(fact, transaction_id=row.transaction_id)
             )
-            await self._apply(station, row, fact)
+            await self._apply(station, row, fact, verdict)
             return TransactionDecision(authorization=verdict, transaction_id=assigned)
         finally:
             self._unlock(station.id, lock)
 
-    async def _hot_update(self, station: Station, fact: StationFact) -> bool:
+    async def _hot_update(
+        self, station: Station, fact: StationFact, verdict: AuthorizationResult | None = None
+    ) -> bool:
         """Store an update that only adds newer meter values, from memory; False: not one."""
         if not isinstance(fact, TransactionUpdated) or fact.transaction_id is None:
             return False
@@ -270,6 +272,7 @@ class SessionService:
             changes["signed_meter_values"] = signed
         if fact.id_token is not None and hot.session.token_uid is None:
             changes["token_uid"] = fact.id_token.value
+        changes.update(_authorized_by_emsp(hot.session, verdict))
         readings = [v for v in new if _is_register(v)]
         first_wh = hot.first_wh if hot.first_wh is not None or not readings else readings[0].value
         last_wh = readings[-1].value if readings else hot.last_wh
@@ -350,7 +353,13 @@ class SessionService:
             state="unknown",
         )
 
-    async def _apply(self, station: Station, row: StoredTransaction, fact: TransactionFact) -> None:
+    async def _apply(
+        self,
+        station: Station,
+        row: StoredTransaction,
+        fact: TransactionFact,
+        verdict: AuthorizationResult | None = None,
+    ) -> None:
         record = (
             TransactionRecord.from_snapshot(row.record)
             if row.record
@@ -366,6 +375,8 @@ class SessionService:
         if session is None:
             session = await self._open(station, row, fact)
         session = self._update(session, fact, step.effect)
+        if verdict is not None:
+            session = session.model_copy(update=_authorized_by_emsp(session, verdict))
         await self._store.sessions.put(session)
         stored = record.snapshot()
         await self._store.transactions.save(
@@ -497,3 +508,20 @@ class SessionService:
             )
         await self._store.cdrs.put(cdr)
         await self._bus.publish(CdrCreated(cdr))
+
+
+def _authorized_by_emsp(session: Session, verdict: AuthorizationResult | None) -> dict[str, object]:
+    """The session's changes when its token's eMSP accepted it in real time: OCPI's
+    AUTH_REQUEST (unless a command started it) and the eMSP's authorization_reference, kept
+    from the first such answer."""
+    if (
+        verdict is None
+        or not verdict.real_time
+        or verdict.status is not AuthorizationStatus.ACCEPTED
+        or session.authorization_reference is not None
+    ):
+        return {}
+    changes: dict[str, object] = {"authorization_reference": verdict.authorization_reference}
+    if session.auth_method is not AuthMethod.COMMAND:
+        changes["auth_method"] = AuthMethod.AUTH_REQUEST
+    return changes

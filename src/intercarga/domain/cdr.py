@@ -56,6 +56,7 @@ class Cdr(DomainModel):
     session_id: str | None = None
     cdr_token: CdrToken
     auth_method: AuthMethod
+    authorization_reference: str | None = Field(default=None, max_length=36)
     cdr_location: CdrLocation
     currency: CurrencyCode
     tariffs: list[Tariff] = Field(default_factory=list)

@@ -111,6 +111,7 @@ class Session(DomainModel):
     kwh: Amount = Field(default=Decimal(0), ge=0)
     token_uid: str | None = Field(default=None, max_length=36)
     auth_method: AuthMethod = AuthMethod.WHITELIST
+    authorization_reference: str | None = Field(default=None, max_length=36)
     location_id: str
     evse_uid: str
     connector_id: str

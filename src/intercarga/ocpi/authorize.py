@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -212,7 +213,9 @@ class RealTimeAuthorization:
             return None
         # Cached so that the session and its CDR know the token's eMSP (and whitelist).
         await storing.put(self._store.tokens, token)
-        return verdict(str(getattr(info.allowed, "value", info.allowed)), token)
+        decided = verdict(str(getattr(info.allowed, "value", info.allowed)), token)
+        reference = getattr(info, "authorization_reference", None)
+        return replace(decided, real_time=True, authorization_reference=reference)
 
 
 def _references(station: domain.Station) -> dict[str, Any] | None:

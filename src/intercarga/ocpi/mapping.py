@@ -568,6 +568,7 @@ def session_to_domain(session: Any) -> tuple[domain.Session, domain.CdrToken]:
         kwh=session.kwh,
         token_uid=session.cdr_token.uid,
         auth_method=session.auth_method.value,
+        authorization_reference=getattr(session, "authorization_reference", None),
         location_id=session.location_id,
         evse_uid=session.evse_uid,
         connector_id=session.connector_id,
@@ -598,6 +599,7 @@ def session_to_ocpi(
         "kwh": session.kwh,
         "cdr_token": _token_json(token),
         "auth_method": session.auth_method.value,
+        "authorization_reference": session.authorization_reference,
         "location_id": session.location_id,
         "evse_uid": session.evse_uid,
         "connector_id": session.connector_id,
@@ -660,6 +662,7 @@ def cdr_to_domain(cdr: Any) -> domain.Cdr:
             contract_id=cdr.cdr_token.contract_id,
         ),
         auth_method=cdr.auth_method.value,
+        authorization_reference=getattr(cdr, "authorization_reference", None),
         cdr_location=location,
         currency=cdr.currency.upper(),
         tariffs=[tariff_to_domain(t) for t in cdr.tariffs or []],
@@ -684,6 +687,7 @@ def cdr_to_ocpi(cdr: domain.Cdr, version: str) -> dict[str, Any]:
         "session_id": cdr.session_id,
         "cdr_token": _token_json(cdr.cdr_token),
         "auth_method": cdr.auth_method.value,
+        "authorization_reference": cdr.authorization_reference,
         "cdr_location": _drop_none(
             {
                 "id": where.id,

@@ -444,11 +444,16 @@ class HeartbeatDecision:
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationResult:
-    """What the CSMS says about a token; ``group_id`` is the parent / group id token value."""
+    """What the CSMS says about a token; ``group_id`` is the parent / group id token value.
+
+    ``real_time`` when the token's eMSP decided (OCPI real-time authorization), with the
+    ``authorization_reference`` it gave, which the session and its CDR must carry."""
 
     status: AuthorizationStatus
     group_id: str | None = None
     expiry: datetime | None = None
+    real_time: bool = False
+    authorization_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

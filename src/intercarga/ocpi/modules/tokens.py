@@ -8,6 +8,7 @@ status 2004, as the spec says. The token's type comes from ``?type=`` (RFID when
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -146,10 +147,14 @@ def _sender(roaming: Roaming) -> APIRouter:
         wanted = request.query_params.get("type", "RFID")
         if token is None or token.type.value != wanted:
             raise OcpiError(StatusCode.UNKNOWN_TOKEN, f"unknown token {token_uid}", 404)
+        allowed = authorization(token)
         info: dict[str, Any] = {
-            "allowed": authorization(token),
+            "allowed": allowed,
             "token": mapping.token_to_ocpi(token, version),
         }
+        if allowed == "ALLOWED":
+            # The CPO puts it in the Session and the CDR: how we match them to this decision.
+            info["authorization_reference"] = uuid.uuid4().hex
         if location is not None:
             info["location"] = location.model_dump(mode="json", exclude_none=True)
         data = parse_body(model_for(version, "AuthorizationInfo"), info)
