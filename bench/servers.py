@@ -72,6 +72,8 @@ def _child(cpu: int | None) -> None:
 
 def _listen() -> socket.socket:
     sock = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    # As `intercarga serve` binds (intercarga.app.bind), for every server alike.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setblocking(False)
     return sock
 
