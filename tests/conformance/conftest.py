@@ -208,6 +208,8 @@ def pki(tmp_path: Path) -> dict[str, Path]:
         ("other_station", "CL-ICG-0099", signed_by_ca, False),
         ("expired", STATION_201, signed_by_ca, True),
         ("unknown_ca", STATION_201, (stranger.subject, stranger_key), False),
+        ("station_16", STATION_16, signed_by_ca, False),
+        ("unknown_ca_16", STATION_16, (stranger.subject, stranger_key), False),
     ):
         key = new_key()
         issued = certificate(subject, key, issuer, ca=False, expired=expired)

@@ -15,6 +15,9 @@ and asks it to boot again at once.
 Commands keep the CSMS's picture of the station true: an accepted new BasicAuthPassword
 (1.6 AuthorizationKey) becomes the one the endpoint checks, and the version of the local
 authorization list the station holds is stored (from SendLocalList and GetLocalListVersion).
+A security profile the station accepted to move up to (2.0.1 SetNetworkProfile, 1.6
+ChangeConfiguration SecurityProfile) becomes its profile once it connects with it, and lower
+ones are refused from then on. Security events stations report are stored for operators.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from intercarga.ocpp.events import (
     HeartbeatDecision,
     ReportedVariable,
     ReportReceived,
+    SecurityEventReported,
     SigningDecision,
     StationBooted,
     StationEvent,
@@ -82,6 +86,7 @@ from intercarga.ocpp.events import (
 from intercarga.ocpp.server import CsmsServer, StationLink, StationOfflineError
 from intercarga.security import hash_password
 from intercarga.store import Store
+from intercarga.store.security_events import SecurityEvent
 
 __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
 
@@ -108,6 +113,11 @@ _TRIGGERED_ACTIONS: Final[Mapping[TriggeredMessage, frozenset[str]]] = {
 # The station's HTTP Basic password: 2.0.1 SecurityCtrlr.BasicAuthPassword, 1.6 AuthorizationKey.
 _PASSWORD: Final = DeviceVariable("SecurityCtrlr", "BasicAuthPassword")
 _PASSWORD_16: Final = DeviceVariable(None, "AuthorizationKey")
+# The profile a 1.6 station is asked to move up to (ChangeConfiguration SecurityProfile, 1.6
+# Security Whitepaper A05); 2.0.1 moves up with SetNetworkProfile instead.
+_SECURITY_PROFILE: Final = frozenset(
+    {DeviceVariable("SecurityCtrlr", "SecurityProfile"), DeviceVariable(None, "SecurityProfile")}
+)
 _SET: Final = frozenset({"Accepted", "RebootRequired"})
 
 
@@ -229,6 +239,18 @@ class CsmsService:
         if isinstance(event, FirmwareStatusChanged):
             await self._store.stations.change(station.id, firmware_status=event.status[:32])
             return Acknowledgement()
+        if isinstance(event, SecurityEventReported):
+            await self._store.security_events.add(
+                SecurityEvent(
+                    station.id,
+                    event.type[:50],
+                    event.timestamp,
+                    event.tech_info[:255] if event.tech_info else None,
+                    self._clock(),
+                )
+            )
+            log.info("security event %s", event.type[:50], extra={"station_id": station.id})
+            return Acknowledgement()
         if isinstance(event, ReportReceived):
             await self._store.reports.add_part(
                 station.id,
@@ -333,6 +355,13 @@ class CsmsService:
         await self._remember(station_id, command, result)
         return result
 
+    async def _expect_profile(self, station_id: str, target: int) -> None:
+        """The station accepted to move up to ``target``: it keeps that profile once it
+        connects with it (:meth:`_upgrade_security_profile`); never lower."""
+        station = await self._store.stations.find(station_id)
+        if station is not None and target > station.security_profile:
+            self._profile_upgrades[station_id] = target
+
     async def _next_list_version(self, link: StationLink) -> int:
         """One above the local list version the station holds (asked when not known)."""
         station = await self._store.stations.get(link.station_id)
@@ -355,10 +384,7 @@ class CsmsService:
         """Keep what an answered command changed on the station."""
         status = getattr(result, "status", None)
         if isinstance(command, SetNetworkProfile) and status == "Accepted":
-            station = await self._store.stations.find(station_id)
-            target = command.profile.security_profile
-            if station is not None and target > station.security_profile:
-                self._profile_upgrades[station_id] = target
+            await self._expect_profile(station_id, command.profile.security_profile)
         elif isinstance(command, SendLocalList) and status == "Accepted":
             await self._store.stations.change(station_id, local_list_version=command.version)
         elif isinstance(command, GetLocalListVersion) and isinstance(
@@ -368,6 +394,10 @@ class CsmsService:
         elif isinstance(command, SetVariables) and isinstance(result, VariablesResult):
             values = dict(command.values)
             for outcome in result.results:
+                if outcome.variable in _SECURITY_PROFILE and outcome.status in _SET:
+                    target = values.get(outcome.variable, "").strip()
+                    if target.isdigit():
+                        await self._expect_profile(station_id, int(target))
                 if outcome.variable in (_PASSWORD, _PASSWORD_16) and outcome.status in _SET:
                     # The station now authenticates with the new password (OCPP 2.0.1 A01.FR.03);
                     # scrypt is slow: keep it off the event loop.

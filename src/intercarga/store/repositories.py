@@ -44,6 +44,7 @@ from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
 from intercarga.store.batch import Write, WriteBatcher
 from intercarga.store.reports import StationReportRepository
+from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.transactions import OcppTransactionRepository
 
 __all__ = [
@@ -683,6 +684,7 @@ class Store:
         self.cdrs = CdrRepository(engine)
         self.transactions = OcppTransactionRepository(engine)
         self.reports = StationReportRepository(engine)
+        self.security_events = SecurityEventRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -48,6 +48,7 @@ __all__ = [
     "partners",
     "sessions",
     "station_reports",
+    "station_security_events",
     "stations",
     "tariffs",
     "tokens",
@@ -364,6 +365,20 @@ station_reports = Table(
     Column("complete", Boolean, nullable=False),
     Column("variables", Json, nullable=False),
     Column("last_updated", UtcDateTime, nullable=False),
+)
+
+# The security log stations keep the CSMS informed of (OCPP SecurityEventNotification, 1.6
+# Security Whitepaper A04 and 2.0.1 A04): one row per event, in the order they arrived.
+station_security_events = Table(
+    "station_security_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(48), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("tech_info", String(255)),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index(None, "station_id", "id"),
 )
 
 # -- OCPI roaming: the push outbox, commands and hub client info ------------------------------

@@ -6,7 +6,9 @@ the given payload and returns the station's answer: 409 when the station is offl
 does not answer in time, 502 when it answers with a CALLERROR, 422 when the payload is not valid
 for its version. ``POST …/commands/{name}`` does the same for a version-free command, and
 ``POST …/registration`` accepts (or holds back, or rejects) a station, asking a connected one
-that was waiting to boot again. This module only translates between HTTP and the CSMS.
+that was waiting to boot again. ``GET …/security-events`` lists the security events the station
+reported (SecurityEventNotification), newest first. This module only translates between HTTP and
+the CSMS.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -28,6 +30,7 @@ from intercarga.ocpp.server import (
     CsmsServer,
     StationOfflineError,
 )
+from intercarga.web.api._resource import MAX_LIMIT
 from intercarga.web.problems import problem, validation_problem
 
 __all__ = [
@@ -144,6 +147,39 @@ def station_router() -> APIRouter:
                 "complete": found.complete,
                 "variables": found.variables,
             }
+        )
+
+    @router.get("/{station_id}/security-events", summary="Security event log")
+    async def security_events(
+        request: Request,
+        station_id: Annotated[str, Path()],
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    ) -> Any:
+        """The security events the station reported (OCPP SecurityEventNotification: a failed
+        firmware signature check, a certificate it refused, a reset, …), newest first, with the
+        time the station gives (``timestamp``) and the time the CSMS received each."""
+        store = request.app.state.store
+        await store.stations.get(station_id)
+        events, total = await store.security_events.of_station(
+            station_id, offset=offset, limit=limit
+        )
+        return JSONResponse(
+            {
+                "items": [
+                    {
+                        "type": event.type,
+                        "timestamp": event.occurred_at.isoformat(),
+                        "tech_info": event.tech_info,
+                        "received_at": event.received_at.isoformat(),
+                    }
+                    for event in events
+                ],
+                "total": total,
+                "offset": offset,
+                "limit": limit,
+            },
+            headers={"X-Total-Count": str(total), "X-Limit": str(limit)},
         )
 
     @router.post(
