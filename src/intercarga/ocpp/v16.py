@@ -645,6 +645,16 @@ def _update_firmware(command: UpdateFirmware) -> tuple[OutgoingCall, ...]:
                 "retryInterval": command.retry_interval,
             },
         )
+    # Security Whitepaper L01.FR.11: the station checks the signature against the certificate
+    # the CSMS sends with it, so a signed update carries both.
+    for field, value in (
+        ("signature", command.signature),
+        ("signing_certificate", command.signing_certificate),
+    ):
+        if value is None:
+            raise InvalidInputError(
+                "a signed firmware update needs both signature and signing_certificate", field
+            )
     firmware = {
         "location": command.location,
         "retrieveDateTime": format_time(command.retrieve_at),

@@ -334,3 +334,14 @@ async def test_the_security_log_newest_first(csms: Csms, cs16: Station16) -> Non
     assert (await security_events(csms, "CL-ICG-0001"))["items"] == []
     response = await csms.client.get("/api/v1/stations/NOBODY/security-events")
     assert response.status_code == 404
+
+
+async def test_a_signed_update_needs_certificate_and_signature(csms: Csms, cs16: Station16) -> None:
+    """L01.FR.11: the CSMS sends the signing certificate with the signature; one without the
+    other is the operator's mistake, told in one line, and nothing is sent."""
+    for missing in ("signing_certificate", "signature"):
+        body = {k: v for k, v in FIRMWARE.items() if k != missing}
+        problem = await csms.command(STATION_16, "update_firmware", body, status=422)
+        assert problem["errors"][0]["field"] == missing, problem
+    assert cs16.requests("SignedUpdateFirmware") == []
+    assert cs16.requests("UpdateFirmware") == []

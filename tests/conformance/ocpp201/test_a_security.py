@@ -16,7 +16,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from intercarga.config import OcppSettings
 from intercarga.csms.certificates import CertificateAuthority
 from intercarga.ocpp.tls import server_context
-from tests.conformance.harness import PASSWORD, STATION_201, Csms, Station201
+from tests.conformance.harness import PASSWORD, STATION_201, Csms, Station201, now
 from tests.pki import PrivateKey, new_key, write_pem
 
 
@@ -292,3 +292,15 @@ async def test_TC_A_19_CSMS(csms_tls: Csms, pki: dict[str, Path], tmp_path: Path
     with pytest.raises(InvalidStatus) as caught:
         await csms_tls.station201(tls=station_tls(pki)).connect()
     assert caught.value.response.status_code == 401
+
+
+# --- the security event log (A04) -------------------------------------------------------------
+
+
+async def test_security_events_are_logged(csms: Csms, cs: Station201) -> None:
+    """A04: each SecurityEventNotification is stored, then confirmed; the operator reads them."""
+    event = {"type": "TamperDetectionActivated", "timestamp": now(), "techInfo": "door open"}
+    assert await cs.call("SecurityEventNotification", event) == {}
+    response = await csms.client.get(f"/api/v1/stations/{STATION_201}/security-events")
+    [logged] = response.json()["items"]
+    assert (logged["type"], logged["tech_info"]) == ("TamperDetectionActivated", "door open")
