@@ -10,6 +10,7 @@ import pytest
 from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.schemas import Validator
+from intercarga.sim.certificates import new_request
 from intercarga.sim.clock import SimClock
 from intercarga.sim.connector import ConnectorStatus
 from intercarga.sim.dialects import (
@@ -60,10 +61,14 @@ def test_everything_the_station_sends_is_valid(version: OcppVersion) -> None:
         "BootNotification",
         "Heartbeat",
         "MeterValues",
+        "SignCertificate",
         "StatusNotification",
         "TransactionEvent",
     }:
         _valid_request(version, action, dialect.idle_notification(action))
+    if "SignCertificate" in dialect.triggerable:
+        csr = new_request("SIM-0001", "Intercarga").csr
+        _valid_request(version, "SignCertificate", dialect.sign_certificate(csr))
 
 
 def test_transaction_event_carries_seq_no_offline_and_the_token() -> None:

@@ -170,6 +170,11 @@ class StationControl(TypingProtocol):
         """(is it ongoing, do messages of it wait in the station's queue)."""
         ...
 
+    def certificate_signed(self, chain: str) -> bool:
+        """Take the certificate the CSMS signed for the station's last CSR; False if it is not
+        for that key (or not a certificate at all)."""
+        ...
+
 
 # --- dialects ---------------------------------------------------------------------------------
 
@@ -206,6 +211,10 @@ class Dialect:
     def idle_notification(self, action: str) -> dict[str, Any]:
         """The payload of a firmware / diagnostics / log status notification: nothing going on."""
         return {"status": "Idle"}
+
+    def sign_certificate(self, csr: str) -> dict[str, Any]:
+        """The SignCertificate payload asking the CSMS to sign the station's certificate."""
+        raise NotImplementedError
 
     def transaction_started(
         self, session: SessionFacts, sample: MeterSample, trigger: str, *, offline: bool = False
@@ -327,6 +336,23 @@ def _trigger_16(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, A
     return {"status": s.trigger(p["requestedMessage"], p.get("connectorId") or None).value}
 
 
+# ExtendedTriggerMessage (1.6 Security Whitepaper) names the station certificate request its own
+# way; the rest are the messages TriggerMessage may ask for, and LogStatusNotification.
+_EXTENDED_TRIGGER_16: Final[Mapping[str, str]] = {
+    "SignChargePointCertificate": "SignCertificate",
+}
+
+
+def _extended_trigger_16(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, Any]:
+    requested = p["requestedMessage"]
+    action = _EXTENDED_TRIGGER_16.get(requested, requested)
+    return {"status": s.trigger(action, p.get("connectorId") or None).value}
+
+
+def _certificate_signed(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, Any]:
+    return {"status": "Accepted" if s.certificate_signed(p["certificateChain"]) else "Rejected"}
+
+
 def _get_configuration(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, Any]:
     wanted = p.get("key")
     known: list[dict[str, Any]] = []
@@ -362,10 +388,15 @@ class Dialect16(Dialect):
             "DiagnosticsStatusNotification",
             "FirmwareStatusNotification",
             "Heartbeat",
+            "LogStatusNotification",
             "MeterValues",
+            "SignCertificate",
             "StatusNotification",
         }
     )
+
+    def sign_certificate(self, csr: str) -> dict[str, Any]:
+        return {"csr": csr}
 
     def boot_notification(self, info: StationInfo, reason: str) -> dict[str, Any]:
         payload = {
@@ -451,10 +482,12 @@ class Dialect16(Dialect):
         )
 
     answers = {
+        "CertificateSigned": _certificate_signed,
         "ChangeAvailability": _availability_16,
         "ChangeConfiguration": _change_configuration,
         "ClearCache": _clear_cache,
         "DataTransfer": _data_transfer,
+        "ExtendedTriggerMessage": _extended_trigger_16,
         "GetConfiguration": _get_configuration,
         "RemoteStartTransaction": _remote_start_16,
         "RemoteStopTransaction": _remote_stop_16,

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -92,8 +93,10 @@ async def open_link(
     validate: bool = True,
     call_timeout: float = 30.0,
     open_timeout: float = 30.0,
+    tls: ssl.SSLContext | None = None,
 ) -> StationLink:
-    """Connect ``station_id`` to ``url``/``station_id`` offering ``version``'s subprotocol.
+    """Connect ``station_id`` to ``url``/``station_id`` offering ``version``'s subprotocol;
+    a wss:// ``url`` uses ``tls`` (security profiles 2 and 3).
 
     Raises what :func:`websockets.asyncio.client.connect` raises (``OSError``,
     ``InvalidStatus`` for a refused handshake, ``TimeoutError``).
@@ -105,6 +108,7 @@ async def open_link(
         f"{url.rstrip('/')}/{station_id}",
         subprotocols=[Subprotocol(version.value)],
         additional_headers=headers,
+        ssl=tls,
         open_timeout=open_timeout,
         compression=None,  # stations rarely negotiate it, and it costs the load client CPU
         proxy=None,

@@ -20,7 +20,9 @@ What it does, like a real charger:
   table of :mod:`intercarga.sim.connector`.
 * **Calls from the CSMS** are answered through :mod:`intercarga.sim.dialects`; this class is the
   :class:`~intercarga.sim.dialects.StationControl` they act on: a decision now, the work (start,
-  stop, reboot, triggered messages) in a tracked task right after.
+  stop, reboot, triggered messages) in a tracked task right after. Asked for a certificate
+  (1.6 ExtendedTriggerMessage), it makes a new key and sends its CSR; the certificate the CSMS
+  signs for that key becomes :attr:`SimulatedStation.certificate`.
 
 Time is the :class:`~intercarga.sim.clock.SimClock`'s; every task this class starts is tracked
 and cancelled by :meth:`SimulatedStation.shutdown`. It must never block the event loop nor
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import uuid
 from collections import deque
 from collections.abc import Coroutine
@@ -44,6 +47,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
+from intercarga.sim.certificates import KeyRequest, StationCertificate, new_request
 from intercarga.sim.clock import SimClock
 from intercarga.sim.connector import ConnectorEvent, ConnectorStatus, status_201, transition
 from intercarga.sim.dialects import (
@@ -111,6 +115,9 @@ class StationConfig:
     url: str
     version: OcppVersion = OcppVersion.V201
     password: str | None = None
+    tls: ssl.SSLContext | None = None
+    """For a wss:// ``url``: trusts the CSMS's CA and, at security profile 3, holds the
+    station's own certificate."""
     evses: int = 1
     charge_point: ChargePoint = field(default_factory=ChargePoint)
     vehicle: Vehicle = field(default_factory=Vehicle)
@@ -207,6 +214,9 @@ class SimulatedStation:
         self._offline_until: float | None = None
         self._reset_when_idle = False
         self._shutting_down = False
+        self.certificate: StationCertificate | None = None
+        """The certificate the CSMS last signed for the station (for security profile 3)."""
+        self._key_request: KeyRequest | None = None
 
     # -- what observers read -------------------------------------------------------------------
 
@@ -529,6 +539,14 @@ class SimulatedStation:
         self._auth_cache.clear()
         return True
 
+    def certificate_signed(self, chain: str) -> bool:
+        request = self._key_request
+        certificate = request.certificate(chain) if request is not None else None
+        if certificate is None:
+            return False
+        self.certificate, self._key_request = certificate, None
+        return True
+
     def transaction_on(self, evse_id: int | None) -> str | None:
         evse = self._evses.get(evse_id) if evse_id is not None else None
         if evse is None or evse.session is None or evse.session.transaction_id is None:
@@ -566,6 +584,7 @@ class SimulatedStation:
                     validate=self.config.validate,
                     call_timeout=self.config.call_timeout,
                     open_timeout=self.config.call_timeout,
+                    tls=self.config.tls,
                 )
             except InvalidStatus as error:
                 self.last_error = f"handshake refused with HTTP {error.response.status_code}"
@@ -880,6 +899,13 @@ class SimulatedStation:
                 self.settings.put("HeartbeatInterval", str(interval))
         elif action == "Heartbeat":
             await link.call("Heartbeat", {})
+        elif action == "SignCertificate":
+            operator = self.settings.get("CpoName")
+            request = new_request(
+                self.station_id, operator.value if operator else self.config.info.vendor
+            )
+            self._key_request = request
+            await link.call("SignCertificate", self.dialect.sign_certificate(request.csr))
         elif action == "StatusNotification":
             for evse in evses:
                 payload = self.dialect.status_notification(evse.id, evse.status, self.clock.now())

@@ -7,6 +7,8 @@ conformance PKI made in the test (tests/pki.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +22,10 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from intercarga.config import OcppSettings
 from intercarga.csms.certificates import CertificateAuthority
-from tests.conformance.harness import STATION_16, Csms, Station16, now
+from intercarga.domain.station import OcppVersion
+from intercarga.sim.clock import SimClock
+from intercarga.sim.station import SimulatedStation, StationConfig
+from tests.conformance.harness import PASSWORD, STATION_16, Csms, Station16, now
 from tests.pki import PrivateKey, new_key, write_pem
 
 IN_AN_HOUR = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
@@ -233,6 +238,45 @@ async def test_a_refused_upgrade_changes_nothing(csms_tls: Csms, pki: dict[str, 
     await again.connect()
     await again.booted()
     assert (await csms_tls.station_record(STATION_16))["security_profile"] == 2
+
+
+async def test_the_simulator_moves_up_to_profile_3(
+    csms_tls: Csms, pki: dict[str, Path], tmp_path: Path
+) -> None:
+    """The charge point simulator at profile 2 gets its certificate signed (ExtendedTriggerMessage
+    → SignCertificate → CertificateSigned), then connects with it at profile 3."""
+    await with_profile(csms_tls, 2)
+    use_authority(csms_tls, pki)
+    config = StationConfig(STATION_16, csms_tls.url, OcppVersion.V16, password=PASSWORD)
+    station = SimulatedStation(replace_tls(config, station_tls(pki)), SimClock(60.0))
+    try:
+        assert await station.power_on(timeout=10) == "Accepted"
+        result = await csms_tls.command(
+            STATION_16, "trigger_message", {"message": "SignChargingStationCertificate"}
+        )
+        assert result["status"] == "Accepted"
+        async with asyncio.timeout(10):
+            while station.certificate is None:  # noqa: ASYNC110 - the CSMS signs in its own time
+                await asyncio.sleep(0.01)
+    finally:
+        await station.shutdown()
+    certificate = station.certificate
+    leaf = x509.load_pem_x509_certificates(certificate.chain.encode())[0]
+    assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == STATION_16
+    await with_profile(csms_tls, 3)
+    files = tmp_path / "station.pem"
+    files.write_text(certificate.chain + certificate.key)
+    upgraded = SimulatedStation(
+        replace_tls(config, station_tls(pki, str(files)), password=None), SimClock(60.0)
+    )
+    try:
+        assert await upgraded.power_on(timeout=10) == "Accepted"
+    finally:
+        await upgraded.shutdown()
+
+
+def replace_tls(config: StationConfig, tls: ssl.SSLContext, **changes: Any) -> StationConfig:
+    return dataclasses.replace(config, tls=tls, **changes)
 
 
 # --- secure firmware update (L01) and the security event log (A04) ------------------------------
