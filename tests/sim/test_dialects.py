@@ -69,6 +69,11 @@ def test_everything_the_station_sends_is_valid(version: OcppVersion) -> None:
     if "SignCertificate" in dialect.triggerable:
         csr = new_request("SIM-0001", "Intercarga").csr
         _valid_request(version, "SignCertificate", dialect.sign_certificate(csr))
+    for kind, info in (("FirmwareUpdated", "x" * 300), ("InvalidFirmwareSigningCertificate", None)):
+        _valid_request(version, "SecurityEventNotification", dialect.security_event(kind, AT, info))
+    if version is OcppVersion.V16:
+        for status in ("Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"):
+            _valid_request(version, *dialect.firmware_status(status, 21))
 
 
 def test_transaction_event_carries_seq_no_offline_and_the_token() -> None:

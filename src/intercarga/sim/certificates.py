@@ -1,6 +1,7 @@
 """The simulated station's own key and certificate (security profile 3; 1.6 Security Whitepaper
 A02/A03, 2.0.1 A02/A03): a new EC P-256 key and its certificate signing request, and the check
-that the certificate the CSMS sent back is for that key.
+that the certificate the CSMS sent back is for that key; and whether a firmware signing
+certificate is one at all.
 
 Pure work on values: this module must never send anything or touch a file.
 """
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-__all__ = ["KeyRequest", "StationCertificate", "new_request"]
+__all__ = ["KeyRequest", "StationCertificate", "is_certificate", "new_request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +61,12 @@ def new_request(station_id: str, organization: str) -> KeyRequest:
     )
     csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
     return KeyRequest(csr.public_bytes(serialization.Encoding.PEM).decode(), key)
+
+
+def is_certificate(pem: str) -> bool:
+    """Whether ``pem`` is an X.509 certificate in PEM."""
+    try:
+        x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return False
+    return True

@@ -175,6 +175,11 @@ class StationControl(TypingProtocol):
         for that key (or not a certificate at all)."""
         ...
 
+    def update_firmware(self, request_id: int, signing_certificate: str) -> str:
+        """Start a signed firmware update: Accepted, or InvalidCertificate when the signing
+        certificate is not one."""
+        ...
+
 
 # --- dialects ---------------------------------------------------------------------------------
 
@@ -215,6 +220,19 @@ class Dialect:
     def sign_certificate(self, csr: str) -> dict[str, Any]:
         """The SignCertificate payload asking the CSMS to sign the station's certificate."""
         raise NotImplementedError
+
+    def firmware_status(self, status: str, request_id: int) -> tuple[str, dict[str, Any]]:
+        """The notification of a step of a signed firmware update."""
+        raise NotImplementedError
+
+    def security_event(
+        self, kind: str, at: datetime, tech_info: str | None = None
+    ) -> dict[str, Any]:
+        """A SecurityEventNotification payload (the same in 1.6 and 2.x)."""
+        payload = {"type": kind, "timestamp": format_timestamp(at)}
+        if tech_info:
+            payload["techInfo"] = tech_info[:255]
+        return payload
 
     def transaction_started(
         self, session: SessionFacts, sample: MeterSample, trigger: str, *, offline: bool = False
@@ -353,6 +371,10 @@ def _certificate_signed(d: Dialect, p: dict[str, Any], s: StationControl) -> dic
     return {"status": "Accepted" if s.certificate_signed(p["certificateChain"]) else "Rejected"}
 
 
+def _signed_update_firmware_16(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, Any]:
+    return {"status": s.update_firmware(p["requestId"], p["firmware"]["signingCertificate"])}
+
+
 def _get_configuration(d: Dialect, p: dict[str, Any], s: StationControl) -> dict[str, Any]:
     wanted = p.get("key")
     known: list[dict[str, Any]] = []
@@ -397,6 +419,9 @@ class Dialect16(Dialect):
 
     def sign_certificate(self, csr: str) -> dict[str, Any]:
         return {"csr": csr}
+
+    def firmware_status(self, status: str, request_id: int) -> tuple[str, dict[str, Any]]:
+        return "SignedFirmwareStatusNotification", {"status": status, "requestId": request_id}
 
     def boot_notification(self, info: StationInfo, reason: str) -> dict[str, Any]:
         payload = {
@@ -492,6 +517,7 @@ class Dialect16(Dialect):
         "RemoteStartTransaction": _remote_start_16,
         "RemoteStopTransaction": _remote_stop_16,
         "Reset": _reset_16,
+        "SignedUpdateFirmware": _signed_update_firmware_16,
         "TriggerMessage": _trigger_16,
         "UnlockConnector": _unlock_16,
     }

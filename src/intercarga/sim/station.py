@@ -47,7 +47,12 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
-from intercarga.sim.certificates import KeyRequest, StationCertificate, new_request
+from intercarga.sim.certificates import (
+    KeyRequest,
+    StationCertificate,
+    is_certificate,
+    new_request,
+)
 from intercarga.sim.clock import SimClock
 from intercarga.sim.connector import ConnectorEvent, ConnectorStatus, status_201, transition
 from intercarga.sim.dialects import (
@@ -90,6 +95,15 @@ _REFUSALS: Final = frozenset(
     {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.BAD_REQUEST}
 )
 _TRANSACTION_ATTEMPTS: Final = 3  # like 1.6 TransactionMessageAttempts
+# A signed firmware update's steps (1.6 Security Whitepaper L01) and the simulated seconds each
+# takes before the next one.
+_FIRMWARE_STEPS: Final = (
+    ("Downloading", 30.0),
+    ("Downloaded", 1.0),
+    ("SignatureVerified", 1.0),
+    ("Installing", 10.0),
+    ("Installed", 0.0),
+)
 
 
 class StationRefusedError(SimulationError):
@@ -539,6 +553,14 @@ class SimulatedStation:
         self._auth_cache.clear()
         return True
 
+    def update_firmware(self, request_id: int, signing_certificate: str) -> str:
+        if not is_certificate(signing_certificate):
+            # L01.FR.02, L01.FR.24: refused before anything is downloaded, and reported.
+            self._post_security_event("InvalidFirmwareSigningCertificate")
+            return "InvalidCertificate"
+        self._spawn(self._signed_update(request_id))
+        return "Accepted"
+
     def certificate_signed(self, chain: str) -> bool:
         request = self._key_request
         certificate = request.certificate(chain) if request is not None else None
@@ -881,6 +903,20 @@ class SimulatedStation:
         self._offline_until = self.clock.elapsed() + 1.0
         if self._link is not None:
             await self._link.close()
+
+    async def _signed_update(self, request_id: int) -> None:
+        """L01 as the station lives it: each step is notified, the download and installation
+        take simulated time, and FirmwareUpdated goes to the security log at the end. There is
+        no file to fetch, so the signature always verifies, and no reboot follows."""
+        await asyncio.sleep(0)  # let the answer to SignedUpdateFirmware go out first
+        for status, seconds in _FIRMWARE_STEPS:
+            self._post(_Outgoing(*self.dialect.firmware_status(status, request_id)))
+            await self.clock.sleep(seconds)
+        self._post_security_event("FirmwareUpdated", self.config.info.firmware_version)
+
+    def _post_security_event(self, kind: str, tech_info: str | None = None) -> None:
+        payload = self.dialect.security_event(kind, self.clock.now(), tech_info)
+        self._post(_Outgoing("SecurityEventNotification", payload))
 
     async def _triggered(self, action: str, evse_id: int | None) -> None:
         await asyncio.sleep(0)  # let the answer to TriggerMessage go out first

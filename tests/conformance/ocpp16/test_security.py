@@ -389,3 +389,32 @@ async def test_a_signed_update_needs_certificate_and_signature(csms: Csms, cs16:
         assert problem["errors"][0]["field"] == missing, problem
     assert cs16.requests("SignedUpdateFirmware") == []
     assert cs16.requests("UpdateFirmware") == []
+
+
+async def test_the_simulator_updates_its_firmware(csms: Csms, pki: dict[str, Path]) -> None:
+    """The charge point simulator's signed update, from the admin API: every step kept as the
+    station's firmware status, FirmwareUpdated in the security log; a signing certificate that
+    is not one is answered InvalidCertificate and logged as InvalidFirmwareSigningCertificate."""
+    config = StationConfig(STATION_16, csms.url, OcppVersion.V16, password=PASSWORD)
+    station = SimulatedStation(config, SimClock(600.0))
+
+    async def logged(count: int) -> list[str]:
+        async with asyncio.timeout(10):
+            while len(items := (await security_events(csms))["items"]) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        return [item["type"] for item in items]
+
+    try:
+        assert await station.power_on(timeout=10) == "Accepted"
+        bad = FIRMWARE | {"signing_certificate": "not a certificate"}
+        result = await csms.command(STATION_16, "update_firmware", bad)
+        assert result["status"] == "InvalidCertificate"
+        assert await logged(1) == ["InvalidFirmwareSigningCertificate"]
+        good = FIRMWARE | {"signing_certificate": pki["ca"].read_text()}
+        result = await csms.command(STATION_16, "update_firmware", good)
+        assert result["status"] == "Accepted"
+        assert await logged(2) == ["FirmwareUpdated", "InvalidFirmwareSigningCertificate"]
+    finally:
+        await station.shutdown()
+    # FirmwareUpdated follows the last step, so every status has been stored by now.
+    assert (await csms.station_record(STATION_16))["firmware_status"] == "Installed"
