@@ -22,7 +22,8 @@ What it does, like a real charger:
   :class:`~intercarga.sim.dialects.StationControl` they act on: a decision now, the work (start,
   stop, reboot, triggered messages) in a tracked task right after. Asked for a certificate
   (1.6 ExtendedTriggerMessage), it makes a new key and sends its CSR; the certificate the CSMS
-  signs for that key becomes :attr:`SimulatedStation.certificate`.
+  signs for that key becomes :attr:`SimulatedStation.certificate`. A signed firmware update
+  (1.6 SignedUpdateFirmware) walks its steps in simulated time.
 
 Time is the :class:`~intercarga.sim.clock.SimClock`'s; every task this class starts is tracked
 and cancelled by :meth:`SimulatedStation.shutdown`. It must never block the event loop nor
