@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -128,9 +128,17 @@ async def _expire_transactions(system: System) -> None:
 
 
 async def serve(
-    settings: Settings, *, seed: bool = False, ready: asyncio.Event | None = None
+    settings: Settings,
+    *,
+    show_admin_token: Callable[[str], None],
+    seed: bool = False,
+    ready: asyncio.Event | None = None,
 ) -> None:
-    """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly."""
+    """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly.
+
+    ``show_admin_token`` shows the person starting the server the admin token made at first
+    start, once; it must not go through logging (see below).
+    """
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
@@ -143,7 +151,10 @@ async def serve(
     try:
         token = await system.admin_auth.ensure_token()
         if token is not None:
-            log.warning("admin API token (shown once, store it now): %s", token)
+            # Shown, never logged: log lines are shipped to collectors and kept, and a log level
+            # above WARNING would hide the one chance to read it.
+            show_admin_token(token)
+            log.warning("a new admin token was made and shown once on the console, not logged")
         seeding = seed or settings.seed_example_network
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")

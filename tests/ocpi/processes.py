@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -127,17 +127,25 @@ def configure(
     *,
     seed: bool = False,
     versions: list[str] | None = None,
+    admin_token: bool = True,
+    extra: Sequence[str] = (),
 ) -> Server:
-    """A deployment's folder with its ``intercarga.toml``: OCPI parties, free ports."""
+    """A deployment's folder with its ``intercarga.toml``: OCPI parties, free ports.
+
+    Without ``admin_token`` the deployment makes its own at first start (``Server.admin`` is
+    empty until the test reads it); ``extra`` are more top-level TOML lines.
+    """
     folder.mkdir()
-    server = Server(folder, free_port(), free_port(), f"admin-{folder.name}-0123456789")
+    admin = f"admin-{folder.name}-0123456789" if admin_token else ""
+    server = Server(folder, free_port(), free_port(), admin)
     lines = [
         f'database_url = "sqlite+aiosqlite:///{folder}/intercarga.db"',
-        f'admin_token = "{server.admin}"',
+        *([f'admin_token = "{server.admin}"'] if admin_token else []),
         f"http_port = {server.http}",
         f"ocpp_port = {server.ocpp}",
         f'public_url = "{server.base_url}"',
         f"seed_example_network = {'true' if seed else 'false'}",
+        *extra,
         "[ocpi]",
     ]
     if versions is not None:

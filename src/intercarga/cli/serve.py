@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from intercarga.cli._common import run, settings_from
+from intercarga.cli._common import err, run, settings_from
 from intercarga.config import LogFormat
 from intercarga.logs import configure_logging
 
@@ -51,4 +51,9 @@ def serve(
     configure_logging(settings.log_format, settings.log_level)
     from intercarga.app import serve as serve_forever
 
-    asyncio.run(serve_forever(settings, seed=seed))
+    asyncio.run(serve_forever(settings, seed=seed, show_admin_token=_show_admin_token))
+
+
+def _show_admin_token(token: str) -> None:
+    """The first start's admin token, on stderr beside the log but not a log record (README)."""
+    err.print(f"admin API token (shown once, store it now): {token}", soft_wrap=True, markup=False)
