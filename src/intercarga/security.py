@@ -1,8 +1,9 @@
-"""Secrets at rest: station passwords (scrypt) and admin API tokens (SHA-256), compared in constant time.
+"""Secrets at rest: station passwords (scrypt), and the tokens we issue (SHA-256): admin API
+tokens and the OCPI credentials tokens partners present to us (TOKEN_A, TOKEN_B, TOKEN_C).
 
-Passwords are low-entropy and chosen by people, so they get a slow, salted hash; admin tokens are
-256 random bits made here, so a fast hash is enough and keeps every API call cheap. This module
-must never log or return a secret.
+Passwords are low-entropy and chosen by people, so they get a slow, salted hash; tokens are 256
+random bits made here, so a fast hash is enough (see :func:`hash_token`). This module must never
+log or return a secret.
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
+    """The stored form of a token we issued; a presented token is looked up by this hash.
+
+    Plain, unsalted SHA-256, not scrypt: the token has 256 bits from :func:`new_token`, so no
+    amount of hashing speed makes guessing it from a stolen hash feasible, and a slow hash would
+    only cost ~50 ms on every OCPI and admin request. Unsalted, so that the hash is the lookup
+    key (an indexed, unique column) rather than a scan verifying every stored salt. Unkeyed: a
+    secret key (pepper) only helps low-entropy secrets, and would have to be kept and rotated
+    apart from the database.
+    """
     return hashlib.sha256(token.encode()).hexdigest()
 
 
