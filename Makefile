@@ -5,21 +5,39 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint format bench clean install install-dev
+.PHONY: run test lint format bench clean install install-dev lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+# Dependencies come from the lock files (exact versions with their hashes, the ones CI tested),
+# then Intercarga itself without letting pip pick any other version.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(PIP) install -r requirements-dev.lock
+	$(PIP) install --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## lock: regenerate requirements.lock and requirements-dev.lock from pyproject.toml
+## (pins already there stay unless pyproject.toml excludes them; LOCK_FLAGS=--upgrade moves all)
+LOCK_FLAGS ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS)
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock \
+		--output-file requirements-dev.lock pyproject.toml
+
+## audit: known vulnerabilities in the locked versions (OSV, else PyPI); .ci/run runs it
+audit: $(VENV)/.installed-dev
+	$(BIN)/python .ci/audit.py requirements-dev.lock
 
 ## run: set up, then serve the example network (HTTP :8000, OCPP :9000)
 run: $(VENV)/.installed
