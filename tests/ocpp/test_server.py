@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from intercarga.config import OcppSettings, UnknownStationPolicy
-from intercarga.domain import Station
+from intercarga.domain import OcppVersion, Station
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CallFailedError, CallTimeoutError, CsmsServer
 from intercarga.security import hash_password
@@ -30,7 +30,19 @@ async def csms(store: Store) -> AsyncIterator[tuple[CsmsServer, RecordingHandler
         Station(id="CS-1", country_code="CL", party_id="ICG", password_hash=hash_password(PASSWORD))
     )
     await store.stations.put(
+        Station(id="CS-2", country_code="CL", party_id="ICG", password_hash=hash_password(PASSWORD))
+    )
+    await store.stations.put(
         Station(id="OPEN-1", country_code="CL", party_id="ICG", security_profile=0)
+    )
+    await store.stations.put(
+        Station(
+            id="V201-1",
+            country_code="CL",
+            party_id="ICG",
+            security_profile=0,
+            ocpp_version=OcppVersion.V201,
+        )
     )
     await store.stations.put(
         Station(
@@ -121,7 +133,7 @@ async def test_refused_handshakes(csms: tuple[CsmsServer, RecordingHandler, str]
         )
         == 401
     )
-    assert await _status(base + "NOBODY", subprotocols=["ocpp1.6"]) == 404
+    assert await _status(base + "NOBODY", subprotocols=["ocpp1.6"]) == 401
     assert await _status(base + "OPEN-1", subprotocols=["ocpp1.2"]) == 400
     # Profile 2 needs TLS even with the right password.
     assert (
@@ -150,6 +162,70 @@ async def test_repeated_failures_are_rate_limited(
         )
         == 429
     )
+
+
+async def _refusal(url: str, **kwargs: Any) -> tuple[int, bytes, str | None, str | None]:
+    with pytest.raises(InvalidStatus) as caught:
+        async with connect(url, **kwargs):
+            pass
+    response = caught.value.response
+    return (
+        response.status_code,
+        response.body or b"",
+        response.headers.get("WWW-Authenticate"),
+        response.headers.get("Content-Type"),
+    )
+
+
+async def test_unknown_and_known_station_ids_are_refused_alike(
+    csms: tuple[CsmsServer, RecordingHandler, str],
+) -> None:
+    _, _, base = csms
+    for password in (None, "wrong"):
+        refusals = [
+            await _refusal(
+                base + station_id,
+                subprotocols=["ocpp1.6"],
+                additional_headers={} if password is None else basic(station_id, password),
+            )
+            for station_id in ("CS-1", "NOBODY")
+        ]
+        assert refusals[0] == refusals[1]
+        assert refusals[0][0] == 401 and refusals[0][2] is not None
+
+
+async def test_one_stations_failures_never_lock_out_another_behind_the_same_address(
+    csms: tuple[CsmsServer, RecordingHandler, str],
+) -> None:
+    _, _, base = csms
+    for _ in range(6):
+        await _status(
+            base + "CS-1", subprotocols=["ocpp1.6"], additional_headers=basic("CS-1", "x")
+        )
+    with pytest.raises(InvalidStatus) as caught:
+        async with connect(
+            base + "CS-1", subprotocols=["ocpp1.6"], additional_headers=basic("CS-1", PASSWORD)
+        ):
+            pass
+    assert caught.value.response.status_code == 429
+    retry_after = caught.value.response.headers.get("Retry-After")
+    assert retry_after is not None and 1 <= int(retry_after) <= 60
+    # CS-2 connects from the same address (a carrier NAT) with its right password.
+    async with connect(
+        base + "CS-2", subprotocols=["ocpp1.6"], additional_headers=basic("CS-2", PASSWORD)
+    ) as ws:
+        assert (await heartbeat(ws))[0] == 3
+
+
+async def test_a_station_connects_only_with_its_registered_ocpp_version(
+    csms: tuple[CsmsServer, RecordingHandler, str],
+) -> None:
+    _, _, base = csms
+    status, body, _, _ = await _refusal(base + "V201-1", subprotocols=["ocpp1.6"])
+    assert status == 400 and b"registered for ocpp2.0.1" in body
+    offered = ["ocpp2.1", "ocpp2.0.1", "ocpp1.6"]
+    async with connect(base + "V201-1", subprotocols=offered) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == "ocpp2.0.1"
 
 
 async def test_unknown_stations_may_connect_when_configured(store: Store) -> None:

@@ -15,6 +15,12 @@ A password is accepted as given, or in the hexadecimal form OCPP 1.6's Authoriza
 a SHA-256 digest, so a reconnecting station costs one hash, not one scrypt. Wrong credentials
 are a 401 and nothing else: the reason goes to the log, never to the station.
 
+An unknown station id (with ``unknown_stations = "reject"``) is refused exactly like a known
+station with a wrong password: the same 401, after the same scrypt work against a dummy hash,
+so that station ids cannot be enumerated. A station registered with an OCPP version connects
+with that version only; moving it to another is the operator's decision (its ``ocpp_version``
+in the admin API, or none to let it choose).
+
 This module decides; it must never touch a socket.
 """
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from http import HTTPStatus
@@ -30,7 +37,7 @@ from http import HTTPStatus
 from intercarga.config import OcppSettings, UnknownStationPolicy
 from intercarga.domain import Station
 from intercarga.ocpp.server import HandshakeDecision, HandshakeInfo
-from intercarga.security import verify_password
+from intercarga.security import hash_password, verify_password
 from intercarga.store import Store
 
 __all__ = ["StoreAuthenticator", "password_candidates"]
@@ -65,6 +72,12 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password is known for: unknown stations cost the same scrypt as known ones."""
+    return hash_password(base64.b64encode(hashlib.sha256(b"no such station").digest()).decode())
+
+
 class StoreAuthenticator:
     """Authenticates stations against their records in the store."""
 
@@ -77,10 +90,27 @@ class StoreAuthenticator:
         station = await self._store.stations.find(info.station_id)
         if station is None:
             if self._settings.unknown_stations is UnknownStationPolicy.REJECT:
-                return HandshakeDecision.refuse(
-                    HTTPStatus.NOT_FOUND, f"unknown station {info.station_id}"
-                )
+                return await self._refused_at_equal_cost(info, f"unknown station {info.station_id}")
             return HandshakeDecision.accept(known=False)
+        decision = await self._authenticate(station, info)
+        if decision.accepted and station.ocpp_version is not None:
+            if station.ocpp_version not in info.offered:
+                return HandshakeDecision.refuse(
+                    HTTPStatus.BAD_REQUEST,
+                    f"station {station.id} is registered for {station.ocpp_version.value};"
+                    f" it offered {', '.join(v.value for v in info.offered) or 'none'}",
+                )
+            return HandshakeDecision.accept(lenient=station.lenient, version=station.ocpp_version)
+        return decision
+
+    async def _refused_at_equal_cost(self, info: HandshakeInfo, reason: str) -> HandshakeDecision:
+        """A 401 that costs what a wrong password costs, so timing tells nothing either."""
+        credentials = _basic(info.authorization)
+        if credentials is not None and credentials[0] == info.station_id:
+            await self._verify(credentials[1], None)
+        return self._unauthorized(reason)
+
+    async def _authenticate(self, station: Station, info: HandshakeInfo) -> HandshakeDecision:
         lenient = station.lenient
         profile = station.security_profile
         if profile == 0:
@@ -90,11 +120,12 @@ class StoreAuthenticator:
             # profile: a station moving up to it (SetNetworkProfile) connects this way.
             return HandshakeDecision.accept(lenient=lenient)
         if profile >= 2 and not info.tls:
-            return self._unauthorized(f"profile {profile} requires TLS")
+            return await self._refused_at_equal_cost(info, f"profile {profile} requires TLS")
         if profile == 3:
             if info.client_certificate_cn != station.id:
-                return self._unauthorized(
-                    f"client certificate CN {info.client_certificate_cn!r} is not the station id"
+                return await self._refused_at_equal_cost(
+                    info,
+                    f"client certificate CN {info.client_certificate_cn!r} is not the station id",
                 )
             return HandshakeDecision.accept(lenient=lenient)
         credentials = _basic(info.authorization)
@@ -112,15 +143,29 @@ class StoreAuthenticator:
         return HandshakeDecision.refuse(HTTPStatus.UNAUTHORIZED, reason)
 
     async def _password_matches(self, station: Station, password: str) -> bool:
-        if station.password_hash is None:
-            return False
         digest = hashlib.sha256(password.encode()).hexdigest()
         remembered = self._verified.get(station.id)
-        if remembered is not None and remembered[0] == station.password_hash:
-            return hmac.compare_digest(remembered[1], digest)
+        if (
+            remembered is not None
+            and remembered[0] == station.password_hash
+            and hmac.compare_digest(remembered[1], digest)
+        ):
+            return True
+        # Not the remembered form: it may be the key's other form, and a wrong password costs
+        # the scrypt an unknown station costs.
+        if not await self._verify(password, station.password_hash):
+            return False
+        assert station.password_hash is not None  # nothing matches the dummy hash
+        self._verified[station.id] = (station.password_hash, digest)
+        return True
+
+    @staticmethod
+    async def _verify(password: str, stored: str | None) -> bool:
+        """Whether either form of ``password`` matches ``stored``; with none, the same work
+        against a dummy hash, and False."""
+        # scrypt is deliberately slow: keep it off the event loop.
+        against = stored if stored is not None else await asyncio.to_thread(_dummy_hash)
         for candidate in password_candidates(password):
-            # scrypt is deliberately slow: keep it off the event loop.
-            if await asyncio.to_thread(verify_password, candidate, station.password_hash):
-                self._verified[station.id] = (station.password_hash, digest)
-                return True
+            if await asyncio.to_thread(verify_password, candidate, against):
+                return stored is not None
         return False

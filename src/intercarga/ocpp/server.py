@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import ssl
 import time
 from collections import deque
@@ -92,17 +93,21 @@ class CallFailedError(IntercargaError):
 
 @dataclass(frozen=True)
 class HandshakeDecision:
-    """The authenticator's answer: accept (with the station's lenience) or refuse with a status."""
+    """The authenticator's answer: accept (with the station's lenience and, when the station is
+    registered with one, the OCPP version it must speak) or refuse with a status."""
 
     accepted: bool
     status: HTTPStatus = HTTPStatus.OK
     reason: str = ""
     lenient: bool = False
     known: bool = True
+    version: OcppVersion | None = None
 
     @classmethod
-    def accept(cls, *, lenient: bool = False, known: bool = True) -> HandshakeDecision:
-        return cls(True, lenient=lenient, known=known)
+    def accept(
+        cls, *, lenient: bool = False, known: bool = True, version: OcppVersion | None = None
+    ) -> HandshakeDecision:
+        return cls(True, lenient=lenient, known=known, version=version)
 
     @classmethod
     def refuse(cls, status: HTTPStatus, reason: str) -> HandshakeDecision:
@@ -118,6 +123,7 @@ class HandshakeInfo:
     authorization: str | None
     tls: bool
     client_certificate_cn: str | None
+    offered: tuple[OcppVersion, ...] = PREFERENCE
 
 
 class StationAuthenticator(TypingProtocol):
@@ -264,25 +270,43 @@ def _client_cn(connection: ServerConnection) -> str | None:
 
 
 class _FailureLimiter:
-    """Counts failed handshakes per remote address in a sliding minute."""
+    """Counts failed handshakes per (remote address, station id) in a sliding minute.
+
+    Keyed by both because stations behind a carrier NAT share one address: someone guessing
+    one station's password must never lock out the other stations there.
+    """
+
+    # Beyond this many keys, expired ones are swept, so guessing across station ids cannot
+    # grow the table without bound.
+    SWEEP_ABOVE = 10_000
 
     def __init__(self, allowed: int, window: float = 60.0) -> None:
         self.allowed = allowed
         self.window = window
-        self._failures: dict[str, list[float]] = {}
+        self._failures: dict[tuple[str, str], list[float]] = {}
 
-    def blocked(self, address: str, now: float) -> bool:
-        recent = [
-            moment for moment in self._failures.get(address, []) if now - moment < self.window
-        ]
+    def retry_after(self, address: str, station_id: str, now: float) -> int | None:
+        """Seconds until the next try may be made, or None when it may be made now."""
+        key = (address, station_id)
+        recent = [moment for moment in self._failures.get(key, []) if now - moment < self.window]
         if recent:
-            self._failures[address] = recent
+            self._failures[key] = recent
         else:
-            self._failures.pop(address, None)
-        return len(recent) >= self.allowed
+            self._failures.pop(key, None)
+        if len(recent) < self.allowed:
+            return None
+        # The try is allowed again once enough of the counted failures have aged out.
+        frees_at = recent[len(recent) - self.allowed] + self.window
+        return max(1, math.ceil(frees_at - now))
 
-    def failed(self, address: str, now: float) -> None:
-        self._failures.setdefault(address, []).append(now)
+    def failed(self, address: str, station_id: str, now: float) -> None:
+        if len(self._failures) > self.SWEEP_ABOVE:
+            self._failures = {
+                key: moments
+                for key, moments in self._failures.items()
+                if now - moments[-1] < self.window
+            }
+        self._failures.setdefault((address, station_id), []).append(now)
 
 
 class CsmsServer:
@@ -358,7 +382,8 @@ class CsmsServer:
         station_id = unquote(path[len(PATH_PREFIX) :]).rstrip("/")
         if "/" in station_id or len(station_id) > 48:
             return connection.respond(HTTPStatus.NOT_FOUND, "not a station id\n")
-        if _choose(_offered(request)) is None:
+        offered = _offered(request)
+        if _choose(offered) is None:
             log.warning(
                 "handshake refused: no supported OCPP subprotocol",
                 extra={"station_id": station_id, "offered": ",".join(_offered(request)) or "none"},
@@ -367,25 +392,36 @@ class CsmsServer:
                 HTTPStatus.BAD_REQUEST,
                 "Sec-WebSocket-Protocol must offer ocpp1.6, ocpp2.0.1 or ocpp2.1\n",
             )
-        if self._limiter.blocked(address, now):
-            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "too many failed handshakes\n")
+        retry_after = self._limiter.retry_after(address, station_id, now)
+        if retry_after is not None:
+            response = connection.respond(
+                HTTPStatus.TOO_MANY_REQUESTS, "too many failed handshakes\n"
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
         info = HandshakeInfo(
             station_id=station_id,
             remote_address=address,
             authorization=request.headers.get("Authorization"),
             tls=connection.transport.get_extra_info("ssl_object") is not None,
             client_certificate_cn=_client_cn(connection),
+            offered=tuple(version for version in PREFERENCE if version.value in offered),
         )
         decision = await self.authenticator.authenticate(info)
         if not decision.accepted:
             if decision.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-                self._limiter.failed(address, now)
+                self._limiter.failed(address, station_id, now)
             log.warning(
                 "handshake refused: %s",
                 decision.reason,
                 extra={"station_id": station_id, "remote": address, "status": int(decision.status)},
             )
-            response = connection.respond(decision.status, "")
+            # Refusals of credentials say nothing more; anything else is the installer's
+            # configuration, so the reason helps whoever reads the station's log.
+            credentials = decision.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
+            response = connection.respond(
+                decision.status, "" if credentials else decision.reason + "\n"
+            )
             if decision.status == HTTPStatus.UNAUTHORIZED:
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
             return response
@@ -393,6 +429,10 @@ class CsmsServer:
         return None
 
     def _select_subprotocol(self, connection: ServerConnection, subprotocols: Any) -> Any:
+        decision = self._decisions.get(connection)
+        if decision is not None and decision.version is not None:
+            # The authenticator has checked that the station offers its registered version.
+            return decision.version.value
         version = _choose(list(subprotocols))
         return None if version is None else version.value
 
