@@ -171,7 +171,7 @@ async def _refusal(url: str, **kwargs: Any) -> tuple[int, bytes, str | None, str
     response = caught.value.response
     return (
         response.status_code,
-        response.body or b"",
+        bytes(response.body or b""),
         response.headers.get("WWW-Authenticate"),
         response.headers.get("Content-Type"),
     )
