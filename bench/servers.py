@@ -43,6 +43,10 @@ from websockets.typing import Subprotocol
 __all__ = ["ROOT", "ServerProcess", "free_cpus", "main", "pin"]
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every simulated station connects from 127.0.0.1, up to `connect_concurrency` (500) handshakes
+# at a time: above the default cap of pending handshakes per address (256), which is there for
+# real networks, not for one load generator.
+BENCH_PENDING_HANDSHAKES = 4096
 SUBPROTOCOLS = [Subprotocol("ocpp2.1"), Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
 
 log = logging.getLogger(__name__)
@@ -197,7 +201,11 @@ def _settings(args: argparse.Namespace) -> Any:
     return Settings(
         database_url=SecretStr(args.database),
         database_schema=args.schema,
-        ocpp=OcppSettings(unknown_stations=UnknownStationPolicy(args.unknown_stations)),
+        ocpp=OcppSettings(
+            unknown_stations=UnknownStationPolicy(args.unknown_stations),
+            pending_handshakes=BENCH_PENDING_HANDSHAKES,
+            pending_handshakes_per_address=BENCH_PENDING_HANDSHAKES,
+        ),
         log_level=args.log_level,
     )
 
@@ -260,6 +268,7 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.web.http import create_http_app
+    from intercarga.web.listener import http_admission, uvicorn_config
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -267,7 +276,8 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
             yield
 
     app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
-    config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+    # The listener `intercarga serve` has, with its deadlines and limits.
+    config = uvicorn_config(app, settings.http, http_admission(settings.http))
     return Server(config), _listen()
 
 
@@ -387,6 +397,8 @@ class ServerProcess:
             "INTERCARGA_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
             # INFO at least: the "serving" line names the ports the kernel chose.
             "INTERCARGA_LOG_LEVEL": "INFO" if args.log_level != "DEBUG" else "DEBUG",
+            "INTERCARGA_OCPP__PENDING_HANDSHAKES": str(BENCH_PENDING_HANDSHAKES),
+            "INTERCARGA_OCPP__PENDING_HANDSHAKES_PER_ADDRESS": str(BENCH_PENDING_HANDSHAKES),
         }
         if args.schema:
             env["INTERCARGA_DATABASE_SCHEMA"] = args.schema

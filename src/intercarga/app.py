@@ -19,6 +19,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from intercarga.admission import BurstLog, summarise_accept_errors
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
@@ -143,6 +144,7 @@ async def serve(
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
     from intercarga.web.http import create_http_app
+    from intercarga.web.listener import http_admission, uvicorn_config
 
     tls = server_context(settings.ocpp)
     http = bind("HTTP", settings.http_host, settings.http_port)
@@ -161,8 +163,8 @@ async def serve(
         roaming = Roaming.build(settings, system.store)
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         app = create_http_app(system, routers=ocpi_routers(roaming))
-        config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
-        server = _Server(config)
+        admission = http_admission(settings.http)
+        server = _Server(uvicorn_config(app, settings.http, admission))
         await system.csms.start(ocpp.socket, tls)
         await roaming.start()
         expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
@@ -170,6 +172,8 @@ async def serve(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        accept_errors = BurstLog(log, "listeners")
+        summarise_accept_errors(loop, accept_errors)
         http_task = asyncio.create_task(server.serve(sockets=[http.socket]), name="http")
         log.info(
             "serving",
@@ -189,6 +193,9 @@ async def serve(
         expiry.cancel()
         await roaming.stop()
         await system.csms.stop()
+        admission.close()
+        accept_errors.close()
+        loop.set_exception_handler(None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     finally:

@@ -24,6 +24,7 @@ from intercarga.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "HttpSettings",
     "LogFormat",
     "OcpiParty",
     "OcpiSettings",
@@ -56,7 +57,24 @@ class OcppSettings(BaseModel):
 
     ping_interval: float = Field(default=30, ge=0, description="seconds; 0 turns pings off")
     ping_timeout: float = Field(default=30, gt=0)
-    max_frame_size: int = Field(default=65536, ge=1024, description="bytes")
+    max_frame_size: int = Field(
+        default=65536, ge=1024, description="bytes; a larger frame closes the connection (1009)"
+    )
+    handshake_timeout: float = Field(
+        default=10,
+        gt=0,
+        description="seconds a new connection has to finish its WebSocket handshake, authentication"
+        " included (and its TLS handshake, separately)",
+    )
+    pending_handshakes: int = Field(
+        default=1024, ge=1, description="connections still in their handshake, from all addresses"
+    )
+    pending_handshakes_per_address: int = Field(
+        default=256,
+        ge=1,
+        description="connections still in their handshake from one address (a NAT may hide many"
+        " stations; connected stations do not count)",
+    )
     call_timeout: float = Field(default=30, gt=0, description="seconds a CSMS call waits")
     unknown_stations: UnknownStationPolicy = UnknownStationPolicy.REJECT
     heartbeat_interval: int = Field(default=300, ge=1, description="seconds, told at boot")
@@ -70,7 +88,9 @@ class OcppSettings(BaseModel):
         description="group ids whose tokens may stop any session (never start one)",
     )
     auth_failures_allowed: int = Field(
-        default=10, ge=1, description="failed handshakes per address per minute before 429"
+        default=10,
+        ge=1,
+        description="failed handshakes per address and station id per minute before 429",
     )
     tls_certificate: Path | None = Field(default=None, description="PEM; enables wss://")
     tls_private_key: Path | None = None
@@ -84,6 +104,44 @@ class OcppSettings(BaseModel):
     )
     station_ca_key: Path | None = Field(
         default=None, description="PEM key of station_ca_certificate"
+    )
+
+
+class HttpSettings(BaseModel):
+    """Limits of the HTTP listener (``[http]`` in the TOML file, ``INTERCARGA_HTTP__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    header_timeout: float = Field(
+        default=10,
+        gt=0,
+        description="seconds a connection has to send a complete request head, from its"
+        " opening or from the end of the previous response",
+    )
+    keep_alive_timeout: int = Field(
+        default=5, ge=1, description="seconds an idle kept-alive connection stays open"
+    )
+    body_timeout: float = Field(
+        default=30, gt=0, description="seconds a request body may send nothing before 408"
+    )
+    max_body_size: int = Field(
+        default=1_048_576, ge=1024, description="bytes; a larger request body is answered 413"
+    )
+    pending_connections: int = Field(
+        default=1024,
+        ge=1,
+        description="connections yet to send their first request head, from all addresses",
+    )
+    pending_connections_per_address: int = Field(
+        default=128,
+        ge=1,
+        description="connections yet to send their first request head, per address",
+    )
+    rate_limit: float = Field(
+        default=100, ge=0, description="requests a second per client address (0: no limit)"
+    )
+    rate_burst: int = Field(
+        default=200, ge=1, description="requests an address may make at once above rate_limit"
     )
 
 
@@ -160,6 +218,7 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL partners and users reach HTTP at"
     )
+    http: HttpSettings = Field(default_factory=HttpSettings)
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     ocpi: OcpiSettings = Field(default_factory=OcpiSettings)
     seed_example_network: bool = Field(

@@ -7,6 +7,10 @@ accepted connection becomes a :class:`StationLink`: frames go through the protoc
 station calls go to the :class:`StationHandler`, and :meth:`StationLink.call` sends our calls and
 waits for their answers.
 
+Until its handshake is done a connection is *pending*: pending connections are capped per
+address and in total (:mod:`intercarga.admission`), and one that has not finished its handshake
+(authentication included) within ``handshake_timeout`` is closed.
+
 One live connection per station: a new connection for the same id replaces the old one, which is
 closed with 1000 "replaced". The old connection's clean-up checks that it is still the current
 link before it touches anything, so it can never undo the new one's state.
@@ -36,6 +40,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from intercarga.admission import Admission, BurstLog, Ticket
 from intercarga.config import OcppSettings
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
@@ -328,6 +333,12 @@ class CsmsServer:
         self._decisions: dict[ServerConnection, HandshakeDecision] = {}
         self._limiter = _FailureLimiter(settings.auth_failures_allowed)
         self._server: Server | None = None
+        self._admission = Admission(
+            "OCPP",
+            total=settings.pending_handshakes,
+            per_address=settings.pending_handshakes_per_address,
+            log=BurstLog(log, "OCPP"),
+        )
         self._validators = {version: Validator(version) for version in OcppVersion}
         self._lenient_validators = {
             version: Validator(version, lenient=True) for version in OcppVersion
@@ -361,13 +372,59 @@ class CsmsServer:
             max_size=self.settings.max_frame_size,
             ping_interval=self.settings.ping_interval or None,
             ping_timeout=self.settings.ping_timeout,
+            open_timeout=self.settings.handshake_timeout,
+            create_connection=self._admitted_connection(),
             server_header=None,
+            # asyncio listens again with its default of 100; keep the backlog the socket has.
+            backlog=2048,
         )
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        self._admission.close()
+
+    def _admitted_connection(self) -> type[ServerConnection]:
+        """Connections that count as pending (:mod:`intercarga.admission`) until their
+        handshake is over; one over the caps is closed as soon as it is accepted."""
+        admission = self._admission
+        decisions = self._decisions
+        timeout = self.settings.handshake_timeout
+
+        class AdmittedConnection(ServerConnection):
+            ticket: Ticket | None = None
+            address = "?"
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                peer = transport.get_extra_info("peername")
+                self.address = str(peer[0]) if peer else "?"
+                self.ticket = admission.admit(self.address)
+                super().connection_made(transport)
+                if self.ticket is None and isinstance(transport, asyncio.Transport):
+                    transport.abort()
+
+            async def handshake(self, *args: Any, **kwargs: Any) -> None:
+                try:
+                    await super().handshake(*args, **kwargs)
+                except asyncio.CancelledError:
+                    if self.server.is_serving():
+                        # websockets' open_timeout: the handshake took too long.
+                        admission.timed_out(
+                            self.address, f"closed: no WebSocket handshake in {timeout:g} s"
+                        )
+                    raise
+                finally:
+                    if self.ticket is not None:
+                        self.ticket.release()
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                if self.ticket is not None:
+                    self.ticket.release()
+                decisions.pop(self, None)
+                super().connection_lost(exc)
+
+        return AdmittedConnection
 
     # -- handshake -----------------------------------------------------------------------------
 

@@ -52,6 +52,10 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # A chunked body is cut off as it streams in (a Content-Length over the limit is refused
+        # before it gets here, by the listener's HttpLimits): FastAPI reads a body before the
+        # route's dependencies, the admin authentication among them.
+        max_body_size=system.settings.http.max_body_size,
     )
     app.state.system = system
     app.state.store = system.store

@@ -24,7 +24,7 @@ from intercarga.errors import (
     StorageError,
 )
 
-__all__ = ["install_problem_handlers", "problem", "validation_problem"]
+__all__ = ["body_too_large", "install_problem_handlers", "problem", "validation_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,11 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
+    413: "Content too large",
     422: "Invalid input",
+    429: "Too many requests",
     503: "Service unavailable",
     504: "Gateway timeout",
 }
@@ -53,6 +56,10 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
+
+
+def body_too_large(limit: int) -> JSONResponse:
+    return problem(413, f"the request body is larger than {limit} bytes")
 
 
 def _field(location: tuple[Any, ...] | list[Any]) -> str:
@@ -79,7 +86,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return validation_problem([dict(e) for e in error.errors()])
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        limit = request.scope.get("starlette.max_body_size")
+        if error.status_code == 413 and isinstance(limit, int):
+            return body_too_large(limit)
         return problem(error.status_code, str(error.detail))
 
     @app.exception_handler(IntercargaError)
