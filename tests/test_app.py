@@ -1,13 +1,25 @@
-"""The composition root's listeners: bound before anything starts, answers sent at once."""
+"""The composition root's listeners: bound before anything starts, answers sent at once, and
+not to be held open by clients that never finish a request."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import json
 import socket
+import time
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from intercarga.app import bind
 from intercarga.errors import IntercargaError
+from tests.ocpi.processes import configure
 
 
 def test_a_connection_to_a_listener_has_nagle_off() -> None:
@@ -25,3 +37,114 @@ def test_a_taken_port_is_one_clear_error() -> None:
     first = bind("OCPP", "127.0.0.1", 0)
     with first.socket, pytest.raises(IntercargaError, match="cannot listen for OCPP on"):
         bind("OCPP", "127.0.0.1", first.port)
+
+
+STATION = "CO-ICG-0001"  # of the example network, OCPP 1.6
+STATION_PASSWORD = "slow-station-password-123"
+
+
+async def _half_open(port: int, head: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that starts a request and never finishes it (a slowloris)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head)
+    await writer.drain()
+    return reader, writer
+
+
+async def _closed(reader: asyncio.StreamReader) -> None:
+    with contextlib.suppress(ConnectionError):
+        while await reader.read(4096):
+            pass
+
+
+async def test_half_open_requests_are_closed_while_a_station_keeps_charging(
+    tmp_path: Path,
+) -> None:
+    """Issue 12, item 9: a hundred half-open requests on each port of a real ``intercarga serve``
+    (default settings) are closed in time, and meanwhile a station's messages and /healthz are
+    answered; the log says so in a few lines, not one per socket."""
+    server = configure(tmp_path / "cpo", [("CO", "ICG", "CPO")], seed=True)
+    server.start()
+    half_open: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        with server.api() as api:
+            station = api.get(f"/api/v1/stations/{STATION}").json()
+            del station["connection"]
+            answer = api.put(
+                f"/api/v1/stations/{STATION}", json={**station, "password": STATION_PASSWORD}
+            )
+            assert answer.status_code == 200, answer.text
+        credentials = base64.b64encode(f"{STATION}:{STATION_PASSWORD}".encode()).decode()
+        async with (
+            connect(
+                f"{server.ocpp_url}/{STATION}",
+                subprotocols=[Subprotocol("ocpp1.6")],
+                additional_headers={"Authorization": f"Basic {credentials}"},
+            ) as station_link,
+            httpx.AsyncClient(base_url=server.base_url, timeout=5) as http,
+        ):
+            calls = 0
+
+            async def call(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+                nonlocal calls
+                calls += 1
+                await station_link.send(json.dumps([2, str(calls), action, payload]))
+                answer = json.loads(await asyncio.wait_for(station_link.recv(), timeout=5))
+                assert answer[:2] == [3, str(calls)], answer
+                result: dict[str, Any] = answer[2]
+                return result
+
+            boot = {"chargePointVendor": "Wallbox", "chargePointModel": "Supernova"}
+            assert (await call("BootNotification", boot))["status"] == "Accepted"
+            started = await call(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "04A10000000001", "meterStart": 0,
+                 "timestamp": "2026-12-06T12:00:00Z"},
+            )  # fmt: skip
+            transaction = started["transactionId"]
+
+            opened = time.monotonic()
+            for _ in range(100):
+                half_open.append(
+                    await _half_open(server.http, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                )
+                half_open.append(
+                    await _half_open(
+                        server.ocpp,
+                        b"GET /ocpp/CL-ICG-0001 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n",
+                    )
+                )
+            closing = asyncio.gather(*(_closed(reader) for reader, _ in half_open))
+            meter = 0
+            while not closing.done():
+                assert time.monotonic() - opened < 30, "half-open requests still open after 30 s"
+                meter += 100
+                value = {"timestamp": "2026-12-06T12:01:00Z",
+                         "sampledValue": [{"value": str(meter), "measurand":
+                                           "Energy.Active.Import.Register", "unit": "Wh"}]}  # fmt: skip
+                await call(
+                    "MeterValues",
+                    {"connectorId": 1, "transactionId": transaction, "meterValue": [value]},
+                )
+                assert (await http.get("/healthz")).status_code == 200
+                await asyncio.wait({closing}, timeout=0.5)
+            await closing
+            await call(
+                "StopTransaction",
+                {"transactionId": transaction, "meterStop": meter + 100,
+                 "timestamp": "2026-12-06T12:30:00Z"},
+            )  # fmt: skip
+            with server.api() as api:
+                sessions = api.get("/api/v1/sessions", params={"station": STATION}).json()
+            assert [session["status"] for session in sessions["items"]] == ["COMPLETED"]
+    finally:
+        for _, writer in half_open:
+            writer.close()
+        server.stop()
+    log = server.log.read_text()
+    assert "Traceback" not in log
+    # Two hundred sockets, a handful of lines: the first of each burst and its summary.
+    about_them = [line for line in log.splitlines() if "127.0.0.1" in line]
+    assert any("no complete request head in 10 s" in line for line in about_them), log
+    assert any("no WebSocket handshake in 10 s" in line for line in about_them), log
+    assert len(about_them) <= 8, about_them

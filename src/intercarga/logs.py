@@ -96,6 +96,9 @@ def configure_logging(log_format: LogFormat, level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # websockets narrates every connection at INFO, opened or not: under a flood of half-open
+    # sockets that is a line each. Stations' connections are logged by the OCPP server.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     # Alembic narrates every migration step at INFO; the summary line of `serve` is enough.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite logs every SQLite call with its parameters at DEBUG: rows with the tokens we
