@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from intercarga.config import OcppSettings, UnknownStationPolicy
 from intercarga.domain import OcppVersion, Station
@@ -318,3 +319,43 @@ async def test_csms_calls_reach_the_station_and_come_back(
         with pytest.raises(CallTimeoutError):
             await link.call("ClearCache", {})
         await answering
+
+
+async def test_pending_handshakes_are_capped_per_address(store: Store) -> None:
+    settings = OcppSettings(handshake_timeout=30, pending_handshakes_per_address=5)
+    await store.stations.put(
+        Station(id="OPEN-1", country_code="CL", party_id="ICG", security_profile=0)
+    )
+    server = CsmsServer(settings, StoreAuthenticator(store, settings), RecordingHandler())
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    await server.start(sock)
+    half_open: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        for _ in range(8):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /ocpp/OPEN-1 HTTP/1.1\r\nHost: x\r\n")  # never finished
+            half_open.append((reader, writer))
+
+        async def closed(reader: asyncio.StreamReader) -> bool:
+            try:
+                return await asyncio.wait_for(reader.read(), timeout=10) == b""
+            except TimeoutError:
+                return False
+            except ConnectionError:
+                return True
+
+        # The three over the cap are closed at once; the five others wait for their handshake.
+        outcomes = await asyncio.gather(*(closed(reader) for reader, _ in half_open))
+        assert outcomes == [False] * 5 + [True] * 3
+        for _, writer in half_open:
+            writer.close()
+        await asyncio.sleep(0.2)
+        async with connect(
+            f"ws://127.0.0.1:{port}/ocpp/OPEN-1", subprotocols=[Subprotocol("ocpp1.6")]
+        ) as ws:
+            assert (await heartbeat(ws))[0] == 3
+    finally:
+        for _, writer in half_open:
+            writer.close()
+        await server.stop()
