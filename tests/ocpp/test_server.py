@@ -119,6 +119,17 @@ async def test_hex_form_of_the_authorization_key_is_accepted(
         assert ws.subprotocol == "ocpp1.6"
 
 
+async def test_both_forms_of_the_key_open_after_one_was_remembered(
+    csms: tuple[CsmsServer, RecordingHandler, str],
+) -> None:
+    _, _, base = csms
+    for password in (PASSWORD, PASSWORD.encode().hex(), PASSWORD):
+        async with connect(
+            base + "CS-1", subprotocols=["ocpp1.6"], additional_headers=basic("CS-1", password)
+        ) as ws:
+            assert ws.subprotocol == "ocpp1.6"
+
+
 async def test_refused_handshakes(csms: tuple[CsmsServer, RecordingHandler, str]) -> None:
     _, _, base = csms
     assert (
