@@ -97,8 +97,11 @@ def configure_logging(log_format: LogFormat, level: str) -> None:
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # websockets narrates every connection at INFO, opened or not: under a flood of half-open
-    # sockets that is a line each. Stations' connections are logged by the OCPP server.
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    # sockets that is a line each. Stations' connections are logged by the OCPP server; at
+    # DEBUG, whoever asked for it gets websockets' story too.
+    logging.getLogger("websockets").setLevel(
+        logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+    )
     # Alembic narrates every migration step at INFO; the summary line of `serve` is enough.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite logs every SQLite call with its parameters at DEBUG: rows with the tokens we
