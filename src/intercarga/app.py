@@ -163,8 +163,10 @@ async def serve(
         app = create_http_app(system, routers=ocpi_routers(roaming))
         config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
         server = _Server(config)
-        await system.csms.start(ocpp.socket, tls)
+        # Roaming first: it queues the CDRs a killed process stored but never queued, and
+        # must be done before stations (replaying their queues) can make new ones.
         await roaming.start()
+        await system.csms.start(ocpp.socket, tls)
         expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
