@@ -58,6 +58,7 @@ __all__ = [
     "check",
     "free_port",
     "run_crash",
+    "until",
 ]
 
 REGISTER = "Energy.Active.Import.Register"
@@ -478,7 +479,7 @@ async def run_crash(
             restarted = time.monotonic()
             await cpo.start()
             result.boot_s.append(time.monotonic() - restarted)
-            await _until(lambda: all(s.online for s in stations), 60, "stations reconnect")
+            await until(lambda: all(s.online for s in stations), 60, "stations reconnect")
             result.reconnect_s.append(time.monotonic() - restarted)
             progress(
                 f"  kill {result.kills}: /healthz ok {result.boot_s[-1]:.1f} s after the "
@@ -488,7 +489,7 @@ async def run_crash(
         for task in done:
             if task.exception() is not None:
                 result.problems.append(f"a station's run failed: {task.exception()!r}")
-        await _until(
+        await until(
             lambda: all(s.online and s.queued == 0 for s in stations),
             plan.settle_timeout,
             "station queues drain",
@@ -496,7 +497,7 @@ async def run_crash(
         ended = len({_transaction_key(entry) for entry in journal if _ends(entry)})
         # Not an error by itself: check() says which CDRs are missing.
         with contextlib.suppress(TimeoutError):
-            await _until(lambda: len(emsp.received()) >= ended, plan.settle_timeout / 3, "CDRs")
+            await until(lambda: len(emsp.received()) >= ended, plan.settle_timeout / 3, "CDRs")
         await asyncio.sleep(0.5)  # a late duplicate delivery would show now
         result.transactions = sum(station.sessions_started for station in stations)
     finally:
@@ -513,7 +514,7 @@ async def run_crash(
     return result
 
 
-async def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+async def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
