@@ -58,6 +58,7 @@ __all__ = [
     "check",
     "free_port",
     "run_crash",
+    "run_crash_all",
     "until",
 ]
 
@@ -698,6 +699,59 @@ async def check(
         text = json.dumps({k: v for k, v in cdr.items() if k != "last_updated"}, sort_keys=True)
         if bodies.setdefault(str(cdr.get("id")), text) != text:
             problem(f"CDR {cdr.get('id')} delivered twice with different contents", duplicated=1)
+
+
+# --- for make bench ------------------------------------------------------------------------
+
+POSTGRES_DSN = os.environ.get(
+    "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def run_crash_all(
+    transactions: int, kills: int, *, progress: Callable[[str], None] = lambda _: None
+) -> tuple[list[CrashResult], dict[str, str]]:
+    """The crash run on SQLite, then on a fresh schema of the shared PostgreSQL server."""
+    results: list[CrashResult] = []
+    skipped: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+        plan = CrashPlan(
+            database_url=f"sqlite+aiosqlite:///{folder}/cpo/intercarga.db",
+            transactions=transactions,
+            kills=kills,
+        )
+        results.append(asyncio.run(run_crash(plan, Path(folder), progress=progress)))
+    try:
+        results.append(asyncio.run(_on_postgres(transactions, kills, progress)))
+    except OSError as error:
+        skipped["crash on PostgreSQL"] = f"PostgreSQL at {POSTGRES_DSN} does not answer: {error}"
+    return results, skipped
+
+
+async def _on_postgres(
+    transactions: int, kills: int, progress: Callable[[str], None]
+) -> CrashResult:
+    import uuid
+
+    import asyncpg
+
+    schema = f"crash_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    url = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+            plan = CrashPlan(url, schema, transactions=transactions, kills=kills)
+            return await run_crash(plan, Path(folder), progress=progress)
+    finally:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        try:
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await connection.close()
 
 
 # --- a PostgreSQL cluster of our own ----------------------------------------------------------
