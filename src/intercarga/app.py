@@ -26,7 +26,8 @@ from intercarga.errors import IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
-from intercarga.store import Store, check_database, create_engine, upgrade
+from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
+from intercarga.store.database import describe_database_error
 from intercarga.web.auth import AdminAuth
 
 __all__ = ["Listener", "System", "bind", "serve"]
@@ -124,6 +125,12 @@ async def _expire_transactions(system: System) -> None:
                 log.warning("closed %d silent transactions", closed)
         except IntercargaError as error:
             log.error("expiring transactions failed: %s", error)
+        except Exception as error:
+            # The loop outlives a database that is away (or anything else): it runs again later.
+            if not database_unavailable(error):
+                log.exception("expiring transactions failed")
+            else:
+                log.error("expiring transactions failed: %s", describe_database_error(error))
         await asyncio.sleep(check_every)
 
 
