@@ -2,9 +2,10 @@
 
 Simulated stations (OCPP 1.6 and 2.0.1, :class:`~intercarga.sim.station.SimulatedStation`)
 charge one transaction after another against a CPO — a real ``intercarga serve`` process with
-its own folder, ``intercarga.toml`` and database (SQLite, or a schema of PostgreSQL) — while a
-seeded random schedule kills the CPO with SIGKILL several times and restarts it on the same
-ports and data. The stations keep their transaction messages queued while it is away and
+its own folder, ``intercarga.toml`` and database (SQLite, or a schema of PostgreSQL). At seeded
+random points of the run (once a random number of transactions has started; no station starts
+another until then, those under way go on) the CPO is killed with SIGKILL and restarted on the
+same ports and data. The stations keep their transaction messages queued while it is away and
 replay them when they reconnect, as chargers do. The CPO's eMSP is a recording OCPI partner in
 this process (registered in the CPO's store beforehand, like :mod:`bench.outbox`'s), to which
 the CPO's outbox POSTs every CDR.
@@ -52,6 +53,7 @@ import httpx
 __all__ = [
     "CrashPlan",
     "CrashResult",
+    "CrashRunError",
     "CsmsProcess",
     "EmspRecorder",
     "PrivatePostgres",
@@ -90,6 +92,10 @@ def free_port() -> int:
 
 def _environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("INTERCARGA_")}
+
+
+class CrashRunError(Exception):
+    """The run itself could not go on (something never happened in time)."""
 
 
 # --- the eMSP -------------------------------------------------------------------------------
@@ -356,7 +362,7 @@ class CrashPlan:
     charge_minutes: float = 5.0
     uptime_s: tuple[float, float] = (1.0, 3.0)  # real seconds between a start and the next kill
     downtime_s: tuple[float, float] = (0.2, 1.5)  # real seconds the CPO stays dead
-    settle_timeout: float = 90.0
+    settle_timeout: float = 180.0
 
 
 @dataclass
@@ -447,14 +453,25 @@ async def run_crash(
         for number, (sid, version) in enumerate(zip(ids, versions, strict=True), 1)
     ]
     started = 0
+    # Kill k comes once the stations have started thresholds[k] transactions (seeded random
+    # points over the run): no station starts another until it has happened, so every kill
+    # falls under load however slowly this machine restarts the CPO; the transactions under
+    # way keep charging, offline, meanwhile.
+    thresholds = sorted(
+        rng.sample(range(plan.transactions // 10, plan.transactions * 9 // 10), plan.kills)
+    )
+    limit = thresholds[0] if thresholds else plan.transactions
     drivers: list[asyncio.Task[None]] = []
 
     async def drive(station: SimulatedStation) -> None:
         nonlocal started
         # Each station its own stream: the kill schedule stays the same whatever they do.
         lengths = random.Random(f"{plan.seed}-{station.station_id}")
-        await station.power_on(timeout=60)
+        await station.power_on(timeout=120)
         while started < plan.transactions:
+            if started >= limit:
+                await asyncio.sleep(0.05)
+                continue
             started += 1
             await station.plug_in()
             with contextlib.suppress(Exception):
@@ -465,27 +482,44 @@ async def run_crash(
             await station.unplug()
             await station.wait(60)
 
+    def kill_point_reached() -> bool:
+        return started >= limit
+
+    def waiting() -> str:
+        return "; ".join(
+            f"{s.station_id}: {'online' if s.online else s.state.value}, {s.queued} queued"
+            + (f", last error {s.last_error}" if s.last_error else "")
+            for s in stations
+            if not s.online or s.queued
+        )
+
     try:
         await prepare(plan.database_url, plan.schema, ids, emsp.url)
         await cpo.start()
         progress(f"crash ({kind}): {len(stations)} stations, {plan.transactions} transactions")
         drivers = [asyncio.create_task(drive(station)) for station in stations]
-        for _ in range(plan.kills):
+        for index, threshold in enumerate(thresholds):
+            await until(kill_point_reached, plan.settle_timeout, "the next kill point")
             await asyncio.sleep(rng.uniform(*plan.uptime_s))
-            if all(task.done() for task in drivers):
-                break
             cpo.kill()
             result.kills += 1
             await asyncio.sleep(rng.uniform(*plan.downtime_s))
             restarted = time.monotonic()
-            await cpo.start()
+            await cpo.start(timeout=plan.settle_timeout)
             result.boot_s.append(time.monotonic() - restarted)
-            await until(lambda: all(s.online for s in stations), 60, "stations reconnect")
+            await until(
+                lambda: all(s.online for s in stations),
+                plan.settle_timeout,
+                "reconnection",
+                waiting,
+            )
             result.reconnect_s.append(time.monotonic() - restarted)
             progress(
-                f"  kill {result.kills}: /healthz ok {result.boot_s[-1]:.1f} s after the "
-                f"restart, every station online after {result.reconnect_s[-1]:.1f} s"
+                f"  kill {result.kills} after {threshold} transactions: /healthz ok "
+                f"{result.boot_s[-1]:.1f} s after the restart, every station online after "
+                f"{result.reconnect_s[-1]:.1f} s"
             )
+            limit = thresholds[index + 1] if index + 1 < len(thresholds) else plan.transactions
         done, _ = await asyncio.wait(drivers, timeout=plan.settle_timeout)
         for task in done:
             if task.exception() is not None:
@@ -494,10 +528,11 @@ async def run_crash(
             lambda: all(s.online and s.queued == 0 for s in stations),
             plan.settle_timeout,
             "station queues drain",
+            waiting,
         )
         ended = len({_transaction_key(entry) for entry in journal if _ends(entry)})
         # Not an error by itself: check() says which CDRs are missing.
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(CrashRunError):
             await until(lambda: len(emsp.received()) >= ended, plan.settle_timeout / 3, "CDRs")
         await asyncio.sleep(0.5)  # a late duplicate delivery would show now
         result.transactions = sum(station.sessions_started for station in stations)
@@ -515,11 +550,17 @@ async def run_crash(
     return result
 
 
-async def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+async def until(
+    condition: Callable[[], bool],
+    seconds: float,
+    what: str,
+    state: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``condition`` until true; :class:`CrashRunError` after ``seconds`` (with ``state``)."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for: {what}")
+            raise CrashRunError(f"timed out waiting for {what}: {state()}".rstrip(": "))
         await asyncio.sleep(0.05)
 
 
@@ -723,9 +764,13 @@ def run_crash_all(
         results.append(asyncio.run(run_crash(plan, Path(folder), progress=progress)))
     try:
         results.append(asyncio.run(_on_postgres(transactions, kills, progress)))
-    except OSError as error:
+    except _UnreachableError as error:
         skipped["crash on PostgreSQL"] = f"PostgreSQL at {POSTGRES_DSN} does not answer: {error}"
     return results, skipped
+
+
+class _UnreachableError(Exception):
+    pass
 
 
 async def _on_postgres(
@@ -736,7 +781,10 @@ async def _on_postgres(
     import asyncpg
 
     schema = f"crash_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise _UnreachableError(str(error)) from None
     try:
         await connection.execute(f'CREATE SCHEMA "{schema}"')
     finally:

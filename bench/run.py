@@ -580,8 +580,10 @@ def _crash_section(report: Report) -> list[str]:
         "",
         "`bench/crash.py` (also run by `tests/bench/test_crash.py`): simulated stations, half "
         "OCPP 1.6 and half 2.0.1, charge one transaction after another against `intercarga "
-        "serve` (its own process and folder) while a seeded random schedule kills it with "
-        "SIGKILL and restarts it on the same ports and data. The stations queue their "
+        "serve` (its own process and folder); at seeded random points of the run (after a "
+        "random number of transactions started; none starts until the kill, those under way "
+        "keep charging) it is killed with SIGKILL and restarted on the same ports and data. "
+        "The stations queue their "
         "transaction messages while it is away and replay them on reconnecting. Afterwards, "
         "message by message, every transaction message the CPO answered with a CALLRESULT is "
         "checked against its store (start, each register reading, end), each session's energy "

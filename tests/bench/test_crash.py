@@ -41,7 +41,7 @@ from intercarga.sim.clock import SimClock
 from intercarga.sim.link import CallRejectedError
 from intercarga.sim.station import Acknowledged, SimulatedStation, StationConfig
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 async def test_nothing_acknowledged_is_lost_or_doubled_across_kills(
