@@ -182,7 +182,8 @@ def _dump_asyncio_tasks(test: str) -> None:
 @pytest.fixture(autouse=True)
 def _tasks_dumped_when_hung(request: pytest.FixtureRequest) -> Iterator[None]:
     """Arms the dump of asyncio tasks 30 s before pytest-timeout ends a hung test."""
-    limit = request.config.getini("timeout")
+    marker = request.node.get_closest_marker("timeout")  # a test's own limit comes first
+    limit = marker.args[0] if marker and marker.args else request.config.getini("timeout")
     seconds = float(limit) - 30 if limit else 0
     if seconds <= 0:
         yield

@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from intercarga.app import bind
+from intercarga.app import System, _expire_transactions, bind
 from intercarga.errors import IntercargaError
 from tests.ocpi.processes import configure
 
@@ -148,3 +149,18 @@ async def test_half_open_requests_are_closed_while_a_station_keeps_charging(
     assert any("no complete request head in 10 s" in line for line in about_them), log
     assert any("no WebSocket handshake in 10 s" in line for line in about_them), log
     assert len(about_them) <= 8, about_them
+
+
+async def test_expiring_silent_transactions_outlives_a_database_error(system: System) -> None:
+    """The loop that closes silent transactions runs for the life of the process: a database
+    that is away when it looks must not end it for good."""
+    async with system.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE ocpp_transactions"))
+    expiry = asyncio.create_task(_expire_transactions(system))
+    try:
+        await asyncio.sleep(0.5)
+        assert not expiry.done(), expiry.exception()
+    finally:
+        expiry.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await expiry

@@ -27,7 +27,8 @@ from intercarga.errors import IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
-from intercarga.store import Store, check_database, create_engine, upgrade
+from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
+from intercarga.store.database import describe_database_error
 from intercarga.web.auth import AdminAuth
 
 __all__ = ["Listener", "System", "bind", "serve"]
@@ -125,6 +126,12 @@ async def _expire_transactions(system: System) -> None:
                 log.warning("closed %d silent transactions", closed)
         except IntercargaError as error:
             log.error("expiring transactions failed: %s", error)
+        except Exception as error:
+            # The loop outlives a database that is away (or anything else): it runs again later.
+            if not database_unavailable(error):
+                log.exception("expiring transactions failed")
+            else:
+                log.error("expiring transactions failed: %s", describe_database_error(error))
         await asyncio.sleep(check_every)
 
 
@@ -165,8 +172,10 @@ async def serve(
         app = create_http_app(system, routers=ocpi_routers(roaming))
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
-        await system.csms.start(ocpp.socket, tls)
+        # Roaming first: it queues the CDRs a killed process stored but never queued, and
+        # must be done before stations (replaying their queues) can make new ones.
         await roaming.start()
+        await system.csms.start(ocpp.socket, tls)
         expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ import pytest
 from bench.bench_pricing import bench_pricing
 from bench.common import spread
 from bench.connections import run_connections
+from bench.crash import CrashResult
 from bench.hub_auth import HubAuthResult, run_hub_auth
 from bench.ocpi_pull import run_ocpi_pull
 from bench.outbox import run_outbox
@@ -115,7 +116,12 @@ def test_the_report_renders_every_section() -> None:
     report.hub_auth = HubAuthResult(
         6, spread([70.0]), spread([120.0]), spread([1.0]), spread([2.0]), 0
     )
+    report.crash = [
+        CrashResult("sqlite", kills=4, transactions=100, messages_checked=650, sessions=100,
+                    cdrs_stored=100, cdrs_received=100, reconnect_s=[8.2, 9.1])
+    ]  # fmt: skip
     text = render(report)
     for heading in ("# Benchmarks", "## Machine", "## 3. Pricing", "## What dominated"):
         assert heading in text
     assert "| Authorize through the hub | 70.0 ms | 120.0 ms |" in text
+    assert "| sqlite | 4 | 100 | 650 | 0 | 0 | 100 / 100 | 0 | 8.2, 9.1 s |" in text

@@ -63,6 +63,8 @@ class MiniCsms:
     heartbeat_interval: int = 300
     pending_boots: int = 0
     blocked_tokens: frozenset[str] = frozenset()
+    # action → how many more of its calls fail with InternalError (a CSMS that cannot store)
+    failing: dict[str, int] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     links: dict[str, StationLink] = field(default_factory=dict)
     _transaction_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -95,6 +97,9 @@ class MiniCsms:
         self, link: StationLink, action: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         self.calls.append(Call(link.station_id, link.version, action, payload))
+        if self.failing.get(action, 0) > 0:
+            self.failing[action] -= 1
+            raise CallError(ErrorCode.INTERNAL_ERROR, f"{action} could not be stored")
         v16 = link.version is OcppVersion.V16
         if action == "BootNotification":
             self._boots += 1

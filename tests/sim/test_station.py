@@ -13,14 +13,21 @@ from intercarga.ocpp.errors import ErrorCode
 from intercarga.ocpp.server import CallFailedError
 from intercarga.sim.clock import SimClock
 from intercarga.sim.power import Vehicle
-from intercarga.sim.station import SimulatedStation, StationConfig, StationRefusedError
+from intercarga.sim.station import (
+    Acknowledged,
+    SimulatedStation,
+    StationConfig,
+    StationRefusedError,
+)
 from tests.sim.csms import MiniCsms, running_csms
 
 SPEED = 600.0  # a simulated minute is 0.1 s
 TAG = "04A1B2C3D4E5F6"
 
 
-def _station(url: str, version: OcppVersion, **options: Any) -> SimulatedStation:
+def _station(
+    url: str, version: OcppVersion, journal: list[Acknowledged] | None = None, **options: Any
+) -> SimulatedStation:
     config = StationConfig(
         "SIM-0001",
         url,
@@ -29,7 +36,7 @@ def _station(url: str, version: OcppVersion, **options: Any) -> SimulatedStation
         register_wh=1000.0,
         **options,
     )
-    return SimulatedStation(config, SimClock(SPEED))
+    return SimulatedStation(config, SimClock(SPEED), journal=journal)
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -164,6 +171,32 @@ async def test_a_lost_connection_replays_the_queue_in_order_201() -> None:
     # Replayed after reconnecting, before the stop that came later.
     assert events[-1]["eventType"] == "Ended" and not events[-1].get("offline")
     assert station.reconnections == 1
+
+
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+async def test_a_transaction_message_refused_with_a_callerror_is_sent_again(
+    version: OcppVersion,
+) -> None:
+    """A CSMS that failed to process a transaction message (its database away) gets it again
+    later, not never (OCPP 1.6 §3.7.1): the station keeps it at the head of its queue."""
+    first = "StartTransaction" if version is OcppVersion.V16 else "TransactionEvent"
+    async with running_csms(MiniCsms(failing={first: 2})) as (csms, _, url):
+        journal: list[Acknowledged] = []
+        station = _station(url, version, journal)
+        try:
+            await station.power_on(timeout=5)
+            await station.start()
+            await station.charge(minutes=2)
+            await station.stop()
+            assert await station.flush(5)
+        finally:
+            await station.shutdown()
+    starts = csms.of(first)[:3]
+    assert len(starts) == 3 and starts[0] == starts[1] == starts[2]  # the same message, 3 times
+    acknowledged = [entry.action for entry in journal]
+    assert acknowledged[0] == first and len(acknowledged) >= 3
+    assert acknowledged[-1] in ("StopTransaction", "TransactionEvent")
+    assert station.last_error is None or "dropped" not in station.last_error
 
 
 async def test_a_16_session_started_offline_gets_its_transaction_id_on_replay() -> None:

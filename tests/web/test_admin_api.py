@@ -168,4 +168,4 @@ async def test_health_is_503_when_the_database_is_gone(
         system.engine = original
         await broken.dispose()
     assert answer.status_code == 503
-    assert answer.json()["status"] == "unavailable"
+    assert answer.json()["status"] == "degraded"

@@ -85,7 +85,8 @@ from intercarga.ocpp.events import (
 )
 from intercarga.ocpp.server import CsmsServer, StationLink, StationOfflineError
 from intercarga.security import hash_password
-from intercarga.store import Store
+from intercarga.store import Store, database_unavailable
+from intercarga.store.database import describe_database_error
 from intercarga.store.security_events import SecurityEvent
 
 __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
@@ -191,7 +192,21 @@ class CsmsService:
     ) -> dict[str, Any]:
         adapter = adapter_for(link.version)
         event = adapter.event(action, payload)
-        decision = await self._decide(link, action, event)
+        try:
+            decision = await self._decide(link, action, event)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            # Nothing was acknowledged: the station keeps the message and sends it again.
+            log.error(
+                "%s not processed: %s",
+                action,
+                describe_database_error(error),
+                extra={"station_id": link.station_id},
+            )
+            raise CallError(
+                ErrorCode.INTERNAL_ERROR, "the CSMS's database is unavailable; try again later"
+            ) from None
         return adapter.response(event, decision)
 
     async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:

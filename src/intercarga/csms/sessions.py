@@ -367,6 +367,8 @@ class SessionService:
         )
         record, step = advance(record, fact)
         if step.duplicate:
+            if record.state is TxState.ENDED and isinstance(fact, TransactionEnded):
+                await self._ensure_cdr(row, fact)
             return
         hot = self._hot.get(row.station_id)
         if hot is not None:
@@ -486,6 +488,24 @@ class SessionService:
         return await self._store.locations.find(
             session.country_code, session.party_id, session.location_id
         )
+
+    async def _ensure_cdr(self, row: StoredTransaction, fact: TransactionEnded) -> None:
+        """An end sent again: make the CDR if the first time stopped before it was stored.
+
+        The record, the session and the CDR are stored one after the other; a CSMS that died
+        (or lost its database) between the record and the CDR left an ended transaction with
+        no CDR, and the station, which got no answer, sends the same end again.
+        """
+        session = await self._store.sessions.find(row.country_code, row.party_id, row.session_id)
+        if session is None or session.status is not SessionStatus.COMPLETED:
+            return
+        if await self._store.cdrs.exists(session.country_code, session.party_id, session.id):
+            return
+        log.warning(
+            "an ended session had no CDR: made now",
+            extra={"session_id": session.id, "station_id": session.station_id},
+        )
+        await self._make_cdr(session, fact)
 
     async def _make_cdr(self, session: Session, fact: TransactionFact) -> None:
         location = await self._location(session)

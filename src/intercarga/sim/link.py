@@ -182,6 +182,10 @@ class StationLink:
             raise
         finally:
             self._pending.pop(unique_id, None)
+            if future.done() and not future.cancelled():
+                # Settled (the connection dropped) after the caller was cancelled: nobody
+                # else will read it.
+                future.exception()
         self._stats.on_answered(time.perf_counter() - started)
         return result
 

@@ -14,7 +14,12 @@ What it does, like a real charger:
   sent in order after reconnecting; 2.x events that happened offline carry ``offline: true``, and
   1.6 messages get the transactionId the CSMS assigned when their StartTransaction (itself
   perhaps queued) is answered. Status notifications are not kept: after a reconnection the
-  station reports every EVSE's status afresh.
+  station reports every EVSE's status afresh. A transaction message the CSMS failed to process
+  (a CALLERROR, or no answer) is sent again after ``transaction_retry_s`` × the attempts so far,
+  up to three attempts in all (1.6 TransactionMessageAttempts / RetryInterval, 2.0.1
+  MessageAttemptsTransactionEvent / MessageAttemptIntervalTransactionEvent); then it is dropped.
+  Every transaction message the CSMS acknowledged is appended, as sent, to the ``journal``
+  when one is given: what a test checks the CSMS stored.
 * **Sessions.** plug in → authorize (RFID) → start → meter values every MeterValueSampleInterval
   with the power curve of :mod:`intercarga.sim.power` → stop → unplug; the connector follows the
   table of :mod:`intercarga.sim.connector`.
@@ -84,6 +89,7 @@ from intercarga.sim.stats import MessageStats
 from intercarga.sim.variables import Settings, default_settings
 
 __all__ = [
+    "Acknowledged",
     "ConnectionState",
     "SimulatedStation",
     "StationConfig",
@@ -143,12 +149,23 @@ class StationConfig:
     boot_retry_s: int = 30
     reconnect_s: float = 10.0  # simulated seconds between connection attempts
     call_timeout: float = 30.0  # real seconds
+    transaction_retry_s: float = 60.0  # simulated seconds, × the attempts so far
     register_wh: float = 0.0  # each EVSE's meter register at power-on
     validate: bool = True
 
     def __post_init__(self) -> None:
         if not self.station_id or self.evses < 1:
             raise SimulationError("a station needs an id and at least one EVSE")
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """A transaction message the CSMS answered with a CALLRESULT: as sent, and the answer."""
+
+    station_id: str
+    action: str
+    payload: dict[str, Any]
+    answer: dict[str, Any]
 
 
 @dataclass(eq=False)
@@ -191,11 +208,17 @@ class SimulatedStation:
     """See the module docstring; scenario steps are its public coroutines."""
 
     def __init__(
-        self, config: StationConfig, clock: SimClock, *, stats: MessageStats | None = None
+        self,
+        config: StationConfig,
+        clock: SimClock,
+        *,
+        stats: MessageStats | None = None,
+        journal: list[Acknowledged] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.stats = stats if stats is not None else MessageStats()
+        self.journal = journal
         self.dialect = dialect_for(config.version)
         self.settings = Settings(
             default_settings(
@@ -708,17 +731,22 @@ class SimulatedStation:
                 answer = await link.call(item.action, payload)
             except StationOfflineError:
                 return  # the item stays first in line for the next connection
-            except CallTimeoutError as error:
+            except (CallTimeoutError, CallRejectedError) as error:
+                # A failure to process the message: try again a few times, waiting longer
+                # each time (OCPP 1.6 §3.7.1), before giving up on it.
                 item.attempts += 1
                 if item.attempts < _TRANSACTION_ATTEMPTS and item.transactional:
+                    await self.clock.sleep(self.config.transaction_retry_s * item.attempts)
                     continue
                 self._discard(item, str(error))
                 continue
-            except (CallRejectedError, IntercargaError) as error:
+            except IntercargaError as error:
                 self._discard(item, str(error))
                 continue
             if self._outbox and self._outbox[0] is item:
                 self._outbox.popleft()
+            if self.journal is not None and item.transactional:
+                self.journal.append(Acknowledged(self.station_id, item.action, payload, answer))
             self._on_answer(item, answer)
 
     def _discard(self, item: _Outgoing, reason: str) -> None:

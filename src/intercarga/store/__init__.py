@@ -4,8 +4,8 @@ SQLite (aiosqlite, WAL) is the embedded default; PostgreSQL (asyncpg) serves sev
 same repository code runs on both. Nothing outside this package writes SQL.
 """
 
-from intercarga.store.database import check_database, create_engine
+from intercarga.store.database import check_database, create_engine, database_unavailable
 from intercarga.store.migrate import upgrade
 from intercarga.store.repositories import Page, Store
 
-__all__ = ["Page", "Store", "check_database", "create_engine", "upgrade"]
+__all__ = ["Page", "Store", "check_database", "create_engine", "database_unavailable", "upgrade"]

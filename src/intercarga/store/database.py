@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from intercarga.errors import StorageError
 
-__all__ = ["check_database", "create_engine", "describe_database_error"]
+__all__ = ["check_database", "create_engine", "database_unavailable", "describe_database_error"]
 
 
 def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
@@ -63,6 +63,16 @@ def describe_database_error(error: BaseException) -> str:
     if isinstance(original, OSError) and original.strerror:
         detail = original.strerror
     return f"database unreachable: {type(original).__name__}: {detail}"
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached now (down, restarting, the
+    connection cut), as opposed to a statement it refused: worth trying again later."""
+    if isinstance(error, OSError | TimeoutError):
+        return True  # asyncpg's connect raises these unwrapped
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return False
 
 
 async def check_database(engine: AsyncEngine) -> None:

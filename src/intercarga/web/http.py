@@ -94,7 +94,9 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
         try:
             await check_database(system.engine)
         except StorageError as error:
-            return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+            # The process lives and uses the database again once it answers (each connection
+            # is checked before use): degraded, not down.
+            return JSONResponse({"status": "degraded", "database": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -1,0 +1,935 @@
+"""Crash safety: ``intercarga serve`` killed with SIGKILL under load, restarted on the same data.
+
+Simulated stations (OCPP 1.6 and 2.0.1, :class:`~intercarga.sim.station.SimulatedStation`)
+charge one transaction after another against a CPO — a real ``intercarga serve`` process with
+its own folder, ``intercarga.toml`` and database (SQLite, or a schema of PostgreSQL). At seeded
+random points of the run (once a random number of transactions has started; no station starts
+another until then, those under way go on) the CPO is killed with SIGKILL and restarted on the
+same ports and data. The stations keep their transaction messages queued while it is away and
+replay them when they reconnect, as chargers do. The CPO's eMSP is a recording OCPI partner in
+this process (registered in the CPO's store beforehand, like :mod:`bench.outbox`'s), to which
+the CPO's outbox POSTs every CDR.
+
+At the end, message by message, :func:`check` compares what the stations were told
+(every transaction message answered with a CALLRESULT, kept in their journals) with what the
+CPO stored and what the eMSP received: every acknowledged start, meter reading and end is
+stored; each session's energy equals its register readings and its CDR's; nothing is stored
+twice; every ended session has exactly one CDR, and the eMSP received every CDR.
+
+:class:`PrivatePostgres` is a PostgreSQL cluster of our own (initdb in a temporary folder, a
+free port, run as the ``postgres`` OS user) for tests that must stop the database itself: the
+shared server on 5432 is never touched.
+
+Used by ``tests/bench/test_crash.py`` (the checks) and ``bench/run.py`` (the figures). This
+module drives and counts; it must never decide what a good figure is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import pwd
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "CrashPlan",
+    "CrashResult",
+    "CrashRunError",
+    "CsmsProcess",
+    "EmspRecorder",
+    "PrivatePostgres",
+    "check",
+    "free_port",
+    "run_crash",
+    "run_crash_all",
+    "until",
+]
+
+REGISTER = "Energy.Active.Import.Register"
+LOCATION_ID = "CRASH-LOC"
+ADMIN_TOKEN = "crash-admin-token-0123456789abcdef"
+EMSP = ("CO", "EMS")
+PARTNER_ID = "crash-emsp"
+
+# Loaded here, not in the forked child: a dlopen between fork and exec can deadlock.
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:
+    _LIBC = None
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: SIGKILL when we die, so no server outlives a killed run."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith("INTERCARGA_")}
+
+
+class CrashRunError(Exception):
+    """The run itself could not go on (something never happened in time)."""
+
+
+# --- the eMSP -------------------------------------------------------------------------------
+
+
+_OK = b'{"data":null,"status_code":1000,"status_message":"Success","timestamp":"2025-01-01T00:00:00Z"}'
+
+
+class EmspRecorder:
+    """An OCPI eMSP that accepts everything and keeps every CDR it was sent (HTTP keep-alive)."""
+
+    def __init__(self) -> None:
+        self.cdrs: list[dict[str, Any]] = []
+        self.requests = 0
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ocpi/emsp/2.2.1"
+
+    def received(self) -> Counter[str]:
+        """How many times each CDR id arrived."""
+        return Counter(str(cdr.get("id")) for cdr in self.cdrs)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answer = (
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            + f"content-length: {len(_OK)}\r\n\r\n".encode()
+            + _OK
+        )
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = await reader.readexactly(length) if length else b""
+                self.requests += 1
+                method, target = request_line.split(" ")[:2]
+                if method == "POST" and "/cdrs" in target and body:
+                    self.cdrs.append(json.loads(body))
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+
+# --- the CPO process ------------------------------------------------------------------------
+
+
+class CsmsProcess:
+    """``intercarga serve`` in its own folder on fixed free ports, started again at will."""
+
+    def __init__(self, folder: Path, database_url: str, schema: str | None) -> None:
+        self.folder = folder
+        self.database_url = database_url
+        self.schema = schema
+        self.http_port = free_port()
+        self.ocpp_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f'database_url = "{database_url}"',
+            f'admin_token = "{ADMIN_TOKEN}"',
+            f"http_port = {self.http_port}",
+            f"ocpp_port = {self.ocpp_port}",
+            f'public_url = "http://127.0.0.1:{self.http_port}"',
+            "seed_example_network = false",
+            'log_format = "json"',
+        ]
+        if schema:
+            lines.append(f'database_schema = "{schema}"')
+        lines += [
+            "[ocpi]",
+            "[[ocpi.parties]]",
+            'country_code = "CL"',
+            'party_id = "ICG"',
+            'role = "CPO"',
+            'name = "Crash CPO"',
+        ]
+        (folder / "intercarga.toml").write_text("\n".join(lines) + "\n")
+
+    @property
+    def ocpp_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "serve.log"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start the process; return once ``/healthz`` answers ok."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: ASYNC220 (fork and exec: no waiting)
+                [sys.executable, "-m", "intercarga", "serve"],
+                cwd=self.folder,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.base_url}/healthz")).is_success:
+                        return
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"intercarga serve ended at start:\n{self.tail()}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"intercarga serve did not start:\n{self.tail()}")
+                await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut or the OOM killer ends it; waits until it is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after 20 s; the exit status."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        return process.returncode
+
+    def tail(self, size: int = 4000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-size:]
+        except OSError:
+            return ""
+
+
+async def prepare(
+    database_url: str, schema: str | None, station_ids: list[str], emsp_url: str
+) -> None:
+    """Migrate the CPO's database and store what the run needs: one Location with an EVSE per
+    station, its tariff, the stations (security profile 0), each station's RFID card as a token
+    of the eMSP, and the eMSP as a registered partner that receives CDRs."""
+    from pydantic import SecretStr
+
+    from intercarga.app import System
+    from intercarga.config import Settings
+    from intercarga.domain import EVSE, EVSEStatus, Station, StationEvse, Token, Whitelist
+    from intercarga.security import hash_token
+    from intercarga.sim.example import example_network
+    from intercarga.store.partners import (
+        Partner,
+        PartnerEndpoint,
+        PartnerRepository,
+        PartnerRole,
+        PartnerState,
+    )
+
+    settings = Settings(database_url=SecretStr(database_url), database_schema=schema)
+    system = await System.open(settings)
+    try:
+        store = system.store
+        network = example_network()
+        template = next(loc for loc in network.locations if loc.id == "SCL-PROVIDENCIA")
+        connector = template.evses[1].connectors[0]  # AC, 22 kW, tariff CL-AC
+        for tariff in network.tariffs:
+            if tariff.id == connector.tariff_ids[0]:
+                await store.tariffs.put(tariff)
+        location = template.model_copy(
+            update={
+                "id": LOCATION_ID,
+                "evses": [
+                    EVSE(uid=f"E-{sid}", status=EVSEStatus.AVAILABLE, connectors=[connector])
+                    for sid in station_ids
+                ],
+            }
+        )
+        await store.locations.put(location)
+        for sid in station_ids:
+            await store.stations.put(
+                Station(
+                    id=sid,
+                    country_code="CL",
+                    party_id="ICG",
+                    security_profile=0,
+                    evses=[
+                        StationEvse(ocpp_evse_id=1, location_id=LOCATION_ID, evse_uid=f"E-{sid}")
+                    ],
+                )
+            )
+            await store.tokens.put(
+                Token(
+                    country_code=EMSP[0],
+                    party_id=EMSP[1],
+                    uid=_card(sid),
+                    contract_id=f"CO-EMS-C{sid[-6:]}",
+                    issuer="Crash eMSP",
+                    whitelist=Whitelist.ALLOWED,
+                )
+            )
+        await PartnerRepository(store.engine).put(
+            Partner(
+                id=PARTNER_ID,
+                name="Crash eMSP",
+                state=PartnerState.REGISTERED,
+                initiated_by="THEM",
+                version="2.2.1",
+                versions_url=f"{emsp_url}/versions",
+                token_hash=hash_token("crash-emsp-token-0123456789abcdef"),
+                outgoing_token="crash-outgoing-token-0123456789",
+                roles=[PartnerRole(country_code=EMSP[0], party_id=EMSP[1], role="EMSP", name="E")],
+                endpoints=[
+                    PartnerEndpoint(identifier="cdrs", role="RECEIVER", url=f"{emsp_url}/cdrs")
+                ],
+            )
+        )
+    finally:
+        await system.close()
+
+
+def _card(station_id: str) -> str:
+    return "CC" + station_id.replace("-", "")[-12:]
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrashPlan:
+    database_url: str
+    schema: str | None = None
+    stations_16: int = 5
+    stations_201: int = 5
+    transactions: int = 100
+    kills: int = 4
+    seed: int = 2026
+    speed: float = 60.0  # simulated seconds per real second
+    charge_minutes: float = 5.0
+    uptime_s: tuple[float, float] = (1.0, 3.0)  # real seconds between a start and the next kill
+    downtime_s: tuple[float, float] = (0.2, 1.5)  # real seconds the CPO stays dead
+    settle_timeout: float = 180.0
+
+
+@dataclass
+class CrashResult:
+    """What a run saw; ``problems`` lists each loss or duplicate found, one line each."""
+
+    database: str
+    kills: int = 0
+    transactions: int = 0
+    messages_checked: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    sessions: int = 0
+    cdrs_stored: int = 0
+    cdrs_received: int = 0  # distinct CDR ids the eMSP received
+    cdrs_redelivered: int = 0  # further deliveries of a CDR the eMSP already had
+    redelivered: list[str] = field(default_factory=list)
+    energy_mismatches: int = 0
+    boot_s: list[float] = field(default_factory=list)  # restart → /healthz ok
+    reconnect_s: list[float] = field(default_factory=list)  # restart → every station online
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "kills": self.kills,
+            "transactions": self.transactions,
+            "messages_checked": self.messages_checked,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "sessions": self.sessions,
+            "cdrs_stored": self.cdrs_stored,
+            "cdrs_received": self.cdrs_received,
+            "cdrs_redelivered": self.cdrs_redelivered,
+            "redelivered": self.redelivered,
+            "energy_mismatches": self.energy_mismatches,
+            "boot_s": [round(value, 2) for value in self.boot_s],
+            "reconnect_s": [round(value, 2) for value in self.reconnect_s],
+            "seconds": round(self.seconds, 1),
+            "problems": self.problems[:20],
+        }
+
+
+async def run_crash(
+    plan: CrashPlan, folder: Path, *, progress: Callable[[str], None] = lambda _: None
+) -> CrashResult:
+    """Drive, kill, restart, settle, then :func:`check`; every process is stopped on return."""
+    from intercarga.domain.station import OcppVersion
+    from intercarga.sim.clock import SimClock
+    from intercarga.sim.station import Acknowledged, SimulatedStation, StationConfig
+
+    began = time.monotonic()
+    rng = random.Random(plan.seed)
+    kind = "postgresql" if plan.database_url.startswith("postgresql") else "sqlite"
+    result = CrashResult(kind)
+    versions = [OcppVersion.V16] * plan.stations_16 + [OcppVersion.V201] * plan.stations_201
+    ids = [
+        f"CRASH-{'16' if version is OcppVersion.V16 else '201'}-{number:03d}"
+        for number, version in enumerate(versions, 1)
+    ]
+    emsp = EmspRecorder()
+    await emsp.start()
+    cpo = CsmsProcess(folder / "cpo", plan.database_url, plan.schema)
+    clock = SimClock(plan.speed)
+    journal: list[Acknowledged] = []
+    stations = [
+        SimulatedStation(
+            StationConfig(
+                station_id=sid,
+                url=cpo.ocpp_url,
+                version=version,
+                id_tag=_card(sid),
+                meter_interval_s=60,
+                heartbeat_s=3600,
+                reconnect_s=30.0,
+                call_timeout=15.0,
+                transaction_retry_s=60.0,
+                register_wh=float(1_000_000 + 7919 * number),
+            ),
+            clock,
+            journal=journal,
+        )
+        for number, (sid, version) in enumerate(zip(ids, versions, strict=True), 1)
+    ]
+    started = 0
+    # Kill k comes once the stations have started thresholds[k] transactions (seeded random
+    # points over the run): no station starts another until it has happened, so every kill
+    # falls under load however slowly this machine restarts the CPO; the transactions under
+    # way keep charging, offline, meanwhile.
+    thresholds = sorted(
+        rng.sample(range(plan.transactions // 10, plan.transactions * 9 // 10), plan.kills)
+    )
+    limit = thresholds[0] if thresholds else plan.transactions
+    drivers: list[asyncio.Task[None]] = []
+
+    async def drive(station: SimulatedStation) -> None:
+        nonlocal started
+        # Each station its own stream: the kill schedule stays the same whatever they do.
+        lengths = random.Random(f"{plan.seed}-{station.station_id}")
+        await station.power_on(timeout=120)
+        while started < plan.transactions:
+            if started >= limit:
+                await asyncio.sleep(0.05)
+                continue
+            started += 1
+            await station.plug_in()
+            with contextlib.suppress(Exception):
+                await station.authorize()  # offline or refused: the card is in its cache
+            await station.start()
+            await station.charge(minutes=plan.charge_minutes * lengths.uniform(0.6, 1.4))
+            await station.stop()
+            await station.unplug()
+            await station.wait(60)
+
+    def kill_point_reached() -> bool:
+        return started >= limit
+
+    def waiting() -> str:
+        return "; ".join(
+            f"{s.station_id}: {'online' if s.online else s.state.value}, {s.queued} queued"
+            + (f", last error {s.last_error}" if s.last_error else "")
+            for s in stations
+            if not s.online or s.queued
+        )
+
+    try:
+        await prepare(plan.database_url, plan.schema, ids, emsp.url)
+        await cpo.start()
+        progress(f"crash ({kind}): {len(stations)} stations, {plan.transactions} transactions")
+        drivers = [asyncio.create_task(drive(station)) for station in stations]
+        for index, threshold in enumerate(thresholds):
+            await until(kill_point_reached, plan.settle_timeout, "the next kill point")
+            await asyncio.sleep(rng.uniform(*plan.uptime_s))
+            cpo.kill()
+            result.kills += 1
+            await asyncio.sleep(rng.uniform(*plan.downtime_s))
+            restarted = time.monotonic()
+            await cpo.start(timeout=plan.settle_timeout)
+            result.boot_s.append(time.monotonic() - restarted)
+            await until(
+                lambda: all(s.online for s in stations),
+                plan.settle_timeout,
+                "reconnection",
+                waiting,
+            )
+            result.reconnect_s.append(time.monotonic() - restarted)
+            progress(
+                f"  kill {result.kills} after {threshold} transactions: /healthz ok "
+                f"{result.boot_s[-1]:.1f} s after the restart, every station online after "
+                f"{result.reconnect_s[-1]:.1f} s"
+            )
+            limit = thresholds[index + 1] if index + 1 < len(thresholds) else plan.transactions
+        done, _ = await asyncio.wait(drivers, timeout=plan.settle_timeout)
+        for task in done:
+            if task.exception() is not None:
+                result.problems.append(f"a station's run failed: {task.exception()!r}")
+        await until(
+            lambda: all(s.online and s.queued == 0 for s in stations),
+            plan.settle_timeout,
+            "station queues drain",
+            waiting,
+        )
+        ended = len({_transaction_key(entry) for entry in journal if _ends(entry)})
+        # Not an error by itself: check() says which CDRs are missing.
+        with contextlib.suppress(CrashRunError):
+            await until(lambda: len(emsp.received()) >= ended, plan.settle_timeout / 3, "CDRs")
+        await asyncio.sleep(0.5)  # a late duplicate delivery would show now
+        result.transactions = sum(station.sessions_started for station in stations)
+    finally:
+        for task in drivers:
+            task.cancel()
+        await asyncio.gather(*drivers, return_exceptions=True)
+        await asyncio.gather(*(s.shutdown() for s in stations), return_exceptions=True)
+        status = cpo.stop()
+        await emsp.stop()
+    if status not in (0, None):
+        result.problems.append(f"intercarga serve exited with {status} on SIGTERM")
+    await check(plan, journal, emsp, result)
+    result.seconds = time.monotonic() - began
+    return result
+
+
+async def until(
+    condition: Callable[[], bool],
+    seconds: float,
+    what: str,
+    state: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``condition`` until true; :class:`CrashRunError` after ``seconds`` (with ``state``)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise CrashRunError(f"timed out waiting for {what}: {state()}".rstrip(": "))
+        await asyncio.sleep(0.05)
+
+
+def _transaction_key(entry: Any) -> tuple[str, str]:
+    if entry.action == "TransactionEvent":
+        return entry.station_id, str(entry.payload["transactionInfo"]["transactionId"])
+    return entry.station_id, str(entry.payload.get("transactionId"))
+
+
+def _ends(entry: Any) -> bool:
+    if entry.action == "StopTransaction":
+        return True
+    return entry.action == "TransactionEvent" and entry.payload.get("eventType") == "Ended"
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Expected:
+    """One transaction as its station's acknowledged messages tell it."""
+
+    station_id: str
+    transaction_id: str
+    readings: dict[str, Decimal] = field(default_factory=dict)  # timestamp → register Wh
+    ended: bool = False
+    messages: int = 0
+
+
+def _register_readings(meter_values: list[dict[str, Any]]) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for meter_value in meter_values:
+        for sampled in meter_value.get("sampledValue", []):
+            measurand = sampled.get("measurand", REGISTER)
+            if measurand == REGISTER and not sampled.get("phase"):
+                value = Decimal(str(sampled["value"]))
+                unit = (sampled.get("unitOfMeasure") or {}).get("unit") or sampled.get("unit")
+                found[meter_value["timestamp"]] = value * 1000 if unit == "kWh" else value
+    return found
+
+
+def _expected(journal: list[Any]) -> tuple[dict[tuple[str, str], _Expected], int]:
+    """Each transaction the stations were told about, and how many messages say so."""
+    found: dict[tuple[str, str], _Expected] = {}
+    count = 0
+
+    def entry(station_id: str, transaction_id: str) -> _Expected:
+        key = (station_id, transaction_id)
+        if key not in found:
+            found[key] = _Expected(station_id, transaction_id)
+        return found[key]
+
+    for ack in journal:
+        payload, answer = ack.payload, ack.answer
+        if ack.action == "StartTransaction":
+            tx = entry(ack.station_id, str(answer["transactionId"]))
+            tx.readings[payload["timestamp"]] = Decimal(payload["meterStart"])
+        elif ack.action == "MeterValues":
+            tx = entry(ack.station_id, str(payload["transactionId"]))
+            tx.readings.update(_register_readings(payload["meterValue"]))
+        elif ack.action == "StopTransaction":
+            tx = entry(ack.station_id, str(payload["transactionId"]))
+            tx.readings[payload["timestamp"]] = Decimal(payload["meterStop"])
+            tx.readings.update(_register_readings(payload.get("transactionData", [])))
+            tx.ended = True
+        elif ack.action == "TransactionEvent":
+            tx = entry(ack.station_id, payload["transactionInfo"]["transactionId"])
+            tx.readings.update(_register_readings(payload.get("meterValue", [])))
+            tx.ended = tx.ended or payload["eventType"] == "Ended"
+        else:
+            continue
+        tx.messages += 1
+        count += 1
+    return found, count
+
+
+def _moment(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def check(
+    plan: CrashPlan, journal: list[Any], emsp: EmspRecorder, result: CrashResult
+) -> None:
+    """Compare the journal with the CPO's store and the eMSP's CDRs; fill ``result``."""
+    from pydantic import SecretStr
+
+    from intercarga.app import System
+    from intercarga.config import Settings
+    from intercarga.domain import SessionStatus
+
+    expected, result.messages_checked = _expected(journal)
+    settings = Settings(database_url=SecretStr(plan.database_url), database_schema=plan.schema)
+    system = await System.open(settings, migrate=False)
+    try:
+        sessions = (await system.store.sessions.list(limit=None)).items
+        cdrs = (await system.store.cdrs.list(limit=None)).items
+    finally:
+        await system.close()
+    result.sessions = len(sessions)
+    result.cdrs_stored = len(cdrs)
+
+    def problem(text: str, *, lost: int = 0, duplicated: int = 0) -> None:
+        result.problems.append(text)
+        result.lost += lost
+        result.duplicated += duplicated
+
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for session in sessions:
+        by_key.setdefault((session.station_id or "", session.transaction_id or ""), []).append(
+            session
+        )
+    for key, found in by_key.items():
+        if len(found) > 1:
+            problem(f"{key}: {len(found)} sessions for one transaction", duplicated=len(found) - 1)
+        if key not in expected:
+            problem(f"{key}: a session no station was told of", duplicated=1)
+    cdrs_by_session = Counter(cdr.session_id for cdr in cdrs)
+    cdr_energy = {cdr.session_id: Decimal(str(cdr.total_energy)) for cdr in cdrs}
+    for session_id, count in cdrs_by_session.items():
+        if count > 1:
+            problem(f"session {session_id}: {count} CDRs", duplicated=count - 1)
+    for key, tx in expected.items():
+        found = by_key.get(key)
+        if not found:
+            problem(
+                f"{key}: acknowledged ({tx.messages} messages) but not stored", lost=tx.messages
+            )
+            continue
+        session = found[0]
+        stored = Counter(
+            (value.timestamp, value.value)
+            for value in session.meter_values
+            if value.measurand == REGISTER and value.phase is None
+        )
+        for (_moment_, _value), count in stored.items():
+            if count > 1:
+                problem(
+                    f"{key}: meter reading {_moment_} stored {count} times", duplicated=count - 1
+                )
+        stamps = {moment for moment, _ in stored}
+        for at, wh in tx.readings.items():
+            if (_moment(at), wh.normalize()) not in {(m, v.normalize()) for m, v in stored}:
+                if _moment(at) in stamps:
+                    problem(f"{key}: reading at {at} stored with another value", lost=1)
+                else:
+                    problem(f"{key}: acknowledged reading at {at} ({wh} Wh) not stored", lost=1)
+        if tx.readings:
+            ordered = [tx.readings[at] for at in sorted(tx.readings, key=_moment)]
+            kwh = (ordered[-1] - ordered[0]) / 1000
+            if session.kwh is None or Decimal(str(session.kwh)) != kwh:
+                result.energy_mismatches += 1
+                problem(f"{key}: session energy {session.kwh} kWh, readings say {kwh}")
+        if tx.ended:
+            if session.status is not SessionStatus.COMPLETED:
+                problem(f"{key}: acknowledged end, session {session.status.value}", lost=1)
+            if cdrs_by_session.get(session.id, 0) == 0:
+                problem(f"{key}: ended, but no CDR", lost=1)
+            elif cdr_energy[session.id] != Decimal(str(session.kwh)):
+                result.energy_mismatches += 1
+                problem(f"{key}: CDR energy {cdr_energy[session.id]}, session {session.kwh}")
+    received = emsp.received()
+    result.cdrs_received = len(received)
+    result.cdrs_redelivered = sum(count - 1 for count in received.values())
+    result.redelivered = sorted(cdr_id for cdr_id, count in received.items() if count > 1)
+    for cdr in cdrs:
+        if cdr.id not in received:
+            problem(f"CDR {cdr.id} never reached the eMSP", lost=1)
+    stored_ids = {cdr.id for cdr in cdrs}
+    for cdr_id in received:
+        if cdr_id not in stored_ids:
+            problem(f"the eMSP received CDR {cdr_id}, which the CPO does not hold", duplicated=1)
+    # A repeated delivery carries the same CDR: the eMSP keeps one per id.
+    bodies: dict[str, str] = {}
+    for cdr in emsp.cdrs:
+        text = json.dumps({k: v for k, v in cdr.items() if k != "last_updated"}, sort_keys=True)
+        if bodies.setdefault(str(cdr.get("id")), text) != text:
+            problem(f"CDR {cdr.get('id')} delivered twice with different contents", duplicated=1)
+
+
+# --- for make bench ------------------------------------------------------------------------
+
+POSTGRES_DSN = os.environ.get(
+    "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def run_crash_all(
+    transactions: int, kills: int, *, progress: Callable[[str], None] = lambda _: None
+) -> tuple[list[CrashResult], dict[str, str]]:
+    """The crash run on SQLite, then on a fresh schema of the shared PostgreSQL server."""
+    results: list[CrashResult] = []
+    skipped: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+        plan = CrashPlan(
+            database_url=f"sqlite+aiosqlite:///{folder}/cpo/intercarga.db",
+            transactions=transactions,
+            kills=kills,
+        )
+        results.append(asyncio.run(run_crash(plan, Path(folder), progress=progress)))
+    try:
+        results.append(asyncio.run(_on_postgres(transactions, kills, progress)))
+    except _UnreachableError as error:
+        skipped["crash on PostgreSQL"] = f"PostgreSQL at {POSTGRES_DSN} does not answer: {error}"
+    return results, skipped
+
+
+class _UnreachableError(Exception):
+    pass
+
+
+async def _on_postgres(
+    transactions: int, kills: int, progress: Callable[[str], None]
+) -> CrashResult:
+    import uuid
+
+    import asyncpg
+
+    schema = f"crash_{uuid.uuid4().hex[:12]}"
+    try:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise _UnreachableError(str(error)) from None
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    url = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+            plan = CrashPlan(url, schema, transactions=transactions, kills=kills)
+            return await run_crash(plan, Path(folder), progress=progress)
+    finally:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        try:
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await connection.close()
+
+
+# --- a PostgreSQL cluster of our own ----------------------------------------------------------
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster: ``with PrivatePostgres() as pg: pg.url``.
+
+    initdb in a temporary folder and ``postgres`` on a free loopback port, as the ``postgres``
+    OS user (PostgreSQL refuses to run as root), trust authentication. :meth:`crash` stops it
+    as a crash would (SIGQUIT: immediate shutdown, recovery at the next start); :meth:`start`
+    brings it back on the same port and data. The server is our child and dies with us.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._bin = self.binaries()
+
+    @staticmethod
+    def binaries() -> Path | None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+        return found[-1].parent if found else None
+
+    @classmethod
+    def missing(cls) -> str | None:
+        """Why a private cluster cannot run here, or None."""
+        if cls.binaries() is None:
+            return "no PostgreSQL server binaries under /usr/lib/postgresql"
+        if os.geteuid() != 0 and pwd.getpwuid(os.geteuid()).pw_name != "postgres":
+            return "a private PostgreSQL cluster needs root (to run it as postgres) or postgres"
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "no postgres OS user"
+        return None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def data(self) -> Path:
+        assert self._folder is not None
+        return Path(self._folder.name) / "data"
+
+    def _as_postgres(self) -> Callable[[], None]:
+        user = pwd.getpwnam("postgres")
+
+        def become() -> None:
+            if os.geteuid() == 0:
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+            _die_with_parent()  # after setuid: changing credentials clears it
+
+        return become
+
+    def __enter__(self) -> PrivatePostgres:
+        assert self._bin is not None
+        self._folder = tempfile.TemporaryDirectory(prefix="intercarga-pg-")
+        user = pwd.getpwnam("postgres")
+        os.chown(self._folder.name, user.pw_uid, user.pw_gid)
+        try:
+            subprocess.run(  # noqa: S603
+                [str(self._bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                 "--auth=trust", "--no-sync", "-E", "UTF8"],
+                check=True, capture_output=True, preexec_fn=self._as_postgres(), timeout=120,
+            )  # fmt: skip
+            self.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def start(self, timeout: float = 30.0) -> None:
+        assert self._bin is not None and self._folder is not None
+        log = (Path(self._folder.name) / "postgres.log").open("ab")
+        with log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [str(self._bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self._folder.name}",
+                 "-c", "fsync=off", "-c", "max_connections=50"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=self._as_postgres(),
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            probe = subprocess.run(  # noqa: S603
+                [str(self._bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True, check=False,
+            )  # fmt: skip
+            if probe.returncode == 0:
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"private PostgreSQL did not start:\n{self.log()}")
+            time.sleep(0.1)
+
+    def crash(self) -> None:
+        """Immediate shutdown (SIGQUIT): connections are cut, nothing is checkpointed."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    def log(self) -> str:
+        if self._folder is None:
+            return ""
+        path = Path(self._folder.name) / "postgres.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder.name, ignore_errors=True)
+            self._folder.cleanup()
+            self._folder = None
