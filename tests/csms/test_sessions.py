@@ -1,10 +1,20 @@
-"""Sessions from transactions: the hot path (updates from memory) stores what the full path does."""
+"""Sessions from transactions: the hot path (updates from memory) stores what the full path does;
+what a station reports is billed as it meant it, whatever the version (a 1.6 or 2.0.1 station over
+a real WebSocket, the conformance suites' harness), and no session ends without a CDR or a reason.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import httpx
+import pytest
+
+from intercarga.app import System
 from intercarga.bus import EventBus
 from intercarga.csms.authorization import Authorizer
 from intercarga.csms.sessions import SessionService
@@ -12,6 +22,17 @@ from intercarga.domain import MeterValue, Session, Station
 from intercarga.domain.events import SessionChanged
 from intercarga.ocpp.events import TransactionEnded, TransactionStarted, TransactionUpdated
 from intercarga.store import Store
+from tests.conformance.conftest import serving
+from tests.conformance.harness import (
+    STATION_16,
+    STATION_201,
+    VALID,
+    CallRefusedError,
+    Csms,
+    Station16,
+    Station201,
+    now,
+)
 
 START = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 STATION = Station(id="HOT-1", country_code="CL", party_id="ICG", security_profile=0)
@@ -112,3 +133,268 @@ async def test_an_end_after_updates_from_memory_closes_the_session(store: Store)
     assert session.status.value == "COMPLETED"
     assert session.kwh == Decimal("0.7")
     assert session.end_date_time == START + timedelta(minutes=5)
+
+
+async def test_a_register_going_back_is_read_alike_from_memory_and_in_full(store: Store) -> None:
+    """A meter replaced mid-session: the hot path leaves the step back to the full path."""
+    facts = [*FACTS[:3], _update(3, 3, 400), _update(4, 4, 900)]
+    sessions = []
+    for station, forget in ((STATION, False), (STATION.model_copy(update={"id": "FULL-1"}), True)):
+        await store.stations.put(station)
+        service = SessionService(store, EventBus(), Authorizer(store), clock=lambda: START)
+        for fact in facts:
+            if forget:
+                service.forget(station.id)
+            await service.handle(station, fact)
+        page = await store.sessions.list(limit=None, filters={"station_id": station.id})
+        sessions.append(page.items[0])
+    hot, full = sessions
+    assert _without_clock(hot) == _without_clock(full)
+    assert hot.kwh == Decimal("0.75")  # 1000 → 1250, then 400 → 900; 1250 → 400 not billed
+    assert len(hot.warnings) == 1
+
+
+# -- through OCPP, as a station reports it -------------------------------------------------------
+
+
+@pytest.fixture
+async def csms(system: System, client: httpx.AsyncClient) -> AsyncIterator[Csms]:
+    async with serving(system, client) as under_test:
+        yield under_test
+
+
+@pytest.fixture
+async def cs16(csms: Csms) -> Station16:
+    station = csms.station16()
+    await station.connect()
+    await station.booted()
+    return station
+
+
+@pytest.fixture
+async def cs201(csms: Csms) -> Station201:
+    station = csms.station201()
+    await station.connect()
+    await station.booted()
+    return station
+
+
+async def _cdr(csms: Csms, session: dict[str, Any]) -> dict[str, Any] | None:
+    response = await csms.client.get(
+        f"/api/v1/cdrs/{session['country_code']}/{session['party_id']}/{session['id']}"
+    )
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    cdr: dict[str, Any] = response.json()
+    return cdr
+
+
+def _register(wh: float, context: str) -> dict[str, Any]:
+    return {"value": str(wh), "context": context, "measurand": REGISTER, "unit": "Wh"}
+
+
+async def _stop16(
+    station: Station16, meter_stop: int, timestamp: str, data: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "transactionId": station.transaction_id,
+        "idTag": VALID,
+        "meterStop": meter_stop,
+        "timestamp": timestamp,
+    }
+    if data is not None:
+        payload["transactionData"] = data
+    return await station.call("StopTransaction", payload)
+
+
+async def _every_ended_session_has_a_cdr_or_a_reason(csms: Csms, station_id: str) -> None:
+    for session in await csms.sessions(station_id, status="COMPLETED"):
+        assert await _cdr(csms, session) is not None or session["no_cdr_reason"], session
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["same-instant", "one-instant-apart"])
+async def test_a_16_stop_with_begin_and_end_in_its_transaction_data_bills_its_meter_stop(
+    csms: Csms, cs16: Station16, apart: bool
+) -> None:
+    cs16.register_wh = 1000
+    await cs16.start()
+    transaction_id = cs16.transaction_id
+    begin_at = now()
+    end_at = now() if apart else begin_at
+    data = [
+        {"timestamp": begin_at, "sampledValue": [_register(1000, "Transaction.Begin")]},
+        {"timestamp": end_at, "sampledValue": [_register(6000, "Transaction.End")]},
+    ]
+    answer = await _stop16(cs16, 6000, end_at, data)
+    assert answer["idTagInfo"]["status"] == "Accepted"
+    session = await csms.session(STATION_16, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert Decimal(session["kwh"]) == 5
+    cdr = await _cdr(csms, session)
+    assert cdr is not None
+    assert Decimal(cdr["total_energy"]) == 5
+    assert Decimal(cdr["total_cost"]["excl_vat"]) > 0
+
+
+async def test_a_16_meter_stop_wins_over_a_different_end_reading(
+    csms: Csms, cs16: Station16
+) -> None:
+    cs16.register_wh = 1000
+    await cs16.start()
+    transaction_id = cs16.transaction_id
+    at = now()
+    data = [{"timestamp": at, "sampledValue": [_register(6500, "Transaction.End")]}]
+    await _stop16(cs16, 6000, at, data)
+    session = await csms.session(STATION_16, transaction_id)
+    assert Decimal(session["kwh"]) == 5
+    assert session["warnings"] == []
+
+
+async def test_a_201_end_with_begin_and_end_readings_stamped_alike_is_billed(
+    csms: Csms, cs201: Station201
+) -> None:
+    await cs201.energy_transfer_started()  # Begin at 10 000 Wh, then 11 500 Wh
+    transaction_id = cs201.transaction(1).id
+    at = now()
+    await cs201.transaction_event(
+        "Ended",
+        "EVCommunicationLost",
+        stopped_reason="EVDisconnected",
+        meter_values=[
+            {
+                "timestamp": at,
+                "sampledValue": [
+                    {"value": 10_000, "context": "Transaction.Begin", "measurand": REGISTER},
+                    {"value": 13_000, "context": "Transaction.End", "measurand": REGISTER},
+                ],
+            }
+        ],
+        timestamp=at,
+    )
+    session = await csms.session(STATION_201, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert Decimal(session["kwh"]) == 3
+    cdr = await _cdr(csms, session)
+    assert cdr is not None
+    assert Decimal(cdr["total_energy"]) == 3
+
+
+async def test_a_meter_going_back_is_flagged_and_never_credited(
+    csms: Csms, cs16: Station16, caplog: pytest.LogCaptureFixture
+) -> None:
+    cs16.register_wh = 5_000_000
+    await cs16.start()
+    transaction_id = cs16.transaction_id
+    cs16.register_wh = 1000  # a rollover, or a meter replaced
+    with caplog.at_level(logging.WARNING, logger="intercarga.csms.sessions"):
+        await cs16.stop()
+    session = await csms.session(STATION_16, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert Decimal(session["kwh"]) == 0
+    (warning,) = session["warnings"]
+    assert "went back from 5000000 Wh to 1000 Wh" in warning
+    assert any("not billed" in r.getMessage() for r in caplog.records)
+    cdr = await _cdr(csms, session)
+    assert cdr is not None
+    assert Decimal(cdr["total_energy"]) == 0
+    assert Decimal(cdr["total_cost"]["excl_vat"]) >= 0
+    assert Decimal(cdr["total_cost"]["incl_vat"]) >= 0
+    assert all(
+        Decimal(d["volume"]) >= 0 for p in cdr["charging_periods"] for d in p["dimensions"]
+    )
+    assert "went back" in cdr["remark"]
+
+
+async def test_a_meter_replaced_mid_session_bills_what_it_delivered(
+    csms: Csms, cs16: Station16
+) -> None:
+    cs16.register_wh = 1000
+    await cs16.start()
+    transaction_id = cs16.transaction_id
+    await cs16.meter_values(3000)
+    await cs16.meter_values(500)  # the new meter
+    cs16.register_wh = 2500
+    await cs16.stop()
+    session = await csms.session(STATION_16, transaction_id)
+    assert Decimal(session["kwh"]) == 4  # 2 kWh on the old meter, 2 on the new one
+    assert len(session["warnings"]) == 1
+    cdr = await _cdr(csms, session)
+    assert cdr is not None
+    assert Decimal(cdr["total_energy"]) == 4
+    assert Decimal(cdr["total_cost"]["excl_vat"]) > 0
+
+
+IMPLAUSIBLE = [
+    pytest.param(10**25, None, id="1e25-Wh"),
+    pytest.param(10**300, None, id="1e300-Wh"),
+    pytest.param(6000, "9999-12-31T23:59:59Z", id="year-9999"),
+]
+
+
+@pytest.mark.parametrize(("wh", "at"), IMPLAUSIBLE)
+async def test_a_16_stop_with_an_implausible_value_is_refused_before_anything_changes(
+    csms: Csms, cs16: Station16, wh: int, at: str | None
+) -> None:
+    cs16.register_wh = 1000
+    await cs16.start()
+    transaction_id = cs16.transaction_id
+    for _ in range(2):  # the station's retry is refused alike
+        with pytest.raises(CallRefusedError) as refused:
+            await _stop16(cs16, wh, at or now())
+        assert refused.value.code == "PropertyConstraintViolation"
+    session = await csms.session(STATION_16, transaction_id)
+    assert session["status"] == "ACTIVE"
+    assert await _cdr(csms, session) is None
+    await _stop16(cs16, 6000, now())  # the station's clock and meter set right
+    session = await csms.session(STATION_16, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert Decimal(session["kwh"]) == 5
+    assert await _cdr(csms, session) is not None
+    await _every_ended_session_has_a_cdr_or_a_reason(csms, STATION_16)
+
+
+@pytest.mark.parametrize(("wh", "at"), IMPLAUSIBLE)
+async def test_a_201_end_with_an_implausible_value_is_refused_before_anything_changes(
+    csms: Csms, cs201: Station201, wh: int, at: str | None
+) -> None:
+    await cs201.energy_transfer_started()
+    transaction_id = cs201.transaction(1).id
+    end = {
+        "timestamp": at or now(),
+        "sampledValue": [
+            {"value": float(wh), "context": "Transaction.End", "measurand": REGISTER}
+        ],
+    }
+    for _ in range(2):
+        with pytest.raises(CallRefusedError) as refused:
+            await cs201.transaction_event(
+                "Ended",
+                "EVCommunicationLost",
+                stopped_reason="EVDisconnected",
+                meter_values=[end],
+                seq_no=10,
+                timestamp=at or now(),
+            )
+        assert refused.value.code == "PropertyConstraintViolation"
+        cs201.transaction(1).id = transaction_id  # the station still holds its transaction
+    session = await csms.session(STATION_201, transaction_id)
+    assert session["status"] == "ACTIVE"
+    await cs201.ev_disconnected()
+    session = await csms.session(STATION_201, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert await _cdr(csms, session) is not None
+    await _every_ended_session_has_a_cdr_or_a_reason(csms, STATION_201)
+
+
+async def test_a_session_that_cannot_have_a_cdr_says_why(csms: Csms, cs16: Station16) -> None:
+    """Connector 2 of the 1.6 station is mapped to no Location EVSE: no CDR can be made."""
+    await cs16.start(connector=2)
+    transaction_id = cs16.transaction_id
+    cs16.register_wh += 2000
+    answer = await cs16.stop()
+    assert answer["idTagInfo"]["status"] == "Accepted"
+    session = await csms.session(STATION_16, transaction_id)
+    assert session["status"] == "COMPLETED"
+    assert await _cdr(csms, session) is None
+    assert "location" in session["no_cdr_reason"]

@@ -104,11 +104,15 @@ def currency_for(country_code: str) -> str:
 def _with_reading(values: list[MeterValue], at: datetime, wh: Decimal | None, context: str) -> None:
     """Add the start or stop register reading a fact states (1.6 meterStart / meterStop: required,
     the station's own word), unless its meter values hold that very reading (2.x stations send it
-    as a Transaction.Begin / End sample, stamped when it was read). Added last, a meterStop is
-    the end reading billing reads (:mod:`intercarga.billing.readings`)."""
+    as a Transaction.Begin / End sample stamped when it was read, or unlabelled at the fact's
+    time). Added last, a meterStop is the end reading billing reads
+    (:mod:`intercarga.billing.readings`)."""
     if wh is None:
         return
-    if any(is_register(v) and v.context == context and v.value == wh for v in values):
+    if any(
+        is_register(v) and v.value == wh and (v.context == context or v.timestamp == at)
+        for v in values
+    ):
         return
     values.append(
         MeterValue(timestamp=at, measurand=_REGISTER, value=wh, unit="Wh", context=context)
