@@ -6,15 +6,12 @@ a real WebSocket, the conformance suites' harness), and no session ends without 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
-from intercarga.app import System
 from intercarga.bus import EventBus
 from intercarga.csms.authorization import Authorizer
 from intercarga.csms.sessions import SessionService
@@ -22,7 +19,6 @@ from intercarga.domain import MeterValue, Session, Station
 from intercarga.domain.events import SessionChanged
 from intercarga.ocpp.events import TransactionEnded, TransactionStarted, TransactionUpdated
 from intercarga.store import Store
-from tests.conformance.conftest import serving
 from tests.conformance.harness import (
     STATION_16,
     STATION_201,
@@ -157,28 +153,6 @@ async def test_a_register_going_back_is_read_alike_from_memory_and_in_full(store
 # -- through OCPP, as a station reports it -------------------------------------------------------
 
 
-@pytest.fixture
-async def csms(system: System, client: httpx.AsyncClient) -> AsyncIterator[Csms]:
-    async with serving(system, client) as under_test:
-        yield under_test
-
-
-@pytest.fixture
-async def cs16(csms: Csms) -> Station16:
-    station = csms.station16()
-    await station.connect()
-    await station.booted()
-    return station
-
-
-@pytest.fixture
-async def cs201(csms: Csms) -> Station201:
-    station = csms.station201()
-    await station.connect()
-    await station.booted()
-    return station
-
-
 async def _cdr(csms: Csms, session: dict[str, Any]) -> dict[str, Any] | None:
     response = await csms.client.get(
         f"/api/v1/cdrs/{session['country_code']}/{session['party_id']}/{session['id']}"
@@ -192,6 +166,13 @@ async def _cdr(csms: Csms, session: dict[str, Any]) -> dict[str, Any] | None:
 
 def _register(wh: float, context: str) -> dict[str, Any]:
     return {"value": str(wh), "context": context, "measurand": REGISTER, "unit": "Wh"}
+
+
+async def _start16(station: Station16, meter_start: int) -> int:
+    station.register_wh = meter_start
+    await station.start()
+    assert station.transaction_id is not None
+    return station.transaction_id
 
 
 async def _stop16(
@@ -208,6 +189,19 @@ async def _stop16(
     return await station.call("StopTransaction", payload)
 
 
+async def _billed(
+    csms: Csms, station_id: str, transaction_id: object, kwh: Decimal | int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ended session of a transaction and its CDR, both of ``kwh``."""
+    session = await csms.session(station_id, str(transaction_id))
+    assert session["status"] == "COMPLETED"
+    assert Decimal(session["kwh"]) == kwh
+    cdr = await _cdr(csms, session)
+    assert cdr is not None, session["no_cdr_reason"]
+    assert Decimal(cdr["total_energy"]) == kwh
+    return session, cdr
+
+
 async def _every_ended_session_has_a_cdr_or_a_reason(csms: Csms, station_id: str) -> None:
     for session in await csms.sessions(station_id, status="COMPLETED"):
         assert await _cdr(csms, session) is not None or session["no_cdr_reason"], session
@@ -217,9 +211,7 @@ async def _every_ended_session_has_a_cdr_or_a_reason(csms: Csms, station_id: str
 async def test_a_16_stop_with_begin_and_end_in_its_transaction_data_bills_its_meter_stop(
     csms: Csms, cs16: Station16, apart: bool
 ) -> None:
-    cs16.register_wh = 1000
-    await cs16.start()
-    transaction_id = cs16.transaction_id
+    transaction_id = await _start16(cs16, 1000)
     begin_at = now()
     end_at = now() if apart else begin_at
     data = [
@@ -228,21 +220,14 @@ async def test_a_16_stop_with_begin_and_end_in_its_transaction_data_bills_its_me
     ]
     answer = await _stop16(cs16, 6000, end_at, data)
     assert answer["idTagInfo"]["status"] == "Accepted"
-    session = await csms.session(STATION_16, transaction_id)
-    assert session["status"] == "COMPLETED"
-    assert Decimal(session["kwh"]) == 5
-    cdr = await _cdr(csms, session)
-    assert cdr is not None
-    assert Decimal(cdr["total_energy"]) == 5
+    _, cdr = await _billed(csms, STATION_16, transaction_id, 5)
     assert Decimal(cdr["total_cost"]["excl_vat"]) > 0
 
 
 async def test_a_16_meter_stop_wins_over_a_different_end_reading(
     csms: Csms, cs16: Station16
 ) -> None:
-    cs16.register_wh = 1000
-    await cs16.start()
-    transaction_id = cs16.transaction_id
+    transaction_id = await _start16(cs16, 1000)
     at = now()
     data = [{"timestamp": at, "sampledValue": [_register(6500, "Transaction.End")]}]
     await _stop16(cs16, 6000, at, data)
@@ -252,12 +237,12 @@ async def test_a_16_meter_stop_wins_over_a_different_end_reading(
 
 
 async def test_a_201_end_with_begin_and_end_readings_stamped_alike_is_billed(
-    csms: Csms, cs201: Station201
+    csms: Csms, cs: Station201
 ) -> None:
-    await cs201.energy_transfer_started()  # Begin at 10 000 Wh, then 11 500 Wh
-    transaction_id = cs201.transaction(1).id
+    await cs.energy_transfer_started()  # Begin at 10 000 Wh, then 11 500 Wh
+    transaction_id = cs.transaction(1).id
     at = now()
-    await cs201.transaction_event(
+    await cs.transaction_event(
         "Ended",
         "EVCommunicationLost",
         stopped_reason="EVDisconnected",
@@ -272,32 +257,20 @@ async def test_a_201_end_with_begin_and_end_readings_stamped_alike_is_billed(
         ],
         timestamp=at,
     )
-    session = await csms.session(STATION_201, transaction_id)
-    assert session["status"] == "COMPLETED"
-    assert Decimal(session["kwh"]) == 3
-    cdr = await _cdr(csms, session)
-    assert cdr is not None
-    assert Decimal(cdr["total_energy"]) == 3
+    await _billed(csms, STATION_201, transaction_id, 3)
 
 
 async def test_a_meter_going_back_is_flagged_and_never_credited(
     csms: Csms, cs16: Station16, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cs16.register_wh = 5_000_000
-    await cs16.start()
-    transaction_id = cs16.transaction_id
+    transaction_id = await _start16(cs16, 5_000_000)
     cs16.register_wh = 1000  # a rollover, or a meter replaced
     with caplog.at_level(logging.WARNING, logger="intercarga.csms.sessions"):
         await cs16.stop()
-    session = await csms.session(STATION_16, transaction_id)
-    assert session["status"] == "COMPLETED"
-    assert Decimal(session["kwh"]) == 0
+    session, cdr = await _billed(csms, STATION_16, transaction_id, 0)
     (warning,) = session["warnings"]
     assert "went back from 5000000 Wh to 1000 Wh" in warning
     assert any("not billed" in r.getMessage() for r in caplog.records)
-    cdr = await _cdr(csms, session)
-    assert cdr is not None
-    assert Decimal(cdr["total_energy"]) == 0
     assert Decimal(cdr["total_cost"]["excl_vat"]) >= 0
     assert Decimal(cdr["total_cost"]["incl_vat"]) >= 0
     assert all(Decimal(d["volume"]) >= 0 for p in cdr["charging_periods"] for d in p["dimensions"])
@@ -307,19 +280,14 @@ async def test_a_meter_going_back_is_flagged_and_never_credited(
 async def test_a_meter_replaced_mid_session_bills_what_it_delivered(
     csms: Csms, cs16: Station16
 ) -> None:
-    cs16.register_wh = 1000
-    await cs16.start()
-    transaction_id = cs16.transaction_id
+    transaction_id = await _start16(cs16, 1000)
     await cs16.meter_values(3000)
     await cs16.meter_values(500)  # the new meter
     cs16.register_wh = 2500
     await cs16.stop()
-    session = await csms.session(STATION_16, transaction_id)
-    assert Decimal(session["kwh"]) == 4  # 2 kWh on the old meter, 2 on the new one
+    # 2 kWh on the old meter, 2 on the new one
+    session, cdr = await _billed(csms, STATION_16, transaction_id, 4)
     assert len(session["warnings"]) == 1
-    cdr = await _cdr(csms, session)
-    assert cdr is not None
-    assert Decimal(cdr["total_energy"]) == 4
     assert Decimal(cdr["total_cost"]["excl_vat"]) > 0
 
 
@@ -334,9 +302,7 @@ IMPLAUSIBLE = [
 async def test_a_16_stop_with_an_implausible_value_is_refused_before_anything_changes(
     csms: Csms, cs16: Station16, wh: int, at: str | None
 ) -> None:
-    cs16.register_wh = 1000
-    await cs16.start()
-    transaction_id = cs16.transaction_id
+    transaction_id = await _start16(cs16, 1000)
     for _ in range(2):  # the station's retry is refused alike
         with pytest.raises(CallRefusedError) as refused:
             await _stop16(cs16, wh, at or now())
@@ -345,26 +311,23 @@ async def test_a_16_stop_with_an_implausible_value_is_refused_before_anything_ch
     assert session["status"] == "ACTIVE"
     assert await _cdr(csms, session) is None
     await _stop16(cs16, 6000, now())  # the station's clock and meter set right
-    session = await csms.session(STATION_16, transaction_id)
-    assert session["status"] == "COMPLETED"
-    assert Decimal(session["kwh"]) == 5
-    assert await _cdr(csms, session) is not None
+    await _billed(csms, STATION_16, transaction_id, 5)
     await _every_ended_session_has_a_cdr_or_a_reason(csms, STATION_16)
 
 
 @pytest.mark.parametrize(("wh", "at"), IMPLAUSIBLE)
 async def test_a_201_end_with_an_implausible_value_is_refused_before_anything_changes(
-    csms: Csms, cs201: Station201, wh: int, at: str | None
+    csms: Csms, cs: Station201, wh: int, at: str | None
 ) -> None:
-    await cs201.energy_transfer_started()
-    transaction_id = cs201.transaction(1).id
+    await cs.energy_transfer_started()
+    transaction_id = cs.transaction(1).id
     end = {
         "timestamp": at or now(),
         "sampledValue": [{"value": float(wh), "context": "Transaction.End", "measurand": REGISTER}],
     }
     for _ in range(2):
         with pytest.raises(CallRefusedError) as refused:
-            await cs201.transaction_event(
+            await cs.transaction_event(
                 "Ended",
                 "EVCommunicationLost",
                 stopped_reason="EVDisconnected",
@@ -375,10 +338,8 @@ async def test_a_201_end_with_an_implausible_value_is_refused_before_anything_ch
         assert refused.value.code == "PropertyConstraintViolation"
     session = await csms.session(STATION_201, transaction_id)
     assert session["status"] == "ACTIVE"
-    await cs201.ev_disconnected()
-    session = await csms.session(STATION_201, transaction_id)
-    assert session["status"] == "COMPLETED"
-    assert await _cdr(csms, session) is not None
+    await cs.ev_disconnected()
+    await _billed(csms, STATION_201, transaction_id, Decimal("1.5"))
     await _every_ended_session_has_a_cdr_or_a_reason(csms, STATION_201)
 
 
