@@ -6,6 +6,7 @@ a real WebSocket, the conformance suites' harness), and no session ends without 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -75,12 +76,21 @@ FACTS = [
 ]
 
 
+_begin = MeterValue(
+    timestamp=START, measurand=REGISTER, value=Decimal(1000), context="Transaction.Begin"
+)
+
+
 def _without_clock(session: Session) -> dict[str, object]:
     return session.model_dump(exclude={"id", "last_updated", "station_id"})
 
 
 async def _play(
-    store: Store, station: Station, *, forget_each_time: bool
+    store: Store,
+    station: Station,
+    *,
+    forget_each_time: bool,
+    facts: list[TransactionStarted | TransactionUpdated] = FACTS,
 ) -> tuple[Session, list[SessionChanged]]:
     await store.stations.put(station)
     bus = EventBus()
@@ -91,7 +101,7 @@ async def _play(
 
     bus.subscribe(SessionChanged, keep)
     service = SessionService(store, bus, Authorizer(store), clock=lambda: START)
-    for fact in FACTS:
+    for fact in facts:
         if forget_each_time:
             service.forget(station.id)  # every message takes the full path
         await service.handle(station, fact)
@@ -131,23 +141,29 @@ async def test_an_end_after_updates_from_memory_closes_the_session(store: Store)
     assert session.end_date_time == START + timedelta(minutes=5)
 
 
-async def test_a_register_going_back_is_read_alike_from_memory_and_in_full(store: Store) -> None:
-    """A meter replaced mid-session: the hot path leaves the step back to the full path."""
-    facts = [*FACTS[:3], _update(3, 3, 400), _update(4, 4, 900)]
-    sessions = []
-    for station, forget in ((STATION, False), (STATION.model_copy(update={"id": "FULL-1"}), True)):
-        await store.stations.put(station)
-        service = SessionService(store, EventBus(), Authorizer(store), clock=lambda: START)
-        for fact in facts:
-            if forget:
-                service.forget(station.id)
-            await service.handle(station, fact)
-        page = await store.sessions.list(limit=None, filters={"station_id": station.id})
-        sessions.append(page.items[0])
-    hot, full = sessions
+@pytest.mark.parametrize(
+    ("facts", "kwh", "warned"),
+    [
+        # A meter replaced mid-session: the hot path leaves the step back to the full path.
+        ([*FACTS[:3], _update(3, 3, 400), _update(4, 4, 900)], "0.75", 1),
+        # A 2.x start's Transaction.Begin reading, then updates from memory.
+        ([replace(FACTS[0], meter_values=(_begin,)), *FACTS[1:3]], "0.25", 0),
+    ],
+    ids=["register-going-back", "begin-reading"],
+)
+async def test_billed_readings_are_read_alike_from_memory_and_in_full(
+    store: Store,
+    facts: list[TransactionStarted | TransactionUpdated],
+    kwh: str,
+    warned: int,
+) -> None:
+    hot, events = await _play(store, STATION, forget_each_time=False, facts=facts)
+    other = STATION.model_copy(update={"id": "FULL-1"})
+    full, _ = await _play(store, other, forget_each_time=True, facts=facts)
     assert _without_clock(hot) == _without_clock(full)
-    assert hot.kwh == Decimal("0.75")  # 1000 → 1250, then 400 → 900; 1250 → 400 not billed
-    assert len(hot.warnings) == 1
+    assert hot.kwh == Decimal(kwh)
+    assert len(hot.warnings) == warned
+    assert len(events[1].session.meter_values) == 3  # the first update came from memory
 
 
 # -- through OCPP, as a station reports it -------------------------------------------------------

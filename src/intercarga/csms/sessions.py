@@ -201,8 +201,8 @@ class _Hot:
         :func:`register_of` over every stored value would give them; None when only the full
         path can tell (a begin or end reading, or a register going back, moves or flags)."""
         last, delivered = self.last, self.delivered_wh
-        if last is not None and last.context in _BOUNDS:
-            return None
+        if last is not None and last.context == "Transaction.End":
+            return None  # billing reads it last: newer readings go before it
         for reading in readings:
             if reading.context in _BOUNDS:
                 return None
