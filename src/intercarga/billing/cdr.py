@@ -4,9 +4,8 @@ Charging periods come from the session's energy register readings as billing rea
 (:mod:`intercarga.billing.readings`: one period between each two readings, TIME while energy
 flows, PARKING_TIME while it does not, nothing billed where the register went back), are
 priced by the tariff engine in the Location's time zone and settled once to the currency's
-minor unit. Without a
-tariff the CDR is still made, at zero cost, with a remark saying so: a session is never lost
-because it could not be priced. Pure: no I/O, no clock.
+minor unit. Without a tariff the CDR is still made, at zero cost, with a remark saying so: a
+session is never lost because it could not be priced. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
