@@ -1,10 +1,11 @@
 """The CDR builder: a finished session, its location and tariff → a priced CDR.
 
-Charging periods come from the session's energy register readings (one period between each two
-readings: TIME while energy flows, PARKING_TIME while it does not), are priced by the tariff
-engine in the Location's time zone and settled once to the currency's minor unit. Without a
-tariff the CDR is still made, at zero cost, with a remark saying so: a session is never lost
-because it could not be priced. Pure: no I/O, no clock.
+Charging periods come from the session's energy register readings as billing reads them
+(:mod:`intercarga.billing.readings`: one period between each two readings, TIME while energy
+flows, PARKING_TIME while it does not, nothing billed where the register went back), are
+priced by the tariff engine in the Location's time zone and settled once to the currency's
+minor unit. Without a tariff the CDR is still made, at zero cost, with a remark saying so: a
+session is never lost because it could not be priced. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from intercarga.billing.compiled import compile_tariff
 from intercarga.billing.periods import Period, epoch_seconds, periods_from_meter_values
 from intercarga.billing.pricing import price_session
+from intercarga.billing.readings import billing_readings, register_of
 from intercarga.billing.result import Price
 from intercarga.domain import (
     Cdr,
@@ -76,9 +78,11 @@ def build_cdr(
     connector = (
         next((c for c in evse.connectors if c.id == session.connector_id), None) if evse else None
     )
-    readings = sorted(session.meter_values, key=lambda value: value.timestamp)
-    periods = periods_from_meter_values(readings)
-    remark: str | None = None
+    periods = periods_from_meter_values(billing_readings(session.meter_values))
+    remarks = []
+    backwards = len(register_of(session.meter_values).backwards)
+    if backwards:
+        remarks.append(f"energy register went back {backwards} time(s): those steps not billed")
     if not periods:
         # No two energy readings: one period over the whole session with the energy we know.
         start = epoch_seconds(session.start_date_time)
@@ -105,15 +109,14 @@ def build_cdr(
         total_energy = pricing.total_energy if pricing.total_energy is not None else session.kwh
         total_time = pricing.total_time
         total_parking = pricing.total_parking_time
-        if pricing.warnings:
-            remark = "; ".join(pricing.warnings)[:255]
+        remarks.extend(pricing.warnings)
     else:
         total_cost = TaxAmount(excl_vat=_ZERO, incl_vat=_ZERO)
         costs = {}
         total_energy = session.kwh
         total_time = sum((p.time for p in periods), _ZERO)
         total_parking = sum((p.parking for p in periods), _ZERO)
-        remark = (
+        remarks.append(
             "no tariff applies: priced at zero"
             if tariff is None
             else (
@@ -163,7 +166,7 @@ def build_cdr(
         total_energy=total_energy,
         total_time=total_time,
         total_parking_time=total_parking,
-        remark=remark,
+        remark="; ".join(remarks)[:255] or None,
         last_updated=session.end_date_time,
         **costs,
     )

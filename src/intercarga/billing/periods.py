@@ -13,7 +13,8 @@ the average power while charging, ENERGY / TIME. A value still unknown is left a
 Meter values (OCPP) become periods between consecutive energy register readings: energy delivered
 means charging time; no energy after some was delivered means parking time (OCPI 2.2.1 d2/2.3.0:
 "time during which the vehicle is not requesting power"); no energy before any was delivered is
-still charging time (the car and charger are starting up).
+still charging time (the car and charger are starting up). A register that goes back delivers
+nothing in that period: energy is never negative.
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ def periods_from_meter_values(values: Sequence[MeterValue]) -> list[Period]:
     periods: list[Period] = []
     charged = False
     for (start, begin), (end, finish) in pairwise(readings):
-        delivered = finish - begin
+        # A register that went back (a meter replaced, a rollover) delivered nothing we know
+        # of: OCPI has no negative energy (billing.readings flags the step for the operator).
+        delivered = max(finish - begin, _ZERO)
         hours = Decimal(end - start) / _HOUR
         charging = delivered > 0 or not charged
         charged = charged or delivered > 0

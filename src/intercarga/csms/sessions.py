@@ -13,9 +13,15 @@ connected. An update that only adds newer meter values (the periodic Transaction
 1.6 MeterValues) is then stored as one small write: the session's row, the new meter values and
 the record, committed with other stations' writes (group commit, :meth:`Store.write`). Anything
 else (a start, an end, an old or repeated timestamp, a cache miss) takes the full path, which
-reads and rewrites the session whole. Both give the same stored session. A station's messages
-are handled one at a time. ``SessionChanged`` after a hot-path update carries the session with
-the meter values that message added; the store holds them all.
+reads and rewrites the session whole. Both give the same stored session (the hot path leaves to
+the full path any update it cannot count the same way). A station's messages are handled one at
+a time. ``SessionChanged`` after a hot-path update carries the session with the meter values that
+message added; the store holds them all.
+
+Billing: kWh and the CDR read the energy register as :mod:`intercarga.billing.readings` does (one
+begin, the readings between, one end; steps back not billed and listed in ``Session.warnings``).
+A fact stating a value no meter or clock can produce is refused with a CALLERROR before anything
+is stored. An ended session is stored with its CDR, made first, or with ``no_cdr_reason``.
 """
 
 from __future__ import annotations
@@ -26,16 +32,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from babel.numbers import get_territory_currencies
 
 from intercarga.billing.cdr import build_cdr
+from intercarga.billing.readings import ENERGY_REGISTER, is_register, register_of
 from intercarga.bus import EventBus
 from intercarga.csms.authorization import Authorizer
 from intercarga.domain import (
     AuthMethod,
+    Cdr,
     Location,
     MeterValue,
     Session,
@@ -47,6 +55,7 @@ from intercarga.domain._types import utc_now
 from intercarga.domain.events import CdrCreated, SessionChanged
 from intercarga.domain.money import MINOR_UNITS
 from intercarga.errors import IntercargaError
+from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import (
     AuthorizationResult,
     AuthorizationStatus,
@@ -71,13 +80,22 @@ __all__ = ["UNMAPPED", "SessionService", "currency_for"]
 log = logging.getLogger(__name__)
 
 UNMAPPED = "UNMAPPED"
-_REGISTER = "Energy.Active.Import.Register"
+_REGISTER = ENERGY_REGISTER
+_BOUNDS = frozenset({"Transaction.Begin", "Transaction.End"})
+_KILO = Decimal(1000)
 _OPENING = frozenset({Effect.OPEN, Effect.OPEN_IMPLIED, Effect.OPEN_AND_CLOSE})
 _CLOSING = frozenset(
     {Effect.CLOSE, Effect.CORRECT_CLOSE, Effect.OPEN_AND_CLOSE, Effect.CLOSE_FORCED}
 )
 
 _REMOTE_START_WINDOW = timedelta(minutes=10)
+# What a station's message may state (see _implausible): a clock at most a year ahead of ours
+# (wrong clocks are common, and the simulator's runs --speed times faster than ours; a year
+# ahead is no clock at all), none before the Unix epoch, and no value above a terawatt-hour in
+# Wh (a fast charger's lifetime is some 3e10 Wh).
+_CLOCK_AHEAD = timedelta(days=366)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LARGEST = Decimal(10) ** 12
 
 StationFact = TransactionStarted | TransactionUpdated | TransactionEnded
 
@@ -91,12 +109,15 @@ def currency_for(country_code: str) -> str:
 
 
 def _with_reading(values: list[MeterValue], at: datetime, wh: Decimal | None, context: str) -> None:
-    """Add the start or stop register reading a fact states, unless its meter values hold it
-    (2.x stations send it as a Transaction.Begin / End sample, stamped when it was read)."""
+    """Add the start or stop register reading a fact states (1.6 meterStart / meterStop: required,
+    the station's own word), unless its meter values hold that very reading (2.x stations send it
+    as a Transaction.Begin / End sample stamped when it was read, or unlabelled at the fact's
+    time). Added last, a meterStop is the end reading billing reads
+    (:mod:`intercarga.billing.readings`)."""
     if wh is None:
         return
     if any(
-        v.measurand == _REGISTER and v.phase is None and (v.timestamp == at or v.context == context)
+        is_register(v) and v.value == wh and (v.context == context or v.timestamp == at)
         for v in values
     ):
         return
@@ -105,21 +126,24 @@ def _with_reading(values: list[MeterValue], at: datetime, wh: Decimal | None, co
     )
 
 
-def _energy_kwh(values: list[MeterValue]) -> Decimal:
-    readings = sorted(
-        (v for v in values if v.measurand == _REGISTER and v.phase is None and v.unit == "Wh"),
-        key=lambda v: v.timestamp,
+def _reading_key(value: MeterValue) -> tuple[object, ...]:
+    # The same reading, sent again: a Begin and an End reading stamped alike are two readings.
+    return (
+        value.timestamp,
+        value.measurand,
+        value.phase,
+        value.location,
+        value.context,
+        value.unit,
+        value.value,
     )
-    if len(readings) < 2:
-        return Decimal(0)
-    return max(Decimal(0), (readings[-1].value - readings[0].value) / Decimal(1000))
 
 
 def _merge(values: list[MeterValue], new: tuple[MeterValue, ...]) -> list[MeterValue]:
-    seen = {(v.timestamp, v.measurand, v.phase, v.location) for v in values}
+    seen = {_reading_key(v) for v in values}
     merged = list(values)
     for value in new:
-        key = (value.timestamp, value.measurand, value.phase, value.location)
+        key = _reading_key(value)
         if key not in seen:
             seen.add(key)
             merged.append(value)
@@ -127,8 +151,26 @@ def _merge(values: list[MeterValue], new: tuple[MeterValue, ...]) -> list[MeterV
     return merged
 
 
-def _is_register(value: MeterValue) -> bool:
-    return value.measurand == _REGISTER and value.phase is None and value.unit == "Wh"
+def _implausible(fact: StationFact, now: datetime) -> str | None:
+    """What in ``fact`` no meter or clock can have produced, or None. Such values would be
+    stored, billed and priced (a CDR over 8000 years, or of 1e25 Wh, cannot be priced)."""
+    latest = now + _CLOCK_AHEAD
+    times = [("timestamp", fact.timestamp)]
+    times.extend(("meter value timestamp", v.timestamp) for v in fact.meter_values)
+    for what, moment in times:
+        if moment > latest or moment < _EPOCH:
+            return (
+                f"{what} {moment.isoformat()} is not plausible: more than a year ahead of the "
+                f"CSMS clock ({now.isoformat()}), or before 1970"
+            )
+    wh = fact.meter_start if isinstance(fact, TransactionStarted) else None
+    wh = fact.meter_stop if isinstance(fact, TransactionEnded) else wh
+    readings = [(_REGISTER, wh)] if wh is not None else []
+    readings.extend((v.measurand, v.value) for v in fact.meter_values)
+    for measurand, value in readings:
+        if abs(value) > _LARGEST or (measurand.endswith(".Register") and value < 0):
+            return f"{measurand} {value.normalize():E} is beyond what any meter reads"
+    return None
 
 
 @dataclass(slots=True)
@@ -139,30 +181,37 @@ class _Hot:
     record: TransactionRecord
     session: Session  # its meter_values left empty: the store holds them
     newest: datetime | None  # timestamp of the latest meter value stored
-    first_wh: Decimal | None  # the earliest energy register reading
-    last_wh: Decimal | None  # the latest one
-    readings: int  # how many register readings, counted up to 2 (kWh needs two)
+    last: MeterValue | None  # the last register reading as billed (billing.readings)
+    delivered_wh: Decimal  # the energy the register readings delivered so far
 
     @classmethod
     def of(cls, row: StoredTransaction, record: TransactionRecord, session: Session) -> _Hot:
-        readings = sorted(
-            (v for v in session.meter_values if _is_register(v)), key=lambda v: v.timestamp
-        )
+        register = register_of(session.meter_values)
         return cls(
             row=row,
             record=record,
             session=session.model_copy(update={"meter_values": []}),
             newest=max((v.timestamp for v in session.meter_values), default=None),
-            first_wh=readings[0].value if readings else None,
-            last_wh=readings[-1].value if readings else None,
-            readings=min(2, len(readings)),
+            last=register.last,
+            delivered_wh=register.delivered_wh,
         )
 
-    def kwh(self) -> Decimal:
-        # The same figure as _energy_kwh over every stored value.
-        if self.readings < 2 or self.first_wh is None or self.last_wh is None:
-            return Decimal(0)
-        return max(Decimal(0), (self.last_wh - self.first_wh) / Decimal(1000))
+    def following(self, readings: list[MeterValue]) -> tuple[MeterValue | None, Decimal] | None:
+        """The last reading and the energy after newer register ``readings``, as
+        :func:`register_of` over every stored value would give them; None when only the full
+        path can tell (a begin or end reading, or a register going back, moves or flags)."""
+        last, delivered = self.last, self.delivered_wh
+        if last is not None and last.context == "Transaction.End":
+            return None  # billing reads it last: newer readings go before it
+        for reading in readings:
+            if reading.context in _BOUNDS:
+                return None
+            if last is not None:
+                if reading.value < last.value:
+                    return None
+                delivered += reading.value - last.value
+            last = reading
+        return last, delivered
 
 
 def _authorizes_start(fact: StationFact) -> bool:
@@ -222,7 +271,19 @@ class SessionService:
     # -- entry points --------------------------------------------------------------------------
 
     async def handle(self, station: Station, fact: StationFact) -> TransactionDecision:
-        """Store what ``fact`` means for its session; return the station's answer."""
+        """Store what ``fact`` means for its session; return the station's answer.
+
+        A fact stating what no meter or clock can produce is refused (:class:`CallError`,
+        PropertyConstraintViolation) before anything is stored: the station hears which value.
+        """
+        implausible = _implausible(fact, self._clock())
+        if implausible is not None:
+            log.warning(
+                "transaction message refused: %s",
+                implausible,
+                extra={"station_id": station.id, "transaction_id": fact.transaction_id},
+            )
+            raise CallError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, implausible)
         verdict: AuthorizationResult | None = None
         if fact.id_token is not None:
             verdict = await self._authorizer.authorize(fact.id_token, station)
@@ -273,16 +334,14 @@ class SessionService:
         if fact.id_token is not None and hot.session.token_uid is None:
             changes["token_uid"] = fact.id_token.value
         changes.update(_authorized_by_emsp(hot.session, verdict))
-        readings = [v for v in new if _is_register(v)]
-        first_wh = hot.first_wh if hot.first_wh is not None or not readings else readings[0].value
-        last_wh = readings[-1].value if readings else hot.last_wh
-        counted = min(2, hot.readings + len(readings))
-        following = replace(
-            hot, record=record, first_wh=first_wh, last_wh=last_wh, readings=counted
-        )
+        register = hot.following([v for v in new if is_register(v)])
+        if register is None:
+            return False
+        last, delivered_wh = register
+        following = replace(hot, record=record, last=last, delivered_wh=delivered_wh)
         if new:
             following.newest = new[-1].timestamp
-        changes["kwh"] = following.kwh()
+        changes["kwh"] = delivered_wh / _KILO
         following.session = hot.session.model_copy(update=changes)
         row = hot.row
         try:
@@ -376,9 +435,24 @@ class SessionService:
         session = await self._store.sessions.find(row.country_code, row.party_id, row.session_id)
         if session is None:
             session = await self._open(station, row, fact)
+        warned = session.warnings
         session = self._update(session, fact, step.effect)
         if verdict is not None:
             session = session.model_copy(update=_authorized_by_emsp(session, verdict))
+        if session.warnings != warned and session.warnings:
+            log.warning(
+                "session readings not billed: %s",
+                "; ".join(session.warnings),
+                extra={"session_id": session.id, "station_id": session.station_id},
+            )
+        cdr: Cdr | None = None
+        if step.effect in _CLOSING:
+            # Made before anything is stored: the session is stored ended with its CDR, or with
+            # the reason it has none, never silently without.
+            cdr, reason = await self._cdr_for(session, fact)
+            session = session.model_copy(update={"no_cdr_reason": reason})
+            if cdr is not None:
+                await self._store.cdrs.put(cdr)
         await self._store.sessions.put(session)
         stored = record.snapshot()
         await self._store.transactions.save(
@@ -389,8 +463,8 @@ class SessionService:
                 replace(row, record=stored), record, session
             )
         await self._bus.publish(SessionChanged(session))
-        if step.effect in _CLOSING:
-            await self._make_cdr(session, fact)
+        if cdr is not None:
+            await self._bus.publish(CdrCreated(cdr))
 
     # -- the session -------------------------------------------------------------------------
 
@@ -455,9 +529,11 @@ class SessionService:
                 end = max((v.timestamp for v in values), default=session.start_date_time)
             changes["end_date_time"] = max(end, session.start_date_time)
             changes["status"] = SessionStatus.COMPLETED
+        register = register_of(values)
         changes["meter_values"] = values
         changes["signed_meter_values"] = signed
-        changes["kwh"] = _energy_kwh(values)
+        changes["kwh"] = register.kwh
+        changes["warnings"] = register.warnings()
         return session.model_copy(update=changes)
 
     async def _tariff(
@@ -492,12 +568,14 @@ class SessionService:
     async def _ensure_cdr(self, row: StoredTransaction, fact: TransactionEnded) -> None:
         """An end sent again: make the CDR if the first time stopped before it was stored.
 
-        The record, the session and the CDR are stored one after the other; a CSMS that died
-        (or lost its database) between the record and the CDR left an ended transaction with
-        no CDR, and the station, which got no answer, sends the same end again.
+        The CDR, the session and the record are stored one after the other; a CSMS that died
+        (or lost its database) in between can leave an ended session with neither a CDR nor
+        the reason it has none, and the station, which got no answer, sends the same end again.
         """
         session = await self._store.sessions.find(row.country_code, row.party_id, row.session_id)
         if session is None or session.status is not SessionStatus.COMPLETED:
+            return
+        if session.no_cdr_reason is not None:
             return
         if await self._store.cdrs.exists(session.country_code, session.party_id, session.id):
             return
@@ -505,29 +583,40 @@ class SessionService:
             "an ended session had no CDR: made now",
             extra={"session_id": session.id, "station_id": session.station_id},
         )
-        await self._make_cdr(session, fact)
+        cdr, reason = await self._cdr_for(session, fact)
+        if cdr is None:
+            await self._store.sessions.put(session.model_copy(update={"no_cdr_reason": reason}))
+            return
+        await self._store.cdrs.put(cdr)
+        await self._bus.publish(CdrCreated(cdr))
 
-    async def _make_cdr(self, session: Session, fact: TransactionFact) -> None:
+    async def _cdr_for(
+        self, session: Session, fact: TransactionFact
+    ) -> tuple[Cdr, None] | tuple[None, str]:
+        """The ended session's CDR, or why it cannot have one (logged)."""
+        extra = {"session_id": session.id, "station_id": session.station_id}
         location = await self._location(session)
         if location is None:
-            log.error(
-                "no CDR: the session's location is not known",
-                extra={"session_id": session.id, "station_id": session.station_id},
-            )
-            return
+            reason = f"the session's location {session.location_id} is not known"
+            log.error("no CDR: %s", reason, extra=extra)
+            return None, reason
         tariff = await self._tariff_at(location, session.evse_uid, session.connector_id)
         token = await self._authorizer.find(session.token_uid) if session.token_uid else None
         try:
             cdr = build_cdr(session, location, tariff, token)
         except IntercargaError as error:
-            log.error("no CDR: %s", error, extra={"session_id": session.id})
-            return
+            log.error("no CDR: %s", error, extra=extra)
+            return None, str(error)
+        except Exception as error:
+            # A fault of ours in pricing: the station's end is still stored, with the reason.
+            log.exception("no CDR: pricing failed", extra=extra)
+            return None, f"pricing failed: {type(error).__name__}: {error}"
         if isinstance(fact, Expire):
-            cdr = cdr.model_copy(
-                update={"remark": "closed by the CSMS: the station never ended it"}
+            remark = "; ".join(
+                r for r in ("closed by the CSMS: the station never ended it", cdr.remark) if r
             )
-        await self._store.cdrs.put(cdr)
-        await self._bus.publish(CdrCreated(cdr))
+            cdr = cdr.model_copy(update={"remark": remark[:255]})
+        return cdr, None
 
 
 def _authorized_by_emsp(session: Session, verdict: AuthorizationResult | None) -> dict[str, object]:

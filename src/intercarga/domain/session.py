@@ -127,4 +127,11 @@ class Session(DomainModel):
     )
     meter_values: list[MeterValue] = Field(default_factory=list)
     signed_meter_values: list[SignedMeterValue] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the operator should review: meter readings that were not billed, and why",
+    )
+    no_cdr_reason: str | None = Field(
+        default=None, description="why the session ended without a CDR, when it did"
+    )
     last_updated: UtcDateTime = Field(default_factory=utc_now)
