@@ -586,6 +586,10 @@ class _Expected:
     station_id: str
     transaction_id: str
     readings: dict[str, Decimal] = field(default_factory=dict)  # timestamp → register Wh
+    # 1.6 meterStart and meterStop: the station's own word on the register at either end, which
+    # billing takes over a transactionData reading of the same moment.
+    begin: Decimal | None = None
+    end: Decimal | None = None
     ended: bool = False
     messages: int = 0
 
@@ -618,6 +622,7 @@ def _expected(journal: list[Any]) -> tuple[dict[tuple[str, str], _Expected], int
         if ack.action == "StartTransaction":
             tx = entry(ack.station_id, str(answer["transactionId"]))
             tx.readings[payload["timestamp"]] = Decimal(payload["meterStart"])
+            tx.begin = Decimal(payload["meterStart"])
         elif ack.action == "MeterValues":
             tx = entry(ack.station_id, str(payload["transactionId"]))
             tx.readings.update(_register_readings(payload["meterValue"]))
@@ -625,6 +630,7 @@ def _expected(journal: list[Any]) -> tuple[dict[tuple[str, str], _Expected], int
             tx = entry(ack.station_id, str(payload["transactionId"]))
             tx.readings[payload["timestamp"]] = Decimal(payload["meterStop"])
             tx.readings.update(_register_readings(payload.get("transactionData", [])))
+            tx.end = Decimal(payload["meterStop"])
             tx.ended = True
         elif ack.action == "TransactionEvent":
             tx = entry(ack.station_id, payload["transactionInfo"]["transactionId"])
@@ -711,7 +717,9 @@ async def check(
                     problem(f"{key}: acknowledged reading at {at} ({wh} Wh) not stored", lost=1)
         if tx.readings:
             ordered = [tx.readings[at] for at in sorted(tx.readings, key=_moment)]
-            kwh = (ordered[-1] - ordered[0]) / 1000
+            first = ordered[0] if tx.begin is None else tx.begin
+            last = ordered[-1] if tx.end is None else tx.end
+            kwh = (last - first) / 1000
             if session.kwh is None or Decimal(str(session.kwh)) != kwh:
                 result.energy_mismatches += 1
                 problem(f"{key}: session energy {session.kwh} kWh, readings say {kwh}")
