@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from intercarga.errors import IntercargaError
-from intercarga.ocpi.transport import authorization_header, new_message_ids
+from intercarga.ocpi.transport import authorization_header, new_message_ids, parse_json
 
 __all__ = [
     "OcpiClient",
@@ -57,6 +57,19 @@ class PartnerTimeoutError(PartnerUnreachableError):
 
 class PartnerRejectedError(PartnerError):
     """The partner answered, with an HTTP error or an OCPI status outside 1xxx."""
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        http_status: int = 0,
+        *,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        super().__init__(message, status_code, http_status)
+        self.method = method
+        self.url = url
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +149,7 @@ class OcpiClient:
             extra={"request_id": sent["X-Request-ID"], "correlation_id": sent["X-Correlation-ID"]},
         )
         try:
-            body = response.json()
+            body = parse_json(response.content)
         except ValueError:
             body = None
         if not isinstance(body, dict) or "status_code" not in body:
@@ -144,6 +157,8 @@ class OcpiClient:
                 raise PartnerRejectedError(
                     f"{method} {url} answered HTTP {response.status_code}",
                     http_status=response.status_code,
+                    method=method,
+                    url=url,
                 )
             raise PartnerUnreachableError(f"{method} {url} did not answer with an OCPI envelope")
         return Reply(response.status_code, body, response.headers)
@@ -158,6 +173,8 @@ class OcpiClient:
                 f"{method} {url} answered HTTP {reply.http_status}, OCPI {code}: {message}",
                 status_code=code,
                 http_status=reply.http_status,
+                method=method,
+                url=url,
             )
         return reply
 
