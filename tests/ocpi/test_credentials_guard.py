@@ -222,3 +222,23 @@ async def test_what_a_partner_url_answered_is_never_echoed(
     assert message == f"GET {url} was refused: HTTP 200, OCPI status 2000"
     assert SECRET not in answer.text
     await _still_invited(open_network)
+
+
+@pytest.mark.parametrize(
+    "url", ["0", "http://", "https://:0/", "https://a..b/", "ftp://x.example/"]
+)
+async def test_a_url_that_cannot_be_called_is_a_clear_error_not_a_500(
+    guarded: Invitee, url: str
+) -> None:
+    """Schemathesis found ``POST /api/v1/partners {"url": "0"}`` answered 500 (a ValueError)."""
+    answer = await guarded.client.post(
+        "/api/v1/partners",
+        json={"url": url, "token": "token-a-0123456789"},
+        headers={"Authorization": "Bearer guard-admin-token-0123456789"},
+    )
+    assert answer.status_code == 502, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"].startswith("cannot reach ")
+    status, code, _message = _ocpi(await guarded.register(url))
+    assert status == 200
+    assert code in (2001, 3001)  # not a URL at all (the model says so), or not one to call

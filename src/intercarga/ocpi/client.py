@@ -126,6 +126,9 @@ class OcpiClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """One request; the reply whatever its status, as long as the body is an envelope."""
+        if not _callable(url):
+            # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
+            raise PartnerUnreachableError(f"cannot reach {url!r}: not an http(s) URL")
         sent = {
             "Authorization": authorization_header(token, raw=raw),
             **new_message_ids(correlation_id),
@@ -207,6 +210,14 @@ class OcpiClient:
             link = reply.headers.get("link")
             next_url = _next_link(link) if link else None
             next_params = None
+
+
+def _callable(url: str) -> bool:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def _next_link(header: str) -> str | None:

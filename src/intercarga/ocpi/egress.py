@@ -89,7 +89,7 @@ class PartnerEgress(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(_connect_timeout(request)):
                 addresses = await self._resolve(host, port)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, UnicodeError) as error:  # UnicodeError: a bad IDNA name
             raise httpx.ConnectError(f"cannot resolve {host}: {error}", request=request) from None
         if not addresses:
             raise httpx.ConnectError(f"cannot resolve {host}", request=request)
