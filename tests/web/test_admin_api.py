@@ -7,6 +7,7 @@ import httpx
 from intercarga.app import System
 from intercarga.sim.example import seed_example_network
 from intercarga.web.api import MAX_LIMIT, MAX_OFFSET, RESOURCES
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import location_json
 
 
@@ -200,3 +201,30 @@ async def test_stations_have_no_updated_filter_and_say_so(client: httpx.AsyncCli
     assert "updated_from" not in {parameter["name"] for parameter in listed["parameters"]}
     tokens = await client.get("/api/v1/tokens", params={"updated_from": "2025-01-01T00:00:00Z"})
     assert tokens.status_code == 200
+
+
+async def test_roaming_lists_bound_their_offset_too(system: System) -> None:
+    """Issue 12: the partners, outbox and commands lists took any offset (an overflow, a 500)."""
+    from intercarga.ocpi.service import Roaming, routers
+    from intercarga.web.http import create_http_app
+
+    roaming = Roaming.build(
+        system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))
+    )
+    invited = await roaming.registrar.invite("someone")
+    app = create_http_app(system, routers=routers(roaming))
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://intercarga.test", headers=headers
+    ) as client:
+        for path in (
+            "/api/v1/partners",
+            f"/api/v1/partners/{invited.partner_id}/outbox",
+            "/api/v1/roaming/commands",
+        ):
+            for offset in ("99999999999999999999999", str(2**63), "-1"):
+                answer = await client.get(path, params={"offset": offset})
+                assert answer.status_code == 422, (path, offset, answer.text)
+                assert answer.json()["errors"][0]["field"] == "offset"
+            assert (await client.get(path, params={"offset": MAX_OFFSET})).json() == []
+            assert (await client.get(path, params={"limit": 0})).status_code == 422

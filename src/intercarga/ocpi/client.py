@@ -29,6 +29,7 @@ __all__ = [
     "PartnerTimeoutError",
     "PartnerUnreachableError",
     "Reply",
+    "is_callable_url",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class OcpiClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """One request; the reply whatever its status, as long as the body is an envelope."""
-        if not _callable(url):
+        if not is_callable_url(url):
             # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
             raise PartnerUnreachableError(f"cannot reach {url!r}: not an http(s) URL")
         sent = {
@@ -212,7 +213,8 @@ class OcpiClient:
             next_params = None
 
 
-def _callable(url: str) -> bool:
+def is_callable_url(url: str) -> bool:
+    """Whether ``url`` is absolute http(s) with a host: all a partner URL must be to be tried."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
