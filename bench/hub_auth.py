@@ -72,6 +72,9 @@ class _Serve:
             f'public_url = "http://127.0.0.1:{self.http}"',
             f"seed_example_network = {'true' if name == 'cpo' else 'false'}",
             'log_level = "WARNING"',
+            "[ocpi]",  # the partners of this bench are at http://127.0.0.1
+            "allow_http_partner_urls = true",
+            "allow_private_partner_urls = true",
         ]
         for country, party_id, role in parties:
             lines += [

@@ -76,6 +76,8 @@ async def _measure(count: int, partner_url: str, folder: str) -> OutboxResult:
     settings = Settings(
         database_url=SecretStr(f"sqlite+aiosqlite:///{folder}/outbox.db"),
         admin_token=SecretStr("bench-admin-token-0123456789abcdef"),
+        # The partner of this bench is at http://127.0.0.1.
+        ocpi={"allow_http_partner_urls": True, "allow_private_partner_urls": True},
     )
     system = await System.open(settings)
     try:

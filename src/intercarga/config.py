@@ -185,6 +185,16 @@ class OcpiSettings(BaseModel):
     push_retry_max: float = Field(
         default=600, gt=0, description="seconds: the longest wait between tries of a push"
     )
+    allow_http_partner_urls: bool = Field(
+        default=False,
+        description="call partner URLs over plain http:// too (tests, demos, a private network);"
+        " otherwise only https://",
+    )
+    allow_private_partner_urls: bool = Field(
+        default=False,
+        description="call partner URLs whose host is loopback, private or link-local (tests,"
+        " demos, partners on the operator's own network)",
+    )
 
 
 class Settings(BaseSettings):

@@ -147,6 +147,9 @@ def configure(
         f"seed_example_network = {'true' if seed else 'false'}",
         *extra,
         "[ocpi]",
+        # Every deployment of these tests is a partner at http://127.0.0.1.
+        "allow_http_partner_urls = true",
+        "allow_private_partner_urls = true",
     ]
     if versions is not None:
         lines.append("versions = [" + ", ".join(f'"{v}"' for v in versions) + "]")

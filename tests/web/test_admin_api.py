@@ -6,6 +6,8 @@ import httpx
 
 from intercarga.app import System
 from intercarga.sim.example import seed_example_network
+from intercarga.web.api import MAX_LIMIT, MAX_OFFSET, RESOURCES
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import location_json
 
 
@@ -169,3 +171,60 @@ async def test_health_is_503_when_the_database_is_gone(
         await broken.dispose()
     assert answer.status_code == 503
     assert answer.json()["status"] == "degraded"
+
+
+async def test_offsets_past_the_databases_integers_are_422_on_every_list(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 12: 10²³ overflowed SQLite (a 500) and 2⁶³ dropped the PostgreSQL connection."""
+    for resource in RESOURCES:
+        for offset in ("99999999999999999999999", str(2**63), str(MAX_OFFSET + 1)):
+            answer = await client.get(f"/api/v1/{resource.name}", params={"offset": offset})
+            assert answer.status_code == 422, (resource.name, offset, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["errors"][0]["field"] == "offset"
+        furthest = await client.get(
+            f"/api/v1/{resource.name}", params={"offset": MAX_OFFSET, "limit": MAX_LIMIT}
+        )
+        assert furthest.status_code == 200, (resource.name, furthest.text)
+        assert furthest.json()["items"] == []
+
+
+async def test_stations_have_no_updated_filter_and_say_so(client: httpx.AsyncClient) -> None:
+    """Issue 12: ``updated_from`` was documented on stations, which have no last_updated (500)."""
+    answer = await client.get("/api/v1/stations", params={"updated_from": "2025-01-01T00:00:00Z"})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "updated_from", "message": "stations have no last_updated"}
+    ]
+    listed = (await client.get("/api/openapi.json")).json()["paths"]["/api/v1/stations"]["get"]
+    assert "updated_from" not in {parameter["name"] for parameter in listed["parameters"]}
+    tokens = await client.get("/api/v1/tokens", params={"updated_from": "2025-01-01T00:00:00Z"})
+    assert tokens.status_code == 200
+
+
+async def test_roaming_lists_bound_their_offset_too(system: System) -> None:
+    """Issue 12: the partners, outbox and commands lists took any offset (an overflow, a 500)."""
+    from intercarga.ocpi.service import Roaming, routers
+    from intercarga.web.http import create_http_app
+
+    roaming = Roaming.build(
+        system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))
+    )
+    invited = await roaming.registrar.invite("someone")
+    app = create_http_app(system, routers=routers(roaming))
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://intercarga.test", headers=headers
+    ) as client:
+        for path in (
+            "/api/v1/partners",
+            f"/api/v1/partners/{invited.partner_id}/outbox",
+            "/api/v1/roaming/commands",
+        ):
+            for offset in ("99999999999999999999999", str(2**63), "-1"):
+                answer = await client.get(path, params={"offset": offset})
+                assert answer.status_code == 422, (path, offset, answer.text)
+                assert answer.json()["errors"][0]["field"] == "offset"
+            assert (await client.get(path, params={"offset": MAX_OFFSET})).json() == []
+            assert (await client.get(path, params={"limit": 0})).status_code == 422

@@ -90,3 +90,11 @@ async def test_invalid_ids_are_refused_naming_the_part(client: httpx.AsyncClient
         "/api/v1/tokens/CL/ICG/AA11", json={**token, "contract_id": "CL-ICG-C00000001-Q"}
     )
     assert accepted.status_code == 201
+
+
+async def test_market_without_a_vehicle_is_422(client: httpx.AsyncClient, seeded: System) -> None:
+    """Issue 12: ``?market=CL`` alone was a KeyError (500)."""
+    answer = await client.get("/api/v1/locations", params={"market": "CL"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"] == [{"field": "market", "message": "is only used with vehicle"}]

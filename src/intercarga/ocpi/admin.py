@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from intercarga.domain._types import utc_now
-from intercarga.ocpi.client import PartnerError
+from intercarga.ocpi.client import PartnerError, is_callable_url
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.service import Roaming
 from intercarga.store.partners import Partner
 from intercarga.store.roaming import Backlog, CommandRecord, OutboxEntry
+from intercarga.web.api import MAX_OFFSET
 from intercarga.web.auth import require_admin
 from intercarga.web.problems import problem
 
@@ -42,6 +43,13 @@ class RegisterRequest(BaseModel):
     url: str = Field(min_length=1, max_length=255, description="the partner's versions URL")
     token: str = Field(min_length=1, max_length=64, description="TOKEN_A they gave us")
     name: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        if not is_callable_url(url):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return url
 
 
 class CommandRequest(BaseModel):
@@ -105,6 +113,16 @@ def _json(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Pages of the lists below: bounded at the edge, so no offset can overflow the database.
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Limit200 = Annotated[int, Query(ge=1, le=200)]
+Limit500 = Annotated[int, Query(ge=1, le=500)]
+
+_PARTNER_FAILED: dict[int | str, dict[str, Any]] = {
+    502: {"description": "The partner could not be reached, or refused (its OCPI status given)"}
+}
+
+
 def _failed(error: Exception) -> JSONResponse:
     code = getattr(error, "status_code", None)
     extra = {"ocpi_status_code": int(code)} if code is not None else {}
@@ -120,8 +138,8 @@ def admin_router(roaming: Roaming) -> APIRouter:
     outbox = roaming.outbox
 
     @router.get("", summary="List OCPI partners (with their push backlog)")
-    async def list_partners(offset: int = 0, limit: int = 50) -> Response:
-        page = await registrar.partners.list(offset=max(offset, 0), limit=min(max(limit, 1), 200))
+    async def list_partners(offset: Offset = 0, limit: Limit200 = 50) -> Response:
+        page = await registrar.partners.list(offset=offset, limit=limit)
         shown = [partner_view(p, await outbox.repository.backlog(p.id)) for p in page.items]
         return JSONResponse(shown, headers={"X-Total-Count": str(page.total)})
 
@@ -134,12 +152,12 @@ def admin_router(roaming: Roaming) -> APIRouter:
     async def get_outbox(
         partner_id: str,
         state: Literal["PENDING", "SENT", "FAILED"] | None = None,
-        offset: int = 0,
-        limit: int = 50,
+        offset: Offset = 0,
+        limit: Limit500 = 50,
     ) -> Response:
         await registrar.partners.get(partner_id)
         entries, total = await outbox.repository.entries(
-            partner_id, state=state, offset=max(offset, 0), limit=min(max(limit, 1), 500)
+            partner_id, state=state, offset=offset, limit=limit
         )
         return JSONResponse([entry_view(e) for e in entries], headers={"X-Total-Count": str(total)})
 
@@ -168,7 +186,12 @@ def admin_router(roaming: Roaming) -> APIRouter:
             status_code=201,
         )
 
-    @router.post("", status_code=201, summary="Register with a partner that invited us")
+    @router.post(
+        "",
+        status_code=201,
+        summary="Register with a partner that invited us",
+        responses=_PARTNER_FAILED,
+    )
     async def register(body: RegisterRequest) -> Response:
         try:
             partner = await registrar.register(body.url, body.token, body.name)
@@ -176,7 +199,11 @@ def admin_router(roaming: Roaming) -> APIRouter:
             return _failed(error)
         return JSONResponse(partner_view(partner), status_code=201)
 
-    @router.put("/{partner_id}/credentials", summary="Send new credentials to a partner")
+    @router.put(
+        "/{partner_id}/credentials",
+        summary="Send new credentials to a partner",
+        responses=_PARTNER_FAILED,
+    )
     async def update(partner_id: str, version: str | None = None) -> Response:
         try:
             partner = await registrar.update(partner_id, version)
@@ -228,10 +255,8 @@ def commands_router(roaming: Roaming) -> APIRouter:
         return JSONResponse(command_view(record), status_code=201)
 
     @router.get("", summary="Commands sent, received and routed, newest first")
-    async def recent(offset: int = 0, limit: int = 50) -> Response:
-        records, total = await roaming.commands.records.recent(
-            offset=max(offset, 0), limit=min(max(limit, 1), 200)
-        )
+    async def recent(offset: Offset = 0, limit: Limit200 = 50) -> Response:
+        records, total = await roaming.commands.records.recent(offset=offset, limit=limit)
         return JSONResponse(
             [command_view(r) for r in records], headers={"X-Total-Count": str(total)}
         )

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from intercarga.errors import IntercargaError
-from intercarga.ocpi.transport import authorization_header, new_message_ids
+from intercarga.ocpi.transport import authorization_header, new_message_ids, parse_json
 
 __all__ = [
     "OcpiClient",
@@ -29,6 +29,7 @@ __all__ = [
     "PartnerTimeoutError",
     "PartnerUnreachableError",
     "Reply",
+    "is_callable_url",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,19 @@ class PartnerTimeoutError(PartnerUnreachableError):
 
 class PartnerRejectedError(PartnerError):
     """The partner answered, with an HTTP error or an OCPI status outside 1xxx."""
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        http_status: int = 0,
+        *,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        super().__init__(message, status_code, http_status)
+        self.method = method
+        self.url = url
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +127,9 @@ class OcpiClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """One request; the reply whatever its status, as long as the body is an envelope."""
+        if not is_callable_url(url):
+            # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
+            raise PartnerUnreachableError(f"cannot reach {url!r}: not an http(s) URL")
         sent = {
             "Authorization": authorization_header(token, raw=raw),
             **new_message_ids(correlation_id),
@@ -136,7 +153,7 @@ class OcpiClient:
             extra={"request_id": sent["X-Request-ID"], "correlation_id": sent["X-Correlation-ID"]},
         )
         try:
-            body = response.json()
+            body = parse_json(response.content)
         except ValueError:
             body = None
         if not isinstance(body, dict) or "status_code" not in body:
@@ -144,6 +161,8 @@ class OcpiClient:
                 raise PartnerRejectedError(
                     f"{method} {url} answered HTTP {response.status_code}",
                     http_status=response.status_code,
+                    method=method,
+                    url=url,
                 )
             raise PartnerUnreachableError(f"{method} {url} did not answer with an OCPI envelope")
         return Reply(response.status_code, body, response.headers)
@@ -158,6 +177,8 @@ class OcpiClient:
                 f"{method} {url} answered HTTP {reply.http_status}, OCPI {code}: {message}",
                 status_code=code,
                 http_status=reply.http_status,
+                method=method,
+                url=url,
             )
         return reply
 
@@ -190,6 +211,15 @@ class OcpiClient:
             link = reply.headers.get("link")
             next_url = _next_link(link) if link else None
             next_params = None
+
+
+def is_callable_url(url: str) -> bool:
+    """Whether ``url`` is absolute http(s) with a host: all a partner URL must be to be tried."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def _next_link(header: str) -> str | None:

@@ -9,7 +9,6 @@ no protocol logic of their own beyond picking the version's models.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -29,7 +28,7 @@ from intercarga.ocpi.envelope import (
     error_response,
 )
 from intercarga.ocpi.partners import Authenticated, Registrar
-from intercarga.ocpi.transport import message_ids
+from intercarga.ocpi.transport import MAX_JSON_DEPTH, JsonTooDeepError, message_ids, parse_json
 
 if TYPE_CHECKING:
     from intercarga.ocpi.service import Roaming
@@ -124,7 +123,13 @@ async def read_json(request: Request) -> Any:
     if len(raw) > 1_000_000:
         raise OcpiError(StatusCode.CLIENT_ERROR, "request body too large (1 MB at most)", 413)
     try:
-        return json.loads(raw)
+        return parse_json(raw)
+    except JsonTooDeepError:
+        raise OcpiError(
+            StatusCode.CLIENT_ERROR,
+            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+            400,
+        ) from None
     except ValueError:
         raise OcpiError(
             StatusCode.CLIENT_ERROR, "the request body is not valid JSON", 400

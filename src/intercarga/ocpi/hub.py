@@ -559,9 +559,8 @@ def hub_router(hub: Hub) -> APIRouter:
         await hosted()
         return await hub.route(request, version, interface, module, rest)
 
-    methods = ["GET", "PUT", "PATCH", "POST", "DELETE"]
-    router.add_api_route("/{interface}/{module}", route, methods=methods, summary="Routed")
-    router.add_api_route(
-        "/{interface}/{module}/{rest:path}", route, methods=methods, summary="Routed"
-    )
+    # One route per method: one route for several gave them one OpenAPI operationId.
+    for routed in ("/{interface}/{module}", "/{interface}/{module}/{rest:path}"):
+        for method in ("GET", "PUT", "PATCH", "POST", "DELETE"):
+            router.add_api_route(routed, route, methods=[method], summary="Routed")
     return router

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from intercarga.config import OcpiParty, Settings
 from intercarga.domain._types import utc_now
 from intercarga.errors import InvalidInputError
-from intercarga.ocpi.client import OcpiClient, PartnerError
+from intercarga.ocpi.client import OcpiClient, PartnerError, PartnerRejectedError
 from intercarga.ocpi.envelope import OcpiError, StatusCode, describe_validation_error
 from intercarga.ocpi.models import parse, v211, v221, v230
 from intercarga.ocpi.registration import Event, can_use, next_state
@@ -476,15 +476,20 @@ class Registrar:
             if version is None:
                 version = choose_version(self.offered_versions, listed)
             elif version not in listed:
+                # Whoever registers chose the URL: what it answered is not repeated to them.
+                offered = "" if receiving else f" ({', '.join(listed)})"
                 raise OcpiError(
                     StatusCode.UNSUPPORTED_VERSION,
-                    f"OCPI {version} is not in the partner's versions ({', '.join(listed)})",
+                    f"OCPI {version} is not in the partner's versions{offered}",
                 )
             details = await self._client.call_ok("GET", listed[version], token=token, raw=raw)
             found = _read_endpoints(details.data)
         except PartnerError as error:
             if receiving:
-                raise OcpiError(StatusCode.UNABLE_TO_USE_CLIENT_API, str(error)) from None
+                log.warning(
+                    "fetching the versions of partner at %s failed: %s", versions_url, error
+                )
+                raise OcpiError(StatusCode.UNABLE_TO_USE_CLIENT_API, _outcome(error)) from None
             raise
         if not any(endpoint.identifier != "credentials" for endpoint in found):
             raise OcpiError(
@@ -563,6 +568,18 @@ def _read_credentials(version: str, body: Any) -> _TheirCredentials:
         hub_party_id=hub.upper() if hub else None,
         party=None,
     )
+
+
+def _outcome(error: PartnerError) -> str:
+    """A failed call told to the partner who chose its URL: what happened, never what came back.
+
+    The URL is theirs, but its answer may come from anything it points at (an internal
+    service, a cloud metadata endpoint): echoing it would make registration a way to read them.
+    """
+    if isinstance(error, PartnerRejectedError):
+        code = f", OCPI status {error.status_code}" if error.status_code is not None else ""
+        return f"{error.method} {error.url} was refused: HTTP {error.http_status}{code}"
+    return str(error)
 
 
 def _read_versions(data: Any) -> dict[str, str]:

@@ -22,6 +22,7 @@ from intercarga.domain._types import utc_now
 from intercarga.ocpi.authorize import RealTimeAuthorization
 from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
+from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
@@ -69,6 +70,11 @@ class Roaming:
         policy: RetryPolicy | None = None,
         watch_interval: float = 5.0,
     ) -> Roaming:
+        if transport is None:  # the network, through the request-forgery guard
+            transport = PartnerEgress(
+                allow_http=settings.ocpi.allow_http_partner_urls,
+                allow_private=settings.ocpi.allow_private_partner_urls,
+            )
         client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
         partners = PartnerRepository(store.engine)
         registrar = Registrar(partners, settings, client)

@@ -1,12 +1,13 @@
 """OCPI transport rules as pure functions: the Authorization header, pagination, message ids and
-routing headers.
+routing headers, and the reading of JSON bodies.
 
 Authorization: ``Token <base64(token)>`` since 2.2-d2; many 2.1.1 and 2.2 platforms send the
 token unencoded, so reading yields both readings and the caller decides by the partner's switch.
 Pagination: ``offset``/``limit``/``date_from``/``date_to`` in, ``Link: <…>; rel="next"`` (keeping
 every filter of the request), ``X-Total-Count`` and ``X-Limit`` out; the limit is capped and the
 offset bounded so no request can ask for an endless page. Every request carries a new
-``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation it belongs to.
+``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation it belongs to. Bodies, sent
+to us or answered to us, are JSON nested at most :data:`MAX_JSON_DEPTH` levels.
 
 Nothing here does I/O; the HTTP layers call these functions.
 """
@@ -15,18 +16,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models._types import format_datetime, parse_datetime
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "MAX_LIMIT",
     "MAX_OFFSET",
+    "JsonTooDeepError",
     "PageRequest",
     "TokenReading",
     "authorization_header",
@@ -34,6 +39,7 @@ __all__ = [
     "new_message_ids",
     "page_headers",
     "page_request",
+    "parse_json",
     "read_authorization",
 ]
 
@@ -41,6 +47,32 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 # A bound on offsets, so that a client cannot make the database skip an absurd number of rows.
 MAX_OFFSET = 10_000_000
+# OCPI objects nest about eight levels (a tariff's restrictions, a CDR's dimensions); far more
+# deeply nested JSON made the parser or a later dump raise RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+
+
+# -- JSON bodies ---------------------------------------------------------------------------------
+class JsonTooDeepError(ValueError):
+    """Valid JSON, nested deeper than :data:`MAX_JSON_DEPTH`."""
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """A JSON body; ``ValueError`` when it is not JSON, :class:`JsonTooDeepError` when too deep."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    # Measured without recursion: the parser's own limit is far above what we accept.
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
 
 
 # -- Authorization -------------------------------------------------------------------------------

@@ -36,12 +36,14 @@ def routers(roaming: Roaming) -> list[APIRouter]:
         )
         return ocpi_response(response)
 
-    receiver.add_api_route(
-        "/{session_id}",
-        receive,
-        methods=["GET", "PUT", "DELETE"],
-        summary="ChargingProfiles: read, set or clear a session's profile (RECEIVER)",
-    )
+    # One route per method: one route for several gave them one OpenAPI operationId.
+    for method in ("GET", "PUT", "DELETE"):
+        receiver.add_api_route(
+            "/{session_id}",
+            receive,
+            methods=[method],
+            summary="ChargingProfiles: read, set or clear a session's profile (RECEIVER)",
+        )
 
     sender = APIRouter(prefix="/emsp/{version}/chargingprofiles", route_class=OcpiRoute)
 

@@ -25,9 +25,12 @@ from intercarga.errors import InvalidInputError
 from intercarga.store import Store
 from intercarga.store.repositories import Page, Repository
 
-__all__ = ["MAX_LIMIT", "Resource", "resource_router"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Resource", "resource_router"]
 
 MAX_LIMIT = 1000
+# OFFSET + LIMIT must fit the databases' signed 64-bit integers: past that SQLite raised an
+# overflow (a 500) and PostgreSQL's driver dropped the connection.
+MAX_OFFSET = 2**63 - 1 - MAX_LIMIT
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -54,6 +57,8 @@ class Resource(Generic[T]):
     # query parameter names, and the function that keeps the matching items.
     item_filter_params: tuple[str, ...] = ()
     item_filter: Callable[[dict[str, str], list[T]], list[T]] | None = None
+    # Whether the aggregate has a last_updated to filter on (updated_from / updated_to).
+    tracks_updates: bool = True
 
 
 def _store(request: Request) -> Store:
@@ -104,8 +109,13 @@ def resource_router(resource: Resource[T]) -> APIRouter:
     async def list_items(request: Request, **params: Any) -> JSONResponse:
         offset: int = params.pop("offset")
         limit: int = params.pop("limit")
-        updated_from = params.pop("updated_from")
-        updated_to = params.pop("updated_to")
+        updated_from = params.pop("updated_from", None)
+        updated_to = params.pop("updated_to", None)
+        if not resource.tracks_updates:
+            # Documented for every list once; a client still sending it gets told, not ignored.
+            for name in ("updated_from", "updated_to"):
+                if name in request.query_params:
+                    raise InvalidInputError(f"{resource.name} have no last_updated", name)
         item_params = {
             name: value
             for name in resource.item_filter_params
@@ -144,16 +154,22 @@ def resource_router(resource: Resource[T]) -> APIRouter:
 
     list_params = [
         request_param,
-        _param("offset", Annotated[int, Query(ge=0)]).replace(default=0),
+        _param("offset", Annotated[int, Query(ge=0, le=MAX_OFFSET)]).replace(default=0),
         _param("limit", Annotated[int, Query(ge=1, le=MAX_LIMIT)]).replace(default=50),
-        _param(
-            "updated_from",
-            Annotated[datetime | None, Query(description="last_updated ≥ this instant")],
-        ).replace(default=None),
-        _param(
-            "updated_to",
-            Annotated[datetime | None, Query(description="last_updated < this instant")],
-        ).replace(default=None),
+        *(
+            [
+                _param(
+                    "updated_from",
+                    Annotated[datetime | None, Query(description="last_updated ≥ this instant")],
+                ).replace(default=None),
+                _param(
+                    "updated_to",
+                    Annotated[datetime | None, Query(description="last_updated < this instant")],
+                ).replace(default=None),
+            ]
+            if resource.tracks_updates
+            else []
+        ),
         *[
             _param(name, Annotated[str | None, Query()]).replace(default=None)
             for name in (*resource.filters, *resource.item_filter_params)

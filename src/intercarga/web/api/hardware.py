@@ -52,7 +52,11 @@ def _vehicle(name: str) -> Vehicle:
 
 
 def filter_usable_locations(params: dict[str, str], locations: list[Location]) -> list[Location]:
-    return usable_locations(_vehicle(params["vehicle"]), params.get("market"), locations)
+    vehicle = params.get("vehicle")
+    if vehicle is None:
+        # A market only says which version of a car is meant: alone it filters nothing.
+        raise InvalidInputError("is only used with vehicle", "market")
+    return usable_locations(_vehicle(vehicle), params.get("market"), locations)
 
 
 def hardware_router() -> APIRouter:

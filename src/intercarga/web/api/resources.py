@@ -121,6 +121,7 @@ RESOURCES: tuple[Resource[Any], ...] = (
         to_domain=_station_to_domain,
         to_public=_station_public,
         public_model=StationPublic,
+        tracks_updates=False,
     ),
     Resource(
         name="tokens",
