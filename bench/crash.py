@@ -186,6 +186,9 @@ class CsmsProcess:
             lines.append(f'database_schema = "{schema}"')
         lines += [
             "[ocpi]",
+            # The recording eMSP listens on plain http on loopback.
+            "allow_http_partner_urls = true",
+            "allow_private_partner_urls = true",
             "[[ocpi.parties]]",
             'country_code = "CL"',
             'party_id = "ICG"',
