@@ -122,7 +122,7 @@ ALL_COMMANDS: list[Command] = [
     UnlockConnector(2),
     ChangeAvailability(operative=False, evse=1),
     ChangeAvailability(operative=True),
-    TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=1),
+    TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=1, connector=1),
     TriggerMessage(TriggeredMessage.LOG_STATUS),
     TriggerMessage(TriggeredMessage.SIGN_STATION_CERTIFICATE),
     TriggerMessage(TriggeredMessage.TRANSACTION_EVENT, evse=1),
@@ -305,6 +305,19 @@ def test_v2_command_payloads(version: OcppVersion) -> None:
             ]
         },
     )
+    assert only(
+        adapter.command(TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=2, connector=1))
+    ) == (
+        "TriggerMessage",
+        {"requestedMessage": "StatusNotification", "evse": {"id": 2, "connectorId": 1}},
+    )
+    # F06.FR.13 (2023-12 errata): a StatusNotification is asked of one connector, never less.
+    for vague in (
+        TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION),
+        TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=2),
+    ):
+        with pytest.raises(InvalidInputError, match="per connector"):
+            adapter.command(vague)
     action, payload = only(adapter.command(SendLocalList(2, (LocalListEntry(CARD),), full=False)))
     assert action == "SendLocalList"
     assert payload == {

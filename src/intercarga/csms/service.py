@@ -44,6 +44,7 @@ from intercarga.ocpp.adapter import adapter_for
 from intercarga.ocpp.commands import (
     CertificateSigned,
     Command,
+    CommandResult,
     DeviceVariable,
     GetLocalListVersion,
     LocalListVersionResult,
@@ -120,6 +121,18 @@ _SECURITY_PROFILE: Final = frozenset(
     {DeviceVariable("SecurityCtrlr", "SecurityProfile"), DeviceVariable(None, "SecurityProfile")}
 )
 _SET: Final = frozenset({"Accepted", "RebootRequired"})
+
+
+def _all_of(connectors: tuple[int, ...], results: list[Result]) -> Result:
+    """One result for a command asked of each connector: Accepted when every connector
+    accepted, else the first other answer, naming its connector."""
+    for connector, result in zip(connectors, results, strict=True):
+        status = getattr(result, "status", None)
+        if status != "Accepted":
+            reason = getattr(result, "reason", None)
+            detail = f"connector {connector}" + (f": {reason}" if reason else "")
+            return CommandResult(str(status), detail)
+    return CommandResult("Accepted")
 
 
 def _reported(variable: ReportedVariable) -> dict[str, Any]:
@@ -360,6 +373,26 @@ class CsmsService:
         adapter = adapter_for(link.version)
         if isinstance(command, SendLocalList) and command.version is None:
             command = dataclasses.replace(command, version=await self._next_list_version(link))
+        if (
+            isinstance(command, TriggerMessage)
+            and command.message is TriggeredMessage.STATUS_NOTIFICATION
+            and command.evse
+            and command.connector is None
+            and adapter.numbers_connectors
+        ):
+            # A status is asked for per connector (2.0.1 F06.FR.13): an EVSE's status is its
+            # connectors' statuses, so each connector the CSMS knows of is asked in turn.
+            connectors = await self._connectors(station_id, command.evse)
+            results = [
+                await self._carry_out(link, dataclasses.replace(command, connector=connector))
+                for connector in connectors
+            ]
+            return _all_of(connectors, results)
+        return await self._carry_out(link, command)
+
+    async def _carry_out(self, link: StationLink, command: Command) -> Result:
+        station_id = link.station_id
+        adapter = adapter_for(link.version)
         calls = adapter.command(command)
         if isinstance(command, RemoteStart):
             self.sessions.expect_remote_start(station_id, command.id_token.value)
@@ -376,6 +409,23 @@ class CsmsService:
         station = await self._store.stations.find(station_id)
         if station is not None and target > station.security_profile:
             self._profile_upgrades[station_id] = target
+
+    async def _connectors(self, station_id: str, evse: int) -> tuple[int, ...]:
+        """The OCPP numbers of an EVSE's connectors: 1 to the number of connectors of the
+        Location EVSE it serves (2.0.1 part 1 numbers them from 1 without gaps), or just 1
+        (which every EVSE has) when the CSMS knows no such EVSE."""
+        station = await self._store.stations.get(station_id)
+        mapping = next((m for m in station.evses if m.ocpp_evse_id == evse), None)
+        location = (
+            await self._store.locations.find(
+                station.country_code, station.party_id, mapping.location_id
+            )
+            if mapping is not None
+            else None
+        )
+        served = location.evse(mapping.evse_uid) if location and mapping else None
+        count = len(served.connectors) if served is not None else 0
+        return tuple(range(1, max(count, 1) + 1))
 
     async def _next_list_version(self, link: StationLink) -> int:
         """One above the local list version the station holds (asked when not known)."""
