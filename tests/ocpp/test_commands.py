@@ -178,9 +178,9 @@ ALL_COMMANDS: list[Command] = [
 
 # What each version cannot express, by index in ALL_COMMANDS.
 UNSUPPORTED = {
-    # reset of one EVSE, TransactionEvent trigger, base report, transaction status, network
+    # reset of one EVSE, TransactionEvent trigger, transaction status, network
     # profile, customer information, a V2G root, certificates of every use at once
-    V16: {4, 11, 16, 34, 35, 36, 37, 38, 40, 42},
+    V16: {4, 11, 34, 35, 36, 37, 38, 40, 42},
     V201: {13, 15},  # "read all" without names, a 1.6-only key without a component
     V21: {13, 15},
 }
@@ -243,6 +243,8 @@ def test_v16_command_payloads() -> None:
         {"key": ["HeartbeatInterval", "MeterValueSampleInterval"]},
     )
     assert only(adapter.command(GetVariables())) == ("GetConfiguration", {})
+    # No device model in 1.6: a base report of any kind reads every configuration key.
+    assert only(adapter.command(GetBaseReport(3))) == ("GetConfiguration", {})
     calls = adapter.command(SetVariables(((HEARTBEAT, "300"), (SAMPLE_INTERVAL_16, "60"))))
     assert [(c.action, c.payload) for c in calls] == [
         ("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "300"}),
@@ -361,6 +363,11 @@ def test_v16_results() -> None:
     )
     assert isinstance(everything, VariablesResult)
     assert everything.results[0].variable == DeviceVariable(None, "NumberOfConnectors")
+    report = adapter.result(
+        GetBaseReport(3),
+        [{"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]}],
+    )
+    assert report == VariablesResult((VariableResult(HEARTBEAT, "Accepted", "300", False),))
     changed = adapter.result(
         SetVariables(((HEARTBEAT, "300"), (VENDOR_KEY, "80"))),
         [{"status": "RebootRequired"}, {"status": "NotSupported"}],

@@ -46,6 +46,7 @@ from intercarga.ocpp.commands import (
     Command,
     CommandResult,
     DeviceVariable,
+    GetBaseReport,
     GetLocalListVersion,
     LocalListVersionResult,
     RemoteStart,
@@ -55,6 +56,7 @@ from intercarga.ocpp.commands import (
     SetVariables,
     TriggeredMessage,
     TriggerMessage,
+    VariableResult,
     VariablesResult,
 )
 from intercarga.ocpp.errors import CallError, ErrorCode
@@ -121,6 +123,25 @@ _SECURITY_PROFILE: Final = frozenset(
     {DeviceVariable("SecurityCtrlr", "SecurityProfile"), DeviceVariable(None, "SecurityProfile")}
 )
 _SET: Final = frozenset({"Accepted", "RebootRequired"})
+
+
+def _configured(outcome: VariableResult) -> dict[str, Any]:
+    """A configuration key a station read out (1.6 GetConfiguration) as a reported variable: a key
+    with a 2.0.1 twin under the twin's name, any other under its own with no component."""
+    variable = outcome.variable
+    mutability = None
+    if outcome.readonly is not None:
+        mutability = "ReadOnly" if outcome.readonly else "ReadWrite"
+    shown = _reported(
+        ReportedVariable(
+            variable.component or "",
+            variable.variable,
+            (("Actual", outcome.value),),
+            mutability=mutability,
+        )
+    )
+    shown["component"] = variable.component
+    return shown
 
 
 def _all_of(connectors: tuple[int, ...], results: list[Result]) -> Result:
@@ -456,6 +477,20 @@ class CsmsService:
             result, LocalListVersionResult
         ):
             await self._store.stations.change(station_id, local_list_version=result.version)
+        elif isinstance(command, GetBaseReport) and isinstance(result, VariablesResult):
+            # A 1.6 station answers at once with its configuration keys: its whole report.
+            await self._store.reports.add_part(
+                station_id,
+                command.request_id,
+                self._clock(),
+                0,
+                [
+                    _configured(outcome)
+                    for outcome in result.results
+                    if outcome.status == "Accepted"
+                ],
+                more_to_follow=False,
+            )
         elif isinstance(command, SetVariables) and isinstance(result, VariablesResult):
             values = dict(command.values)
             for outcome in result.results:

@@ -132,8 +132,9 @@ def station_router() -> APIRouter:
 
     @router.get("/{station_id}/report", summary="Latest device model report")
     async def report(request: Request, station_id: Annotated[str, Path()]) -> Any:
-        """The variables of the station's latest device model report (OCPP 2.x NotifyReport,
-        asked with the get_base_report command); ``complete`` once its last part arrived."""
+        """The variables of the station's latest device model report (asked with the
+        get_base_report command: OCPP 2.x NotifyReport, OCPP 1.6 its configuration keys);
+        ``complete`` once its last part arrived."""
         store = request.app.state.store
         await store.stations.get(station_id)
         found = await store.reports.latest(station_id)
