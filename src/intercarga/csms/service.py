@@ -12,6 +12,9 @@ for; anything else is refused with SecurityError (OCPP 2.0.1 B02.FR.09, B03.FR.0
 the CSMS may read and set its configuration; :meth:`CsmsService.set_registration` accepts it
 and asks it to boot again at once.
 
+Meter values outside any transaction (clock-aligned, triggered) are kept per EVSE, the newest
+messages of each (:mod:`intercarga.store.station_meter_values`).
+
 Commands keep the CSMS's picture of the station true: an accepted new BasicAuthPassword
 (1.6 AuthorizationKey) becomes the one the endpoint checks, and the version of the local
 authorization list the station holds is stored (from SendLocalList and GetLocalListVersion).
@@ -74,6 +77,7 @@ from intercarga.ocpp.events import (
     FirmwareStatusChanged,
     Heartbeat,
     HeartbeatDecision,
+    MeterValuesReported,
     ReportedVariable,
     ReportReceived,
     SecurityEventReported,
@@ -91,6 +95,7 @@ from intercarga.security import hash_password
 from intercarga.store import Store, database_unavailable
 from intercarga.store.database import describe_database_error
 from intercarga.store.security_events import SecurityEvent
+from intercarga.store.station_meter_values import StationMeterValues
 
 __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
 
@@ -285,6 +290,9 @@ class CsmsService:
             return DataTransferDecision(DataTransferStatus.UNKNOWN_VENDOR_ID)
         if isinstance(event, CertificateSigningRequested):
             return self._signing(link, station, event)
+        if isinstance(event, MeterValuesReported):
+            await self._meter_values(station, event)
+            return Acknowledgement()
         if isinstance(event, FirmwareStatusChanged):
             await self._store.stations.change(station.id, firmware_status=event.status[:32])
             return Acknowledgement()
@@ -316,6 +324,20 @@ class CsmsService:
             extra={"station_id": link.station_id, "event": str(dataclasses.asdict(event))[:500]},
         )
         return Acknowledgement()
+
+    async def _meter_values(self, station: Station, event: MeterValuesReported) -> None:
+        """Keep meter values outside any transaction with their EVSE (no session holds them)."""
+        if not event.meter_values and not event.signed_meter_values:
+            return
+        readings = StationMeterValues(
+            station_id=station.id,
+            evse=event.evse,
+            connector=event.connector,
+            received_at=self._clock(),
+            meter_values=event.meter_values,
+            signed_meter_values=event.signed_meter_values,
+        )
+        await self._store.write(*self._store.station_meter_values.adding(readings))
 
     async def _boot(
         self, link: StationLink, station: Station | None, event: StationBooted

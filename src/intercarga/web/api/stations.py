@@ -1,5 +1,6 @@
 """Live station operations of the admin API: connection state, raw OCPP calls, commands and
-registration.
+registration, and what the station reported (device model report, meter values outside any
+transaction).
 
 ``POST /api/v1/stations/{id}/ocpp/{Action}`` sends any action of the station's OCPP version with
 the given payload and returns the station's answer: 409 when the station is offline, 504 when it
@@ -30,7 +31,7 @@ from intercarga.ocpp.server import (
     CsmsServer,
     StationOfflineError,
 )
-from intercarga.web.api._resource import MAX_LIMIT
+from intercarga.web.api._resource import MAX_LIMIT, paging_headers
 from intercarga.web.problems import problem, validation_problem
 
 __all__ = [
@@ -150,38 +151,41 @@ def station_router() -> APIRouter:
             }
         )
 
-    @router.get("/{station_id}/security-events", summary="Security event log")
-    async def security_events(
+    @router.get("/{station_id}/meter-values", summary="Meter values outside transactions")
+    async def meter_values(
         request: Request,
         station_id: Annotated[str, Path()],
+        evse: Annotated[int | None, Query(ge=0, description="0: the station's meter")] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     ) -> Any:
-        """The security events the station reported (OCPP SecurityEventNotification: a failed
-        firmware signature check, a certificate it refused, a reset, …), newest first, with the
-        time the station gives (``timestamp``) and the time the CSMS received each."""
+        """Meter values the station reported outside any transaction (clock-aligned, triggered),
+        one item per message, newest first; the newest 1000 messages of each EVSE are kept.
+        Paginated like every list (``X-Total-Count``, ``Link: rel=next``)."""
         store = request.app.state.store
         await store.stations.get(station_id)
-        events, total = await store.security_events.of_station(
-            station_id, offset=offset, limit=limit
+        items, total = await store.station_meter_values.list(
+            station_id, evse=evse, offset=offset, limit=limit
         )
-        return JSONResponse(
-            {
-                "items": [
-                    {
-                        "type": event.type,
-                        "timestamp": event.occurred_at.isoformat(),
-                        "tech_info": event.tech_info,
-                        "received_at": event.received_at.isoformat(),
-                    }
-                    for event in events
-                ],
-                "total": total,
-                "offset": offset,
-                "limit": limit,
-            },
-            headers={"X-Total-Count": str(total), "X-Limit": str(limit)},
-        )
+        body = {
+            "items": [
+                {
+                    "evse": item.evse,
+                    "connector": item.connector,
+                    "received_at": item.received_at.isoformat(),
+                    "meter_values": [v.model_dump(mode="json") for v in item.meter_values],
+                    "signed_meter_values": [
+                        v.model_dump(mode="json") for v in item.signed_meter_values
+                    ],
+                }
+                for item in items
+            ],
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+        }
+        headers = paging_headers(request, offset, len(items), total, limit)
+        return JSONResponse(body, headers=headers)
 
     @router.post(
         "/{station_id}/ocpp/{action}",
