@@ -151,6 +151,39 @@ def station_router() -> APIRouter:
             }
         )
 
+    @router.get("/{station_id}/security-events", summary="Security event log")
+    async def security_events(
+        request: Request,
+        station_id: Annotated[str, Path()],
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    ) -> Any:
+        """The security events the station reported (OCPP SecurityEventNotification: a failed
+        firmware signature check, a certificate it refused, a reset, …), newest first, with the
+        time the station gives (``timestamp``) and the time the CSMS received each."""
+        store = request.app.state.store
+        await store.stations.get(station_id)
+        events, total = await store.security_events.of_station(
+            station_id, offset=offset, limit=limit
+        )
+        return JSONResponse(
+            {
+                "items": [
+                    {
+                        "type": event.type,
+                        "timestamp": event.occurred_at.isoformat(),
+                        "tech_info": event.tech_info,
+                        "received_at": event.received_at.isoformat(),
+                    }
+                    for event in events
+                ],
+                "total": total,
+                "offset": offset,
+                "limit": limit,
+            },
+            headers={"X-Total-Count": str(total), "X-Limit": str(limit)},
+        )
+
     @router.get("/{station_id}/meter-values", summary="Meter values outside transactions")
     async def meter_values(
         request: Request,
