@@ -122,7 +122,7 @@ ALL_COMMANDS: list[Command] = [
     UnlockConnector(2),
     ChangeAvailability(operative=False, evse=1),
     ChangeAvailability(operative=True),
-    TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=1),
+    TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=1, connector=1),
     TriggerMessage(TriggeredMessage.LOG_STATUS),
     TriggerMessage(TriggeredMessage.SIGN_STATION_CERTIFICATE),
     TriggerMessage(TriggeredMessage.TRANSACTION_EVENT, evse=1),
@@ -178,9 +178,9 @@ ALL_COMMANDS: list[Command] = [
 
 # What each version cannot express, by index in ALL_COMMANDS.
 UNSUPPORTED = {
-    # reset of one EVSE, TransactionEvent trigger, base report, transaction status, network
+    # reset of one EVSE, TransactionEvent trigger, transaction status, network
     # profile, customer information, a V2G root, certificates of every use at once
-    V16: {4, 11, 16, 34, 35, 36, 37, 38, 40, 42},
+    V16: {4, 11, 34, 35, 36, 37, 38, 40, 42},
     V201: {13, 15},  # "read all" without names, a 1.6-only key without a component
     V21: {13, 15},
 }
@@ -243,6 +243,8 @@ def test_v16_command_payloads() -> None:
         {"key": ["HeartbeatInterval", "MeterValueSampleInterval"]},
     )
     assert only(adapter.command(GetVariables())) == ("GetConfiguration", {})
+    # No device model in 1.6: a base report of any kind reads every configuration key.
+    assert only(adapter.command(GetBaseReport(3))) == ("GetConfiguration", {})
     calls = adapter.command(SetVariables(((HEARTBEAT, "300"), (SAMPLE_INTERVAL_16, "60"))))
     assert [(c.action, c.payload) for c in calls] == [
         ("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "300"}),
@@ -305,6 +307,19 @@ def test_v2_command_payloads(version: OcppVersion) -> None:
             ]
         },
     )
+    assert only(
+        adapter.command(TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=2, connector=1))
+    ) == (
+        "TriggerMessage",
+        {"requestedMessage": "StatusNotification", "evse": {"id": 2, "connectorId": 1}},
+    )
+    # F06.FR.13 (2023-12 errata): a StatusNotification is asked of one connector, never less.
+    for vague in (
+        TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION),
+        TriggerMessage(TriggeredMessage.STATUS_NOTIFICATION, evse=2),
+    ):
+        with pytest.raises(InvalidInputError, match="per connector"):
+            adapter.command(vague)
     action, payload = only(adapter.command(SendLocalList(2, (LocalListEntry(CARD),), full=False)))
     assert action == "SendLocalList"
     assert payload == {
@@ -348,6 +363,11 @@ def test_v16_results() -> None:
     )
     assert isinstance(everything, VariablesResult)
     assert everything.results[0].variable == DeviceVariable(None, "NumberOfConnectors")
+    report = adapter.result(
+        GetBaseReport(3),
+        [{"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]}],
+    )
+    assert report == VariablesResult((VariableResult(HEARTBEAT, "Accepted", "300", False),))
     changed = adapter.result(
         SetVariables(((HEARTBEAT, "300"), (VENDOR_KEY, "80"))),
         [{"status": "RebootRequired"}, {"status": "NotSupported"}],

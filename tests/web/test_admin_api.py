@@ -190,6 +190,26 @@ async def test_offsets_past_the_databases_integers_are_422_on_every_list(
         assert furthest.json()["items"] == []
 
 
+async def test_every_paged_route_bounds_its_offset(client: httpx.AsyncClient) -> None:
+    """Every GET the OpenAPI lists with an ``offset`` refuses one past 64 bits, so a paged route
+    added later (a station's security events, its meter values…) is held to it the day it lands."""
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    paged = [
+        path
+        for path, operations in paths.items()
+        if path.startswith("/api/v1/")
+        and any(p["name"] == "offset" for p in operations.get("get", {}).get("parameters", []))
+    ]
+    assert "/api/v1/stations/{station_id}/meter-values" in paged
+    for path in paged:
+        url = path
+        for name in ("{station_id}", "{country_code}", "{party_id}", "{id}", "{partner_id}"):
+            url = url.replace(name, "CL" if name == "{country_code}" else "X")
+        answer = await client.get(url, params={"offset": str(2**63)})
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
 async def test_stations_have_no_updated_filter_and_say_so(client: httpx.AsyncClient) -> None:
     """Issue 12: ``updated_from`` was documented on stations, which have no last_updated (500)."""
     answer = await client.get("/api/v1/stations", params={"updated_from": "2025-01-01T00:00:00Z"})

@@ -12,6 +12,9 @@ for; anything else is refused with SecurityError (OCPP 2.0.1 B02.FR.09, B03.FR.0
 the CSMS may read and set its configuration; :meth:`CsmsService.set_registration` accepts it
 and asks it to boot again at once.
 
+Meter values outside any transaction (clock-aligned, triggered) are kept per EVSE, the newest
+messages of each (:mod:`intercarga.store.station_meter_values`).
+
 Commands keep the CSMS's picture of the station true: an accepted new BasicAuthPassword
 (1.6 AuthorizationKey) becomes the one the endpoint checks, and the version of the local
 authorization list the station holds is stored (from SendLocalList and GetLocalListVersion).
@@ -44,7 +47,9 @@ from intercarga.ocpp.adapter import adapter_for
 from intercarga.ocpp.commands import (
     CertificateSigned,
     Command,
+    CommandResult,
     DeviceVariable,
+    GetBaseReport,
     GetLocalListVersion,
     LocalListVersionResult,
     RemoteStart,
@@ -54,6 +59,7 @@ from intercarga.ocpp.commands import (
     SetVariables,
     TriggeredMessage,
     TriggerMessage,
+    VariableResult,
     VariablesResult,
 )
 from intercarga.ocpp.errors import CallError, ErrorCode
@@ -71,6 +77,7 @@ from intercarga.ocpp.events import (
     FirmwareStatusChanged,
     Heartbeat,
     HeartbeatDecision,
+    MeterValuesReported,
     ReportedVariable,
     ReportReceived,
     SecurityEventReported,
@@ -88,6 +95,7 @@ from intercarga.security import hash_password
 from intercarga.store import Store, database_unavailable
 from intercarga.store.database import describe_database_error
 from intercarga.store.security_events import SecurityEvent
+from intercarga.store.station_meter_values import StationMeterValues
 
 __all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
 
@@ -120,6 +128,37 @@ _SECURITY_PROFILE: Final = frozenset(
     {DeviceVariable("SecurityCtrlr", "SecurityProfile"), DeviceVariable(None, "SecurityProfile")}
 )
 _SET: Final = frozenset({"Accepted", "RebootRequired"})
+
+
+def _configured(outcome: VariableResult) -> dict[str, Any]:
+    """A configuration key a station read out (1.6 GetConfiguration) as a reported variable: a key
+    with a 2.0.1 twin under the twin's name, any other under its own with no component."""
+    variable = outcome.variable
+    mutability = None
+    if outcome.readonly is not None:
+        mutability = "ReadOnly" if outcome.readonly else "ReadWrite"
+    shown = _reported(
+        ReportedVariable(
+            variable.component or "",
+            variable.variable,
+            (("Actual", outcome.value),),
+            mutability=mutability,
+        )
+    )
+    shown["component"] = variable.component
+    return shown
+
+
+def _all_of(connectors: tuple[int, ...], results: list[Result]) -> Result:
+    """One result for a command asked of each connector: Accepted when every connector
+    accepted, else the first other answer, naming its connector."""
+    for connector, result in zip(connectors, results, strict=True):
+        status = getattr(result, "status", None)
+        if status != "Accepted":
+            reason = getattr(result, "reason", None)
+            detail = f"connector {connector}" + (f": {reason}" if reason else "")
+            return CommandResult(str(status), detail)
+    return CommandResult("Accepted")
 
 
 def _reported(variable: ReportedVariable) -> dict[str, Any]:
@@ -251,6 +290,9 @@ class CsmsService:
             return DataTransferDecision(DataTransferStatus.UNKNOWN_VENDOR_ID)
         if isinstance(event, CertificateSigningRequested):
             return self._signing(link, station, event)
+        if isinstance(event, MeterValuesReported):
+            await self._meter_values(station, event)
+            return Acknowledgement()
         if isinstance(event, FirmwareStatusChanged):
             await self._store.stations.change(station.id, firmware_status=event.status[:32])
             return Acknowledgement()
@@ -282,6 +324,20 @@ class CsmsService:
             extra={"station_id": link.station_id, "event": str(dataclasses.asdict(event))[:500]},
         )
         return Acknowledgement()
+
+    async def _meter_values(self, station: Station, event: MeterValuesReported) -> None:
+        """Keep meter values outside any transaction with their EVSE (no session holds them)."""
+        if not event.meter_values and not event.signed_meter_values:
+            return
+        readings = StationMeterValues(
+            station_id=station.id,
+            evse=event.evse,
+            connector=event.connector,
+            received_at=self._clock(),
+            meter_values=event.meter_values,
+            signed_meter_values=event.signed_meter_values,
+        )
+        await self._store.write(*self._store.station_meter_values.adding(readings))
 
     async def _boot(
         self, link: StationLink, station: Station | None, event: StationBooted
@@ -360,6 +416,26 @@ class CsmsService:
         adapter = adapter_for(link.version)
         if isinstance(command, SendLocalList) and command.version is None:
             command = dataclasses.replace(command, version=await self._next_list_version(link))
+        if (
+            isinstance(command, TriggerMessage)
+            and command.message is TriggeredMessage.STATUS_NOTIFICATION
+            and command.evse
+            and command.connector is None
+            and adapter.numbers_connectors
+        ):
+            # A status is asked for per connector (2.0.1 F06.FR.13): an EVSE's status is its
+            # connectors' statuses, so each connector the CSMS knows of is asked in turn.
+            connectors = await self._connectors(station_id, command.evse)
+            results = [
+                await self._carry_out(link, dataclasses.replace(command, connector=connector))
+                for connector in connectors
+            ]
+            return _all_of(connectors, results)
+        return await self._carry_out(link, command)
+
+    async def _carry_out(self, link: StationLink, command: Command) -> Result:
+        station_id = link.station_id
+        adapter = adapter_for(link.version)
         calls = adapter.command(command)
         if isinstance(command, RemoteStart):
             self.sessions.expect_remote_start(station_id, command.id_token.value)
@@ -376,6 +452,23 @@ class CsmsService:
         station = await self._store.stations.find(station_id)
         if station is not None and target > station.security_profile:
             self._profile_upgrades[station_id] = target
+
+    async def _connectors(self, station_id: str, evse: int) -> tuple[int, ...]:
+        """The OCPP numbers of an EVSE's connectors: 1 to the number of connectors of the
+        Location EVSE it serves (2.0.1 part 1 numbers them from 1 without gaps), or just 1
+        (which every EVSE has) when the CSMS knows no such EVSE."""
+        station = await self._store.stations.get(station_id)
+        mapping = next((m for m in station.evses if m.ocpp_evse_id == evse), None)
+        location = (
+            await self._store.locations.find(
+                station.country_code, station.party_id, mapping.location_id
+            )
+            if mapping is not None
+            else None
+        )
+        served = location.evse(mapping.evse_uid) if location and mapping else None
+        count = len(served.connectors) if served is not None else 0
+        return tuple(range(1, max(count, 1) + 1))
 
     async def _next_list_version(self, link: StationLink) -> int:
         """One above the local list version the station holds (asked when not known)."""
@@ -406,6 +499,20 @@ class CsmsService:
             result, LocalListVersionResult
         ):
             await self._store.stations.change(station_id, local_list_version=result.version)
+        elif isinstance(command, GetBaseReport) and isinstance(result, VariablesResult):
+            # A 1.6 station answers at once with its configuration keys: its whole report.
+            await self._store.reports.add_part(
+                station_id,
+                command.request_id,
+                self._clock(),
+                0,
+                [
+                    _configured(outcome)
+                    for outcome in result.results
+                    if outcome.status == "Accepted"
+                ],
+                more_to_follow=False,
+            )
         elif isinstance(command, SetVariables) and isinstance(result, VariablesResult):
             values = dict(command.values)
             for outcome in result.results:

@@ -186,6 +186,9 @@ class VersionAdapter(ABC):
     """Translates between one OCPP version and the version-free events, decisions and commands."""
 
     version: ClassVar[OcppVersion]
+    numbers_connectors: ClassVar[bool] = False
+    """Whether an EVSE's connectors have their own numbers (2.x: 1, 2, … on each EVSE) or an
+    EVSE is its one connector (1.6 connectorId)."""
 
     @abstractmethod
     def event(self, action: str, payload: Mapping[str, Any]) -> StationEvent:

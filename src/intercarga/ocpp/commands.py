@@ -334,7 +334,11 @@ class SetVariables:
 
 @dataclass(frozen=True, slots=True)
 class GetBaseReport:
-    """Ask for a device model report (answered by NotifyReport); 1.6: all configuration keys."""
+    """Ask for a device model report (answered by NotifyReport).
+
+    OCPP 1.6 has no device model: it reads every configuration key (GetConfiguration without
+    keys), whatever ``report``, and the result holds them (a :class:`VariablesResult`).
+    """
 
     request_id: int
     report: ReportBase = ReportBase.FULL_INVENTORY

@@ -364,6 +364,8 @@ class V16Adapter(VersionAdapter):
                 return RemoteStartResult(answer["status"])
             case GetVariables():
                 return _variables_read(command, answer)
+            case GetBaseReport():
+                return _variables_read(GetVariables(), answer)
             case SetVariables():
                 return VariablesResult(
                     tuple(
@@ -731,10 +733,6 @@ def _clear_profile(command: ClearChargingProfile) -> tuple[OutgoingCall, ...]:
     )
 
 
-def _base_report(command: GetBaseReport) -> tuple[OutgoingCall, ...]:
-    raise unsupported(_V16, "send a device model report; ask get_variables with no variables")
-
-
 def _certificate_use(use: CertificateUse) -> str:
     name = _CERTIFICATE_USE.get(use)
     if name is None:
@@ -774,7 +772,8 @@ _BUILDERS: Final[Mapping[type, Callable[[Any], tuple[OutgoingCall, ...]]]] = {
         OutgoingCall("ChangeConfiguration", {"key": _key_of(variable), "value": value})
         for variable, value in c.values
     ),
-    GetBaseReport: _base_report,
+    # 1.6 has no device model: its report is every configuration key, whatever the report base.
+    GetBaseReport: lambda c: _call("GetConfiguration", {}),
     ClearCache: lambda c: _call("ClearCache", {}),
     SendLocalList: _local_list,
     GetLocalListVersion: lambda c: _call("GetLocalListVersion", {}),

@@ -84,6 +84,7 @@ from intercarga.ocpp.commands import (
     SetNetworkProfile,
     SetVariables,
     TransactionStatusResult,
+    TriggeredMessage,
     TriggerMessage,
     UnlockConnector,
     UpdateFirmware,
@@ -232,6 +233,7 @@ class V201Adapter(VersionAdapter):
     """OCPP 2.0.1 (and, through :class:`~intercarga.ocpp.v21.V21Adapter`, 2.1)."""
 
     version: ClassVar[OcppVersion] = OcppVersion.V201
+    numbers_connectors: ClassVar[bool] = True
 
     # -- station → CSMS ------------------------------------------------------------------------
 
@@ -358,6 +360,21 @@ class V201Adapter(VersionAdapter):
                     },
                 )
             case TriggerMessage():
+                if command.message is TriggeredMessage.STATUS_NOTIFICATION:
+                    # 2.0.1 F06.FR.13 (restated by the 2023-12 errata): a CSMS asks for a
+                    # connector's status, never an EVSE's or the station's; stations may refuse.
+                    if not command.evse:
+                        raise InvalidInputError(
+                            "a StatusNotification is requested per connector: give evse and"
+                            " connector",
+                            "evse",
+                        )
+                    if not command.connector:
+                        raise InvalidInputError(
+                            f"a StatusNotification is requested per connector: give the"
+                            f" connector of EVSE {command.evse}",
+                            "connector",
+                        )
                 return self._call(
                     "TriggerMessage",
                     {

@@ -45,6 +45,7 @@ from intercarga.store import tables
 from intercarga.store.batch import Write, WriteBatcher
 from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
+from intercarga.store.station_meter_values import StationMeterValueRepository
 from intercarga.store.transactions import OcppTransactionRepository
 
 __all__ = [
@@ -685,6 +686,7 @@ class Store:
         self.transactions = OcppTransactionRepository(engine)
         self.reports = StationReportRepository(engine)
         self.security_events = SecurityEventRepository(engine)
+        self.station_meter_values = StationMeterValueRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -47,6 +47,7 @@ __all__ = [
     "partner_roles",
     "partners",
     "sessions",
+    "station_meter_values",
     "station_reports",
     "station_security_events",
     "stations",
@@ -353,6 +354,21 @@ ocpp_transactions = Table(
     UniqueConstraint("station_id", "transaction_id"),
     Index(None, "station_id", "start_key"),
     Index(None, "state", "last_activity"),
+)
+
+# Meter values a station reported outside any transaction (clock-aligned, triggered), one row
+# per message, the newest few per EVSE (0: the station's main meter).
+station_meter_values = Table(
+    "station_meter_values",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(48), nullable=False),
+    Column("evse", Integer, nullable=False),
+    Column("connector", Integer),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("meter_values", Json, nullable=False),
+    Column("signed_meter_values", Json, nullable=False),
+    Index(None, "station_id", "evse", "id"),
 )
 
 # The latest device model report (OCPP 2.x NotifyReport parts) of each station, for operators.

@@ -268,6 +268,34 @@ async def test_change_availability(csms: Csms, cs16: Station16) -> None:
     assert cs16.last("ChangeAvailability") == {"connectorId": 0, "type": "Operative"}
 
 
+async def test_base_report_reads_every_configuration_key(csms: Csms, cs16: Station16) -> None:
+    """1.6 has no device model: get_base_report reads every key and keeps them as the report."""
+    result = await csms.command(STATION_16, "get_base_report", {"request_id": 9})
+    assert cs16.last("GetConfiguration") == {}
+    assert result["status"] == "Accepted"
+    read = {(r["variable"]["component"], r["variable"]["variable"]): r for r in result["results"]}
+    assert read["OCPPCommCtrlr", "HeartbeatInterval"]["value"] == "300"
+    response = await csms.client.get(f"/api/v1/stations/{STATION_16}/report")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["request_id"], report["complete"]) == (9, True)
+    shown = {(v["component"], v["variable"]): v for v in report["variables"]}
+    assert shown["OCPPCommCtrlr", "HeartbeatInterval"] == {
+        "component": "OCPPCommCtrlr",
+        "variable": "HeartbeatInterval",
+        "value": "300",
+        "attributes": {"Actual": "300"},
+        "component_instance": None,
+        "variable_instance": None,
+        "evse": None,
+        "connector": None,
+        "mutability": "ReadWrite",
+        "data_type": None,
+        "unit": None,
+    }
+    assert shown["SampledDataCtrlr", "TxUpdatedInterval"]["value"] == "60"
+
+
 async def test_get_and_change_configuration(csms: Csms, cs16: Station16) -> None:
     read = await csms.command(
         STATION_16,

@@ -50,6 +50,11 @@ async def test_trigger_message(
         await cs16.status(1, "Available")
     elif message == "MeterValues":
         await cs16.meter_values(5_200, transaction_id=None, context="Trigger")
+        # No transaction named: kept with its EVSE, not lost.
+        kept = await csms.client.get(f"/api/v1/stations/{STATION_16}/meter-values")
+        [item] = kept.json()["items"]
+        assert (item["evse"], item["meter_values"][0]["value"]) == (1, "5200")
+        assert item["meter_values"][0]["context"] == "Trigger"
     elif message == "FirmwareStatusNotification":
         assert await cs16.call("FirmwareStatusNotification", {"status": "Idle"}) == {}
     else:

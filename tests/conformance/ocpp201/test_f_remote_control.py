@@ -80,16 +80,29 @@ async def test_TC_F_06_CSMS(csms: Csms, cs: Station201) -> None:
     assert cs.last("UnlockConnector") == {"evseId": 1, "connectorId": 1}
 
 
-async def trigger(csms: Csms, cs: Station201, message: str, evse: int | None = None) -> None:
+async def trigger(
+    csms: Csms,
+    cs: Station201,
+    message: str,
+    evse: int | None = None,
+    *,
+    connectors: tuple[int, ...] = (),
+) -> None:
+    """The operator names ``message`` (and ``evse``); for a StatusNotification the CSMS asks
+    each of the EVSE's ``connectors`` in turn (F06.FR.13: the CSMS names the connector)."""
     body: dict[str, object] = {"message": message}
     if evse is not None:
         body["evse"] = evse
+    before = len(cs.requests("TriggerMessage"))
     result = await csms.command(STATION_201, "trigger_message", body)
     assert result["status"] == "Accepted"
-    expected: dict[str, object] = {"requestedMessage": message}
+    expected: list[dict[str, object]] = [{"requestedMessage": message}]
     if evse is not None:
-        expected["evse"] = {"id": evse}
-    assert cs.last("TriggerMessage") == expected
+        expected = [
+            {"requestedMessage": message, "evse": {"id": evse} | ({"connectorId": c} if c else {})}
+            for c in connectors or (0,)
+        ]
+    assert cs.requests("TriggerMessage")[before:] == expected
 
 
 def triggered_meter_values(evse: int) -> dict[str, object]:
@@ -162,7 +175,9 @@ async def test_TC_F_20_CSMS(csms: Csms, cs: Station201) -> None:
 
 async def test_TC_F_23_CSMS(csms: Csms, cs: Station201) -> None:
     """Trigger message - StatusNotification - Specific EVSE - Available."""
-    await trigger(csms, cs, "StatusNotification", evse=1)
+    # Part 6 checks only evse.id, but F06.FR.13 (restated by the 2023-12 errata) has the CSMS
+    # name evse.connectorId too: the CSMS's EVSE 1 (SCL-PROV-1) has connectors 1 and 2.
+    await trigger(csms, cs, "StatusNotification", evse=1, connectors=(1, 2))
     await cs.status(1, "Available")
     assert await csms.evse_status("SCL-PROVIDENCIA", "SCL-PROV-1") == "AVAILABLE"
 
@@ -170,7 +185,7 @@ async def test_TC_F_23_CSMS(csms: Csms, cs: Station201) -> None:
 async def test_TC_F_24_CSMS(csms: Csms, cs: Station201) -> None:
     """Trigger message - StatusNotification - Specific EVSE - Occupied."""
     await cs.status(1, "Occupied")
-    await trigger(csms, cs, "StatusNotification", evse=1)
+    await trigger(csms, cs, "StatusNotification", evse=1, connectors=(1, 2))
     await cs.status(1, "Occupied")
     assert await csms.evse_status("SCL-PROVIDENCIA", "SCL-PROV-1") == "CHARGING"
 
@@ -180,3 +195,46 @@ async def test_TC_F_27_CSMS(csms: Csms, cs: Station201) -> None:
     cs.reply("TriggerMessage", {"status": "NotImplemented"})
     result = await csms.command(STATION_201, "trigger_message", {"message": "SignV2GCertificate"})
     assert result["status"] == "NotImplemented"
+
+
+async def test_status_trigger_names_the_connector_asked_for(csms: Csms, cs: Station201) -> None:
+    result = await csms.command(
+        STATION_201, "trigger_message", {"message": "StatusNotification", "evse": 2, "connector": 1}
+    )
+    assert result["status"] == "Accepted"
+    assert cs.last("TriggerMessage") == {
+        "requestedMessage": "StatusNotification",
+        "evse": {"id": 2, "connectorId": 1},
+    }
+
+
+async def test_status_trigger_without_an_evse_is_refused(csms: Csms, cs: Station201) -> None:
+    problem = await csms.command(
+        STATION_201, "trigger_message", {"message": "StatusNotification"}, status=422
+    )
+    assert problem["errors"] == [
+        {
+            "field": "evse",
+            "message": "a StatusNotification is requested per connector: give evse and connector",
+        }
+    ]
+    assert cs.requests("TriggerMessage") == []
+
+
+async def test_status_trigger_names_the_connector_a_station_refused(
+    csms: Csms, cs: Station201
+) -> None:
+    cs.reply(
+        "TriggerMessage",
+        lambda request: {
+            "status": "Accepted" if request["evse"]["connectorId"] == 1 else "Rejected"
+        },
+    )
+    result = await csms.command(
+        STATION_201, "trigger_message", {"message": "StatusNotification", "evse": 1}
+    )
+    assert result == {"status": "Rejected", "reason": "connector 2"}
+    assert [r["evse"] for r in cs.requests("TriggerMessage")] == [
+        {"id": 1, "connectorId": 1},
+        {"id": 1, "connectorId": 2},
+    ]

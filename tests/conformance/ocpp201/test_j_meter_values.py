@@ -51,11 +51,49 @@ def contexts(session: dict[str, Any]) -> list[str | None]:
     return [value["context"] for value in session["meter_values"]]
 
 
+async def kept(csms: Csms, **query: str) -> dict[str, Any]:
+    """What the admin API shows of the station's meter values outside transactions."""
+    response = await csms.client.get(f"/api/v1/stations/{STATION_201}/meter-values", params=query)
+    assert response.status_code == 200, response.text
+    shown: dict[str, Any] = response.json()
+    return shown
+
+
 async def test_TC_J_01_CSMS(csms: Csms, cs: Station201) -> None:
     """Clock-aligned Meter Values - No transaction ongoing."""
     for interval in range(3):
         for evse in (0, 1, 2):
             await fiscal_metering(cs, evse, 20_000 + interval * 10)
+    # No session holds them: the CSMS keeps them per EVSE (0: the station's main meter).
+    assert (await kept(csms))["total"] == 9
+    evse_1 = await kept(csms, evse="1")
+    assert evse_1["total"] == 3
+    assert [
+        (item["evse"], [(v["value"], v["context"]) for v in item["meter_values"]])
+        for item in evse_1["items"]
+    ] == [(1, [(f"{20_000 + n * 10}", "Sample.Clock")]) for n in (2, 1, 0)]
+    page = await csms.client.get(
+        f"/api/v1/stations/{STATION_201}/meter-values", params={"evse": "0", "limit": "2"}
+    )
+    assert [item["evse"] for item in page.json()["items"]] == [0, 0]
+    assert page.headers["X-Total-Count"] == "3"
+    assert "offset=2" in page.headers["Link"]
+
+
+async def test_signed_values_outside_a_transaction_are_kept_verbatim(
+    csms: Csms, cs: Station201
+) -> None:
+    answer = await cs.call(
+        "MeterValues",
+        {"evseId": 2, "meterValue": [meter_value(31_000, "Sample.Clock", signed=SIGNED)]},
+    )
+    assert answer == {}
+    [item] = (await kept(csms, evse="2"))["items"]
+    assert item["meter_values"][0]["value"] == "31000"
+    assert item["signed_meter_values"][0]["signed_data"] == SIGNED["signedMeterData"]
+    assert item["signed_meter_values"][0]["encoding_method"] == "OCMF"
+    unknown = await csms.client.get("/api/v1/stations/NOBODY/meter-values")
+    assert unknown.status_code == 404
 
 
 async def test_TC_J_02_CSMS(csms: Csms, cs: Station201) -> None:

@@ -25,7 +25,7 @@ from intercarga.errors import InvalidInputError
 from intercarga.store import Store
 from intercarga.store.repositories import Page, Repository
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Resource", "resource_router"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Resource", "paging_headers", "resource_router"]
 
 MAX_LIMIT = 1000
 # OFFSET + LIMIT must fit the databases' signed 64-bit integers: past that SQLite raised an
@@ -98,6 +98,18 @@ def _param(name: str, annotation: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
 
 
+def paging_headers(
+    request: Request, offset: int, shown: int, total: int, limit: int
+) -> dict[str, str]:
+    """``X-Total-Count``, ``X-Limit`` and, unless this page is the last, ``Link: rel=next``."""
+    headers = {"X-Total-Count": str(total), "X-Limit": str(limit)}
+    if offset + shown < total:
+        query = dict(request.query_params)
+        query.update(offset=str(offset + shown), limit=str(limit))
+        headers["Link"] = f'<{request.url.replace(query=urlencode(query))}>; rel="next"'
+    return headers
+
+
 def resource_router(resource: Resource[T]) -> APIRouter:
     router = APIRouter(prefix=f"/{resource.name}", tags=[resource.name])
     body_model = resource.write_model or resource.model
@@ -139,11 +151,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
                 updated_from=updated_from,
                 updated_to=updated_to,
             )
-        headers = {"X-Total-Count": str(page.total), "X-Limit": str(limit)}
-        if offset + len(page.items) < page.total:
-            query = dict(request.query_params)
-            query.update(offset=str(offset + len(page.items)), limit=str(limit))
-            headers["Link"] = f'<{request.url.replace(query=urlencode(query))}>; rel="next"'
+        headers = paging_headers(request, offset, len(page.items), page.total, limit)
         body = {
             "items": [_public(resource, item, request) for item in page.items],
             "total": page.total,

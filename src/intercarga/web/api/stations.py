@@ -1,5 +1,6 @@
 """Live station operations of the admin API: connection state, raw OCPP calls, commands and
-registration.
+registration, and what the station reported (device model report, meter values outside any
+transaction).
 
 ``POST /api/v1/stations/{id}/ocpp/{Action}`` sends any action of the station's OCPP version with
 the given payload and returns the station's answer: 409 when the station is offline, 504 when it
@@ -30,7 +31,7 @@ from intercarga.ocpp.server import (
     CsmsServer,
     StationOfflineError,
 )
-from intercarga.web.api._resource import MAX_LIMIT
+from intercarga.web.api._resource import MAX_LIMIT, MAX_OFFSET, paging_headers
 from intercarga.web.problems import problem, validation_problem
 
 __all__ = [
@@ -132,8 +133,9 @@ def station_router() -> APIRouter:
 
     @router.get("/{station_id}/report", summary="Latest device model report")
     async def report(request: Request, station_id: Annotated[str, Path()]) -> Any:
-        """The variables of the station's latest device model report (OCPP 2.x NotifyReport,
-        asked with the get_base_report command); ``complete`` once its last part arrived."""
+        """The variables of the station's latest device model report (asked with the
+        get_base_report command: OCPP 2.x NotifyReport, OCPP 1.6 its configuration keys);
+        ``complete`` once its last part arrived."""
         store = request.app.state.store
         await store.stations.get(station_id)
         found = await store.reports.latest(station_id)
@@ -153,7 +155,7 @@ def station_router() -> APIRouter:
     async def security_events(
         request: Request,
         station_id: Annotated[str, Path()],
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     ) -> Any:
         """The security events the station reported (OCPP SecurityEventNotification: a failed
@@ -181,6 +183,42 @@ def station_router() -> APIRouter:
             },
             headers={"X-Total-Count": str(total), "X-Limit": str(limit)},
         )
+
+    @router.get("/{station_id}/meter-values", summary="Meter values outside transactions")
+    async def meter_values(
+        request: Request,
+        station_id: Annotated[str, Path()],
+        evse: Annotated[int | None, Query(ge=0, description="0: the station's meter")] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    ) -> Any:
+        """Meter values the station reported outside any transaction (clock-aligned, triggered),
+        one item per message, newest first; the newest 1000 messages of each EVSE are kept.
+        Paginated like every list (``X-Total-Count``, ``Link: rel=next``)."""
+        store = request.app.state.store
+        await store.stations.get(station_id)
+        items, total = await store.station_meter_values.list(
+            station_id, evse=evse, offset=offset, limit=limit
+        )
+        body = {
+            "items": [
+                {
+                    "evse": item.evse,
+                    "connector": item.connector,
+                    "received_at": item.received_at.isoformat(),
+                    "meter_values": [v.model_dump(mode="json") for v in item.meter_values],
+                    "signed_meter_values": [
+                        v.model_dump(mode="json") for v in item.signed_meter_values
+                    ],
+                }
+                for item in items
+            ],
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+        }
+        headers = paging_headers(request, offset, len(items), total, limit)
+        return JSONResponse(body, headers=headers)
 
     @router.post(
         "/{station_id}/ocpp/{action}",
