@@ -43,9 +43,11 @@ audit: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/intercarga serve --seed
 
-## test: set up with dev extras, lint, then the whole test suite
+## test: set up with dev extras, lint, then the whole test suite, one worker per core
+# (pytest-xdist; worksteal: a worker that runs out of tests takes some of the other's).
+# Tests are independent: each has its own tmp_path, SQLite file, PostgreSQL schema and free ports.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
