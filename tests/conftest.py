@@ -27,6 +27,7 @@ from intercarga.app import System
 from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
 from intercarga.web.http import create_http_app
+from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile: `make fuzz` runs long)
 
 POSTGRES_DSN = os.environ.get(
     "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"

@@ -250,7 +250,17 @@ class _Answer:
 
 
 def _dumps(message: list[Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # An unpaired surrogate the peer sent as a JSON escape (``"\ud800"``) and we echo (its
+        # message id, its action): written raw it is not UTF-8 and the frame could not be sent.
+        # Escaped again, the peer gets back exactly what it sent.
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 def _reject_constant(name: str) -> Any:
