@@ -106,7 +106,7 @@ def _mutate(body: Any, data: st.DataObject) -> Any:
 
 
 @settings(
-    max_examples=examples(300, 20_000),
+    max_examples=examples(300, 15_000),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -131,7 +131,7 @@ def test_a_mutated_object_is_accepted_or_refused_cleanly(
         assert str(error) and "\n" not in str(error)
 
 
-@settings(max_examples=examples(200, 10_000), deadline=None)
+@settings(max_examples=examples(200, 8_000), deadline=None)
 @given(case=st.sampled_from(CASES), body=JSON_VALUES)
 def test_any_json_value_is_refused_cleanly(case: tuple[str, str, Any, Any], body: Any) -> None:
     _version, _kind, model, _example = case

@@ -67,7 +67,7 @@ def check_frames(proto: Protocol) -> list[Any]:
 
 
 @settings(
-    max_examples=examples(600, 40_000), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(600, 30_000), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(version=VERSIONS, lenient=st.booleans(), frames=st.lists(FRAMES, min_size=1, max_size=5))
 def test_receive_text_never_raises(version: OcppVersion, lenient: bool, frames: list[str]) -> None:
@@ -80,7 +80,7 @@ def test_receive_text_never_raises(version: OcppVersion, lenient: bool, frames: 
     check_frames(proto)
 
 
-@settings(max_examples=examples(300, 20_000), deadline=None)
+@settings(max_examples=examples(300, 15_000), deadline=None)
 @given(version=VERSIONS, unique_id=st.text(min_size=1, max_size=36), payload=JSON_VALUES)
 def test_responses_with_any_payload_never_raise(
     version: OcppVersion, unique_id: str, payload: Any
@@ -98,7 +98,7 @@ LIMIT = OcppSettings().max_frame_size  # larger frames never reach the protocol 
 IDS = st.text(st.characters(exclude_categories=()), min_size=1, max_size=36)
 
 
-@settings(max_examples=examples(150, 15_000), deadline=None)
+@settings(max_examples=examples(150, 10_000), deadline=None)
 @given(
     version=VERSIONS,
     lenient=st.booleans(),
@@ -125,7 +125,7 @@ def _nested(depth: int, opening: str, closing: str) -> str:
     return opening * depth + closing * depth
 
 
-@settings(max_examples=examples(100, 6_000), deadline=None)
+@settings(max_examples=examples(100, 4_000), deadline=None)
 @given(
     version=VERSIONS,
     depth=st.integers(1, LIMIT // 2 - 64),
@@ -158,7 +158,7 @@ def test_any_nesting_is_answered_well_formed(
     check_frames(proto)
 
 
-@settings(max_examples=examples(200, 15_000), deadline=None)
+@settings(max_examples=examples(200, 10_000), deadline=None)
 @given(
     version=VERSIONS,
     unique_id=IDS,
