@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,9 +179,10 @@ def test_unpaired_surrogates_are_echoed_in_text_that_can_be_sent(
         assert message[1] in (unique_id, "-1")
 
 
-def test_an_escaped_unpaired_surrogate_comes_back_escaped() -> None:
+def test_an_escaped_unpaired_surrogate_comes_back_escaped(caplog: pytest.LogCaptureFixture) -> None:
     """Found by the property above: the answer was written with a raw surrogate, which is not
-    UTF-8, so the server could not send it (an exception in the connection, no answer)."""
+    UTF-8, so the server could not send it (an exception in the connection, no answer); and the
+    log line quoting it could not be written either."""
     proto = Protocol(OcppVersion.V16, validator=Validator(OcppVersion.V16))
     [call] = proto.receive_text('[2,"\\ud800","Heartbeat",{}]')
     assert isinstance(call, CallReceived)
@@ -190,3 +192,6 @@ def test_an_escaped_unpaired_surrogate_comes_back_escaped() -> None:
         '[3,"\\ud800",{"currentTime":"2026-12-06T00:00:00Z"}]',
         '[4,"a1","NotImplemented","Heart\\udc00 is not an OCPP 1.6 action",{}]',
     ]
+    assert caplog.records
+    for record in caplog.records:
+        record.getMessage().encode("utf-8")
