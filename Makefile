@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint format bench clean install install-dev lock audit
+.PHONY: run test fuzz lint format bench clean install install-dev lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,18 @@ audit: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/intercarga serve --seed
 
-## test: set up with dev extras, lint, then the whole test suite
+## test: set up with dev extras, lint, then the whole test suite, one worker per core
+# (pytest-xdist; worksteal: a worker that runs out of tests takes some of the other's).
+# Tests are independent: each has its own tmp_path, SQLite file, PostgreSQL schema and free ports.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
+
+## fuzz: the property tests, long (over 100,000 cases; not part of make test)
+# The fuzz profile (tests/fuzzing.py) gives each property its long-run example count.
+FUZZ_TESTS := tests/ocpp/test_rpc_fuzz.py tests/ocpi/test_models_fuzz.py tests/billing/test_properties.py
+fuzz: $(VENV)/.installed-dev
+	INTERCARGA_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n auto -o timeout=3600 \
+		--hypothesis-show-statistics $(FUZZ_TESTS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests

@@ -27,12 +27,19 @@ from intercarga.app import System
 from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
 from intercarga.web.http import create_http_app
+from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile: `make fuzz` runs long)
 
 POSTGRES_DSN = os.environ.get(
     "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_URL = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
 REQUIRE_SERVICES = os.environ.get("INTERCARGA_REQUIRE_SERVICES") == "1"
+
+# A pytest-xdist worker starts with COLUMNS=80 and LINES=24 in its environment; the CLI's Rich
+# consoles, built at import, would keep that width for good and ignore the COLUMNS a CLI test
+# passes to its run. Without them the consoles read the width at each run, as in a serial run.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
 
 
 def service_missing(reason: str) -> None:

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.admission import BurstLog, summarise_accept_errors
+from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
@@ -115,11 +116,11 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _expire_transactions(system: System) -> None:
+async def _expire_transactions(system: System, stopping: asyncio.Event) -> None:
     """Close, now and then, the transactions no station has spoken of for too long."""
     silence = timedelta(hours=system.settings.ocpp.transaction_timeout)
     check_every = min(600.0, silence.total_seconds() / 4)
-    while True:
+    while not stopping.is_set():
         try:
             closed = await system.csms_service.expire_silent_transactions(silence)
             if closed:
@@ -132,7 +133,7 @@ async def _expire_transactions(system: System) -> None:
                 log.exception("expiring transactions failed")
             else:
                 log.error("expiring transactions failed: %s", describe_database_error(error))
-        await asyncio.sleep(check_every)
+        await pause(stopping, check_every)
 
 
 async def serve(
@@ -176,8 +177,8 @@ async def serve(
         # must be done before stations (replaying their queues) can make new ones.
         await roaming.start()
         await system.csms.start(ocpp.socket, tls)
-        expiry = asyncio.create_task(_expire_transactions(system), name="expiry")
         stop = asyncio.Event()
+        expiry = asyncio.create_task(_expire_transactions(system, stop), name="expiry")
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
@@ -199,7 +200,8 @@ async def serve(
         server.should_exit = True
         await http_task
         stop_task.cancel()
-        expiry.cancel()
+        stop.set()  # also when the HTTP server ended by itself
+        await stop_tasks([expiry], grace=30)
         await roaming.stop()
         await system.csms.stop()
         admission.close()

@@ -18,12 +18,15 @@ from hypothesis import strategies as st
 from intercarga.billing import CdrPricing, compile_tariff, price_session, read_tariff_terms
 from intercarga.billing.compiled import CompiledTariff
 from intercarga.domain import CdrDimension, CdrDimensionType, ChargingPeriod
+from tests.fuzzing import examples
 
 D = Decimal
 ZONES = ["UTC", "America/Santiago", "America/Bogota", "America/Sao_Paulo", "America/Mexico_City"]
 DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 TOLERANCE = D("1e-12")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(150, 2_000), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 money = st.decimals(min_value=0, max_value=500, places=2)
 volume = st.decimals(min_value=0, max_value=40, places=3)

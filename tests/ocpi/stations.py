@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from intercarga import domain
+from intercarga.background import pause, stop_tasks
 from intercarga.ocpp.commands import Command, CommandResult, Result
 from intercarga.security import hash_password
 from intercarga.sim.example import example_network
@@ -118,17 +119,20 @@ async def charge(
     """One default-scenario charge at the CPO's station: the sessions the eMSP saw ACTIVE
     meanwhile, and the one CDR the eMSP got."""
     seen: list[domain.Session] = []
+    charged = asyncio.Event()
 
     async def watch() -> None:
-        while True:
+        # Stopped between two reads, never cancelled inside one (see intercarga.background).
+        while not charged.is_set():
             seen.extend((await emsp.system.store.sessions.list(filters={"status": "ACTIVE"})).items)
-            await asyncio.sleep(0.02)
+            await pause(charged, 0.02)
 
     watcher = asyncio.create_task(watch())
     try:
         result = await summary(await stations.run(prefix, ocpp))
     finally:
-        watcher.cancel()
+        charged.set()
+        await stop_tasks([watcher], grace=10)
     assert result["sessions"] == {"started": 1, "completed": 1}
 
     async def cdr_arrived() -> bool:

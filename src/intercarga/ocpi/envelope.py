@@ -15,6 +15,7 @@ is the only place that turns them into an envelope. This module must never do I/
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -117,7 +118,13 @@ def envelope(
 
 
 def _field(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location) or "body"
+    return ".".join(_part(str(part)) for part in location) or "body"
+
+
+def _part(name: str) -> str:
+    # A field name is the partner's text: a line break or control character in it must not
+    # break the one-line message (or a log line); it is shown as a JSON string instead.
+    return name if name.isprintable() else json.dumps(name)
 
 
 def describe_validation_error(error: ValidationError, prefix: str = "") -> str:

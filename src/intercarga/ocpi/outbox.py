@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from intercarga.background import pause, stop_tasks
 from intercarga.domain._types import utc_now
 from intercarga.errors import IntercargaError
 from intercarga.ocpi.client import (
@@ -138,6 +139,7 @@ class Outbox:
         self._lanes: dict[str, asyncio.Task[None]] = {}
         self._wakers: dict[str, asyncio.Event] = {}
         self._running = False
+        self._stopping = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._sent_hooks: list[Callable[[OutboxEntry], Awaitable[None]]] = []
         self._known: dict[str, tuple[Partner, float]] = {}
@@ -175,17 +177,23 @@ class Outbox:
         if self._running:
             return
         self._running = True
+        self._stopping = asyncio.Event()
         self._watcher = asyncio.create_task(self._watch(), name="ocpi-outbox")
 
     async def stop(self) -> None:
-        """Stop every lane (a row in flight stays leased and is retried after the lease)."""
+        """Stop every lane once its row in flight is settled.
+
+        Lanes and the watcher are asked to stop and waited for, up to a row's lease (longer than
+        a request may take), never cancelled inside a query: see :mod:`intercarga.background`.
+        A lane still sending after that is cancelled; its row stays leased and is retried after
+        the lease.
+        """
         self._running = False
+        self._stopping.set()
+        for waker in self._wakers.values():
+            waker.set()
         tasks = [task for task in (self._watcher, *self._lanes.values()) if task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(tasks, grace=self.policy.lease)
         self._lanes.clear()
         self._wakers.clear()
         self._watcher = None
@@ -207,7 +215,7 @@ class Outbox:
                 log.error("outbox: %s", error)
             except Exception:
                 log.exception("outbox watcher failed")
-            await asyncio.sleep(self.policy.poll)
+            await pause(self._stopping, self.policy.poll)
 
     async def _lane(self, partner_id: str) -> None:
         waker = self._wakers[partner_id]
@@ -227,7 +235,7 @@ class Outbox:
         except Exception:
             # The watcher starts the lane again; a bug must not stop deliveries for good.
             log.exception("outbox lane of partner %s failed", partner_id)
-            await asyncio.sleep(self.policy.poll)
+            await pause(self._stopping, self.policy.poll)
 
     # -- delivering --------------------------------------------------------------------------
     async def deliver_next(self, partner_id: str) -> float | None:

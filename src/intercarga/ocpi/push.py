@@ -15,7 +15,6 @@ the publisher's task) and never wait for a partner.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -27,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from intercarga import domain
+from intercarga.background import pause, stop_tasks
 from intercarga.billing.cdr import charging_periods
 from intercarga.billing.periods import periods_from_meter_values
 from intercarga.bus import EventBus
@@ -560,22 +560,26 @@ class ChangeWatcher:
         self._seen: dict[tuple[str, ...], str] = {}
         self._since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         if self._task is None:
             self._since = self._clock()
+            self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="ocpi-change-watcher")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop once the look in progress (if any) is done: never inside a query."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await stop_tasks([self._task], grace)
             self._task = None
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            await pause(self._stopping, self.interval)
+            if self._stopping.is_set():
+                return
             try:
                 await self.look()
             except IntercargaError as error:

@@ -74,6 +74,27 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
+
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _PeerText(logging.Filter):
+    """Log lines quote what the peer sent: an unpaired surrogate in it (a JSON escape the peer
+    wrote) is escaped, or a handler writing UTF-8 would fail on the line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.isascii():
+            record.msg, record.args = _utf8(message), ()
+        message_id = getattr(record, "message_id", None)
+        if isinstance(message_id, str) and not message_id.isascii():
+            record.message_id = _utf8(message_id)
+        return True
+
+
+_log.addFilter(_PeerText())
+
 DEFAULT_CALL_TIMEOUT: Final = 30.0
 """Seconds a CALL may wait for its answer; OCPP leaves the value to the implementation."""
 
@@ -250,7 +271,17 @@ class _Answer:
 
 
 def _dumps(message: list[Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # An unpaired surrogate the peer sent as a JSON escape (``"\ud800"``) and we echo (its
+        # message id, its action): written raw it is not UTF-8 and the frame could not be sent.
+        # Escaped again, the peer gets back exactly what it sent.
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 def _reject_constant(name: str) -> Any:
