@@ -42,6 +42,7 @@ from intercarga.ocpp.adapter import (
     unsupported,
 )
 from intercarga.ocpp.commands import (
+    COMMANDS,
     CancelReservation,
     CertificateSigned,
     CertificateUse,
@@ -166,6 +167,15 @@ def _token(token: IdToken, default_type: str) -> dict[str, Any]:
     return {"idToken": token.value, "type": token.type or default_type}
 
 
+def _id_token_info(result: AuthorizationResult) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": result.status.value}
+    if result.expiry is not None:
+        info["cacheExpiryDateTime"] = format_time(result.expiry)
+    if result.group_id is not None:
+        info["groupIdToken"] = {"idToken": result.group_id, "type": _COMMAND_TOKEN_TYPE}
+    return info
+
+
 def _reason(answer: Mapping[str, Any]) -> str | None:
     info = answer.get("statusInfo")
     if not info:
@@ -262,7 +272,7 @@ class V201Adapter(VersionAdapter):
             case Heartbeat(), HeartbeatDecision():
                 return {"currentTime": format_time(decision.current_time)}
             case AuthorizationRequested(), AuthorizationResult():
-                return {"idTokenInfo": self.id_token_info(decision)}
+                return {"idTokenInfo": _id_token_info(decision)}
             case TransactionStarted() | TransactionUpdated() | TransactionEnded(), _:
                 return self._transaction_response(event, decision)
             case DataTransferReceived(), DataTransferDecision():
@@ -297,22 +307,13 @@ class V201Adapter(VersionAdapter):
             raise TypeError(f"{type(decision).__name__} does not answer a transaction event")
         answer: dict[str, Any] = {}
         if decision.authorization is not None:
-            answer["idTokenInfo"] = self.id_token_info(decision.authorization)
+            answer["idTokenInfo"] = _id_token_info(decision.authorization)
         elif event.id_token is not None:
             # 2.0.1 E01.FR.09 etc.: the answer carries idTokenInfo whenever the event had a token.
             raise ValueError("a transaction event with an id token needs an authorization result")
         if decision.total_cost is not None:
             answer["totalCost"] = json_number(decision.total_cost)
         return answer
-
-    def id_token_info(self, result: AuthorizationResult) -> dict[str, Any]:
-        """The IdTokenInfoType of ``result``."""
-        info: dict[str, Any] = {"status": result.status.value}
-        if result.expiry is not None:
-            info["cacheExpiryDateTime"] = format_time(result.expiry)
-        if result.group_id is not None:
-            info["groupIdToken"] = {"idToken": result.group_id, "type": _COMMAND_TOKEN_TYPE}
-        return info
 
     def neutral_response(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The answer to a station message nothing decides on: received, nothing granted.
@@ -327,335 +328,10 @@ class V201Adapter(VersionAdapter):
     # -- CSMS → station ------------------------------------------------------------------------
 
     def command(self, command: Command) -> tuple[OutgoingCall, ...]:
-        match command:
-            case RemoteStart():
-                body = {
-                    "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
-                    "remoteStartId": command.remote_start_id,
-                    "evseId": command.evse,
-                    "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
-                    if command.group_id_token
-                    else None,
-                    "chargingProfile": self.charging_profile(command.charging_profile)
-                    if command.charging_profile
-                    else None,
-                }
-                return self._call("RequestStartTransaction", body)
-            case RemoteStop():
-                return self._call(
-                    "RequestStopTransaction", {"transactionId": command.transaction_id}
-                )
-            case Reset():
-                return self._call("Reset", {"type": command.kind.value, "evseId": command.evse})
-            case UnlockConnector():
-                return self._call(
-                    "UnlockConnector", {"evseId": command.evse, "connectorId": command.connector}
-                )
-            case ChangeAvailability():
-                return self._call(
-                    "ChangeAvailability",
-                    {
-                        "operationalStatus": "Operative" if command.operative else "Inoperative",
-                        "evse": self._evse(command.evse, command.connector),
-                    },
-                )
-            case TriggerMessage():
-                if command.message is TriggeredMessage.STATUS_NOTIFICATION:
-                    # 2.0.1 F06.FR.13 (restated by the 2023-12 errata): a CSMS asks for a
-                    # connector's status, never an EVSE's or the station's; stations may refuse.
-                    if not command.evse:
-                        raise InvalidInputError(
-                            "a StatusNotification is requested per connector: give evse and"
-                            " connector",
-                            "evse",
-                        )
-                    if not command.connector:
-                        raise InvalidInputError(
-                            f"a StatusNotification is requested per connector: give the"
-                            f" connector of EVSE {command.evse}",
-                            "connector",
-                        )
-                return self._call(
-                    "TriggerMessage",
-                    {
-                        "requestedMessage": command.message.value,
-                        "evse": self._evse(command.evse, command.connector),
-                    },
-                )
-            case GetVariables():
-                if not command.variables:
-                    raise unsupported(
-                        self.version, "read all variables at once: use get_base_report"
-                    )
-                data = [self._variable(v) for v in command.variables]
-                return self._call("GetVariables", {"getVariableData": data})
-            case SetVariables():
-                data = [
-                    self._variable(variable) | {"attributeValue": value}
-                    for variable, value in command.values
-                ]
-                return self._call("SetVariables", {"setVariableData": data})
-            case GetBaseReport():
-                return self._call(
-                    "GetBaseReport",
-                    {"requestId": command.request_id, "reportBase": command.report.value},
-                )
-            case ClearCache():
-                return self._call("ClearCache", {})
-            case SendLocalList():
-                if command.version is None:
-                    raise InvalidInputError("the list needs a version number", "version")
-                entries = [
-                    {"idToken": _token(entry.id_token, _LIST_TOKEN_TYPE)}
-                    | (
-                        {"idTokenInfo": self.id_token_info(entry.authorization)}
-                        if entry.authorization
-                        else {}
-                    )
-                    for entry in command.entries
-                ]
-                return self._call(
-                    "SendLocalList",
-                    {
-                        "versionNumber": command.version,
-                        "updateType": "Full" if command.full else "Differential",
-                        "localAuthorizationList": entries or None,
-                    },
-                )
-            case GetLocalListVersion():
-                return self._call("GetLocalListVersion", {})
-            case ReserveNow():
-                return self._call(
-                    "ReserveNow",
-                    {
-                        "id": command.reservation_id,
-                        "expiryDateTime": format_time(command.expiry),
-                        "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
-                        "evseId": command.evse,
-                        "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
-                        if command.group_id_token
-                        else None,
-                        "connectorType": command.connector_type,
-                    },
-                )
-            case CancelReservation():
-                return self._call("CancelReservation", {"reservationId": command.reservation_id})
-            case SetChargingProfile():
-                return self._call(
-                    "SetChargingProfile",
-                    {
-                        "evseId": command.evse,
-                        "chargingProfile": self.charging_profile(command.profile),
-                    },
-                )
-            case ClearChargingProfile():
-                criteria = _drop_none(
-                    {
-                        "evseId": command.evse,
-                        "chargingProfilePurpose": command.purpose.value
-                        if command.purpose
-                        else None,
-                        "stackLevel": command.stack_level,
-                    }
-                )
-                return self._call(
-                    "ClearChargingProfile",
-                    {
-                        "chargingProfileId": command.profile_id,
-                        "chargingProfileCriteria": criteria or None,
-                    },
-                )
-            case GetCompositeSchedule():
-                return self._call(
-                    "GetCompositeSchedule",
-                    {
-                        "duration": command.duration,
-                        "evseId": command.evse,
-                        "chargingRateUnit": command.unit.value if command.unit else None,
-                    },
-                )
-            case UpdateFirmware():
-                firmware = _drop_none(
-                    {
-                        "location": command.location,
-                        "retrieveDateTime": format_time(command.retrieve_at),
-                        "installDateTime": format_time(command.install_at)
-                        if command.install_at
-                        else None,
-                        "signingCertificate": command.signing_certificate,
-                        "signature": command.signature,
-                    }
-                )
-                return self._call(
-                    "UpdateFirmware",
-                    {
-                        "requestId": command.request_id,
-                        "firmware": firmware,
-                        "retries": command.retries,
-                        "retryInterval": command.retry_interval,
-                    },
-                )
-            case GetLog():
-                log = _drop_none(
-                    {
-                        "remoteLocation": command.location,
-                        "oldestTimestamp": format_time(command.oldest) if command.oldest else None,
-                        "latestTimestamp": format_time(command.latest) if command.latest else None,
-                    }
-                )
-                return self._call(
-                    "GetLog",
-                    {
-                        "log": log,
-                        "logType": command.kind.value,
-                        "requestId": command.request_id,
-                        "retries": command.retries,
-                        "retryInterval": command.retry_interval,
-                    },
-                )
-            case DataTransfer():
-                return self._call(
-                    "DataTransfer",
-                    {
-                        "vendorId": command.vendor_id,
-                        "messageId": command.message_id,
-                        "data": command.data,
-                    },
-                )
-            case GetTransactionStatus():
-                return self._call("GetTransactionStatus", {"transactionId": command.transaction_id})
-            case SetNetworkProfile():
-                profile = command.profile
-                return self._call(
-                    "SetNetworkProfile",
-                    {
-                        "configurationSlot": command.slot,
-                        "connectionData": {
-                            "ocppVersion": profile.ocpp_version,
-                            "ocppTransport": profile.transport,
-                            "ocppCsmsUrl": profile.url,
-                            "messageTimeout": profile.message_timeout,
-                            "securityProfile": profile.security_profile,
-                            "ocppInterface": profile.interface,
-                        },
-                    },
-                )
-            case CustomerInformation():
-                return self._call(
-                    "CustomerInformation",
-                    {
-                        "requestId": command.request_id,
-                        "report": command.report,
-                        "clear": command.clear,
-                        "idToken": _token(command.id_token, _LIST_TOKEN_TYPE)
-                        if command.id_token
-                        else None,
-                        "customerIdentifier": command.customer_identifier,
-                        "customerCertificate": hash_data_payload(command.customer_certificate)
-                        if command.customer_certificate
-                        else None,
-                    },
-                )
-            case InstallCertificate():
-                if command.use is CertificateUse.V2G_CHAIN:
-                    raise unsupported(self.version, "install a V2G certificate chain as a CA")
-                return self._call(
-                    "InstallCertificate",
-                    {"certificateType": command.use.value, "certificate": command.certificate},
-                )
-            case GetInstalledCertificateIds():
-                return self._call(
-                    "GetInstalledCertificateIds",
-                    {"certificateType": [use.value for use in command.uses] or None},
-                )
-            case DeleteCertificate():
-                return self._call(
-                    "DeleteCertificate",
-                    {"certificateHashData": hash_data_payload(command.hash_data)},
-                )
-            case CertificateSigned():
-                return self._call(
-                    "CertificateSigned",
-                    {
-                        "certificateChain": command.certificate_chain,
-                        "certificateType": command.certificate_type,
-                    },
-                )
-        raise unsupported(self.version, f"carry out {type(command).__name__}")
-
-    def _call(self, action: str, body: Mapping[str, Any]) -> tuple[OutgoingCall, ...]:
-        return (OutgoingCall(action, _drop_none(body)),)
-
-    @staticmethod
-    def _evse(evse: int | None, connector: int | None) -> dict[str, Any] | None:
-        if not evse:
-            return None
-        return _drop_none({"id": evse, "connectorId": connector})
-
-    def _variable(self, variable: DeviceVariable) -> dict[str, Any]:
-        component_name = variable.component
-        name = variable.variable
-        if component_name is None:
-            twin = CONFIGURATION_KEYS.get(variable.variable)
-            if twin is None:
-                raise unsupported(
-                    self.version, f"address variable {variable.variable!r} without a component"
-                )
-            component_name, name = twin
-        component = _drop_none(
-            {
-                "name": component_name,
-                "instance": variable.component_instance,
-                "evse": self._evse(variable.evse, variable.connector),
-            }
-        )
-        return _drop_none(
-            {
-                "component": component,
-                "variable": _drop_none({"name": name, "instance": variable.variable_instance}),
-                "attributeType": variable.attribute,
-            }
-        )
-
-    def charging_profile(self, profile: ChargingProfile) -> dict[str, Any]:
-        """The ChargingProfileType of ``profile``."""
-        schedules = [
-            _drop_none(
-                {
-                    "id": schedule.id,
-                    "startSchedule": format_time(schedule.start) if schedule.start else None,
-                    "duration": schedule.duration,
-                    "chargingRateUnit": schedule.unit.value,
-                    "chargingSchedulePeriod": [
-                        _drop_none(
-                            {
-                                "startPeriod": period.start,
-                                "limit": json_number(period.limit),
-                                "numberPhases": period.phases,
-                            }
-                        )
-                        for period in schedule.periods
-                    ],
-                    "minChargingRate": json_number(schedule.min_rate)
-                    if schedule.min_rate is not None
-                    else None,
-                }
-            )
-            for schedule in profile.schedules
-        ]
-        return _drop_none(
-            {
-                "id": profile.id,
-                "stackLevel": profile.stack_level,
-                "chargingProfilePurpose": profile.purpose.value,
-                "chargingProfileKind": profile.kind.value,
-                "recurrencyKind": profile.recurrency.value if profile.recurrency else None,
-                "validFrom": format_time(profile.valid_from) if profile.valid_from else None,
-                "validTo": format_time(profile.valid_to) if profile.valid_to else None,
-                "transactionId": profile.transaction_id,
-                "chargingSchedule": schedules,
-            }
-        )
+        builder = _BUILDERS.get(type(command))
+        if builder is None:
+            raise unsupported(self.version, f"carry out {type(command).__name__}")
+        return builder(command, self.version)
 
     def result(self, command: Command, answers: Sequence[Mapping[str, Any]]) -> Result:
         if not answers:
@@ -918,3 +594,336 @@ _NEUTRAL: Final[Mapping[str, Mapping[str, Any]]] = {
     "NotifyEVChargingSchedule": {"status": "Rejected"},
 }
 _NOT_SUPPORTED: Final[frozenset[str]] = frozenset()
+
+
+# --- builders ---------------------------------------------------------------------------------
+
+
+def _call(action: str, body: Mapping[str, Any]) -> tuple[OutgoingCall, ...]:
+    return (OutgoingCall(action, _drop_none(body)),)
+
+
+def _evse(evse: int | None, connector: int | None) -> dict[str, Any] | None:
+    if not evse:
+        return None
+    return _drop_none({"id": evse, "connectorId": connector})
+
+
+def _variable(variable: DeviceVariable, version: OcppVersion) -> dict[str, Any]:
+    component_name = variable.component
+    name = variable.variable
+    if component_name is None:
+        twin = CONFIGURATION_KEYS.get(variable.variable)
+        if twin is None:
+            raise unsupported(
+                version, f"address variable {variable.variable!r} without a component"
+            )
+        component_name, name = twin
+    component = _drop_none(
+        {
+            "name": component_name,
+            "instance": variable.component_instance,
+            "evse": _evse(variable.evse, variable.connector),
+        }
+    )
+    return _drop_none(
+        {
+            "component": component,
+            "variable": _drop_none({"name": name, "instance": variable.variable_instance}),
+            "attributeType": variable.attribute,
+        }
+    )
+
+
+def _profile(profile: ChargingProfile) -> dict[str, Any]:
+    schedules = [
+        _drop_none(
+            {
+                "id": schedule.id,
+                "startSchedule": format_time(schedule.start) if schedule.start else None,
+                "duration": schedule.duration,
+                "chargingRateUnit": schedule.unit.value,
+                "chargingSchedulePeriod": [
+                    _drop_none(
+                        {
+                            "startPeriod": period.start,
+                            "limit": json_number(period.limit),
+                            "numberPhases": period.phases,
+                        }
+                    )
+                    for period in schedule.periods
+                ],
+                "minChargingRate": json_number(schedule.min_rate)
+                if schedule.min_rate is not None
+                else None,
+            }
+        )
+        for schedule in profile.schedules
+    ]
+    return _drop_none(
+        {
+            "id": profile.id,
+            "stackLevel": profile.stack_level,
+            "chargingProfilePurpose": profile.purpose.value,
+            "chargingProfileKind": profile.kind.value,
+            "recurrencyKind": profile.recurrency.value if profile.recurrency else None,
+            "validFrom": format_time(profile.valid_from) if profile.valid_from else None,
+            "validTo": format_time(profile.valid_to) if profile.valid_to else None,
+            "transactionId": profile.transaction_id,
+            "chargingSchedule": schedules,
+        }
+    )
+
+
+def _remote_start(command: RemoteStart, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    return _call(
+        "RequestStartTransaction",
+        {
+            "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
+            "remoteStartId": command.remote_start_id,
+            "evseId": command.evse,
+            "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
+            if command.group_id_token
+            else None,
+            "chargingProfile": _profile(command.charging_profile)
+            if command.charging_profile
+            else None,
+        },
+    )
+
+
+def _trigger(command: TriggerMessage, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    if command.message is TriggeredMessage.STATUS_NOTIFICATION:
+        # 2.0.1 F06.FR.13 (restated by the 2023-12 errata): a CSMS asks for a connector's
+        # status, never an EVSE's or the station's; stations may refuse.
+        if not command.evse:
+            raise InvalidInputError(
+                "a StatusNotification is requested per connector: give evse and connector",
+                "evse",
+            )
+        if not command.connector:
+            raise InvalidInputError(
+                f"a StatusNotification is requested per connector: give the connector of"
+                f" EVSE {command.evse}",
+                "connector",
+            )
+    return _call(
+        "TriggerMessage",
+        {
+            "requestedMessage": command.message.value,
+            "evse": _evse(command.evse, command.connector),
+        },
+    )
+
+
+def _get_variables(command: GetVariables, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    if not command.variables:
+        raise unsupported(version, "read all variables at once: use get_base_report")
+    return _call(
+        "GetVariables", {"getVariableData": [_variable(v, version) for v in command.variables]}
+    )
+
+
+def _set_variables(command: SetVariables, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    data = [
+        _variable(variable, version) | {"attributeValue": value}
+        for variable, value in command.values
+    ]
+    return _call("SetVariables", {"setVariableData": data})
+
+
+def _local_list(command: SendLocalList, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    if command.version is None:
+        raise InvalidInputError("the list needs a version number", "version")
+    entries = [
+        {"idToken": _token(entry.id_token, _LIST_TOKEN_TYPE)}
+        | ({"idTokenInfo": _id_token_info(entry.authorization)} if entry.authorization else {})
+        for entry in command.entries
+    ]
+    return _call(
+        "SendLocalList",
+        {
+            "versionNumber": command.version,
+            "updateType": "Full" if command.full else "Differential",
+            "localAuthorizationList": entries or None,
+        },
+    )
+
+
+def _reserve(command: ReserveNow, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    return _call(
+        "ReserveNow",
+        {
+            "id": command.reservation_id,
+            "expiryDateTime": format_time(command.expiry),
+            "idToken": _token(command.id_token, _COMMAND_TOKEN_TYPE),
+            "evseId": command.evse,
+            "groupIdToken": _token(command.group_id_token, _COMMAND_TOKEN_TYPE)
+            if command.group_id_token
+            else None,
+            "connectorType": command.connector_type,
+        },
+    )
+
+
+def _clear_profile(command: ClearChargingProfile, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    criteria = _drop_none(
+        {
+            "evseId": command.evse,
+            "chargingProfilePurpose": command.purpose.value if command.purpose else None,
+            "stackLevel": command.stack_level,
+        }
+    )
+    return _call(
+        "ClearChargingProfile",
+        {"chargingProfileId": command.profile_id, "chargingProfileCriteria": criteria or None},
+    )
+
+
+def _update_firmware(command: UpdateFirmware, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    firmware = {
+        "location": command.location,
+        "retrieveDateTime": format_time(command.retrieve_at),
+        "installDateTime": format_time(command.install_at) if command.install_at else None,
+        "signingCertificate": command.signing_certificate,
+        "signature": command.signature,
+    }
+    return _call(
+        "UpdateFirmware",
+        {
+            "requestId": command.request_id,
+            "firmware": _drop_none(firmware),
+            "retries": command.retries,
+            "retryInterval": command.retry_interval,
+        },
+    )
+
+
+def _get_log(command: GetLog, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    log = {
+        "remoteLocation": command.location,
+        "oldestTimestamp": format_time(command.oldest) if command.oldest else None,
+        "latestTimestamp": format_time(command.latest) if command.latest else None,
+    }
+    return _call(
+        "GetLog",
+        {
+            "log": _drop_none(log),
+            "logType": command.kind.value,
+            "requestId": command.request_id,
+            "retries": command.retries,
+            "retryInterval": command.retry_interval,
+        },
+    )
+
+
+def _network_profile(command: SetNetworkProfile, version: OcppVersion) -> tuple[OutgoingCall, ...]:
+    profile = command.profile
+    return _call(
+        "SetNetworkProfile",
+        {
+            "configurationSlot": command.slot,
+            "connectionData": {
+                "ocppVersion": profile.ocpp_version,
+                "ocppTransport": profile.transport,
+                "ocppCsmsUrl": profile.url,
+                "messageTimeout": profile.message_timeout,
+                "securityProfile": profile.security_profile,
+                "ocppInterface": profile.interface,
+            },
+        },
+    )
+
+
+def _customer_information(
+    command: CustomerInformation, version: OcppVersion
+) -> tuple[OutgoingCall, ...]:
+    return _call(
+        "CustomerInformation",
+        {
+            "requestId": command.request_id,
+            "report": command.report,
+            "clear": command.clear,
+            "idToken": _token(command.id_token, _LIST_TOKEN_TYPE) if command.id_token else None,
+            "customerIdentifier": command.customer_identifier,
+            "customerCertificate": hash_data_payload(command.customer_certificate)
+            if command.customer_certificate
+            else None,
+        },
+    )
+
+
+def _install_certificate(
+    command: InstallCertificate, version: OcppVersion
+) -> tuple[OutgoingCall, ...]:
+    if command.use is CertificateUse.V2G_CHAIN:
+        raise unsupported(version, "install a V2G certificate chain as a CA")
+    return _call(
+        "InstallCertificate",
+        {"certificateType": command.use.value, "certificate": command.certificate},
+    )
+
+
+# 2.1 shares this table, so each builder is given the version it speaks: a command it refuses is
+# refused in that version's name.
+_BUILDERS: Final[Mapping[type, Callable[[Any, OcppVersion], tuple[OutgoingCall, ...]]]] = {
+    RemoteStart: _remote_start,
+    RemoteStop: lambda c, v: _call("RequestStopTransaction", {"transactionId": c.transaction_id}),
+    Reset: lambda c, v: _call("Reset", {"type": c.kind.value, "evseId": c.evse}),
+    UnlockConnector: lambda c, v: _call(
+        "UnlockConnector", {"evseId": c.evse, "connectorId": c.connector}
+    ),
+    ChangeAvailability: lambda c, v: _call(
+        "ChangeAvailability",
+        {
+            "operationalStatus": "Operative" if c.operative else "Inoperative",
+            "evse": _evse(c.evse, c.connector),
+        },
+    ),
+    TriggerMessage: _trigger,
+    GetVariables: _get_variables,
+    SetVariables: _set_variables,
+    GetBaseReport: lambda c, v: _call(
+        "GetBaseReport", {"requestId": c.request_id, "reportBase": c.report.value}
+    ),
+    ClearCache: lambda c, v: _call("ClearCache", {}),
+    SendLocalList: _local_list,
+    GetLocalListVersion: lambda c, v: _call("GetLocalListVersion", {}),
+    ReserveNow: _reserve,
+    CancelReservation: lambda c, v: _call("CancelReservation", {"reservationId": c.reservation_id}),
+    SetChargingProfile: lambda c, v: _call(
+        "SetChargingProfile", {"evseId": c.evse, "chargingProfile": _profile(c.profile)}
+    ),
+    ClearChargingProfile: _clear_profile,
+    GetCompositeSchedule: lambda c, v: _call(
+        "GetCompositeSchedule",
+        {
+            "duration": c.duration,
+            "evseId": c.evse,
+            "chargingRateUnit": c.unit.value if c.unit else None,
+        },
+    ),
+    UpdateFirmware: _update_firmware,
+    GetLog: _get_log,
+    DataTransfer: lambda c, v: _call(
+        "DataTransfer", {"vendorId": c.vendor_id, "messageId": c.message_id, "data": c.data}
+    ),
+    GetTransactionStatus: lambda c, v: _call(
+        "GetTransactionStatus", {"transactionId": c.transaction_id}
+    ),
+    SetNetworkProfile: _network_profile,
+    CustomerInformation: _customer_information,
+    InstallCertificate: _install_certificate,
+    GetInstalledCertificateIds: lambda c, v: _call(
+        "GetInstalledCertificateIds",
+        {"certificateType": [use.value for use in c.uses] or None},
+    ),
+    DeleteCertificate: lambda c, v: _call(
+        "DeleteCertificate", {"certificateHashData": hash_data_payload(c.hash_data)}
+    ),
+    CertificateSigned: lambda c, v: _call(
+        "CertificateSigned",
+        {"certificateChain": c.certificate_chain, "certificateType": c.certificate_type},
+    ),
+}
+assert set(_BUILDERS) == set(COMMANDS.values())
