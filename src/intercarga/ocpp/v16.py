@@ -15,6 +15,8 @@ What 1.6 does differently, and how it lands in the one model:
 * Configuration keys map to 2.0.1 device-model variables where 2.0.1 names an equivalent
   (:data:`CONFIGURATION_KEYS`); 1.6 changes one key per ChangeConfiguration call.
 * Statuses and reasons 2.x added (NoCredit, NotAtThisTime, …) are answered as Invalid.
+* A command becomes its CALLs through ``_BUILDERS``, a table from each version-free command type
+  1.6 can express to a small builder; :meth:`V16Adapter.command` only looks it up.
 
 This module must never do I/O or keep state.
 """

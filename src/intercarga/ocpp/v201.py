@@ -13,6 +13,9 @@ they are. What this adapter adds:
 * Station messages without a version-free model yet (NotifyEvent, NotifyChargingLimit, …)
   become :class:`~intercarga.ocpp.events.StationMessage` and get the neutral answer of
   :meth:`V201Adapter.neutral_response`.
+* A command becomes its CALLs through ``_BUILDERS``, a table from each version-free command type
+  to a small builder, shaped as in :mod:`.v16`; :meth:`V201Adapter.command` only looks it up. A
+  builder is given the adapter's version: 2.1 shares the table and refuses in its own name.
 
 This module must never do I/O or keep state.
 """
@@ -168,6 +171,7 @@ def _token(token: IdToken, default_type: str) -> dict[str, Any]:
 
 
 def _id_token_info(result: AuthorizationResult) -> dict[str, Any]:
+    """The IdTokenInfoType of ``result``."""
     info: dict[str, Any] = {"status": result.status.value}
     if result.expiry is not None:
         info["cacheExpiryDateTime"] = format_time(result.expiry)
@@ -636,6 +640,7 @@ def _variable(variable: DeviceVariable, version: OcppVersion) -> dict[str, Any]:
 
 
 def _profile(profile: ChargingProfile) -> dict[str, Any]:
+    """The ChargingProfileType of ``profile``."""
     schedules = [
         _drop_none(
             {
