@@ -72,5 +72,5 @@ bench: $(VENV)/.installed-dev
 	else echo "no benchmarks yet: bench/run.py arrives with the benchmarks issue"; fi
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
