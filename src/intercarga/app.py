@@ -29,6 +29,7 @@ from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
+from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
 from intercarga.web.auth import AdminAuth
 
@@ -70,7 +71,15 @@ class System:
         service = CsmsService(settings, store, bus, authorizer)
         csms = CsmsServer(settings.ocpp, StoreAuthenticator(store, settings.ocpp), service)
         service.server = csms
-        return cls(settings, engine, store, AdminAuth(engine, configured), bus, service, csms)
+        return cls(
+            settings,
+            engine,
+            store,
+            AdminAuth(AdminTokenRepository(engine), configured),
+            bus,
+            service,
+            csms,
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -19,7 +19,7 @@ from intercarga.ocpp.commands import (
     ReserveNow,
     UnlockConnector,
 )
-from intercarga.ocpp.server import CallTimeoutError, StationOfflineError
+from intercarga.ocpp.errors import CallTimeoutError, StationOfflineError
 from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
 from tests.ocpi.stations import FakeStations

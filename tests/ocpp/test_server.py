@@ -17,7 +17,8 @@ from websockets.typing import Subprotocol
 from intercarga.config import OcppSettings, UnknownStationPolicy
 from intercarga.domain import OcppVersion, Station
 from intercarga.ocpp.auth import StoreAuthenticator
-from intercarga.ocpp.server import CallFailedError, CallTimeoutError, CsmsServer
+from intercarga.ocpp.errors import CallFailedError, CallTimeoutError
+from intercarga.ocpp.server import CsmsServer
 from intercarga.security import hash_password
 from intercarga.store import Store
 from tests.ocpp_handlers import RecordingHandler

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from intercarga.domain.station import OcppVersion
-from intercarga.ocpp.errors import ErrorCode
-from intercarga.ocpp.server import CallFailedError
+from intercarga.ocpp.errors import CallFailedError, ErrorCode
 from intercarga.sim.clock import SimClock
 from intercarga.sim.power import Vehicle
 from intercarga.sim.station import (

@@ -62,7 +62,7 @@ from intercarga.ocpp.commands import (
     VariableResult,
     VariablesResult,
 )
-from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.errors import CallError, ErrorCode, StationOfflineError
 from intercarga.ocpp.events import (
     Acknowledgement,
     AuthorizationRequested,
@@ -90,7 +90,7 @@ from intercarga.ocpp.events import (
     TransactionUpdated,
     evse_status,
 )
-from intercarga.ocpp.server import CsmsServer, StationLink, StationOfflineError
+from intercarga.ocpp.server import CsmsServer, StationLink
 from intercarga.security import hash_password
 from intercarga.store import Store, database_unavailable
 from intercarga.store.database import describe_database_error

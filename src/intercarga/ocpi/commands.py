@@ -53,6 +53,7 @@ from intercarga.ocpp.commands import (
     Result,
     UnlockConnector,
 )
+from intercarga.ocpp.errors import CallTimeoutError, StationOfflineError
 from intercarga.ocpp.events import IdToken
 from intercarga.store import Store
 from intercarga.store.partners import Partner
@@ -343,8 +344,6 @@ class Commands:
         self, station_id: str, ocpp: Command
     ) -> tuple[Result | str, str | None]:
         """The station's answer, or FAILED / TIMEOUT with why when there is none."""
-        from intercarga.ocpp.server import CallTimeoutError, StationOfflineError
-
         assert self.stations is not None
         try:
             return await self.stations.run_command(station_id, ocpp), None

@@ -16,7 +16,15 @@ from typing import Any, Final
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
 
-__all__ = ["CallError", "ErrorCode", "parse_code", "wire_code"]
+__all__ = [
+    "CallError",
+    "CallFailedError",
+    "CallTimeoutError",
+    "ErrorCode",
+    "StationOfflineError",
+    "parse_code",
+    "wire_code",
+]
 
 
 class ErrorCode(StrEnum):
@@ -83,3 +91,24 @@ class CallError(IntercargaError):
         self.code = code
         self.description = description
         self.details: dict[str, Any] = dict(details or {})
+
+
+# What a call of ours to a station can meet. They live here, not in the endpoint (server.py),
+# so that those who send commands (the admin API, OCPI) need not import the I/O module.
+
+
+class StationOfflineError(IntercargaError):
+    """The station has no live connection."""
+
+
+class CallTimeoutError(IntercargaError):
+    """The station did not answer our call in time."""
+
+
+class CallFailedError(IntercargaError):
+    """The station answered our call with a CALLERROR (or an invalid CALLRESULT)."""
+
+    def __init__(self, message: str, code: ErrorCode, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details

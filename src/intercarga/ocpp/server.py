@@ -44,7 +44,13 @@ from intercarga.admission import Admission, BurstLog, Ticket
 from intercarga.config import OcppSettings
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
-from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.errors import (
+    CallError,
+    CallFailedError,
+    CallTimeoutError,
+    ErrorCode,
+    StationOfflineError,
+)
 from intercarga.ocpp.rpc import (
     CallCancelled,
     CallErrorReceived,
@@ -61,14 +67,11 @@ from intercarga.ocpp.schemas import Validator
 
 __all__ = [
     "PREFERENCE",
-    "CallFailedError",
-    "CallTimeoutError",
     "CsmsServer",
     "HandshakeDecision",
     "StationAuthenticator",
     "StationHandler",
     "StationLink",
-    "StationOfflineError",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,23 +80,6 @@ PREFERENCE: tuple[OcppVersion, ...] = (OcppVersion.V21, OcppVersion.V201, OcppVe
 PATH_PREFIX = "/ocpp/"
 RECENT_FRAMES = 20
 _EXCERPT = 500
-
-
-class StationOfflineError(IntercargaError):
-    """The station has no live connection."""
-
-
-class CallTimeoutError(IntercargaError):
-    """The station did not answer our call in time."""
-
-
-class CallFailedError(IntercargaError):
-    """The station answered our call with a CALLERROR (or an invalid CALLRESULT)."""
-
-    def __init__(self, message: str, code: ErrorCode, details: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.code = code
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from intercarga.domain._types import utc_now
 from intercarga.security import hash_token, new_token, tokens_equal
-from intercarga.store import tables
+from intercarga.store.admin_tokens import AdminTokenRepository
 
 __all__ = ["AdminAuth", "UnauthorizedError", "require_admin"]
 
@@ -25,8 +22,8 @@ class UnauthorizedError(Exception):
 
 
 class AdminAuth:
-    def __init__(self, engine: AsyncEngine, configured_token: str | None) -> None:
-        self._engine = engine
+    def __init__(self, tokens: AdminTokenRepository, configured_token: str | None) -> None:
+        self._tokens = tokens
         self._configured = configured_token
         self._known_hashes: set[str] = set()
 
@@ -34,23 +31,17 @@ class AdminAuth:
         """Make the first admin token when none is configured or stored; return it (once)."""
         if self._configured is not None:
             return None
-        async with self._engine.begin() as connection:
-            rows = (await connection.execute(select(tables.admin_tokens.c.token_hash))).all()
-            self._known_hashes = {row.token_hash for row in rows}
-            if self._known_hashes:
-                return None
+        self._known_hashes = await self._tokens.hashes()
+        if self._known_hashes:
+            return None
         return await self.issue_token()
 
     async def issue_token(self, *, revoke_others: bool = False) -> str:
         token = new_token()
         digest = hash_token(token)
-        async with self._engine.begin() as connection:
-            if revoke_others:
-                await connection.execute(tables.admin_tokens.delete())
-                self._known_hashes.clear()
-            await connection.execute(
-                insert(tables.admin_tokens).values(token_hash=digest, created_at=utc_now())
-            )
+        await self._tokens.add(digest, revoke_others=revoke_others)
+        if revoke_others:
+            self._known_hashes.clear()
         self._known_hashes.add(digest)
         return token
 
@@ -61,11 +52,7 @@ class AdminAuth:
         if digest in self._known_hashes:
             return True
         # Another node or `intercarga db admin-token` may have issued it since we last looked.
-        async with self._engine.connect() as connection:
-            query = select(tables.admin_tokens.c.id).where(
-                tables.admin_tokens.c.token_hash == digest
-            )
-            found = (await connection.execute(query)).first() is not None
+        found = await self._tokens.contains(digest)
         if found:
             self._known_hashes.add(digest)
         return found

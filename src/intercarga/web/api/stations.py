@@ -25,12 +25,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from intercarga.domain import RegistrationStatus
 from intercarga.errors import InvalidInputError
 from intercarga.ocpp.commands import COMMANDS
-from intercarga.ocpp.server import (
-    CallFailedError,
-    CallTimeoutError,
-    CsmsServer,
-    StationOfflineError,
-)
+from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
+from intercarga.ocpp.server import CsmsServer
 from intercarga.web.api._resource import MAX_LIMIT, MAX_OFFSET, paging_headers
 from intercarga.web.problems import problem, validation_problem
 
