@@ -1,39 +1,20 @@
 """A small example network: three operators in Santiago, Bogotá and São Paulo, with stations,
 tokens and tariffs, so that a fresh install has something to show. Seeding never overwrites:
 it only writes into an empty store.
+
+The network itself lives in data/example_network.toml (made-up sites, said so in the file);
+this module only validates it into domain objects and seeds them. It must never restate the data.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
-from decimal import Decimal
+from importlib import resources
 
-from intercarga.domain import (
-    EVSE,
-    Capability,
-    Connector,
-    ConnectorFormat,
-    ConnectorStandard,
-    EVSEStatus,
-    GeoLocation,
-    Hours,
-    Location,
-    OcppVersion,
-    ParkingType,
-    Party,
-    PowerType,
-    PriceComponent,
-    Role,
-    Station,
-    StationEvse,
-    Tariff,
-    TariffDimension,
-    TariffElement,
-    TariffRestrictions,
-    Token,
-    TokenType,
-    Whitelist,
-)
+from pydantic import BaseModel, ConfigDict
+
+from intercarga.domain import Location, Party, Station, Tariff, Token
 from intercarga.store import Store
 
 __all__ = ["ExampleNetwork", "example_network", "seed_example_network"]
@@ -48,265 +29,39 @@ class ExampleNetwork:
     tariffs: list[Tariff]
 
 
-def _connector(
-    id_: str,
-    standard: ConnectorStandard,
-    power: PowerType,
-    volts: int,
-    amps: int,
-    watts: int,
-    tariff: str,
-) -> Connector:
-    return Connector(
-        id=id_,
-        standard=standard,
-        format=ConnectorFormat.CABLE if power is PowerType.DC else ConnectorFormat.SOCKET,
-        power_type=power,
-        max_voltage=volts,
-        max_amperage=amps,
-        max_electric_power=watts,
-        tariff_ids=[tariff],
-    )
+class _About(BaseModel):
+    """What the data file is and where it comes from, so nobody takes its sites for real ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    what: str
+    source: str
+    date: str
 
 
-_REMOTE = [Capability.RFID_READER, Capability.REMOTE_START_STOP_CAPABLE]
+class _ExampleFile(BaseModel):
+    # Unknown keys refused, so a misspelt table in the data file fails instead of vanishing.
+    model_config = ConfigDict(extra="forbid")
+
+    about: _About
+    parties: list[Party]
+    locations: list[Location]
+    stations: list[Station]
+    tokens: list[Token]
+    tariffs: list[Tariff]
 
 
 def example_network() -> ExampleNetwork:
-    parties = [
-        Party(
-            country_code="CL", party_id="ICG", name="Intercarga Chile", roles=[Role.CPO, Role.EMSP]
-        ),
-        Party(country_code="CO", party_id="ICG", name="Intercarga Colombia", roles=[Role.CPO]),
-        Party(
-            country_code="BR", party_id="ICG", name="Intercarga Brasil", roles=[Role.CPO, Role.EMSP]
-        ),
-    ]
-    santiago = Location(
-        country_code="CL",
-        party_id="ICG",
-        id="SCL-PROVIDENCIA",
-        name="Electrolinera Providencia",
-        address="Av. Providencia 1234",
-        city="Santiago",
-        postal_code="7500000",
-        country="CHL",
-        coordinates=GeoLocation(latitude="-33.4263000", longitude="-70.6167000"),
-        parking_type=ParkingType.PARKING_LOT,
-        time_zone="America/Santiago",
-        opening_times=Hours(twentyfourseven=True),
-        evses=[
-            EVSE(
-                uid="SCL-PROV-1",
-                evse_id="CL*ICG*E0001*1",
-                status=EVSEStatus.AVAILABLE,
-                capabilities=_REMOTE,
-                connectors=[
-                    _connector(
-                        "1",
-                        ConnectorStandard.IEC_62196_T2_COMBO,
-                        PowerType.DC,
-                        920,
-                        200,
-                        150000,
-                        "CL-DC",
-                    ),
-                    _connector(
-                        "2", ConnectorStandard.GBT_DC, PowerType.DC, 750, 200, 120000, "CL-DC"
-                    ),
-                ],
-            ),
-            EVSE(
-                uid="SCL-PROV-2",
-                evse_id="CL*ICG*E0001*2",
-                status=EVSEStatus.AVAILABLE,
-                capabilities=_REMOTE,
-                connectors=[
-                    _connector(
-                        "1",
-                        ConnectorStandard.IEC_62196_T2,
-                        PowerType.AC_3_PHASE,
-                        230,
-                        32,
-                        22000,
-                        "CL-AC",
-                    )
-                ],
-            ),
-        ],
+    """The example network in data/example_network.toml, as new domain objects on each call."""
+    text = (
+        resources.files("intercarga.sim")
+        .joinpath("data")
+        .joinpath("example_network.toml")
+        .read_text(encoding="utf-8")
     )
-    bogota = Location(
-        country_code="CO",
-        party_id="ICG",
-        id="BOG-USAQUEN",
-        name="Estación Usaquén",
-        address="Carrera 7 # 120-20",
-        city="Bogotá",
-        country="COL",
-        coordinates=GeoLocation(latitude="4.6951000", longitude="-74.0307000"),
-        time_zone="America/Bogota",
-        evses=[
-            EVSE(
-                uid="BOG-USA-1",
-                evse_id="CO*ICG*E0001*1",
-                status=EVSEStatus.AVAILABLE,
-                capabilities=_REMOTE,
-                connectors=[
-                    _connector(
-                        "1",
-                        ConnectorStandard.IEC_62196_T2_COMBO,
-                        PowerType.DC,
-                        920,
-                        125,
-                        60000,
-                        "CO-DC",
-                    ),
-                    _connector(
-                        "2", ConnectorStandard.CHADEMO, PowerType.DC, 500, 125, 50000, "CO-DC"
-                    ),
-                ],
-            )
-        ],
-    )
-    sao_paulo = Location(
-        country_code="BR",
-        party_id="ICG",
-        id="SAO-PAULISTA",
-        name="Eletroposto Paulista",
-        address="Av. Paulista 1578",
-        city="São Paulo",
-        postal_code="01310-200",
-        country="BRA",
-        coordinates=GeoLocation(latitude="-23.5614000", longitude="-46.6559000"),
-        parking_type=ParkingType.PARKING_GARAGE,
-        time_zone="America/Sao_Paulo",
-        evses=[
-            EVSE(
-                uid="SAO-PAU-1",
-                evse_id="BR*ICG*E0001*1",
-                status=EVSEStatus.AVAILABLE,
-                capabilities=_REMOTE,
-                connectors=[
-                    _connector(
-                        "1",
-                        ConnectorStandard.IEC_62196_T2,
-                        PowerType.AC_3_PHASE,
-                        220,
-                        32,
-                        22000,
-                        "BR-AC",
-                    )
-                ],
-            )
-        ],
-    )
-    stations = [
-        Station(
-            id="CL-ICG-0001",
-            country_code="CL",
-            party_id="ICG",
-            vendor="ABB",
-            model="Terra 184",
-            ocpp_version=OcppVersion.V201,
-            evses=[
-                StationEvse(ocpp_evse_id=1, location_id="SCL-PROVIDENCIA", evse_uid="SCL-PROV-1"),
-                StationEvse(ocpp_evse_id=2, location_id="SCL-PROVIDENCIA", evse_uid="SCL-PROV-2"),
-            ],
-        ),
-        Station(
-            id="CO-ICG-0001",
-            country_code="CO",
-            party_id="ICG",
-            vendor="Wallbox",
-            model="Supernova",
-            ocpp_version=OcppVersion.V16,
-            evses=[StationEvse(ocpp_evse_id=1, location_id="BOG-USAQUEN", evse_uid="BOG-USA-1")],
-        ),
-        Station(
-            id="BR-ICG-0001",
-            country_code="BR",
-            party_id="ICG",
-            vendor="WEG",
-            model="WEMOB",
-            ocpp_version=OcppVersion.V16,
-            evses=[StationEvse(ocpp_evse_id=1, location_id="SAO-PAULISTA", evse_uid="SAO-PAU-1")],
-        ),
-    ]
-    tokens = [
-        Token(
-            country_code="CL",
-            party_id="ICG",
-            uid="04A1B2C3D4",
-            type=TokenType.RFID,
-            contract_id="CL-ICG-C00000001-Q",
-            issuer="Intercarga Chile",
-            whitelist=Whitelist.ALLOWED,
-        ),
-        Token(
-            country_code="BR",
-            party_id="ICG",
-            uid="BR0000000001",
-            type=TokenType.APP_USER,
-            contract_id="BR-ICG-C00000001-5",
-            issuer="Intercarga Brasil",
-            whitelist=Whitelist.ALWAYS,
-        ),
-    ]
-
-    def energy(price: str, vat: str | None = None) -> PriceComponent:
-        return PriceComponent(
-            type=TariffDimension.ENERGY,
-            price=Decimal(price),
-            vat=None if vat is None else Decimal(vat),
-            step_size=1,
-        )
-
-    tariffs = [
-        Tariff(
-            country_code="CL",
-            party_id="ICG",
-            id="CL-DC",
-            currency="CLP",
-            elements=[
-                TariffElement(
-                    price_components=[energy("290", "19")],
-                    restrictions=TariffRestrictions(start_time="18:00", end_time="23:00"),
-                ),
-                TariffElement(price_components=[energy("250", "19")]),
-            ],
-        ),
-        Tariff(
-            country_code="CL",
-            party_id="ICG",
-            id="CL-AC",
-            currency="CLP",
-            elements=[TariffElement(price_components=[energy("190", "19")])],
-        ),
-        Tariff(
-            country_code="CO",
-            party_id="ICG",
-            id="CO-DC",
-            currency="COP",
-            elements=[TariffElement(price_components=[energy("1450.00", "19")])],
-        ),
-        Tariff(
-            country_code="BR",
-            party_id="ICG",
-            id="BR-AC",
-            currency="BRL",
-            elements=[
-                TariffElement(
-                    price_components=[
-                        energy("1.95"),
-                        PriceComponent(
-                            type=TariffDimension.PARKING_TIME, price=Decimal("12.00"), step_size=60
-                        ),
-                    ]
-                )
-            ],
-        ),
-    ]
-    return ExampleNetwork(parties, [santiago, bogota, sao_paulo], stations, tokens, tariffs)
+    # Validated on each call, never cached: the objects are mutable and each is stamped now.
+    data = _ExampleFile.model_validate(tomllib.loads(text))
+    return ExampleNetwork(data.parties, data.locations, data.stations, data.tokens, data.tariffs)
 
 
 async def seed_example_network(store: Store) -> bool:
