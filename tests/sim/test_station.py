@@ -17,6 +17,7 @@ from intercarga.sim.station import (
     SimulatedStation,
     StationConfig,
     StationRefusedError,
+    cancel_and_wait,
 )
 from tests.sim.csms import MiniCsms, running_csms
 
@@ -321,3 +322,33 @@ async def test_a_blocked_token_ends_the_session_and_a_wrong_password_is_refused(
             assert await good.power_on(timeout=5) == "Accepted"
         finally:
             await good.shutdown()
+
+
+async def test_a_stop_cancelled_while_it_waits_for_its_meter_task_stays_cancelled() -> None:
+    """A fleet ending its run cancelled a station mid-stop; the wait for the meter task swallowed
+    that cancellation too, and a scenario repeating for ever went on until the test timed out."""
+    meter = asyncio.create_task(asyncio.sleep(3600))
+    waiting = asyncio.Event()
+
+    async def meter_that_ends_slowly() -> None:
+        try:
+            await meter
+        finally:
+            waiting.set()
+            await asyncio.sleep(0.05)  # its own clean-up, during which the caller is cancelled
+
+    slow = asyncio.create_task(meter_that_ends_slowly())
+    await asyncio.sleep(0)
+    stopping = asyncio.create_task(cancel_and_wait(slow))
+    await asyncio.wait_for(waiting.wait(), 5)
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(stopping, 5)
+    assert stopping.cancelled()
+    meter.cancel()
+
+
+async def test_cancel_and_wait_ends_the_task_and_returns() -> None:
+    task = asyncio.create_task(asyncio.sleep(3600))
+    await asyncio.wait_for(cancel_and_wait(task), 5)
+    assert task.cancelled()

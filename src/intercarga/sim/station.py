@@ -94,6 +94,7 @@ __all__ = [
     "SimulatedStation",
     "StationConfig",
     "StationRefusedError",
+    "cancel_and_wait",
 ]
 
 _log = logging.getLogger(__name__)
@@ -459,9 +460,7 @@ class SimulatedStation:
         if session is None:
             return
         if session.meter_task is not None and session.meter_task is not asyncio.current_task():
-            session.meter_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await session.meter_task
+            await cancel_and_wait(session.meter_task)
         self._advance(evse, session)
         session.ended = True
         evse.session = None
@@ -992,3 +991,19 @@ class SimulatedStation:
                         self._post(_Outgoing(*update, evse.session, transactional=True))
         else:
             self._post(_Outgoing(action, self.dialect.idle_notification(action)))
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended.
+
+    Only the task's own cancellation is swallowed: if the caller is cancelled while it waits
+    (a fleet ending its run mid-stop), that cancellation goes on, or a scenario that repeats for
+    ever would carry on after its fleet gave up on it.
+    """
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
