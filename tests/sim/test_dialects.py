@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,6 +93,18 @@ def test_transaction_event_carries_seq_no_offline_and_the_token() -> None:
     assert ended["triggerReason"] == "RemoteStop"
     assert ended["transactionInfo"]["stoppedReason"] == "Remote"
     assert "offline" not in ended
+
+
+def test_a_16_register_past_a_megawatt_hour_is_sent_with_every_digit() -> None:
+    """``:g`` sent 1234567.8 Wh as "1.23457e+06": the register went back against meterStop."""
+    dialect = dialect_for(OcppVersion.V16)
+    sample = replace(SAMPLE, energy_wh=1234567.8)
+    payload = dialect.meter_values(1, sample)
+    values = [v["value"] for mv in payload["meterValue"] for v in mv["sampledValue"]]
+    assert "1234567.8" in values
+    assert not any("e" in value for value in values)
+    payload = dialect.meter_values(1, replace(SAMPLE, energy_wh=2000000.0))
+    assert "2000000" in [v["value"] for mv in payload["meterValue"] for v in mv["sampledValue"]]
 
 
 def test_ten_sampled_values_in_the_full_set() -> None:

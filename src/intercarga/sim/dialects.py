@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 from typing import Protocol as TypingProtocol
@@ -302,9 +303,18 @@ def _clear_cache(
 # --- OCPP 1.6 ---------------------------------------------------------------------------------
 
 
+def _decimal_text(value: float) -> str:
+    """1.6 sends values as text: every digit the reading has, never an exponent.
+
+    ``:g`` kept six significant digits, so a register past 1 MWh was rounded to tens of Wh and
+    went back and forth against the exact meterStart/meterStop.
+    """
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
 def _value_16(reading: Reading, context: str) -> dict[str, Any]:
     value: dict[str, Any] = {
-        "value": f"{reading.value:g}",
+        "value": _decimal_text(reading.value),
         "context": context,
         "measurand": reading.measurand,
     }
