@@ -1,7 +1,7 @@
 """The country dataset of the interoperability assessment, checked on its own.
 
 Reads src/intercarga/assessment/data/countries/*.toml with tomllib only and holds every file to
-the shared format (docs in the countries README and the assessment schema): the 33 CELAC
+the shared format the countries README documents: the 33 CELAC
 countries are all present, every criterion and layer id is known, levels are 0..4, confidence and
 market are from their enums, every fact names its source (title, date, url or document), no date
 lies in the future, and every summary says something. It must never import the assessment
@@ -184,7 +184,7 @@ def test_big_markets_are_covered_in_depth(code: str) -> None:
 
 
 def test_every_country_states_its_market_configuration() -> None:
-    """The business layer is never left blank: each country has a known market or says why not."""
+    """The business layer is never blank: every country has a known market configuration."""
     unknown = sorted(code for code in LAC_CODES if _load(code)["market"] == "unknown")
     assert unknown == []
 
