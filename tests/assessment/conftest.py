@@ -21,8 +21,11 @@ def countries() -> dict[str, CountryFile]:
     return load_countries(FIXTURES)
 
 
-def co_location(location_id: str, status_age: timedelta, **changes: Any) -> Location:
-    """A public Bogotá location whose EVSEs last reported their status ``status_age`` ago."""
+def co_location(
+    location_id: str, status_age: timedelta, now: datetime = NOW, **changes: Any
+) -> Location:
+    """A public Bogotá location whose EVSEs last reported their status ``status_age`` before
+    ``now``."""
     body = location_json(
         country_code="CO",
         party_id="ICG",
@@ -33,7 +36,7 @@ def co_location(location_id: str, status_age: timedelta, **changes: Any) -> Loca
         coordinates={"latitude": "4.6097100", "longitude": "-74.0817500"},
         **changes,
     )
-    stamp = (NOW - status_age).isoformat()
+    stamp = (now - status_age).isoformat()
     for evse in body["evses"]:
         evse["last_updated"] = stamp
     return Location.model_validate(body)

@@ -31,7 +31,7 @@ _STYLE = Style(
     foreground="#1f2933",
     foreground_strong="#1f2933",
     foreground_subtle="#9aa5b1",
-    colors=("#1d4e89", "#e07a1f", "#2a9d8f", "#8e44ad", "#c0392b"),
+    colors=("#2f80c1", "#d9480f", "#2a9d8f", "#8e44ad", "#c0392b"),
     font_family="DejaVu Sans, sans-serif",
     label_font_size=11,
     major_label_font_size=11,
@@ -58,12 +58,23 @@ def _svg(chart: pygal.graph.graph.Graph) -> str:
 def radar_chart(assessment: CountryAssessment, t: Translator, size: int = 320) -> str:
     """Current against desired level per layer (unknown layers drawn at 0, named in the table)."""
     chart = pygal.Radar(
-        width=size, height=size, range=(0, 4), fill=True, legend_at_bottom=True, **_config()
+        width=size,
+        height=size,
+        range=(0, 4),
+        fill=True,
+        legend_at_bottom=True,
+        show_y_labels=False,
+        **_config(),
     )
     chart.title = t.country(assessment.code)
     chart.x_labels = [t.label(layer) for layer in LAYERS]
-    chart.add(t.gettext("Desired"), [assessment.layer(layer).desired for layer in LAYERS])
     chart.add(t.gettext("Current"), [assessment.layer(layer).current or 0 for layer in LAYERS])
+    chart.add(
+        t.gettext("Desired"),
+        [assessment.layer(layer).desired for layer in LAYERS],
+        fill=False,
+        stroke_style={"width": 2, "dasharray": "5,4"},
+    )
     return _svg(chart)
 
 

@@ -142,7 +142,7 @@ def country_html(
         recommendations=report.recommendations,
         history=report.history,
         history_svg=_history_svg(report.history, t),
-        radar=data_uri(radar_chart(assessment, t, size=360)),
+        radar=data_uri(radar_chart(assessment, t, size=280)),
         sources=_fact_sources([assessment], fw),
         level_class=_level_class,
         fragment=fragment,
@@ -175,12 +175,11 @@ def region_html(
 
 def _pdf(html: str) -> bytes:
     import weasyprint
+    from weasyprint.urls import URLFetcher
 
-    def refuse(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-        # Everything a report shows is inline (data: URIs are resolved by WeasyPrint itself).
-        raise ValueError(f"reports load nothing from outside: {url}")
-
-    document = weasyprint.HTML(string=html, url_fetcher=refuse)
+    # Everything a report shows is inline (charts are data: URIs): nothing else may be fetched.
+    only_inline = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    document = weasyprint.HTML(string=html, url_fetcher=only_inline)
     return bytes(document.write_pdf())
 
 
