@@ -124,7 +124,7 @@ def _level_class(value: float | None) -> str:
 def _history_svg(history: list[HistoryPoint], t: Translator) -> str | None:
     if len(history) < 2:
         return None
-    points = [(t.date(point.assessed_at.date()), point.levels) for point in history]
+    points = [(point.assessed_at.date().isoformat(), point.levels) for point in history]
     return data_uri(history_chart(points, t))
 
 

@@ -54,6 +54,7 @@ class CriterionScore(BaseModel):
     fact: Fact | None
     facts: list[Fact]
     measurement: Measurement | None
+    desk_explanation: str
     explanation: str
 
 
@@ -109,6 +110,7 @@ def _criterion(
         explanation = f"{criterion} unknown: no dated source found"
     else:
         explanation = f"{criterion} {desk}: {fact.summary} ({_cite(fact)})"
+    desk_explanation = explanation
     if measurement is not None:
         current = measured_level(desk, measurement)
         weight = max(weight, _MEASURED_WEIGHT)
@@ -128,6 +130,7 @@ def _criterion(
         fact=fact,
         facts=facts,
         measurement=view,
+        desk_explanation=desk_explanation,
         explanation=explanation,
     )
 
