@@ -1,7 +1,8 @@
 """Charts of the assessment as SVG, drawn by pygal: radar per country, ranking, layer history.
 
 Returns SVG text with no script and no external reference (pygal's tooltip script, loaded from a
-CDN by default, is switched off): the reports embed it and must open offline. Pure: no I/O.
+CDN by default, is switched off): the reports embed it and must open offline. Pure: it must
+never do I/O or point outside the SVG.
 """
 
 from __future__ import annotations
