@@ -234,6 +234,11 @@ class Settings(BaseSettings):
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )
+    assessment_data: Path | None = Field(
+        default=None,
+        description="Folder of country files (XX.toml) for the assessment; the package's own "
+        "data/countries when unset",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

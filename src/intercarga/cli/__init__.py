@@ -13,6 +13,7 @@ import typer
 
 from intercarga import __version__
 from intercarga.cli._common import GlobalOptions, out
+from intercarga.cli.assess import assess
 from intercarga.cli.config_cmd import app as config_app
 from intercarga.cli.db import app as db_app
 from intercarga.cli.demo import demo
@@ -72,6 +73,7 @@ app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
 app.command("simulate")(simulate)
 app.command("demo")(demo)
+app.command("assess")(assess)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from intercarga.domain import (
 )
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
+from intercarga.store.assessment_runs import AssessmentRunRepository
 from intercarga.store.batch import Write, WriteBatcher
 from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
@@ -687,6 +688,7 @@ class Store:
         self.reports = StationReportRepository(engine)
         self.security_events = SecurityEventRepository(engine)
         self.station_meter_values = StationMeterValueRepository(engine)
+        self.assessment_runs = AssessmentRunRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

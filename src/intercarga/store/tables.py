@@ -465,3 +465,18 @@ ocpi_client_info = Table(
     Column("last_updated", UtcDateTime, nullable=False),
     ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
 )
+
+# Each stored run of a country's assessment (issue 14): when, whether live indicators fed it, the
+# current level per layer (null: unknown) and the whole assessment as JSON, so a country page
+# shows how each layer moved.
+assessment_runs = Table(
+    "assessment_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("assessed_at", UtcDateTime, nullable=False),
+    Column("live_data", Boolean, nullable=False),
+    Column("levels", Json, nullable=False),
+    Column("assessment", Json, nullable=False),
+    Index(None, "country_code", "assessed_at"),
+)
