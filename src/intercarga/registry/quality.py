@@ -8,8 +8,8 @@ the store, the web layer or a network library.
 
 Rules (:data:`LOCATION_RULES`): ``coordinates`` (valid and inside the stated country, within
 ``COUNTRY_TOLERANCE_KM``), ``time_zone`` (a zone of the coordinates' country, CLDR territory
-zones), ``connector_power`` (max_electric_power within ``POWER_TOLERANCE`` of voltage × amperage
-× phases), ``power_range`` (``POWER_RANGE_W``), ``evse_id`` (valid, of the location's country),
+zones), ``connector_power`` (max_electric_power at most voltage × amperage × phases, plus
+``POWER_TOLERANCE``), ``power_range`` (``POWER_RANGE_W``), ``evse_id`` (valid, of the location's country),
 ``opening_hours`` (present), ``tariff`` (every connector linked to a tariff the registry holds),
 ``status_fresh`` (reported within the country's ``stale_after``), ``flapping`` (at most
 ``MAX_CHANGES_PER_DAY`` status changes per EVSE per day). A location's score is the share of
@@ -51,7 +51,7 @@ __all__ = [
 COUNTRY_TOLERANCE_KM = 5.0
 """Coordinates this close to the stated country's outline pass (coastlines, border towns)."""
 POWER_TOLERANCE = 0.10
-"""max_electric_power may differ from voltage × amperage × phases by this share (rounding, cos φ)."""
+"""max_electric_power may pass voltage × amperage × phases by this share (rounding)."""
 POWER_RANGE_W = (1_000, 1_000_000)
 """Plausible connector power: 1 kW (a slow socket) to 1 MW (megawatt charging)."""
 MAX_CHANGES_PER_DAY = 200
@@ -168,11 +168,13 @@ def _connector_power(c: LocationContext) -> Iterable[Finding]:
         if connector.max_electric_power is None:
             continue
         expected = connector.max_voltage * connector.max_amperage * _PHASES[connector.power_type]
-        ok = abs(connector.max_electric_power - expected) <= POWER_TOLERANCE * expected
+        # OCPI 2.2.1 §8.3.3: max_electric_power is set when it is *lower* than what voltage and
+        # amperage give; above it (beyond rounding) the connector contradicts itself.
+        ok = connector.max_electric_power <= expected * (1 + POWER_TOLERANCE)
         detail = (
             ""
             if ok
-            else f"max_electric_power {connector.max_electric_power} W, "
+            else f"max_electric_power {connector.max_electric_power} W is above "
             f"voltage × amperage × phases = {expected} W"
         )
         yield Finding("connector_power", ok, subject, detail)

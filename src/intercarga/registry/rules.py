@@ -19,6 +19,7 @@ from typing import Any
 __all__ = ["DEFAULT", "ReportingRule", "ReportingRules", "load_rules"]
 
 DEFAULT = "default"
+_OVERRIDABLE = frozenset({"status_window_s", "stale_after_s", "realtime_prices", "mandatory"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,17 @@ class ReportingRule:
     mandatory: tuple[str, ...]
     source: str
     date: str
+
+    def fields(self) -> dict[str, Any]:
+        """The rule as its data file writes it (``status_window_s``, …, ``source``, ``date``)."""
+        return {
+            "status_window_s": self.status_window.total_seconds(),
+            "stale_after_s": self.stale_after.total_seconds(),
+            "realtime_prices": self.realtime_prices,
+            "mandatory": list(self.mandatory),
+            "source": self.source,
+            "date": self.date,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +63,18 @@ class ReportingRules:
         """
         found = dict(self.by_country)
         for country, fields in overrides.items():
+            unknown = sorted(set(fields) - _OVERRIDABLE)
+            if unknown:
+                raise ValueError(
+                    f"registry.rules.{country}: unknown field {', '.join(unknown)}"
+                    f" (one of {', '.join(sorted(_OVERRIDABLE))})"
+                )
             key = country.upper() if country != DEFAULT else DEFAULT
             base = found.get(key) or replace(found[DEFAULT], country=key)
             found[key] = _rule(
-                key, {**_fields(base), **fields, "source": f"override of: {base.source}"}
+                key, {**base.fields(), **fields, "source": f"override of: {base.source}"}
             )
         return ReportingRules(found)
-
-
-def _fields(rule: ReportingRule) -> dict[str, Any]:
-    return {
-        "status_window_s": rule.status_window.total_seconds(),
-        "stale_after_s": rule.stale_after.total_seconds(),
-        "realtime_prices": rule.realtime_prices,
-        "mandatory": list(rule.mandatory),
-        "source": rule.source,
-        "date": rule.date,
-    }
 
 
 def _rule(country: str, data: Mapping[str, Any]) -> ReportingRule:
