@@ -2,13 +2,13 @@
 with its threshold, and a score.
 
 Pure: a location (and what the registry knows around it: which tariffs exist, when each EVSE last
-reported, how often it changed) in, :class:`Finding` s out. The country outlines arrive as a
-function (``in_country``) so that this module reads no file and no clock; it must never import
-the store, the web layer or a network library.
+reported, how often it changed) in, :class:`Finding` s out. Country outlines come from
+:mod:`intercarga.geo` (package data), time zones of a country from CLDR (Babel). It reads no
+clock (``now`` is passed in) and must never import the store, the web layer or a network library.
 
-Rules (:data:`LOCATION_RULES`): ``coordinates`` (valid and inside the stated country, within
-``COUNTRY_TOLERANCE_KM``), ``time_zone`` (a zone of the coordinates' country, CLDR territory
-zones), ``connector_power`` (max_electric_power at most voltage × amperage × phases, plus
+Rules (:data:`LOCATION_RULES`): ``coordinates`` (valid and inside the stated country's Natural Earth
+outline, within ``COUNTRY_TOLERANCE_KM``; countries outside LAC only checked for validity),
+``time_zone`` (a zone of the coordinates' country, CLDR territory zones), ``connector_power`` (max_electric_power at most voltage × amperage × phases, plus
 ``POWER_TOLERANCE``), ``power_range`` (``POWER_RANGE_W``), ``evse_id`` (valid, of the location's country),
 ``opening_hours`` (present), ``tariff`` (every connector linked to a tariff the registry holds),
 ``status_fresh`` (reported within the country's ``stale_after``), ``flapping`` (at most
@@ -27,6 +27,7 @@ from functools import cache
 import pycountry
 from babel.core import get_global
 
+from intercarga import geo
 from intercarga.domain import EVSE, Connector, Location, PowerType
 from intercarga.ids import EvseIdFormat, is_valid_evse_id, parse_evse_id
 from intercarga.registry.rules import ReportingRule
@@ -40,7 +41,6 @@ __all__ = [
     "REFUSAL_PENALTY",
     "CpoQuality",
     "Finding",
-    "InCountry",
     "LocationContext",
     "LocationQuality",
     "alpha2",
@@ -58,9 +58,6 @@ MAX_CHANGES_PER_DAY = 200
 """More status changes than this per EVSE per day is a flapping charger or a faulty feed."""
 REFUSAL_PENALTY = 2.0
 """Score points a CPO loses per object of its refused in the period."""
-
-InCountry = Callable[[str, float, float], bool]
-"""``in_country(alpha2, latitude, longitude)``: inside the country's outline (with tolerance)."""
 
 _PHASES = {
     PowerType.AC_1_PHASE: 1,
@@ -91,7 +88,6 @@ class LocationContext:
     tariff_ids: frozenset[str] = frozenset()
     last_reported: Mapping[str, datetime] = field(default_factory=dict)  # per EVSE uid
     changes_last_day: Mapping[str, int] = field(default_factory=dict)  # per EVSE uid
-    in_country: InCountry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,22 +133,26 @@ def _coordinates(c: LocationContext) -> Iterable[Finding]:
         yield Finding("coordinates", False, subject, f"({lat}, {lon}) is not a place")
         return
     country = alpha2(c.location.country)
-    if c.in_country is None or country is None:
-        yield Finding("coordinates", True, subject, "no outline to check against")
+    if country not in geo.LAC_COUNTRIES:
+        yield Finding("coordinates", True, subject, "no outline of the country to check against")
         return
-    inside = c.in_country(country, lat, lon)
+    inside = geo.is_in_country(country, lat, lon, tolerance_km=COUNTRY_TOLERANCE_KM)
     detail = "" if inside else f"({lat}, {lon}) is outside {c.location.country}"
     yield Finding("coordinates", inside, subject, detail)
 
 
 def _time_zone(c: LocationContext) -> Iterable[Finding]:
-    country = alpha2(c.location.country)
+    lat = float(c.location.coordinates.latitude)
+    lon = float(c.location.coordinates.longitude)
+    # The coordinates' country where the outlines know it, else the country the location states.
+    found = geo.country_at(lat, lon, tolerance_km=COUNTRY_TOLERANCE_KM)
+    country = found or alpha2(c.location.country)
     zones = _territory_zones(country) if country else frozenset()
     if not zones:
         yield Finding("time_zone", True, c.location.id, "no zones known for the country")
         return
     ok = c.location.time_zone in zones
-    detail = "" if ok else f"{c.location.time_zone} is not a zone of {c.location.country}"
+    detail = "" if ok else f"{c.location.time_zone} is not a zone of {country}"
     yield Finding("time_zone", ok, c.location.id, detail)
 
 

@@ -20,7 +20,6 @@ from intercarga.registry.freshness import Flag, monitor
 from intercarga.registry.history import changes_between, status_intervals
 from intercarga.registry.quality import (
     CpoQuality,
-    InCountry,
     LocationContext,
     LocationQuality,
     alpha2,
@@ -67,13 +66,11 @@ class Registry:
         store: Store,
         rules: ReportingRules,
         *,
-        in_country: InCountry | None = None,
         reliability_threshold: float = UK_THRESHOLD,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         self.rules = rules
-        self.in_country = in_country
         self.reliability_threshold = reliability_threshold
         self._clock = clock
         self._partners = PartnerRepository(store.engine)
@@ -159,7 +156,6 @@ class Registry:
                 changes_last_day={
                     evse.uid: changes.get(EvseKey(*key, evse.uid), 0) for evse in location.evses
                 },
-                in_country=self.in_country,
             )
             found.append(check_location(context))
         refusals: dict[tuple[str, str], int] = {}
