@@ -29,11 +29,11 @@ from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import OcpiError, StatusCode, error_response
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import format_datetime, parse
-from intercarga.ocpi.routing import may_act_for
+from intercarga.ocpi.routing import may_act_for, routing_headers
 from intercarga.registry import Registry
 from intercarga.store import Store
 from intercarga.store.partners import Partner, PartnerRepository, PartnerState
-from intercarga.store.registry import PullMark, Via
+from intercarga.store.registry import PullMark, Via, pull_key
 
 __all__ = ["NapPuller", "refusals_counted", "store_location"]
 
@@ -118,7 +118,7 @@ class NapPuller:
         client: OcpiClient,
         *,
         interval: float,
-        hosts_nap: Callable[[], bool],
+        nap_party: Callable[[], tuple[str, str] | None],
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
@@ -126,7 +126,7 @@ class NapPuller:
         self._partners = partners
         self._client = client
         self._interval = interval
-        self._hosts_nap = hosts_nap
+        self._nap_party = nap_party
         self._clock = clock
         self._tasks: set[asyncio.Task[int]] = set()
         self._loop: asyncio.Task[None] | None = None
@@ -140,7 +140,7 @@ class NapPuller:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
-        if self._hosts_nap() and self._interval > 0:
+        if self._nap_party() is not None and self._interval > 0:
             self._loop = asyncio.create_task(self._periodic(), name="nap-periodic-pull")
 
     async def stop(self) -> None:
@@ -165,7 +165,7 @@ class NapPuller:
 
     def _pullable(self, partner: Partner) -> bool:
         return (
-            self._hosts_nap()
+            self._nap_party() is not None
             and partner.state is PartnerState.REGISTERED
             and partner.outgoing_token is not None
             and partner.version in PULLED_VERSIONS
@@ -206,25 +206,49 @@ class NapPuller:
 
     async def pull(self, partner: Partner, *, full: bool = False) -> int:
         """Read the partner's Locations and Tariffs (changed since the last pull unless ``full``),
-        store what validates, count what does not; the objects read."""
+        store what validates, count what does not; the objects read.
+
+        A platform lists the objects of one of its parties at a time (the ``OCPI-to-*``
+        headers), so each CPO party it hosts is pulled on its own."""
+        ours = self._nap_party()
+        if ours is None:
+            return 0
         read = 0
-        for module in ("tariffs", "locations"):  # tariffs first: locations link to them
-            url = partner.endpoint(module, "SENDER")
-            if url is None or partner.outgoing_token is None:
-                continue
-            started = self._clock()
-            mark = None if full else await self._store.pull_marks.get(partner.id, module)
-            params = {} if mark is None else {"date_from": format_datetime(mark.pulled_at - MARGIN)}
-            count = 0
-            async for items in self._client.pages(
-                url, token=partner.outgoing_token, raw=partner.raw_token, params=params
-            ):
-                for item in items:
-                    count += 1
-                    await self._take(partner, module, item)
-            await self._store.pull_marks.put(PullMark(partner.id, module, started, count))
-            read += count
+        cpos = [(r.country_code, r.party_id) for r in partner.roles if r.role == "CPO"]
+        for cpo in cpos:
+            for module in ("tariffs", "locations"):  # tariffs first: locations link to them
+                read += await self._pull_module(partner, module, ours, cpo, full=full)
         return read
+
+    async def _pull_module(
+        self,
+        partner: Partner,
+        module: str,
+        ours: tuple[str, str],
+        cpo: tuple[str, str],
+        *,
+        full: bool,
+    ) -> int:
+        url = partner.endpoint(module, "SENDER")
+        if url is None or partner.outgoing_token is None:
+            return 0
+        started = self._clock()
+        key = pull_key(module, *cpo)
+        mark = None if full else await self._store.pull_marks.get(partner.id, key)
+        params = {} if mark is None else {"date_from": format_datetime(mark.pulled_at - MARGIN)}
+        count = 0
+        async for items in self._client.pages(
+            url,
+            token=partner.outgoing_token,
+            raw=partner.raw_token,
+            params=params,
+            headers=routing_headers(ours, cpo),
+        ):
+            for item in items:
+                count += 1
+                await self._take(partner, module, item)
+        await self._store.pull_marks.put(PullMark(partner.id, key, started, count))
+        return count
 
     async def _take(self, partner: Partner, module: str, item: Any) -> None:
         version = partner.version or "2.2.1"

@@ -106,7 +106,10 @@ class Roaming:
                 partners,
                 client,
                 interval=pull_interval,
-                hosts_nap=lambda: any(p.role == "NAP" for p in registrar.parties),
+                nap_party=lambda: next(
+                    ((p.country_code, p.party_id) for p in registrar.parties if p.role == "NAP"),
+                    None,
+                ),
             )
             registrar.listeners.append(puller.partner_changed)
         return cls(

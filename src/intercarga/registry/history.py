@@ -37,13 +37,19 @@ def changes_between(
     via: Via,
     received_at: datetime,
 ) -> list[StatusChange]:
-    """The status changes ``after`` brings over ``before`` (``None``: a first copy, every EVSE's
-    status is a change). An EVSE whose status is the same is no change, even if other fields
-    moved; a change is dated by the EVSE's ``last_updated`` (when the CPO says it happened)."""
-    known = {evse.uid: evse.status for evse in before.evses} if before is not None else {}
+    """The status reports ``after`` brings over ``before`` (``None``: a first copy, every EVSE's
+    status is one). An EVSE counts when its status or its ``last_updated`` moved: a CPO telling
+    the same status again at a new time is heard from (freshness), while a copy that repeats what
+    is held adds nothing. A report is dated by the EVSE's ``last_updated`` (when the CPO says the
+    status held)."""
+    known = (
+        {evse.uid: (evse.status, evse.last_updated) for evse in before.evses}
+        if before is not None
+        else {}
+    )
     found: list[StatusChange] = []
     for evse in after.evses:
-        if known.get(evse.uid) == evse.status:
+        if known.get(evse.uid) == (evse.status, evse.last_updated):
             continue
         found.append(
             StatusChange(

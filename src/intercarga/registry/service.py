@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from intercarga.domain import Location
-from intercarga.domain._types import utc_now
 from intercarga.registry.freshness import Flag, monitor
 from intercarga.registry.history import changes_between, status_intervals
 from intercarga.registry.quality import (
@@ -37,9 +36,14 @@ from intercarga.registry.reliability import (
 from intercarga.registry.rules import ReportingRules
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
-from intercarga.store.registry import EvseKey, Refusal, Via
+from intercarga.store.registry import EvseKey, Refusal, Via, pull_key
 
 __all__ = ["Quality", "Registry", "Reliability"]
+
+
+def _now() -> datetime:
+    # To the millisecond, unlike utc_now(): how late a status arrives is measured with it.
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ class Registry:
         rules: ReportingRules,
         *,
         reliability_threshold: float = UK_THRESHOLD,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
         self.rules = rules
@@ -230,13 +234,14 @@ class Registry:
         """When each CPO party was last pulled (an answered pull is being heard from)."""
         found: dict[tuple[str, str], datetime] = {}
         for partner in (await self._partners.list(limit=None)).items:
-            for module in ("locations", "tariffs"):
-                mark = await self.store.pull_marks.get(partner.id, module)
-                if mark is None:
+            for role in partner.roles:
+                if role.role != "CPO":
                     continue
-                for role in partner.roles:
-                    party = (role.country_code, role.party_id)
-                    if role.role == "CPO" and (party not in found or mark.pulled_at > found[party]):
+                party = (role.country_code, role.party_id)
+                for module in ("locations", "tariffs"):
+                    key = pull_key(module, role.country_code, role.party_id)
+                    mark = await self.store.pull_marks.get(partner.id, key)
+                    if mark is not None and (party not in found or mark.pulled_at > found[party]):
                         found[party] = mark.pulled_at
         return found
 

@@ -29,6 +29,7 @@ __all__ = [
     "StatusChange",
     "StatusHistoryRepository",
     "Via",
+    "pull_key",
 ]
 
 Via = Literal["PUSH", "PULL"]
@@ -75,10 +76,18 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class PullMark:
+    """How far a pull of one module of one CPO party of a partner has read (``module`` is
+    :func:`pull_key`'s ``locations:CO-ABC``)."""
+
     partner_id: str
     module: str
     pulled_at: datetime
     objects: int
+
+
+def pull_key(module: str, country_code: str, party_id: str) -> str:
+    """A pull mark's ``module``: one per module and CPO party (``locations:CO-ABC``)."""
+    return f"{module}:{country_code}-{party_id}"
 
 
 _H = tables.registry_status_history
