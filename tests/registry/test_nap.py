@@ -6,6 +6,7 @@ Location whole (counted against the CPO), and flags a CPO that stops reporting."
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from intercarga import domain
@@ -185,3 +186,36 @@ async def test_a_cpo_that_stops_reporting_is_flagged_after_its_countrys_window(
 
 async def _has_location(nap: Deployment) -> bool:
     return await nap.system.store.locations.find("CO", "CPO", LOC) is not None
+
+
+async def test_the_periodic_pull_reads_only_what_changed_and_catches_a_missed_push(
+    network: tuple[Network, Hosts],
+) -> None:
+    nap, cpo = await _pair(network)
+    earlier = utc_now() - timedelta(minutes=10)  # before any pull
+    await cpo.system.store.locations.put(_location(last_updated=earlier))
+    await cpo.system.store.locations.put(_location(id="LOC2", last_updated=earlier))
+    await connect(nap, cpo, "2.2.1")
+    assert nap.roaming.puller is not None
+    await until(lambda: _has_location(nap))
+    await nap.roaming.puller.settled()
+    # The CPO's pushes stop (its outbox is down); one EVSE goes out of order meanwhile.
+    await cpo.roaming.outbox.stop()
+    await cpo.roaming.watcher.stop()
+    location = await cpo.system.store.locations.get("CO", "CPO", "LOC2")
+    later = utc_now() + timedelta(seconds=10)  # past the pull's margin, surely after the marks
+    evse = location.evses[0].model_copy(
+        update={"status": domain.EVSEStatus.OUTOFORDER, "last_updated": later}
+    )
+    await cpo.system.store.locations.put(
+        location.model_copy(update={"evses": [evse, *location.evses[1:]], "last_updated": later})
+    )
+    # The periodic pull asks with date_from: only LOC2 comes (no tariff, LOC1 unchanged).
+    assert await nap.roaming.puller.pull_all() == 1
+    history = await nap.system.store.status_history.history(EvseKey("CO", "CPO", "LOC2", evse.uid))
+    assert [(c.status, c.via) for c in history][-1] == (domain.EVSEStatus.OUTOFORDER, "PULL")
+    # Pulled again: nothing new is recorded (the copy held is as new).
+    await nap.roaming.puller.pull_all()
+    assert len(
+        await nap.system.store.status_history.history(EvseKey("CO", "CPO", "LOC2", evse.uid))
+    ) == len(history)
