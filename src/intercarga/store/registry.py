@@ -189,41 +189,21 @@ class StatusHistoryRepository:
 
     async def last_received(self) -> dict[EvseKey, datetime]:
         """When each EVSE's last report arrived here (the freshness monitor's input)."""
-        async with self._engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(
-                        _H.c.country_code,
-                        _H.c.party_id,
-                        _H.c.location_id,
-                        _H.c.evse_uid,
-                        func.max(_H.c.received_at).label("last"),
-                    ).group_by(_H.c.country_code, _H.c.party_id, _H.c.location_id, _H.c.evse_uid)
-                )
-            ).all()
         # max() keeps the column's type, so SQLite's naive values come back timezone-aware.
-        return {
-            EvseKey(r.country_code, r.party_id, r.location_id, r.evse_uid): r.last for r in rows
-        }
+        return await self._per_evse(func.max(_H.c.received_at))
 
     async def count_since(self, since: datetime) -> dict[EvseKey, int]:
         """How many changes each EVSE reported from ``since`` on (for the flapping rule)."""
+        found = await self._per_evse(func.count(), _H.c.at >= since)
+        return {key: int(count) for key, count in found.items()}
+
+    async def _per_evse(self, aggregate: Any, *where: Any) -> dict[EvseKey, Any]:
+        evse = (_H.c.country_code, _H.c.party_id, _H.c.location_id, _H.c.evse_uid)
+        query = select(*evse, aggregate.label("value")).where(*where).group_by(*evse)
         async with self._engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(
-                        _H.c.country_code,
-                        _H.c.party_id,
-                        _H.c.location_id,
-                        _H.c.evse_uid,
-                        func.count().label("n"),
-                    )
-                    .where(_H.c.at >= since)
-                    .group_by(_H.c.country_code, _H.c.party_id, _H.c.location_id, _H.c.evse_uid)
-                )
-            ).all()
+            rows = (await connection.execute(query)).all()
         return {
-            EvseKey(r.country_code, r.party_id, r.location_id, r.evse_uid): int(r.n) for r in rows
+            EvseKey(r.country_code, r.party_id, r.location_id, r.evse_uid): r.value for r in rows
         }
 
 
