@@ -323,8 +323,10 @@ class ServerProcess:
         cpu: int | None = None,
         startup_timeout: float = 120.0,
         log_dir: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
+        self.settings = dict(settings or {})  # more INTERCARGA_* variables for "serve"
         self.options = list(options)
         self.cpu = cpu
         self.startup_timeout = startup_timeout
@@ -402,6 +404,7 @@ class ServerProcess:
         }
         if args.schema:
             env["INTERCARGA_DATABASE_SCHEMA"] = args.schema
+        env.update(self.settings)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "intercarga", "serve", "--ocpp-port", "0", "--http-port", "0",
              "--log-format", "json"],

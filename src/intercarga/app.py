@@ -24,16 +24,17 @@ from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
-from intercarga.errors import IntercargaError
+from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
+from intercarga.registry import Registry, ReportingRules, load_rules
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
 from intercarga.web.auth import AdminAuth
 
-__all__ = ["Listener", "System", "bind", "serve"]
+__all__ = ["Listener", "System", "bind", "reporting_rules", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,13 @@ class System:
     bus: EventBus
     csms_service: CsmsService
     csms: CsmsServer
+    registry: Registry
     metrics_registry: CollectorRegistry | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
         """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+        rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
             await check_database(engine)
@@ -79,10 +82,19 @@ class System:
             bus,
             service,
             csms,
+            Registry(store, rules, reliability_threshold=settings.registry.reliability_threshold),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def reporting_rules(settings: Settings) -> ReportingRules:
+    """The shipped country reporting rules with the settings' overrides."""
+    try:
+        return load_rules().overridden(settings.registry.rules)
+    except (ValueError, KeyError) as error:
+        raise ConfigurationError(str(error)) from None
 
 
 class ListenError(IntercargaError):
@@ -160,6 +172,7 @@ async def serve(
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
+    from intercarga.web.api.registry import registry_router
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
@@ -177,9 +190,15 @@ async def serve(
         seeding = seed or settings.seed_example_network
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        roaming = Roaming.build(settings, system.store)
+        roaming = Roaming.build(
+            settings,
+            system.store,
+            registry=system.registry,
+            pull_interval=settings.registry.pull_interval,
+        )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        app = create_http_app(system, routers=ocpi_routers(roaming))
+        routers = [*ocpi_routers(roaming), registry_router(system.registry)]
+        app = create_http_app(system, routers=routers)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

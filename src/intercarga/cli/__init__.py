@@ -20,6 +20,7 @@ from intercarga.cli.demo import demo
 from intercarga.cli.hardware import register as register_hardware
 from intercarga.cli.ids import app as ids_app
 from intercarga.cli.partners import app as partners_app
+from intercarga.cli.registry import app as registry_app
 from intercarga.cli.serve import serve
 from intercarga.cli.simulate import simulate
 from intercarga.cli.tariff import app as tariff_app
@@ -71,6 +72,7 @@ register_hardware(app)  # compat, comply, vehicles, connectors
 app.add_typer(ids_app, name="ids")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
+app.add_typer(registry_app, name="registry")
 app.command("simulate")(simulate)
 app.command("demo")(demo)
 app.command("assess")(assess)

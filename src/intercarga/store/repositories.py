@@ -44,6 +44,11 @@ from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
 from intercarga.store.assessment_runs import AssessmentRunRepository
 from intercarga.store.batch import Write, WriteBatcher
+from intercarga.store.registry import (
+    PullMarkRepository,
+    RefusalRepository,
+    StatusHistoryRepository,
+)
 from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.station_meter_values import StationMeterValueRepository
@@ -689,6 +694,9 @@ class Store:
         self.security_events = SecurityEventRepository(engine)
         self.station_meter_values = StationMeterValueRepository(engine)
         self.assessment_runs = AssessmentRunRepository(engine)
+        self.status_history = StatusHistoryRepository(engine)
+        self.refusals = RefusalRepository(engine)
+        self.pull_marks = PullMarkRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""
