@@ -31,6 +31,7 @@ from intercarga.ocpp.tls import server_context
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
+from intercarga.store.open_data import PublishedLocations
 from intercarga.web.auth import AdminAuth
 
 __all__ = ["Listener", "System", "bind", "serve"]
@@ -159,6 +160,7 @@ async def serve(
     """
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.registry.api.open_data import OpenDataApi
     from intercarga.sim.example import seed_example_network
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
@@ -179,7 +181,8 @@ async def serve(
             log.info("seeded the example network")
         roaming = Roaming.build(settings, system.store)
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        app = create_http_app(system, routers=ocpi_routers(roaming))
+        open_data = OpenDataApi(PublishedLocations(system.engine)).router()
+        app = create_http_app(system, routers=[*ocpi_routers(roaming), open_data])
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
