@@ -17,6 +17,7 @@ from intercarga.cli.config_cmd import app as config_app
 from intercarga.cli.db import app as db_app
 from intercarga.cli.hardware import register as register_hardware
 from intercarga.cli.ids import app as ids_app
+from intercarga.cli.ocm import app as ocm_app
 from intercarga.cli.partners import app as partners_app
 from intercarga.cli.serve import serve
 from intercarga.cli.simulate import simulate
@@ -69,6 +70,7 @@ register_hardware(app)  # compat, comply, vehicles, connectors
 app.add_typer(ids_app, name="ids")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
+app.add_typer(ocm_app, name="ocm")
 app.command("simulate")(simulate)
 
 
