@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.app import System
 from intercarga.domain import Location
 from intercarga.registry.api.open_data import OpenDataApi
+from intercarga.registry.ocm import Mapped, location_from_poi, ocm_reference
 from intercarga.store.open_data import PublishedLocations
 from intercarga.store.repositories import LocationRepository
 from intercarga.web.http import create_http_app
@@ -380,3 +381,36 @@ async def test_many_pages_keep_their_order_under_equal_times(
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 29
+
+
+async def test_the_open_charge_map_export_reads_back_through_the_importer(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get(f"{BASE}/locations.ocm.json", params={"operator": "CL-ICG"})
+    pois = answer.json()
+    assert 'rel="license"' in answer.headers["link"]
+    assert [poi["DataProvidersReference"] for poi in pois] == [
+        "CL*ICG*SCL-DC",
+        "CL*ICG*VAP-AC",
+        "CL*ICG*SCL-GBT",
+    ]
+    egana = pois[0]
+    assert egana["AddressInfo"]["CountryID"] == 49  # Chile in OCM's reference data
+    assert egana["NumberOfPoints"] == 2
+    assert egana["StatusTypeID"] == 50  # one EVSE available, one charging: operational
+    ccs2 = next(c for c in egana["Connections"] if c["ConnectionTypeID"] == 33)
+    assert (ccs2["PowerKW"], ccs2["CurrentTypeID"], ccs2["LevelID"], ccs2["StatusTypeID"]) == (
+        150.0,
+        30,
+        3,
+        10,
+    )
+    # What the export says, the importer takes back: same connectors, same power.
+    mapped = location_from_poi({**egana, "ID": 1}, ocm_reference(), lambda *_: True)
+    assert isinstance(mapped, Mapped)
+    back = sorted(
+        (c.standard.value, c.max_electric_power)
+        for evse in mapped.location.evses
+        for c in evse.connectors
+    )
+    assert back == [("CHADEMO", 50000), ("IEC_62196_T2", 22080), ("IEC_62196_T2_COMBO", 150000)]

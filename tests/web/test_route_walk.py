@@ -44,6 +44,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/open-data/v1/locations"): "open data: published Locations, OCPI 2.2.1 JSON",
     ("GET", "/open-data/v1/locations.geojson"): "open data: the same as GeoJSON",
     ("GET", "/open-data/v1/locations.csv"): "open data: the same as CSV",
+    ("GET", "/open-data/v1/locations.ocm.json"): "open data: the same as Open Charge Map POIs",
     ("GET", "/open-data/v1/locations/{country_code}/{party_id}/{location_id}"): "open data: one",
     ("GET", "/open-data/v1/statistics"): "open data: counts per country",
     ("GET", "/open-data/v1/bulk"): "open data: the whole published dataset, one file",

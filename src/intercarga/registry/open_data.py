@@ -45,6 +45,7 @@ __all__ = [
     "distance_m",
     "etag",
     "geojson_document",
+    "json_bytes",
     "matches",
     "max_power_kw",
     "ocpi_document",
@@ -394,7 +395,7 @@ def _location_json(location: Location, strict: bool) -> dict[str, Any]:
     return data
 
 
-def _dumps(document: Any) -> bytes:
+def json_bytes(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
@@ -404,7 +405,7 @@ def ocpi_document(
     """``{"data": [OCPI 2.2.1 Location…], "meta": {licence, count, next}}``; ``strict`` keeps
     every Location exactly OCPI (no ``x_`` extension fields)."""
     data = [_location_json(location, strict) for location in locations]
-    return _dumps({"data": data, "meta": _meta(licence, len(data), next_url)})
+    return json_bytes({"data": data, "meta": _meta(licence, len(data), next_url)})
 
 
 def geojson_document(
@@ -443,7 +444,7 @@ def geojson_document(
     ]
     meta = _meta(licence, len(features), next_url)
     # A foreign member (RFC 7946 §6.1): readers that do not know it ignore it.
-    return _dumps({"type": "FeatureCollection", "features": features, "metadata": meta})
+    return json_bytes({"type": "FeatureCollection", "features": features, "metadata": meta})
 
 
 CSV_COLUMNS = (
@@ -581,4 +582,4 @@ def statistics_document(
     meta = _meta(licence, len(data), None)
     meta["fresh_within_hours"] = FRESH_WITHIN.total_seconds() / 3600
     meta["computed_at"] = now.isoformat()
-    return _dumps({"data": data, "meta": meta})
+    return json_bytes({"data": data, "meta": meta})

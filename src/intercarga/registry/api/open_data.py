@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 
 from intercarga import __version__
 from intercarga.domain import Location
+from intercarga.registry.export_ocm import location_to_poi
+from intercarga.registry.ocm import OcmReference, ocm_reference
 from intercarga.registry.open_data import (
     MAX_LIMIT,
     CountryStatistics,
@@ -35,6 +37,7 @@ from intercarga.registry.open_data import (
     csv_bytes,
     etag,
     geojson_document,
+    json_bytes,
     matches,
     ocpi_document,
     parse_query,
@@ -119,6 +122,7 @@ class OpenDataApi:
         locations: PublishedLocations,
         *,
         licence: Licence | None = None,
+        reference: OcmReference | None = None,
         rate: float = 10.0,
         burst: int = 40,
         max_age: int = 60,
@@ -127,6 +131,7 @@ class OpenDataApi:
     ) -> None:
         self._locations = locations
         self._licence = licence or Licence()
+        self._reference = reference or ocm_reference()
         self._limiter = RateLimiter(rate, burst)
         self._max_age = max_age
         self._clock = clock
@@ -283,6 +288,10 @@ class OpenDataApi:
             return self._answer(
                 request, csv_bytes(page), "text/csv; charset=utf-8", next_url=next_url
             )
+        if kind == "ocm":
+            # OCM's /poi answers a bare array: the licence and the next page are in the headers.
+            pois = [location_to_poi(location, self._reference) for location in page]
+            return self._answer(request, json_bytes(pois), "application/json", next_url=next_url)
         body = ocpi_document(page, self._licence, strict=query.strict, next_url=next_url)
         return self._answer(request, body, "application/json", next_url=next_url)
 
@@ -319,6 +328,18 @@ class OpenDataApi:
         )
         async def locations_csv(request: Request, _: None = parameters_dependency) -> Response:
             return await self._locations_page(request, "csv")
+
+        @router.get(
+            "/locations.ocm.json",
+            summary="Published Locations as Open Charge Map POIs (compact: ids for reference "
+            "values); licence and next page in the Link header",
+            responses={
+                200: {"content": {"application/json": {"schema": {"type": "array"}}}},
+                **_COMMON,
+            },
+        )
+        async def locations_ocm(request: Request, _: None = parameters_dependency) -> Response:
+            return await self._locations_page(request, "ocm")
 
         @router.get(
             "/locations/{country_code}/{party_id}/{location_id}",
