@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import uvicorn
 from prometheus_client import CollectorRegistry
@@ -24,17 +25,18 @@ from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
-from intercarga.errors import IntercargaError
+from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
+from intercarga.registry import Registry, ReportingRules, load_rules
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
 from intercarga.store.open_data import PublishedLocations
 from intercarga.web.auth import AdminAuth
 
-__all__ = ["Listener", "System", "bind", "serve"]
+__all__ = ["Listener", "System", "bind", "reporting_rules", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,13 @@ class System:
     bus: EventBus
     csms_service: CsmsService
     csms: CsmsServer
+    registry: Registry
     metrics_registry: CollectorRegistry | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
         """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+        rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
             await check_database(engine)
@@ -80,10 +84,19 @@ class System:
             bus,
             service,
             csms,
+            Registry(store, rules, reliability_threshold=settings.registry.reliability_threshold),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def reporting_rules(settings: Settings) -> ReportingRules:
+    """The shipped country reporting rules with the settings' overrides."""
+    try:
+        return load_rules().overridden(settings.registry.rules)
+    except (ValueError, KeyError) as error:
+        raise ConfigurationError(str(error)) from None
 
 
 class ListenError(IntercargaError):
@@ -158,10 +171,12 @@ async def serve(
     ``show_admin_token`` shows the person starting the server the admin token made at first
     start, once; it must not go through logging (see below).
     """
+    from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
-    from intercarga.registry.api.open_data import OpenDataApi
     from intercarga.sim.example import seed_example_network
+    from intercarga.web.api.open_data import OpenDataApi
+    from intercarga.web.api.registry import registry_router
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
@@ -179,10 +194,20 @@ async def serve(
         seeding = seed or settings.seed_example_network
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        roaming = Roaming.build(settings, system.store)
+        roaming = Roaming.build(
+            settings,
+            system.store,
+            registry=system.registry,
+            pull_interval=settings.registry.pull_interval,
+        )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        open_data = OpenDataApi(PublishedLocations(system.engine)).router()
-        app = create_http_app(system, routers=[*ocpi_routers(roaming), open_data])
+        open_data = OpenDataApi(
+            PublishedLocations(system.engine),
+            render=partial(location_to_ocpi, version="2.2.1"),
+            history=system.store.status_history,
+        )
+        routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
+        app = create_http_app(system, routers=routers)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.app import System
 from intercarga.domain import Location
-from intercarga.registry.api.open_data import OpenDataApi
+from intercarga.ocpi.mapping import location_to_ocpi
 from intercarga.registry.ocm import Mapped, location_from_poi, ocm_reference
 from intercarga.store.open_data import PublishedLocations
+from intercarga.store.registry import EvseKey, StatusChange, StatusHistoryRepository
 from intercarga.store.repositories import LocationRepository
+from intercarga.web.api.open_data import OpenDataApi
 from intercarga.web.http import create_http_app
 from tests.factories import location_json
 
@@ -113,6 +115,16 @@ async def seeded(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
+def open_data_api(engine: AsyncEngine, **options: Any) -> OpenDataApi:
+    """The API as app.py builds it (OCPI 2.2.1 rendering), with ``options`` for the test."""
+    return OpenDataApi(
+        PublishedLocations(engine),
+        render=lambda location: location_to_ocpi(location, "2.2.1"),
+        history=StatusHistoryRepository(engine),
+        **options,
+    )
+
+
 def _client(api: OpenDataApi, system: System) -> httpx.AsyncClient:
     app = create_http_app(system, routers=[api.router()])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://od.test")
@@ -123,7 +135,7 @@ async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
     repository = LocationRepository(system.engine)
     for site in network():
         await repository.put(site)
-    api = OpenDataApi(PublishedLocations(system.engine), rate=1000, burst=1000)
+    api = open_data_api(system.engine, rate=1000, burst=1000)
     async with _client(api, system) as client:
         yield client
 
@@ -340,9 +352,7 @@ async def test_bulk_is_the_whole_dataset_and_follows_changes(
 
 async def test_a_client_over_its_rate_gets_429_with_retry_after(system: System) -> None:
     clock = [0.0]
-    api = OpenDataApi(
-        PublishedLocations(system.engine), rate=1, burst=2, monotonic=lambda: clock[0]
-    )
+    api = open_data_api(system.engine, rate=1, burst=2, monotonic=lambda: clock[0])
     async with _client(api, system) as client:
         assert (await client.get(f"{BASE}/locations")).status_code == 200
         assert (await client.get(f"{BASE}/statistics")).status_code == 200
@@ -370,7 +380,7 @@ async def test_many_pages_keep_their_order_under_equal_times(
         await repository.put(
             Location.model_validate(location_json(id=f"SAME-{index:02d}"))  # all 2026-11-01
         )
-    api = OpenDataApi(PublishedLocations(seeded))
+    api = open_data_api(seeded)
     from intercarga.registry.open_data import OpenDataQuery
 
     seen: list[str] = []
@@ -414,3 +424,88 @@ async def test_the_open_charge_map_export_reads_back_through_the_importer(
         for c in evse.connectors
     )
     assert back == [("CHADEMO", 50000), ("IEC_62196_T2", 22080), ("IEC_62196_T2_COMBO", 150000)]
+
+
+async def _uptime_site(system: System) -> None:
+    """A site open all hours (no opening_times) whose EVSE was out of order 06:00–12:00 on
+    2026-11-10, and available around that."""
+    site = _site(
+        "UPTIME",
+        9,
+        "-33.4000000",
+        "-70.6000000",
+        "AVAILABLE",
+        _connector("IEC_62196_T2_COMBO", "DC", 920, 200, 150000),
+        opening_times=None,
+    )
+    await LocationRepository(system.engine).put(site)
+    evse = EvseKey("CL", "ICG", "UPTIME", "E1")
+    received = datetime(2026, 11, 11, tzinfo=UTC)
+    await StatusHistoryRepository(system.engine).record(
+        [
+            StatusChange(evse, at, _status(status), "CL-ICG", "PUSH", received)
+            for at, status in (
+                (datetime(2026, 11, 9, 12, tzinfo=UTC), "AVAILABLE"),
+                (datetime(2026, 11, 10, 6, tzinfo=UTC), "OUTOFORDER"),
+                (datetime(2026, 11, 10, 12, tzinfo=UTC), "AVAILABLE"),
+            )
+        ]
+    )
+
+
+DAY = {"since": "2026-11-10T00:00:00Z", "until": "2026-11-11T00:00:00Z"}
+
+
+async def test_status_history_per_evse(client: httpx.AsyncClient, system: System) -> None:
+    await _uptime_site(system)
+    answer = await client.get(f"{BASE}/evses/CL/ICG/UPTIME/E1/history", params=DAY)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [(c["at"], c["status"]) for c in body["data"]] == [
+        ("2026-11-09T12:00:00+00:00", "AVAILABLE"),  # the status the day starts in
+        ("2026-11-10T06:00:00+00:00", "OUTOFORDER"),
+        ("2026-11-10T12:00:00+00:00", "AVAILABLE"),
+    ]
+    assert body["meta"]["licence"]["name"] == "CC BY 4.0"
+    hidden = await client.get(f"{BASE}/evses/CL/ICG/SCL-HIDDEN/E1/history")
+    assert hidden.status_code == 404
+    unknown = await client.get(f"{BASE}/evses/CL/ICG/UPTIME/E9/history")
+    assert unknown.status_code == 404
+
+
+async def test_reliability_per_evse(client: httpx.AsyncClient, system: System) -> None:
+    await _uptime_site(system)
+    answer = await client.get(f"{BASE}/evses/CL/ICG/UPTIME/E1/reliability", params=DAY)
+    body = answer.json()["data"]
+    # 6 of 24 hours out of order: 75 % by both formulas, under both thresholds.
+    assert body["uk_reliability"]["percent"] == 75.0
+    assert body["uk_reliability"]["below_threshold"] is True
+    assert body["uk_reliability"]["threshold_percent"] == 99.0
+    assert body["nevi_uptime"]["percent"] == 75.0
+    assert body["nevi_uptime"]["total_seconds"] == 86400
+    later = await client.get(
+        f"{BASE}/evses/CL/ICG/UPTIME/E1/reliability",
+        params={"since": "2026-11-10T12:00:00Z", "until": "2026-11-11T00:00:00Z"},
+    )
+    assert later.json()["data"]["nevi_uptime"]["percent"] == 100.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "parameter"),
+    [
+        ("history", {"since": "2026-11-11T00:00:00Z", "until": "2026-11-10T00:00:00Z"}, "since"),
+        ("history", {"since": "2026-09-01T00:00:00Z", "until": "2026-11-10T00:00:00Z"}, "since"),
+        (
+            "reliability",
+            {"since": "2024-01-01T00:00:00Z", "until": "2026-11-10T00:00:00Z"},
+            "since",
+        ),
+        ("reliability", {"until": "tomorrow"}, "until"),
+    ],
+)
+async def test_a_bad_period_is_a_400_naming_it(
+    client: httpx.AsyncClient, kind: str, params: dict[str, str], parameter: str
+) -> None:
+    answer = await client.get(f"{BASE}/evses/CL/ICG/SCL-DC/EVSE-1/{kind}", params=params)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["parameter"] == parameter

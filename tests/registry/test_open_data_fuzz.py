@@ -22,10 +22,9 @@ from pydantic import SecretStr
 
 from intercarga.app import System
 from intercarga.config import Settings
-from intercarga.registry.api.open_data import OpenDataApi
 from intercarga.sim.example import seed_example_network
-from intercarga.store.open_data import PublishedLocations
 from intercarga.web.http import create_http_app
+from tests.registry.test_open_data import open_data_api
 from tests.web.test_openapi_fuzz import Live, _fuzz, running, serve_app
 
 
@@ -38,7 +37,7 @@ async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> N
     try:
         await seed_example_network(system.store)
         # No per-client limit to speak of: the fuzzer is one client sending fast.
-        api = OpenDataApi(PublishedLocations(system.engine), rate=1e6, burst=1_000_000)
+        api = open_data_api(system.engine, rate=1e6, burst=1_000_000)
         await serve_app(create_http_app(system, routers=[api.router()]), up, holder)
     finally:
         up.set()

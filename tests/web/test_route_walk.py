@@ -23,12 +23,11 @@ from starlette.routing import BaseRoute
 from intercarga.app import System
 from intercarga.config import OcpiParty
 from intercarga.ocpi.service import Roaming, routers
-from intercarga.registry.api.open_data import OpenDataApi
 from intercarga.security import hash_token
-from intercarga.store.open_data import PublishedLocations
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
 from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN
+from tests.registry.test_open_data import open_data_api
 
 # The routes anyone may call, and why. Nothing under /ocpi is here: OCPI 2.2.1 and 2.3.0,
 # transport_and_format, "Every OCPI HTTP request MUST add an 'Authorization' header", the
@@ -47,6 +46,12 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/open-data/v1/locations.ocm.json"): "open data: the same as Open Charge Map POIs",
     ("GET", "/open-data/v1/locations/{country_code}/{party_id}/{location_id}"): "open data: one",
     ("GET", "/open-data/v1/statistics"): "open data: counts per country",
+    ("GET", "/open-data/v1/evses/{country_code}/{party_id}/{location_id}/{evse_uid}/history"): (
+        "open data: a published EVSE's status changes"
+    ),
+    ("GET", "/open-data/v1/evses/{country_code}/{party_id}/{location_id}/{evse_uid}/reliability"): (
+        "open data: a published EVSE's reliability and uptime"
+    ),
     ("GET", "/open-data/v1/bulk"): "open data: the whole published dataset, one file",
     ("GET", "/open-data/v1/openapi.json"): "open data: its own API description",
     ("OPTIONS", "/open-data/v1/{path:path}"): "open data: CORS preflight, no data",
@@ -141,7 +146,7 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
             token_hash=hash_token(TOKEN_A),
         )
     )
-    open_data = OpenDataApi(PublishedLocations(system.engine)).router()
+    open_data = open_data_api(system.engine).router()
     yield create_http_app(system, routers=[*routers(roaming), open_data])
     await roaming.client.aclose()
 

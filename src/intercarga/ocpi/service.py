@@ -24,10 +24,12 @@ from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
+from intercarga.ocpi.nap import NapPuller
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.partners import Registrar
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
+from intercarga.registry import Registry
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, CommandRepository, OutboxRepository
@@ -59,6 +61,8 @@ class Roaming:
     hub: Hub
     watcher: ChangeWatcher
     profiles: ChargingProfiles
+    registry: Registry | None = None  # a national access point's (registry/), when it hosts one
+    puller: NapPuller | None = None
 
     @classmethod
     def build(
@@ -69,6 +73,8 @@ class Roaming:
         *,
         policy: RetryPolicy | None = None,
         watch_interval: float = 5.0,
+        registry: Registry | None = None,
+        pull_interval: float = 0.0,
     ) -> Roaming:
         if transport is None:  # the network, through the request-forgery guard
             transport = PartnerEgress(
@@ -92,6 +98,17 @@ class Roaming:
         commands = Commands(settings, store, registrar, client, outbox, commands_store)
         hub = Hub(settings, registrar, client, outbox, commands_store)
         registrar.listeners += [pusher.partners_changed, hub.partner_changed]
+        puller = None
+        if registry is not None:
+            puller = NapPuller(
+                store,
+                registry,
+                partners,
+                client,
+                interval=pull_interval,
+                hosts_nap=lambda: any(p.role == "NAP" for p in registrar.parties),
+            )
+            registrar.listeners.append(puller.partner_changed)
         return cls(
             settings,
             store,
@@ -106,6 +123,8 @@ class Roaming:
             hub,
             ChangeWatcher(store, pusher, interval=watch_interval),
             ChargingProfiles(commands),
+            registry,
+            puller,
         )
 
     def attach(
@@ -126,8 +145,12 @@ class Roaming:
         await self.pusher.requeue_missing_cdrs(utc_now() - timedelta(days=7))
         await self.outbox.start()
         await self.watcher.start()
+        if self.puller is not None:
+            await self.puller.start()
 
     async def stop(self) -> None:
+        if self.puller is not None:
+            await self.puller.stop()
         await self.watcher.stop()
         await self.commands.stop()
         await self.outbox.stop()

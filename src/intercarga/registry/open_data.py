@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +29,15 @@ from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
 from intercarga.hardware import check_evse, connector_power_kw
 from intercarga.hardware.compatibility import ChargeMethod, resolve_inlets
 from intercarga.hardware.vehicles import InletSet
-from intercarga.ocpi.mapping import location_to_ocpi
+from intercarga.registry.reliability import (
+    NEVI_THRESHOLD,
+    UK_THRESHOLD,
+    Period,
+    Ratio,
+    intervals,
+    nevi_uptime,
+    uk_reliability,
+)
 
 __all__ = [
     "MAX_LIMIT",
@@ -39,18 +47,22 @@ __all__ = [
     "CountryStatistics",
     "Cursor",
     "Licence",
+    "LocationRenderer",
     "OpenDataQuery",
     "OpenDataQueryError",
     "csv_bytes",
     "distance_m",
     "etag",
     "geojson_document",
+    "history_document",
     "json_bytes",
     "matches",
     "max_power_kw",
     "ocpi_document",
+    "parse_period",
     "parse_query",
     "power_class",
+    "reliability_document",
     "statistics_document",
 ]
 
@@ -59,6 +71,11 @@ MAX_LIMIT = 1000
 MAX_RADIUS_M = 100_000.0  # wider than a metropolitan area: a box or a country answers better
 EARTH_RADIUS_M = 6_371_008.8
 _USABLE = frozenset({ChargeMethod.DIRECT, ChargeMethod.MODE3_CABLE, ChargeMethod.CERTIFIED_ADAPTER})
+
+
+LocationRenderer = Callable[[Location], dict[str, Any]]
+"""A Location as OCPI 2.2.1 JSON: ``ocpi.mapping.location_to_ocpi`` at version 2.2.1, handed in
+by the composition root (the registry sits below ``ocpi/`` and must not import it)."""
 
 
 class OpenDataQueryError(InvalidInputError):
@@ -277,15 +294,13 @@ def _choices(parameter: str, text: str, kind: type[Any]) -> frozenset[Any]:
     return frozenset(chosen)
 
 
-def _since(text: str) -> datetime:
+def _moment(parameter: str, text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise OpenDataQueryError(
-            "updated_since", f"{text!r} is not an ISO 8601 date and time"
-        ) from None
+        raise OpenDataQueryError(parameter, f"{text!r} is not an ISO 8601 date and time") from None
     if moment.tzinfo is None:
-        raise OpenDataQueryError("updated_since", "give a time zone (Z for UTC)")
+        raise OpenDataQueryError(parameter, "give a time zone (Z for UTC)")
     return moment.astimezone(UTC)
 
 
@@ -333,7 +348,9 @@ def parse_query(params: Mapping[str, str]) -> OpenDataQuery:
         inlets=_inlets(given["vehicle"], given.get("market"), country)
         if "vehicle" in given
         else None,
-        updated_since=_since(given["updated_since"]) if "updated_since" in given else None,
+        updated_since=_moment("updated_since", given["updated_since"])
+        if "updated_since" in given
+        else None,
         cursor=Cursor.decode(given["cursor"]) if "cursor" in given else None,
         limit=limit,
         strict=_flag("strict", given.get("strict", "")),
@@ -387,8 +404,8 @@ def _meta(licence: Licence, count: int, next_url: str | None) -> dict[str, Any]:
     return {"licence": licence.as_json(), "count": count, "next": next_url}
 
 
-def _location_json(location: Location, strict: bool) -> dict[str, Any]:
-    data = location_to_ocpi(location, "2.2.1")
+def _location_json(location: Location, render: LocationRenderer, strict: bool) -> dict[str, Any]:
+    data = render(location)
     if not strict:
         data["x_max_power_kw"] = round(max_power_kw(location), 1)
         data["x_evse_count"] = len(location.evses)
@@ -400,11 +417,16 @@ def json_bytes(document: Any) -> bytes:
 
 
 def ocpi_document(
-    locations: Iterable[Location], licence: Licence, *, strict: bool, next_url: str | None
+    locations: Iterable[Location],
+    render: LocationRenderer,
+    licence: Licence,
+    *,
+    strict: bool,
+    next_url: str | None,
 ) -> bytes:
     """``{"data": [OCPI 2.2.1 Location…], "meta": {licence, count, next}}``; ``strict`` keeps
     every Location exactly OCPI (no ``x_`` extension fields)."""
-    data = [_location_json(location, strict) for location in locations]
+    data = [_location_json(location, render, strict) for location in locations]
     return json_bytes({"data": data, "meta": _meta(licence, len(data), next_url)})
 
 
@@ -583,3 +605,68 @@ def statistics_document(
     meta["fresh_within_hours"] = FRESH_WITHIN.total_seconds() / 3600
     meta["computed_at"] = now.isoformat()
     return json_bytes({"data": data, "meta": meta})
+
+
+# -- status history and reliability per EVSE -----------------------------------------------------
+HISTORY_MAX = timedelta(days=31)
+RELIABILITY_MAX = timedelta(days=366)
+
+
+def parse_period(
+    params: Mapping[str, str], *, now: datetime, default: timedelta, longest: timedelta
+) -> Period:
+    """``since`` / ``until`` (ISO 8601 with a zone); by default the ``default`` up to ``now``."""
+    until = _moment("until", params["until"]) if params.get("until") else now
+    since = _moment("since", params["since"]) if params.get("since") else until - default
+    if since >= until:
+        raise OpenDataQueryError("since", "must be before until")
+    if until - since > longest:
+        raise OpenDataQueryError("since", f"at most {longest.days} days before until")
+    return Period(since, until)
+
+
+def history_document(
+    evse: str,
+    changes: Sequence[tuple[datetime, EVSEStatus]],
+    period: Period,
+    licence: Licence,
+) -> bytes:
+    """The EVSE's status changes in ``period``, oldest first (the first may predate it: the
+    status the period starts in)."""
+    data = [{"at": at.isoformat(), "status": status.value} for at, status in changes]
+    meta = _meta(licence, len(data), None)
+    meta.update(evse=evse, since=period.start.isoformat(), until=period.end.isoformat())
+    return json_bytes({"data": data, "meta": meta})
+
+
+def _ratio(ratio: Ratio, threshold: float) -> dict[str, Any]:
+    return {
+        "percent": ratio.percent,
+        "counted_seconds": ratio.counted.total_seconds(),
+        "total_seconds": ratio.total.total_seconds(),
+        "threshold_percent": threshold * 100,
+        "below_threshold": ratio.below(threshold),
+    }
+
+
+def reliability_document(
+    location: Location,
+    evse_uid: str,
+    changes: Sequence[tuple[datetime, EVSEStatus]],
+    period: Period,
+    licence: Licence,
+) -> bytes:
+    """UK reliability (opening hours only, SI 2023/1168) and NEVI uptime (23 CFR 680.116) of one
+    EVSE over ``period``, from its status history."""
+    spans = intervals(changes, period)
+    uk = uk_reliability(spans, location.opening_times, period, location.time_zone)
+    nevi = nevi_uptime(spans, period)
+    data = {
+        "evse": f"{location.country_code}/{location.party_id}/{location.id}/{evse_uid}",
+        "since": period.start.isoformat(),
+        "until": period.end.isoformat(),
+        "status_changes": len(changes),
+        "uk_reliability": _ratio(uk, UK_THRESHOLD),
+        "nevi_uptime": _ratio(nevi, NEVI_THRESHOLD),
+    }
+    return json_bytes({"data": data, "meta": _meta(licence, 1, None)})

@@ -43,6 +43,11 @@ from intercarga.domain import (
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
 from intercarga.store.batch import Write, WriteBatcher
+from intercarga.store.registry import (
+    PullMarkRepository,
+    RefusalRepository,
+    StatusHistoryRepository,
+)
 from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.station_meter_values import StationMeterValueRepository
@@ -687,6 +692,9 @@ class Store:
         self.reports = StationReportRepository(engine)
         self.security_events = SecurityEventRepository(engine)
         self.station_meter_values = StationMeterValueRepository(engine)
+        self.status_history = StatusHistoryRepository(engine)
+        self.refusals = RefusalRepository(engine)
+        self.pull_marks = PullMarkRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -46,6 +46,9 @@ __all__ = [
     "partner_endpoints",
     "partner_roles",
     "partners",
+    "registry_pull_marks",
+    "registry_refusals",
+    "registry_status_history",
     "sessions",
     "station_meter_values",
     "station_reports",
@@ -399,6 +402,59 @@ station_security_events = Table(
     Column("tech_info", String(255)),
     Column("received_at", UtcDateTime, nullable=False),
     Index(None, "station_id", "id"),
+)
+
+# -- The national access point (registry/): what CPOs reported, as they reported it -----------
+
+# Every EVSE status change a CPO pushed or a pull found, in the order it arrived.
+registry_status_history = Table(
+    "registry_status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("location_id", String(36), nullable=False),
+    Column("evse_uid", String(36), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("via", String(4), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Named here: the convention's name would pass PostgreSQL's 63 characters.
+    Index(
+        "ix_registry_status_history_evse_at",
+        "country_code",
+        "party_id",
+        "location_id",
+        "evse_uid",
+        "at",
+    ),
+    Index("ix_registry_status_history_party_received", "country_code", "party_id", "received_at"),
+)
+
+# Objects a CPO sent that were refused (never stored), counted against its quality score.
+registry_refusals = Table(
+    "registry_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("module", String(16), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "country_code", "party_id", "at"),
+)
+
+# Per registered partner and module: when the last pull ran and up to when it has read.
+registry_pull_marks = Table(
+    "registry_pull_marks",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("module", String(16), primary_key=True),
+    Column("pulled_at", UtcDateTime, nullable=False),
+    Column("objects", Integer, nullable=False),
 )
 
 # -- OCPI roaming: the push outbox, commands and hub client info ------------------------------

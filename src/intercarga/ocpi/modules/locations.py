@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from intercarga import domain
-from intercarga.ocpi import mapping, storing
+from intercarga.ocpi import mapping
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
@@ -28,6 +28,7 @@ from intercarga.ocpi.modules._common import (
     parse_body,
     same,
 )
+from intercarga.ocpi.nap import refusals_counted, store_location
 from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
 from intercarga.store.partners import Partner
@@ -139,6 +140,11 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
     """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored)."""
     router = module_router(role, RECEIVED, roaming if role != "EMSP" else None)
     store = roaming.store
+    # The access point keeps each EVSE's status history and counts refusals (registry/).
+    registry = roaming.registry if role == "NAP" else None
+    if registry is not None:
+        partners = roaming.registrar.partners
+        router.dependencies.append(Depends(refusals_counted(registry, partners, "locations")))
 
     async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
         location = await store.locations.find(country_code.upper(), party_id.upper(), location_id)
@@ -188,8 +194,9 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
                         StatusCode.INVALID_OR_MISSING_PARAMETERS,
                         f"{name}: {getattr(received, name)!r} differs from {expected!r} in the URL",
                     )
-            created = await storing.put(
-                store.locations, mapping.location_to_domain(received, party)
+            before = await store.locations.find(*party, location_id) if registry else None
+            created = await store_location(
+                store, registry, mapping.location_to_domain(received, party), before=before
             )
             return ocpi_response(http_status=201 if created else 200)
         model = model_for(version, "Connector" if connector_id else "EVSE")
@@ -208,7 +215,8 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
             received.model_dump(mode="json", exclude_none=True),
         )
         merged = parse_body(model_for(version, "Location"), whole)
-        await storing.put(store.locations, mapping.location_to_domain(merged, party))
+        after = mapping.location_to_domain(merged, party)
+        await store_location(store, registry, after, before=location)
         return ocpi_response()
 
     async def patch(
@@ -232,7 +240,8 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         whole = patched if evse_uid is None else _replace(whole, evse_uid, connector_id, patched)
         merged = parse_body(model_for(version, "Location"), whole)
         party = (country_code.upper(), party_id.upper())
-        await storing.put(store.locations, mapping.location_to_domain(merged, party))
+        after = mapping.location_to_domain(merged, party)
+        await store_location(store, registry, after, before=location)
         return ocpi_response()
 
     base = "/{country_code}/{party_id}/{location_id}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from intercarga import domain
 from intercarga.ocpi import mapping, storing
@@ -25,6 +25,7 @@ from intercarga.ocpi.modules._common import (
     module_router,
     parse_body,
 )
+from intercarga.ocpi.nap import refusals_counted
 from intercarga.ocpi.push import session_for_ocpi, session_token
 from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
@@ -156,6 +157,9 @@ def routers(roaming: Roaming) -> list[APIRouter]:
         found += [sender, receiver]
     # The national access point receives Tariffs like an eMSP does.
     nap = module_router("NAP", TARIFFS, roaming)
+    if roaming.registry is not None:  # refused Tariffs count against the CPO (registry/)
+        counted = refusals_counted(roaming.registry, roaming.registrar.partners, "tariffs")
+        nap.dependencies.append(Depends(counted))
     add_receiver(nap, roaming, TARIFFS, deletable=True)
     found.append(nap)
     return found

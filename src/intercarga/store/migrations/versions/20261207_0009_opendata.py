@@ -1,7 +1,7 @@
 """locations: indexes for open data's keyset pages (published, by last_updated and key)
 
 Revision ID: 0009_opendata
-Revises: 0008_ocppcmds
+Revises: 0009_nap
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009_opendata"
-down_revision: str | None = "0008_ocppcmds"
+down_revision: str | None = "0009_nap"  # chained after nap's 0009 once merged (was 0008_ocppcmds)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

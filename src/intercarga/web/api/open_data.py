@@ -1,7 +1,7 @@
 """The open-data HTTP API at ``/open-data/v1``: no sign-in, published Locations only.
 
-One router, built from what it serves (published Locations, the licence, a clock) and passed to
-the HTTP app by the composition root. Every answer, refusals included, carries CORS headers and
+One router, built from what it serves (published Locations, how a Location reads as OCPI 2.2.1,
+the licence, a clock) and passed to the HTTP app by the composition root. Every answer, refusals included, carries CORS headers and
 the licence (in the body's metadata for JSON, in a ``Link: rel="license"`` header always); data
 answers carry a strong ETag (``If-None-Match`` → 304), ``Cache-Control`` and gzip when asked.
 Each client address has its own token bucket (429 with ``Retry-After``). A parameter the API
@@ -16,7 +16,7 @@ import gzip
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -28,22 +28,29 @@ from intercarga.domain import Location
 from intercarga.registry.export_ocm import location_to_poi
 from intercarga.registry.ocm import OcmReference, ocm_reference
 from intercarga.registry.open_data import (
+    HISTORY_MAX,
     MAX_LIMIT,
+    RELIABILITY_MAX,
     CountryStatistics,
     Cursor,
     Licence,
+    LocationRenderer,
     OpenDataQuery,
     OpenDataQueryError,
     csv_bytes,
     etag,
     geojson_document,
+    history_document,
     json_bytes,
     matches,
     ocpi_document,
+    parse_period,
     parse_query,
+    reliability_document,
     statistics_document,
 )
 from intercarga.store.open_data import PublishedLocations, Watermark
+from intercarga.store.registry import EvseKey, StatusHistoryRepository
 from intercarga.web.limits import RateLimiter
 from intercarga.web.problems import problem
 
@@ -121,6 +128,8 @@ class OpenDataApi:
         self,
         locations: PublishedLocations,
         *,
+        render: LocationRenderer,
+        history: StatusHistoryRepository,
         licence: Licence | None = None,
         reference: OcmReference | None = None,
         rate: float = 10.0,
@@ -130,6 +139,8 @@ class OpenDataApi:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._locations = locations
+        self._render = render
+        self._history = history
         self._licence = licence or Licence()
         self._reference = reference or ocm_reference()
         self._limiter = RateLimiter(rate, burst)
@@ -193,7 +204,7 @@ class OpenDataApi:
             mark = await self._locations.watermark()
             if self._bulk is None or self._bulk.watermark != mark:
                 document = ocpi_document(
-                    await self.every(), self._licence, strict=True, next_url=None
+                    await self.every(), self._render, self._licence, strict=True, next_url=None
                 )
                 self._bulk = _Built(mark, gzip.compress(document, compresslevel=6, mtime=0))
             return self._bulk.body
@@ -292,8 +303,43 @@ class OpenDataApi:
             # OCM's /poi answers a bare array: the licence and the next page are in the headers.
             pois = [location_to_poi(location, self._reference) for location in page]
             return self._answer(request, json_bytes(pois), "application/json", next_url=next_url)
-        body = ocpi_document(page, self._licence, strict=query.strict, next_url=next_url)
+        body = ocpi_document(
+            page, self._render, self._licence, strict=query.strict, next_url=next_url
+        )
         return self._answer(request, body, "application/json", next_url=next_url)
+
+    async def _evse_answer(
+        self, request: Request, key: tuple[str, str, str, str], kind: str
+    ) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        history = kind == "history"
+        try:
+            period = parse_period(
+                request.query_params,
+                now=self._clock(),
+                default=timedelta(days=7 if history else 30),
+                longest=HISTORY_MAX if history else RELIABILITY_MAX,
+            )
+        except OpenDataQueryError as error:
+            return self._bad(error)
+        country_code, party_id, location_id, evse_uid = key
+        found = await self._locations.find(country_code.upper(), party_id.upper(), location_id)
+        if found is None or not found.publish or found.evse(evse_uid) is None:
+            missing = problem(404, f"no published EVSE {'/'.join(key)}")
+            missing.headers.update(self._headers())
+            return missing
+        evse = EvseKey(found.country_code, found.party_id, found.id, evse_uid)
+        changes = [
+            (change.at, change.status)
+            for change in await self._history.history(evse, period.start, period.end)
+        ]
+        if history:
+            body = history_document("/".join(evse), changes, period, self._licence)
+        else:
+            body = reliability_document(found, evse_uid, changes, period, self._licence)
+        return self._answer(request, body, "application/json")
 
     def router(self) -> APIRouter:
         """The routes under :data:`PREFIX`; public, documented in the app's OpenAPI and in
@@ -367,8 +413,51 @@ class OpenDataApi:
                 )
                 missing.headers.update(self._headers())
                 return missing
-            body = ocpi_document([found], self._licence, strict=exact, next_url=None)
+            body = ocpi_document([found], self._render, self._licence, strict=exact, next_url=None)
             return self._answer(request, body, "application/json")
+
+        evse_path = "/evses/{country_code}/{party_id}/{location_id}/{evse_uid}"
+        period_docs = {
+            "since": "ISO 8601 time with zone; the period's start",
+            "until": "ISO 8601 time with zone; the period's end (default now)",
+        }
+
+        @router.get(
+            evse_path + "/history",
+            summary="A published EVSE's status changes (default the last 7 days, at most 31)",
+            responses={200: {"content": json_content}, 404: {"content": _PROBLEM}, **_COMMON},
+        )
+        async def evse_history(
+            request: Request,
+            country_code: str,
+            party_id: str,
+            location_id: str,
+            evse_uid: str,
+            since: str | None = Query(None, description=period_docs["since"]),
+            until: str | None = Query(None, description=period_docs["until"]),
+        ) -> Response:
+            return await self._evse_answer(
+                request, (country_code, party_id, location_id, evse_uid), "history"
+            )
+
+        @router.get(
+            evse_path + "/reliability",
+            summary="A published EVSE's UK reliability and NEVI uptime over a period "
+            "(default the last 30 days, at most 366)",
+            responses={200: {"content": json_content}, 404: {"content": _PROBLEM}, **_COMMON},
+        )
+        async def evse_reliability(
+            request: Request,
+            country_code: str,
+            party_id: str,
+            location_id: str,
+            evse_uid: str,
+            since: str | None = Query(None, description=period_docs["since"]),
+            until: str | None = Query(None, description=period_docs["until"]),
+        ) -> Response:
+            return await self._evse_answer(
+                request, (country_code, party_id, location_id, evse_uid), "reliability"
+            )
 
         @router.get(
             "/statistics",
