@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -341,6 +341,21 @@ class OpenDataApi:
             body = reliability_document(found, evse_uid, changes, period, self._licence)
         return self._answer(request, body, "application/json")
 
+    def _evse_endpoint(self, kind: str) -> Callable[..., Awaitable[Response]]:
+        async def endpoint(
+            request: Request,
+            country_code: str,
+            party_id: str,
+            location_id: str,
+            evse_uid: str,
+            since: str | None = Query(None, description="ISO 8601 with zone; the period's start"),
+            until: str | None = Query(None, description="ISO 8601 with zone; the end (now)"),
+        ) -> Response:
+            key = (country_code, party_id, location_id, evse_uid)
+            return await self._evse_answer(request, key, kind)
+
+        return endpoint
+
     def router(self) -> APIRouter:
         """The routes under :data:`PREFIX`; public, documented in the app's OpenAPI and in
         their own at ``/open-data/v1/openapi.json``."""
@@ -417,47 +432,18 @@ class OpenDataApi:
             return self._answer(request, body, "application/json")
 
         evse_path = "/evses/{country_code}/{party_id}/{location_id}/{evse_uid}"
-        period_docs = {
-            "since": "ISO 8601 time with zone; the period's start",
-            "until": "ISO 8601 time with zone; the period's end (default now)",
-        }
-
-        @router.get(
-            evse_path + "/history",
-            summary="A published EVSE's status changes (default the last 7 days, at most 31)",
-            responses={200: {"content": json_content}, 404: {"content": _PROBLEM}, **_COMMON},
-        )
-        async def evse_history(
-            request: Request,
-            country_code: str,
-            party_id: str,
-            location_id: str,
-            evse_uid: str,
-            since: str | None = Query(None, description=period_docs["since"]),
-            until: str | None = Query(None, description=period_docs["until"]),
-        ) -> Response:
-            return await self._evse_answer(
-                request, (country_code, party_id, location_id, evse_uid), "history"
-            )
-
-        @router.get(
-            evse_path + "/reliability",
-            summary="A published EVSE's UK reliability and NEVI uptime over a period "
+        summaries = {
+            "history": "A published EVSE's status changes (default the last 7 days, at most 31)",
+            "reliability": "A published EVSE's UK reliability and NEVI uptime over a period "
             "(default the last 30 days, at most 366)",
-            responses={200: {"content": json_content}, 404: {"content": _PROBLEM}, **_COMMON},
-        )
-        async def evse_reliability(
-            request: Request,
-            country_code: str,
-            party_id: str,
-            location_id: str,
-            evse_uid: str,
-            since: str | None = Query(None, description=period_docs["since"]),
-            until: str | None = Query(None, description=period_docs["until"]),
-        ) -> Response:
-            return await self._evse_answer(
-                request, (country_code, party_id, location_id, evse_uid), "reliability"
-            )
+        }
+        for kind, summary in summaries.items():
+            router.get(
+                f"{evse_path}/{kind}",
+                summary=summary,
+                name=f"evse_{kind}",
+                responses={200: {"content": json_content}, 404: {"content": _PROBLEM}, **_COMMON},
+            )(self._evse_endpoint(kind))
 
         @router.get(
             "/statistics",
