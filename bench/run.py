@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
-``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap] [--out PATH]
+``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap,open_data] [--out PATH]
 [--json PATH]``. The full run takes about ten minutes on the 2-core development VM; ``--quick``
 (tiny sizes, one run each) is what the smoke tests use. Every figure that compares is a ratio
 against a baseline measured in the same run on the same machine. This module runs and reports;
@@ -32,6 +32,8 @@ from bench.crash import CrashResult, run_crash_all
 from bench.hub_auth import HubAuthResult, run_hub_auth
 from bench.nap_ingest import EVSES, NapIngestResult, run_nap_ingest
 from bench.ocpi_pull import OcpiPullResult, run_ocpi_pull
+from bench.open_data import OpenDataResult, run_open_data
+from bench.open_data import render as render_open_data
 from bench.outbox import OutboxResult, run_outbox
 from bench.profiles import Profile
 from bench.servers import ROOT
@@ -88,6 +90,8 @@ class Sizes:
     profile_seconds: float = 6.0
     crash_transactions: int = 100
     crash_kills: int = 4
+    open_data_locations: int = 100_000
+    open_data_seconds: float = 5.0
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -109,6 +113,8 @@ class Sizes:
             profile_seconds=0.0,
             crash_transactions=10,
             crash_kills=1,
+            open_data_locations=50,
+            open_data_seconds=0.2,
         )
 
 
@@ -133,6 +139,7 @@ class Report:
     nap: NapIngestResult | None = None
     hub_auth: HubAuthResult | None = None
     crash: list[CrashResult] = field(default_factory=list)
+    open_data: OpenDataResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -162,7 +169,9 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         datetime.now(UTC), sizes, " ".join(["python", "-m", "bench.run", *sys.argv[1:]])
     )
     began = time.perf_counter()
-    wanted = set(only or ("throughput", "connections", "pricing", "ocpi", "nap", "crash"))
+    wanted = set(
+        only or ("throughput", "connections", "pricing", "ocpi", "nap", "open_data", "crash")
+    )
     if "pricing" in wanted:
         progress("pricing")
         report.pricing = run_pricing(sizes.pricing_seconds, sizes.pricing_runs)
@@ -190,6 +199,9 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
     if "nap" in wanted:
         progress(f"nap: {sizes.nap_updates} EVSE status PATCHes")
         report.nap = run_nap_ingest(sizes.nap_updates, sizes.ocpi_runs)
+    if "open_data" in wanted:
+        progress(f"open data: {sizes.open_data_locations} locations")
+        report.open_data = run_open_data(sizes.open_data_locations, sizes.open_data_seconds)
     if "crash" in wanted:
         progress(f"crash: {sizes.crash_transactions} transactions, {sizes.crash_kills} kills")
         report.crash, skipped = run_crash_all(
@@ -321,6 +333,8 @@ def render(report: Report) -> str:
     out += _connections_section(report)
     out += _pricing_section(report)
     out += _ocpi_section(report)
+    if report.open_data is not None:
+        out += ["## Open data", "", render_open_data(report.open_data), ""]
     out += _crash_section(report)
     out += _work_section(report)
     out += [
@@ -756,6 +770,7 @@ def _to_json(report: Report) -> dict[str, Any]:
             "engine": report.pricing.engine.to_dict() if report.pricing.engine else None,
         },
         "ocpi": report.ocpi.to_dict() if report.ocpi else None,
+        "open_data": report.open_data.to_dict() if report.open_data else None,
         "outbox": report.outbox.to_dict() if report.outbox else None,
         "nap_ingest": report.nap.to_dict() if report.nap else None,
         "hub_auth": None
@@ -777,7 +792,9 @@ def main(argv: Sequence[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument(
-        "--only", default="", help="comma-separated: throughput,connections,pricing,ocpi,nap,crash"
+        "--only",
+        default="",
+        help="comma-separated: throughput,connections,pricing,ocpi,nap,open_data,crash",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")

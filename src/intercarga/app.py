@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import uvicorn
 from prometheus_client import CollectorRegistry
@@ -32,6 +33,7 @@ from intercarga.registry import Registry, ReportingRules, load_rules
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
+from intercarga.store.open_data import PublishedLocations
 from intercarga.web.auth import AdminAuth
 
 __all__ = ["Listener", "System", "bind", "reporting_rules", "serve"]
@@ -169,9 +171,11 @@ async def serve(
     ``show_admin_token`` shows the person starting the server the admin token made at first
     start, once; it must not go through logging (see below).
     """
+    from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
+    from intercarga.web.api.open_data import OpenDataApi
     from intercarga.web.api.registry import registry_router
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
@@ -197,7 +201,12 @@ async def serve(
             pull_interval=settings.registry.pull_interval,
         )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        routers = [*ocpi_routers(roaming), registry_router(system.registry)]
+        open_data = OpenDataApi(
+            PublishedLocations(system.engine),
+            render=partial(location_to_ocpi, version="2.2.1"),
+            history=system.store.status_history,
+        )
+        routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
         app = create_http_app(system, routers=routers)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))

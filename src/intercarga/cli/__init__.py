@@ -19,6 +19,7 @@ from intercarga.cli.db import app as db_app
 from intercarga.cli.demo import demo
 from intercarga.cli.hardware import register as register_hardware
 from intercarga.cli.ids import app as ids_app
+from intercarga.cli.ocm import app as ocm_app
 from intercarga.cli.partners import app as partners_app
 from intercarga.cli.registry import app as registry_app
 from intercarga.cli.serve import serve
@@ -73,6 +74,7 @@ app.add_typer(ids_app, name="ids")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
 app.add_typer(registry_app, name="registry")
+app.add_typer(ocm_app, name="ocm")
 app.command("simulate")(simulate)
 app.command("demo")(demo)
 app.command("assess")(assess)

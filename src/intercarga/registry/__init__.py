@@ -7,6 +7,11 @@ keeps every EVSE status change (:mod:`.history`), holds each country's reporting
 (:mod:`.reliability`). The pure modules (rules, freshness, quality, reliability) import no
 store, web or database library; :mod:`.service` gathers their input from the store. Nothing here
 knows OCPI: the NAP receiver in ``ocpi/`` calls the service.
+
+Open data for anyone (:mod:`.open_data`: the query, filters, renderings and statistics; its
+router is ``web/api/open_data.py``) publishes only ``publish: true`` Locations; :mod:`.ocm`
+and :mod:`.ocm_import` bring Open Charge Map POIs in, :mod:`.export_ocm` writes Locations out
+in OCM's shape. Nothing here publishes a token, a session, a CDR or a credential.
 """
 
 from intercarga.registry.freshness import Flag, monitor

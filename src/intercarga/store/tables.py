@@ -129,6 +129,10 @@ locations = Table(
     Column("last_updated", UtcDateTime, nullable=False),
     Index(None, "last_updated"),
     Index(None, "country", "city"),
+    # Open data's keyset pages: published Locations in (last_updated, key) order, all or one
+    # country's (registry/open_data.py; migration 0009_opendata).
+    Index(None, "publish", "last_updated", "country_code", "party_id", "id"),
+    Index(None, "publish", "country", "last_updated"),
 )
 
 evses = Table(
