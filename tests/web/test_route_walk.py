@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 
 from intercarga.app import System
 from intercarga.config import OcpiParty
+from intercarga.dashboard import Dashboard
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
@@ -37,6 +38,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/openapi.json"): "the API's description, not its data",
     ("GET", "/api/docs"): "the page that renders that description",
     ("GET", "/docs/oauth2-redirect"): "a static helper page of the docs",
+    ("GET", "/"): "the dashboard's sign-in page",
+    ("POST", "/sign-in"): "signing in to the dashboard (a CSRF cookie and a password)",
+    ("GET", "/language/{language}"): "the dashboard's language switcher: sets a cookie",
+    ("GET", "/static/{folder}/{path:path}"): "the dashboard's CSS, scripts and Leaflet: no data",
 }
 
 PARTNER_TOKEN = "registered-partner-token-0123456789"
@@ -128,7 +133,10 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
             token_hash=hash_token(TOKEN_A),
         )
     )
-    yield create_http_app(system, routers=routers(roaming))
+    dashboard = Dashboard(
+        store=system.store, bus=system.bus, commands=system.csms_service, connections=system.csms
+    )
+    yield create_http_app(system, routers=[*routers(roaming), dashboard.router])
     await roaming.client.aclose()
 
 
@@ -155,7 +163,7 @@ async def _refusals(app: FastAPI, routes: list[Route], authorization: str | None
 async def test_the_walk_covers_every_kind_of_route(app: FastAPI) -> None:
     table = route_table(app)
     assert set(PUBLIC) <= {(route.method, route.path) for route in table}
-    for prefix in ("/api/v1/", "/ocpi/", "/ocpi/hub/", "/api/v1/partners"):
+    for prefix in ("/api/v1/", "/ocpi/", "/ocpi/hub/", "/api/v1/partners", "/stations/"):
         assert any(route.path.startswith(prefix) for route in table), prefix
     assert len(table) > 100
 

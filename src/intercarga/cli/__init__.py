@@ -21,6 +21,7 @@ from intercarga.cli.partners import app as partners_app
 from intercarga.cli.serve import serve
 from intercarga.cli.simulate import simulate
 from intercarga.cli.tariff import app as tariff_app
+from intercarga.cli.users import app as users_app
 
 __all__ = ["app", "main"]
 
@@ -70,6 +71,7 @@ app.add_typer(ids_app, name="ids")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
 app.command("simulate")(simulate)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

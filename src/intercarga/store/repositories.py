@@ -47,6 +47,7 @@ from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.station_meter_values import StationMeterValueRepository
 from intercarga.store.transactions import OcppTransactionRepository
+from intercarga.store.users import UserRepository
 
 __all__ = [
     "CdrRepository",
@@ -687,6 +688,7 @@ class Store:
         self.reports = StationReportRepository(engine)
         self.security_events = SecurityEventRepository(engine)
         self.station_meter_values = StationMeterValueRepository(engine)
+        self.users = UserRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -1,0 +1,625 @@
+"""The dashboard's pages and their small JSON and event-stream companions, on one router.
+
+Pages are rendered on the server (Jinja2) in the visitor's language; a few scripts draw the map,
+follow the live stream and send station commands. Every page but sign-in needs a signed-in
+operator: without one it answers 401 with the sign-in form, so a walk of the routes and a browser
+see the same refusal. Every form carries the session's CSRF token and every change is refused
+(403) without it, or to a viewer. This module translates between HTTP and the services below; it
+must never decide what a command or a price means.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at run time,
+# and the dependencies (Viewer, Operator) are local to DashboardViews.router.
+
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import TypeAdapter, ValidationError
+
+from intercarga.billing.explain import Language, explain_tariff
+from intercarga.csms import CsmsService
+from intercarga.dashboard.accounts import Accounts, Role, SignedIn
+from intercarga.dashboard.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Catalogs,
+    Translator,
+    choose_language,
+)
+from intercarga.dashboard.live import LiveFeed
+from intercarga.domain import EVSEStatus, Location, SessionStatus, Station
+from intercarga.errors import IntercargaError, InvalidInputError
+from intercarga.hardware import (
+    CompatibilityResult,
+    ComplianceReport,
+    compatibility,
+    comply,
+    vehicle_catalogue,
+)
+from intercarga.ocpp.commands import COMMANDS
+from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
+from intercarga.ocpp.server import CsmsServer
+from intercarga.store import Store
+
+__all__ = ["DashboardViews", "StaticFolders"]
+
+SESSION_COOKIE = "intercarga_session"
+LANGUAGE_COOKIE = "lang"
+_SIGN_IN_CSRF_COOKIE = "intercarga_signin"
+_ONE_YEAR = 365 * 24 * 3600
+
+# The commands the station page offers: version-free, safe to explain in a form.
+PAGE_COMMANDS = (
+    "remote_start",
+    "remote_stop",
+    "reset",
+    "unlock_connector",
+    "change_availability",
+    "trigger_message",
+    "get_variables",
+    "set_variables",
+)
+
+
+@dataclass(frozen=True)
+class StaticFolders:
+    """Where the browser's files come from: ours, and the installed xstatic packages'."""
+
+    folders: dict[str, Path]
+
+    @classmethod
+    def installed(cls) -> "StaticFolders":
+        import xstatic.pkg.leaflet as leaflet
+        import xstatic.pkg.leaflet_markercluster as markercluster
+
+        own = Path(str(resources.files("intercarga.dashboard").joinpath("static")))
+        return cls(
+            {
+                "app": own,
+                "leaflet": Path(leaflet.BASE_DIR),
+                "markercluster": Path(markercluster.BASE_DIR),
+            }
+        )
+
+    def find(self, folder: str, path: str) -> Path | None:
+        base = self.folders.get(folder)
+        if base is None:
+            return None
+        found = (base / path).resolve()
+        if not found.is_relative_to(base.resolve()) or not found.is_file():
+            return None
+        return found
+
+
+class _NotSignedInError(Exception):
+    pass
+
+
+class _ForbiddenError(Exception):
+    pass
+
+
+def _form_body(name: str, form: dict[str, str]) -> dict[str, Any]:
+    """A command's fields, from its form (empty fields left out)."""
+    f = {key: value.strip() for key, value in form.items() if value.strip()}
+    evse = f.get("evse")
+    match name:
+        case "remote_start":
+            token = {"value": f.get("id_token", ""), "type": f.get("id_token_type", "ISO14443")}
+            return {"id_token": token, "evse": evse}
+        case "remote_stop":
+            return {"transaction_id": f.get("transaction_id")}
+        case "reset":
+            return {"kind": f.get("kind", "OnIdle"), "evse": evse}
+        case "unlock_connector":
+            return {"evse": evse, "connector": f.get("connector", "1")}
+        case "change_availability":
+            return {"operative": f.get("operative") == "true", "evse": evse}
+        case "trigger_message":
+            return {"message": f.get("message"), "evse": evse}
+        case "get_variables":
+            wanted = {"component": f.get("component"), "variable": f.get("variable")}
+            return {"variables": [wanted] if f.get("variable") else []}
+        case "set_variables":
+            target = {"component": f.get("component"), "variable": f.get("variable")}
+            return {"values": [[target, f.get("value")]]}
+    return {}
+
+
+# Where a command's validation error points in its form.
+_FIELD_OF = {"id_token": "id_token", "variables": "variable", "values": "value"}
+
+
+class DashboardViews:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        accounts: Accounts,
+        commands: CsmsService,
+        connections: CsmsServer,
+        live: LiveFeed,
+        catalogs: Catalogs,
+        static: StaticFolders,
+        outlines: Path | None,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._commands = commands
+        self._connections = connections
+        self._live = live
+        self._catalogs = catalogs
+        self._static = static
+        self._outlines = outlines
+        self._templates = Environment(
+            loader=PackageLoader("intercarga.dashboard", "templates"),
+            autoescape=select_autoescape(("html",)),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def translator(self, request: Request) -> Translator:
+        language = choose_language(
+            request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+        )
+        return self._catalogs.translator(language)
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        signed_in: SignedIn | None,
+        status_code: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        _ = self.translator(request)
+        html = self._templates.get_template(template).render(
+            _=_,
+            language=_.language,
+            languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            user=None if signed_in is None else signed_in.user,
+            may_operate=signed_in is not None and Role(signed_in.user.role).may_operate,
+            csrf=None if signed_in is None else signed_in.csrf_token,
+            path=request.url.path,
+            money=_.money,
+            session_words=_session_words(_),
+            **values,
+        )
+        return HTMLResponse(
+            html,
+            status_code=status_code,
+            headers={
+                "Content-Language": _.language,
+                "Cache-Control": "no-store",
+                # Everything the pages use is ours: no CDN, no inline script.
+                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+        )
+
+    def sign_in_page(
+        self, request: Request, *, status_code: int, failed: bool = False, next_path: str = "/map"
+    ) -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        response = self.page(
+            request,
+            "sign_in.html",
+            None,
+            status_code=status_code,
+            sign_in_csrf=token,
+            failed=failed,
+            next_path=next_path,
+        )
+        response.set_cookie(
+            _SIGN_IN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    async def signed_in(self, request: Request) -> SignedIn:
+        found = await self._accounts.signed_in(request.cookies.get(SESSION_COOKIE))
+        if found is None:
+            raise _NotSignedInError()
+        return found
+
+    async def operator(self, request: Request) -> SignedIn:
+        """A signed-in operator or admin whose request carries the session's CSRF token."""
+        found = await self.signed_in(request)
+        given = request.headers.get("x-csrf-token")
+        if given is None:
+            form = await request.form()
+            value = form.get("csrf")
+            given = value if isinstance(value, str) else None
+        if given is None or not secrets.compare_digest(given, found.csrf_token):
+            raise _ForbiddenError()
+        if not Role(found.user.role).may_operate:
+            raise _ForbiddenError()
+        return found
+
+    # -- the router ---------------------------------------------------------------------------
+
+    def router(self) -> APIRouter:
+        views = self
+
+        class Route(APIRoute):
+            """Turns a missing sign-in into the sign-in page, a missing right into 403."""
+
+            def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+                handler = super().get_route_handler()
+
+                async def guarded(request: Request) -> Response:
+                    try:
+                        return await handler(request)
+                    except _NotSignedInError:
+                        return views.refuse_anonymous(request)
+                    except _ForbiddenError:
+                        _ = views.translator(request)
+                        message = _("You may not do this.")
+                        return JSONResponse({"ok": False, "message": message}, 403)
+
+                return guarded
+
+        router = APIRouter(include_in_schema=False, route_class=Route)
+        Viewer = Annotated[SignedIn, Depends(self.signed_in)]  # noqa: N806 - a type
+        Operator = Annotated[SignedIn, Depends(self.operator)]  # noqa: N806 - a type
+
+        @router.get("/")
+        async def home(request: Request) -> Response:
+            if await self._accounts.signed_in(request.cookies.get(SESSION_COOKIE)):
+                return RedirectResponse("/map", status_code=303)
+            return self.sign_in_page(request, status_code=200)
+
+        @router.post("/sign-in")
+        async def sign_in(
+            request: Request,
+            name: Annotated[str, Form(max_length=200)] = "",
+            password: Annotated[str, Form(max_length=1000)] = "",
+            csrf: Annotated[str, Form(max_length=200)] = "",
+            next_path: Annotated[str, Form(alias="next", max_length=500)] = "/map",
+        ) -> Response:
+            expected = request.cookies.get(_SIGN_IN_CSRF_COOKIE, "")
+            if not expected or not secrets.compare_digest(csrf, expected):
+                return self.sign_in_page(request, status_code=403, failed=True)
+            opened = await self._accounts.sign_in(name, password)
+            if opened is None:
+                return self.sign_in_page(request, status_code=401, failed=True, next_path=next_path)
+            cookie, _session = opened
+            # Only a path of ours: never a redirect elsewhere.
+            target = (
+                next_path
+                if next_path.startswith("/") and not next_path.startswith("//")
+                else "/map"
+            )
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(
+                SESSION_COOKIE,
+                cookie,
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+                path="/",
+            )
+            response.delete_cookie(_SIGN_IN_CSRF_COOKIE, path="/")
+            return response
+
+        @router.post("/sign-out")
+        async def sign_out(request: Request, signed_in: Viewer) -> Response:
+            form = await request.form()
+            given = form.get("csrf")
+            if not isinstance(given, str) or not secrets.compare_digest(
+                given, signed_in.csrf_token
+            ):
+                raise _ForbiddenError()
+            await self._accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""))
+            response = RedirectResponse("/", status_code=303)
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
+
+        @router.get("/language/{language}")
+        async def language(request: Request, language: str) -> Response:
+            back = request.headers.get("referer", "/")
+            base = str(request.base_url)
+            target = back[len(base) - 1 :] if back.startswith(base) else "/"
+            response = RedirectResponse(target, status_code=303)
+            if language in LANGUAGES:
+                response.set_cookie(
+                    LANGUAGE_COOKIE, language, max_age=_ONE_YEAR, samesite="lax", path="/"
+                )
+            return response
+
+        @router.get("/static/{folder}/{path:path}")
+        async def static(folder: str, path: str) -> Response:
+            found = self._static.find(folder, path)
+            if found is None:
+                return Response(status_code=404)
+            return FileResponse(found, headers={"Cache-Control": "public, max-age=3600"})
+
+        @router.get("/map")
+        async def map_page(request: Request, signed_in: Viewer) -> Response:
+            _ = self.translator(request)
+            return self.page(request, "map.html", signed_in, strings=_map_strings(_))
+
+        @router.get("/map/locations.json")
+        async def locations(signed_in: Viewer) -> Response:
+            page = await self._store.locations.list(limit=None)
+            parties = {
+                (party.country_code, party.party_id): party.name
+                for party in (await self._store.parties.list(limit=None)).items
+            }
+            return JSONResponse([_marker(location, parties) for location in page.items])
+
+        @router.get("/map/outlines.json")
+        async def outlines(signed_in: Viewer) -> Response:
+            if self._outlines is None:
+                return JSONResponse({"type": "FeatureCollection", "features": []})
+            return FileResponse(self._outlines, media_type="application/geo+json")
+
+        @router.get("/map/locations/{country_code}/{party_id}/{location_id}")
+        async def location_panel(
+            request: Request,
+            signed_in: Viewer,
+            country_code: str,
+            party_id: str,
+            location_id: str,
+        ) -> Response:
+            _ = self.translator(request)
+            location = await self._store.locations.get(country_code, party_id, location_id)
+            tariffs: dict[str, list[str]] = {}
+            for tariff_id in sorted(
+                {t for evse in location.evses for c in evse.connectors for t in c.tariff_ids}
+            ):
+                tariff = await self._store.tariffs.find(country_code, party_id, tariff_id)
+                if tariff is not None:
+                    tariffs[tariff_id] = explain_tariff(tariff, _language(_))
+            try:
+                compliance: ComplianceReport | None = comply(country_code, [location])
+            except IntercargaError:
+                compliance = None  # a country with no connector rules on record
+            vehicle = request.query_params.get("vehicle", "")
+            verdict: CompatibilityResult | None = None
+            verdict_error = None
+            if vehicle:
+                try:
+                    verdict = compatibility(vehicle, country_code, location)
+                except IntercargaError as error:
+                    verdict_error = str(error)
+            return self.page(
+                request,
+                "location_panel.html",
+                signed_in,
+                location=location,
+                tariffs=tariffs,
+                compliance=compliance,
+                vehicles=sorted(v.name for v in vehicle_catalogue()),
+                vehicle=vehicle,
+                verdict=verdict,
+                verdict_error=verdict_error,
+                statuses=_map_strings(_),
+            )
+
+        @router.get("/live")
+        async def live(signed_in: Viewer) -> Response:
+            return StreamingResponse(
+                self._live.stream(),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            )
+
+        @router.get("/stations")
+        async def stations(request: Request, signed_in: Viewer) -> Response:
+            page = await self._store.stations.list(limit=None)
+            rows = [(station, self._connection(station.id)) for station in page.items]
+            return self.page(request, "stations.html", signed_in, rows=rows)
+
+        @router.get("/stations/{station_id}")
+        async def station(request: Request, signed_in: Viewer, station_id: str) -> Response:
+            found = await self._store.stations.get(station_id)
+            sessions = await self._store.sessions.list(limit=20, filters={"station_id": station_id})
+            report = await self._store.reports.latest(station_id)
+            _ = self.translator(request)
+            ordered = sorted(sessions.items, key=lambda item: item.start_date_time, reverse=True)
+            active = next(
+                (s.transaction_id for s in ordered if s.status is SessionStatus.ACTIVE), None
+            )
+            return self.page(
+                request,
+                "station.html",
+                signed_in,
+                station=found,
+                connection=self._connection(station_id),
+                evse_rows=await self._evse_rows(found),
+                sessions=ordered,
+                active_transaction=active,
+                report=report,
+                commands=PAGE_COMMANDS,
+                command_names=_command_names(_),
+                statuses=_map_strings(_),
+            )
+
+        @router.post("/stations/{station_id}/commands/{name}")
+        async def command(
+            request: Request, signed_in: Operator, station_id: str, name: str
+        ) -> Response:
+            _ = self.translator(request)
+            kind = COMMANDS.get(name)
+            if kind is None or name not in PAGE_COMMANDS:
+                return JSONResponse({"ok": False, "message": _("No such command.")}, 404)
+            form = {
+                key: value
+                for key, value in (await request.form()).items()
+                if isinstance(value, str)
+            }
+            try:
+                order = TypeAdapter(kind).validate_python(_form_body(name, form))
+            except ValidationError as error:
+                errors = [
+                    {
+                        "field": _FIELD_OF.get(str(item["loc"][0]), str(item["loc"][0])),
+                        "message": item["msg"],
+                    }
+                    for item in error.errors()
+                ]
+                return JSONResponse(
+                    {"ok": False, "message": _("Check the marked fields."), "errors": errors},
+                    422,
+                )
+            try:
+                result = await self._commands.run_command(station_id, order)
+            except StationOfflineError:
+                message = _("The station is offline: the command was not sent.")
+                return JSONResponse({"ok": False, "message": message}, 409)
+            except CallTimeoutError:
+                message = _("The station did not answer in time.")
+                return JSONResponse({"ok": False, "message": message}, 504)
+            except CallFailedError as error:
+                message = _("The station refused the call: %(code)s", code=error.code.value)
+                return JSONResponse({"ok": False, "message": message}, 502)
+            except InvalidInputError as error:
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "message": _("Check the marked fields."),
+                        "errors": [{"field": error.field or "", "message": error.reason}],
+                    },
+                    422,
+                )
+            shown = TypeAdapter(type(result)).dump_python(result, mode="json")
+            return JSONResponse({"ok": True, "message": _("Done."), "result": shown})
+
+        @router.get("/sessions")
+        async def sessions(request: Request, signed_in: Viewer) -> Response:
+            page = await self._store.sessions.list(limit=200)
+            items = sorted(page.items, key=lambda item: item.start_date_time, reverse=True)
+            return self.page(request, "sessions.html", signed_in, sessions=items)
+
+        @router.get("/cdrs")
+        async def cdrs(request: Request, signed_in: Viewer) -> Response:
+            page = await self._store.cdrs.list(limit=200)
+            items = sorted(page.items, key=lambda item: item.end_date_time, reverse=True)
+            return self.page(request, "cdrs.html", signed_in, cdrs=items)
+
+        return router
+
+    async def _evse_rows(self, station: Station) -> list[dict[str, Any]]:
+        """The station's EVSEs with the status their Location holds."""
+        rows = []
+        for evse in station.evses:
+            location = await self._store.locations.find(
+                station.country_code, station.party_id, evse.location_id
+            )
+            found = None if location is None else location.evse(evse.evse_uid)
+            status = EVSEStatus.UNKNOWN if found is None else found.status
+            rows.append(
+                {"ocpp_evse_id": evse.ocpp_evse_id, "uid": evse.evse_uid, "status": status.value}
+            )
+        return rows
+
+    def _connection(self, station_id: str) -> dict[str, Any]:
+        link = self._connections.link(station_id)
+        if link is None or not link.open:
+            return {"connected": False}
+        return {
+            "connected": True,
+            "version": link.version.value,
+            "connected_at": link.connected_at,
+            "last_message_at": link.last_message_at,
+            "frames": list(reversed(link.recent_frames)),
+        }
+
+    def refuse_anonymous(self, request: Request) -> Response:
+        if request.url.path.endswith(".json") or request.url.path == "/live":
+            return JSONResponse({"message": "sign in first"}, status_code=401)
+        if request.method != "GET":
+            return JSONResponse({"ok": False, "message": "sign in first"}, status_code=401)
+        return self.sign_in_page(request, status_code=401, next_path=request.url.path)
+
+
+def _language(_: Translator) -> Language:
+    language: Language = "es" if _.language == "es" else "pt" if _.language == "pt" else "en"
+    return language
+
+
+def _command_names(_: Translator) -> dict[str, str]:
+    return {
+        "remote_start": _("Start charging"),
+        "remote_stop": _("Stop charging"),
+        "reset": _("Restart"),
+        "unlock_connector": _("Unlock connector"),
+        "change_availability": _("Availability"),
+        "trigger_message": _("Ask for a message"),
+        "get_variables": _("Read a variable"),
+        "set_variables": _("Set a variable"),
+    }
+
+
+def _session_words(_: Translator) -> dict[str, str]:
+    return {
+        "ACTIVE": _("Charging"),
+        "COMPLETED": _("Completed"),
+        "INVALID": _("Invalid"),
+        "PENDING": _("Pending"),
+        "RESERVATION": _("Reserved"),
+    }
+
+
+def _map_strings(_: Translator) -> dict[str, str]:
+    """The words the map's script shows, in the page's language."""
+    return {
+        "all": _("All"),
+        "AVAILABLE": _("Available"),
+        "CHARGING": _("Charging"),
+        "BLOCKED": _("Blocked"),
+        "INOPERATIVE": _("Inoperative"),
+        "OUTOFORDER": _("Out of order"),
+        "PLANNED": _("Planned"),
+        "REMOVED": _("Removed"),
+        "RESERVED": _("Reserved"),
+        "UNKNOWN": _("Unknown"),
+        "shown": _("%(count)s of %(total)s locations shown"),
+        "live_on": _("Live"),
+        "live_off": _("Reconnecting…"),
+    }
+
+
+def _marker(location: Location, parties: dict[tuple[str, str], str]) -> dict[str, Any]:
+    return {
+        "key": f"{location.country_code}/{location.party_id}/{location.id}",
+        "name": location.name or location.id,
+        "address": f"{location.address}, {location.city}",
+        "country": location.country_code,
+        "operator": parties.get((location.country_code, location.party_id), location.party_id),
+        "lat": float(location.coordinates.latitude),
+        "lng": float(location.coordinates.longitude),
+        "evses": [
+            {
+                "uid": evse.uid,
+                "status": evse.status.value,
+                "standards": sorted({c.standard.value for c in evse.connectors}),
+                "max_kw": max((c.max_electric_power or 0) for c in evse.connectors) / 1000,
+            }
+            for evse in location.evses
+        ],
+    }
