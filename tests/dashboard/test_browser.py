@@ -167,6 +167,8 @@ def test_the_map_draws_the_example_network_and_filters_it(
     playwright_sync.expect(page.locator("#shown")).to_have_text("3 of 3 locations shown")
     # The basemap is drawn from the package's outlines, not from a tile server.
     assert page.locator(".leaflet-tile").count() == 0
+    playwright_sync.expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+    assert page.locator(".leaflet-overlay-pane path").count() >= 30  # the 33 countries
     page.get_by_label("Country").select_option("CO")
     playwright_sync.expect(markers).to_have_count(1)
     assert markers.first.get_attribute("data-location") == "CO/ICG/BOG-USAQUEN"

@@ -8,8 +8,6 @@ This package must never write SQL or speak OCPP itself: it asks the store and th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
 
 from intercarga.bus import EventBus
@@ -18,6 +16,7 @@ from intercarga.dashboard.accounts import Accounts, Role
 from intercarga.dashboard.i18n import LANGUAGES, Catalogs, Translator, choose_language
 from intercarga.dashboard.live import LiveFeed
 from intercarga.dashboard.views import DashboardViews, StaticFolders
+from intercarga.geo import outlines_path
 from intercarga.ocpp.server import CsmsServer
 from intercarga.store import Store
 
@@ -43,7 +42,6 @@ class Dashboard:
         bus: EventBus,
         commands: CsmsService,
         connections: CsmsServer,
-        outlines: Path | None = None,
     ) -> None:
         self.accounts = Accounts(store.users)
         self.live = LiveFeed(bus)
@@ -55,7 +53,7 @@ class Dashboard:
             live=self.live,
             catalogs=Catalogs(),
             static=StaticFolders.installed(),
-            outlines=outlines,
+            outlines=outlines_path(),
         )
         self.router: APIRouter = views.router()
 

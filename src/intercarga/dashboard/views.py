@@ -156,7 +156,7 @@ class DashboardViews:
         live: LiveFeed,
         catalogs: Catalogs,
         static: StaticFolders,
-        outlines: Path | None,
+        outlines: Path,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -373,9 +373,11 @@ class DashboardViews:
 
         @router.get("/map/outlines.json")
         async def outlines(signed_in: Viewer) -> Response:
-            if self._outlines is None:
-                return JSONResponse({"type": "FeatureCollection", "features": []})
-            return FileResponse(self._outlines, media_type="application/geo+json")
+            return FileResponse(
+                self._outlines,
+                media_type="application/geo+json",
+                headers={"Cache-Control": "private, max-age=86400"},
+            )
 
         @router.get("/map/locations/{country_code}/{party_id}/{location_id}")
         async def location_panel(
