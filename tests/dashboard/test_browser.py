@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,25 @@ def test_a_remote_start_from_the_station_page_shows_live_on_the_map_and_the_page
     field = stop.get_by_label("Charging point number")
     assert field.get_attribute("aria-invalid") == "true"
     playwright_sync.expect(stop.locator(".field-error")).to_contain_text("Charging point number")
+
+    # Stopped from the page, the session becomes a priced CDR whose lines add up to its total.
+    page.reload()
+    ending = page.locator('form[data-command="remote_stop"]')
+    assert ending.get_by_label("Transaction").input_value() != ""
+    ending.get_by_role("button", name="Send").click()
+    playwright_sync.expect(ending.locator("output")).to_have_text(re.compile("^Done."))
+    page.goto(deployment.url + "/cdrs")
+    page.locator("#cdrs tbody a").first.click(timeout=30_000)
+    lines = page.locator("#breakdown tbody tr")
+    playwright_sync.expect(lines).not_to_have_count(0)
+    costs = [
+        Decimal(cost or "") for cost in lines.evaluate_all("rows => rows.map(r => r.dataset.cost)")
+    ]
+    total = page.locator("#total-before-taxes")
+    stated = Decimal(total.get_attribute("data-total") or "")
+    assert sum(costs).quantize(Decimal(1), ROUND_HALF_UP) == stated > 0
+    playwright_sync.expect(total).to_have_text(re.compile(r"^CLP\d{1,3}(,\d{3})*$"))  # no decimals
+    _shot(page, "cdr")
     map_page.context.close()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import (
@@ -31,7 +32,8 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import TypeAdapter, ValidationError
 
-from intercarga.billing.explain import Language, explain_tariff
+from intercarga.billing import compile_tariff, price_cdr
+from intercarga.billing.explain import Language, explain_tariff, local_time, why
 from intercarga.csms import CsmsService
 from intercarga.dashboard.accounts import Accounts, Role, SignedIn
 from intercarga.dashboard.i18n import (
@@ -517,6 +519,41 @@ class DashboardViews:
             items = sorted(page.items, key=lambda item: item.start_date_time, reverse=True)
             return self.page(request, "sessions.html", signed_in, sessions=items)
 
+        @router.get("/cdrs/{country_code}/{party_id}/{cdr_id}")
+        async def cdr_page(
+            request: Request, signed_in: Viewer, country_code: str, party_id: str, cdr_id: str
+        ) -> Response:
+            _ = self.translator(request)
+            cdr = await self._store.cdrs.get(country_code, party_id, cdr_id)
+            location = await self._store.locations.find(country_code, party_id, cdr.cdr_location.id)
+            zone = location.time_zone if location is not None else "UTC"
+            breakdown = None
+            if cdr.tariffs and cdr.tariffs[0].currency == cdr.currency:
+                pricing = price_cdr(compile_tariff(cdr.tariffs[0]), cdr, time_zone=zone)
+                breakdown = [
+                    {
+                        "period": "—" if line.period is None else line.period + 1,
+                        "start": local_time(line.start, zone),
+                        "dimension": _dimension_words(_).get(line.dimension, line.dimension),
+                        "volume": line.volume,
+                        "unit": {"ENERGY": "kWh", "FLAT": "×"}.get(line.dimension, "h"),
+                        "price": None if line.component is None else line.component.price,
+                        "cost": line.cost,
+                        "why": why(line, pricing),
+                    }
+                    for line in pricing.lines
+                ]
+            return self.page(
+                request,
+                "cdr.html",
+                signed_in,
+                cdr=cdr,
+                time_zone=zone,
+                breakdown=breakdown,
+                number=_.number,
+                local=lambda moment: moment.astimezone(ZoneInfo(zone)),
+            )
+
         @router.get("/cdrs")
         async def cdrs(request: Request, signed_in: Viewer) -> Response:
             page = await self._store.cdrs.list(limit=200)
@@ -562,6 +599,16 @@ class DashboardViews:
 def _language(_: Translator) -> Language:
     language: Language = "es" if _.language == "es" else "pt" if _.language == "pt" else "en"
     return language
+
+
+def _dimension_words(_: Translator) -> dict[str, str]:
+    return {
+        "ENERGY": _("Energy"),
+        "TIME": _("Charging time"),
+        "PARKING_TIME": _("Parking time"),
+        "RESERVATION_TIME": _("Reservation time"),
+        "FLAT": _("Fixed fee"),
+    }
 
 
 def _command_names(_: Translator) -> dict[str, str]:

@@ -6,6 +6,7 @@
   var status = document.getElementById("live-status");
   function show(on) {
     if (!status) return;
+    status.hidden = false;
     status.textContent = on ? status.dataset.on : status.dataset.off;
     status.classList.toggle("on", on);
   }
