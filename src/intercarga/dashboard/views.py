@@ -11,6 +11,7 @@ must never decide what a command or a price means.
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at run time,
 # and the dependencies (Viewer, Operator) are local to DashboardViews.router.
 
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -142,6 +143,8 @@ def _form_body(name: str, form: dict[str, str]) -> dict[str, Any]:
             return {"values": [[target, f.get("value")]]}
     return {}
 
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # Where a command's validation error points in its form.
 _FIELD_OF = {"id_token": "id_token", "variables": "variable", "values": "value"}
@@ -514,10 +517,63 @@ class DashboardViews:
             return JSONResponse({"ok": True, "message": _("Done."), "result": shown})
 
         @router.get("/sessions")
-        async def sessions(request: Request, signed_in: Viewer) -> Response:
-            page = await self._store.sessions.list(limit=200)
-            items = sorted(page.items, key=lambda item: item.start_date_time, reverse=True)
-            return self.page(request, "sessions.html", signed_in, sessions=items)
+        async def sessions(
+            request: Request,
+            signed_in: Viewer,
+            status: Annotated[str, Query(max_length=20)] = "",
+            station: Annotated[str, Query(max_length=48)] = "",
+            country: Annotated[str, Query(max_length=10)] = "",
+        ) -> Response:
+            _ = self.translator(request)
+            invalid = {}
+            if status and status not in SessionStatus.__members__.values():
+                invalid["status"] = _("Choose a status from the list.")
+            if country and not _COUNTRY.match(country):
+                invalid["country"] = _("Two capital letters, like CL.")
+            items: list[Any] = []
+            if not invalid:
+                filters = {
+                    "status": status or None,
+                    "station_id": station or None,
+                    "country_code": country or None,
+                }
+                page = await self._store.sessions.list(limit=200, filters=filters)
+                items = sorted(page.items, key=lambda item: item.start_date_time, reverse=True)
+            return self.page(
+                request,
+                "sessions.html",
+                signed_in,
+                status_code=422 if invalid else 200,
+                sessions=items,
+                chosen={"status": status, "station": station, "country": country},
+                invalid=invalid,
+            )
+
+        @router.get("/cdrs")
+        async def cdrs(
+            request: Request,
+            signed_in: Viewer,
+            country: Annotated[str, Query(max_length=10)] = "",
+        ) -> Response:
+            _ = self.translator(request)
+            invalid = {}
+            if country and not _COUNTRY.match(country):
+                invalid["country"] = _("Two capital letters, like CL.")
+            items: list[Any] = []
+            if not invalid:
+                page = await self._store.cdrs.list(
+                    limit=200, filters={"country_code": country or None}
+                )
+                items = sorted(page.items, key=lambda item: item.end_date_time, reverse=True)
+            return self.page(
+                request,
+                "cdrs.html",
+                signed_in,
+                status_code=422 if invalid else 200,
+                cdrs=items,
+                chosen={"country": country},
+                invalid=invalid,
+            )
 
         @router.get("/cdrs/{country_code}/{party_id}/{cdr_id}")
         async def cdr_page(
@@ -553,12 +609,6 @@ class DashboardViews:
                 number=_.number,
                 local=lambda moment: moment.astimezone(ZoneInfo(zone)),
             )
-
-        @router.get("/cdrs")
-        async def cdrs(request: Request, signed_in: Viewer) -> Response:
-            page = await self._store.cdrs.list(limit=200)
-            items = sorted(page.items, key=lambda item: item.end_date_time, reverse=True)
-            return self.page(request, "cdrs.html", signed_in, cdrs=items)
 
         return router
 
