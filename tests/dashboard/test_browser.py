@@ -145,6 +145,11 @@ def test_sign_in_refuses_a_wrong_password_and_opens_the_map(
     page = _page(browser)
     page.goto(deployment.url + "/")
     _shot(page, "sign-in")
+    # The open map needs no sign-in (published locations, no live operations).
+    page.get_by_role("link", name="Public charging map").first.click()
+    playwright_sync.expect(page.locator(".marker[data-location]")).to_have_count(3)
+    playwright_sync.expect(page.get_by_role("link", name="Stations")).to_have_count(0)
+    page.goto(deployment.url + "/")
     _sign_in(page, deployment.url, "admin", "not-the-password")
     alert = page.get_by_role("alert")
     playwright_sync.expect(alert).to_have_text("Wrong name or password.")

@@ -94,3 +94,21 @@ async def test_the_map_data_holds_the_example_network(client: httpx.AsyncClient)
     assert 'id="vehicle" name="vehicle" list="vehicle-names" value="Zzz" aria-invalid="true"' in (
         wrong.text
     )
+
+
+async def test_the_public_map_shows_only_published_locations(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    hidden = await system.store.locations.get("CO", "ICG", "BOG-USAQUEN")
+    await system.store.locations.put(hidden.model_copy(update={"publish": False}))
+    page = await client.get("/public")
+    assert page.status_code == 200
+    assert "Public charging map" in page.text
+    published = (await client.get("/public/locations.json")).json()
+    assert {m["key"] for m in published} == {"CL/ICG/SCL-PROVIDENCIA", "BR/ICG/SAO-PAULISTA"}
+    assert (await client.get("/public/locations/CO/ICG/BOG-USAQUEN")).status_code == 404
+    panel = await client.get("/public/locations/BR/ICG/SAO-PAULISTA")
+    assert panel.status_code == 200
+    assert "Eletroposto Paulista" in panel.text
+    # Nothing operational is public: stations, sessions and the live stream ask for a sign-in.
+    assert (await client.get("/live")).status_code == 401

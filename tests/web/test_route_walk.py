@@ -42,6 +42,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/sign-in"): "signing in to the dashboard (a CSRF cookie and a password)",
     ("GET", "/language/{language}"): "the dashboard's language switcher: sets a cookie",
     ("GET", "/static/{folder}/{path:path}"): "the dashboard's CSS, scripts and Leaflet: no data",
+    ("GET", "/public"): "the open map: published locations only",
+    ("GET", "/public/locations.json"): "the open map's published locations",
+    ("GET", "/public/outlines.json"): "the open map's country outlines (Natural Earth)",
+    ("GET", "/public/locations/{country_code}/{party_id}/{location_id}"): "a published location",
 }
 
 PARTNER_TOKEN = "registered-partner-token-0123456789"

@@ -365,24 +365,28 @@ class DashboardViews:
         @router.get("/map")
         async def map_page(request: Request, signed_in: Viewer) -> Response:
             _ = self.translator(request)
-            return self.page(request, "map.html", signed_in, strings=_map_strings(_))
+            return self.page(request, "map.html", signed_in, strings=_map_strings(_), base="/map")
+
+        @router.get("/public")
+        async def public_map(request: Request) -> Response:
+            _ = self.translator(request)
+            return self.page(request, "map.html", None, strings=_map_strings(_), base="/public")
 
         @router.get("/map/locations.json")
         async def locations(signed_in: Viewer) -> Response:
-            page = await self._store.locations.list(limit=None)
-            parties = {
-                (party.country_code, party.party_id): party.name
-                for party in (await self._store.parties.list(limit=None)).items
-            }
-            return JSONResponse([_marker(location, parties) for location in page.items])
+            return JSONResponse(await self._markers(published_only=False))
+
+        @router.get("/public/locations.json")
+        async def public_locations() -> Response:
+            return JSONResponse(await self._markers(published_only=True))
 
         @router.get("/map/outlines.json")
         async def outlines(signed_in: Viewer) -> Response:
-            return FileResponse(
-                self._outlines,
-                media_type="application/geo+json",
-                headers={"Cache-Control": "private, max-age=86400"},
-            )
+            return self._outlines_file()
+
+        @router.get("/public/outlines.json")
+        async def public_outlines() -> Response:
+            return self._outlines_file()
 
         @router.get("/map/locations/{country_code}/{party_id}/{location_id}")
         async def location_panel(
@@ -392,40 +396,17 @@ class DashboardViews:
             party_id: str,
             location_id: str,
         ) -> Response:
-            _ = self.translator(request)
             location = await self._store.locations.get(country_code, party_id, location_id)
-            tariffs: dict[str, list[str]] = {}
-            for tariff_id in sorted(
-                {t for evse in location.evses for c in evse.connectors for t in c.tariff_ids}
-            ):
-                tariff = await self._store.tariffs.find(country_code, party_id, tariff_id)
-                if tariff is not None:
-                    tariffs[tariff_id] = explain_tariff(tariff, _language(_))
-            try:
-                compliance: ComplianceReport | None = comply(country_code, [location])
-            except IntercargaError:
-                compliance = None  # a country with no connector rules on record
-            vehicle = request.query_params.get("vehicle", "")
-            verdict: CompatibilityResult | None = None
-            verdict_error = None
-            if vehicle:
-                try:
-                    verdict = compatibility(vehicle, country_code, location)
-                except IntercargaError as error:
-                    verdict_error = str(error)
-            return self.page(
-                request,
-                "location_panel.html",
-                signed_in,
-                location=location,
-                tariffs=tariffs,
-                compliance=compliance,
-                vehicles=sorted(v.name for v in vehicle_catalogue()),
-                vehicle=vehicle,
-                verdict=verdict,
-                verdict_error=verdict_error,
-                statuses=_map_strings(_),
-            )
+            return await self._panel(request, signed_in, location, "/map")
+
+        @router.get("/public/locations/{country_code}/{party_id}/{location_id}")
+        async def public_location_panel(
+            request: Request, country_code: str, party_id: str, location_id: str
+        ) -> Response:
+            location = await self._store.locations.find(country_code, party_id, location_id)
+            if location is None or not location.publish:
+                return Response(status_code=404)
+            return await self._panel(request, None, location, "/public")
 
         @router.get("/live")
         async def live(signed_in: Viewer) -> Response:
@@ -611,6 +592,62 @@ class DashboardViews:
             )
 
         return router
+
+    async def _panel(
+        self, request: Request, signed_in: SignedIn | None, location: Location, base: str
+    ) -> Response:
+        """A location's panel: charging points, prices, country rules, "can my car charge"."""
+        _ = self.translator(request)
+        country_code, party_id = location.country_code, location.party_id
+        tariffs: dict[str, list[str]] = {}
+        for tariff_id in sorted(
+            {t for evse in location.evses for c in evse.connectors for t in c.tariff_ids}
+        ):
+            tariff = await self._store.tariffs.find(country_code, party_id, tariff_id)
+            if tariff is not None:
+                tariffs[tariff_id] = explain_tariff(tariff, _language(_))
+        try:
+            compliance: ComplianceReport | None = comply(country_code, [location])
+        except IntercargaError:
+            compliance = None  # a country with no connector rules on record
+        vehicle = request.query_params.get("vehicle", "")
+        verdict: CompatibilityResult | None = None
+        verdict_error = None
+        if vehicle:
+            try:
+                verdict = compatibility(vehicle, country_code, location)
+            except IntercargaError as error:
+                verdict_error = str(error)
+        return self.page(
+            request,
+            "location_panel.html",
+            signed_in,
+            location=location,
+            tariffs=tariffs,
+            compliance=compliance,
+            vehicles=sorted(v.name for v in vehicle_catalogue()),
+            vehicle=vehicle,
+            verdict=verdict,
+            verdict_error=verdict_error,
+            statuses=_map_strings(_),
+            base=base,
+        )
+
+    async def _markers(self, *, published_only: bool) -> list[dict[str, Any]]:
+        page = await self._store.locations.list(limit=None)
+        parties = {
+            (party.country_code, party.party_id): party.name
+            for party in (await self._store.parties.list(limit=None)).items
+        }
+        shown = [loc for loc in page.items if loc.publish or not published_only]
+        return [_marker(location, parties) for location in shown]
+
+    def _outlines_file(self) -> Response:
+        return FileResponse(
+            self._outlines,
+            media_type="application/geo+json",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     async def _evse_rows(self, station: Station) -> list[dict[str, Any]]:
         """The station's EVSEs with the status their Location holds."""

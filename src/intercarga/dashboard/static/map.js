@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var words = JSON.parse(document.getElementById("map-strings").textContent);
+  var urls = document.getElementById("map").dataset;
   var map = L.map("map", { zoomSnap: 0.5, minZoom: 2, maxZoom: 16, attributionControl: true })
     .setView([-15, -65], 3);
   map.attributionControl.setPrefix("Leaflet");
@@ -14,7 +15,7 @@
   var shown = document.getElementById("shown");
   var panel = document.getElementById("panel");
 
-  fetch("/map/outlines.json", { credentials: "same-origin" })
+  fetch(urls.outlines, { credentials: "same-origin" })
     .then(function (answer) { return answer.json(); })
     .then(function (outlines) {
       L.geoJSON(outlines, {
@@ -81,7 +82,7 @@
   }
 
   function openPanel(key, query) {
-    fetch("/map/locations/" + key + (query || ""), { credentials: "same-origin" })
+    fetch(urls.panel + key + (query || ""), { credentials: "same-origin" })
       .then(function (answer) { return answer.text(); })
       .then(function (html) {
         panel.innerHTML = new DOMParser().parseFromString(html, "text/html").body.innerHTML;
@@ -102,7 +103,7 @@
     openPanel(key, "?vehicle=" + encodeURIComponent(compat.elements.vehicle.value));
   });
 
-  fetch("/map/locations.json", { credentials: "same-origin" })
+  fetch(urls.locations, { credentials: "same-origin" })
     .then(function (answer) { return answer.json(); })
     .then(function (data) {
       locations = data;
@@ -130,6 +131,7 @@
   form.addEventListener("change", draw);
   form.addEventListener("submit", function (event) { event.preventDefault(); });
 
+  if (!window.IntercargaLive) return;  // the public map has no live stream
   window.IntercargaLive.on("evse", function (data) {
     var location = locations.filter(function (l) { return l.key === data.location; })[0];
     if (!location) return;
