@@ -179,21 +179,22 @@ async def serve(
             # above WARNING would hide the one chance to read it.
             show_admin_token(token)
             log.warning("a new admin token was made and shown once on the console, not logged")
-        dashboard = Dashboard(
-            store=system.store,
-            bus=system.bus,
-            commands=system.csms_service,
-            connections=system.csms,
-        )
-        password = await dashboard.accounts.ensure_admin()
-        if password is not None and show_admin_password is not None:
-            show_admin_password(password)
-            log.warning("the dashboard's admin password was shown once on the console, not logged")
         seeding = seed or settings.seed_example_network or demo
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
         roaming = Roaming.build(settings, system.store)
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
+        dashboard = Dashboard(
+            store=system.store,
+            bus=system.bus,
+            commands=system.csms_service,
+            connections=system.csms,
+            roaming=roaming,
+        )
+        password = await dashboard.accounts.ensure_admin()
+        if password is not None and show_admin_password is not None:
+            show_admin_password(password)
+            log.warning("the dashboard's admin password was shown once on the console, not logged")
         app = create_http_app(system, routers=[*ocpi_routers(roaming), dashboard.router])
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))

@@ -112,3 +112,47 @@ async def test_the_public_map_shows_only_published_locations(
     assert "Eletroposto Paulista" in panel.text
     # Nothing operational is public: stations, sessions and the live stream ask for a sign-in.
     assert (await client.get("/live")).status_code == 401
+
+
+async def test_roaming_invites_and_names_a_bad_registration(system: System) -> None:
+    """The roaming page: a TOKEN_A for a new partner once, a bad registration marked and named,
+    and nothing for a viewer to change."""
+    from intercarga.ocpi.service import Roaming
+
+    roaming = Roaming.build(
+        system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))
+    )
+    dashboard = Dashboard(
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+        roaming=roaming,
+    )
+    await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
+    app = create_http_app(system, routers=[dashboard.router])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://intercarga.test", headers={"Accept-Language": "en"}
+    ) as client:
+        await _sign_in(client)
+        page = await client.get("/roaming")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        invited = await client.post(
+            "/roaming/invite", data={"name": "Movilidad", "csrf": csrf.group(1)}
+        )
+        assert invited.status_code == 200
+        assert "TOKEN_A" in invited.text and "Movilidad" in invited.text
+        bad = await client.post(
+            "/roaming/register", data={"url": "ftp://x", "token": "", "csrf": csrf.group(1)}
+        )
+        assert bad.status_code == 422
+        assert 'id="register-url" name="url" required aria-invalid="true"' in bad.text
+        assert "Token from the partner: The token the partner gave." in bad.text
+        partners = await roaming.registrar.partners.list(limit=10)
+        assert [p.name for p in partners.items] == ["Movilidad"]  # nothing stored by the mistake
+        forged = await client.post("/roaming/invite", data={"name": "Other"})
+        assert forged.status_code == 403
+    await roaming.client.aclose()
+    dashboard.close()

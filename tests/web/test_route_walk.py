@@ -138,7 +138,11 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
         )
     )
     dashboard = Dashboard(
-        store=system.store, bus=system.bus, commands=system.csms_service, connections=system.csms
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+        roaming=roaming,
     )
     yield create_http_app(system, routers=[*routers(roaming), dashboard.router])
     await roaming.client.aclose()

@@ -17,6 +17,7 @@ from intercarga.dashboard.i18n import LANGUAGES, Catalogs, Translator, choose_la
 from intercarga.dashboard.live import LiveFeed
 from intercarga.dashboard.views import DashboardViews, StaticFolders
 from intercarga.geo import outlines_path
+from intercarga.ocpi.service import Roaming
 from intercarga.ocpp.server import CsmsServer
 from intercarga.store import Store
 
@@ -42,6 +43,7 @@ class Dashboard:
         bus: EventBus,
         commands: CsmsService,
         connections: CsmsServer,
+        roaming: Roaming | None = None,
     ) -> None:
         self.accounts = Accounts(store.users)
         self.live = LiveFeed(bus)
@@ -54,6 +56,7 @@ class Dashboard:
             catalogs=Catalogs(),
             static=StaticFolders.installed(),
             outlines=outlines_path(),
+            roaming=roaming,
         )
         self.router: APIRouter = views.router()
 

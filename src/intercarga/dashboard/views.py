@@ -46,7 +46,8 @@ from intercarga.dashboard.i18n import (
 )
 from intercarga.dashboard.live import LiveFeed
 from intercarga.domain import EVSEStatus, Location, SessionStatus, Station
-from intercarga.errors import IntercargaError, InvalidInputError
+from intercarga.domain._types import utc_now
+from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
 from intercarga.hardware import (
     CompatibilityResult,
     ComplianceReport,
@@ -54,6 +55,9 @@ from intercarga.hardware import (
     comply,
     vehicle_catalogue,
 )
+from intercarga.ocpi.client import PartnerError
+from intercarga.ocpi.envelope import OcpiError
+from intercarga.ocpi.service import Roaming
 from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
 from intercarga.ocpp.server import CsmsServer
@@ -162,6 +166,7 @@ class DashboardViews:
         catalogs: Catalogs,
         static: StaticFolders,
         outlines: Path,
+        roaming: Roaming | None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -171,6 +176,7 @@ class DashboardViews:
         self._catalogs = catalogs
         self._static = static
         self._outlines = outlines
+        self._roaming = roaming
         self._templates = Environment(
             loader=PackageLoader("intercarga.dashboard", "templates"),
             autoescape=select_autoescape(("html",)),
@@ -591,7 +597,88 @@ class DashboardViews:
                 local=lambda moment: moment.astimezone(ZoneInfo(zone)),
             )
 
+        @router.get("/roaming")
+        async def roaming(request: Request, signed_in: Viewer) -> Response:
+            return await self._roaming_page(request, signed_in)
+
+        @router.post("/roaming/{partner_id}/retry")
+        async def retry(request: Request, signed_in: Operator, partner_id: str) -> Response:
+            roaming = self._require_roaming()
+            await roaming.registrar.partners.get(partner_id)
+            await roaming.outbox.repository.retry_now(partner_id, utc_now(), failed=True)
+            roaming.outbox.wake(partner_id)
+            return RedirectResponse("/roaming", status_code=303)
+
+        @router.post("/roaming/invite")
+        async def invite(
+            request: Request,
+            signed_in: Operator,
+            name: Annotated[str, Form(max_length=200)] = "",
+        ) -> Response:
+            _ = self.translator(request)
+            if not 1 <= len(name.strip()) <= 100:
+                invalid = {"name": _("1 to 100 characters.")}
+                return await self._roaming_page(request, signed_in, invalid=invalid, status=422)
+            invitation = await self._require_roaming().registrar.invite(name.strip())
+            return await self._roaming_page(request, signed_in, invitation=invitation)
+
+        @router.post("/roaming/register")
+        async def register(
+            request: Request,
+            signed_in: Operator,
+            url: Annotated[str, Form(max_length=500)] = "",
+            token: Annotated[str, Form(max_length=500)] = "",
+        ) -> Response:
+            _ = self.translator(request)
+            invalid = {}
+            if not url.startswith(("https://", "http://")):
+                invalid["url"] = _("The versions URL the partner gave, starting with https://.")
+            if not token.strip():
+                invalid["token"] = _("The token the partner gave.")
+            if invalid:
+                return await self._roaming_page(request, signed_in, invalid=invalid, status=422)
+            try:
+                await self._require_roaming().registrar.register(url, token.strip(), None)
+            except (PartnerError, OcpiError, IntercargaError) as error:
+                invalid["url"] = str(error)
+                return await self._roaming_page(request, signed_in, invalid=invalid, status=422)
+            return RedirectResponse("/roaming", status_code=303)
+
         return router
+
+    def _require_roaming(self) -> Roaming:
+        if self._roaming is None:
+            raise NotFoundError("this deployment does not roam")
+        return self._roaming
+
+    async def _roaming_page(
+        self,
+        request: Request,
+        signed_in: SignedIn,
+        *,
+        invitation: Any = None,
+        invalid: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        rows = []
+        if self._roaming is not None:
+            repository = self._roaming.outbox.repository
+            page = await self._roaming.registrar.partners.list(limit=200)
+            for partner in page.items:
+                failed, _total = await repository.entries(
+                    partner.id, state="FAILED", offset=0, limit=20
+                )
+                rows.append((partner, await repository.backlog(partner.id), failed))
+        return self.page(
+            request,
+            "roaming.html",
+            signed_in,
+            status_code=status,
+            rows=rows,
+            roams=self._roaming is not None,
+            invitation=invitation,
+            invalid=invalid or {},
+        )
 
     async def _panel(
         self, request: Request, signed_in: SignedIn | None, location: Location, base: str
