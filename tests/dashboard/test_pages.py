@@ -8,32 +8,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
 from intercarga.app import System
 from intercarga.dashboard import Dashboard, Role
+from intercarga.ocpi.service import Roaming
 from intercarga.sim.example import seed_example_network
 from intercarga.web.http import create_http_app
 
 PASSWORD = "a-long-operator-password"
 
 
-@pytest.fixture
-async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    await seed_example_network(system.store)
+@asynccontextmanager
+async def _browser(
+    system: System, roaming: Roaming | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The dashboard in-process, with an operator account, and a client speaking English."""
     dashboard = Dashboard(
-        store=system.store, bus=system.bus, commands=system.csms_service, connections=system.csms
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+        roaming=roaming,
     )
     await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
     app = create_http_app(system, routers=[dashboard.router])
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://intercarga.test", headers={"Accept-Language": "en"}
-    ) as client:
+    try:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://intercarga.test",
+            headers={"Accept-Language": "en"},
+        ) as client:
+            yield client
+    finally:
+        dashboard.close()
+
+
+@pytest.fixture
+async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_example_network(system.store)
+    async with _browser(system) as client:
         yield client
-    dashboard.close()
 
 
 async def _sign_in(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
@@ -117,24 +136,9 @@ async def test_the_public_map_shows_only_published_locations(
 async def test_roaming_invites_and_names_a_bad_registration(system: System) -> None:
     """The roaming page: a TOKEN_A for a new partner once, a bad registration marked and named,
     and nothing for a viewer to change."""
-    from intercarga.ocpi.service import Roaming
-
-    roaming = Roaming.build(
-        system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))
-    )
-    dashboard = Dashboard(
-        store=system.store,
-        bus=system.bus,
-        commands=system.csms_service,
-        connections=system.csms,
-        roaming=roaming,
-    )
-    await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
-    app = create_http_app(system, routers=[dashboard.router])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://intercarga.test", headers={"Accept-Language": "en"}
-    ) as client:
+    refuse = httpx.MockTransport(lambda request: httpx.Response(503))
+    roaming = Roaming.build(system.settings, system.store, refuse)
+    async with _browser(system, roaming) as client:
         await _sign_in(client)
         page = await client.get("/roaming")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -155,4 +159,3 @@ async def test_roaming_invites_and_names_a_bad_registration(system: System) -> N
         forged = await client.post("/roaming/invite", data={"name": "Other"})
         assert forged.status_code == 403
     await roaming.client.aclose()
-    dashboard.close()
