@@ -43,7 +43,7 @@ def test_every_string_is_translated(language: str) -> None:
 @pytest.mark.parametrize("language", ["es", "pt"])
 def test_translations_keep_their_placeholders(language: str) -> None:
     for message, translation in Catalogs().messages(language).items():
-        for name in ("%(count)s", "%(total)s", "%(code)s", "%(kw)s"):
+        for name in ("%(count)s", "%(total)s", "%(code)s", "%(kw)s", "%(locations)s", "%(evses)s"):
             assert (name in message) == (name in translation), (message, translation)
 
 

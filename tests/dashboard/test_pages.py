@@ -159,3 +159,15 @@ async def test_roaming_invites_and_names_a_bad_registration(system: System) -> N
         forged = await client.post("/roaming/invite", data={"name": "Other"})
         assert forged.status_code == 403
     await roaming.client.aclose()
+
+
+async def test_the_hardware_page_checks_a_countrys_rules(client: httpx.AsyncClient) -> None:
+    await _sign_in(client)
+    page = await client.get("/hardware", params={"country": "CO"})
+    assert page.status_code == 200
+    assert 'id="compliance-summary"' in page.text
+    assert "1 locations and 1 charging points checked." in page.text
+    assert "CCS2" in page.text or "IEC_62196_T2_COMBO" in page.text  # the catalogue
+    wrong = await client.get("/hardware", params={"country": "XX"})
+    assert wrong.status_code == 422
+    assert "Country: Choose a country from the list." in wrong.text

@@ -53,8 +53,11 @@ from intercarga.hardware import (
     ComplianceReport,
     compatibility,
     comply,
+    connector_catalogue,
+    country_rules,
     vehicle_catalogue,
 )
+from intercarga.hardware.rules import known_countries
 from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.service import Roaming
@@ -595,6 +598,39 @@ class DashboardViews:
                 breakdown=breakdown,
                 number=_.number,
                 local=lambda moment: moment.astimezone(ZoneInfo(zone)),
+            )
+
+        @router.get("/hardware")
+        async def hardware(
+            request: Request,
+            signed_in: Viewer,
+            country: Annotated[str, Query(max_length=10)] = "",
+        ) -> Response:
+            _ = self.translator(request)
+            countries = known_countries()
+            invalid = {}
+            rules = report = None
+            if country and country not in countries:
+                invalid["country"] = _("Choose a country from the list.")
+            elif country:
+                rules = country_rules(country)
+                located = await self._store.locations.list(
+                    limit=None, filters={"country_code": country}
+                )
+                report = comply(country, located.items)
+            vehicles = sorted(vehicle_catalogue(), key=lambda v: v.name)
+            return self.page(
+                request,
+                "hardware.html",
+                signed_in,
+                status_code=422 if invalid else 200,
+                country_options=[("", "—")] + [(code, code) for code in countries],
+                chosen={"country": country},
+                invalid=invalid,
+                rules=rules,
+                report=report,
+                connectors=list(connector_catalogue()),
+                vehicles=vehicles,
             )
 
         @router.get("/roaming")
