@@ -39,9 +39,10 @@ lock: $(VENV)/.installed-dev
 audit: $(VENV)/.installed-dev
 	$(BIN)/python .ci/audit.py requirements-dev.lock
 
-## run: set up, then serve the example network (HTTP :8000, OCPP :9000)
+## run: set up, then serve the example network with its stations simulated in-process
+## (`serve --demo`; HTTP :8000 with the dashboard at /, OCPP :9000)
 run: $(VENV)/.installed
-	$(BIN)/intercarga serve --seed
+	$(BIN)/intercarga serve --demo
 
 ## demo: a live roaming region on this machine (three CPOs, two eMSPs, a hub, an access point)
 demo: $(VENV)/.installed

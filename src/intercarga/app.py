@@ -164,16 +164,21 @@ async def serve(
     *,
     show_admin_token: Callable[[str], None],
     seed: bool = False,
+    demo: bool = False,
+    show_admin_password: Callable[[str], None] | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly.
 
     ``show_admin_token`` shows the person starting the server the admin token made at first
-    start, once; it must not go through logging (see below).
+    start, once, and ``show_admin_password`` the dashboard's first admin password; neither may
+    go through logging (see below). ``demo`` plays the example network's stations in-process.
     """
+    from intercarga.dashboard import Dashboard
     from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.sim.demo import run_demo
     from intercarga.sim.example import seed_example_network
     from intercarga.web.api.open_data import OpenDataApi
     from intercarga.web.api.registry import registry_router
@@ -191,7 +196,7 @@ async def serve(
             # above WARNING would hide the one chance to read it.
             show_admin_token(token)
             log.warning("a new admin token was made and shown once on the console, not logged")
-        seeding = seed or settings.seed_example_network
+        seeding = seed or settings.seed_example_network or demo
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
         roaming = Roaming.build(
@@ -208,6 +213,18 @@ async def serve(
         )
         routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
         app = create_http_app(system, routers=routers)
+        dashboard = Dashboard(
+            store=system.store,
+            bus=system.bus,
+            commands=system.csms_service,
+            connections=system.csms,
+            roaming=roaming,
+        )
+        password = await dashboard.accounts.ensure_admin()
+        if password is not None and show_admin_password is not None:
+            show_admin_password(password)
+            log.warning("the dashboard's admin password was shown once on the console, not logged")
+        app = create_http_app(system, routers=[*ocpi_routers(roaming), dashboard.router])
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
@@ -216,6 +233,12 @@ async def serve(
         await system.csms.start(ocpp.socket, tls)
         stop = asyncio.Event()
         expiry = asyncio.create_task(_expire_transactions(system, stop), name="expiry")
+        background = [expiry]
+        if demo:
+            ocpp_url = f"{'wss' if tls else 'ws'}://127.0.0.1:{ocpp.port}/ocpp"
+            background.append(
+                asyncio.create_task(run_demo(system.store, ocpp_url, stop), name="demo")
+            )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
@@ -235,10 +258,11 @@ async def serve(
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
         server.should_exit = True
+        dashboard.close()  # the live streams end, or the HTTP server would wait for them
         await http_task
         stop_task.cancel()
         stop.set()  # also when the HTTP server ended by itself
-        await stop_tasks([expiry], grace=30)
+        await stop_tasks(background, grace=30)
         await roaming.stop()
         await system.csms.stop()
         admission.close()

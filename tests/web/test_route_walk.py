@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 
 from intercarga.app import System
 from intercarga.config import OcpiParty
+from intercarga.dashboard import Dashboard
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
@@ -55,6 +56,14 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/open-data/v1/bulk"): "open data: the whole published dataset, one file",
     ("GET", "/open-data/v1/openapi.json"): "open data: its own API description",
     ("OPTIONS", "/open-data/v1/{path:path}"): "open data: CORS preflight, no data",
+    ("GET", "/"): "the dashboard's sign-in page",
+    ("POST", "/sign-in"): "signing in to the dashboard (a CSRF cookie and a password)",
+    ("GET", "/language/{language}"): "the dashboard's language switcher: sets a cookie",
+    ("GET", "/static/{folder}/{path:path}"): "the dashboard's CSS, scripts and Leaflet: no data",
+    ("GET", "/public"): "the open map: published locations only",
+    ("GET", "/public/locations.json"): "the open map's published locations",
+    ("GET", "/public/outlines.json"): "the open map's country outlines (Natural Earth)",
+    ("GET", "/public/locations/{country_code}/{party_id}/{location_id}"): "a published location",
 }
 
 PARTNER_TOKEN = "registered-partner-token-0123456789"
@@ -146,8 +155,15 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
             token_hash=hash_token(TOKEN_A),
         )
     )
+    dashboard = Dashboard(
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+        roaming=roaming,
+    )
     open_data = open_data_api(system.engine).router()
-    yield create_http_app(system, routers=[*routers(roaming), open_data])
+    yield create_http_app(system, routers=[*routers(roaming), open_data, dashboard.router])
     await roaming.client.aclose()
 
 
@@ -174,7 +190,14 @@ async def _refusals(app: FastAPI, routes: list[Route], authorization: str | None
 async def test_the_walk_covers_every_kind_of_route(app: FastAPI) -> None:
     table = route_table(app)
     assert set(PUBLIC) <= {(route.method, route.path) for route in table}
-    for prefix in ("/api/v1/", "/ocpi/", "/ocpi/hub/", "/api/v1/partners", "/open-data/v1/"):
+    for prefix in (
+        "/api/v1/",
+        "/ocpi/",
+        "/ocpi/hub/",
+        "/api/v1/partners",
+        "/open-data/v1/",
+        "/stations/",
+    ):
         assert any(route.path.startswith(prefix) for route in table), prefix
     assert len(table) > 100
 

@@ -25,6 +25,7 @@ from intercarga.cli.registry import app as registry_app
 from intercarga.cli.serve import serve
 from intercarga.cli.simulate import simulate
 from intercarga.cli.tariff import app as tariff_app
+from intercarga.cli.users import app as users_app
 
 __all__ = ["app", "main"]
 
@@ -78,6 +79,7 @@ app.add_typer(ocm_app, name="ocm")
 app.command("simulate")(simulate)
 app.command("demo")(demo)
 app.command("assess")(assess)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

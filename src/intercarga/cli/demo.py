@@ -1,7 +1,7 @@
 """``intercarga demo``: start the demo region, show it live, summarize, stop everything.
 
 This module parses options and prints; the region and its processes are
-:mod:`intercarga.sim.demo`'s.
+:mod:`intercarga.sim.region`'s.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 
 from intercarga.cli._common import err, out, run
-from intercarga.sim.demo import Demo, DemoOptions, PartyStatus, load_plan, running
+from intercarga.sim.region import Demo, DemoOptions, PartyStatus, load_plan, running
 
 __all__ = ["demo"]
 

@@ -53,6 +53,7 @@ from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.station_meter_values import StationMeterValueRepository
 from intercarga.store.transactions import OcppTransactionRepository
+from intercarga.store.users import UserRepository
 
 __all__ = [
     "CdrRepository",
@@ -711,6 +712,7 @@ class Store:
         self.status_history = StatusHistoryRepository(engine)
         self.refusals = RefusalRepository(engine)
         self.pull_marks = PullMarkRepository(engine)
+        self.users = UserRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -34,6 +35,8 @@ __all__ = [
     "admin_tokens",
     "cdrs",
     "connectors",
+    "dashboard_sessions",
+    "dashboard_users",
     "evses",
     "locations",
     "metadata",
@@ -295,6 +298,31 @@ admin_tokens = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A signed-in browser: the session cookie's SHA-256 (never the cookie), its user and CSRF token.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "user_name",
+        String(64),
+        ForeignKey("dashboard_users.name", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )
 
 # -- OCPI partners (the platforms this deployment roams with) --------------------------------

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from intercarga.ids.contract_id import is_valid_contract_id
-from intercarga.sim.demo import _contract_id, card_uid, load_plan
 from intercarga.sim.processes import environment
+from intercarga.sim.region import _contract_id, card_uid, load_plan
 
 
 def test_the_plan_is_consistent() -> None:
