@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.test_commands import _environment
+from intercarga.sim.processes import environment
 from tests.ocpi.processes import configure, until
 
 
@@ -38,7 +38,7 @@ def test_serve_demo_charges_within_a_minute_and_stops_with_a_stream_open(tmp_pat
     process = subprocess.Popen(
         [sys.executable, "-m", "intercarga", "serve", "--demo"],
         cwd=server.folder,
-        env=_environment(None),
+        env=environment(),
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
