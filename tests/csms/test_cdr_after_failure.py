@@ -1,8 +1,9 @@
 """A transaction end whose CDR was never stored gets it when the station sends the end again.
 
-The CSMS stores the transaction record, then the CDR. When it dies (or loses its database)
-between the two, the station got no answer and sends the same end again; that repeat must make
-the missing CDR, once. Found by the crash harness (``tests/bench/test_crash.py``).
+The CSMS stores an end (the session, its CDR, the transaction record) in one write. When it dies
+(or loses its database) in that write, the station got no answer and sends the same end again;
+that repeat must make the missing CDR, once. Found by the crash harness
+(``tests/bench/test_crash.py``), when the CDR was still stored apart from the rest.
 """
 
 from __future__ import annotations
@@ -54,15 +55,15 @@ async def test_an_end_sent_again_makes_the_cdr_the_first_attempt_did_not_store(
         meter_stop=Decimal(8000),
         seq_no=1,
     )
-    real_put = store.cdrs.put
+    real_write = store.write
 
-    async def database_gone(*_args: object) -> bool:
+    async def database_gone(*_writes: object) -> None:
         raise OperationalError("INSERT INTO cdrs", {}, ConnectionResetError("connection lost"))
 
-    monkeypatch.setattr(store.cdrs, "put", database_gone)
+    monkeypatch.setattr(store, "write", database_gone)
     with pytest.raises(OperationalError):
         await service.handle(station, end)  # the station hears a CALLERROR, or nothing
-    monkeypatch.setattr(store.cdrs, "put", real_put)
+    monkeypatch.setattr(store, "write", real_write)
     assert (await store.cdrs.list(limit=None)).total == 0
 
     await service.handle(station, end)  # the same end, sent again
