@@ -26,6 +26,7 @@ from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
+from intercarga.ocpp.dispatch import StationDispatcher
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
@@ -69,7 +70,9 @@ class System:
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
         service = CsmsService(settings, store, bus, authorizer)
-        csms = CsmsServer(settings.ocpp, StoreAuthenticator(store, settings.ocpp), service)
+        csms = CsmsServer(
+            settings.ocpp, StoreAuthenticator(store, settings.ocpp), StationDispatcher(service)
+        )
         service.server = csms
         return cls(
             settings,

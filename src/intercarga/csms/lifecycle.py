@@ -163,8 +163,7 @@ def next_state(
         if tally is None:
             return None
         changes["kwh"] = tally.delivered_wh / _KILO
-        following = session.model_copy(update=changes)
-        following = following.model_copy(update=authorized_by_emsp(following, verdict))
+        following = _authorized(session.model_copy(update=changes), verdict)
         return Next(SessionState(following, tally, complete=False), tuple(new), closed)
 
     held = list(session.meter_values)
@@ -195,8 +194,7 @@ def next_state(
     changes["meter_values"] = values
     changes["kwh"] = register.kwh
     changes["warnings"] = register.warnings()
-    following = session.model_copy(update=changes)
-    following = following.model_copy(update=authorized_by_emsp(following, verdict))
+    following = _authorized(session.model_copy(update=changes), verdict)
     known = {_reading_key(v) for v in held}
     added = tuple(v for v in values if _reading_key(v) not in known)
     return Next(SessionState.whole(following), added, closed)
@@ -217,6 +215,11 @@ def authorized_by_emsp(session: Session, verdict: AuthorizationResult | None) ->
     if session.auth_method is not AuthMethod.COMMAND:
         changes["auth_method"] = AuthMethod.AUTH_REQUEST
     return changes
+
+
+def _authorized(session: Session, verdict: AuthorizationResult | None) -> Session:
+    changes = authorized_by_emsp(session, verdict)
+    return session.model_copy(update=changes) if changes else session
 
 
 def _with_reading(values: list[MeterValue], at: datetime, wh: Decimal | None, context: str) -> None:
