@@ -27,6 +27,7 @@ from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
+from intercarga.ocpp.dispatch import StationDispatcher
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
 from intercarga.registry import Registry, ReportingRules, load_rules
@@ -74,7 +75,9 @@ class System:
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
         service = CsmsService(settings, store, bus, authorizer)
-        csms = CsmsServer(settings.ocpp, StoreAuthenticator(store, settings.ocpp), service)
+        csms = CsmsServer(
+            settings.ocpp, StoreAuthenticator(store, settings.ocpp), StationDispatcher(service)
+        )
         service.server = csms
         return cls(
             settings,

@@ -1,8 +1,12 @@
-"""The CSMS service: the station handler behind the OCPP endpoint, and CSMS-initiated commands.
+"""The CSMS service: what decides on stations' events behind the OCPP endpoint, and CSMS-initiated
+commands.
 
-For each station CALL: the version adapter gives a version-free event; the boot policy, the
-authorizer, the session service or the status rules decide; the outcome is stored and published;
-then the adapter builds the answer.
+For each station CALL the OCPP side (:class:`~intercarga.ocpp.dispatch.StationDispatcher`) gives
+:meth:`CsmsService.handle` a version-free event; the handler filed under the event's type in one
+table (the boot policy, the authorizer, the session service, the status rules, …) decides,
+stores the outcome and publishes it, and returns a typed decision, which the OCPP side turns into
+the version's answer. This module never sees a payload of a station's message nor builds one.
+An event type the table lacks is refused with CALLERROR NotImplemented.
 
 Boot follows the station's registration status: Accepted, Pending or Rejected. A station we
 have no record of (let in by the ``unknown_stations`` policy) is registered at its first boot,
@@ -28,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -66,6 +70,7 @@ from intercarga.ocpp.errors import CallError, ErrorCode, StationOfflineError
 from intercarga.ocpp.events import (
     Acknowledgement,
     AuthorizationRequested,
+    AuthorizationResult,
     BootDecision,
     BootStatus,
     CertificateSigningRequested,
@@ -74,17 +79,21 @@ from intercarga.ocpp.events import (
     DataTransferReceived,
     DataTransferStatus,
     Decision,
+    DiagnosticsStatusChanged,
     FirmwareStatusChanged,
     Heartbeat,
     HeartbeatDecision,
     MeterValuesReported,
     ReportedVariable,
     ReportReceived,
+    ReservationStatusChanged,
     SecurityEventReported,
     SigningDecision,
     StationBooted,
     StationEvent,
+    StationMessage,
     StatusChanged,
+    TransactionDecision,
     TransactionEnded,
     TransactionStarted,
     TransactionUpdated,
@@ -103,21 +112,38 @@ log = logging.getLogger(__name__)
 
 PENDING_RETRY_SECONDS = 60
 
+# What a station sends, as the acceptance rules tell messages apart: its event's type, or the
+# action of a message with no version-free model yet (StationMessage).
+_Kind = type | str
+
 # What a station not yet accepted may send besides BootNotification: the report a GetBaseReport
 # (or GetReport) asked for. Messages asked for by TriggerMessage are added per station.
-_BEFORE_ACCEPTANCE: Final = frozenset({"BootNotification", "NotifyReport"})
+_BEFORE_ACCEPTANCE: Final[frozenset[_Kind]] = frozenset({StationBooted, ReportReceived})
 
-# The actions a TriggerMessage makes the station send, in any version.
-_TRIGGERED_ACTIONS: Final[Mapping[TriggeredMessage, frozenset[str]]] = {
-    TriggeredMessage.LOG_STATUS: frozenset(
-        {"LogStatusNotification", "DiagnosticsStatusNotification"}
+# The events a TriggerMessage makes the station send, in any version. Meter values come inside
+# a transaction (1.6 MeterValues with a transactionId) or outside it.
+_TRIGGERED_EVENTS: Final[Mapping[TriggeredMessage, frozenset[_Kind]]] = {
+    TriggeredMessage.BOOT_NOTIFICATION: frozenset({StationBooted}),
+    TriggeredMessage.HEARTBEAT: frozenset({Heartbeat}),
+    TriggeredMessage.STATUS_NOTIFICATION: frozenset({StatusChanged}),
+    TriggeredMessage.METER_VALUES: frozenset({MeterValuesReported, TransactionUpdated}),
+    TriggeredMessage.FIRMWARE_STATUS: frozenset({FirmwareStatusChanged}),
+    TriggeredMessage.LOG_STATUS: frozenset({DiagnosticsStatusChanged}),
+    TriggeredMessage.SIGN_STATION_CERTIFICATE: frozenset({CertificateSigningRequested}),
+    TriggeredMessage.SIGN_V2G_CERTIFICATE: frozenset({CertificateSigningRequested}),
+    TriggeredMessage.TRANSACTION_EVENT: frozenset(
+        {TransactionStarted, TransactionUpdated, TransactionEnded}
     ),
-    TriggeredMessage.FIRMWARE_STATUS: frozenset(
-        {"FirmwareStatusNotification", "SignedFirmwareStatusNotification"}
-    ),
-    TriggeredMessage.SIGN_STATION_CERTIFICATE: frozenset({"SignCertificate"}),
-    TriggeredMessage.SIGN_V2G_CERTIFICATE: frozenset({"SignCertificate"}),
+    TriggeredMessage.PUBLISH_FIRMWARE_STATUS: frozenset({"PublishFirmwareStatusNotification"}),
 }
+
+
+def _kind(event: StationEvent) -> _Kind:
+    return event.action if isinstance(event, StationMessage) else type(event)
+
+
+# A handler of the table: the station's link and an event of the type it is filed under.
+_Handler = Callable[[StationLink, Any], Awaitable[Decision | None]]
 
 # The station's HTTP Basic password: 2.0.1 SecurityCtrlr.BasicAuthPassword, 1.6 AuthorizationKey.
 _PASSWORD: Final = DeviceVariable("SecurityCtrlr", "BasicAuthPassword")
@@ -180,7 +206,7 @@ def _reported(variable: ReportedVariable) -> dict[str, Any]:
 
 
 class CsmsService:
-    """Implements :class:`~intercarga.ocpp.server.StationHandler`; one per process."""
+    """Implements :class:`~intercarga.ocpp.dispatch.StationEventHandler`; one per process."""
 
     def __init__(
         self,
@@ -198,16 +224,35 @@ class CsmsService:
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
         self.server: CsmsServer | None = None
-        # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
+        # What each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
-        self._triggered: dict[str, set[str]] = {}
+        self._triggered: dict[str, set[_Kind]] = {}
         # Security profiles stations accepted a network profile for (SetNetworkProfile), until
         # they connect with it. In memory: after a restart the station keeps its old profile
         # (and may still connect with the higher one).
         self._profile_upgrades: dict[str, int] = {}
         self.certificate_authority = CertificateAuthority.load(settings.ocpp)
+        # What decides each event: one handler per version-free event type.
+        self._handlers: Mapping[type, _Handler] = {
+            StationBooted: self._boot,
+            Heartbeat: self._heartbeat,
+            AuthorizationRequested: self._authorize,
+            TransactionStarted: self._transaction,
+            TransactionUpdated: self._transaction,
+            TransactionEnded: self._transaction,
+            StatusChanged: self._status_changed,
+            DataTransferReceived: self._data_transfer,
+            CertificateSigningRequested: self._signing_requested,
+            MeterValuesReported: self._meter_values_reported,
+            FirmwareStatusChanged: self._firmware_status,
+            SecurityEventReported: self._security_event,
+            ReportReceived: self._report,
+            DiagnosticsStatusChanged: self._noted,
+            ReservationStatusChanged: self._noted,
+            StationMessage: self._noted,
+        }
 
-    # -- StationHandler ------------------------------------------------------------------------
+    # -- StationEventHandler ------------------------------------------------------------------------
 
     async def connected(self, link: StationLink) -> None:
         self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
@@ -226,98 +271,140 @@ class CsmsService:
         await self._store.stations.touch(link.station_id, now)
         await self._bus.publish(StationConnectionChanged(link.station_id, False, now))
 
-    async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        adapter = adapter_for(link.version)
-        event = adapter.event(action, payload)
+    @property
+    def event_types(self) -> frozenset[type]:
+        """The event types the handler table decides on."""
+        return frozenset(self._handlers)
+
+    async def handle(self, link: StationLink, event: StationEvent) -> Decision | None:
+        """Decide on a station's event with the handler its type has in the table; an event
+        type the table lacks is refused (CALLERROR NotImplemented)."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise CallError(
+                ErrorCode.NOT_IMPLEMENTED, f"the CSMS does not handle {type(event).__name__}"
+            )
         try:
-            decision = await self._decide(link, action, event)
+            return await handler(link, event)
         except Exception as error:
             if not database_unavailable(error):
                 raise
             # Nothing was acknowledged: the station keeps the message and sends it again.
             log.error(
                 "%s not processed: %s",
-                action,
+                type(event).__name__,
                 describe_database_error(error),
                 extra={"station_id": link.station_id},
             )
             raise CallError(
                 ErrorCode.INTERNAL_ERROR, "the CSMS's database is unavailable; try again later"
             ) from None
-        return adapter.response(event, decision)
-
-    async def handle_send(self, link: StationLink, action: str, payload: dict[str, Any]) -> None:
-        event = adapter_for(link.version).event(action, payload)
-        await self._decide(link, action, event)
 
     # -- deciding ------------------------------------------------------------------------------
 
-    async def _decide(self, link: StationLink, action: str, event: StationEvent) -> Decision | None:
-        # Every message needs the station: a copy read under 30 s ago will do, except for
-        # a boot, which rewrites it.
-        if isinstance(event, StationBooted):
-            station = await self._store.stations.find(link.station_id)
-        else:
-            station = await self._store.stations.find_recent(link.station_id)
-        if isinstance(event, StationBooted):
-            return await self._boot(link, station, event)
+    async def _admitted(self, link: StationLink, event: StationEvent) -> Station | None:
+        """The station, if it may send ``event``: one not yet accepted may send only what it
+        was asked for (SecurityError otherwise). A copy read under 30 s ago will do."""
+        station = await self._store.stations.find_recent(link.station_id)
         accepted = station is not None and (
             station.registration_status is RegistrationStatus.ACCEPTED
         )
-        if not accepted and action not in (
+        if not accepted and _kind(event) not in (
             _BEFORE_ACCEPTANCE | self._triggered.get(link.station_id, set())
         ):
             raise CallError(
                 ErrorCode.SECURITY_ERROR,
                 "the station is not accepted: send BootNotification and wait",
             )
-        if isinstance(event, Heartbeat):
-            now = self._clock()
-            await self._store.write(self._store.stations.touching(link.station_id, now))
-            return HeartbeatDecision(now)
+        return station
+
+    async def _registered(self, link: StationLink, event: StationEvent) -> Station:
+        """Like :meth:`_admitted`, and the station must be known (SecurityError otherwise)."""
+        station = await self._admitted(link, event)
         if station is None:
             raise CallError(ErrorCode.SECURITY_ERROR, "the station is not registered")
-        if isinstance(event, AuthorizationRequested):
-            return await self.authorizer.authorize(event.id_token, station)
-        if isinstance(event, TransactionStarted | TransactionUpdated | TransactionEnded):
-            return await self.sessions.handle(station, event)
-        if isinstance(event, StatusChanged):
-            await self._status(station, event)
-            return None
-        if isinstance(event, DataTransferReceived):
-            return DataTransferDecision(DataTransferStatus.UNKNOWN_VENDOR_ID)
-        if isinstance(event, CertificateSigningRequested):
-            return self._signing(link, station, event)
-        if isinstance(event, MeterValuesReported):
-            await self._meter_values(station, event)
-            return Acknowledgement()
-        if isinstance(event, FirmwareStatusChanged):
-            await self._store.stations.change(station.id, firmware_status=event.status[:32])
-            return Acknowledgement()
-        if isinstance(event, SecurityEventReported):
-            await self._store.security_events.add(
-                SecurityEvent(
-                    station.id,
-                    event.type[:50],
-                    event.timestamp,
-                    event.tech_info[:255] if event.tech_info else None,
-                    self._clock(),
-                )
-            )
-            log.info("security event %s", event.type[:50], extra={"station_id": station.id})
-            return Acknowledgement()
-        if isinstance(event, ReportReceived):
-            await self._store.reports.add_part(
+        return station
+
+    async def _heartbeat(self, link: StationLink, event: Heartbeat) -> HeartbeatDecision:
+        await self._admitted(link, event)
+        now = self._clock()
+        await self._store.write(self._store.stations.touching(link.station_id, now))
+        return HeartbeatDecision(now)
+
+    async def _authorize(
+        self, link: StationLink, event: AuthorizationRequested
+    ) -> AuthorizationResult:
+        station = await self._registered(link, event)
+        return await self.authorizer.authorize(event.id_token, station)
+
+    async def _transaction(
+        self, link: StationLink, event: TransactionStarted | TransactionUpdated | TransactionEnded
+    ) -> TransactionDecision:
+        station = await self._registered(link, event)
+        return await self.sessions.handle(station, event)
+
+    async def _status_changed(self, link: StationLink, event: StatusChanged) -> None:
+        await self._status(await self._registered(link, event), event)
+
+    async def _data_transfer(
+        self, link: StationLink, event: DataTransferReceived
+    ) -> DataTransferDecision:
+        await self._registered(link, event)
+        return DataTransferDecision(DataTransferStatus.UNKNOWN_VENDOR_ID)
+
+    async def _signing_requested(
+        self, link: StationLink, event: CertificateSigningRequested
+    ) -> SigningDecision:
+        return self._signing(link, await self._registered(link, event), event)
+
+    async def _meter_values_reported(
+        self, link: StationLink, event: MeterValuesReported
+    ) -> Acknowledgement:
+        await self._meter_values(await self._registered(link, event), event)
+        return Acknowledgement()
+
+    async def _firmware_status(
+        self, link: StationLink, event: FirmwareStatusChanged
+    ) -> Acknowledgement:
+        station = await self._registered(link, event)
+        await self._store.stations.change(station.id, firmware_status=event.status[:32])
+        return Acknowledgement()
+
+    async def _security_event(
+        self, link: StationLink, event: SecurityEventReported
+    ) -> Acknowledgement:
+        station = await self._registered(link, event)
+        await self._store.security_events.add(
+            SecurityEvent(
                 station.id,
-                event.request_id,
-                event.generated_at,
-                event.seq_no,
-                [_reported(variable) for variable in event.variables],
-                more_to_follow=event.more_to_follow,
+                event.type[:50],
+                event.timestamp,
+                event.tech_info[:255] if event.tech_info else None,
+                self._clock(),
             )
-            return Acknowledgement()
+        )
+        log.info("security event %s", event.type[:50], extra={"station_id": station.id})
+        return Acknowledgement()
+
+    async def _report(self, link: StationLink, event: ReportReceived) -> Acknowledgement:
+        station = await self._registered(link, event)
+        await self._store.reports.add_part(
+            station.id,
+            event.request_id,
+            event.generated_at,
+            event.seq_no,
+            [_reported(variable) for variable in event.variables],
+            more_to_follow=event.more_to_follow,
+        )
+        return Acknowledgement()
+
+    async def _noted(
+        self,
+        link: StationLink,
+        event: DiagnosticsStatusChanged | ReservationStatusChanged | StationMessage,
+    ) -> Acknowledgement:
+        """What nothing decides on yet: logged and acknowledged."""
+        await self._registered(link, event)
         log.info(
             "station reported %s",
             type(event).__name__,
@@ -339,9 +426,9 @@ class CsmsService:
         )
         await self._store.write(*self._store.station_meter_values.adding(readings))
 
-    async def _boot(
-        self, link: StationLink, station: Station | None, event: StationBooted
-    ) -> BootDecision:
+    async def _boot(self, link: StationLink, event: StationBooted) -> BootDecision:
+        # A boot rewrites the station: read it afresh, not the recent copy.
+        station = await self._store.stations.find(link.station_id)
         now = self._clock()
         self._triggered.pop(link.station_id, None)
         if station is None:
@@ -485,8 +572,7 @@ class CsmsService:
         may send it before its answer to the trigger is read)."""
         station = await self._store.stations.find(station_id)
         if station is None or station.registration_status is not RegistrationStatus.ACCEPTED:
-            actions = _TRIGGERED_ACTIONS.get(message, frozenset({message.value}))
-            self._triggered.setdefault(station_id, set()).update(actions)
+            self._triggered.setdefault(station_id, set()).update(_TRIGGERED_EVENTS[message])
 
     async def _remember(self, station_id: str, command: Command, result: Result) -> None:
         """Keep what an answered command changed on the station."""

@@ -122,7 +122,8 @@ class StationAuthenticator(TypingProtocol):
 
 
 class StationHandler(TypingProtocol):
-    """What the CSMS services do with a station's traffic; the server only moves frames."""
+    """What handles a station's traffic, frame by frame (the CSMS's is
+    :class:`~intercarga.ocpp.dispatch.StationDispatcher`); the server only moves frames."""
 
     async def connected(self, link: StationLink) -> None: ...
 

@@ -578,11 +578,31 @@ class TariffRepository(_DocumentRepository[Tariff]):
         }
 
 
+def _by_party_key(table: Table) -> Any:
+    return (
+        table.c.country_code == bindparam("k_country_code"),
+        table.c.party_id == bindparam("k_party_id"),
+        table.c.id == bindparam("k_id"),
+    )
+
+
+def _party_key(item: Cdr | Session) -> dict[str, Any]:
+    return {"k_country_code": item.country_code, "k_party_id": item.party_id, "k_id": item.id}
+
+
+_DELETE_CDR = delete(tables.cdrs).where(*_by_party_key(tables.cdrs))
+_INSERT_CDR = insert(tables.cdrs)
+
+
 class CdrRepository(_DocumentRepository[Cdr]):
     table = tables.cdrs
     key_columns = _PARTY_ID_KEY
     kind = "CDR"
     model = Cdr
+
+    def putting(self, item: Cdr) -> list[Write]:
+        """The writes of :meth:`put` (create or replace), for :meth:`Store.write`."""
+        return [Write(_DELETE_CDR, [_party_key(item)]), Write(_INSERT_CDR, [self._to_row(item)])]
 
     def _columns(self, item: Cdr) -> dict[str, Any]:
         return {
@@ -603,16 +623,15 @@ _SESSION_SET = tuple(
 )
 _UPDATE_SESSION = (
     update(tables.sessions)
-    .where(
-        tables.sessions.c.country_code == bindparam("k_country_code"),
-        tables.sessions.c.party_id == bindparam("k_party_id"),
-        tables.sessions.c.id == bindparam("k_id"),
-    )
+    .where(*_by_party_key(tables.sessions))
     .values(
         {name: bindparam(f"v_{name}", type_=tables.sessions.c[name].type) for name in _SESSION_SET}
     )
 )
 _INSERT_METER_VALUES = insert(tables.meter_values)
+# Deleting the session deletes its meter values (ON DELETE CASCADE).
+_DELETE_SESSION = delete(tables.sessions).where(*_by_party_key(tables.sessions))
+_INSERT_SESSION = insert(tables.sessions)
 
 
 class SessionRepository(Repository[Session]):
@@ -653,6 +672,18 @@ class SessionRepository(Repository[Session]):
         return [
             Write(_UPDATE_SESSION, [changed]),
             Write(_INSERT_METER_VALUES, [self._meter_row(session, value) for value in values]),
+        ]
+
+    def putting(self, session: Session) -> list[Write]:
+        """The writes of :meth:`put` (create or replace the session with all its meter values),
+        for :meth:`Store.write`."""
+        return [
+            Write(_DELETE_SESSION, [_party_key(session)]),
+            Write(_INSERT_SESSION, [self._to_row(session)]),
+            Write(
+                _INSERT_METER_VALUES,
+                [self._meter_row(session, value) for value in session.meter_values],
+            ),
         ]
 
     async def _write_children(self, connection: AsyncConnection, item: Session) -> None:
