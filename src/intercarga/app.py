@@ -2,6 +2,16 @@
 
 No other module reaches for globals or builds long-lived objects on its own: the engine, the
 store, the admin authentication and the servers are created here, handed down, and closed here.
+
+Every object receives what it needs at construction, and :meth:`System.open` builds them in
+dependency order: engine → store, event bus, admin authentication → the live-links registry
+(:class:`~intercarga.ocpp.server.StationLinks`) → authorizer → CSMS service → OCPP endpoint.
+The CSMS service and the endpoint need each other (the service sends commands over the links
+the endpoint accepts; the endpoint dispatches station traffic to the service). That cycle is
+broken by the registry, created first and handed to both: the endpoint keeps the live links in
+it, the service only reads it, and neither holds the other. :func:`http_app` builds the HTTP
+app from only what it serves (the admin API's services, the token checker, a health probe, a
+metrics registry of its own, the body limit and the other layers' routers).
 """
 
 from __future__ import annotations
@@ -11,11 +21,13 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import uvicorn
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,14 +38,16 @@ from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
-from intercarga.ocpp.server import CsmsServer
+from intercarga.ocpp.server import CsmsServer, StationLinks
 from intercarga.ocpp.tls import server_context
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
+from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
+from intercarga.web.http import create_http_app
 
-__all__ = ["Listener", "System", "bind", "serve"]
+__all__ = ["Listener", "System", "bind", "http_app", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +61,9 @@ class System:
     store: Store
     admin_auth: AdminAuth
     bus: EventBus
+    links: StationLinks
     csms_service: CsmsService
     csms: CsmsServer
-    metrics_registry: CollectorRegistry | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
@@ -65,24 +79,30 @@ class System:
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         store = Store(engine)
         bus = EventBus()
+        admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
+        links = StationLinks()
         authorizer = Authorizer(
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
-        service = CsmsService(settings, store, bus, authorizer)
-        csms = CsmsServer(settings.ocpp, StoreAuthenticator(store, settings.ocpp), service)
-        service.server = csms
-        return cls(
-            settings,
-            engine,
-            store,
-            AdminAuth(AdminTokenRepository(engine), configured),
-            bus,
-            service,
-            csms,
-        )
+        service = CsmsService(settings, store, bus, authorizer, links)
+        authenticator = StoreAuthenticator(store, settings.ocpp)
+        csms = CsmsServer(settings.ocpp, authenticator, service, links=links)
+        return cls(settings, engine, store, admin_auth, bus, links, service, csms)
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
+    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+    return create_http_app(
+        admin=AdminServices(system.store, system.bus, system.links, system.csms_service),
+        admin_auth=system.admin_auth,
+        health=partial(check_database, system.engine),
+        metrics_registry=CollectorRegistry(),
+        max_body_size=system.settings.http.max_body_size,
+        routers=routers,
+    )
 
 
 class ListenError(IntercargaError):
@@ -160,7 +180,6 @@ async def serve(
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
     from intercarga.sim.example import seed_example_network
-    from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
     tls = server_context(settings.ocpp)
@@ -179,7 +198,7 @@ async def serve(
             log.info("seeded the example network")
         roaming = Roaming.build(settings, system.store)
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        app = create_http_app(system, routers=ocpi_routers(roaming))
+        app = http_app(system, routers=ocpi_routers(roaming))
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

@@ -30,13 +30,12 @@ from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from intercarga.app import System, bind
+from intercarga.app import System, bind, http_app
 from intercarga.config import Settings
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.sim.example import seed_example_network
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
-from intercarga.web.http import create_http_app
 
 ADMIN = "fuzz-admin-token-0123456789"
 PARTNER = "fuzz-partner-token-0123456789"
@@ -81,7 +80,7 @@ async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> N
                 ],
             )
         )
-        app = create_http_app(system, routers=routers(roaming))
+        app = http_app(system, routers=routers(roaming))
         listener = bind("HTTP", "127.0.0.1", 0)
         server = _Server(uvicorn.Config(app, log_config=None, lifespan="off"))
         holder["live"] = Live(f"http://127.0.0.1:{listener.port}", server)

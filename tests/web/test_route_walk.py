@@ -20,12 +20,11 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import OcpiParty
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
-from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN
 
 # The routes anyone may call, and why. Nothing under /ocpi is here: OCPI 2.2.1 and 2.3.0,
@@ -128,7 +127,7 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
             token_hash=hash_token(TOKEN_A),
         )
     )
-    yield create_http_app(system, routers=routers(roaming))
+    yield http_app(system, routers=routers(roaming))
     await roaming.client.aclose()
 
 

@@ -90,7 +90,7 @@ from intercarga.ocpp.events import (
     TransactionUpdated,
     evse_status,
 )
-from intercarga.ocpp.server import CsmsServer, StationLink
+from intercarga.ocpp.server import StationLink, StationLinks
 from intercarga.security import hash_password
 from intercarga.store import Store, database_unavailable
 from intercarga.store.database import describe_database_error
@@ -188,6 +188,7 @@ class CsmsService:
         store: Store,
         bus: EventBus,
         authorizer: Authorizer,
+        links: StationLinks,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -197,7 +198,8 @@ class CsmsService:
         self.authorizer = authorizer
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
-        self.server: CsmsServer | None = None
+        # The live links the OCPP endpoint keeps (shared with it by the composition root).
+        self.server: StationLinks | None = links
         # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
         self._triggered: dict[str, set[str]] = {}
