@@ -24,7 +24,6 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -95,10 +94,14 @@ class System:
 
 def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
     """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+
+    async def health() -> None:
+        await check_database(system.engine)
+
     return create_http_app(
         admin=AdminServices(system.store, system.bus, system.links, system.csms_service),
         admin_auth=system.admin_auth,
-        health=partial(check_database, system.engine),
+        health=health,
         metrics_registry=CollectorRegistry(),
         max_body_size=system.settings.http.max_body_size,
         routers=routers,

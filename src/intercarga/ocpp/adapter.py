@@ -14,9 +14,36 @@ from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.v16 import V16Adapter
 from intercarga.ocpp.v21 import V21Adapter
 from intercarga.ocpp.v201 import V201Adapter
-from intercarga.ocpp.version_adapter import VersionAdapter
+from intercarga.ocpp.version_adapter import (
+    ENERGY_REGISTER,
+    VersionAdapter,
+    format_time,
+    hash_data_payload,
+    json_number,
+    meter_value,
+    parse_decimal,
+    parse_time,
+    read_hash_data,
+    signed_meter_value,
+    skip_sample,
+    unsupported,
+)
 
-__all__ = ["VersionAdapter", "adapter_for"]
+__all__ = [
+    "ENERGY_REGISTER",
+    "VersionAdapter",
+    "adapter_for",
+    "format_time",
+    "hash_data_payload",
+    "json_number",
+    "meter_value",
+    "parse_decimal",
+    "parse_time",
+    "read_hash_data",
+    "signed_meter_value",
+    "skip_sample",
+    "unsupported",
+]
 
 
 @cache
