@@ -123,12 +123,11 @@ async def _serve(folder: Path, count: int) -> None:
     import uvicorn
     from pydantic import SecretStr
 
-    from intercarga.app import System, bind
+    from intercarga.app import System, bind, http_app
     from intercarga.config import Settings
     from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.store.open_data import PublishedLocations
     from intercarga.web.api.open_data import OpenDataApi
-    from intercarga.web.http import create_http_app
 
     settings = Settings(
         database_url=SecretStr(f"sqlite+aiosqlite:///{folder / 'open-data.db'}"),
@@ -147,7 +146,7 @@ async def _serve(folder: Path, count: int) -> None:
             rate=1e9,
             burst=1_000_000_000,
         )
-        app = create_http_app(system, routers=[api.router()])
+        app = http_app(system, routers=[api.router()])
         listener = bind("HTTP", "127.0.0.1", 0)
         server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
         static = await _static(folder)

@@ -265,9 +265,9 @@ async def _intercarga(args: argparse.Namespace) -> None:
 def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
     import uvicorn
 
+    from intercarga.app import http_app
     from intercarga.ocpi.service import Roaming
     from intercarga.ocpi.service import routers as ocpi_routers
-    from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
     class Server(uvicorn.Server):
@@ -275,7 +275,7 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
         def capture_signals(self) -> Any:
             yield
 
-    app = create_http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
+    app = http_app(system, routers=ocpi_routers(Roaming.build(settings, system.store)))
     # The listener `intercarga serve` has, with its deadlines and limits.
     config = uvicorn_config(app, settings.http, http_admission(settings.http))
     return Server(config), _listen()

@@ -23,10 +23,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
-from intercarga.web.http import create_http_app
 from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile: `make fuzz` runs long)
 
 POSTGRES_DSN = os.environ.get(
@@ -159,7 +158,7 @@ async def system(database: tuple[str, str | None]) -> AsyncIterator[System]:
 
 @pytest.fixture
 async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_http_app(system))
+    transport = httpx.ASGITransport(app=http_app(system))
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(
         transport=transport, base_url="http://intercarga.test", headers=headers

@@ -2,6 +2,16 @@
 
 No other module reaches for globals or builds long-lived objects on its own: the engine, the
 store, the admin authentication and the servers are created here, handed down, and closed here.
+
+Every object receives what it needs at construction, and :meth:`System.open` builds them in
+dependency order: engine → store, event bus, admin authentication → the live-links registry
+(:class:`~intercarga.ocpp.server.StationLinks`) → authorizer → CSMS service → OCPP endpoint.
+The CSMS service and the endpoint need each other (the service sends commands over the links
+the endpoint accepts; the endpoint dispatches station traffic to the service). That cycle is
+broken by the registry, created first and handed to both: the endpoint keeps the live links in
+it, the service only reads it, and neither holds the other. :func:`http_app` builds the HTTP
+app from only what it serves (the admin API's services, the token checker, a health probe, a
+metrics registry of its own, the body limit and the other layers' routers).
 """
 
 from __future__ import annotations
@@ -11,12 +21,13 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 import uvicorn
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,16 +39,18 @@ from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.dispatch import StationDispatcher
-from intercarga.ocpp.server import CsmsServer
+from intercarga.ocpp.server import CsmsServer, StationLinks
 from intercarga.ocpp.tls import server_context
 from intercarga.registry import Registry, ReportingRules, load_rules
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
 from intercarga.store.open_data import PublishedLocations
+from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
+from intercarga.web.http import create_http_app
 
-__all__ = ["Listener", "System", "bind", "reporting_rules", "serve"]
+__all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +64,10 @@ class System:
     store: Store
     admin_auth: AdminAuth
     bus: EventBus
+    links: StationLinks
     csms_service: CsmsService
     csms: CsmsServer
     registry: Registry
-    metrics_registry: CollectorRegistry | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
@@ -71,24 +84,18 @@ class System:
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         store = Store(engine)
         bus = EventBus()
+        admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
+        links = StationLinks()
         authorizer = Authorizer(
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
-        service = CsmsService(settings, store, bus, authorizer)
-        csms = CsmsServer(
-            settings.ocpp, StoreAuthenticator(store, settings.ocpp), StationDispatcher(service)
+        service = CsmsService(settings, store, bus, authorizer, links)
+        authenticator = StoreAuthenticator(store, settings.ocpp)
+        csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
+        registry = Registry(
+            store, rules, reliability_threshold=settings.registry.reliability_threshold
         )
-        service.server = csms
-        return cls(
-            settings,
-            engine,
-            store,
-            AdminAuth(AdminTokenRepository(engine), configured),
-            bus,
-            service,
-            csms,
-            Registry(store, rules, reliability_threshold=settings.registry.reliability_threshold),
-        )
+        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -100,6 +107,22 @@ def reporting_rules(settings: Settings) -> ReportingRules:
         return load_rules().overridden(settings.registry.rules)
     except (ValueError, KeyError) as error:
         raise ConfigurationError(str(error)) from None
+
+
+def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
+    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+
+    async def health() -> None:
+        await check_database(system.engine)
+
+    return create_http_app(
+        admin=AdminServices(system.store, system.bus, system.links, system.csms_service),
+        admin_auth=system.admin_auth,
+        health=health,
+        metrics_registry=CollectorRegistry(),
+        max_body_size=system.settings.http.max_body_size,
+        routers=routers,
+    )
 
 
 class ListenError(IntercargaError):
@@ -185,7 +208,6 @@ async def serve(
     from intercarga.sim.example import seed_example_network
     from intercarga.web.api.open_data import OpenDataApi
     from intercarga.web.api.registry import registry_router
-    from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
     tls = server_context(settings.ocpp)
@@ -214,8 +236,6 @@ async def serve(
             render=partial(location_to_ocpi, version="2.2.1"),
             history=system.store.status_history,
         )
-        routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
-        app = create_http_app(system, routers=routers)
         dashboard = Dashboard(
             store=system.store,
             bus=system.bus,
@@ -227,7 +247,13 @@ async def serve(
         if password is not None and show_admin_password is not None:
             show_admin_password(password)
             log.warning("the dashboard's admin password was shown once on the console, not logged")
-        app = create_http_app(system, routers=[*ocpi_routers(roaming), dashboard.router])
+        routers = [
+            *ocpi_routers(roaming),
+            registry_router(system.registry),
+            open_data.router(),
+            dashboard.router,
+        ]
+        app = http_app(system, routers=routers)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

@@ -13,11 +13,10 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.dashboard import Dashboard, Role
 from intercarga.ocpi.service import Roaming
 from intercarga.sim.example import seed_example_network
-from intercarga.web.http import create_http_app
 
 PASSWORD = "a-long-operator-password"
 
@@ -35,7 +34,7 @@ async def _browser(
         roaming=roaming,
     )
     await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
-    app = create_http_app(system, routers=[dashboard.router])
+    app = http_app(system, routers=[dashboard.router])
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(

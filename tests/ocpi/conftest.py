@@ -19,12 +19,11 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import OcpiParty, Settings
 from intercarga.ocpi.outbox import RetryPolicy
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.web.api.registry import registry_router
-from intercarga.web.http import create_http_app
 from tests.conftest import _drop_schema, _postgres_schema
 
 ADMIN = "test-admin-token-ocpi-0123456789"
@@ -112,7 +111,7 @@ class Network:
         )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         await roaming.start()
-        app = create_http_app(system, routers=[*routers(roaming), registry_router(system.registry)])
+        app = http_app(system, routers=[*routers(roaming), registry_router(system.registry)])
         self.hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
         self.hosts.down.discard(f"{name}.test")
         admin = httpx.AsyncClient(

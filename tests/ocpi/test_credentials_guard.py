@@ -20,11 +20,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.store.partners import PartnerState
-from intercarga.web.http import create_http_app
 
 SECRET = "SECRET-OF-THE-INTERNAL-SERVICE"
 
@@ -114,7 +113,7 @@ async def _invitee(tmp_path: Path, **ocpi: Any) -> AsyncIterator[Invitee]:
     )
     system = await System.open(settings)
     roaming = Roaming.build(settings, system.store)  # the network: no test transport
-    app = create_http_app(system, routers=routers(roaming))
+    app = http_app(system, routers=routers(roaming))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://cpo.test") as client:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.domain import Location
 from intercarga.ocpi.mapping import location_to_ocpi
 from intercarga.registry.ocm import Mapped, location_from_poi, ocm_reference
@@ -27,7 +27,6 @@ from intercarga.store.open_data import PublishedLocations
 from intercarga.store.registry import EvseKey, StatusChange, StatusHistoryRepository
 from intercarga.store.repositories import LocationRepository
 from intercarga.web.api.open_data import OpenDataApi
-from intercarga.web.http import create_http_app
 from tests.factories import location_json
 
 BASE = "/open-data/v1"
@@ -126,7 +125,7 @@ def open_data_api(engine: AsyncEngine, **options: Any) -> OpenDataApi:
 
 
 def _client(api: OpenDataApi, system: System) -> httpx.AsyncClient:
-    app = create_http_app(system, routers=[api.router()])
+    app = http_app(system, routers=[api.router()])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://od.test")
 
 

@@ -20,10 +20,9 @@ import pytest
 import schemathesis
 from pydantic import SecretStr
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.sim.example import seed_example_network
-from intercarga.web.http import create_http_app
 from tests.registry.test_open_data import open_data_api
 from tests.web.test_openapi_fuzz import Live, _fuzz, running, serve_app
 
@@ -38,7 +37,7 @@ async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> N
         await seed_example_network(system.store)
         # No per-client limit to speak of: the fuzzer is one client sending fast.
         api = open_data_api(system.engine, rate=1e6, burst=1_000_000)
-        await serve_app(create_http_app(system, routers=[api.router()]), up, holder)
+        await serve_app(http_app(system, routers=[api.router()]), up, holder)
     finally:
         up.set()
         await system.close()

@@ -225,14 +225,14 @@ async def test_stations_have_no_updated_filter_and_say_so(client: httpx.AsyncCli
 
 async def test_roaming_lists_bound_their_offset_too(system: System) -> None:
     """Issue 12: the partners, outbox and commands lists took any offset (an overflow, a 500)."""
+    from intercarga.app import http_app
     from intercarga.ocpi.service import Roaming, routers
-    from intercarga.web.http import create_http_app
 
     roaming = Roaming.build(
         system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))
     )
     invited = await roaming.registrar.invite("someone")
-    app = create_http_app(system, routers=routers(roaming))
+    app = http_app(system, routers=routers(roaming))
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://intercarga.test", headers=headers

@@ -11,10 +11,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.web.api.assessment import assessment_page
-from intercarga.web.http import create_http_app
 from tests.assessment.conftest import co_location
 from tests.conftest import ADMIN_TOKEN
 
@@ -33,7 +32,7 @@ async def assessed(
         assessment_data=DATA,
     )
     system = await System.open(settings)
-    transport = httpx.ASGITransport(app=create_http_app(system))
+    transport = httpx.ASGITransport(app=http_app(system))
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     try:
         async with httpx.AsyncClient(

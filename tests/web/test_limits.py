@@ -13,9 +13,8 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
-from intercarga.app import System, bind
+from intercarga.app import System, bind, http_app
 from intercarga.config import HttpSettings, Settings
-from intercarga.web.http import create_http_app
 from intercarga.web.limits import RateLimiter
 from intercarga.web.listener import http_admission, uvicorn_config
 from tests.conftest import ADMIN_TOKEN
@@ -40,7 +39,7 @@ async def serving(tmp_path: Path, **limits: float) -> AsyncIterator[str]:
     system = await System.open(settings)
     listener = bind("HTTP", "127.0.0.1", 0)
     admission = http_admission(settings.http)
-    server = _Server(uvicorn_config(create_http_app(system), settings.http, admission))
+    server = _Server(uvicorn_config(http_app(system), settings.http, admission))
     task = asyncio.create_task(server.serve(sockets=[listener.socket]))
     try:
         async with asyncio.timeout(10):

@@ -31,13 +31,12 @@ from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from intercarga.app import System, bind
+from intercarga.app import System, bind, http_app
 from intercarga.config import Settings
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.sim.example import seed_example_network
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
-from intercarga.web.http import create_http_app
 
 ADMIN = "fuzz-admin-token-0123456789"
 PARTNER = "fuzz-partner-token-0123456789"
@@ -95,7 +94,7 @@ async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> N
                 ],
             )
         )
-        await serve_app(create_http_app(system, routers=routers(roaming)), up, holder)
+        await serve_app(http_app(system, routers=routers(roaming)), up, holder)
         await roaming.client.aclose()
     finally:
         up.set()

@@ -20,13 +20,12 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from intercarga.app import System
+from intercarga.app import System, http_app
 from intercarga.config import OcpiParty
 from intercarga.dashboard import Dashboard
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.store.partners import Partner, PartnerRole, PartnerState
-from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN
 from tests.registry.test_open_data import open_data_api
 
@@ -163,7 +162,7 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
         roaming=roaming,
     )
     open_data = open_data_api(system.engine).router()
-    yield create_http_app(system, routers=[*routers(roaming), open_data, dashboard.router])
+    yield http_app(system, routers=[*routers(roaming), open_data, dashboard.router])
     await roaming.client.aclose()
 
 

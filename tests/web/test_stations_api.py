@@ -26,7 +26,7 @@ async def station(system: System) -> AsyncIterator[ClientConnection]:
     )
     settings = OcppSettings(call_timeout=0.5)
     system.csms = CsmsServer(
-        settings, StoreAuthenticator(system.store, settings), RecordingHandler()
+        settings, StoreAuthenticator(system.store, settings), RecordingHandler(), links=system.links
     )
     sock = socket.create_server(("127.0.0.1", 0))
     await system.csms.start(sock)

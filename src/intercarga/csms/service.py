@@ -99,7 +99,7 @@ from intercarga.ocpp.events import (
     TransactionUpdated,
     evse_status,
 )
-from intercarga.ocpp.server import CsmsServer, StationLink
+from intercarga.ocpp.server import StationLink, StationLinks
 from intercarga.security import hash_password
 from intercarga.store import Store, database_unavailable
 from intercarga.store.database import describe_database_error
@@ -214,6 +214,7 @@ class CsmsService:
         store: Store,
         bus: EventBus,
         authorizer: Authorizer,
+        links: StationLinks,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -223,8 +224,9 @@ class CsmsService:
         self.authorizer = authorizer
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
-        self.server: CsmsServer | None = None
-        # What each station not yet accepted was asked for by TriggerMessage; a boot clears
+        # The live links the OCPP endpoint keeps (shared with it by the composition root).
+        self.server: StationLinks | None = links
+        # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
         self._triggered: dict[str, set[_Kind]] = {}
         # Security profiles stations accepted a network profile for (SetNetworkProfile), until

@@ -3,9 +3,10 @@
 ``ws[s]://host:port/ocpp/{station_id}``. The handshake negotiates the subprotocol (ocpp2.1,
 ocpp2.0.1, ocpp1.6, in our order of preference among those the station offers; none → refused)
 and authenticates the station by its security profile (:mod:`intercarga.ocpp.auth`). Each
-accepted connection becomes a :class:`StationLink`: frames go through the protocol object,
-station calls go to the :class:`StationHandler`, and :meth:`StationLink.call` sends our calls and
-waits for their answers.
+accepted connection becomes a :class:`StationLink`, driven by the one asyncio connection driver
+(:mod:`intercarga.ocpp.connection`): station calls go to the :class:`StationHandler`, and
+:meth:`StationLink.call` sends our calls and waits for their answers. The live links are kept in
+a :class:`StationLinks` registry, which the CSMS service reads to reach a station.
 
 Until its handshake is done a connection is *pending*: pending connections are capped per
 address and in total (:mod:`intercarga.admission`), and one that has not finished its handshake
@@ -37,28 +38,18 @@ from typing import Protocol as TypingProtocol
 from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from intercarga.admission import Admission, BurstLog, Ticket
 from intercarga.config import OcppSettings
 from intercarga.domain.station import OcppVersion
-from intercarga.errors import IntercargaError
-from intercarga.ocpp.errors import (
-    CallError,
-    CallFailedError,
-    CallTimeoutError,
-    ErrorCode,
-    StationOfflineError,
-)
+from intercarga.ocpp.connection import Connection, Notice
+from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
 from intercarga.ocpp.rpc import (
-    CallCancelled,
     CallErrorReceived,
     CallReceived,
-    CallResultErrorReceived,
     CallResultReceived,
     CallTimedOut,
-    Event,
     Protocol,
     ProtocolViolation,
     SendReceived,
@@ -72,6 +63,7 @@ __all__ = [
     "StationAuthenticator",
     "StationHandler",
     "StationLink",
+    "StationLinks",
 ]
 
 log = logging.getLogger(__name__)
@@ -142,7 +134,12 @@ class StationHandler(TypingProtocol):
 
 @dataclass
 class StationLink:
-    """One live OCPP connection of one station."""
+    """One live OCPP connection of one station, driven by a :class:`Connection`.
+
+    It is the :class:`~intercarga.ocpp.connection.Peer` of its connection: the station's calls
+    and SEND messages go to the :class:`StationHandler`, and it keeps the last frames for
+    operators.
+    """
 
     station_id: str
     version: OcppVersion
@@ -150,17 +147,21 @@ class StationLink:
     known: bool
     protocol: Protocol
     websocket: ServerConnection
+    handler: StationHandler
     tls: bool = False
     client_certificate_cn: str | None = None
+    clock: Callable[[], float] = time.monotonic
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_message_at: datetime | None = None
     recent_frames: deque[tuple[datetime, str, str]] = field(
         default_factory=lambda: deque(maxlen=RECENT_FRAMES)
     )
-    _pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
-    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    connection: Connection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.connection = Connection(
+            self.websocket, self.protocol, self, clock=self.clock, on_frame=self._record
+        )
 
     @property
     def open(self) -> bool:
@@ -181,61 +182,92 @@ class StationLink:
         """
         if not self.open:
             raise StationOfflineError(f"station {self.station_id} is not connected")
-        unique_id = self.protocol.send_call(action, payload, timeout=timeout, now=time.monotonic())
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[unique_id] = future
-        self._wake.set()
-        await self.flush()
-        return await future
+        ending = await self.connection.call(action, payload, timeout=timeout)
+        if isinstance(ending, CallResultReceived):
+            return ending.payload
+        if isinstance(ending, CallErrorReceived):
+            raise CallFailedError(
+                f"station {self.station_id} answered {ending.action} with {ending.raw_code or ending.code.value}:"
+                f" {ending.description}",
+                ending.code,
+                ending.details,
+            )
+        if isinstance(ending, CallTimedOut):
+            raise CallTimeoutError(
+                f"station {self.station_id} did not answer {ending.action} in time"
+            )
+        raise StationOfflineError(f"station {self.station_id} disconnected before answering")
 
     def spawn(self, work: Awaitable[None]) -> None:
         """Run ``work`` beside the connection; it is cancelled if the connection ends first."""
+        self.connection.spawn(work)
 
-        async def run() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("work for a station failed", extra={"station_id": self.station_id})
+    # -- the connection's Peer -----------------------------------------------------------------
 
-        task = asyncio.create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def call_received(self, call: CallReceived) -> Awaitable[dict[str, Any]]:
+        return self.handler.handle_call(self, call.action, call.payload)
 
-    async def flush(self) -> None:
-        async with self._send_lock:
-            for frame in self.protocol.data_to_send():
-                self.recent_frames.append((datetime.now(UTC), "sent", frame[:_EXCERPT]))
-                try:
-                    await self.websocket.send(frame)
-                except ConnectionClosed:
-                    return
-
-    def _settle(self, event: Event) -> None:
-        unique_id = getattr(event, "unique_id", None)
-        future = self._pending.pop(unique_id, None) if unique_id else None
-        if future is None or future.done():
-            return
-        if isinstance(event, CallResultReceived):
-            future.set_result(event.payload)
-        elif isinstance(event, CallErrorReceived):
-            future.set_exception(
-                CallFailedError(
-                    f"station {self.station_id} answered {event.action} with {event.raw_code or event.code.value}:"
-                    f" {event.description}",
-                    event.code,
-                    event.details,
-                )
+    def notice_received(self, notice: Notice) -> None:
+        if isinstance(notice, SendReceived):
+            self.spawn(self.handler.handle_send(self, notice.action, notice.payload))
+        elif isinstance(notice, ProtocolViolation):
+            log.warning(
+                "OCPP protocol violation: %s",
+                notice.description,
+                extra={
+                    "station_id": self.station_id,
+                    "code": notice.code,
+                    "replied": notice.replied,
+                },
             )
-        elif isinstance(event, CallTimedOut):
-            future.set_exception(
-                CallTimeoutError(f"station {self.station_id} did not answer {event.action} in time")
+        else:
+            log.warning(
+                "station could not process our result: %s",
+                notice.description,
+                extra={"station_id": self.station_id, "action": notice.action},
             )
-        elif isinstance(event, CallCancelled):
-            future.set_exception(
-                StationOfflineError(f"station {self.station_id} disconnected before answering")
-            )
+
+    def _record(self, direction: str, frame: str) -> None:
+        moment = datetime.now(UTC)
+        if direction == "received":
+            self.last_message_at = moment
+        self.recent_frames.append((moment, direction, frame[:_EXCERPT]))
+
+
+class StationLinks:
+    """The live link of each station: kept by the endpoint, read by whoever sends commands.
+
+    Created before both (the composition root hands the same one to :class:`CsmsServer` and to
+    the CSMS service), so that neither needs the other to exist first.
+    """
+
+    def __init__(self) -> None:
+        self._links: dict[str, StationLink] = {}
+
+    def link(self, station_id: str) -> StationLink | None:
+        return self._links.get(station_id)
+
+    def require_link(self, station_id: str) -> StationLink:
+        link = self._links.get(station_id)
+        if link is None or not link.open:
+            raise StationOfflineError(f"station {station_id} is not connected")
+        return link
+
+    @property
+    def links(self) -> dict[str, StationLink]:
+        return dict(self._links)
+
+    def _replace(self, link: StationLink) -> StationLink | None:
+        previous = self._links.get(link.station_id)
+        self._links[link.station_id] = link
+        return previous
+
+    def _remove(self, link: StationLink) -> bool:
+        """Forget ``link`` if it is still its station's current one; says whether it was."""
+        if self._links.get(link.station_id) is not link:
+            return False
+        del self._links[link.station_id]
+        return True
 
 
 def _offered(request: Request) -> list[str]:
@@ -310,13 +342,14 @@ class CsmsServer:
         authenticator: StationAuthenticator,
         handler: StationHandler,
         *,
+        links: StationLinks | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.authenticator = authenticator
         self.handler = handler
         self._clock = clock
-        self._links: dict[str, StationLink] = {}
+        self._links = StationLinks() if links is None else links
         self._decisions: dict[ServerConnection, HandshakeDecision] = {}
         self._limiter = _FailureLimiter(settings.auth_failures_allowed)
         self._server: Server | None = None
@@ -334,17 +367,14 @@ class CsmsServer:
     # -- the registry of live links ------------------------------------------------------------
 
     def link(self, station_id: str) -> StationLink | None:
-        return self._links.get(station_id)
+        return self._links.link(station_id)
 
     def require_link(self, station_id: str) -> StationLink:
-        link = self._links.get(station_id)
-        if link is None or not link.open:
-            raise StationOfflineError(f"station {station_id} is not connected")
-        return link
+        return self._links.require_link(station_id)
 
     @property
     def links(self) -> dict[str, StationLink]:
-        return dict(self._links)
+        return self._links.links
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -504,37 +534,26 @@ class CsmsServer:
             decision.known,
             protocol,
             websocket,
+            self.handler,
             tls=websocket.transport.get_extra_info("ssl_object") is not None,
             client_certificate_cn=_client_cn(websocket),
+            clock=self._clock,
         )
-        previous = self._links.get(station_id)
-        self._links[station_id] = link
+        previous = self._links._replace(link)
         if previous is not None:
             log.info(
                 "station reconnected; closing its previous connection",
                 extra={"station_id": station_id},
             )
-            with contextlib.suppress(Exception):
-                await previous.websocket.close(1000, "replaced by a new connection")
+            await previous.connection.close(1000, "replaced by a new connection")
         log.info(
             "station connected",
             extra={"station_id": station_id, "ocpp": version.value, "remote": address},
         )
-        timer = asyncio.create_task(self._timer(link), name=f"ocpp-timer-{station_id}")
         try:
-            await self.handler.connected(link)
-            await self._read(link)
+            await link.connection.run(before_reading=self.handler.connected(link))
         finally:
-            timer.cancel()
-            for event in protocol.close():
-                link._settle(event)
-            for task in list(link._tasks):
-                task.cancel()
-            if link._tasks:
-                await asyncio.gather(*link._tasks, return_exceptions=True)
-            current = self._links.get(station_id) is link
-            if current:
-                del self._links[station_id]
+            current = self._links._remove(link)
             with contextlib.suppress(Exception):
                 # The handler learns whether this link was still the current one, so it never
                 # marks a station offline that has already reconnected.
@@ -547,87 +566,3 @@ class CsmsServer:
                     "code": websocket.close_code,
                 },
             )
-
-    async def _read(self, link: StationLink) -> None:
-        websocket = link.websocket
-        while True:
-            try:
-                message = await websocket.recv()
-            except ConnectionClosed:
-                return
-            if isinstance(message, bytes):
-                # OCPP-J is text only (OCPP-J 1.6 §3.4, 2.0.1 part 4 §3.1).
-                log.warning(
-                    "binary frame from station; closing", extra={"station_id": link.station_id}
-                )
-                await websocket.close(1003, "OCPP-J uses text frames")
-                return
-            link.last_message_at = datetime.now(UTC)
-            link.recent_frames.append((link.last_message_at, "received", message[:_EXCERPT]))
-            events = link.protocol.receive_text(message, now=self._clock())
-            for event in events:
-                self._on_event(link, event)
-            await link.flush()
-
-    def _on_event(self, link: StationLink, event: Event) -> None:
-        if isinstance(event, CallReceived):
-            if event.warnings:
-                log.warning(
-                    "lenient: %s", "; ".join(event.warnings), extra={"station_id": link.station_id}
-                )
-            link.spawn(self._answer(link, event))
-        elif isinstance(event, SendReceived):
-            link.spawn(self.handler.handle_send(link, event.action, event.payload))
-        elif isinstance(event, ProtocolViolation):
-            log.warning(
-                "OCPP protocol violation: %s",
-                event.description,
-                extra={"station_id": link.station_id, "code": event.code, "replied": event.replied},
-            )
-        elif isinstance(event, CallResultErrorReceived):
-            log.warning(
-                "station could not process our result: %s",
-                event.description,
-                extra={"station_id": link.station_id, "action": event.action},
-            )
-        else:
-            link._settle(event)
-            link._wake.set()
-
-    async def _answer(self, link: StationLink, event: CallReceived) -> None:
-        try:
-            result = await self.handler.handle_call(link, event.action, event.payload)
-        except CallError as error:
-            link.protocol.send_error(event.unique_id, error)
-        except Exception:
-            log.exception("handling %s failed", event.action, extra={"station_id": link.station_id})
-            link.protocol.send_error(
-                event.unique_id, ErrorCode.INTERNAL_ERROR, f"{event.action} could not be processed"
-            )
-        else:
-            try:
-                link.protocol.send_result(event.unique_id, result)
-            except IntercargaError as error:
-                log.error(
-                    "our %s response is invalid: %s",
-                    event.action,
-                    error,
-                    extra={"station_id": link.station_id},
-                )
-                link.protocol.send_error(
-                    event.unique_id, ErrorCode.INTERNAL_ERROR, "invalid response"
-                )
-        if link.open:
-            await link.flush()
-
-    async def _timer(self, link: StationLink) -> None:
-        """Drive the protocol's clock: time out our calls and send the next queued one."""
-        while link.open:
-            deadline = link.protocol.next_deadline()
-            link._wake.clear()
-            delay = None if deadline is None else max(0.0, deadline - self._clock())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(link._wake.wait(), timeout=delay)
-            for event in link.protocol.tick(self._clock()):
-                link._settle(event)
-            await link.flush()

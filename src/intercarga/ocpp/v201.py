@@ -30,20 +30,6 @@ from intercarga.domain.session import MeterValue, SignedMeterValue
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import InvalidInputError
 from intercarga.ocpp.actions import STATION_TO_CSMS
-from intercarga.ocpp.adapter import (
-    ENERGY_REGISTER,
-    VersionAdapter,
-    format_time,
-    hash_data_payload,
-    json_number,
-    meter_value,
-    parse_decimal,
-    parse_time,
-    read_hash_data,
-    signed_meter_value,
-    skip_sample,
-    unsupported,
-)
 from intercarga.ocpp.commands import (
     COMMANDS,
     CancelReservation,
@@ -130,6 +116,20 @@ from intercarga.ocpp.events import (
     TransactionUpdated,
 )
 from intercarga.ocpp.v16 import CONFIGURATION_KEYS
+from intercarga.ocpp.version_adapter import (
+    ENERGY_REGISTER,
+    VersionAdapter,
+    format_time,
+    hash_data_payload,
+    json_number,
+    meter_value,
+    parse_decimal,
+    parse_time,
+    read_hash_data,
+    signed_meter_value,
+    skip_sample,
+    unsupported,
+)
 
 __all__ = ["V201Adapter"]
 

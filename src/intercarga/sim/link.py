@@ -1,7 +1,7 @@
-"""One simulated station's WebSocket connection: the thin asyncio adapter around the RPC core.
+"""One simulated station's WebSocket connection, on the same connection driver as the CSMS.
 
-A :class:`StationLink` feeds every text frame from the CSMS to a
-:class:`~intercarga.ocpp.rpc.Protocol` playing the station, answers the CSMS's calls at once
+A :class:`StationLink` runs a :class:`~intercarga.ocpp.rpc.Protocol` playing the station over
+the one asyncio driver (:mod:`intercarga.ocpp.connection`), answers the CSMS's calls at once
 through a synchronous ``answer`` callback (the station decides immediately and does the work
 afterwards), and lets the station await its own calls. Round-trip times go to
 :class:`~intercarga.sim.stats.MessageStats`.
@@ -12,9 +12,7 @@ station's supervisor does).
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import logging
 import ssl
 import time
@@ -22,20 +20,19 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError
 from intercarga.ocpp.actions import Role
-from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.connection import Connection, Ending, Notice
+from intercarga.ocpp.errors import ErrorCode
 from intercarga.ocpp.rpc import (
     CallCancelled,
     CallErrorReceived,
     CallReceived,
     CallResultReceived,
     CallTimedOut,
-    Event,
     Protocol,
     ProtocolViolation,
 )
@@ -130,7 +127,11 @@ async def open_link(
 
 
 class StationLink:
-    """One open connection; :meth:`read` must run while it is used."""
+    """One open connection; :meth:`read` must run while it is used.
+
+    It is the :class:`~intercarga.ocpp.connection.Peer` of its connection: the CSMS's calls are
+    answered at once by ``answer``.
+    """
 
     def __init__(
         self,
@@ -145,8 +146,8 @@ class StationLink:
         self.protocol = protocol
         self._answer = answer
         self._stats = stats
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._send_lock = asyncio.Lock()
+        # A CSMS that sends binary frames is ignored: the station is lenient about it.
+        self._connection = Connection(websocket, protocol, self, binary="ignore")
 
     @property
     def open(self) -> bool:
@@ -161,120 +162,47 @@ class StationLink:
         if not self.open:
             raise StationOfflineError(f"{self.station_id} is not connected")
         started = time.perf_counter()
-        unique_id = self.protocol.send_call(action, payload, now=time.monotonic())
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[unique_id] = future
+        unique_id = self._connection.send_call(action, payload)
         self._stats.on_sent(action)
-        try:
-            await self._flush()
-            while not future.done():
-                # The protocol keeps the deadlines; whoever waits drives its clock.
-                deadline = self.protocol.next_deadline()
-                delay = None if deadline is None else max(0.0, deadline - time.monotonic()) + 0.001
-                await asyncio.wait({future}, timeout=delay)
-                if not future.done():
-                    for event in self.protocol.tick(time.monotonic()):
-                        self._settle(event)
-                    await self._flush()
-            result = future.result()
-        except SimulationError:
-            self._stats.on_error()
-            raise
-        finally:
-            self._pending.pop(unique_id, None)
-            if future.done() and not future.cancelled():
-                # Settled (the connection dropped) after the caller was cancelled: nobody
-                # else will read it.
-                future.exception()
+        ending = await self._connection.ending(unique_id)
+        if not isinstance(ending, CallResultReceived):
+            if not (isinstance(ending, CallCancelled) and self._connection.stopped):
+                # A call cut off because the station itself stopped is no failure of the CSMS.
+                self._stats.on_error()
+            raise _error(self.station_id, ending)
         self._stats.on_answered(time.perf_counter() - started)
-        return result
+        return ending.payload
 
     async def read(self) -> None:
         """Receive frames until the connection closes; then every waiting call ends offline."""
-        try:
-            async for message in self.websocket:
-                if isinstance(message, bytes):
-                    continue  # OCPP-J is text only; a CSMS that sends binary is ignored
-                for event in self.protocol.receive_text(message, now=time.monotonic()):
-                    self._on_event(event)
-                await self._flush()
-        except ConnectionClosed:
-            pass
-        finally:
-            for event in self.protocol.close():
-                self._settle(event)
+        await self._connection.run()
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake, as a lost network would."""
-        self.websocket.transport.abort()
+        self._connection.abort()
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.websocket.close()
+        await self._connection.close()
 
-    # -- internals -----------------------------------------------------------------------------
+    # -- the connection's Peer -----------------------------------------------------------------
 
-    async def _flush(self) -> None:
-        async with self._send_lock:
-            for frame in self.protocol.data_to_send():
-                try:
-                    await self.websocket.send(frame)
-                except ConnectionClosed:
-                    return
+    def call_received(self, call: CallReceived) -> dict[str, Any]:
+        self._stats.received_calls += 1
+        return self._answer(call.action, call.payload)
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, CallReceived):
-            self._stats.received_calls += 1
-            try:
-                result = self._answer(event.action, event.payload)
-            except CallError as error:
-                self.protocol.send_error(event.unique_id, error)
-                return
-            except Exception:
-                _log.exception(
-                    "simulated station failed to answer %s",
-                    event.action,
-                    extra={"station_id": self.station_id},
-                )
-                self.protocol.send_error(event.unique_id, ErrorCode.INTERNAL_ERROR, "simulator bug")
-                return
-            try:
-                self.protocol.send_result(event.unique_id, result)
-            except IntercargaError as error:
-                _log.error(
-                    "simulated answer to %s is invalid: %s",
-                    event.action,
-                    error,
-                    extra={"station_id": self.station_id},
-                )
-                self.protocol.send_error(
-                    event.unique_id, ErrorCode.INTERNAL_ERROR, "invalid answer"
-                )
-        elif isinstance(event, ProtocolViolation):
+    def notice_received(self, notice: Notice) -> None:
+        if isinstance(notice, ProtocolViolation):
             self._stats.on_error()
-        else:
-            self._settle(event)
 
-    def _settle(self, event: Event) -> None:
-        unique_id = getattr(event, "unique_id", None)
-        future = self._pending.get(unique_id) if unique_id is not None else None
-        if future is None or future.done():
-            return
-        if isinstance(event, CallResultReceived):
-            future.set_result(event.payload)
-        elif isinstance(event, CallErrorReceived):
-            future.set_exception(
-                CallRejectedError(
-                    f"the CSMS answered {event.action} with {event.raw_code or event.code.value}:"
-                    f" {event.description}",
-                    event.code,
-                )
-            )
-        elif isinstance(event, CallTimedOut):
-            future.set_exception(
-                CallTimeoutError(f"the CSMS did not answer {event.action} in time")
-            )
-        elif isinstance(event, CallCancelled):
-            future.set_exception(
-                StationOfflineError(f"{self.station_id} lost its connection during {event.action}")
-            )
+
+def _error(station_id: str, ending: Ending) -> SimulationError:
+    """The error a station's caller sees for a call of ours that got no CALLRESULT."""
+    if isinstance(ending, CallErrorReceived):
+        return CallRejectedError(
+            f"the CSMS answered {ending.action} with {ending.raw_code or ending.code.value}:"
+            f" {ending.description}",
+            ending.code,
+        )
+    if isinstance(ending, CallTimedOut):
+        return CallTimeoutError(f"the CSMS did not answer {ending.action} in time")
+    return StationOfflineError(f"{station_id} lost its connection during {ending.action}")

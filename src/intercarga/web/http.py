@@ -1,15 +1,16 @@
 """The HTTP application: health, metrics, the admin API and its OpenAPI docs, on one FastAPI app.
 
-Built by the composition root from a running :class:`intercarga.app.System`; it must never open a
-database or read configuration itself. Other layers (OCPI, open data, dashboard) add their
-routers through :func:`create_http_app`'s ``routers`` argument.
+Built by the composition root (``app.py``) from exactly what it serves: the admin API's
+services, the admin token checker, a health probe, the metrics registry and the body size
+limit. It must never open a database, read configuration, or write into what it is given.
+Other layers (OCPI, open data, dashboard) add their routers through :func:`create_http_app`'s
+``routers`` argument.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -23,15 +24,15 @@ from prometheus_client import (
 
 from intercarga import __version__
 from intercarga.errors import StorageError
-from intercarga.store import check_database
 from intercarga.web.api import admin_router
-from intercarga.web.auth import UnauthorizedError, require_admin
+from intercarga.web.api.services import AdminServices
+from intercarga.web.auth import AdminAuth, UnauthorizedError, require_admin
 from intercarga.web.problems import install_problem_handlers, problem
 
-if TYPE_CHECKING:
-    from intercarga.app import System
+__all__ = ["HealthProbe", "create_http_app"]
 
-__all__ = ["create_http_app"]
+HealthProbe = Callable[[], Awaitable[None]]
+"""Checks the database; raises :class:`StorageError` when it cannot be used."""
 
 
 def _route_template(request: Request) -> str:
@@ -43,7 +44,16 @@ def _route_template(request: Request) -> str:
     return "/".join(f"{{{names[part]}}}" if part in names else part for part in parts)
 
 
-def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
+def create_http_app(
+    *,
+    admin: AdminServices,
+    admin_auth: AdminAuth,
+    health: HealthProbe,
+    metrics_registry: CollectorRegistry,
+    max_body_size: int,
+    routers: Iterable[APIRouter] = (),
+) -> FastAPI:
+    """The app; its request metrics are registered in ``metrics_registry`` (served at ``/metrics``)."""
     app = FastAPI(
         title="Intercarga",
         version=__version__,
@@ -55,18 +65,18 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
         # A chunked body is cut off as it streams in (a Content-Length over the limit is refused
         # before it gets here, by the listener's HttpLimits): FastAPI reads a body before the
         # route's dependencies, the admin authentication among them.
-        max_body_size=system.settings.http.max_body_size,
+        max_body_size=max_body_size,
     )
-    app.state.system = system
-    app.state.store = system.store
-    app.state.admin_auth = system.admin_auth
+    app.state.admin = admin
+    app.state.store = admin.store
+    app.state.admin_auth = admin_auth
     install_problem_handlers(app)
 
     @app.exception_handler(UnauthorizedError)
     async def _unauthorized(_request: Request, _error: UnauthorizedError) -> JSONResponse:
         return problem(401, "a valid admin bearer token is required")
 
-    registry = CollectorRegistry()
+    registry = metrics_registry
     requests = Counter(
         "intercarga_http_requests",
         "HTTP requests served",
@@ -76,7 +86,6 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
     latency = Histogram(
         "intercarga_http_request_seconds", "HTTP request latency", ["route"], registry=registry
     )
-    system.metrics_registry = registry
 
     @app.middleware("http")
     async def _measure(
@@ -92,7 +101,7 @@ def create_http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAP
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
     async def healthz() -> JSONResponse:
         try:
-            await check_database(system.engine)
+            await health()
         except StorageError as error:
             # The process lives and uses the database again once it answers (each connection
             # is checked before use): degraded, not down.

@@ -260,7 +260,7 @@ def resource_router(resource: Resource[T]) -> APIRouter:
         await repository.delete(*values)
         if isinstance(item, Location | Tariff | Token):
             # Partners hold copies: the roaming layer tells them (OCPI has its own ways).
-            await request.app.state.system.bus.publish(ObjectRemoved(item))
+            await request.app.state.admin.bus.publish(ObjectRemoved(item))
         return Response(status_code=204)
 
     router.add_api_route(

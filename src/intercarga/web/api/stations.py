@@ -26,8 +26,8 @@ from intercarga.domain import RegistrationStatus
 from intercarga.errors import InvalidInputError
 from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
-from intercarga.ocpp.server import CsmsServer
 from intercarga.web.api._resource import MAX_LIMIT, MAX_OFFSET, paging_headers
+from intercarga.web.api.services import AdminServices
 from intercarga.web.problems import problem, validation_problem
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "FrameView",
     "RegistrationChange",
     "connection_view",
-    "csms_of",
     "station_router",
 ]
 
@@ -65,14 +64,13 @@ class OcppAnswer(BaseModel):
     response: dict[str, Any]
 
 
-def csms_of(request: Request) -> CsmsServer | None:
-    csms: CsmsServer | None = getattr(request.app.state.system, "csms", None)
-    return csms
+def _services(request: Request) -> AdminServices:
+    services: AdminServices = request.app.state.admin
+    return services
 
 
 def connection_view(request: Request, station_id: str, *, frames: bool) -> dict[str, Any]:
-    csms = csms_of(request)
-    link = csms.link(station_id) if csms is not None else None
+    link = _services(request).links.link(station_id)
     if link is None or not link.open:
         return {"connected": False}
     view: dict[str, Any] = {
@@ -229,12 +227,10 @@ def station_router() -> APIRouter:
         payload: Annotated[dict[str, Any], Body()],
     ) -> Any:
         """Send ``action`` with ``payload`` as the station's OCPP version defines it."""
-        csms = csms_of(request)
+        links = _services(request).links
 
         async def call() -> dict[str, Any]:
-            if csms is None:
-                raise StationOfflineError("the OCPP endpoint is not running")
-            return await csms.require_link(station_id).call(action, payload)
+            return await links.require_link(station_id).call(action, payload)
 
         response, failed = await _answered(call(), "payload")
         if failed is not None:
@@ -263,7 +259,7 @@ def station_router() -> APIRouter:
             order = TypeAdapter(kind).validate_python(body or {})
         except ValidationError as error:
             return validation_problem([dict(e) for e in error.errors()])
-        service = request.app.state.system.csms_service
+        service = _services(request).csms
         result, failed = await _answered(service.run_command(station_id, order), "body")
         if failed is not None:
             return failed
@@ -289,7 +285,7 @@ def station_router() -> APIRouter:
         BootNotification, so it need not wait for its retry interval; ``boot_requested`` is its
         answer (null when none was sent).
         """
-        service = request.app.state.system.csms_service
+        service = _services(request).csms
         result, failed = await _answered(
             service.set_registration(station_id, body.status), "status"
         )
