@@ -116,7 +116,13 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
         await check_database(system.engine)
 
     return create_http_app(
-        admin=AdminServices(system.store, system.bus, system.links, system.csms_service),
+        admin=AdminServices(
+            system.store,
+            system.bus,
+            system.links,
+            system.csms_service,
+            assessment_data=system.settings.assessment_data,
+        ),
         admin_auth=system.admin_auth,
         health=health,
         metrics_registry=CollectorRegistry(),

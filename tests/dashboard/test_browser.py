@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -235,8 +236,15 @@ def test_a_remote_start_from_the_station_page_shows_live_on_the_map_and_the_page
     assert ending.get_by_label("Transaction").input_value() != ""
     ending.get_by_role("button", name="Send").click()
     playwright_sync.expect(ending.locator("output")).to_have_text(re.compile("^Done."))
+    # The station ends the transaction after accepting the stop, and the CDR follows it: the
+    # list is read again until it shows (a page loaded before the CDR existed never would).
     page.goto(deployment.url + "/cdrs")
-    page.locator("#cdrs tbody a").first.click(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while page.locator("#cdrs tbody a").count() == 0:
+        assert time.monotonic() < deadline, "no CDR listed 30 s after the stop"
+        page.wait_for_timeout(500)
+        page.reload()
+    page.locator("#cdrs tbody a").first.click()
     lines = page.locator("#breakdown tbody tr")
     playwright_sync.expect(lines).not_to_have_count(0)
     costs = [

@@ -14,6 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.cli.test_commands import intercarga
@@ -108,6 +109,16 @@ def test_a_cpo_registers_with_a_nap_whose_status_history_keeps_up(tmp_path: Path
             f"max {latencies[-1] * 1000:.0f} ms"
         )
         assert latencies[-1] < 2.0, latencies[-5:]
+        # The same changes are open data at the NAP, for anyone, without sign-in.
+        since = min(datetime.fromisoformat(c["at"]) for c in pushed)
+        opened = httpx.get(
+            f"{nap.base_url}/open-data/v1/evses/CO/ICG/BOG-USAQUEN/BOG-USA-1/history",
+            params={"since": since.isoformat()},
+            timeout=10,
+        )
+        assert opened.status_code == 200, opened.text
+        public = {(datetime.fromisoformat(c["at"]), c["status"]) for c in opened.json()["data"]}
+        assert {(datetime.fromisoformat(c["at"]), c["status"]) for c in pushed} <= public
 
         # The station is gone: after Colombia's (overridden) 4 s the CPO is flagged silent,
         # in the admin API and in the CLI's table; CL-ICG's 60 s window is not over yet.

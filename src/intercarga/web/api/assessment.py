@@ -55,7 +55,7 @@ def check_layer(layer: str) -> str:
 
 
 def _data(request: Request) -> Path | None:
-    folder: Path | None = request.app.state.system.settings.assessment_data
+    folder: Path | None = request.app.state.admin.assessment_data
     return folder
 
 
