@@ -79,6 +79,8 @@ class LiveFeed:
             bus.subscribe(kind, self._relay)
 
     async def _relay(self, event: object) -> None:
+        if not self._queues:
+            return  # nobody watching: no message built on the OCPP hot path
         message = _message(event)
         if message is None:
             return
