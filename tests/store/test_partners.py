@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
 from intercarga.errors import NotFoundError
 from intercarga.security import hash_token
 from intercarga.store import Store
-from intercarga.store.partners import (
-    Partner,
-    PartnerEndpoint,
-    PartnerRepository,
-    PartnerRole,
-    PartnerState,
-)
+from intercarga.store.partners import PartnerRepository
 
 
 def _partner(**changes: object) -> Partner:

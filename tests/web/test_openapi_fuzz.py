@@ -32,10 +32,10 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from intercarga.app import System, bind
 from intercarga.config import Settings
+from intercarga.domain.partner import Partner, PartnerRole, PartnerState
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
 from intercarga.sim.example import seed_example_network
-from intercarga.store.partners import Partner, PartnerRole, PartnerState
 from intercarga.web.http import create_http_app
 
 ADMIN = "fuzz-admin-token-0123456789"

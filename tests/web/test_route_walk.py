@@ -22,9 +22,9 @@ from starlette.routing import BaseRoute
 
 from intercarga.app import System
 from intercarga.config import OcpiParty
+from intercarga.domain.partner import Partner, PartnerRole, PartnerState
 from intercarga.ocpi.service import Roaming, routers
 from intercarga.security import hash_token
-from intercarga.store.partners import Partner, PartnerRole, PartnerState
 from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN
 

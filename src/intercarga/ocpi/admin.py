@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner
 from intercarga.ocpi.client import PartnerError, is_callable_url
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import Backlog, CommandRecord, OutboxEntry
 from intercarga.web.api import MAX_OFFSET
 from intercarga.web.auth import require_admin

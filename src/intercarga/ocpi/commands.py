@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from intercarga import domain
 from intercarga.config import Settings
+from intercarga.domain.partner import Partner
 from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
 from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
@@ -56,7 +57,6 @@ from intercarga.ocpp.commands import (
 from intercarga.ocpp.errors import CallTimeoutError, StationOfflineError
 from intercarga.ocpp.events import IdToken
 from intercarga.store import Store
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import CommandRecord, CommandRepository, OutboxEntry
 
 __all__ = [

@@ -44,6 +44,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from intercarga.config import Settings
+from intercarga.domain.partner import Partner, PartnerState
 from intercarga.ocpi.client import OcpiClient, PartnerError, PartnerTimeoutError, Reply
 from intercarga.ocpi.envelope import OcpiError, StatusCode, envelope
 from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
@@ -64,7 +65,6 @@ from intercarga.ocpi.routing import (
 from intercarga.ocpi.translate import object_kind, translate
 from intercarga.ocpi.transport import page_headers, page_request
 from intercarga.ocpi.versions import HUB_ROUTED
-from intercarga.store.partners import Partner, PartnerState
 from intercarga.store.roaming import CommandRecord, CommandRepository, OutboxEntry
 
 __all__ = ["Hub", "client_info_list", "hub_router"]

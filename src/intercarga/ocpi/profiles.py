@@ -26,6 +26,7 @@ from typing import Any
 
 from intercarga import domain
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner
 from intercarga.errors import InvalidInputError, NotFoundError
 from intercarga.ocpi import mapping
 from intercarga.ocpi.client import PartnerError
@@ -48,7 +49,6 @@ from intercarga.ocpp.commands import (
     Result,
     SetChargingProfile,
 )
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import CommandRecord
 
 __all__ = [

@@ -38,6 +38,7 @@ from intercarga.domain.events import (
     ObjectRemoved,
     SessionChanged,
 )
+from intercarga.domain.partner import Partner
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping
 from intercarga.ocpi.client import PartnerRejectedError
@@ -56,7 +57,7 @@ from intercarga.ocpi.routing import (
 )
 from intercarga.ocpi.translate import object_kind, translate
 from intercarga.store import Store
-from intercarga.store.partners import Partner, PartnerRepository
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
 
 __all__ = [

@@ -44,8 +44,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
+from intercarga.domain.partner import PartnerState
 from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.store.partners import PartnerState
 
 __all__ = [
     "TRANSITIONS",

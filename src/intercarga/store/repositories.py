@@ -179,14 +179,21 @@ class Repository(ABC, Generic[T]):
         return Page(items=items, total=int(total), offset=offset, limit=limit)
 
     async def put(self, item: T) -> bool:
-        """Create or replace the aggregate; True when it was created."""
+        """Create or replace the aggregate; True when it was created.
+
+        :class:`ConflictError` when a concurrent write of the same key won the insert (on
+        PostgreSQL both can find nothing to delete): the caller may simply put again.
+        """
         key = self._key_of(item)
-        async with self._engine.begin() as connection:
-            deleted = (
-                await connection.execute(delete(self.table).where(self._where(key)))
-            ).rowcount
-            await connection.execute(insert(self.table).values(**self._to_row(item)))
-            await self._write_children(connection, item)
+        try:
+            async with self._engine.begin() as connection:
+                deleted = (
+                    await connection.execute(delete(self.table).where(self._where(key)))
+                ).rowcount
+                await connection.execute(insert(self.table).values(**self._to_row(item)))
+                await self._write_children(connection, item)
+        except IntegrityError:
+            raise ConflictError(f"{self._describe(key)} was written concurrently") from None
         return not deleted
 
     async def create(self, item: T) -> None:

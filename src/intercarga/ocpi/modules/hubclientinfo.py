@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from intercarga.domain.partner import Partner
 from intercarga.ocpi import mapping
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
@@ -19,7 +20,6 @@ from intercarga.ocpi.models import format_datetime
 from intercarga.ocpi.modules._common import parse_body, require_version, same
 from intercarga.ocpi.routing import is_hub
 from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import ClientInfo
 
 __all__ = ["routers"]

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
+from intercarga.domain.partner import Partner
 from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.http import authenticate, ocpi_response, read_json
@@ -30,7 +31,6 @@ from intercarga.ocpi.modules._common import (
 )
 from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
 
 __all__ = ["LOCATIONS", "routers"]
 
