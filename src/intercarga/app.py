@@ -157,8 +157,8 @@ async def serve(
     ``show_admin_token`` shows the person starting the server the admin token made at first
     start, once; it must not go through logging (see below).
     """
-    from intercarga.ocpi.service import Roaming
-    from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.ocpi.api import routers as ocpi_routers
+    from intercarga.ocpi.roaming import Roaming
     from intercarga.sim.example import seed_example_network
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config

@@ -23,7 +23,8 @@ from pydantic import SecretStr
 from intercarga.app import System
 from intercarga.config import Settings
 from intercarga.domain.partner import PartnerState
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.web.http import create_http_app
 
 SECRET = "SECRET-OF-THE-INTERNAL-SERVICE"

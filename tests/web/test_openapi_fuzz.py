@@ -33,7 +33,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from intercarga.app import System, bind
 from intercarga.config import Settings
 from intercarga.domain.partner import Partner, PartnerRole, PartnerState
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.security import hash_token
 from intercarga.sim.example import seed_example_network
 from intercarga.web.http import create_http_app

@@ -23,7 +23,8 @@ from starlette.routing import BaseRoute
 from intercarga.app import System
 from intercarga.config import OcpiParty
 from intercarga.domain.partner import Partner, PartnerRole, PartnerState
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.security import hash_token
 from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN

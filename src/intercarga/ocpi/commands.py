@@ -36,7 +36,7 @@ from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models import format_datetime, parse
 from intercarga.ocpi.outbox import Outbox
-from intercarga.ocpi.partners import Registrar
+from intercarga.ocpi.registrar import Registrar
 from intercarga.ocpi.routing import (
     Party,
     addressed,
@@ -45,6 +45,7 @@ from intercarga.ocpi.routing import (
     path,
     routing_headers,
 )
+from intercarga.ocpi.sessions import session_token
 from intercarga.ocpp.commands import (
     CancelReservation,
     Command,
@@ -309,8 +310,6 @@ class Commands:
         return response
 
     async def _session_of(self, partner: Partner, session: domain.Session) -> bool:
-        from intercarga.ocpi.push import session_token
-
         token = await session_token(self.store, session)
         return may_act_for(partner, token.country_code, token.party_id, "EMSP")
 

@@ -33,8 +33,8 @@ from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.commands import Commands
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models import format_datetime, parse
-from intercarga.ocpi.push import session_token
 from intercarga.ocpi.routing import Party, addressed, may_act_for, path, routing_headers
+from intercarga.ocpi.sessions import session_token
 from intercarga.ocpp.commands import (
     ChargingProfile,
     ChargingProfileKind,

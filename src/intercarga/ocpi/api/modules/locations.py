@@ -16,11 +16,8 @@ from fastapi import APIRouter, Request, Response
 from intercarga import domain
 from intercarga.domain.partner import Partner
 from intercarga.ocpi import mapping, storing
-from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import authenticate, ocpi_response, read_json
-from intercarga.ocpi.mapping import model_for
-from intercarga.ocpi.models import patch_model
-from intercarga.ocpi.modules._common import (
+from intercarga.ocpi.api.modules._common import (
+    Gate,
     Kind,
     add_sender_list,
     check_version,
@@ -29,13 +26,19 @@ from intercarga.ocpi.modules._common import (
     parse_body,
     same,
 )
+from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
 from intercarga.ocpi.routing import may_act_for
-from intercarga.ocpi.service import Roaming
+from intercarga.store import Store
 
 __all__ = ["LOCATIONS", "routers"]
 
 
-async def _location_json(roaming: Roaming, item: domain.Location, version: str) -> dict[str, Any]:
+async def _location_json(
+    gate: Gate, store: Store, item: domain.Location, version: str
+) -> dict[str, Any]:
     return mapping.location_to_ocpi(item, version)
 
 
@@ -44,7 +47,7 @@ LOCATIONS = Kind(
     model="Location",
     owner="CPO",
     key="id",
-    repository=lambda roaming: roaming.store.locations,
+    repository=lambda store: store.locations,
     to_domain=lambda received, party: mapping.location_to_domain(received, party),
     to_ocpi=_location_json,
     versions=("2.1.1", "2.2.1", "2.3.0"),
@@ -67,9 +70,9 @@ def _pick(data: dict[str, Any], evse_uid: str | None, connector_id: str | None) 
     return dict(connector)
 
 
-def _sender(roaming: Roaming) -> APIRouter:
+def _sender(gate: Gate, store: Store) -> APIRouter:
     router = module_router("CPO", LOCATIONS)
-    add_sender_list(router, roaming, LOCATIONS)
+    add_sender_list(router, gate, store, LOCATIONS)
 
     async def one(
         version: str,
@@ -79,11 +82,9 @@ def _sender(roaming: Roaming) -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(LOCATIONS, version)
-        await authenticate(roaming, request, "locations")
-        party = our_party(roaming, "CPO", request)
-        location = await roaming.store.locations.find(
-            party.country_code, party.party_id, location_id
-        )
+        await authenticate(gate.registrar, request, "locations")
+        party = our_party(gate, "CPO", request)
+        location = await store.locations.find(party.country_code, party.party_id, location_id)
         if location is None:
             raise OcpiError(StatusCode.UNKNOWN_LOCATION, f"location {location_id} not found", 404)
         data = mapping.location_to_ocpi(location, version)
@@ -135,10 +136,9 @@ def _replace(
     return updated
 
 
-def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
+def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
     """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored)."""
-    router = module_router(role, RECEIVED, roaming if role != "EMSP" else None)
-    store = roaming.store
+    router = module_router(role, RECEIVED, gate if role != "EMSP" else None)
 
     async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
         location = await store.locations.find(country_code.upper(), party_id.upper(), location_id)
@@ -156,7 +156,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         location = await stored(country_code, party_id, location_id)
         data = mapping.location_to_ocpi(location, version)
@@ -172,7 +172,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         body = await read_json(request)
         party = (country_code.upper(), party_id.upper())
@@ -221,7 +221,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         name = "Connector" if connector_id else "EVSE" if evse_uid else "Location"
         changes = parse_body(patch_model(model_for(version, name)), await read_json(request))
@@ -247,5 +247,5 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
     return router
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
-    return [_sender(roaming), _receiver(roaming), _receiver(roaming, "NAP")]
+def routers(gate: Gate, store: Store) -> list[APIRouter]:
+    return [_sender(gate, store), _receiver(gate, store), _receiver(gate, store, "NAP")]
