@@ -181,8 +181,9 @@ class Repository(ABC, Generic[T]):
     async def put(self, item: T) -> bool:
         """Create or replace the aggregate; True when it was created.
 
-        :class:`ConflictError` when a concurrent write of the same key won the insert (on
-        PostgreSQL both can find nothing to delete): the caller may simply put again.
+        :class:`ConflictError` when a key is taken: a concurrent write of the same aggregate won
+        the insert (on PostgreSQL both can find nothing to delete; putting again then replaces
+        it), or the aggregate lists one of its parts twice. Nothing is written then.
         """
         key = self._key_of(item)
         try:
@@ -193,7 +194,10 @@ class Repository(ABC, Generic[T]):
                 await connection.execute(insert(self.table).values(**self._to_row(item)))
                 await self._write_children(connection, item)
         except IntegrityError:
-            raise ConflictError(f"{self._describe(key)} was written concurrently") from None
+            raise ConflictError(
+                f"{self._describe(key)} not stored: a key is taken (written at the same time,"
+                " or a part listed twice)"
+            ) from None
         return not deleted
 
     async def create(self, item: T) -> None:
