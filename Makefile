@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test fuzz lint format bench clean install install-dev lock audit
+.PHONY: run test fuzz lint format bench clean install install-dev lock audit demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,14 @@ lock: $(VENV)/.installed-dev
 audit: $(VENV)/.installed-dev
 	$(BIN)/python .ci/audit.py requirements-dev.lock
 
-## run: set up, then serve the example network (HTTP :8000, OCPP :9000)
+## run: set up, then serve the example network with its stations simulated in-process
+## (`serve --demo`; HTTP :8000 with the dashboard at /, OCPP :9000)
 run: $(VENV)/.installed
-	$(BIN)/intercarga serve --seed
+	$(BIN)/intercarga serve --demo
+
+## demo: a live roaming region on this machine (three CPOs, two eMSPs, a hub, an access point)
+demo: $(VENV)/.installed
+	$(BIN)/intercarga demo
 
 ## test: set up with dev extras, lint, then the whole test suite, one worker per core
 # (pytest-xdist; worksteal: a worker that runs out of tests takes some of the other's).

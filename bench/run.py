@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
-``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi] [--out PATH]
+``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap,open_data] [--out PATH]
 [--json PATH]``. The full run takes about ten minutes on the 2-core development VM; ``--quick``
 (tiny sizes, one run each) is what the smoke tests use. Every figure that compares is a ratio
 against a baseline measured in the same run on the same machine. This module runs and reports;
@@ -30,7 +30,10 @@ from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
 from bench.crash import CrashResult, run_crash_all
 from bench.hub_auth import HubAuthResult, run_hub_auth
+from bench.nap_ingest import EVSES, NapIngestResult, run_nap_ingest
 from bench.ocpi_pull import OcpiPullResult, run_ocpi_pull
+from bench.open_data import OpenDataResult, run_open_data
+from bench.open_data import render as render_open_data
 from bench.outbox import OutboxResult, run_outbox
 from bench.profiles import Profile
 from bench.servers import ROOT
@@ -82,10 +85,13 @@ class Sizes:
     locations: int = 10_000
     ocpi_runs: int = 3
     outbox_updates: int = 500
+    nap_updates: int = 2000
     hub_authorizations: int = 300
     profile_seconds: float = 6.0
     crash_transactions: int = 100
     crash_kills: int = 4
+    open_data_locations: int = 100_000
+    open_data_seconds: float = 5.0
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -102,10 +108,13 @@ class Sizes:
             locations=60,
             ocpi_runs=1,
             outbox_updates=10,
+            nap_updates=20,
             hub_authorizations=5,
             profile_seconds=0.0,
             crash_transactions=10,
             crash_kills=1,
+            open_data_locations=50,
+            open_data_seconds=0.2,
         )
 
 
@@ -127,8 +136,10 @@ class Report:
     pricing: PricingResult | None = None
     ocpi: OcpiPullResult | None = None
     outbox: OutboxResult | None = None
+    nap: NapIngestResult | None = None
     hub_auth: HubAuthResult | None = None
     crash: list[CrashResult] = field(default_factory=list)
+    open_data: OpenDataResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -158,7 +169,9 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         datetime.now(UTC), sizes, " ".join(["python", "-m", "bench.run", *sys.argv[1:]])
     )
     began = time.perf_counter()
-    wanted = set(only or ("throughput", "connections", "pricing", "ocpi", "crash"))
+    wanted = set(
+        only or ("throughput", "connections", "pricing", "ocpi", "nap", "open_data", "crash")
+    )
     if "pricing" in wanted:
         progress("pricing")
         report.pricing = run_pricing(sizes.pricing_seconds, sizes.pricing_runs)
@@ -183,6 +196,12 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         report.outbox = run_outbox(sizes.outbox_updates)
         progress(f"hub authorization: {sizes.hub_authorizations} round trips")
         report.hub_auth = run_hub_auth(sizes.hub_authorizations, sizes.ocpi_runs)
+    if "nap" in wanted:
+        progress(f"nap: {sizes.nap_updates} EVSE status PATCHes")
+        report.nap = run_nap_ingest(sizes.nap_updates, sizes.ocpi_runs)
+    if "open_data" in wanted:
+        progress(f"open data: {sizes.open_data_locations} locations")
+        report.open_data = run_open_data(sizes.open_data_locations, sizes.open_data_seconds)
     if "crash" in wanted:
         progress(f"crash: {sizes.crash_transactions} transactions, {sizes.crash_kills} kills")
         report.crash, skipped = run_crash_all(
@@ -314,6 +333,8 @@ def render(report: Report) -> str:
     out += _connections_section(report)
     out += _pricing_section(report)
     out += _ocpi_section(report)
+    if report.open_data is not None:
+        out += ["## Open data", "", render_open_data(report.open_data), ""]
     out += _crash_section(report)
     out += _work_section(report)
     out += [
@@ -535,6 +556,23 @@ def _ocpi_section(report: Report) -> list[str]:
             "sent) and the PATCH itself.",
             "",
         ]
+    nap = report.nap
+    if nap is not None:
+        out += [
+            "**Access point ingest.** `intercarga serve` hosting a NAP party (SQLite, one "
+            f"process on one CPU) receives {nap.updates:,} OCPI 2.2.1 EVSE status PATCHes of a "
+            f"registered CPO ({EVSES} EVSEs of one location, the status alternating) over "
+            f"{nap.concurrency} connections; each is merged into the stored Location, validated "
+            "whole, stored, and kept in the EVSE's status history (issue 13).",
+            "",
+            "| measure | value |",
+            "|---|---:|",
+            f"| PATCHes confirmed (1000) per second | {_show(nap.per_second)} |",
+            f"| confirmed / sent | {nap.confirmed:,} / {nap.updates:,} |",
+            f"| latency p50 / p99 | {_fmt(nap.p50_ms)} ms / {_fmt(nap.p99_ms)} ms |",
+            *(["", f"Error: {nap.error}"] if nap.error else []),
+            "",
+        ]
     hub = report.hub_auth
     if hub is not None:
         out += [
@@ -732,7 +770,9 @@ def _to_json(report: Report) -> dict[str, Any]:
             "engine": report.pricing.engine.to_dict() if report.pricing.engine else None,
         },
         "ocpi": report.ocpi.to_dict() if report.ocpi else None,
+        "open_data": report.open_data.to_dict() if report.open_data else None,
         "outbox": report.outbox.to_dict() if report.outbox else None,
+        "nap_ingest": report.nap.to_dict() if report.nap else None,
         "hub_auth": None
         if report.hub_auth is None
         else {
@@ -752,7 +792,9 @@ def main(argv: Sequence[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument(
-        "--only", default="", help="comma-separated: throughput,connections,pricing,ocpi,crash"
+        "--only",
+        default="",
+        help="comma-separated: throughput,connections,pricing,ocpi,nap,open_data,crash",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")

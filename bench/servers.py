@@ -265,8 +265,8 @@ async def _intercarga(args: argparse.Namespace) -> None:
 def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
     import uvicorn
 
-    from intercarga.ocpi.service import Roaming
-    from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.ocpi.api import routers as ocpi_routers
+    from intercarga.ocpi.roaming import Roaming
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
@@ -323,8 +323,10 @@ class ServerProcess:
         cpu: int | None = None,
         startup_timeout: float = 120.0,
         log_dir: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
+        self.settings = dict(settings or {})  # more INTERCARGA_* variables for "serve"
         self.options = list(options)
         self.cpu = cpu
         self.startup_timeout = startup_timeout
@@ -402,6 +404,7 @@ class ServerProcess:
         }
         if args.schema:
             env["INTERCARGA_DATABASE_SCHEMA"] = args.schema
+        env.update(self.settings)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "intercarga", "serve", "--ocpp-port", "0", "--http-port", "0",
              "--log-format", "json"],

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import uvicorn
 from prometheus_client import CollectorRegistry
@@ -24,16 +25,18 @@ from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
-from intercarga.errors import IntercargaError
+from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.server import CsmsServer
 from intercarga.ocpp.tls import server_context
+from intercarga.registry import Registry, ReportingRules, load_rules
 from intercarga.store import Store, check_database, create_engine, database_unavailable, upgrade
 from intercarga.store.admin_tokens import AdminTokenRepository
 from intercarga.store.database import describe_database_error
+from intercarga.store.open_data import PublishedLocations
 from intercarga.web.auth import AdminAuth
 
-__all__ = ["Listener", "System", "bind", "serve"]
+__all__ = ["Listener", "System", "bind", "reporting_rules", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +52,13 @@ class System:
     bus: EventBus
     csms_service: CsmsService
     csms: CsmsServer
+    registry: Registry
     metrics_registry: CollectorRegistry | None = field(default=None)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
         """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+        rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
             await check_database(engine)
@@ -79,10 +84,19 @@ class System:
             bus,
             service,
             csms,
+            Registry(store, rules, reliability_threshold=settings.registry.reliability_threshold),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def reporting_rules(settings: Settings) -> ReportingRules:
+    """The shipped country reporting rules with the settings' overrides."""
+    try:
+        return load_rules().overridden(settings.registry.rules)
+    except (ValueError, KeyError) as error:
+        raise ConfigurationError(str(error)) from None
 
 
 class ListenError(IntercargaError):
@@ -150,16 +164,24 @@ async def serve(
     *,
     show_admin_token: Callable[[str], None],
     seed: bool = False,
+    demo: bool = False,
+    show_admin_password: Callable[[str], None] | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly.
 
     ``show_admin_token`` shows the person starting the server the admin token made at first
-    start, once; it must not go through logging (see below).
+    start, once, and ``show_admin_password`` the dashboard's first admin password; neither may
+    go through logging (see below). ``demo`` plays the example network's stations in-process.
     """
+    from intercarga.dashboard import Dashboard
     from intercarga.ocpi.api import routers as ocpi_routers
+    from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.ocpi.roaming import Roaming
+    from intercarga.sim.demo import run_demo
     from intercarga.sim.example import seed_example_network
+    from intercarga.web.api.open_data import OpenDataApi
+    from intercarga.web.api.registry import registry_router
     from intercarga.web.http import create_http_app
     from intercarga.web.listener import http_admission, uvicorn_config
 
@@ -174,12 +196,35 @@ async def serve(
             # above WARNING would hide the one chance to read it.
             show_admin_token(token)
             log.warning("a new admin token was made and shown once on the console, not logged")
-        seeding = seed or settings.seed_example_network
+        seeding = seed or settings.seed_example_network or demo
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        roaming = Roaming.build(settings, system.store)
+        roaming = Roaming.build(
+            settings,
+            system.store,
+            registry=system.registry,
+            pull_interval=settings.registry.pull_interval,
+        )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
-        app = create_http_app(system, routers=ocpi_routers(roaming))
+        open_data = OpenDataApi(
+            PublishedLocations(system.engine),
+            render=partial(location_to_ocpi, version="2.2.1"),
+            history=system.store.status_history,
+        )
+        routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
+        app = create_http_app(system, routers=routers)
+        dashboard = Dashboard(
+            store=system.store,
+            bus=system.bus,
+            commands=system.csms_service,
+            connections=system.csms,
+            roaming=roaming,
+        )
+        password = await dashboard.accounts.ensure_admin()
+        if password is not None and show_admin_password is not None:
+            show_admin_password(password)
+            log.warning("the dashboard's admin password was shown once on the console, not logged")
+        app = create_http_app(system, routers=[*ocpi_routers(roaming), dashboard.router])
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
@@ -188,6 +233,12 @@ async def serve(
         await system.csms.start(ocpp.socket, tls)
         stop = asyncio.Event()
         expiry = asyncio.create_task(_expire_transactions(system, stop), name="expiry")
+        background = [expiry]
+        if demo:
+            ocpp_url = f"{'wss' if tls else 'ws'}://127.0.0.1:{ocpp.port}/ocpp"
+            background.append(
+                asyncio.create_task(run_demo(system.store, ocpp_url, stop), name="demo")
+            )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
@@ -207,10 +258,11 @@ async def serve(
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
         server.should_exit = True
+        dashboard.close()  # the live streams end, or the HTTP server would wait for them
         await http_task
         stop_task.cancel()
         stop.set()  # also when the HTTP server ended by itself
-        await stop_tasks([expiry], grace=30)
+        await stop_tasks(background, grace=30)
         await roaming.stop()
         await system.csms.stop()
         admission.close()

@@ -29,6 +29,7 @@ __all__ = [
     "OcpiParty",
     "OcpiSettings",
     "OcppSettings",
+    "RegistrySettings",
     "Settings",
     "UnknownStationPolicy",
     "load_settings",
@@ -197,6 +198,30 @@ class OcpiSettings(BaseModel):
     )
 
 
+class RegistrySettings(BaseModel):
+    """The national access point (``[registry]``; used when a NAP party is hosted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pull_interval: float = Field(
+        default=300,
+        ge=0,
+        description="seconds between pulls of registered CPOs' changed Locations and Tariffs"
+        " (date_from); 0: only the full pull after registration",
+    )
+    reliability_threshold: float = Field(
+        default=0.99,
+        gt=0,
+        le=1,
+        description="CPOs whose reliability (UK formula) is below this are listed",
+    )
+    rules: dict[str, dict[str, float | bool | str | list[str]]] = Field(
+        default_factory=dict,
+        description="per country (ISO alpha-2, or 'default'), fields of the reporting rule to"
+        " override: status_window_s, stale_after_s, realtime_prices, mandatory",
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one Intercarga process."""
 
@@ -231,8 +256,14 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     ocpi: OcpiSettings = Field(default_factory=OcpiSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
+    )
+    assessment_data: Path | None = Field(
+        default=None,
+        description="Folder of country files (XX.toml) for the assessment; the package's own "
+        "data/countries when unset",
     )
 
     @field_validator("log_level", mode="before")

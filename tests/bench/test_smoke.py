@@ -17,6 +17,7 @@ from bench.common import spread
 from bench.connections import run_connections
 from bench.crash import CrashResult
 from bench.hub_auth import HubAuthResult, run_hub_auth
+from bench.nap_ingest import run_nap_ingest
 from bench.ocpi_pull import run_ocpi_pull
 from bench.outbox import run_outbox
 from bench.profiles import summarise
@@ -89,6 +90,13 @@ def test_outbox_delivers_every_update_to_the_partner() -> None:
     result = run_outbox(4)
     assert (result.updates, result.delivered, result.failed) == (4, 4, 0)
     assert result.stored_per_s > 0 and result.delivered_per_s > 0
+
+
+def test_nap_ingest_confirms_every_status_patch() -> None:
+    result = run_nap_ingest(8, runs=1)
+    assert result.error is None, result.error
+    assert (result.updates, result.confirmed) == (8, 8)  # every PATCH answered 1000
+    assert result.per_second is not None and result.p99_ms is not None
 
 
 def test_hub_authorization_round_trips_through_three_serve_processes() -> None:

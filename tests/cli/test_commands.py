@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -14,35 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from intercarga.sim.processes import environment, free_port, run_cli
 from tests.conftest import POSTGRES_URL
 
 
 def intercarga(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intercarga", *args],
-        cwd=cwd,
-        env=_environment(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _environment(extra: dict[str, str] | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("INTERCARGA_")}
-    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
-    env.update(extra or {})
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return run_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -120,7 +98,7 @@ def start_serve(
     process = subprocess.Popen(
         command,
         cwd=cwd,
-        env=_environment(env),
+        env=environment(env),
         stdout=subprocess.PIPE if stdout else None,
         stderr=subprocess.PIPE,
         text=True,

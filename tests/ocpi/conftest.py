@@ -24,6 +24,7 @@ from intercarga.config import OcpiParty, Settings
 from intercarga.ocpi.api import routers
 from intercarga.ocpi.outbox import RetryPolicy
 from intercarga.ocpi.roaming import Roaming
+from intercarga.web.api.registry import registry_router
 from intercarga.web.http import create_http_app
 from tests.conftest import _drop_schema, _postgres_schema
 
@@ -79,6 +80,7 @@ class Network:
         parties: list[OcpiParty],
         versions: list[str] | None = None,
         policy: RetryPolicy = FAST,
+        registry: dict[str, Any] | None = None,
     ) -> Deployment:
         if self._url.startswith("sqlite"):
             db_url, schema = f"sqlite+aiosqlite:///{self._tmp_path / name}.db", None
@@ -94,17 +96,24 @@ class Network:
             admin_token=SecretStr(ADMIN),
             public_url=f"http://{name}.test",
             ocpi=ocpi,
+            registry=registry or {"pull_interval": 0},
         )
         return await self._open(name, settings, policy)
 
     async def _open(self, name: str, settings: Settings, policy: RetryPolicy) -> Deployment:
         system = await System.open(settings)
         roaming = Roaming.build(
-            settings, system.store, self.hosts, policy=policy, watch_interval=0.1
+            settings,
+            system.store,
+            self.hosts,
+            policy=policy,
+            watch_interval=0.1,
+            registry=system.registry,
+            pull_interval=settings.registry.pull_interval,
         )
         roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         await roaming.start()
-        app = create_http_app(system, routers=routers(roaming))
+        app = create_http_app(system, routers=[*routers(roaming), registry_router(system.registry)])
         self.hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
         self.hosts.down.discard(f"{name}.test")
         admin = httpx.AsyncClient(

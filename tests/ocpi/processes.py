@@ -8,20 +8,17 @@ Nothing here reaches into a process: what a test asserts is what an operator or 
 
 from __future__ import annotations
 
-import ctypes
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from tests.cli.test_commands import _environment, free_port, intercarga
+from intercarga.sim.processes import Deployment, DeploymentError, OcpiParty, environment
 
 __all__ = [
     "APP",
@@ -42,83 +39,37 @@ APP = "APP-0001"  # an eMSP's app token, for START_SESSION
 T = TypeVar("T")
 
 
-@dataclass
-class Server:
-    """One ``intercarga serve`` process: its folder, ports and admin token."""
-
-    folder: Path
-    http: int
-    ocpp: int
-    admin: str
-    process: subprocess.Popen[str] | None = field(default=None, repr=False)
+class Server(Deployment):
+    """One ``intercarga serve`` process (intercarga.sim.processes), named as these tests use it;
+    a failed start fails the test with the deployment's log."""
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.http}"
+    def http(self) -> int:
+        return self.http_port
 
     @property
-    def ocpp_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ocpp}/ocpp"
+    def ocpp(self) -> int:
+        return self.ocpp_port
 
     @property
-    def log(self) -> Path:
-        return self.folder / "serve.log"
+    def admin(self) -> str:
+        return self.admin_token
 
-    def api(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self.admin}"}, timeout=10
-        )
+    @admin.setter
+    def admin(self, token: str) -> None:
+        self.admin_token = token
 
-    def start(self) -> None:
-        """Start the process and wait until it answers /healthz."""
-        # The log goes to a file: a pipe nobody reads would block the server once it filled.
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "intercarga", "serve"],
-                cwd=self.folder,
-                env=_environment(None),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise AssertionError(self.log.read_text())
-            assert time.monotonic() < deadline, f"{self.folder.name} did not start"
-            time.sleep(0.2)
+    def start(self, timeout: float = 60) -> None:
+        try:
+            super().start(timeout)
+        except DeploymentError as error:
+            raise AssertionError(f"{error}\n{self.log.read_text()}") from None
 
-    def stop(self) -> None:
-        """SIGTERM, as an operator's service manager stops it; the process ends cleanly."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-                raise AssertionError(f"{self.folder.name} did not stop on SIGTERM") from None
-        self.process = None
-
-
-# Loaded here, not in the forked child: a dlopen between fork and exec can deadlock.
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-except OSError:
-    _LIBC = None
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the test process dies, even killed outright,
-    so a hung or killed run never leaves servers behind."""
-    if _LIBC is not None:
-        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    def stop(self, timeout: float = 20) -> None:
+        try:
+            super().stop(timeout)
+        except DeploymentError as error:
+            raise AssertionError(str(error)) from None
 
 
 def configure(
@@ -135,45 +86,19 @@ def configure(
     Without ``admin_token`` the deployment makes its own at first start (``Server.admin`` is
     empty until the test reads it); ``extra`` are more top-level TOML lines.
     """
-    folder.mkdir()
-    admin = f"admin-{folder.name}-0123456789" if admin_token else ""
-    server = Server(folder, free_port(), free_port(), admin)
-    lines = [
-        f'database_url = "sqlite+aiosqlite:///{folder}/intercarga.db"',
-        *([f'admin_token = "{server.admin}"'] if admin_token else []),
-        f"http_port = {server.http}",
-        f"ocpp_port = {server.ocpp}",
-        f'public_url = "{server.base_url}"',
-        f"seed_example_network = {'true' if seed else 'false'}",
-        *extra,
-        "[ocpi]",
-        # Every deployment of these tests is a partner at http://127.0.0.1.
-        "allow_http_partner_urls = true",
-        "allow_private_partner_urls = true",
-    ]
-    if versions is not None:
-        lines.append("versions = [" + ", ".join(f'"{v}"' for v in versions) + "]")
-    for country, party_id, role in parties:
-        lines += [
-            "[[ocpi.parties]]",
-            f'country_code = "{country}"',
-            f'party_id = "{party_id}"',
-            f'role = "{role}"',
-            f'name = "{party_id} {role}"',
-        ]
-    (folder / "intercarga.toml").write_text("\n".join(lines) + "\n")
-    return server
+    return Server.create(
+        folder,
+        [OcpiParty(country, party_id, role) for country, party_id, role in parties],
+        seed=seed,
+        versions=versions,
+        admin_token=admin_token,
+        extra=extra,
+    )
 
 
 def register(inviter: Server, registrant: Server) -> None:
     """From zero, with the CLI: ``inviter`` makes a TOKEN_A, ``registrant`` registers with it."""
-    invited = intercarga("partners", "invite", "--name", registrant.folder.name, cwd=inviter.folder)
-    assert invited.returncode == 0, invited.stderr
-    lines = dict(line.split(":", 1) for line in invited.stdout.strip().splitlines())
-    url, token_a = lines["versions URL"].strip(), lines["TOKEN_A"].strip()
-    registered = intercarga("partners", "register", "--url", url, "--token", token_a,
-                            cwd=registrant.folder)  # fmt: skip
-    assert registered.returncode == 0, registered.stderr
+    registrant.register_with(inviter)
 
 
 def simulate(cpo: Server, prefix: str, ocpp: str, *extra: str) -> subprocess.Popen[str]:
@@ -184,7 +109,7 @@ def simulate(cpo: Server, prefix: str, ocpp: str, *extra: str) -> subprocess.Pop
             "--url", cpo.ocpp_url, "--stations", "1", "--ocpp", ocpp, "--id-prefix", prefix,
             "--password", PASSWORD, "--speed", "600", "--json", *extra,
         ],
-        env=_environment(None),
+        env=environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -16,7 +16,7 @@ import asyncio
 import base64
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
+from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
@@ -56,6 +57,19 @@ class Live:
     server: _Server
 
 
+async def serve_app(app: FastAPI, up: threading.Event, holder: dict[str, Any]) -> None:
+    """Serve ``app`` on a free port until asked to stop; ``up`` is set once it listens."""
+    listener = bind("HTTP", "127.0.0.1", 0)
+    server = _Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    holder["live"] = Live(f"http://127.0.0.1:{listener.port}", server)
+    serving = asyncio.create_task(server.serve(sockets=[listener.socket]))
+    while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has a flag)
+        await asyncio.sleep(0.02)
+    up.set()
+    await serving
+    listener.socket.close()
+
+
 async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> None:
     config = Settings(
         database_url=SecretStr(f"sqlite+aiosqlite:///{folder / 'fuzz.db'}"),
@@ -82,28 +96,23 @@ async def _serve(folder: Path, up: threading.Event, holder: dict[str, Any]) -> N
                 ],
             )
         )
-        app = create_http_app(system, routers=routers(roaming))
-        listener = bind("HTTP", "127.0.0.1", 0)
-        server = _Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-        holder["live"] = Live(f"http://127.0.0.1:{listener.port}", server)
-        serving = asyncio.create_task(server.serve(sockets=[listener.socket]))
-        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has a flag)
-            await asyncio.sleep(0.02)
-        up.set()
-        await serving
+        await serve_app(create_http_app(system, routers=routers(roaming)), up, holder)
         await roaming.client.aclose()
-        listener.socket.close()
     finally:
         up.set()
         await system.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+Serve = Callable[[Path, threading.Event, dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+@contextlib.contextmanager
+def running(serve: Serve, folder: Path) -> Iterator[Live]:
+    """``serve`` in its own thread and event loop until the block ends (the open-data fuzz
+    test serves its own app the same way)."""
     holder: dict[str, Any] = {}
     up = threading.Event()
-    folder = tmp_path_factory.mktemp("fuzz")
-    thread = threading.Thread(target=asyncio.run, args=(_serve(folder, up, holder),), daemon=True)
+    thread = threading.Thread(target=asyncio.run, args=(serve(folder, up, holder),), daemon=True)
     thread.start()
     assert up.wait(timeout=60), "the server did not start"
     live: Live = holder["live"]
@@ -113,6 +122,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         live.server.should_exit = True
         thread.join(timeout=30)
         assert not thread.is_alive(), "the server did not stop"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with running(_serve, tmp_path_factory.mktemp("fuzz")) as live:
+        yield live
 
 
 def _authorization(path: str) -> str:

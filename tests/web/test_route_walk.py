@@ -22,12 +22,14 @@ from starlette.routing import BaseRoute
 
 from intercarga.app import System
 from intercarga.config import OcpiParty
+from intercarga.dashboard import Dashboard
 from intercarga.domain.partner import Partner, PartnerRole, PartnerState
 from intercarga.ocpi.api import routers
 from intercarga.ocpi.roaming import Roaming
 from intercarga.security import hash_token
 from intercarga.web.http import create_http_app
 from tests.conftest import ADMIN_TOKEN
+from tests.registry.test_open_data import open_data_api
 
 # The routes anyone may call, and why. Nothing under /ocpi is here: OCPI 2.2.1 and 2.3.0,
 # transport_and_format, "Every OCPI HTTP request MUST add an 'Authorization' header", the
@@ -38,6 +40,31 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/openapi.json"): "the API's description, not its data",
     ("GET", "/api/docs"): "the page that renders that description",
     ("GET", "/docs/oauth2-redirect"): "a static helper page of the docs",
+    # Open data (issue 13.5): published Locations for anyone, no sign-in by design; nothing
+    # unpublished, no token, session or CDR is reachable (tests/registry/test_open_data.py).
+    ("GET", "/open-data/v1/locations"): "open data: published Locations, OCPI 2.2.1 JSON",
+    ("GET", "/open-data/v1/locations.geojson"): "open data: the same as GeoJSON",
+    ("GET", "/open-data/v1/locations.csv"): "open data: the same as CSV",
+    ("GET", "/open-data/v1/locations.ocm.json"): "open data: the same as Open Charge Map POIs",
+    ("GET", "/open-data/v1/locations/{country_code}/{party_id}/{location_id}"): "open data: one",
+    ("GET", "/open-data/v1/statistics"): "open data: counts per country",
+    ("GET", "/open-data/v1/evses/{country_code}/{party_id}/{location_id}/{evse_uid}/history"): (
+        "open data: a published EVSE's status changes"
+    ),
+    ("GET", "/open-data/v1/evses/{country_code}/{party_id}/{location_id}/{evse_uid}/reliability"): (
+        "open data: a published EVSE's reliability and uptime"
+    ),
+    ("GET", "/open-data/v1/bulk"): "open data: the whole published dataset, one file",
+    ("GET", "/open-data/v1/openapi.json"): "open data: its own API description",
+    ("OPTIONS", "/open-data/v1/{path:path}"): "open data: CORS preflight, no data",
+    ("GET", "/"): "the dashboard's sign-in page",
+    ("POST", "/sign-in"): "signing in to the dashboard (a CSRF cookie and a password)",
+    ("GET", "/language/{language}"): "the dashboard's language switcher: sets a cookie",
+    ("GET", "/static/{folder}/{path:path}"): "the dashboard's CSS, scripts and Leaflet: no data",
+    ("GET", "/public"): "the open map: published locations only",
+    ("GET", "/public/locations.json"): "the open map's published locations",
+    ("GET", "/public/outlines.json"): "the open map's country outlines (Natural Earth)",
+    ("GET", "/public/locations/{country_code}/{party_id}/{location_id}"): "a published location",
 }
 
 PARTNER_TOKEN = "registered-partner-token-0123456789"
@@ -129,7 +156,15 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
             token_hash=hash_token(TOKEN_A),
         )
     )
-    yield create_http_app(system, routers=routers(roaming))
+    dashboard = Dashboard(
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+        roaming=roaming,
+    )
+    open_data = open_data_api(system.engine).router()
+    yield create_http_app(system, routers=[*routers(roaming), open_data, dashboard.router])
     await roaming.client.aclose()
 
 
@@ -156,7 +191,14 @@ async def _refusals(app: FastAPI, routes: list[Route], authorization: str | None
 async def test_the_walk_covers_every_kind_of_route(app: FastAPI) -> None:
     table = route_table(app)
     assert set(PUBLIC) <= {(route.method, route.path) for route in table}
-    for prefix in ("/api/v1/", "/ocpi/", "/ocpi/hub/", "/api/v1/partners"):
+    for prefix in (
+        "/api/v1/",
+        "/ocpi/",
+        "/ocpi/hub/",
+        "/api/v1/partners",
+        "/open-data/v1/",
+        "/stations/",
+    ):
         assert any(route.path.startswith(prefix) for route in table), prefix
     assert len(table) > 100
 

@@ -13,14 +13,19 @@ import typer
 
 from intercarga import __version__
 from intercarga.cli._common import GlobalOptions, out
+from intercarga.cli.assess import assess
 from intercarga.cli.config_cmd import app as config_app
 from intercarga.cli.db import app as db_app
+from intercarga.cli.demo import demo
 from intercarga.cli.hardware import register as register_hardware
 from intercarga.cli.ids import app as ids_app
+from intercarga.cli.ocm import app as ocm_app
 from intercarga.cli.partners import app as partners_app
+from intercarga.cli.registry import app as registry_app
 from intercarga.cli.serve import serve
 from intercarga.cli.simulate import simulate
 from intercarga.cli.tariff import app as tariff_app
+from intercarga.cli.users import app as users_app
 
 __all__ = ["app", "main"]
 
@@ -69,7 +74,12 @@ register_hardware(app)  # compat, comply, vehicles, connectors
 app.add_typer(ids_app, name="ids")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(partners_app, name="partners")
+app.add_typer(registry_app, name="registry")
+app.add_typer(ocm_app, name="ocm")
 app.command("simulate")(simulate)
+app.command("demo")(demo)
+app.command("assess")(assess)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

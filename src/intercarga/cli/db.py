@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from intercarga.app import System
 from intercarga.cli._common import err, out, run, settings_from
 from intercarga.config import Settings
-from intercarga.sim.example import seed_example_network
+from intercarga.sim.example import example_network, load_network, seed_network
 from intercarga.store.migrate import current_revision, head_revision
 
 __all__ = ["app"]
@@ -69,19 +70,30 @@ def status_command(ctx: typer.Context) -> None:
 
 @app.command("seed")
 @run
-def seed_command(ctx: typer.Context) -> None:
+def seed_command(
+    ctx: typer.Context,
+    network_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--network",
+            help="A network file in the example network's format instead of the example.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Load the example network (Santiago, Bogotá, São Paulo) into an empty database."""
     settings = settings_from(ctx)
+    network = load_network(network_file) if network_file is not None else example_network()
 
     async def seed() -> bool:
         system = await System.open(settings)
         try:
-            return await seed_example_network(system.store)
+            return await seed_network(system.store, network)
         finally:
             await system.close()
 
     if asyncio.run(seed()):
-        out.print("example network loaded")
+        out.print(f"{network_file or 'example network'} loaded")
     else:
         out.print("the database already holds parties or locations: nothing loaded")
 

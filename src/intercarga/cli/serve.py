@@ -38,6 +38,14 @@ def serve(
     seed: Annotated[
         bool, typer.Option("--seed", help="Load the example network if the store is empty.")
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Also play the example network's stations in-process, charging again and again"
+            " (implies --seed).",
+        ),
+    ] = False,
 ) -> None:
     """Serve until SIGINT or SIGTERM; the database is migrated on start."""
     settings = settings_from(
@@ -51,9 +59,26 @@ def serve(
     configure_logging(settings.log_format, settings.log_level)
     from intercarga.app import serve as serve_forever
 
-    asyncio.run(serve_forever(settings, seed=seed, show_admin_token=_show_admin_token))
+    asyncio.run(
+        serve_forever(
+            settings,
+            seed=seed,
+            demo=demo,
+            show_admin_token=_show_admin_token,
+            show_admin_password=_show_admin_password,
+        )
+    )
 
 
 def _show_admin_token(token: str) -> None:
     """The first start's admin token, on stderr beside the log but not a log record (README)."""
     err.print(f"admin API token (shown once, store it now): {token}", soft_wrap=True, markup=False)
+
+
+def _show_admin_password(password: str) -> None:
+    """The dashboard's first admin password, shown like the admin token: once, never logged."""
+    err.print(
+        f"dashboard: sign in at / as admin with password (shown once): {password}",
+        soft_wrap=True,
+        markup=False,
+    )

@@ -124,6 +124,12 @@ def simulate(
     id_prefix: Annotated[
         str, typer.Option(help="Station ids are PREFIX0001, PREFIX0002, …")
     ] = "SIM-",
+    first: Annotated[
+        int,
+        typer.Option(
+            "--first", min=1, max=9999, help="Number of the first station (scenario mode)."
+        ),
+    ] = 1,
     no_live: Annotated[
         bool, typer.Option("--no-live", help="No live table; a summary at the end.")
     ] = False,
@@ -168,6 +174,7 @@ def simulate(
             version=(ocpp or OcppChoice.V201).version(),
             password=password,
             id_prefix=id_prefix,
+            first=first,
             speed=speed,
             scenario=load_scenario(scenario) if scenario is not None else DEFAULT_SCENARIO,
         )

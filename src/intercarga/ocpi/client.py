@@ -197,7 +197,13 @@ class OcpiClient:
         return await self.call_ok(method, url, token=token, raw=True, **options), True
 
     async def pages(
-        self, url: str, *, token: str, raw: bool = False, params: Mapping[str, str] | None = None
+        self,
+        url: str,
+        *,
+        token: str,
+        raw: bool = False,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[list[Any]]:
         """Every page of a paginated list, following ``Link: rel="next"`` to the end."""
         next_url: str | None = url
@@ -205,7 +211,9 @@ class OcpiClient:
         for _ in range(MAX_PAGES):
             if next_url is None:
                 return
-            reply = await self.call_ok("GET", next_url, token=token, raw=raw, params=next_params)
+            reply = await self.call_ok(
+                "GET", next_url, token=token, raw=raw, params=next_params, headers=headers
+            )
             data = reply.data
             yield data if isinstance(data, list) else []
             link = reply.headers.get("link")

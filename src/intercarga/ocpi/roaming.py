@@ -23,10 +23,12 @@ from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
+from intercarga.ocpi.nap import NapPuller, NapReceiver
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
 from intercarga.ocpi.registrar import Registrar
+from intercarga.registry import Registry
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, CommandRepository, OutboxRepository
@@ -58,6 +60,9 @@ class Roaming:
     hub: Hub
     watcher: ChangeWatcher
     profiles: ChargingProfiles
+    registry: Registry | None = None  # a national access point's (registry/), when it hosts one
+    puller: NapPuller | None = None
+    nap: NapReceiver | None = None  # what the access point's receivers tell the registry
 
     @classmethod
     def build(
@@ -68,6 +73,8 @@ class Roaming:
         *,
         policy: RetryPolicy | None = None,
         watch_interval: float = 5.0,
+        registry: Registry | None = None,
+        pull_interval: float = 0.0,
     ) -> Roaming:
         if transport is None:  # the network, through the request-forgery guard
             transport = PartnerEgress(
@@ -91,6 +98,21 @@ class Roaming:
         commands = Commands(settings, store, registrar, client, outbox, commands_store)
         hub = Hub(settings, registrar, client, outbox, commands_store)
         registrar.listeners += [pusher.partners_changed, hub.partner_changed]
+        puller = nap = None
+        if registry is not None:
+            nap = NapReceiver(store, registry, partners)
+            puller = NapPuller(
+                store,
+                registry,
+                partners,
+                client,
+                interval=pull_interval,
+                nap_party=lambda: next(
+                    ((p.country_code, p.party_id) for p in registrar.parties if p.role == "NAP"),
+                    None,
+                ),
+            )
+            registrar.listeners.append(puller.partner_changed)
         return cls(
             settings,
             store,
@@ -105,6 +127,9 @@ class Roaming:
             hub,
             ChangeWatcher(store, pusher, interval=watch_interval),
             ChargingProfiles(commands),
+            registry,
+            puller,
+            nap,
         )
 
     def attach(
@@ -125,8 +150,12 @@ class Roaming:
         await self.pusher.requeue_missing_cdrs(utc_now() - timedelta(days=7))
         await self.outbox.start()
         await self.watcher.start()
+        if self.puller is not None:
+            await self.puller.start()
 
     async def stop(self) -> None:
+        if self.puller is not None:
+            await self.puller.stop()
         await self.watcher.stop()
         await self.commands.stop()
         await self.outbox.stop()

@@ -35,6 +35,7 @@ class FleetConfig:
     version: OcppVersion = OcppVersion.V201
     password: str | None = None
     id_prefix: str = "SIM-"
+    first: int = 1  # the first station's number (ids, cards and vehicles follow the number)
     speed: float = 1.0
     scenario: Scenario = DEFAULT_SCENARIO
     ramp_s: float | None = None  # None: 2 ms per station, at most 10 s
@@ -44,6 +45,8 @@ class FleetConfig:
     def __post_init__(self) -> None:
         if self.stations < 1:
             raise SimulationError("a fleet needs at least one station")
+        if not 1 <= self.first <= 9999 - self.stations + 1:
+            raise SimulationError("station numbers run from 1 to 9999")
         if not self.speed > 0:
             raise SimulationError("the speed factor must be positive")
 
@@ -67,7 +70,7 @@ def station_configs(config: FleetConfig) -> list[StationConfig]:
             register_wh=float((number * 7919) % 1_000_000),
             validate=config.validate,
         )
-        for number in range(1, config.stations + 1)
+        for number in range(config.first, config.first + config.stations)
     ]
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,11 +42,18 @@ from intercarga.domain import (
 )
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
+from intercarga.store.assessment_runs import AssessmentRunRepository
 from intercarga.store.batch import Write, WriteBatcher
+from intercarga.store.registry import (
+    PullMarkRepository,
+    RefusalRepository,
+    StatusHistoryRepository,
+)
 from intercarga.store.reports import StationReportRepository
 from intercarga.store.security_events import SecurityEventRepository
 from intercarga.store.station_meter_values import StationMeterValueRepository
 from intercarga.store.transactions import OcppTransactionRepository
+from intercarga.store.users import UserRepository
 
 __all__ = [
     "CdrRepository",
@@ -255,6 +262,26 @@ class PartyRepository(Repository[Party]):
         return Party.model_validate(_plain(row))
 
 
+def _owned_by(table: Table, keys: Sequence[Key]) -> Any:
+    """The children of the Locations ``keys``, as one ``location_id IN (…)`` per party: SQLite
+    answers a row-value ``(country_code, party_id, location_id) IN (…)`` with a scan of the
+    whole table, this with the primary key (one page of 100 out of 100,000 Locations read
+    every EVSE and connector before)."""
+    by_party: dict[tuple[str, str], list[str]] = {}
+    for country_code, party_id, location_id in keys:
+        by_party.setdefault((country_code, party_id), []).append(location_id)
+    return or_(
+        *(
+            and_(
+                table.c.country_code == country_code,
+                table.c.party_id == party_id,
+                table.c.location_id.in_(ids),
+            )
+            for (country_code, party_id), ids in by_party.items()
+        )
+    )
+
+
 class LocationRepository(Repository[Location]):
     table = tables.locations
     key_columns = ("country_code", "party_id", "id")
@@ -313,23 +340,17 @@ class LocationRepository(Repository[Location]):
     async def _read_children(
         self, connection: AsyncConnection, keys: Sequence[Key]
     ) -> Mapping[Key, Any]:
-        owner_e = tuple_(
-            tables.evses.c.country_code, tables.evses.c.party_id, tables.evses.c.location_id
-        )
-        owner_c = tuple_(
-            tables.connectors.c.country_code,
-            tables.connectors.c.party_id,
-            tables.connectors.c.location_id,
-        )
         evse_rows = (
             await connection.execute(
-                select(tables.evses).where(owner_e.in_(keys)).order_by(tables.evses.c.position)
+                select(tables.evses)
+                .where(_owned_by(tables.evses, keys))
+                .order_by(tables.evses.c.position)
             )
         ).all()
         connector_rows = (
             await connection.execute(
                 select(tables.connectors)
-                .where(owner_c.in_(keys))
+                .where(_owned_by(tables.connectors, keys))
                 .order_by(tables.connectors.c.position)
             )
         ).all()
@@ -698,6 +719,11 @@ class Store:
         self.reports = StationReportRepository(engine)
         self.security_events = SecurityEventRepository(engine)
         self.station_meter_values = StationMeterValueRepository(engine)
+        self.assessment_runs = AssessmentRunRepository(engine)
+        self.status_history = StatusHistoryRepository(engine)
+        self.refusals = RefusalRepository(engine)
+        self.pull_marks = PullMarkRepository(engine)
+        self.users = UserRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -34,6 +35,8 @@ __all__ = [
     "admin_tokens",
     "cdrs",
     "connectors",
+    "dashboard_sessions",
+    "dashboard_users",
     "evses",
     "locations",
     "metadata",
@@ -46,6 +49,9 @@ __all__ = [
     "partner_endpoints",
     "partner_roles",
     "partners",
+    "registry_pull_marks",
+    "registry_refusals",
+    "registry_status_history",
     "sessions",
     "station_meter_values",
     "station_reports",
@@ -126,6 +132,10 @@ locations = Table(
     Column("last_updated", UtcDateTime, nullable=False),
     Index(None, "last_updated"),
     Index(None, "country", "city"),
+    # Open data's keyset pages: published Locations in (last_updated, key) order, all or one
+    # country's (registry/open_data.py; migration 0009_opendata).
+    Index(None, "publish", "last_updated", "country_code", "party_id", "id"),
+    Index(None, "publish", "country", "last_updated"),
 )
 
 evses = Table(
@@ -290,6 +300,31 @@ admin_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A signed-in browser: the session cookie's SHA-256 (never the cookie), its user and CSRF token.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "user_name",
+        String(64),
+        ForeignKey("dashboard_users.name", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
 # -- OCPI partners (the platforms this deployment roams with) --------------------------------
 # ``token_hash`` is the SHA-256 of the credentials token the partner presents to us (TOKEN_A
 # while invited, then TOKEN_B or TOKEN_C): we only verify it, so only its hash is kept.
@@ -397,6 +432,59 @@ station_security_events = Table(
     Index(None, "station_id", "id"),
 )
 
+# -- The national access point (registry/): what CPOs reported, as they reported it -----------
+
+# Every EVSE status change a CPO pushed or a pull found, in the order it arrived.
+registry_status_history = Table(
+    "registry_status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("location_id", String(36), nullable=False),
+    Column("evse_uid", String(36), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("via", String(4), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Named here: the convention's name would pass PostgreSQL's 63 characters.
+    Index(
+        "ix_registry_status_history_evse_at",
+        "country_code",
+        "party_id",
+        "location_id",
+        "evse_uid",
+        "at",
+    ),
+    Index("ix_registry_status_history_party_received", "country_code", "party_id", "received_at"),
+)
+
+# Objects a CPO sent that were refused (never stored), counted against its quality score.
+registry_refusals = Table(
+    "registry_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("module", String(16), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "country_code", "party_id", "at"),
+)
+
+# Per registered partner and module: when the last pull ran and up to when it has read.
+registry_pull_marks = Table(
+    "registry_pull_marks",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("module", String(16), primary_key=True),
+    Column("pulled_at", UtcDateTime, nullable=False),
+    Column("objects", Integer, nullable=False),
+)
+
 # -- OCPI roaming: the push outbox, commands and hub client info ------------------------------
 # Every request this deployment pushes to a partner is a row here before it leaves, so nothing
 # is lost when the partner (or this process) is down. Rows of one partner leave in ``id`` order;
@@ -464,4 +552,19 @@ ocpi_client_info = Table(
     Column("status", String(12), nullable=False),
     Column("last_updated", UtcDateTime, nullable=False),
     ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
+)
+
+# Each stored run of a country's assessment (issue 14): when, whether live indicators fed it, the
+# current level per layer (null: unknown) and the whole assessment as JSON, so a country page
+# shows how each layer moved.
+assessment_runs = Table(
+    "assessment_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("country_code", String(2), nullable=False),
+    Column("assessed_at", UtcDateTime, nullable=False),
+    Column("live_data", Boolean, nullable=False),
+    Column("levels", Json, nullable=False),
+    Column("assessment", Json, nullable=False),
+    Index(None, "country_code", "assessed_at"),
 )

@@ -35,8 +35,8 @@ def routers(roaming: Roaming) -> list[APIRouter]:
     ocpi = APIRouter(prefix="/ocpi", route_class=OcpiRoute, tags=["OCPI"])
     for router in (
         credentials_router(registrar),
-        *locations.routers(gate, store),
-        *objects.routers(gate, store),
+        *locations.routers(gate, store, roaming.nap),
+        *objects.routers(gate, store, roaming.nap),
         *tokens.routers(gate, store),
         *commands.routers(gate, roaming.commands),
         *chargingprofiles.routers(gate, roaming.profiles),

@@ -68,19 +68,21 @@ class OcpiRoute(APIRoute):
                     OcpiResponse(
                         200,
                         envelope(None, StatusCode.INVALID_OR_MISSING_PARAMETERS, fields),
-                    )
+                    ),
+                    request,
                 )
             except HTTPException as error:
                 response = _json(
                     OcpiResponse(
                         error.status_code, envelope(None, StatusCode.CLIENT_ERROR, error.detail)
-                    )
+                    ),
+                    request,
                 )
             except Exception as error:
                 reply = error_response(error)
                 if reply.http_status >= 500:
                     log.exception("OCPI %s %s failed", request.method, request.url.path)
-                response = _json(reply)
+                response = _json(reply, request)
             for name, value in ids.items():
                 response.headers[name] = value
             log.info(
@@ -100,7 +102,10 @@ class OcpiRoute(APIRoute):
         return route
 
 
-def _json(reply: OcpiResponse) -> JSONResponse:
+def _json(reply: OcpiResponse, request: Request) -> JSONResponse:
+    # Kept on the request for the routes' dependencies, which see no exception (the envelope is
+    # made here, inside them): the access point counts refusals from it (ocpi/nap.py).
+    request.state.ocpi_error = reply.body
     return JSONResponse(reply.body, status_code=reply.http_status)
 
 

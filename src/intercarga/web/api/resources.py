@@ -18,6 +18,7 @@ from intercarga.errors import InvalidInputError
 from intercarga.ids import normalize_contract_id, normalize_evse_id
 from intercarga.security import hash_password
 from intercarga.web.api._resource import Resource, resource_router
+from intercarga.web.api.assessment import assessment_router
 from intercarga.web.api.hardware import filter_usable_locations, hardware_router
 from intercarga.web.api.stations import ConnectionView, connection_view, station_router
 
@@ -177,6 +178,7 @@ def admin_router() -> APIRouter:
     router = APIRouter()
     router.include_router(station_router())
     router.include_router(hardware_router())
+    router.include_router(assessment_router())
     for resource in RESOURCES:
         router.include_router(resource_router(resource))
     return router

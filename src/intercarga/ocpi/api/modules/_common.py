@@ -10,7 +10,7 @@ stores nothing that does not validate whole. Nothing here knows a particular mod
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, re
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import parse
+from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.registrar import Authenticated, Registrar
 from intercarga.ocpi.routing import Party, may_act_for
 from intercarga.ocpi.transport import page_headers, page_request
@@ -36,6 +37,7 @@ __all__ = [
     "add_receiver",
     "add_sender_list",
     "check_version",
+    "count_refusals",
     "module_router",
     "our_party",
     "parse_body",
@@ -93,6 +95,23 @@ def module_router(role: str, kind: Kind, gate: Gate | None = None) -> APIRouter:
         route_class=OcpiRoute,
         dependencies=dependencies,
     )
+
+
+def count_refusals(router: APIRouter, nap: NapReceiver, module: str) -> None:
+    """Tell the access point of every PUT/PATCH ``router`` refuses under ``module``.
+
+    The route (:class:`OcpiRoute`) turns an error into its envelope inside the dependencies, so
+    a dependency sees no exception: it reads the envelope from ``request.state.ocpi_error`` once
+    the route is done."""
+
+    async def counted(request: Request) -> AsyncIterator[None]:
+        yield
+        body = getattr(request.state, "ocpi_error", None)
+        if request.method in ("PUT", "PATCH") and isinstance(body, dict):
+            partner_id = getattr(request.state, "partner_id", None)
+            await nap.refused(module, partner_id, request.path_params, body)
+
+    router.dependencies.append(Depends(counted))
 
 
 def check_version(kind: Kind, version: str) -> None:

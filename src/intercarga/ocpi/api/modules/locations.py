@@ -21,6 +21,7 @@ from intercarga.ocpi.api.modules._common import (
     Kind,
     add_sender_list,
     check_version,
+    count_refusals,
     module_router,
     our_party,
     parse_body,
@@ -30,6 +31,7 @@ from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.routing import may_act_for
 from intercarga.store import Store
 
@@ -136,9 +138,20 @@ def _replace(
     return updated
 
 
-def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
-    """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored)."""
+def _receiver(
+    gate: Gate, store: Store, role: str = "EMSP", nap: NapReceiver | None = None
+) -> APIRouter:
+    """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored; ``nap``,
+    the access point's, keeps each EVSE's status history and counts refusals: registry/)."""
     router = module_router(role, RECEIVED, gate if role != "EMSP" else None)
+    if nap is not None:
+        count_refusals(router, nap, "locations")
+
+    async def keep(location: domain.Location, before: domain.Location | None) -> bool:
+        """Store ``location`` (validated whole); True if it is new."""
+        if nap is None:
+            return await storing.put(store.locations, location)
+        return await nap.location_received(location, before=before)
 
     async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
         location = await store.locations.find(country_code.upper(), party_id.upper(), location_id)
@@ -188,9 +201,8 @@ def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
                         StatusCode.INVALID_OR_MISSING_PARAMETERS,
                         f"{name}: {getattr(received, name)!r} differs from {expected!r} in the URL",
                     )
-            created = await storing.put(
-                store.locations, mapping.location_to_domain(received, party)
-            )
+            before = await store.locations.find(*party, location_id) if nap else None
+            created = await keep(mapping.location_to_domain(received, party), before)
             return ocpi_response(http_status=201 if created else 200)
         model = model_for(version, "Connector" if connector_id else "EVSE")
         received = parse_body(model, body)
@@ -208,7 +220,8 @@ def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
             received.model_dump(mode="json", exclude_none=True),
         )
         merged = parse_body(model_for(version, "Location"), whole)
-        await storing.put(store.locations, mapping.location_to_domain(merged, party))
+        after = mapping.location_to_domain(merged, party)
+        await keep(after, location)
         return ocpi_response()
 
     async def patch(
@@ -232,7 +245,8 @@ def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
         whole = patched if evse_uid is None else _replace(whole, evse_uid, connector_id, patched)
         merged = parse_body(model_for(version, "Location"), whole)
         party = (country_code.upper(), party_id.upper())
-        await storing.put(store.locations, mapping.location_to_domain(merged, party))
+        after = mapping.location_to_domain(merged, party)
+        await keep(after, location)
         return ocpi_response()
 
     base = "/{country_code}/{party_id}/{location_id}"
@@ -247,5 +261,7 @@ def _receiver(gate: Gate, store: Store, role: str = "EMSP") -> APIRouter:
     return router
 
 
-def routers(gate: Gate, store: Store) -> list[APIRouter]:
-    return [_sender(gate, store), _receiver(gate, store), _receiver(gate, store, "NAP")]
+def routers(gate: Gate, store: Store, nap: NapReceiver | None = None) -> list[APIRouter]:
+    """The CPO's SENDER and the eMSP's and the access point's RECEIVERs (``nap``: the access
+    point's hooks, when this deployment hosts one)."""
+    return [_sender(gate, store), _receiver(gate, store), _receiver(gate, store, "NAP", nap)]

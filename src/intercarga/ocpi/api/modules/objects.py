@@ -19,6 +19,7 @@ from intercarga.ocpi.api.modules._common import (
     add_receiver,
     add_sender_list,
     check_version,
+    count_refusals,
     module_router,
     parse_body,
 )
@@ -26,6 +27,7 @@ from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.routing import may_act_for
 from intercarga.ocpi.sessions import session_for_ocpi, session_token
 from intercarga.store import Store
@@ -142,7 +144,7 @@ def _session_patch(router: APIRouter, gate: Gate, store: Store) -> None:
         return ocpi_response()
 
 
-def routers(gate: Gate, store: Store) -> list[APIRouter]:
+def routers(gate: Gate, store: Store, nap: NapReceiver | None = None) -> list[APIRouter]:
     found = []
     for kind in (TARIFFS, SESSIONS, CDRS):
         sender = module_router("CPO", kind)
@@ -156,7 +158,9 @@ def routers(gate: Gate, store: Store) -> list[APIRouter]:
             add_receiver(receiver, gate, store, kind, deletable=kind is TARIFFS)
         found += [sender, receiver]
     # The national access point receives Tariffs like an eMSP does.
-    nap = module_router("NAP", TARIFFS, gate)
-    add_receiver(nap, gate, store, TARIFFS, deletable=True)
-    found.append(nap)
+    receiver = module_router("NAP", TARIFFS, gate)
+    if nap is not None:  # refused Tariffs count against the CPO (registry/)
+        count_refusals(receiver, nap, "tariffs")
+    add_receiver(receiver, gate, store, TARIFFS, deletable=True)
+    found.append(receiver)
     return found

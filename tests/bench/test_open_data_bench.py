@@ -1,0 +1,19 @@
+"""The open-data benchmark runs end to end on a tiny store (no figure's size is asserted)."""
+
+from __future__ import annotations
+
+from bench.open_data import render, run_open_data
+
+
+def test_the_open_data_benchmark_measures_every_part() -> None:
+    result = run_open_data(count=40, seconds=0.2)
+    assert result.locations == 40
+    for rate in (result.bbox, result.bbox_static, result.since, result.since_static):
+        assert rate.requests > 0 and rate.per_second > 0 and rate.p99_ms > 0
+    # The static file is the API's own answer, byte for byte.
+    assert result.bbox.bytes == result.bbox_static.bytes > 0
+    assert result.since.bytes == result.since_static.bytes > 0
+    assert result.bulk_bytes > 0 and result.bulk_first_seconds > 0
+    text = render(result)
+    assert "Open data over 40 published Locations" in text
+    assert "| bbox (greater Santiago, 100 a page) |" in text
