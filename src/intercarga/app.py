@@ -211,8 +211,6 @@ async def serve(
             render=partial(location_to_ocpi, version="2.2.1"),
             history=system.store.status_history,
         )
-        routers = [*ocpi_routers(roaming), registry_router(system.registry), open_data.router()]
-        app = create_http_app(system, routers=routers)
         dashboard = Dashboard(
             store=system.store,
             bus=system.bus,
@@ -224,7 +222,14 @@ async def serve(
         if password is not None and show_admin_password is not None:
             show_admin_password(password)
             log.warning("the dashboard's admin password was shown once on the console, not logged")
-        app = create_http_app(system, routers=[*ocpi_routers(roaming), dashboard.router])
+        # One app for all: a second app would drop the registry and the open data API.
+        routers = [
+            *ocpi_routers(roaming),
+            registry_router(system.registry),
+            open_data.router(),
+            dashboard.router,
+        ]
+        app = create_http_app(system, routers=routers)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
