@@ -273,15 +273,15 @@ async def prepare(
     from intercarga.app import System
     from intercarga.config import Settings
     from intercarga.domain import EVSE, EVSEStatus, Station, StationEvse, Token, Whitelist
-    from intercarga.security import hash_token
-    from intercarga.sim.example import example_network
-    from intercarga.store.partners import (
+    from intercarga.domain.partner import (
         Partner,
         PartnerEndpoint,
-        PartnerRepository,
         PartnerRole,
         PartnerState,
     )
+    from intercarga.security import hash_token
+    from intercarga.sim.example import example_network
+    from intercarga.store.partners import PartnerRepository
 
     settings = Settings(database_url=SecretStr(database_url), database_schema=schema)
     system = await System.open(settings)

@@ -42,9 +42,10 @@ NAP_SETTINGS = {
 async def seed(store: Any) -> None:
     """One location of CO-ABC with :data:`EVSES` EVSEs, and CO-ABC's platform registered with
     the token :data:`TOKEN`."""
+    from intercarga.domain.partner import Partner, PartnerRole, PartnerState
     from intercarga.security import hash_token
     from intercarga.sim.example import example_network
-    from intercarga.store.partners import Partner, PartnerRepository, PartnerRole, PartnerState
+    from intercarga.store.partners import PartnerRepository
 
     template = next(loc for loc in example_network().locations if loc.country_code == "CO")
     evse = template.evses[0]

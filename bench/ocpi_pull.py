@@ -38,15 +38,15 @@ async def seed(store: Any) -> None:
     """``$BENCH_LOCATIONS`` locations (default 10,000) and a registered eMSP partner whose
     token is :data:`TOKEN`."""
     count = int(os.environ.get("BENCH_LOCATIONS", LOCATIONS))
-    from intercarga.ocpi.service import Roaming  # noqa: F401  (the OCPI layer is installed)
-    from intercarga.security import hash_token
-    from intercarga.sim.example import example_network
-    from intercarga.store.partners import (
+    from intercarga.domain.partner import (
         Partner,
-        PartnerRepository,
         PartnerRole,
         PartnerState,
     )
+    from intercarga.ocpi.roaming import Roaming  # noqa: F401  (the OCPI layer is installed)
+    from intercarga.security import hash_token
+    from intercarga.sim.example import example_network
+    from intercarga.store.partners import PartnerRepository
 
     template = next(
         location for location in example_network().locations if location.country_code == "CL"

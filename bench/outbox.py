@@ -1,7 +1,7 @@
 """Benchmark 4b: the OCPI push outbox delivering EVSE status updates to one partner.
 
 One process (pinned to one CPU) holds Intercarga's store on SQLite and its roaming service
-(:class:`intercarga.ocpi.service.Roaming`, as ``intercarga serve`` builds it): ``count`` EVSE
+(:class:`intercarga.ocpi.roaming.Roaming`, as ``intercarga serve`` builds it): ``count`` EVSE
 status changes of distinct EVSEs go in as the event bus would hand them over
 (``Pusher.on_evse_status``: each is stored in the outbox before anything is sent), and the
 outbox's lane sends them, one at a time and in order, as OCPI 2.2.1 PATCHes to a partner eMSP.
@@ -62,16 +62,16 @@ async def _measure(count: int, partner_url: str, folder: str) -> OutboxResult:
     from intercarga.config import Settings
     from intercarga.domain import EVSEStatus
     from intercarga.domain.events import EvseStatusChanged
-    from intercarga.ocpi.service import Roaming
-    from intercarga.security import hash_token
-    from intercarga.sim.example import example_network
-    from intercarga.store.partners import (
+    from intercarga.domain.partner import (
         Partner,
         PartnerEndpoint,
-        PartnerRepository,
         PartnerRole,
         PartnerState,
     )
+    from intercarga.ocpi.roaming import Roaming
+    from intercarga.security import hash_token
+    from intercarga.sim.example import example_network
+    from intercarga.store.partners import PartnerRepository
 
     settings = Settings(
         database_url=SecretStr(f"sqlite+aiosqlite:///{folder}/outbox.db"),

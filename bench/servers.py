@@ -266,8 +266,8 @@ def _http(system: Any, settings: Any) -> tuple[Any, socket.socket]:
     import uvicorn
 
     from intercarga.app import http_app
-    from intercarga.ocpi.service import Roaming
-    from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.ocpi.api import routers as ocpi_routers
+    from intercarga.ocpi.roaming import Roaming
     from intercarga.web.listener import http_admission, uvicorn_config
 
     class Server(uvicorn.Server):

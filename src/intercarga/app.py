@@ -207,9 +207,9 @@ async def serve(
     go through logging (see below). ``demo`` plays the example network's stations in-process.
     """
     from intercarga.dashboard import Dashboard
+    from intercarga.ocpi.api import routers as ocpi_routers
     from intercarga.ocpi.mapping import location_to_ocpi
-    from intercarga.ocpi.service import Roaming
-    from intercarga.ocpi.service import routers as ocpi_routers
+    from intercarga.ocpi.roaming import Roaming
     from intercarga.sim.demo import run_demo
     from intercarga.sim.example import seed_example_network
     from intercarga.web.api.open_data import OpenDataApi

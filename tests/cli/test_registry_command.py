@@ -15,9 +15,10 @@ from intercarga.app import System
 from intercarga.cli import app
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner, PartnerRole, PartnerState
 from intercarga.registry import EvseKey, StatusChange
 from intercarga.sim.example import example_network
-from intercarga.store.partners import Partner, PartnerRepository, PartnerRole, PartnerState
+from intercarga.store.partners import PartnerRepository
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ import pytest
 
 from intercarga.app import System, http_app
 from intercarga.dashboard import Dashboard, Role
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.roaming import Roaming
 from intercarga.sim.example import seed_example_network
 
 PASSWORD = "a-long-operator-password"

@@ -21,8 +21,9 @@ from pydantic import SecretStr
 
 from intercarga.app import System, http_app
 from intercarga.config import OcpiParty, Settings
+from intercarga.ocpi.api import routers
 from intercarga.ocpi.outbox import RetryPolicy
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.web.api.registry import registry_router
 from tests.conftest import _drop_schema, _postgres_schema
 

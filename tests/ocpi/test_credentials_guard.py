@@ -22,8 +22,9 @@ from pydantic import SecretStr
 
 from intercarga.app import System, http_app
 from intercarga.config import Settings
-from intercarga.ocpi.service import Roaming, routers
-from intercarga.store.partners import PartnerState
+from intercarga.domain.partner import PartnerState
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 
 SECRET = "SECRET-OF-THE-INTERNAL-SERVICE"
 

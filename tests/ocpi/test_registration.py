@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from intercarga.domain.partner import PartnerState as S
 from intercarga.ocpi.registration import TRANSITIONS, Event, RegistrationError, can_use, next_state
-from intercarga.store.partners import PartnerState as S
 
 
 def test_both_directions_end_registered() -> None:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from intercarga.errors import NotFoundError
+from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
+from intercarga.errors import ConflictError, NotFoundError
 from intercarga.security import hash_token
 from intercarga.store import Store
-from intercarga.store.partners import (
-    Partner,
-    PartnerEndpoint,
-    PartnerRepository,
-    PartnerRole,
-    PartnerState,
-)
+from intercarga.store.partners import PartnerRepository
 
 
 def _partner(**changes: object) -> Partner:
@@ -71,3 +66,14 @@ async def test_replacing_a_partner_replaces_its_children_and_delete_cascades(sto
     await partners.delete("p1")
     with pytest.raises(NotFoundError):
         await partners.get("p1")
+
+
+async def test_a_put_that_breaks_a_key_is_a_conflict_and_changes_nothing(store: Store) -> None:
+    # The error a lost insert race meets too: callers (ocpi/storing.py) retry on ConflictError
+    # and never see the database library's exceptions.
+    partners = PartnerRepository(store.engine)
+    await partners.put(_partner())
+    role = PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Twice")
+    with pytest.raises(ConflictError, match="p1"):
+        await partners.put(_partner(name="Changed", roles=[role, role]))
+    assert (await partners.get("p1")).name == "Example eMSP"

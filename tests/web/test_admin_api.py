@@ -226,7 +226,8 @@ async def test_stations_have_no_updated_filter_and_say_so(client: httpx.AsyncCli
 async def test_roaming_lists_bound_their_offset_too(system: System) -> None:
     """Issue 12: the partners, outbox and commands lists took any offset (an overflow, a 500)."""
     from intercarga.app import http_app
-    from intercarga.ocpi.service import Roaming, routers
+    from intercarga.ocpi.api import routers
+    from intercarga.ocpi.roaming import Roaming
 
     roaming = Roaming.build(
         system.settings, system.store, httpx.MockTransport(lambda r: httpx.Response(503))

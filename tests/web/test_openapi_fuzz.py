@@ -33,10 +33,11 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from intercarga.app import System, bind, http_app
 from intercarga.config import Settings
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.domain.partner import Partner, PartnerRole, PartnerState
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.security import hash_token
 from intercarga.sim.example import seed_example_network
-from intercarga.store.partners import Partner, PartnerRole, PartnerState
 
 ADMIN = "fuzz-admin-token-0123456789"
 PARTNER = "fuzz-partner-token-0123456789"

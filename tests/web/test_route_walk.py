@@ -23,9 +23,10 @@ from starlette.routing import BaseRoute
 from intercarga.app import System, http_app
 from intercarga.config import OcpiParty
 from intercarga.dashboard import Dashboard
-from intercarga.ocpi.service import Roaming, routers
+from intercarga.domain.partner import Partner, PartnerRole, PartnerState
+from intercarga.ocpi.api import routers
+from intercarga.ocpi.roaming import Roaming
 from intercarga.security import hash_token
-from intercarga.store.partners import Partner, PartnerRole, PartnerState
 from tests.conftest import ADMIN_TOKEN
 from tests.registry.test_open_data import open_data_api
 

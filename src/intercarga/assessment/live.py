@@ -16,9 +16,10 @@ from intercarga.assessment.indicators import DeploymentSnapshot, SessionRecord, 
 from intercarga.assessment.recommend import recommend
 from intercarga.assessment.report import CountryReport, HistoryPoint
 from intercarga.assessment.scoring import CountryAssessment, assess
+from intercarga.domain.partner import PartnerState
 from intercarga.store import Store
 from intercarga.store.assessment_runs import AssessmentRun
-from intercarga.store.partners import PartnerRepository, PartnerState
+from intercarga.store.partners import PartnerRepository
 
 __all__ = ["assess_live", "country_report", "history", "read_snapshot", "save_run"]
 

@@ -21,7 +21,7 @@ from intercarga.cli._common import out, run, run_async, settings_from
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
 from intercarga.ocpi.envelope import OcpiError
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.roaming import Roaming
 
 __all__ = ["app"]
 

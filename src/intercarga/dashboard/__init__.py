@@ -17,7 +17,7 @@ from intercarga.dashboard.i18n import LANGUAGES, Catalogs, Translator, choose_la
 from intercarga.dashboard.live import LiveFeed
 from intercarga.dashboard.views import DashboardViews, StaticFolders
 from intercarga.geo import outlines_path
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.roaming import Roaming
 from intercarga.ocpp.server import CsmsServer
 from intercarga.store import Store
 

@@ -60,7 +60,7 @@ from intercarga.hardware import (
 from intercarga.hardware.rules import known_countries
 from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.envelope import OcpiError
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.roaming import Roaming
 from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
 from intercarga.ocpp.server import CsmsServer

@@ -23,6 +23,7 @@ from intercarga import domain
 from intercarga.config import Settings
 from intercarga.csms.authorization import decide
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner, PartnerState
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
@@ -40,7 +41,7 @@ from intercarga.ocpi.routing import (
 )
 from intercarga.ocpp.events import AuthorizationResult, AuthorizationStatus
 from intercarga.store import Store
-from intercarga.store.partners import Partner, PartnerRepository, PartnerState
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository
 
 __all__ = ["RealTimeAuthorization", "ocpi_token_type", "verdict"]

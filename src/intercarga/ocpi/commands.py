@@ -29,13 +29,14 @@ from typing import Any, Protocol
 
 from intercarga import domain
 from intercarga.config import Settings
+from intercarga.domain.partner import Partner
 from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
 from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models import format_datetime, parse
 from intercarga.ocpi.outbox import Outbox
-from intercarga.ocpi.partners import Registrar
+from intercarga.ocpi.registrar import Registrar
 from intercarga.ocpi.routing import (
     Party,
     addressed,
@@ -44,6 +45,7 @@ from intercarga.ocpi.routing import (
     path,
     routing_headers,
 )
+from intercarga.ocpi.sessions import session_token
 from intercarga.ocpp.commands import (
     CancelReservation,
     Command,
@@ -56,7 +58,6 @@ from intercarga.ocpp.commands import (
 from intercarga.ocpp.errors import CallTimeoutError, StationOfflineError
 from intercarga.ocpp.events import IdToken
 from intercarga.store import Store
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import CommandRecord, CommandRepository, OutboxEntry
 
 __all__ = [
@@ -309,8 +310,6 @@ class Commands:
         return response
 
     async def _session_of(self, partner: Partner, session: domain.Session) -> bool:
-        from intercarga.ocpi.push import session_token
-
         token = await session_token(self.store, session)
         return may_act_for(partner, token.country_code, token.party_id, "EMSP")
 

@@ -1,29 +1,29 @@
 """The national access point's OCPI side: the hooks its RECEIVER calls and the pulls it makes.
 
-- :func:`refusals_counted`: a router dependency of the NAP's receivers; a PUT/PATCH refused
+- :class:`NapReceiver`: what the NAP's receivers (``ocpi/api/modules``) call; a PUT/PATCH refused
   (an OCPI 2xxx, e.g. 2001 naming the field, or a party the CPO did not register) is told to the
-  registry, which counts it against the CPO's quality score. Nothing refused is stored: the
-  receiver validates whole before writing.
+  registry, which counts it against the CPO's quality score, and each stored Location's status
+  changes too. Nothing refused is stored: the receiver validates whole before writing.
 - :class:`NapPuller`: after a CPO's credentials handshake, a full pull of its Locations and
   Tariffs; then every ``interval`` seconds a pull with ``date_from`` (the last pull's start, less a
   margin) that catches what pushes missed. Pulled objects go through the same checks as pushes.
 
 Every judgement is the registry's (``registry/``); this module only moves OCPI objects. It must
-never decide a rule itself.
+never decide a rule itself, and never know an HTTP framework (the receivers' hooks are in
+``ocpi/api/``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
-
 from intercarga import domain
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner, PartnerState
 from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.client import OcpiClient, PartnerError
 from intercarga.ocpi.envelope import OcpiError, StatusCode, error_response
@@ -32,10 +32,10 @@ from intercarga.ocpi.models import format_datetime, parse
 from intercarga.ocpi.routing import may_act_for, routing_headers
 from intercarga.registry import Registry
 from intercarga.store import Store
-from intercarga.store.partners import Partner, PartnerRepository, PartnerState
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.registry import PullMark, Via, pull_key
 
-__all__ = ["NapPuller", "refusals_counted", "store_location"]
+__all__ = ["NapPuller", "NapReceiver", "store_location"]
 
 log = logging.getLogger(__name__)
 
@@ -45,51 +45,50 @@ MARGIN = timedelta(seconds=5)
 """A periodic pull reads from the previous pull's start less this (clocks of two platforms)."""
 
 
-def refusals_counted(
-    registry: Registry, partners: PartnerRepository, module: str
-) -> Callable[[Request], AsyncIterator[None]]:
-    """A dependency that tells ``registry`` of every PUT/PATCH refused under ``module``.
+class NapReceiver:
+    """What the access point's RECEIVER tells the registry: the refusals it answers and the
+    Locations it stores (``ocpi/api/modules`` calls it; it knows no HTTP)."""
 
-    The route (``http.OcpiRoute``) turns the error into an envelope inside the dependency, so
-    the refusal is read from ``request.state.ocpi_error`` once the route is done."""
+    def __init__(self, store: Store, registry: Registry, partners: PartnerRepository) -> None:
+        self._store = store
+        self._registry = registry
+        self._partners = partners
 
-    async def counted(request: Request) -> AsyncIterator[None]:
-        yield
-        body = getattr(request.state, "ocpi_error", None)
-        if request.method in ("PUT", "PATCH") and isinstance(body, dict):
-            await _count(registry, partners, module, request, body)
-
-    return counted
-
-
-async def _count(
-    registry: Registry,
-    partners: PartnerRepository,
-    module: str,
-    request: Request,
-    body: dict[str, Any],
-) -> None:
-    code = int(body.get("status_code", 0))
-    partner_id = getattr(request.state, "partner_id", None)
-    if not 2000 <= code < 3000 or partner_id is None:
-        return  # not a refusal of the data (auth, server trouble)
-    partner = await partners.find(partner_id)
-    if partner is None:
-        return
-    params = request.path_params
-    cc, pid = str(params.get("country_code", "")).upper(), str(params.get("party_id", "")).upper()
-    if not partner.hosts(cc, pid, "CPO"):  # another party's object: the caller is counted
-        own = next((r for r in partner.roles if r.role == "CPO"), None)
-        if own is None:
+    async def refused(
+        self,
+        module: str,
+        partner_id: str | None,
+        ids: Mapping[str, Any],
+        body: Mapping[str, Any],
+    ) -> None:
+        """Count the refusal ``body`` (an OCPI envelope) of a PUT/PATCH under ``module`` with the
+        URL's ``ids`` against the CPO: a 2xxx only (not auth, not server trouble)."""
+        code = int(body.get("status_code", 0))
+        if not 2000 <= code < 3000 or partner_id is None:
+            return  # not a refusal of the data (auth, server trouble)
+        partner = await self._partners.find(partner_id)
+        if partner is None:
             return
-        cc, pid = own.country_code, own.party_id
-    object_id = "/".join(
-        str(params[name])
-        for name in ("location_id", "evse_uid", "connector_id", "object_id")
-        if name in params
-    )
-    message = str(body.get("status_message", ""))
-    await registry.refused(cc, pid, module, object_id, code, message)
+        cc = str(ids.get("country_code", "")).upper()
+        pid = str(ids.get("party_id", "")).upper()
+        if not partner.hosts(cc, pid, "CPO"):  # another party's object: the caller is counted
+            own = next((r for r in partner.roles if r.role == "CPO"), None)
+            if own is None:
+                return
+            cc, pid = own.country_code, own.party_id
+        object_id = "/".join(
+            str(ids[name])
+            for name in ("location_id", "evse_uid", "connector_id", "object_id")
+            if name in ids
+        )
+        message = str(body.get("status_message", ""))
+        await self._registry.refused(cc, pid, module, object_id, code, message)
+
+    async def location_received(
+        self, location: domain.Location, *, before: domain.Location | None
+    ) -> bool:
+        """Store a pushed Location (validated whole); True if it is new."""
+        return await store_location(self._store, self._registry, location, before=before)
 
 
 async def store_location(

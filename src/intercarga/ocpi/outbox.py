@@ -41,6 +41,7 @@ from typing import Any, Protocol
 
 from intercarga.background import pause, stop_tasks
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner, PartnerState
 from intercarga.errors import IntercargaError
 from intercarga.ocpi.client import (
     OcpiClient,
@@ -48,7 +49,7 @@ from intercarga.ocpi.client import (
     PartnerRejectedError,
     PartnerUnreachableError,
 )
-from intercarga.store.partners import Partner, PartnerRepository, PartnerState
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import OutboxEntry, OutboxRepository
 
 __all__ = [

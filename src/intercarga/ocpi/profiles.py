@@ -26,14 +26,15 @@ from typing import Any
 
 from intercarga import domain
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner
 from intercarga.errors import InvalidInputError, NotFoundError
 from intercarga.ocpi import mapping
 from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.commands import Commands
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models import format_datetime, parse
-from intercarga.ocpi.push import session_token
 from intercarga.ocpi.routing import Party, addressed, may_act_for, path, routing_headers
+from intercarga.ocpi.sessions import session_token
 from intercarga.ocpp.commands import (
     ChargingProfile,
     ChargingProfileKind,
@@ -48,7 +49,6 @@ from intercarga.ocpp.commands import (
     Result,
     SetChargingProfile,
 )
-from intercarga.store.partners import Partner
 from intercarga.store.roaming import CommandRecord
 
 __all__ = [

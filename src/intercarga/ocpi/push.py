@@ -27,8 +27,6 @@ from urllib.parse import unquote
 
 from intercarga import domain
 from intercarga.background import pause, stop_tasks
-from intercarga.billing.cdr import charging_periods
-from intercarga.billing.periods import periods_from_meter_values
 from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
@@ -38,6 +36,7 @@ from intercarga.domain.events import (
     ObjectRemoved,
     SessionChanged,
 )
+from intercarga.domain.partner import Partner
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping
 from intercarga.ocpi.client import PartnerRejectedError
@@ -54,9 +53,10 @@ from intercarga.ocpi.routing import (
     path,
     routing_headers,
 )
+from intercarga.ocpi.sessions import session_for_ocpi, session_token
 from intercarga.ocpi.translate import object_kind, translate
 from intercarga.store import Store
-from intercarga.store.partners import Partner, PartnerRepository
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
 
 __all__ = [
@@ -64,8 +64,6 @@ __all__ = [
     "PushRenderer",
     "Pusher",
     "fingerprint",
-    "session_for_ocpi",
-    "session_token",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,43 +79,6 @@ _REPLACES = {
 }
 # 2.1.1 partners take Locations and Tokens only (the rest has no 2.1.1 mapping here).
 _LEGACY_KINDS = frozenset({"location", "evse_status", "token", "raw"})
-
-
-def session_for_ocpi(session: domain.Session) -> domain.Session:
-    """The session with charging periods made from its meter values when it has none."""
-    if session.charging_periods or not session.meter_values:
-        return session
-    readings = sorted(session.meter_values, key=lambda value: value.timestamp)
-    try:
-        periods = charging_periods(periods_from_meter_values(readings), None)
-    except IntercargaError:
-        return session
-    return session.model_copy(update={"charging_periods": periods})
-
-
-async def session_token(
-    store: Store, session: domain.Session, ours: frozenset[Party] = frozenset()
-) -> domain.CdrToken:
-    """The token a session was started with: a partner eMSP's when we hold one under that uid."""
-    tokens = await store.tokens.find_by_uid(session.token_uid or "") if session.token_uid else []
-    tokens.sort(key=lambda t: (t.country_code, t.party_id) in ours)
-    for token in tokens:
-        return domain.CdrToken(
-            country_code=token.country_code,
-            party_id=token.party_id,
-            uid=token.uid,
-            type=token.type.value,
-            contract_id=token.contract_id,
-        )
-    # A token we never received (a local whitelist card): it is ours, under the session's party.
-    uid = session.token_uid or "UNKNOWN"
-    return domain.CdrToken(
-        country_code=session.country_code,
-        party_id=session.party_id,
-        uid=uid,
-        type="OTHER",
-        contract_id=uid,
-    )
 
 
 class Pusher:

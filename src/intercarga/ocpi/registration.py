@@ -35,7 +35,7 @@ a POST from a partner that is already registered, and a PUT or DELETE from one t
 answered ``405 Method Not Allowed``. Tokens are replaced on every POST and PUT (TOKEN_A is never
 valid after the POST), so a leaked invitation cannot be replayed.
 
-This module is pure: no I/O, no clock, no storage. :mod:`intercarga.ocpi.partners` drives it.
+This module is pure: no I/O, no clock, no storage. :mod:`intercarga.ocpi.registrar` drives it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
+from intercarga.domain.partner import PartnerState
 from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.store.partners import PartnerState
 
 __all__ = [
     "TRANSITIONS",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from intercarga.config import Settings
-from intercarga.store.partners import Partner, PartnerState
+from intercarga.domain.partner import Partner, PartnerState
 
 __all__ = [
     "RECEIVING_ROLES",

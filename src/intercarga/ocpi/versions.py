@@ -25,6 +25,7 @@ __all__ = [
     "ModuleRoute",
     "choose_version",
     "endpoints",
+    "require_version",
     "version_key",
     "versions",
 ]
@@ -147,3 +148,11 @@ def choose_version(ours: Iterable[str], theirs: Iterable[str]) -> str:
             f" theirs: {', '.join(sorted(set(theirs))) or 'none'})",
         )
     return max(mutual, key=version_key)
+
+
+def require_version(module: str, version: str, versions: tuple[str, ...] = MODERN) -> None:
+    """404 (OCPI 3xxx) when ``module`` is not offered in ``version``."""
+    if version not in versions or version not in SUPPORTED_VERSIONS:
+        raise OcpiError(
+            StatusCode.UNSUPPORTED_VERSION, f"{module} is not offered in OCPI {version}", 404
+        )

@@ -186,14 +186,25 @@ class Repository(ABC, Generic[T]):
         return Page(items=items, total=int(total), offset=offset, limit=limit)
 
     async def put(self, item: T) -> bool:
-        """Create or replace the aggregate; True when it was created."""
+        """Create or replace the aggregate; True when it was created.
+
+        :class:`ConflictError` when a key is taken: a concurrent write of the same aggregate won
+        the insert (on PostgreSQL both can find nothing to delete; putting again then replaces
+        it), or the aggregate lists one of its parts twice. Nothing is written then.
+        """
         key = self._key_of(item)
-        async with self._engine.begin() as connection:
-            deleted = (
-                await connection.execute(delete(self.table).where(self._where(key)))
-            ).rowcount
-            await connection.execute(insert(self.table).values(**self._to_row(item)))
-            await self._write_children(connection, item)
+        try:
+            async with self._engine.begin() as connection:
+                deleted = (
+                    await connection.execute(delete(self.table).where(self._where(key)))
+                ).rowcount
+                await connection.execute(insert(self.table).values(**self._to_row(item)))
+                await self._write_children(connection, item)
+        except IntegrityError:
+            raise ConflictError(
+                f"{self._describe(key)} not stored: a key is taken (written at the same time,"
+                " or a part listed twice)"
+            ) from None
         return not deleted
 
     async def create(self, item: T) -> None:

@@ -1,4 +1,4 @@
-"""The OCPI HTTP surface: versions, version details, credentials, and the modules' routers.
+"""What every OCPI route shares: the route class, authentication and reading the body.
 
 Every route is an :class:`OcpiRoute`: whatever happens inside, the answer is an OCPI envelope
 with the spec's HTTP code (:func:`~intercarga.ocpi.envelope.error_response`), the request's
@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -27,13 +27,10 @@ from intercarga.ocpi.envelope import (
     envelope,
     error_response,
 )
-from intercarga.ocpi.partners import Authenticated, Registrar
+from intercarga.ocpi.registrar import Authenticated, Registrar
 from intercarga.ocpi.transport import MAX_JSON_DEPTH, JsonTooDeepError, message_ids, parse_json
 
-if TYPE_CHECKING:
-    from intercarga.ocpi.service import Roaming
-
-__all__ = ["OcpiRoute", "authenticate", "ocpi_response", "ocpi_router", "read_json"]
+__all__ = ["OcpiRoute", "authenticate", "ocpi_response", "read_json"]
 
 log = logging.getLogger("intercarga.ocpi")
 
@@ -112,11 +109,8 @@ def _json(reply: OcpiResponse, request: Request) -> JSONResponse:
     return JSONResponse(reply.body, status_code=reply.http_status)
 
 
-async def authenticate(
-    roaming: Roaming | Registrar, request: Request, module: str
-) -> Authenticated:
+async def authenticate(registrar: Registrar, request: Request, module: str) -> Authenticated:
     """The calling partner; 401 with an envelope when the token is missing, unknown or limited."""
-    registrar = roaming if isinstance(roaming, Registrar) else roaming.registrar
     who = await registrar.authenticate(request.headers.get("authorization"), module)
     request.state.partner_id = who.partner.id
     return who
@@ -139,54 +133,3 @@ async def read_json(request: Request) -> Any:
         raise OcpiError(
             StatusCode.CLIENT_ERROR, "the request body is not valid JSON", 400
         ) from None
-
-
-def ocpi_router(roaming: Roaming) -> APIRouter:
-    """``/ocpi``: versions, details, credentials and every implemented module."""
-    from intercarga.ocpi.hub import hub_router
-    from intercarga.ocpi.modules import module_routers
-
-    router = APIRouter(prefix="/ocpi", route_class=OcpiRoute, tags=["OCPI"])
-    registrar = roaming.registrar
-
-    @router.get("/versions", summary="OCPI versions offered")
-    async def get_versions(request: Request) -> Response:
-        await authenticate(roaming, request, "versions")
-        return ocpi_response(registrar.versions_data())
-
-    @router.get("/{version}", summary="OCPI version details (endpoints)")
-    async def get_version_details(version: str, request: Request) -> Response:
-        await authenticate(roaming, request, "versions")
-        return ocpi_response(registrar.details_data(version))
-
-    @router.get("/{version}/credentials", summary="Our credentials for the caller")
-    async def get_credentials(version: str, request: Request) -> Response:
-        who = await authenticate(roaming, request, "credentials")
-        registrar.details_data(version)
-        return ocpi_response(await registrar.credentials_data(version, who.token))
-
-    @router.post("/{version}/credentials", summary="Register (the caller holds TOKEN_A)")
-    async def post_credentials(version: str, request: Request) -> Response:
-        who = await authenticate(roaming, request, "credentials")
-        registrar.details_data(version)
-        body = await read_json(request)
-        return ocpi_response(await registrar.on_post(who.partner, version, body))
-
-    @router.put("/{version}/credentials", summary="Update credentials or switch version")
-    async def put_credentials(version: str, request: Request) -> Response:
-        who = await authenticate(roaming, request, "credentials")
-        registrar.details_data(version)
-        body = await read_json(request)
-        return ocpi_response(await registrar.on_put(who.partner, version, body))
-
-    @router.delete("/{version}/credentials", summary="Unregister")
-    async def delete_credentials(version: str, request: Request) -> Response:
-        who = await authenticate(roaming, request, "credentials")
-        registrar.details_data(version)
-        await registrar.on_delete(who.partner)
-        return ocpi_response()
-
-    for module in module_routers(roaming):
-        router.include_router(module)
-    router.include_router(hub_router(roaming.hub))
-    return router

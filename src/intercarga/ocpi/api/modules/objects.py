@@ -9,40 +9,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
 from intercarga.ocpi import mapping, storing
-from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import authenticate, ocpi_response, read_json
-from intercarga.ocpi.mapping import model_for
-from intercarga.ocpi.models import patch_model
-from intercarga.ocpi.modules._common import (
+from intercarga.ocpi.api.modules._common import (
+    Gate,
     Kind,
     add_receiver,
     add_sender_list,
     check_version,
+    count_refusals,
     module_router,
     parse_body,
 )
-from intercarga.ocpi.nap import refusals_counted
-from intercarga.ocpi.push import session_for_ocpi, session_token
+from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.routing import may_act_for
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.sessions import session_for_ocpi, session_token
+from intercarga.store import Store
 
 __all__ = ["CDRS", "SESSIONS", "TARIFFS", "routers"]
 
 
-async def _tariff_json(roaming: Roaming, item: domain.Tariff, version: str) -> dict[str, Any]:
+async def _tariff_json(
+    gate: Gate, store: Store, item: domain.Tariff, version: str
+) -> dict[str, Any]:
     return mapping.tariff_to_ocpi(item, version)
 
 
-async def _cdr_json(roaming: Roaming, item: domain.Cdr, version: str) -> dict[str, Any]:
+async def _cdr_json(gate: Gate, store: Store, item: domain.Cdr, version: str) -> dict[str, Any]:
     return mapping.cdr_to_ocpi(item, version)
 
 
-async def _session_json(roaming: Roaming, item: domain.Session, version: str) -> dict[str, Any]:
-    token = await session_token(roaming.store, item, roaming.pusher.ours("EMSP"))
+async def _session_json(
+    gate: Gate, store: Store, item: domain.Session, version: str
+) -> dict[str, Any]:
+    token = await session_token(store, item, gate.ours("EMSP"))
     return mapping.session_to_ocpi(session_for_ocpi(item), token, version)
 
 
@@ -56,7 +62,7 @@ TARIFFS = Kind(
     model="Tariff",
     owner="CPO",
     key="id",
-    repository=lambda roaming: roaming.store.tariffs,
+    repository=lambda store: store.tariffs,
     to_domain=lambda received, party: mapping.tariff_to_domain(received, party),
     to_ocpi=_tariff_json,
 )
@@ -65,7 +71,7 @@ SESSIONS = Kind(
     model="Session",
     owner="CPO",
     key="id",
-    repository=lambda roaming: roaming.store.sessions,
+    repository=lambda store: store.sessions,
     to_domain=_session_to_domain,
     to_ocpi=_session_json,
 )
@@ -74,17 +80,17 @@ CDRS = Kind(
     model="CDR",
     owner="CPO",
     key="id",
-    repository=lambda roaming: roaming.store.cdrs,
+    repository=lambda store: store.cdrs,
     to_domain=lambda received, party: mapping.cdr_to_domain(received),
     to_ocpi=_cdr_json,
 )
 
 
-def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
+def _cdr_receiver(router: APIRouter, gate: Gate, store: Store) -> None:
     @router.post("", summary="cdrs: push a new CDR (RECEIVER)", status_code=201)
     async def post_cdr(version: str, request: Request) -> Response:
         check_version(CDRS, version)
-        who = await authenticate(roaming, request, "cdrs")
+        who = await authenticate(gate.registrar, request, "cdrs")
         received = parse_body(model_for(version, "CDR"), await read_json(request))
         if not may_act_for(who.partner, received.country_code, received.party_id, "CPO"):
             raise OcpiError(
@@ -93,9 +99,9 @@ def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
                 404,
             )
         cdr = mapping.cdr_to_domain(received)
-        stored = await roaming.store.cdrs.find(cdr.country_code, cdr.party_id, cdr.id)
+        stored = await store.cdrs.find(cdr.country_code, cdr.party_id, cdr.id)
         if stored is None:
-            await roaming.store.cdrs.create(cdr)
+            await store.cdrs.create(cdr)
         elif stored.model_dump(exclude={"last_updated"}) != cdr.model_dump(
             exclude={"last_updated"}
         ):
@@ -112,54 +118,49 @@ def _cdr_receiver(router: APIRouter, roaming: Roaming) -> None:
         version: str, country_code: str, party_id: str, cdr_id: str, request: Request
     ) -> Response:
         check_version(CDRS, version)
-        who = await authenticate(roaming, request, "cdrs")
+        who = await authenticate(gate.registrar, request, "cdrs")
         if not may_act_for(who.partner, country_code, party_id, "CPO"):
             raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
-        cdr = await roaming.store.cdrs.get(country_code.upper(), party_id.upper(), cdr_id)
+        cdr = await store.cdrs.get(country_code.upper(), party_id.upper(), cdr_id)
         return ocpi_response(mapping.cdr_to_ocpi(cdr, version))
 
 
-def _session_patch(router: APIRouter, roaming: Roaming) -> None:
+def _session_patch(router: APIRouter, gate: Gate, store: Store) -> None:
     @router.patch("/{country_code}/{party_id}/{session_id}", summary="sessions: partial update")
     async def patch_session(
         version: str, country_code: str, party_id: str, session_id: str, request: Request
     ) -> Response:
         check_version(SESSIONS, version)
-        who = await authenticate(roaming, request, "sessions")
+        who = await authenticate(gate.registrar, request, "sessions")
         if not may_act_for(who.partner, country_code, party_id, "CPO"):
             raise OcpiError(StatusCode.CLIENT_ERROR, "not a CPO party you registered", 404)
         model = model_for(version, "Session")
         changes = parse_body(patch_model(model), await read_json(request))
-        stored = await roaming.store.sessions.get(
-            country_code.upper(), party_id.upper(), session_id
-        )
-        whole = await _session_json(roaming, stored, version)
+        stored = await store.sessions.get(country_code.upper(), party_id.upper(), session_id)
+        whole = await _session_json(gate, store, stored, version)
         whole.update(changes.model_dump(mode="json", exclude_unset=True))
         merged = parse_body(model, whole)
-        await storing.put(
-            roaming.store.sessions, _session_to_domain(merged, (country_code, party_id))
-        )
+        await storing.put(store.sessions, _session_to_domain(merged, (country_code, party_id)))
         return ocpi_response()
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
+def routers(gate: Gate, store: Store, nap: NapReceiver | None = None) -> list[APIRouter]:
     found = []
     for kind in (TARIFFS, SESSIONS, CDRS):
         sender = module_router("CPO", kind)
-        add_sender_list(sender, roaming, kind)
+        add_sender_list(sender, gate, store, kind)
         receiver = module_router("EMSP", kind)
         if kind is CDRS:
-            _cdr_receiver(receiver, roaming)
+            _cdr_receiver(receiver, gate, store)
         else:
             if kind is SESSIONS:
-                _session_patch(receiver, roaming)
-            add_receiver(receiver, roaming, kind, deletable=kind is TARIFFS)
+                _session_patch(receiver, gate, store)
+            add_receiver(receiver, gate, store, kind, deletable=kind is TARIFFS)
         found += [sender, receiver]
     # The national access point receives Tariffs like an eMSP does.
-    nap = module_router("NAP", TARIFFS, roaming)
-    if roaming.registry is not None:  # refused Tariffs count against the CPO (registry/)
-        counted = refusals_counted(roaming.registry, roaming.registrar.partners, "tariffs")
-        nap.dependencies.append(Depends(counted))
-    add_receiver(nap, roaming, TARIFFS, deletable=True)
-    found.append(nap)
+    receiver = module_router("NAP", TARIFFS, gate)
+    if nap is not None:  # refused Tariffs count against the CPO (registry/)
+        count_refusals(receiver, nap, "tariffs")
+    add_receiver(receiver, gate, store, TARIFFS, deletable=True)
+    found.append(receiver)
     return found

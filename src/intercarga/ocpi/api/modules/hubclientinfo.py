@@ -12,26 +12,26 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from intercarga.domain.partner import Partner
 from intercarga.ocpi import mapping
+from intercarga.ocpi.api.modules._common import Gate, parse_body, require_version, same
+from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, read_json
 from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
 from intercarga.ocpi.models import format_datetime
-from intercarga.ocpi.modules._common import parse_body, require_version, same
+from intercarga.ocpi.push import Pusher
 from intercarga.ocpi.routing import is_hub
-from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
-from intercarga.store.roaming import ClientInfo
+from intercarga.store.roaming import ClientInfo, ClientInfoRepository
 
 __all__ = ["routers"]
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
+def routers(gate: Gate, client_info: ClientInfoRepository, pusher: Pusher) -> list[APIRouter]:
     router = APIRouter(prefix="/{version}/hubclientinfo", route_class=OcpiRoute)
     path = "/{country_code}/{party_id}"
 
     async def hub_only(version: str, request: Request) -> Partner:
         require_version("hubclientinfo", version)
-        who = await authenticate(roaming, request, "hubclientinfo")
+        who = await authenticate(gate.registrar, request, "hubclientinfo")
         if not is_hub(who.partner):
             raise OcpiError(StatusCode.CLIENT_ERROR, "only a hub sends client info", 404)
         return who.partner
@@ -57,10 +57,10 @@ def routers(roaming: Roaming) -> list[APIRouter]:
             status=received.status.value,
             last_updated=received.last_updated,
         )
-        created = await roaming.client_info.put(info)
+        created = await client_info.put(info)
         if created and info.status == "CONNECTED":
             # A party new behind this hub has missed every broadcast made before it came.
-            await roaming.pusher.introduce(hub, (info.country_code, info.party_id), info.role)
+            await pusher.introduce(hub, (info.country_code, info.party_id), info.role)
         return ocpi_response(http_status=201 if created else 200)
 
     @router.get(path, summary="Hub client info as stored here")
@@ -70,7 +70,7 @@ def routers(roaming: Roaming) -> list[APIRouter]:
         hub = await hub_only(version, request)
         found = [
             info
-            for info in await roaming.client_info.all(hub.id)
+            for info in await client_info.all(hub.id)
             if (info.country_code, info.party_id) == (country_code.upper(), party_id.upper())
         ]
         if not found:

@@ -19,10 +19,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner
 from intercarga.ocpi.client import PartnerError, is_callable_url
+from intercarga.ocpi.commands import Commands
 from intercarga.ocpi.envelope import OcpiError
-from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
+from intercarga.ocpi.outbox import Outbox
+from intercarga.ocpi.profiles import ChargingProfiles
+from intercarga.ocpi.push import Pusher
+from intercarga.ocpi.registrar import Registrar
 from intercarga.store.roaming import Backlog, CommandRecord, OutboxEntry
 from intercarga.web.api import MAX_OFFSET
 from intercarga.web.auth import require_admin
@@ -129,13 +133,10 @@ def _failed(error: Exception) -> JSONResponse:
     return problem(502, str(error), **extra)
 
 
-def admin_router(roaming: Roaming) -> APIRouter:
+def admin_router(registrar: Registrar, outbox: Outbox, pusher: Pusher) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/partners", tags=["partners"], dependencies=[Depends(require_admin)]
     )
-    registrar = roaming.registrar
-
-    outbox = roaming.outbox
 
     @router.get("", summary="List OCPI partners (with their push backlog)")
     async def list_partners(offset: Offset = 0, limit: Limit200 = 50) -> Response:
@@ -171,7 +172,7 @@ def admin_router(roaming: Roaming) -> APIRouter:
     @router.post("/{partner_id}/sync", summary="Push every Location, Tariff and Token of ours")
     async def sync(partner_id: str) -> Response:
         partner = await registrar.partners.get(partner_id)
-        count = await roaming.pusher.push_all(partner)
+        count = await pusher.push_all(partner)
         return JSONResponse({"partner_id": partner_id, "queued": count})
 
     @router.post("/invitations", status_code=201, summary="Invite a partner: a fresh TOKEN_A")
@@ -219,7 +220,7 @@ def admin_router(roaming: Roaming) -> APIRouter:
     return router
 
 
-def commands_router(roaming: Roaming) -> APIRouter:
+def commands_router(commands: Commands, profiles: ChargingProfiles) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/roaming/commands",
         tags=["partners"],
@@ -228,7 +229,7 @@ def commands_router(roaming: Roaming) -> APIRouter:
 
     @router.post("", status_code=201, summary="Send an OCPI command to a CPO (as our eMSP)")
     async def send(body: CommandRequest) -> Response:
-        record = await roaming.commands.send(
+        record = await commands.send(
             body.command,
             (body.country_code, body.party_id),
             token_uid=body.token_uid,
@@ -245,7 +246,7 @@ def commands_router(roaming: Roaming) -> APIRouter:
         "/charging-profiles", status_code=201, summary="Set, read or clear a session's profile"
     )
     async def profile(body: ProfileRequest) -> Response:
-        record = await roaming.profiles.send(
+        record = await profiles.send(
             body.action,
             (body.country_code, body.party_id),
             body.session_id,
@@ -256,13 +257,13 @@ def commands_router(roaming: Roaming) -> APIRouter:
 
     @router.get("", summary="Commands sent, received and routed, newest first")
     async def recent(offset: Offset = 0, limit: Limit200 = 50) -> Response:
-        records, total = await roaming.commands.records.recent(offset=offset, limit=limit)
+        records, total = await commands.records.recent(offset=offset, limit=limit)
         return JSONResponse(
             [command_view(r) for r in records], headers={"X-Total-Count": str(total)}
         )
 
     @router.get("/{command_id}", summary="One command: its request, response and result")
     async def one(command_id: str) -> Response:
-        return JSONResponse(command_view(await roaming.commands.records.get(command_id)))
+        return JSONResponse(command_view(await commands.records.get(command_id)))
 
     return router

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
-from intercarga.ocpi.modules._common import our_party, require_version
-from intercarga.ocpi.service import Roaming
+from intercarga.ocpi.api.modules._common import Gate, our_party, require_version
+from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.commands import Commands
 
 __all__ = ["routers"]
 
@@ -19,16 +19,16 @@ def _check(version: str) -> None:
     require_version("commands", version)
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
+def routers(gate: Gate, commands: Commands) -> list[APIRouter]:
     receiver = APIRouter(prefix="/cpo/{version}/commands", route_class=OcpiRoute)
 
     @receiver.post("/{command}", summary="Commands: an eMSP's command for a station (RECEIVER)")
     async def receive(version: str, command: str, request: Request) -> Response:
         _check(version)
-        who = await authenticate(roaming, request, "commands")
-        party = our_party(roaming, "CPO", request)
+        who = await authenticate(gate.registrar, request, "commands")
+        party = our_party(gate, "CPO", request)
         body = await read_json(request)
-        response = await roaming.commands.receive(
+        response = await commands.receive(
             who.partner,
             version,
             command.upper(),
@@ -43,11 +43,9 @@ def routers(roaming: Roaming) -> list[APIRouter]:
     @sender.post("/{command}/{command_id}", summary="Commands: the CPO's result (SENDER)")
     async def result(version: str, command: str, command_id: str, request: Request) -> Response:
         _check(version)
-        who = await authenticate(roaming, request, "commands")
+        who = await authenticate(gate.registrar, request, "commands")
         body = await read_json(request)
-        await roaming.commands.result_received(
-            who.partner, version, command.upper(), command_id, body
-        )
+        await commands.result_received(who.partner, version, command.upper(), command_id, body)
         return ocpi_response()
 
     return [receiver, sender]

@@ -10,33 +10,34 @@ stores nothing that does not validate whole. Nothing here knows a particular mod
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from intercarga.config import OcpiParty
 from intercarga.ocpi import storing
+from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, read_json
 from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import parse
-from intercarga.ocpi.partners import Authenticated
-from intercarga.ocpi.routing import may_act_for
+from intercarga.ocpi.nap import NapReceiver
+from intercarga.ocpi.registrar import Authenticated, Registrar
+from intercarga.ocpi.routing import Party, may_act_for
 from intercarga.ocpi.transport import page_headers, page_request
-from intercarga.ocpi.versions import MODERN, SUPPORTED_VERSIONS
+from intercarga.ocpi.versions import require_version
+from intercarga.store import Store
 from intercarga.store.repositories import Repository
 
-if TYPE_CHECKING:
-    from intercarga.ocpi.service import Roaming
-
 __all__ = [
+    "Gate",
     "Kind",
     "add_receiver",
     "add_sender_list",
     "check_version",
+    "count_refusals",
     "module_router",
     "our_party",
     "parse_body",
@@ -46,26 +47,41 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class Gate:
+    """What every route of a module needs: who calls and which parties we host (the registrar),
+    and the longest page we serve."""
+
+    registrar: Registrar
+    max_page_size: int
+
+    def ours(self, role: str) -> frozenset[Party]:
+        """Our parties of ``role``."""
+        return frozenset(
+            (p.country_code, p.party_id) for p in self.registrar.parties if p.role == role
+        )
+
+
+@dataclass(frozen=True)
 class Kind:
     module: str  # the ModuleID: "tariffs"
     model: str  # the OCPI class: "Tariff"
     owner: str  # the party role that owns the objects: "CPO" (tokens: "EMSP")
     key: str  # the id attribute: "id" (tokens: "uid")
-    repository: Callable[[Roaming], Repository[Any]]
+    repository: Callable[[Store], Repository[Any]]
     to_domain: Callable[[Any, tuple[str, str]], Any]
-    to_ocpi: Callable[[Roaming, Any, str], Awaitable[dict[str, Any]]]
+    to_ocpi: Callable[[Gate, Store, Any, str], Awaitable[dict[str, Any]]]
     versions: tuple[str, ...] = ("2.2.1", "2.3.0")
 
 
-def module_router(role: str, kind: Kind, roaming: Roaming | None = None) -> APIRouter:
+def module_router(role: str, kind: Kind, gate: Gate | None = None) -> APIRouter:
     """The router for one interface: ``/{role}/{version}/{module}`` (prefixed ``/ocpi``).
 
-    With ``roaming``, the routes answer only while this platform hosts a party of ``role``
+    With ``gate``, the routes answer only while this platform hosts a party of ``role``
     (interfaces of roles a deployment may not host, like NAP).
     """
     dependencies = []
-    if roaming is not None:
-        parties = roaming.registrar
+    if gate is not None:
+        parties = gate.registrar
 
         async def hosted() -> None:
             if not any(party.role == role for party in parties.parties):
@@ -81,24 +97,34 @@ def module_router(role: str, kind: Kind, roaming: Roaming | None = None) -> APIR
     )
 
 
+def count_refusals(router: APIRouter, nap: NapReceiver, module: str) -> None:
+    """Tell the access point of every PUT/PATCH ``router`` refuses under ``module``.
+
+    The route (:class:`OcpiRoute`) turns an error into its envelope inside the dependencies, so
+    a dependency sees no exception: it reads the envelope from ``request.state.ocpi_error`` once
+    the route is done."""
+
+    async def counted(request: Request) -> AsyncIterator[None]:
+        yield
+        body = getattr(request.state, "ocpi_error", None)
+        if request.method in ("PUT", "PATCH") and isinstance(body, dict):
+            partner_id = getattr(request.state, "partner_id", None)
+            await nap.refused(module, partner_id, request.path_params, body)
+
+    router.dependencies.append(Depends(counted))
+
+
 def check_version(kind: Kind, version: str) -> None:
     require_version(kind.module, version, kind.versions)
 
 
-def require_version(module: str, version: str, versions: tuple[str, ...] = MODERN) -> None:
-    if version not in versions or version not in SUPPORTED_VERSIONS:
-        raise OcpiError(
-            StatusCode.UNSUPPORTED_VERSION, f"{module} is not offered in OCPI {version}", 404
-        )
-
-
-def our_party(roaming: Roaming, role: str, request: Request) -> OcpiParty:
+def our_party(gate: Gate, role: str, request: Request) -> OcpiParty:
     """Which of our parties is addressed: the OCPI-to headers, else the first with ``role``."""
     wanted = (
         request.headers.get("ocpi-to-country-code", "").upper(),
         request.headers.get("ocpi-to-party-id", "").upper(),
     )
-    candidates = [party for party in roaming.registrar.parties if party.role == role]
+    candidates = [party for party in gate.registrar.parties if party.role == role]
     for party in candidates:
         if (party.country_code, party.party_id) == wanted:
             return party
@@ -126,31 +152,31 @@ def same(a: str, b: str) -> bool:
     return a.upper() == b.upper()
 
 
-def add_sender_list(router: APIRouter, roaming: Roaming, kind: Kind) -> None:
+def add_sender_list(router: APIRouter, gate: Gate, store: Store, kind: Kind) -> None:
     """``GET`` the paginated list of our own objects, filtered by ``date_from``/``date_to``."""
 
     @router.get("", summary=f"{kind.module}: paginated list (SENDER)")
     async def list_objects(version: str, request: Request) -> Response:
         check_version(kind, version)
-        await authenticate(roaming, request, kind.module)
-        party = our_party(roaming, kind.owner, request)
+        await authenticate(gate.registrar, request, kind.module)
+        party = our_party(gate, kind.owner, request)
         params = dict(request.query_params)
-        page = page_request(params, max_limit=roaming.settings.ocpi.max_page_size)
-        found = await kind.repository(roaming).list(
+        page = page_request(params, max_limit=gate.max_page_size)
+        found = await kind.repository(store).list(
             offset=page.offset,
             limit=page.limit,
             filters={"country_code": party.country_code, "party_id": party.party_id},
             updated_from=page.date_from,
             updated_to=page.date_to,
         )
-        data = [await kind.to_ocpi(roaming, item, version) for item in found.items]
+        data = [await kind.to_ocpi(gate, store, item, version) for item in found.items]
         url = str(request.url).split("?", 1)[0]
         headers = page_headers(url, params, page, len(data), found.total)
         return ocpi_response(data, headers=headers)
 
 
 def add_receiver(
-    router: APIRouter, roaming: Roaming, kind: Kind, *, deletable: bool = False
+    router: APIRouter, gate: Gate, store: Store, kind: Kind, *, deletable: bool = False
 ) -> None:
     """``GET``/``PUT`` (and ``DELETE``) of one object under ``/{country_code}/{party_id}/{id}``."""
     path = "/{country_code}/{party_id}/{object_id}"
@@ -160,17 +186,17 @@ def add_receiver(
         version: str, country_code: str, party_id: str, object_id: str, request: Request
     ) -> Response:
         check_version(kind, version)
-        who = await authenticate(roaming, request, kind.module)
+        who = await authenticate(gate.registrar, request, kind.module)
         _owner_checked(who, kind, country_code, party_id)
-        item = await kind.repository(roaming).get(country_code.upper(), party_id.upper(), object_id)
-        return ocpi_response(await kind.to_ocpi(roaming, item, version))
+        item = await kind.repository(store).get(country_code.upper(), party_id.upper(), object_id)
+        return ocpi_response(await kind.to_ocpi(gate, store, item, version))
 
     @router.put(path, summary=f"{kind.module}: push a new or updated object (RECEIVER)")
     async def put_object(
         version: str, country_code: str, party_id: str, object_id: str, request: Request
     ) -> Response:
         check_version(kind, version)
-        who = await authenticate(roaming, request, kind.module)
+        who = await authenticate(gate.registrar, request, kind.module)
         _owner_checked(who, kind, country_code, party_id)
         received = parse_body(model_for(version, kind.model), await read_json(request))
         ids = {
@@ -186,7 +212,7 @@ def add_receiver(
                     f"{name}: {given!r} in the body differs from {expected!r} in the URL",
                 )
         item = kind.to_domain(received, (country_code.upper(), party_id.upper()))
-        created = await storing.put(kind.repository(roaming), item)
+        created = await storing.put(kind.repository(store), item)
         return ocpi_response(http_status=201 if created else 200)
 
     if deletable:
@@ -196,7 +222,7 @@ def add_receiver(
             version: str, country_code: str, party_id: str, object_id: str, request: Request
         ) -> Response:
             check_version(kind, version)
-            who = await authenticate(roaming, request, kind.module)
+            who = await authenticate(gate.registrar, request, kind.module)
             _owner_checked(who, kind, country_code, party_id)
-            await kind.repository(roaming).delete(country_code.upper(), party_id.upper(), object_id)
+            await kind.repository(store).delete(country_code.upper(), party_id.upper(), object_id)
             return ocpi_response()

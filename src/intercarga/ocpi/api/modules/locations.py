@@ -11,32 +11,36 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from intercarga import domain
-from intercarga.ocpi import mapping
-from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import authenticate, ocpi_response, read_json
-from intercarga.ocpi.mapping import model_for
-from intercarga.ocpi.models import patch_model
-from intercarga.ocpi.modules._common import (
+from intercarga.domain.partner import Partner
+from intercarga.ocpi import mapping, storing
+from intercarga.ocpi.api.modules._common import (
+    Gate,
     Kind,
     add_sender_list,
     check_version,
+    count_refusals,
     module_router,
     our_party,
     parse_body,
     same,
 )
-from intercarga.ocpi.nap import refusals_counted, store_location
+from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
+from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.routing import may_act_for
-from intercarga.ocpi.service import Roaming
-from intercarga.store.partners import Partner
+from intercarga.store import Store
 
 __all__ = ["LOCATIONS", "routers"]
 
 
-async def _location_json(roaming: Roaming, item: domain.Location, version: str) -> dict[str, Any]:
+async def _location_json(
+    gate: Gate, store: Store, item: domain.Location, version: str
+) -> dict[str, Any]:
     return mapping.location_to_ocpi(item, version)
 
 
@@ -45,7 +49,7 @@ LOCATIONS = Kind(
     model="Location",
     owner="CPO",
     key="id",
-    repository=lambda roaming: roaming.store.locations,
+    repository=lambda store: store.locations,
     to_domain=lambda received, party: mapping.location_to_domain(received, party),
     to_ocpi=_location_json,
     versions=("2.1.1", "2.2.1", "2.3.0"),
@@ -68,9 +72,9 @@ def _pick(data: dict[str, Any], evse_uid: str | None, connector_id: str | None) 
     return dict(connector)
 
 
-def _sender(roaming: Roaming) -> APIRouter:
+def _sender(gate: Gate, store: Store) -> APIRouter:
     router = module_router("CPO", LOCATIONS)
-    add_sender_list(router, roaming, LOCATIONS)
+    add_sender_list(router, gate, store, LOCATIONS)
 
     async def one(
         version: str,
@@ -80,11 +84,9 @@ def _sender(roaming: Roaming) -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(LOCATIONS, version)
-        await authenticate(roaming, request, "locations")
-        party = our_party(roaming, "CPO", request)
-        location = await roaming.store.locations.find(
-            party.country_code, party.party_id, location_id
-        )
+        await authenticate(gate.registrar, request, "locations")
+        party = our_party(gate, "CPO", request)
+        location = await store.locations.find(party.country_code, party.party_id, location_id)
         if location is None:
             raise OcpiError(StatusCode.UNKNOWN_LOCATION, f"location {location_id} not found", 404)
         data = mapping.location_to_ocpi(location, version)
@@ -136,15 +138,20 @@ def _replace(
     return updated
 
 
-def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
-    """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored)."""
-    router = module_router(role, RECEIVED, roaming if role != "EMSP" else None)
-    store = roaming.store
-    # The access point keeps each EVSE's status history and counts refusals (registry/).
-    registry = roaming.registry if role == "NAP" else None
-    if registry is not None:
-        partners = roaming.registrar.partners
-        router.dependencies.append(Depends(refusals_counted(registry, partners, "locations")))
+def _receiver(
+    gate: Gate, store: Store, role: str = "EMSP", nap: NapReceiver | None = None
+) -> APIRouter:
+    """The RECEIVER of an eMSP, or of a NAP (the same: partners' Locations are stored; ``nap``,
+    the access point's, keeps each EVSE's status history and counts refusals: registry/)."""
+    router = module_router(role, RECEIVED, gate if role != "EMSP" else None)
+    if nap is not None:
+        count_refusals(router, nap, "locations")
+
+    async def keep(location: domain.Location, before: domain.Location | None) -> bool:
+        """Store ``location`` (validated whole); True if it is new."""
+        if nap is None:
+            return await storing.put(store.locations, location)
+        return await nap.location_received(location, before=before)
 
     async def stored(country_code: str, party_id: str, location_id: str) -> domain.Location:
         location = await store.locations.find(country_code.upper(), party_id.upper(), location_id)
@@ -162,7 +169,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         location = await stored(country_code, party_id, location_id)
         data = mapping.location_to_ocpi(location, version)
@@ -178,7 +185,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         body = await read_json(request)
         party = (country_code.upper(), party_id.upper())
@@ -194,10 +201,8 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
                         StatusCode.INVALID_OR_MISSING_PARAMETERS,
                         f"{name}: {getattr(received, name)!r} differs from {expected!r} in the URL",
                     )
-            before = await store.locations.find(*party, location_id) if registry else None
-            created = await store_location(
-                store, registry, mapping.location_to_domain(received, party), before=before
-            )
+            before = await store.locations.find(*party, location_id) if nap else None
+            created = await keep(mapping.location_to_domain(received, party), before)
             return ocpi_response(http_status=201 if created else 200)
         model = model_for(version, "Connector" if connector_id else "EVSE")
         received = parse_body(model, body)
@@ -216,7 +221,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         )
         merged = parse_body(model_for(version, "Location"), whole)
         after = mapping.location_to_domain(merged, party)
-        await store_location(store, registry, after, before=location)
+        await keep(after, location)
         return ocpi_response()
 
     async def patch(
@@ -229,7 +234,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         connector_id: str | None = None,
     ) -> Response:
         check_version(RECEIVED, version)
-        who = await authenticate(roaming, request, "locations")
+        who = await authenticate(gate.registrar, request, "locations")
         _owned(who.partner, country_code, party_id)
         name = "Connector" if connector_id else "EVSE" if evse_uid else "Location"
         changes = parse_body(patch_model(model_for(version, name)), await read_json(request))
@@ -241,7 +246,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
         merged = parse_body(model_for(version, "Location"), whole)
         party = (country_code.upper(), party_id.upper())
         after = mapping.location_to_domain(merged, party)
-        await store_location(store, registry, after, before=location)
+        await keep(after, location)
         return ocpi_response()
 
     base = "/{country_code}/{party_id}/{location_id}"
@@ -256,5 +261,7 @@ def _receiver(roaming: Roaming, role: str = "EMSP") -> APIRouter:
     return router
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
-    return [_sender(roaming), _receiver(roaming), _receiver(roaming, "NAP")]
+def routers(gate: Gate, store: Store, nap: NapReceiver | None = None) -> list[APIRouter]:
+    """The CPO's SENDER and the eMSP's and the access point's RECEIVERs (``nap``: the access
+    point's hooks, when this deployment hosts one)."""
+    return [_sender(gate, store), _receiver(gate, store), _receiver(gate, store, "NAP", nap)]

@@ -4,8 +4,8 @@
 of a running system; :meth:`Roaming.attach` wires it to the CSMS (domain events from the bus
 become pushes; unknown tokens go to :attr:`Roaming.authorize_unknown`; OCPI commands run on
 stations); :meth:`Roaming.start` and :meth:`Roaming.stop` run and stop the outbox's deliveries.
-:func:`routers` gives the FastAPI routers to mount: the OCPI API under ``/ocpi`` and the admin
-API under ``/api/v1``. Nothing here is global.
+The HTTP routers are :func:`intercarga.ocpi.api.routers`'s, which hands each the few services it
+uses. Nothing here is global, and nothing here knows an HTTP framework.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from fastapi import APIRouter
 
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
@@ -24,11 +23,11 @@ from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
-from intercarga.ocpi.nap import NapPuller
+from intercarga.ocpi.nap import NapPuller, NapReceiver
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
-from intercarga.ocpi.partners import Registrar
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
+from intercarga.ocpi.registrar import Registrar
 from intercarga.registry import Registry
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
@@ -37,7 +36,7 @@ from intercarga.store.roaming import ClientInfoRepository, CommandRepository, Ou
 if TYPE_CHECKING:
     from intercarga.bus import EventBus
 
-__all__ = ["Roaming", "TokenAuthorizer", "routers"]
+__all__ = ["Roaming", "TokenAuthorizer"]
 
 
 class TokenAuthorizer(Protocol):
@@ -63,6 +62,7 @@ class Roaming:
     profiles: ChargingProfiles
     registry: Registry | None = None  # a national access point's (registry/), when it hosts one
     puller: NapPuller | None = None
+    nap: NapReceiver | None = None  # what the access point's receivers tell the registry
 
     @classmethod
     def build(
@@ -98,8 +98,9 @@ class Roaming:
         commands = Commands(settings, store, registrar, client, outbox, commands_store)
         hub = Hub(settings, registrar, client, outbox, commands_store)
         registrar.listeners += [pusher.partners_changed, hub.partner_changed]
-        puller = None
+        puller = nap = None
         if registry is not None:
+            nap = NapReceiver(store, registry, partners)
             puller = NapPuller(
                 store,
                 registry,
@@ -128,6 +129,7 @@ class Roaming:
             ChargingProfiles(commands),
             registry,
             puller,
+            nap,
         )
 
     def attach(
@@ -158,10 +160,3 @@ class Roaming:
         await self.commands.stop()
         await self.outbox.stop()
         await self.client.aclose()
-
-
-def routers(roaming: Roaming) -> list[APIRouter]:
-    from intercarga.ocpi.admin import admin_router, commands_router
-    from intercarga.ocpi.http import ocpi_router
-
-    return [ocpi_router(roaming), admin_router(roaming), commands_router(roaming)]

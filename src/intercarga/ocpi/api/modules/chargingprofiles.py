@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from intercarga.ocpi.http import OcpiRoute, authenticate, ocpi_response, read_json
-from intercarga.ocpi.modules._common import our_party, require_version
+from intercarga.ocpi.api.modules._common import Gate, our_party, require_version
+from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.routing import sender_party
-from intercarga.ocpi.service import Roaming
 
 __all__ = ["routers"]
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
+def routers(gate: Gate, profiles: ChargingProfiles) -> list[APIRouter]:
     receiver = APIRouter(prefix="/cpo/{version}/chargingprofiles", route_class=OcpiRoute)
 
     async def receive(version: str, session_id: str, request: Request) -> Response:
         require_version("chargingprofiles", version)
-        who = await authenticate(roaming, request, "chargingprofiles")
-        party = our_party(roaming, "CPO", request)
+        who = await authenticate(gate.registrar, request, "chargingprofiles")
+        party = our_party(gate, "CPO", request)
         body = await read_json(request) if request.method == "PUT" else None
-        response = await roaming.profiles.receive(
+        response = await profiles.receive(
             who.partner,
             version,
             request.method,
@@ -50,18 +50,16 @@ def routers(roaming: Roaming) -> list[APIRouter]:
     @sender.post("/results/{record_id}", summary="ChargingProfiles: a CPO's result (SENDER)")
     async def result(version: str, record_id: str, request: Request) -> Response:
         require_version("chargingprofiles", version)
-        who = await authenticate(roaming, request, "chargingprofiles")
-        await roaming.profiles.result_received(
-            who.partner, version, record_id, await read_json(request)
-        )
+        who = await authenticate(gate.registrar, request, "chargingprofiles")
+        await profiles.result_received(who.partner, version, record_id, await read_json(request))
         return ocpi_response()
 
     @sender.put("/{session_id}", summary="ChargingProfiles: a CPO changed a profile (SENDER)")
     async def changed(version: str, session_id: str, request: Request) -> Response:
         require_version("chargingprofiles", version)
-        who = await authenticate(roaming, request, "chargingprofiles")
+        who = await authenticate(gate.registrar, request, "chargingprofiles")
         cpo = sender_party(who.partner, "CPO") or ("ZZ", "ZZZ")
-        await roaming.profiles.active_profile_received(
+        await profiles.active_profile_received(
             who.partner, version, session_id, await read_json(request), cpo
         )
         return ocpi_response()

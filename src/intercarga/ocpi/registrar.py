@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from intercarga.config import OcpiParty, Settings
 from intercarga.domain._types import utc_now
+from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
 from intercarga.errors import InvalidInputError
 from intercarga.ocpi.client import OcpiClient, PartnerError, PartnerRejectedError
 from intercarga.ocpi.envelope import OcpiError, StatusCode, describe_validation_error
@@ -27,13 +28,7 @@ from intercarga.ocpi.registration import Event, can_use, next_state
 from intercarga.ocpi.transport import read_authorization
 from intercarga.ocpi.versions import SUPPORTED_VERSIONS, choose_version, endpoints, versions
 from intercarga.security import hash_token, new_token
-from intercarga.store.partners import (
-    Partner,
-    PartnerEndpoint,
-    PartnerRepository,
-    PartnerRole,
-    PartnerState,
-)
+from intercarga.store.partners import PartnerRepository
 
 __all__ = ["Authenticated", "Invitation", "Registrar", "credentials_model"]
 

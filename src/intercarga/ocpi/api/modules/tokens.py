@@ -16,11 +16,8 @@ from fastapi import APIRouter, Request, Response
 from intercarga import domain
 from intercarga.domain._types import utc_now
 from intercarga.ocpi import mapping, storing
-from intercarga.ocpi.envelope import OcpiError, StatusCode
-from intercarga.ocpi.http import authenticate, ocpi_response, read_json
-from intercarga.ocpi.mapping import model_for
-from intercarga.ocpi.models import patch_model
-from intercarga.ocpi.modules._common import (
+from intercarga.ocpi.api.modules._common import (
+    Gate,
     Kind,
     add_sender_list,
     check_version,
@@ -29,13 +26,17 @@ from intercarga.ocpi.modules._common import (
     parse_body,
     same,
 )
+from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
+from intercarga.ocpi.envelope import OcpiError, StatusCode
+from intercarga.ocpi.mapping import model_for
+from intercarga.ocpi.models import patch_model
 from intercarga.ocpi.routing import may_act_for
-from intercarga.ocpi.service import Roaming
+from intercarga.store import Store
 
 __all__ = ["TOKENS", "authorization", "routers"]
 
 
-async def _token_json(roaming: Roaming, item: domain.Token, version: str) -> dict[str, Any]:
+async def _token_json(gate: Gate, store: Store, item: domain.Token, version: str) -> dict[str, Any]:
     return mapping.token_to_ocpi(item, version)
 
 
@@ -44,7 +45,7 @@ TOKENS = Kind(
     model="Token",
     owner="EMSP",
     key="uid",
-    repository=lambda roaming: roaming.store.tokens,
+    repository=lambda store: store.tokens,
     to_domain=lambda received, party: mapping.token_to_domain(received, party),
     to_ocpi=_token_json,
     versions=("2.1.1", "2.2.1", "2.3.0"),
@@ -58,14 +59,13 @@ def authorization(token: domain.Token) -> str:
     return "ALLOWED" if token.valid else "BLOCKED"
 
 
-def _receiver(roaming: Roaming) -> APIRouter:
+def _receiver(gate: Gate, store: Store) -> APIRouter:
     router = module_router("CPO", TOKENS)
-    store = roaming.store
     path = "/{country_code}/{party_id}/{token_uid}"
 
     async def check(request: Request, version: str, country_code: str, party_id: str) -> None:
         check_version(TOKENS, version)
-        who = await authenticate(roaming, request, "tokens")
+        who = await authenticate(gate.registrar, request, "tokens")
         if not may_act_for(who.partner, country_code, party_id, "EMSP"):
             raise OcpiError(
                 StatusCode.CLIENT_ERROR,
@@ -128,22 +128,22 @@ def _receiver(roaming: Roaming) -> APIRouter:
     return router
 
 
-def _sender(roaming: Roaming) -> APIRouter:
+def _sender(gate: Gate, store: Store) -> APIRouter:
     router = module_router("EMSP", TOKENS)
-    add_sender_list(router, roaming, TOKENS)
+    add_sender_list(router, gate, store, TOKENS)
 
     @router.post("/{token_uid}/authorize", summary="Real-time authorization (SENDER)")
     async def authorize(version: str, token_uid: str, request: Request) -> Response:
         check_version(TOKENS, version)
-        await authenticate(roaming, request, "tokens")
-        party = our_party(roaming, "EMSP", request)
+        await authenticate(gate.registrar, request, "tokens")
+        party = our_party(gate, "EMSP", request)
         raw = await request.body()
         location = None
         if raw.strip():
             location = parse_body(
                 model_for(version, "LocationReferences"), await read_json(request)
             )
-        token = await roaming.store.tokens.find(party.country_code, party.party_id, token_uid)
+        token = await store.tokens.find(party.country_code, party.party_id, token_uid)
         wanted = request.query_params.get("type", "RFID")
         if token is None or token.type.value != wanted:
             raise OcpiError(StatusCode.UNKNOWN_TOKEN, f"unknown token {token_uid}", 404)
@@ -163,5 +163,5 @@ def _sender(roaming: Roaming) -> APIRouter:
     return router
 
 
-def routers(roaming: Roaming) -> list[APIRouter]:
-    return [_receiver(roaming), _sender(roaming)]
+def routers(gate: Gate, store: Store) -> list[APIRouter]:
+    return [_receiver(gate, store), _sender(gate, store)]
