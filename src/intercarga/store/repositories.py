@@ -247,7 +247,9 @@ def _columns(item: BaseModel, table: Table, **extra: Any) -> dict[str, Any]:
 
 
 def _plain(row: Row[Any], *skip: str) -> dict[str, Any]:
-    return {name: value for name, value in row._mapping.items() if name not in skip}
+    # Row._fields is the result's own tuple of names; row._mapping.items() builds the keys
+    # afresh for every row (half the time of reading a page of Locations went there).
+    return {name: value for name, value in zip(row._fields, row, strict=True) if name not in skip}
 
 
 class PartyRepository(Repository[Party]):
