@@ -156,8 +156,14 @@ class Repository(ABC, Generic[T]):
         filters: Mapping[str, Any] | None = None,
         updated_from: datetime | None = None,
         updated_to: datetime | None = None,
+        after: str | None = None,
     ) -> Page[T]:
-        """A page ordered by key; ``filters`` are equality on columns, dates on last_updated."""
+        """A page ordered by key; ``filters`` are equality on columns, dates on last_updated.
+
+        ``after``: only the objects whose last key column is greater (a keyset page: the last
+        key of the page before, where ``filters`` fix the other key columns). The index seeks
+        to it, where ``offset`` reads and drops every row before; ``total`` still counts them.
+        """
         conditions = [
             self.table.c[name] == value
             for name, value in (filters or {}).items()
@@ -169,13 +175,14 @@ class Repository(ABC, Generic[T]):
             conditions.append(self.table.c.last_updated < updated_to)
         where = and_(True, *conditions)
         order = [self.table.c[name] for name in self.key_columns]
+        chosen = where if after is None else and_(where, self.table.c[self.key_columns[-1]] > after)
         async with self._engine.connect() as connection:
             total = (
                 await connection.execute(select(func.count()).select_from(self.table).where(where))
             ).scalar_one()
             rows = (
                 await connection.execute(
-                    select(self.table).where(where).order_by(*order).offset(offset).limit(limit)
+                    select(self.table).where(chosen).order_by(*order).offset(offset).limit(limit)
                 )
             ).all()
             keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
