@@ -126,11 +126,15 @@ async def test_each_ask_is_stored_and_the_assessment_counts_its_success(
     await hook("CARD-2", "ISO14443", STATION)  # blocked: a verdict all the same
     await hook("NOBODY", "ISO14443", STATION)  # the eMSP does not know it
     hosts.down.add("emsp.test")
-    await hook("CARD-3", "ISO14443", STATION)  # no answer
+    await hook("CARD-3", "ISO14443", STATION)  # cannot be reached
     hosts.down.discard("emsp.test")
+    hosts.silent.add("emsp.test")
+    await hook("CARD-4", "ISO14443", STATION)  # no answer in time
+    hosts.silent.discard("emsp.test")
 
     stored = await cpo.system.store.authorizations.of_country("CO")
-    assert [r.outcome.value for r in stored] == ["accepted", "blocked", "unknown", "error"]
+    outcomes = [r.outcome.value for r in stored]
+    assert outcomes == ["accepted", "blocked", "unknown", "error", "timeout"]
     first = stored[0]
     assert (first.cpo_party_id, first.emsp, first.token_party) == ("CPO", "CO-EMS", "CO-EMS")
     assert (first.location_id, first.evse_uid, first.via_hub) == ("LOC1", "E1", False)
@@ -140,4 +144,4 @@ async def test_each_ask_is_stored_and_the_assessment_counts_its_success(
     now = datetime.now(UTC)
     report = await country_report(cpo.system.store, framework(), load_country("CO"), now)
     text = render_country(report, framework(), "en", ReportFormat.MD).decode()
-    assert "measured realtime_authorization_success = 67% (2 / 3)" in text
+    assert "measured realtime_authorization_success = 50% (2 / 4)" in text
