@@ -82,7 +82,10 @@ class System:
             await engine.dispose()
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-        store = Store(engine)
+        store = Store(
+            engine,
+            authorization_retention=timedelta(days=settings.ocpi.authorization_retention_days),
+        )
         bus = EventBus()
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()

@@ -13,7 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +43,7 @@ from intercarga.domain import (
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
 from intercarga.store.assessment_runs import AssessmentRunRepository
+from intercarga.store.authorizations import AuthorizationRepository
 from intercarga.store.batch import Write, WriteBatcher
 from intercarga.store.registry import (
     PullMarkRepository,
@@ -745,7 +746,9 @@ class SessionRepository(Repository[Session]):
 class Store:
     """Every repository over one engine: the store a composition root hands to services."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, authorization_retention: timedelta = timedelta(days=90)
+    ) -> None:
         self.engine = engine
         self.batcher = WriteBatcher(engine)
         self.parties = PartyRepository(engine)
@@ -764,6 +767,7 @@ class Store:
         self.refusals = RefusalRepository(engine)
         self.pull_marks = PullMarkRepository(engine)
         self.users = UserRepository(engine)
+        self.authorizations = AuthorizationRepository(engine, retention=authorization_retention)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""
