@@ -9,6 +9,7 @@ from intercarga.ocpi.transport import (
     authorization_header,
     page_headers,
     page_request,
+    parse_json,
     read_authorization,
 )
 
@@ -58,3 +59,11 @@ def test_bad_or_endless_pagination_is_2001(params: dict[str, str]) -> None:
     with pytest.raises(OcpiError) as caught:
         page_request(params)
     assert caught.value.status_code == 2001
+
+
+def test_a_body_with_a_lone_surrogate_is_not_json_but_a_surrogate_pair_is() -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse_json(b'{"name": "caf\\udce9"}')
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse_json(b'[{"\\ud800": 1}]')
+    assert parse_json(b'{"name": "\\ud83d\\ude00"}') == {"name": "\U0001f600"}

@@ -58,7 +58,9 @@ class JsonTooDeepError(ValueError):
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """A JSON body; ``ValueError`` when it is not JSON, :class:`JsonTooDeepError` when too deep."""
+    """A JSON body; ``ValueError`` when it is not JSON or holds a string that is not Unicode
+    text (a lone surrogate, ``"\\ud800"``: json.loads takes it, PostgreSQL and every encoder
+    refuse it later), :class:`JsonTooDeepError` when too deep."""
     try:
         value = json.loads(raw)
     except RecursionError:
@@ -70,8 +72,17 @@ def parse_json(raw: bytes | str) -> Any:
         if isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
                 raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-            children = item.values() if isinstance(item, dict) else item
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                children = item.values()
+            else:
+                children = item
             pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str) and not item.isascii():
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate: not Unicode text") from None
     return value
 
 
