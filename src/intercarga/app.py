@@ -125,6 +125,7 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
             system.links,
             system.csms_service,
             assessment_data=system.settings.assessment_data,
+            registry=system.registry,
         ),
         admin_auth=system.admin_auth,
         health=health,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from intercarga.assessment import CountryFile, DeploymentSnapshot, assess, framework, measure
 from intercarga.assessment.indicators import (
     AuthorizationAsk,
+    DataQuality,
     MeasureRules,
     SessionRecord,
     StationRecord,
@@ -178,3 +181,25 @@ def test_realtime_authorization_success_counts_verdicts_in_the_window(
     )
     better = assess(framework(), countries["CO"], NOW, working)
     assert better.layer("service").current > service.current
+
+
+def test_the_access_point_s_data_quality_moves_the_registry_criterion(
+    countries: dict[str, CountryFile],
+) -> None:
+    co = countries["CO"]  # a national registry is mandated (CargaME): desk level 3
+
+    def registry(quality: dict[str, DataQuality]) -> tuple[int | None, str]:
+        snapshot = DeploymentSnapshot(taken_at=NOW, quality=quality)
+        found = assess(framework(), co, NOW, snapshot).layer("information")
+        criterion = next(c for c in found.criteria if c.criterion == "information.registry")
+        return criterion.current, criterion.explanation
+
+    assert registry({"CO": DataQuality(passing=19, checked=20)})[0] == 4  # mandated, verified
+    current, explanation = registry({"CO": DataQuality(passing=1, checked=4)})
+    assert current == 1  # below poor (0.5): the mandate is not met in practice
+    assert "measured data_quality = 25% (1 / 4) (good ≥ 0.9, poor < 0.5) → 1" in explanation
+    # Another country's figures, or none counted (no registry): nothing measured.
+    assert registry({"CL": DataQuality(passing=0, checked=3)})[0] == 3
+    assert registry({})[0] == 3
+    with pytest.raises(ValueError, match="3 of 2 locations cannot pass"):
+        DataQuality(passing=3, checked=2)

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.web.api.assessment import assessment_page
-from tests.assessment.conftest import co_location
+from tests.assessment.conftest import clean_co_location, co_location, co_tariff
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import authorization_record
 
@@ -157,3 +157,36 @@ async def test_real_time_authorization_outcomes_and_inlet_coverage_are_measured(
     assert inlets["indicator"] == "inlets_within_km"
     assert "within 30 km" in inlets["formula"]
     assert 0 < inlets["value"] < 0.4  # one Bogotá site: most places of Colombia are far from it
+
+
+async def test_the_data_quality_of_the_country_s_locations_is_measured_and_reported(
+    assessed: tuple[System, httpx.AsyncClient],
+) -> None:
+    system, client = assessed
+    now = datetime.now(UTC)
+    await system.store.tariffs.put(co_tariff())
+    await system.store.locations.put(clean_co_location("BOG-1", now))
+    await system.store.locations.put(clean_co_location("BOG-2", now))
+    # Seeded bad data: no opening hours; a time zone of another country.
+    await system.store.locations.put(clean_co_location("BOG-3", now, opening_times=None))
+    await system.store.locations.put(clean_co_location("BOG-4", now, time_zone="America/Lima"))
+
+    body = (await client.get("/api/v1/assessment/countries/CO")).json()
+    information = next(x for x in body["assessment"]["layers"] if x["layer"] == "information")
+    registry = next(c for c in information["criteria"] if c["criterion"] == "information.registry")
+    measured = registry["measurement"]
+    assert measured["indicator"] == "data_quality"
+    assert measured["shown"] == "50% (2 / 4)"
+    assert (measured["good"], measured["poor"]) == (0.9, 0.5)
+    assert measured["formula"].startswith("locations passing every data quality rule")
+    assert (registry["desk_level"], registry["current"]) == (3, 2)  # mandated, not met in practice
+
+    report = await client.get("/api/v1/assessment/countries/CO/report", params={"format": "md"})
+    line = next(x for x in report.text.splitlines() if x.startswith("- information.registry "))
+    assert "— measured data_quality = 50% (2 / 4) (good ≥ 0.9, poor < 0.5) → 2" in line
+    assert "— Measured: locations passing every data quality rule of the access point" in line
+
+    # The dashboard's page shows it too; without the registry it is not measured.
+    page = await assessment_page(system.store, DATA, "CO", "en", registry=system.registry)
+    assert "data_quality = 50% (2 / 4)" in page
+    assert "data_quality" not in await assessment_page(system.store, DATA, "CO", "en")

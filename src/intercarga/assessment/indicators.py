@@ -1,7 +1,9 @@
 """Measured indicators: what a deployment's live data says about a country, with the formula.
 
-Input is a plain :class:`DeploymentSnapshot` (lists of records a loader read from the store);
-output is one :class:`Measurement` per indicator of data/framework.toml that has data to count.
+Input is a plain :class:`DeploymentSnapshot` (lists of records a loader read from the store, and
+the access point's data quality per country as :class:`DataQuality` figures, which the callers
+compute with the registry: it sits above this package in the import layers); output is one
+:class:`Measurement` per indicator of data/framework.toml that has data to count.
 The time to judge freshness by, and the country's thresholds (:class:`MeasureRules`), are passed
 in. Pure: it reuses the hardware compliance and coverage engines and the geo package's populated
 places (package data, read once) and must never do other I/O, read a clock or touch the store.
@@ -9,7 +11,7 @@ places (package data, read once) and must never do other I/O, read a clock or to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +27,7 @@ from intercarga.ids.evse_id import is_valid_evse_id
 __all__ = [
     "VERDICTS",
     "AuthorizationAsk",
+    "DataQuality",
     "DeploymentSnapshot",
     "MeasureRules",
     "Measurement",
@@ -65,6 +68,23 @@ class AuthorizationAsk:
 
 
 @dataclass(frozen=True)
+class DataQuality:
+    """A country's locations as the access point's data quality rules judge them.
+
+    Counted by the caller with the registry's rules (``registry.quality``: coordinates, time
+    zone, connector power, power range, EVSE id, opening hours, tariff, status freshness,
+    flapping): ``passing`` locations have no failing finding, of ``checked``.
+    """
+
+    passing: int
+    checked: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.passing <= self.checked:
+            raise ValueError(f"{self.passing} of {self.checked} locations cannot pass")
+
+
+@dataclass(frozen=True)
 class MeasureRules:
     """A country's thresholds for the indicators (its file's, else the framework's defaults)."""
 
@@ -84,6 +104,7 @@ class DeploymentSnapshot:
     emsp_partners: int = 0  # OCPI partners hosting at least one eMSP
     sessions: list[SessionRecord] = field(default_factory=list)
     authorizations: list[AuthorizationAsk] = field(default_factory=list)
+    quality: Mapping[str, DataQuality] = field(default_factory=dict)  # per country code
 
 
 class Measurement(BaseModel):
@@ -227,6 +248,11 @@ def _roamed(_country: str, snap: DeploymentSnapshot, _rules: MeasureRules) -> _C
     return len(roamed), len(snap.sessions)
 
 
+def _data_quality(country: str, snap: DeploymentSnapshot, _rules: MeasureRules) -> _Count:
+    found = snap.quality.get(country)
+    return (0, 0) if found is None else (found.passing, found.checked)
+
+
 _COUNTERS: dict[str, Callable[[str, DeploymentSnapshot, MeasureRules], _Count]] = {
     "connector_compliance": _connector_compliance,
     "inlets_within_km": _inlets_within_km,
@@ -235,6 +261,7 @@ _COUNTERS: dict[str, Callable[[str, DeploymentSnapshot, MeasureRules], _Count]] 
     "status_fresh": _fresh,
     "tariff_published": _tariffs,
     "evse_id_valid": _evse_ids,
+    "data_quality": _data_quality,
     "emsps_per_cpo": _emsps,
     "realtime_authorization_success": _authorization_success,
     "sessions_roamed": _roamed,
@@ -250,6 +277,7 @@ def _of_country(country: str, snap: DeploymentSnapshot) -> DeploymentSnapshot:
         emsp_partners=snap.emsp_partners,
         sessions=[s for s in snap.sessions if s.country_code == country],
         authorizations=[a for a in snap.authorizations if a.country_code == country],
+        quality={country: snap.quality[country]} if country in snap.quality else {},
     )
 
 

@@ -3,17 +3,20 @@
 
 This is the one module of the package that touches the store; the scoring, indicators and
 reports stay pure. It must never decide a level itself: it reads, hands values to the pure
-modules and stores what they return.
+modules and stores what they return. The access point's data quality per country is handed in
+(``quality``) by the callers, which sit above the registry: this package may not import it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from intercarga.assessment.countries import CountryFile
 from intercarga.assessment.framework import Framework
 from intercarga.assessment.indicators import (
     AuthorizationAsk,
+    DataQuality,
     DeploymentSnapshot,
     SessionRecord,
     StationRecord,
@@ -30,11 +33,17 @@ __all__ = ["assess_live", "country_report", "history", "read_snapshot", "save_ru
 
 
 async def read_snapshot(
-    store: Store, country: str, taken_at: datetime, *, authorizations_since: datetime | None = None
+    store: Store,
+    country: str,
+    taken_at: datetime,
+    *,
+    authorizations_since: datetime | None = None,
+    quality: Mapping[str, DataQuality] | None = None,
 ) -> DeploymentSnapshot:
     """What the deployment holds about ``country``: locations with EVSE statuses, stations,
-    tariffs, eMSP partners, sessions (with the party that issued each session's token) and the
-    real-time authorizations its CPO side asked (from ``authorizations_since`` on)."""
+    tariffs, eMSP partners, sessions (with the party that issued each session's token), the
+    real-time authorizations its CPO side asked (from ``authorizations_since`` on) and, when the
+    caller counted it, the data quality of its locations."""
     filters = {"country_code": country}
     asked = await store.authorizations.of_country(country, since=authorizations_since)
     locations = (await store.locations.list(limit=None, filters=filters)).items
@@ -80,6 +89,7 @@ async def read_snapshot(
             )
             for a in asked
         ],
+        quality={country: quality[country]} if quality and country in quality else {},
     )
 
 
@@ -103,24 +113,38 @@ async def history(store: Store, country: str) -> list[HistoryPoint]:
 
 
 async def assess_live(
-    store: Store | None, fw: Framework, country: CountryFile, at: datetime
+    store: Store | None,
+    fw: Framework,
+    country: CountryFile,
+    at: datetime,
+    *,
+    quality: Mapping[str, DataQuality] | None = None,
 ) -> CountryAssessment:
-    """The country's assessment, with the deployment's live data when there is a store."""
+    """The country's assessment, with the deployment's live data when there is a store (and
+    its data quality per country code, when the caller counted it)."""
     window = timedelta(days=fw.defaults.authorization_window_days)
     snapshot = (
         None
         if store is None
-        else await read_snapshot(store, country.code, at, authorizations_since=at - window)
+        else await read_snapshot(
+            store, country.code, at, authorizations_since=at - window, quality=quality
+        )
     )
     return assess(fw, country, at, snapshot)
 
 
 async def country_report(
-    store: Store | None, fw: Framework, country: CountryFile, at: datetime, *, save: bool = False
+    store: Store | None,
+    fw: Framework,
+    country: CountryFile,
+    at: datetime,
+    *,
+    quality: Mapping[str, DataQuality] | None = None,
+    save: bool = False,
 ) -> CountryReport:
     """Assessment, recommendations and history of one country; ``save`` stores this run first,
     so the history ends with it."""
-    assessment = await assess_live(store, fw, country, at)
+    assessment = await assess_live(store, fw, country, at, quality=quality)
     if store is not None and save:
         await save_run(store, assessment)
     points = [] if store is None else await history(store, country.code)
