@@ -74,9 +74,7 @@ def parse_json(raw: bytes | str) -> Any:
                 raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             if isinstance(item, dict):
                 pending.extend((key, depth) for key in item)
-                children = item.values()
-            else:
-                children = item
+            children = item.values() if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
         elif isinstance(item, str) and not item.isascii():
             try:
