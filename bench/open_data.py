@@ -197,16 +197,31 @@ class OpenDataResult:
 
 
 async def measure_rate(
-    client: httpx.AsyncClient, url: str, seconds: float, *, expect: int = 200
+    client: httpx.AsyncClient, url: str, seconds: float, *, expect: int = 200, raw: bool = False
 ) -> tuple[Rate, bytes]:
-    """Ask for ``url`` again and again for ``seconds``; ``bytes`` is what came over the wire."""
+    """Ask for ``url`` again and again for ``seconds``; ``bytes`` is what came over the wire.
+
+    ``raw``: read the answer as it came (gzipped) without decoding it, so that the client's
+    own decompression is not in the time; the body returned is then empty.
+    """
+
+    async def fetch() -> tuple[bytes, int]:
+        if not raw:
+            response = await client.get(url)
+            check(response)
+            return response.content, response.num_bytes_downloaded
+        async with client.stream("GET", url) as streamed:
+            check(streamed)
+            async for _chunk in streamed.aiter_raw():
+                pass
+            return b"", streamed.num_bytes_downloaded
 
     def check(response: httpx.Response) -> None:
         if response.status_code != expect:
             raise RuntimeError(f"{url}: HTTP {response.status_code}, expected {expect}")
 
     for _ in range(3):  # warm up: catalogues and models load on first use
-        check(await client.get(url))
+        await fetch()
     latencies: list[float] = []
     body = b""
     sent = 0
@@ -214,11 +229,8 @@ async def measure_rate(
     began = time.perf_counter()
     while time.perf_counter() < deadline:
         start = time.perf_counter()
-        response = await client.get(url)
+        body, sent = await fetch()
         latencies.append(time.perf_counter() - start)
-        check(response)
-        body = response.content
-        sent = response.num_bytes_downloaded
     elapsed = time.perf_counter() - began
     latencies.sort()
     return (

@@ -1,5 +1,6 @@
 """The words for values that come from data: statuses, connector standards, power types, ways to
-charge, the country rules' states and a finding's weight — in the page's language.
+charge, the country rules' states, a finding's weight, a station's registration and a roaming
+partner's state — in the page's language.
 
 Codes (``AVAILABLE``, ``IEC_62196_T2``, ``AC_3_PHASE``) are what the store and OCPI hold; a page
 shows what they mean, through the dashboard's catalogs like every other string, so that the
@@ -28,6 +29,8 @@ class Words:
     rule_states: Mapping[str, str]
     severities: Mapping[str, str]
     standards: Mapping[str, str]
+    registrations: Mapping[str, str]
+    partner_states: Mapping[str, str]
 
     @classmethod
     def of(cls, _: Translator) -> Words:
@@ -67,6 +70,17 @@ class Words:
                 "no_rule_known": _("No rule on record"),
             },
             severities={"violation": _("Violation"), "warning": _("Warning")},
+            registrations={
+                "Accepted": _("Accepted"),
+                "Pending": _("Pending"),
+                "Rejected": _("Rejected"),
+            },
+            partner_states={
+                "INVITED": _("Invited"),
+                "REGISTERING": _("Registering"),
+                "REGISTERED": _("Registered"),
+                "UNREGISTERED": _("Unregistered"),
+            },
             standards={
                 spec.standard.value: spec.name.get(_.language) or spec.name.get("en") or ""
                 for spec in connector_catalogue()
@@ -87,6 +101,12 @@ class Words:
 
     def severity(self, code: str) -> str:
         return self.severities.get(code, code)
+
+    def registration(self, code: str) -> str:
+        return self.registrations.get(code, code)
+
+    def partner_state(self, code: str) -> str:
+        return self.partner_states.get(code, code)
 
     def standard(self, code: str) -> str:
         return self.standards.get(code) or code
