@@ -601,7 +601,7 @@ class DashboardViews:
                         "unit": {"ENERGY": "kWh", "FLAT": "×"}.get(line.dimension, "h"),
                         "price": None if line.component is None else line.component.price,
                         "cost": line.cost,
-                        "why": why(line, pricing),
+                        "why": why(line, pricing, _language(_)),
                     }
                     for line in pricing.lines
                 ]
