@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
-``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap,open_data] [--out PATH]
+``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap,open_data,dashboard] [--out PATH]
 [--json PATH]``. The full run takes about ten minutes on the 2-core development VM; ``--quick``
 (tiny sizes, one run each) is what the smoke tests use. Every figure that compares is a ratio
 against a baseline measured in the same run on the same machine. This module runs and reports;
@@ -29,6 +29,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
 from bench.crash import CrashResult, run_crash_all
+from bench.dashboard import DashboardResult, run_dashboard
+from bench.dashboard import render as render_dashboard
 from bench.hub_auth import HubAuthResult, run_hub_auth
 from bench.nap_ingest import EVSES, NapIngestResult, run_nap_ingest
 from bench.ocpi_pull import OcpiPullResult, run_ocpi_pull
@@ -92,6 +94,8 @@ class Sizes:
     crash_kills: int = 4
     open_data_locations: int = 100_000
     open_data_seconds: float = 5.0
+    dashboard_locations: int = 10_000
+    dashboard_seconds: float = 3.0
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -115,6 +119,8 @@ class Sizes:
             crash_kills=1,
             open_data_locations=50,
             open_data_seconds=0.2,
+            dashboard_locations=50,
+            dashboard_seconds=0.2,
         )
 
 
@@ -140,6 +146,7 @@ class Report:
     hub_auth: HubAuthResult | None = None
     crash: list[CrashResult] = field(default_factory=list)
     open_data: OpenDataResult | None = None
+    dashboard: DashboardResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -170,7 +177,17 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
     )
     began = time.perf_counter()
     wanted = set(
-        only or ("throughput", "connections", "pricing", "ocpi", "nap", "open_data", "crash")
+        only
+        or (
+            "throughput",
+            "connections",
+            "pricing",
+            "ocpi",
+            "nap",
+            "open_data",
+            "dashboard",
+            "crash",
+        )
     )
     if "pricing" in wanted:
         progress("pricing")
@@ -202,6 +219,9 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
     if "open_data" in wanted:
         progress(f"open data: {sizes.open_data_locations} locations")
         report.open_data = run_open_data(sizes.open_data_locations, sizes.open_data_seconds)
+    if "dashboard" in wanted:
+        progress(f"dashboard: {sizes.dashboard_locations} locations")
+        report.dashboard = run_dashboard(sizes.dashboard_locations, sizes.dashboard_seconds)
     if "crash" in wanted:
         progress(f"crash: {sizes.crash_transactions} transactions, {sizes.crash_kills} kills")
         report.crash, skipped = run_crash_all(
@@ -335,6 +355,8 @@ def render(report: Report) -> str:
     out += _ocpi_section(report)
     if report.open_data is not None:
         out += ["## Open data", "", render_open_data(report.open_data), ""]
+    if report.dashboard is not None:
+        out += ["## Dashboard pages", "", render_dashboard(report.dashboard), ""]
     out += _crash_section(report)
     out += _work_section(report)
     out += [
@@ -771,6 +793,7 @@ def _to_json(report: Report) -> dict[str, Any]:
         },
         "ocpi": report.ocpi.to_dict() if report.ocpi else None,
         "open_data": report.open_data.to_dict() if report.open_data else None,
+        "dashboard": report.dashboard.to_dict() if report.dashboard else None,
         "outbox": report.outbox.to_dict() if report.outbox else None,
         "nap_ingest": report.nap.to_dict() if report.nap else None,
         "hub_auth": None
@@ -794,7 +817,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: throughput,connections,pricing,ocpi,nap,open_data,crash",
+        help="comma-separated: throughput,connections,pricing,ocpi,nap,open_data,dashboard,crash",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")

@@ -49,6 +49,7 @@ from intercarga.store.open_data import PublishedLocations
 from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
 from intercarga.web.http import create_http_app
+from intercarga.web.problems import ErrorPage
 
 __all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
@@ -112,8 +113,11 @@ def reporting_rules(settings: Settings) -> ReportingRules:
         raise ConfigurationError(str(error)) from None
 
 
-def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+def http_app(
+    system: System, routers: Iterable[APIRouter] = (), error_page: ErrorPage | None = None
+) -> FastAPI:
+    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API, and
+    ``error_page`` (the dashboard's) for a browser that asks for an address that is not there."""
 
     async def health() -> None:
         await check_database(system.engine)
@@ -132,6 +136,7 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
         metrics_registry=CollectorRegistry(),
         max_body_size=system.settings.http.max_body_size,
         routers=routers,
+        error_page=error_page,
     )
 
 
@@ -263,7 +268,7 @@ async def serve(
             open_data.router(),
             dashboard.router,
         ]
-        app = http_app(system, routers=routers)
+        app = http_app(system, routers=routers, error_page=dashboard.error_page)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
