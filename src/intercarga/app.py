@@ -91,7 +91,7 @@ class System:
             await engine.dispose()
             raise
         store = Store(engine)
-        bus = EventBus()
+        bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
         authorizer = Authorizer(

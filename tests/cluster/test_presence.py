@@ -1,11 +1,12 @@
-"""Issue 17, points 2 and 3 in one process: two nodes (two :class:`System`s on one PostgreSQL
+"""Issue 17, points 2, 3 and 4 in one process: two nodes (two :class:`System`s on one PostgreSQL
 schema and one NATS), each with its OCPP endpoint on a free port, and a station played over a
 real WebSocket.
 
 What a station and an operator see: the node holding the station is in the presence bucket; a
 command given to the other node (the admin API) reaches the station; a reconnect to the other
 node takes the station over and the old node closes the old socket, whose end does not mark the
-station offline; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once.
+station offline; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once;
+a status change at a station on one node shows in the other node's live dashboard stream.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from intercarga.app import System, http_app
 from intercarga.config import ClusterSettings, Settings
+from intercarga.dashboard.live import LiveFeed
 from intercarga.domain import Station
 from intercarga.domain.events import StationConnectionChanged
+from intercarga.domain.station import StationEvse
 from intercarga.ocpp.commands import Reset, ResetKind
 from intercarga.ocpp.errors import StationOfflineError
 from tests.conftest import ADMIN_TOKEN, NATS_URL, POSTGRES_URL
+from tests.factories import location
 
 STATION = "CS-NODES-1"
 RESET = "/api/v1/stations/" + STATION + "/commands/reset"
@@ -81,8 +85,15 @@ async def nodes(postgres_schema: str, nats_cluster: str) -> AsyncIterator[tuple[
     async with AsyncExitStack() as stack:
         a = await _node(stack, postgres_schema, nats_cluster, "node-a")
         b = await _node(stack, postgres_schema, nats_cluster, "node-b")
+        await a.system.store.locations.put(location())
         await a.system.store.stations.put(
-            Station(id=STATION, country_code="CL", party_id="ICG", security_profile=0)
+            Station(
+                id=STATION,
+                country_code="CL",
+                party_id="ICG",
+                security_profile=0,
+                evses=[StationEvse(ocpp_evse_id=1, location_id="LOC-1", evse_uid="EVSE-1")],
+            )
         )
         yield a, b
 
@@ -192,3 +203,34 @@ async def test_a_node_gone_without_a_word_is_offline_at_once(nodes: tuple[Node, 
         assert await _until(lambda: _offline(a), 10)
     finally:
         await ws.close()
+
+
+async def test_a_status_change_on_one_node_shows_in_the_live_stream_of_the_other(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    feed = LiveFeed(a.system.bus)
+    stream = feed.stream()
+    try:
+        assert (await asyncio.wait_for(anext(stream), 5)).startswith("retry:")
+        ws = await _station(b.url)
+        try:
+            connected = await asyncio.wait_for(anext(stream), 5)
+            assert connected.startswith("event: station\n")
+            assert json.loads(connected.split("data: ", 1)[1])["connected"] is True
+            notification = {"connectorId": 1, "errorCode": "NoError", "status": "Faulted"}
+            await ws.send(json.dumps([2, "st", "StatusNotification", notification]))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == [3, "st", {}]
+            shown = await asyncio.wait_for(anext(stream), 5)
+        finally:
+            await ws.close()
+    finally:
+        feed.close()
+        await stream.aclose()
+    assert shown.startswith("event: evse\n")
+    data = json.loads(shown.split("data: ", 1)[1])
+    assert (data["location"], data["evse_uid"], data["status"]) == (
+        "CL/ICG/LOC-1",
+        "EVSE-1",
+        "OUTOFORDER",
+    )

@@ -2,8 +2,8 @@
 
 :class:`Cluster` is one node's membership: its NATS connection, its :class:`Presence` (which
 node holds which station, in a key-value bucket), the :class:`CommandRouter` the CSMS asks for
-stations held elsewhere and the :class:`CommandResponder` that answers the others for the
-stations held here. The composition root (``app.py``) opens it only when ``nats_url`` is set;
+stations held elsewhere, the :class:`CommandResponder` that answers the others for the
+stations held here, and the :class:`ClusterBus` that relays events between nodes. The composition root (``app.py``) opens it only when ``nats_url`` is set;
 without it nothing here runs and a node works alone, in-process.
 
 This package moves claims and commands between nodes; it must never decide what a station's
@@ -21,6 +21,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError
 
 from intercarga.cluster.commands import CommandResponder, CommandRouter, RunCommand
+from intercarga.cluster.events import ClusterBus, events_stream
 from intercarga.cluster.presence import FencedHandler, Holder, Presence, presence_key
 from intercarga.config import ClusterSettings
 from intercarga.errors import ConfigurationError
@@ -28,11 +29,13 @@ from intercarga.ocpp.server import StationHandler
 
 __all__ = [
     "Cluster",
+    "ClusterBus",
     "CommandResponder",
     "CommandRouter",
     "FencedHandler",
     "Holder",
     "Presence",
+    "events_stream",
     "presence_bucket",
     "presence_key",
 ]
@@ -50,11 +53,14 @@ def presence_bucket(settings: ClusterSettings) -> str:
 class Cluster:
     """This node's part in the cluster; :meth:`open` connects, :meth:`close` leaves."""
 
-    def __init__(self, settings: ClusterSettings, nc: Client, presence: Presence) -> None:
+    def __init__(
+        self, settings: ClusterSettings, nc: Client, presence: Presence, bus: ClusterBus
+    ) -> None:
         self.settings = settings
         self.node_id = settings.node_id
         self._nc = nc
         self.presence = presence
+        self.bus = bus
         self.router = CommandRouter(
             nc,
             presence,
@@ -83,6 +89,7 @@ class Cluster:
             raise ConfigurationError(
                 f"cluster.nats_url: cannot connect to NATS: {error or type(error).__name__}"
             ) from None
+        presence: Presence | None = None
         try:
             js = nc.jetstream()
             bucket = presence_bucket(settings)
@@ -94,13 +101,17 @@ class Cluster:
                 )
             presence = Presence(kv, settings.node_id, lease=settings.lease)
             await presence.start()
+            bus = ClusterBus(nc, cluster=settings.name, node_id=settings.node_id)
+            await bus.start()
         except Exception as error:
+            if presence is not None:
+                await presence.close()
             await nc.close()
             raise ConfigurationError(
                 f"cluster.nats_url: NATS has no usable JetStream: {error or type(error).__name__}"
             ) from None
         log.info("joined the cluster", extra={"cluster": settings.name, "node": settings.node_id})
-        return cls(settings, nc, presence)
+        return cls(settings, nc, presence, bus)
 
     def fenced(self, handler: StationHandler) -> FencedHandler:
         """``handler`` behind this node's presence: each connection claimed, stale ones fenced."""
@@ -118,6 +129,7 @@ class Cluster:
     async def close(self) -> None:
         for responder in self._responders:
             await responder.close()
+        await self.bus.close()
         await self.presence.close()
         with contextlib.suppress(Exception):
             await self._nc.drain()

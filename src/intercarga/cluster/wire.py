@@ -1,4 +1,4 @@
-"""Commands, results and the errors of a call to a station, as bytes between two nodes.
+"""Commands, results, the errors of a call to a station, and domain events, as bytes between nodes.
 
 A version-free command (:mod:`intercarga.ocpp.commands`) crosses as its class name and its
 fields in JSON; the holding node's answer is the result the same way, or the error that the
@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
+from intercarga.domain.events import DomainEvent
 from intercarga.errors import IntercargaError, InvalidInputError
 from intercarga.ocpp.commands import Command, Result
 from intercarga.ocpp.errors import (
@@ -26,9 +27,11 @@ from intercarga.ocpp.errors import (
 __all__ = [
     "WireError",
     "decode_command",
+    "decode_event",
     "decode_reply",
     "encode_command",
     "encode_error",
+    "encode_event",
     "encode_result",
 ]
 
@@ -136,3 +139,27 @@ def decode_reply(data: bytes) -> Result:
                 code = ErrorCode.INTERNAL_ERROR
             details = error.get("details")
             raise CallFailedError(message, code, details if isinstance(details, dict) else {})
+
+
+_EVENTS: Final[dict[str, type]] = {kind.__name__: kind for kind in typing.get_args(DomainEvent)}
+_EVENT_ADAPTERS: Final[dict[type, TypeAdapter[Any]]] = {
+    kind: TypeAdapter(kind) for kind in _EVENTS.values()
+}
+
+
+def encode_event(event: DomainEvent) -> bytes:
+    data = _EVENT_ADAPTERS[type(event)].dump_python(event, mode="json")
+    return json.dumps({"type": type(event).__name__, "data": data}, separators=(",", ":")).encode()
+
+
+def decode_event(data: bytes) -> DomainEvent:
+    body = _load(data)
+    if not isinstance(body, dict) or body.get("type") not in _EVENTS:
+        raise WireError("not a domain event this version knows")
+    try:
+        event: DomainEvent = _EVENT_ADAPTERS[_EVENTS[body["type"]]].validate_python(
+            body.get("data")
+        )
+    except ValidationError as error:
+        raise WireError(f"{body['type']}: {error.errors()[0]['msg']}") from None
+    return event
