@@ -111,27 +111,42 @@ async def postgres_schema() -> AsyncIterator[str]:
         await _drop_schema(schema)
 
 
-@pytest.fixture
-async def nats_cluster() -> AsyncIterator[str]:
-    """A cluster name of this test's own on the NATS at ``NATS_URL`` (with JetStream); its
-    streams (the presence bucket's among them) are deleted afterwards."""
-    name = f"t{uuid.uuid4().hex[:12]}"
+async def nats_ready() -> None:
+    """Skip (or fail, in CI) unless the NATS at ``NATS_URL`` answers and has JetStream."""
     try:
         nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
     except Exception as error:
         service_missing(f"NATS at {NATS_URL} does not answer: {error or type(error).__name__}")
     try:
+        await nc.jetstream().account_info()
+    except Exception as error:
+        service_missing(f"NATS at {NATS_URL} has no JetStream: {error}")
+    finally:
+        await nc.close()
+
+
+async def drop_cluster(name: str) -> None:
+    """Delete the streams of cluster ``name`` (its presence bucket's and its events')."""
+    nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    try:
         js = nc.jetstream()
-        try:
-            await js.account_info()
-        except Exception as error:
-            service_missing(f"NATS at {NATS_URL} has no JetStream: {error}")
-        yield name
         for stream in await js.streams_info():
             if name in stream.config.name:
                 await js.delete_stream(stream.config.name)
     finally:
         await nc.close()
+
+
+@pytest.fixture
+async def nats_cluster() -> AsyncIterator[str]:
+    """A cluster name of this test's own on the NATS at ``NATS_URL`` (with JetStream); its
+    streams are deleted afterwards."""
+    await nats_ready()
+    name = f"t{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        await drop_cluster(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
