@@ -46,6 +46,19 @@ log = logging.getLogger(__name__)
 _CONNECT_TIMEOUT = 5.0
 
 
+async def _nats_error(error: Exception) -> None:
+    # One line per error (the client's default logs a traceback for each reconnection try).
+    log.warning("NATS: %s", error or type(error).__name__)
+
+
+async def _nats_disconnected() -> None:
+    log.warning("NATS connection lost; reconnecting")
+
+
+async def _nats_reconnected() -> None:
+    log.warning("NATS connection back")
+
+
 def presence_bucket(settings: ClusterSettings) -> str:
     return f"{settings.name}_presence"
 
@@ -81,14 +94,20 @@ class Cluster:
                 servers=servers,
                 name=settings.node_id,
                 connect_timeout=_CONNECT_TIMEOUT,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,  # for ever, with backoff: a NATS restart is survived
+                # At start each server is tried twice, then the node does not start …
+                max_reconnect_attempts=1,
                 reconnect_time_wait=1,
+                error_cb=_nats_error,
+                disconnected_cb=_nats_disconnected,
+                reconnected_cb=_nats_reconnected,
             )
         except Exception as error:
             raise ConfigurationError(
                 f"cluster.nats_url: cannot connect to NATS: {error or type(error).__name__}"
             ) from None
+        # … once running, the node reconnects for ever (a NATS restart is survived), a second
+        # apart. The client reads this option at each reconnection.
+        nc.options["max_reconnect_attempts"] = -1
         presence: Presence | None = None
         try:
             js = nc.jetstream()
