@@ -4,7 +4,8 @@ a real WebSocket.
 
 A command sent to node A's admin API reaches the station connected to node C; when the station
 moves to node B (node C closes its old socket), a status change it reports there shows in the
-live dashboard stream of node A.
+live dashboard stream of node A; node B killed (SIGKILL), the station is "offline" at node A at
+once, and once it connects to node C again commands at node A reach it there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -159,8 +161,29 @@ def test_three_nodes_route_commands_and_share_events(
             "BOG-USA-1",
             "OUTOFORDER",
         )
+
+        # Node B is killed outright: its claim outlives it (until the lease runs out), yet a
+        # command at node A is "offline" at once, since nobody answers for node B any more.
+        b.kill()
+        with a.api() as api:
+            started = time.monotonic()
+            reply = api.post(f"/api/v1/stations/{STATION}/commands/reset", json={})
+            assert reply.status_code == 409, reply.text
+            assert "is gone" in reply.json()["detail"]
+            assert time.monotonic() - started < 2
+        # The station connects again, to node C: commands at node A reach it there.
+        at_c = _station(stack, c)
+        with a.api() as api:
+            sent = pool.submit(
+                api.post, f"/api/v1/stations/{STATION}/commands/reset", json={"kind": "OnIdle"}
+            )
+            call = json.loads(at_c.recv(timeout=10))
+            assert call[2:] == ["Reset", {"type": "Soft"}]
+            at_c.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+            assert sent.result(timeout=10).status_code == 200
+
         stack.close()
-        # The station has gone: once node B has let its claim go, node A answers 409.
+        # The station has gone: once node C has let its claim go, node A answers 409.
         with a.api() as api:
 
             def offline() -> bool:
