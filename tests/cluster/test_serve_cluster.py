@@ -80,6 +80,23 @@ def _station(stack: ExitStack, node: Deployment) -> ClientConnection:
     return ws
 
 
+def _reset_reaches(
+    pool: ThreadPoolExecutor, node: Deployment, ws: ClientConnection, kind: str, ocpp16: str
+) -> None:
+    """A reset given to ``node``'s admin API reaches the station on ``ws`` (as 1.6 ``ocpp16``),
+    and the station's Accepted comes back as the API's answer."""
+    with node.api() as api:
+        sent = pool.submit(
+            api.post, f"/api/v1/stations/{STATION}/commands/reset", json={"kind": kind}
+        )
+        call = json.loads(ws.recv(timeout=10))
+        assert call[2:] == ["Reset", {"type": ocpp16}]
+        ws.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+        reply = sent.result(timeout=10)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["result"]["status"] == "Accepted"
+
+
 def _follow(
     node: Deployment, password: str, lines: queue.Queue[str], ready: threading.Event
 ) -> None:
@@ -132,16 +149,7 @@ def test_three_nodes_route_commands_and_share_events(
 
         # A command given to node A reaches the station connected to node C.
         at_c = _station(stack, c)
-        with a.api() as api:
-            sent = pool.submit(
-                api.post, f"/api/v1/stations/{STATION}/commands/reset", json={"kind": "Immediate"}
-            )
-            call = json.loads(at_c.recv(timeout=10))
-            assert call[2:] == ["Reset", {"type": "Hard"}]
-            at_c.send(json.dumps([3, call[1], {"status": "Accepted"}]))
-            reply = sent.result(timeout=10)
-        assert reply.status_code == 200, reply.text
-        assert reply.json()["result"]["status"] == "Accepted"
+        _reset_reaches(pool, a, at_c, "Immediate", "Hard")
 
         # Node A's live stream shows what the station does at node B.
         lines: queue.Queue[str] = queue.Queue()
@@ -173,14 +181,7 @@ def test_three_nodes_route_commands_and_share_events(
             assert time.monotonic() - started < 2
         # The station connects again, to node C: commands at node A reach it there.
         at_c = _station(stack, c)
-        with a.api() as api:
-            sent = pool.submit(
-                api.post, f"/api/v1/stations/{STATION}/commands/reset", json={"kind": "OnIdle"}
-            )
-            call = json.loads(at_c.recv(timeout=10))
-            assert call[2:] == ["Reset", {"type": "Soft"}]
-            at_c.send(json.dumps([3, call[1], {"status": "Accepted"}]))
-            assert sent.result(timeout=10).status_code == 200
+        _reset_reaches(pool, a, at_c, "OnIdle", "Soft")
 
         stack.close()
         # The station has gone: once node C has let its claim go, node A answers 409.
