@@ -137,6 +137,8 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
 
     async def health() -> None:
         await check_database(system.engine)
+        if system.cluster is not None:
+            system.cluster.check()
 
     return create_http_app(
         admin=AdminServices(

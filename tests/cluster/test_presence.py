@@ -192,9 +192,15 @@ async def test_a_node_gone_without_a_word_is_offline_at_once(nodes: tuple[Node, 
     ws = await _station(b.url)
     try:
         assert b.system.cluster is not None
+        async with b.api() as api:
+            assert (await api.get("/healthz")).json()["status"] == "ok"
         # Node B drops off NATS as a killed process would: its claim stays until the lease
         # runs out, but nobody answers on its subject any more.
         await b.system.cluster._nc.close()
+        async with b.api() as api:
+            health = await api.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["cluster"] == "NATS is unreachable; reconnecting"
         started = time.monotonic()
         with pytest.raises(StationOfflineError, match="node-b is gone"):
             await a.system.csms_service.run_command(STATION, Reset())

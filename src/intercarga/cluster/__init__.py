@@ -24,7 +24,7 @@ from intercarga.cluster.commands import CommandResponder, CommandRouter, RunComm
 from intercarga.cluster.events import ClusterBus, events_stream
 from intercarga.cluster.presence import FencedHandler, Holder, Presence, presence_key
 from intercarga.config import ClusterSettings
-from intercarga.errors import ConfigurationError
+from intercarga.errors import ConfigurationError, DegradedError
 from intercarga.ocpp.server import StationHandler
 
 __all__ = [
@@ -131,6 +131,11 @@ class Cluster:
             ) from None
         log.info("joined the cluster", extra={"cluster": settings.name, "node": settings.node_id})
         return cls(settings, nc, presence, bus)
+
+    def check(self) -> None:
+        """:class:`DegradedError` while NATS is away (the client reconnects meanwhile)."""
+        if not self._nc.is_connected:
+            raise DegradedError("cluster", "NATS is unreachable; reconnecting")
 
     def fenced(self, handler: StationHandler) -> FencedHandler:
         """``handler`` behind this node's presence: each connection claimed, stale ones fenced."""
