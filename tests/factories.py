@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from intercarga.domain import Location
 from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
 from intercarga.security import hash_token
+from intercarga.store.authorizations import AuthorizationOutcome, AuthorizationRecord
 
 
 def location_json(**changes: Any) -> dict[str, Any]:
@@ -132,3 +134,22 @@ def partner(**changes: object) -> Partner:
     }
     values.update(changes)
     return Partner.model_validate(values)
+
+
+def authorization_record(asked_at: datetime, outcome: str, **changes: Any) -> AuthorizationRecord:
+    """A real-time authorization a Colombian CPO asked of CO-EMS directly, as the store keeps it."""
+    values: dict[str, Any] = {
+        "asked_at": asked_at,
+        "country_code": "CO",
+        "cpo_party_id": "ICG",
+        "token_party": "CO-EMS",
+        "emsp": "CO-EMS",
+        "partner_id": "p1",
+        "location_id": "BOG-1",
+        "evse_uid": None,
+        "outcome": AuthorizationOutcome(outcome),
+        "via_hub": False,
+        "latency_ms": 120,
+    }
+    values.update(changes)
+    return AuthorizationRecord(**values)

@@ -90,7 +90,10 @@ class System:
         except BaseException:
             await engine.dispose()
             raise
-        store = Store(engine)
+        store = Store(
+            engine,
+            authorization_retention=timedelta(days=settings.ocpi.authorization_retention_days),
+        )
         bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()

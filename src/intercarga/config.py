@@ -189,6 +189,12 @@ class OcpiSettings(BaseModel):
     push_retry_max: float = Field(
         default=600, gt=0, description="seconds: the longest wait between tries of a push"
     )
+    authorization_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="days each real-time authorization's outcome is kept (the assessment's"
+        " service indicator reads them)",
+    )
     allow_http_partner_urls: bool = Field(
         default=False,
         description="call partner URLs over plain http:// too (tests, demos, a private network);"

@@ -34,6 +34,11 @@ def test_next_link_keeps_filters_and_stops_on_the_last_page() -> None:
         "<https://x/ocpi/cpo/2.2.1/cdrs?offset=100&limit=100&date_from=2016-01-01T00%3A00%3A00Z"
         '&type=RFID>; rel="next"'
     )
+    # The key the page ended at goes into the link; an ``after`` the request had does not.
+    seeking = page_headers(
+        "https://x/l", {**params, "after": "OLD"}, page, 100, 250, last_key="CDR 99"
+    )
+    assert seeking["Link"].endswith('&type=RFID&after=CDR+99>; rel="next"')
     last = page_request({"offset": "200"})
     assert "Link" not in page_headers("https://x/l", {"offset": "200"}, last, 50, 250)
 

@@ -16,6 +16,7 @@ from intercarga.config import Settings
 from intercarga.web.api.assessment import assessment_page
 from tests.assessment.conftest import co_location
 from tests.conftest import ADMIN_TOKEN
+from tests.factories import authorization_record
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "assessment"
 
@@ -135,3 +136,24 @@ async def test_bad_input_is_a_422_problem_naming_the_valid_values(
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == detail
+
+
+async def test_real_time_authorization_outcomes_and_inlet_coverage_are_measured(
+    assessed: tuple[System, httpx.AsyncClient],
+) -> None:
+    system, client = assessed
+    now = datetime.now(UTC)
+    for minutes, outcome in enumerate(["accepted"] * 3 + ["timeout"], start=1):
+        asked_at = now - timedelta(minutes=minutes)
+        await system.store.authorizations.add(authorization_record(asked_at, outcome))
+    await system.store.locations.put(co_location("BOG-1", timedelta(seconds=5), now))
+
+    body = (await client.get("/api/v1/assessment/countries/CO")).json()
+    criteria = {c["criterion"]: c for x in body["assessment"]["layers"] for c in x["criteria"]}
+    rta = criteria["service.realtime_authorization"]["measurement"]
+    assert rta["indicator"] == "realtime_authorization_success"
+    assert rta["shown"] == "75% (3 / 4)"
+    inlets = criteria["hardware.inlet_coverage"]["measurement"]
+    assert inlets["indicator"] == "inlets_within_km"
+    assert "within 30 km" in inlets["formula"]
+    assert 0 < inlets["value"] < 0.4  # one Bogotá site: most places of Colombia are far from it

@@ -8,11 +8,16 @@ modules and stores what they return.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from intercarga.assessment.countries import CountryFile
 from intercarga.assessment.framework import Framework
-from intercarga.assessment.indicators import DeploymentSnapshot, SessionRecord, StationRecord
+from intercarga.assessment.indicators import (
+    AuthorizationAsk,
+    DeploymentSnapshot,
+    SessionRecord,
+    StationRecord,
+)
 from intercarga.assessment.recommend import recommend
 from intercarga.assessment.report import CountryReport, HistoryPoint
 from intercarga.assessment.scoring import CountryAssessment, assess
@@ -24,10 +29,14 @@ from intercarga.store.partners import PartnerRepository
 __all__ = ["assess_live", "country_report", "history", "read_snapshot", "save_run"]
 
 
-async def read_snapshot(store: Store, country: str, taken_at: datetime) -> DeploymentSnapshot:
+async def read_snapshot(
+    store: Store, country: str, taken_at: datetime, *, authorizations_since: datetime | None = None
+) -> DeploymentSnapshot:
     """What the deployment holds about ``country``: locations with EVSE statuses, stations,
-    tariffs, eMSP partners and sessions (with the party that issued each session's token)."""
+    tariffs, eMSP partners, sessions (with the party that issued each session's token) and the
+    real-time authorizations its CPO side asked (from ``authorizations_since`` on)."""
     filters = {"country_code": country}
+    asked = await store.authorizations.of_country(country, since=authorizations_since)
     locations = (await store.locations.list(limit=None, filters=filters)).items
     stations = (await store.stations.list(limit=None, filters=filters)).items
     tariffs = (await store.tariffs.list(limit=None, filters=filters)).items
@@ -65,6 +74,12 @@ async def read_snapshot(store: Store, country: str, taken_at: datetime) -> Deplo
             )
             for s in sessions
         ],
+        authorizations=[
+            AuthorizationAsk(
+                country_code=a.country_code, asked_at=a.asked_at, outcome=a.outcome.value
+            )
+            for a in asked
+        ],
     )
 
 
@@ -91,7 +106,12 @@ async def assess_live(
     store: Store | None, fw: Framework, country: CountryFile, at: datetime
 ) -> CountryAssessment:
     """The country's assessment, with the deployment's live data when there is a store."""
-    snapshot = None if store is None else await read_snapshot(store, country.code, at)
+    window = timedelta(days=fw.defaults.authorization_window_days)
+    snapshot = (
+        None
+        if store is None
+        else await read_snapshot(store, country.code, at, authorizations_since=at - window)
+    )
     return assess(fw, country, at, snapshot)
 
 

@@ -13,7 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +43,7 @@ from intercarga.domain import (
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.store import tables
 from intercarga.store.assessment_runs import AssessmentRunRepository
+from intercarga.store.authorizations import AuthorizationRepository
 from intercarga.store.batch import Write, WriteBatcher
 from intercarga.store.registry import (
     PullMarkRepository,
@@ -156,8 +157,14 @@ class Repository(ABC, Generic[T]):
         filters: Mapping[str, Any] | None = None,
         updated_from: datetime | None = None,
         updated_to: datetime | None = None,
+        after: str | None = None,
     ) -> Page[T]:
-        """A page ordered by key; ``filters`` are equality on columns, dates on last_updated."""
+        """A page ordered by key; ``filters`` are equality on columns, dates on last_updated.
+
+        ``after``: only the objects whose last key column is greater (a keyset page: the last
+        key of the page before, where ``filters`` fix the other key columns). The index seeks
+        to it, where ``offset`` reads and drops every row before; ``total`` still counts them.
+        """
         conditions = [
             self.table.c[name] == value
             for name, value in (filters or {}).items()
@@ -169,13 +176,14 @@ class Repository(ABC, Generic[T]):
             conditions.append(self.table.c.last_updated < updated_to)
         where = and_(True, *conditions)
         order = [self.table.c[name] for name in self.key_columns]
+        chosen = where if after is None else and_(where, self.table.c[self.key_columns[-1]] > after)
         async with self._engine.connect() as connection:
             total = (
                 await connection.execute(select(func.count()).select_from(self.table).where(where))
             ).scalar_one()
             rows = (
                 await connection.execute(
-                    select(self.table).where(where).order_by(*order).offset(offset).limit(limit)
+                    select(self.table).where(chosen).order_by(*order).offset(offset).limit(limit)
                 )
             ).all()
             keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
@@ -247,7 +255,9 @@ def _columns(item: BaseModel, table: Table, **extra: Any) -> dict[str, Any]:
 
 
 def _plain(row: Row[Any], *skip: str) -> dict[str, Any]:
-    return {name: value for name, value in row._mapping.items() if name not in skip}
+    # Row._fields is the result's own tuple of names; row._mapping.items() builds the keys
+    # afresh for every row (half the time of reading a page of Locations went there).
+    return {name: value for name, value in zip(row._fields, row, strict=True) if name not in skip}
 
 
 class PartyRepository(Repository[Party]):
@@ -736,7 +746,9 @@ class SessionRepository(Repository[Session]):
 class Store:
     """Every repository over one engine: the store a composition root hands to services."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, authorization_retention: timedelta = timedelta(days=90)
+    ) -> None:
         self.engine = engine
         self.batcher = WriteBatcher(engine)
         self.parties = PartyRepository(engine)
@@ -755,6 +767,7 @@ class Store:
         self.refusals = RefusalRepository(engine)
         self.pull_marks = PullMarkRepository(engine)
         self.users = UserRepository(engine)
+        self.authorizations = AuthorizationRepository(engine, retention=authorization_retention)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

@@ -1,7 +1,7 @@
 """cluster_leases: work one node of a cluster does at a time (OCPI outbox lanes, change watcher)
 
-Revision ID: 0013_cluster
-Revises: 0012_dashboard
+Revision ID: 0014_cluster
+Revises: 0013_assess2
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import intercarga.store.tables
 
-revision: str = "0013_cluster"
-down_revision: str | None = "0012_dashboard"
+revision: str = "0014_cluster"
+down_revision: str | None = "0013_assess2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
