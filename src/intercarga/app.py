@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.admission import BurstLog, summarise_accept_errors
 from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
+from intercarga.cluster import Cluster
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
@@ -69,6 +70,8 @@ class System:
     csms_service: CsmsService
     csms: CsmsServer
     registry: Registry
+    # This node's membership of a cluster; None for a single node (no [cluster] nats_url).
+    cluster: Cluster | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
@@ -83,25 +86,45 @@ class System:
             await engine.dispose()
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+        try:
+            cluster = await Cluster.open(settings.cluster) if settings.cluster.nats_url else None
+        except BaseException:
+            await engine.dispose()
+            raise
         store = Store(
             engine,
             authorization_retention=timedelta(days=settings.ocpi.authorization_retention_days),
         )
-        bus = EventBus()
+        bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
         authorizer = Authorizer(
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
-        service = CsmsService(settings, store, bus, authorizer, links)
+        service = CsmsService(
+            settings,
+            store,
+            bus,
+            authorizer,
+            links,
+            remote=None if cluster is None else cluster.router,
+        )
         authenticator = StoreAuthenticator(store, settings.ocpp)
-        csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
+        dispatcher = StationDispatcher(service)
+        handler = dispatcher if cluster is None else cluster.fenced(dispatcher)
+        csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
+        if cluster is not None:
+            await cluster.responder(service.run_local_command)
         registry = Registry(
             store, rules, reliability_threshold=settings.registry.reliability_threshold
         )
-        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry)
+        return cls(
+            settings, engine, store, admin_auth, bus, links, service, csms, registry, cluster
+        )
 
     async def close(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.engine.dispose()
 
 
@@ -121,6 +144,8 @@ def http_app(
 
     async def health() -> None:
         await check_database(system.engine)
+        if system.cluster is not None:
+            system.cluster.check()
 
     return create_http_app(
         admin=AdminServices(

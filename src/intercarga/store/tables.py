@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "admin_tokens",
     "cdrs",
+    "cluster_leases",
     "connectors",
     "dashboard_sessions",
     "dashboard_users",
@@ -590,4 +591,16 @@ realtime_authorizations = Table(
     Column("latency_ms", Integer, nullable=False),
     Index(None, "country_code", "asked_at"),
     Index(None, "asked_at"),
+)
+
+# Leases of work that one node of a cluster does at a time (issue 17): an OCPI outbox lane
+# ("outbox:{partner id}"), the OCPI change watcher. ``node`` holds ``name`` until
+# ``leased_until`` unless it renews; a row is taken with SELECT … FOR UPDATE SKIP LOCKED, so a
+# node never waits for another.
+cluster_leases = Table(
+    "cluster_leases",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("node", String(64), nullable=False),
+    Column("leased_until", UtcDateTime, nullable=False),
 )

@@ -23,7 +23,7 @@ from prometheus_client import (
 )
 
 from intercarga import __version__
-from intercarga.errors import StorageError
+from intercarga.errors import DegradedError, StorageError
 from intercarga.web.api import admin_router
 from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth, UnauthorizedError, require_admin
@@ -110,6 +110,9 @@ def create_http_app(
             # The process lives and uses the database again once it answers (each connection
             # is checked before use): degraded, not down.
             return JSONResponse({"status": "degraded", "database": str(error)}, status_code=503)
+        except DegradedError as error:
+            body = {"status": "degraded", "database": "ok", error.component: str(error)}
+            return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
