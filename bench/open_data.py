@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -40,6 +41,8 @@ import httpx
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import placement
 
 __all__ = ["OpenDataResult", "run_open_data"]
 
@@ -228,7 +231,7 @@ async def _measure(
 ) -> OpenDataResult:
     base = f"http://127.0.0.1:{port}/open-data/v1"
     since = (EPOCH + timedelta(seconds=count - max(1, count // 100))).isoformat()
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=900) as client:  # the bulk file is built in this request
         # Not gzip: the static file is sent as it is, and so is the API's answer.
         client.headers["Accept-Encoding"] = "identity"
         bbox, bbox_body = await _rate(client, f"{base}/locations?bbox={BBOX}&limit=100", seconds)
@@ -272,7 +275,17 @@ def run_open_data(count: int = LOCATIONS, seconds: float = 5.0) -> OpenDataResul
                 if not line or line[0] != "READY":
                     raise RuntimeError("the open-data server did not start")
                 port, static_port, seeded = int(line[1]), int(line[2]), float(line[3])
-                return asyncio.run(_measure(folder, port, static_port, count, seconds, seeded))
+                # Measured with the server on one CPU and this client on the other (seeding
+                # used both).
+                server_cpu, client_cpu = placement()
+                own = os.sched_getaffinity(0)
+                if server_cpu is not None and client_cpu is not None:
+                    os.sched_setaffinity(child.pid, {server_cpu})
+                    os.sched_setaffinity(0, {client_cpu})
+                try:
+                    return asyncio.run(_measure(folder, port, static_port, count, seconds, seeded))
+                finally:
+                    os.sched_setaffinity(0, own)
             finally:
                 assert child.stdin is not None
                 child.stdin.close()
