@@ -3,8 +3,8 @@
 A child process opens :class:`intercarga.app.System` on SQLite, writes ``count`` Locations
 (copies of the example network's Santiago site, spread over Chile, ``last_updated`` one second
 apart) and serves the HTTP app with the open-data router on uvicorn, beside a minimal static
-file server on loopback. The parent (httpx, one keep-alive connection) then, for ``seconds``
-each, repeats:
+file server on loopback. The parent (httpx, one keep-alive connection; the child on one CPU and
+the parent on the other, as in the other benchmarks) then, for ``seconds`` each, repeats:
 
 * a bounding-box query (greater Santiago, 100 Locations a page);
 * an ``updated_since`` page (the newest 1 %, 100 a page, as an incremental sync asks);
