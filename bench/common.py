@@ -107,21 +107,31 @@ def ratio(numerator: Spread | None, denominator: Spread | None) -> float | None:
 
 
 @contextmanager
-def serving_child(module: str, folder: Path, count: int) -> Iterator[list[str]]:
+def serving_child(
+    module: str, folder: Path, count: int, *, pinned: bool = False
+) -> Iterator[list[str]]:
     """``python -m MODULE serve FOLDER COUNT`` in a child process: yields the fields after its
-    ``READY`` line; the child serves until its stdin closes, which leaving the block does."""
+    ``READY`` line; the child serves until its stdin closes, which leaving the block does.
+    ``pinned``: once it is ready, the child runs on one CPU and this process on another
+    (:func:`placement`), until the block is left."""
     command = [sys.executable, "-m", module, "serve", str(folder), str(count)]
     root = Path(__file__).resolve().parent.parent
     with subprocess.Popen(  # noqa: S603 (our own argument list)
         command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as child:
+        own = os.sched_getaffinity(0)
         try:
             assert child.stdout is not None
             line = child.stdout.readline().split()
             if not line or line[0] != "READY":
                 raise RuntimeError(f"{module}: the server did not start")
+            server_cpu, client_cpu = placement() if pinned else (None, None)
+            if server_cpu is not None and client_cpu is not None:
+                os.sched_setaffinity(child.pid, {server_cpu})
+                os.sched_setaffinity(0, {client_cpu})
             yield line[1:]
         finally:
+            os.sched_setaffinity(0, own)
             assert child.stdin is not None
             child.stdin.close()
             try:

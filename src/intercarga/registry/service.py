@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from intercarga.domain import Location
-from intercarga.registry.freshness import Flag, monitor
+from intercarga.registry.freshness import Flag, TariffWindow, monitor
 from intercarga.registry.history import changes_between, status_intervals
 from intercarga.registry.quality import (
     CpoQuality,
@@ -125,14 +125,16 @@ class Registry:
         for party, at in (await self._pulled()).items():
             if party not in last_heard or at > last_heard[party]:
                 last_heard[party] = at
+        windows = await self._tariff_windows()
         return monitor(
             now,
             self.rules,
             locations,
             last_reported=last_reported,
             last_heard=last_heard,
-            tariff_ids=await self._tariff_ids(),
+            tariff_ids={party: frozenset(held) for party, held in windows.items()},
             parties=await self._cpo_parties(),
+            tariff_windows=windows,
         )
 
     async def quality(self, now: datetime | None = None) -> Quality:
@@ -267,7 +269,13 @@ class Registry:
         return found
 
     async def _tariff_ids(self) -> dict[tuple[str, str], frozenset[str]]:
-        found: dict[tuple[str, str], set[str]] = {}
+        return {party: frozenset(held) for party, held in (await self._tariff_windows()).items()}
+
+    async def _tariff_windows(self) -> dict[tuple[str, str], dict[str, TariffWindow]]:
+        """Every held tariff per CPO, by id, with when it applies."""
+        found: dict[tuple[str, str], dict[str, TariffWindow]] = {}
         for tariff in (await self.store.tariffs.list(limit=None)).items:
-            found.setdefault((tariff.country_code, tariff.party_id), set()).add(tariff.id)
-        return {party: frozenset(ids) for party, ids in found.items()}
+            found.setdefault((tariff.country_code, tariff.party_id), {})[tariff.id] = TariffWindow(
+                tariff.start_date_time, tariff.end_date_time
+            )
+        return found

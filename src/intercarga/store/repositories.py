@@ -18,7 +18,20 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -410,6 +423,81 @@ class LocationRepository(Repository[Location]):
                 update(self.table).where(self._where(key)).values(last_updated=at)
             )
         return True
+
+    async def put_statuses(self, before: Location, after: Location) -> bool:
+        """Store ``after`` over ``before`` (the copy it was made from) by writing only its EVSEs'
+        status and ``last_updated`` and the Location's ``last_updated`` (never moved back),
+        when that is all that differs; False, writing nothing, when anything else differs or
+        the Location or one of those EVSEs is gone (then :meth:`put` stores it whole).
+
+        A status report is most of what a CPO sends an access point: rewriting the whole
+        Location (every EVSE and connector row) for it cost most of the write, and two reports
+        on different EVSEs of one Location, written whole at once, could undo each other.
+        """
+        changed = _status_only(before, after)
+        if changed is None:
+            return False
+        key = self._key_of(after)
+        try:
+            async with self._engine.begin() as connection:
+                await self._write_statuses(connection, key, changed, after.last_updated)
+        except NotFoundError:  # rolled back: gone since it was read
+            return False
+        return True
+
+    async def _write_statuses(
+        self, connection: AsyncConnection, key: Key, changed: Sequence[EVSE], at: datetime
+    ) -> None:
+        country_code, party_id, location_id = key
+        evse, location = tables.evses.c, self.table.c
+        for item in changed:
+            rows = await connection.execute(
+                update(tables.evses)
+                .where(
+                    evse.country_code == country_code,
+                    evse.party_id == party_id,
+                    evse.location_id == location_id,
+                    evse.uid == item.uid,
+                )
+                .values(status=item.status.value, last_updated=item.last_updated)
+            )
+            if not rows.rowcount:
+                raise NotFoundError(f"EVSE {item.uid} of {self._describe(key)} not found")
+        moved = await connection.execute(
+            update(self.table)
+            .where(self._where(key))
+            .values(
+                last_updated=case(
+                    (location.last_updated < at, literal(at, location.last_updated.type)),
+                    else_=location.last_updated,
+                )
+            )
+        )
+        if not moved.rowcount:
+            raise NotFoundError(f"{self._describe(key)} not found")
+
+
+def _status_only(before: Location, after: Location) -> list[EVSE] | None:
+    """The EVSEs of ``after`` whose status or ``last_updated`` differ from ``before``'s, when
+    nothing else differs (the same EVSEs in the same order, nothing else of the Location
+    changed but ``last_updated``); None otherwise."""
+    if [e.uid for e in before.evses] != [e.uid for e in after.evses]:
+        return None
+    if (
+        before.model_copy(update={"evses": after.evses, "last_updated": after.last_updated})
+        != after
+    ):
+        return None
+    changed: list[EVSE] = []
+    for old, new in zip(before.evses, after.evses, strict=True):
+        if (old.status, old.last_updated) == (new.status, new.last_updated):
+            if old != new:
+                return None
+            continue
+        if old.model_copy(update={"status": new.status, "last_updated": new.last_updated}) != new:
+            return None
+        changed.append(new)
+    return changed
 
 
 _TOUCH = (
