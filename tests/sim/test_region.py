@@ -62,12 +62,13 @@ def _processes_under(folder: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_a_short_demo_roams_in_three_currencies_and_stops_everything(tmp_path: Path) -> None:
+def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: Path) -> None:
     folder = tmp_path / "region"
     result = subprocess.run(
         [
             sys.executable, "-m", "intercarga", "demo", "--folder", str(folder),
-            "--stations", "1", "--sessions", "1", "--seed", "7", "--speed", "600", "--json",
+            "--stations", "1", "--seed", "7", "--speed", "300", "--duration", "60",
+            "--outage", "15", "--json",
         ],
         env=environment(),
         capture_output=True,
@@ -75,23 +76,49 @@ def test_a_short_demo_roams_in_three_currencies_and_stops_everything(tmp_path: P
         timeout=840,
         check=False,
     )  # fmt: skip
+    assert _processes_under(folder) == [], "a process of the demo outlived it"
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     summary = json.loads(result.stdout)
     assert summary["failures"] == []
-    flows = summary["flows"]
-    # Each CPO's one station read a card of one eMSP; each CDR reached it once.
-    assert {flow["cpo"] for flow in flows} == {"cl-cpo", "co-cpo", "br-cpo"}
-    for flow in flows:
-        assert flow["cdrs"] == flow["delivered"] == 1, flow
-        assert flow["duplicated"] == 0
-    currencies = {c for flow in flows for c in flow["currencies"]}
-    assert currencies == {"CLP", "COP", "BRL"}
-    # The Colombian CPO reaches the regional eMSP only through the hub, which keeps no CDR.
-    assert {"cpo": "co-cpo", "emsp": "emsp-andes"}.items() <= next(
-        f for f in flows if f["cpo"] == "co-cpo"
-    ).items()
-    assert summary["parties"]["hub"]["cdrs"] == 0
-    # The access point has every CPO as a partner; the eMSPs hold the roaming CDRs.
-    assert summary["parties"]["nap"]["partners"] == 3
-    assert sum(summary["parties"][e]["cdrs"] for e in ("emsp-andes", "emsp-brasil")) == 3
-    assert _processes_under(folder) == [], "a process of the demo outlived it"
+    flows = {(flow["cpo"], flow["emsp"]): flow for flow in summary["flows"]}
+    # Each CPO's one RFID station reads a card of one eMSP: Andean cards in Chile (direct) and
+    # Colombia (through the hub), a Brazilian card in Brazil; and the app driver's charge.
+    assert set(flows) == {
+        ("cl-cpo", "emsp-andes"), ("co-cpo", "emsp-andes"), ("br-cpo", "emsp-brasil"),
+        ("br-cpo", "emsp-andes"),
+    }  # fmt: skip
+    for flow in flows.values():
+        # Every roaming CDR at its eMSP exactly once, the outage's included.
+        assert flow["cdrs"] >= 1, flow
+        assert flow["delivered"] == flow["cdrs"], flow
+        assert flow["duplicated"] == 0, flow
+    assert {c for flow in flows.values() for c in flow["currencies"]} == {"CLP", "COP", "BRL"}
+    parties = summary["parties"]
+    assert parties["hub"]["cdrs"] == 0
+    assert parties["nap"]["partners"] == 3
+    made = sum(flow["cdrs"] for flow in flows.values())
+    assert parties["emsp-andes"]["cdrs"] + parties["emsp-brasil"]["cdrs"] == made
+
+    incidents = summary["incidents"]
+    # The Brazilian eMSP was down while its drivers charged: their CDRs waited and came once.
+    outage = incidents["outage"]
+    assert outage["emsp"] == "emsp-brasil"
+    assert outage["down_s"] >= 15
+    assert outage["waiting_at_return"] >= 1
+    # The Chilean station charged on while offline and replayed its queued meter values.
+    offline = incidents["offline"]
+    assert offline["status"] == "COMPLETED"
+    assert offline["covers_s"] >= offline["offline_s"]
+    assert offline["largest_gap_s"] < offline["offline_s"]
+    # The price change made while an eMSP was down reached both eMSPs.
+    assert incidents["tariff"]["reached"] == ["emsp-andes", "emsp-brasil"]
+    # The Colombian CPO went quiet; the access point flagged it, and only it.
+    silent = incidents["silent"]
+    assert silent["flagged"] is True
+    assert silent["others_flagged"] == []
+    # The app driver's START_SESSION and STOP_SESSION made one CDR, in reais, at the eMSP.
+    app = summary["app"]
+    assert app["start_command"]["response"] == "ACCEPTED"
+    assert app["stop_command"]["response"] == "ACCEPTED"
+    assert app["cdrs"] == 1
+    assert app["currency"] == ["BRL"]
