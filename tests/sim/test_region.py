@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,7 @@ def _processes_under(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1300)
 def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: Path) -> None:
     folder = tmp_path / "region"
     result = subprocess.run(
@@ -73,7 +75,7 @@ def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: P
         env=environment(),
         capture_output=True,
         text=True,
-        timeout=840,
+        timeout=1200,
         check=False,
     )  # fmt: skip
     assert _processes_under(folder) == [], "a process of the demo outlived it"
@@ -122,3 +124,46 @@ def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: P
     assert app["stop_command"]["response"] == "ACCEPTED"
     assert app["cdrs"] == 1
     assert app["currency"] == ["BRL"]
+    # Charges paid at Eletrovia's terminal: priced in reais, the CDR kept by the CPO.
+    adhoc = summary["adhoc"]
+    assert adhoc["cdrs"] >= 1
+    assert adhoc["types"] == ["AD_HOC_USER"]
+    assert adhoc["currency"] == ["BRL"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1300)
+def test_ctrl_c_during_the_traffic_prints_the_summary_and_leaves_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "region"
+    output = tmp_path / "demo.json"
+    with output.open("w") as stdout:
+        # A session of its own: Ctrl-C in a terminal reaches every process of its group.
+        demo = subprocess.Popen(
+            [
+                sys.executable, "-m", "intercarga", "demo", "--folder", str(folder),
+                "--stations", "1", "--duration", "300", "--json",
+            ],
+            env=environment(),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 700
+        while not list(folder.glob("*/simulate-*.json")):
+            assert demo.poll() is None, demo.stderr.read() if demo.stderr else ""
+            assert time.monotonic() < deadline, "the traffic did not start"
+            time.sleep(1)
+        time.sleep(5)
+        os.killpg(demo.pid, signal.SIGINT)
+        _, errors = demo.communicate(timeout=150)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=10)
+    assert "Traceback" not in errors, errors[-3000:]
+    summary = json.loads(output.read_text())
+    assert {"parties", "flows", "incidents", "failures"} <= set(summary)
+    assert demo.returncode in (0, 1)
+    assert _processes_under(folder) == [], "a process of the demo outlived Ctrl-C"

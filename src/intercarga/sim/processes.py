@@ -343,3 +343,23 @@ class Deployment:
             raise DeploymentError(
                 f"{self.name}: registering with {inviter.name} failed: {registered.stderr.strip()}"
             )
+
+    def register_over_api(self, inviter: Deployment) -> None:
+        """As :meth:`register_with`, through both deployments' admin APIs instead of the CLI
+        (the same credentials handshake, without starting two processes per link)."""
+        with inviter.api(timeout=60) as api:
+            invited = api.post("/api/v1/partners/invitations", json={"name": self.name})
+        if invited.status_code != 201:
+            raise DeploymentError(f"{inviter.name}: invitation refused: {invited.text[:200]}")
+        invitation = invited.json()
+        body = {
+            "url": invitation["versions_url"],
+            "token": invitation["token"],
+            "name": inviter.name,
+        }
+        with self.api(timeout=60) as api:
+            registered = api.post("/api/v1/partners", json=body)
+        if registered.status_code != 201:
+            raise DeploymentError(
+                f"{self.name}: registering with {inviter.name} failed: {registered.text[:200]}"
+            )

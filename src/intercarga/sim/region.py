@@ -125,6 +125,13 @@ class AppDriver(_Strict):
         return f"{self.prefix}{self.number:04d}"
 
 
+class AdHoc(_Strict):
+    """Charges paid at ``cpo``'s payment terminal: its own AD_HOC_USER ``token``, no eMSP."""
+
+    cpo: str
+    token: str = Field(pattern=r"^[A-Z0-9-]{1,20}$")
+
+
 class OfflineIncident(_Strict):
     cpo: str
     station: int = Field(ge=1)
@@ -159,6 +166,7 @@ class DemoPlan(_Strict):
     links: list[Link]
     cards: list[Cards]
     app: AppDriver
+    adhoc: AdHoc
     incidents: Incidents
 
     def deployment(self, key: str) -> DeploymentSpec:
@@ -205,7 +213,7 @@ def load_plan() -> DemoPlan:
     for cards in plan.cards:
         plan.deployment(cards.cpo), plan.deployment(cards.emsp)
     incidents = plan.incidents
-    for key in (plan.app.cpo, plan.app.emsp, incidents.offline.cpo, incidents.outage.emsp,
+    for key in (plan.app.cpo, plan.app.emsp, plan.adhoc.cpo, incidents.offline.cpo, incidents.outage.emsp,
                 incidents.tariff.cpo, incidents.silent.cpo):  # fmt: skip
         plan.deployment(key)
     return plan
@@ -390,7 +398,7 @@ class Demo:
         """The plan's links, each through the OCPI credentials handshake from a TOKEN_A."""
         for link in self.plan.links:
             progress(f"{link.registrant} registers with {link.inviter}")
-            self.deployments[link.registrant].register_with(self.deployments[link.inviter])
+            self.deployments[link.registrant].register_over_api(self.deployments[link.inviter])
 
     def prepare(self, progress: Callable[[str], None]) -> None:
         """Station passwords at the CPOs; the drivers' cards and the app user at their eMSPs."""
@@ -418,12 +426,15 @@ class Demo:
                 self._issue(cards.emsp, card_uid(spec, number), "RFID", cards.whitelist, serial)
         serial += 1
         self._issue(app.emsp, app.token, "APP_USER", "NEVER", serial)
+        serial += 1
+        # The CPO's own token: its stations accept it without asking anyone (ALWAYS).
+        self._issue(self.plan.adhoc.cpo, self.plan.adhoc.token, "AD_HOC_USER", "ALWAYS", serial)
         progress("waiting for the cards to reach the CPOs")
         self._wait_for_cards()
 
-    def _issue(self, emsp: str, uid: str, kind: str, whitelist: str, serial: int) -> None:
-        """A token of one of ``emsp``'s drivers, put at the eMSP (which pushes it to its CPOs)."""
-        party = self.plan.deployment(emsp).parties[0]
+    def _issue(self, issuer: str, uid: str, kind: str, whitelist: str, serial: int) -> None:
+        """A token ``issuer`` issued, put at it (an eMSP pushes it to its CPOs)."""
+        party = self.plan.deployment(issuer).parties[0]
         token = {
             "country_code": party.country_code,
             "party_id": party.party_id,
@@ -434,8 +445,8 @@ class Demo:
             "whitelist": whitelist,
         }
         path = f"/api/v1/tokens/{party.country_code}/{party.party_id}/{uid}"
-        with self.deployments[emsp].api() as api:
-            _ok(api.put(path, json=token), emsp)
+        with self.deployments[issuer].api() as api:
+            _ok(api.put(path, json=token), issuer)
 
     def _wait_for_cards(self, seconds: float = 60) -> None:
         """Each CPO holds the tokens used at its stations (pushed by the eMSPs, some via the
@@ -485,6 +496,20 @@ class Demo:
             "  - authorize\n"
             "  - start\n"
             f"  - charge: {{minutes: {minutes}}}\n"
+            "  - stop: {reason: Local}\n"
+            "  - unplug\n"
+            "  - wait: {seconds: 300}\n"
+            + (self._adhoc_round() if spec.key == self.plan.adhoc.cpo else "")
+        )
+
+    def _adhoc_round(self) -> str:
+        """A charge paid at the terminal, after each card charge."""
+        token = self.plan.adhoc.token
+        return (
+            "  - plug_in\n"
+            f"  - authorize: {{id_tag: {token}}}\n"
+            f"  - start: {{id_tag: {token}}}\n"
+            f"  - charge: {{minutes: {self._random.randint(15, 30)}}}\n"
             "  - stop: {reason: Local}\n"
             "  - unplug\n"
             "  - wait: {seconds: 300}\n"
@@ -851,19 +876,30 @@ class Demo:
         parties = {s.key: s for s in self.status()}
         flows: list[dict[str, Any]] = []
         failures: list[str] = []
-        held: dict[str, Counter[str]] = {}
+        shown: dict[str, list[dict[str, Any]]] = {}
         for spec in self.plan.deployments:
-            if spec.parties[0].role == "EMSP" and self.deployments[spec.key].running:
-                held[spec.key] = Counter(cdr["id"] for cdr in self.cdrs(spec.key))
+            if (spec.is_cpo or spec.parties[0].role == "EMSP") and self.deployments[
+                spec.key
+            ].running:
+                try:
+                    shown[spec.key] = self.cdrs(spec.key)
+                except (httpx.HTTPError, KeyError, ValueError) as error:
+                    # Stopping (Ctrl-C reaches every process of the terminal at once).
+                    failures.append(f"{spec.key}: its CDRs could not be read: {error}")
+        held = {
+            key: Counter(cdr["id"] for cdr in cdrs)
+            for key, cdrs in shown.items()
+            if self.plan.deployment(key).parties[0].role == "EMSP"
+        }
         for spec in self.plan.deployments:
-            if not spec.is_cpo or not self.deployments[spec.key].running:
+            if not spec.is_cpo or spec.key not in shown:
                 continue
             by_owner: dict[str, list[dict[str, Any]]] = {}
-            for cdr in self.cdrs(spec.key):
+            for cdr in shown[spec.key]:
                 token = cdr["cdr_token"]
                 for emsp in self.plan.deployments:
                     party = emsp.parties[0]
-                    if (party.country_code, party.party_id) == (
+                    if party.role == "EMSP" and (party.country_code, party.party_id) == (
                         token["country_code"],
                         token["party_id"],
                     ):
@@ -910,6 +946,7 @@ class Demo:
             ("offline", self._check_offline),
             ("tariff", self._check_tariff),
             ("app", self._check_app),
+            ("adhoc", self._check_adhoc),
         ):
             try:
                 incidents[name] = check()
@@ -934,6 +971,7 @@ class Demo:
             "flows": flows,
             "stations": fleets,
             "app": incidents.pop("app"),
+            "adhoc": incidents.pop("adhoc"),
             "incidents": incidents,
             "timeline": self.timeline,
             "failures": failures,
@@ -999,6 +1037,25 @@ class Demo:
         return {"cpo": change.cpo, "tariff": change.id, "price": change.price,
                 "at_emsps": prices, "reached": reached}  # fmt: skip
 
+    def _check_adhoc(self) -> dict[str, Any]:
+        """The CDRs of the payment terminal's charges: at the CPO, under its own token."""
+        adhoc = self.plan.adhoc
+        party = self.plan.deployment(adhoc.cpo).parties[0]
+        made = [
+            cdr
+            for cdr in self.cdrs(adhoc.cpo)
+            if cdr["cdr_token"]["uid"] == adhoc.token
+            and (cdr["cdr_token"]["country_code"], cdr["cdr_token"]["party_id"])
+            == (party.country_code, party.party_id)
+        ]
+        return {
+            "cpo": adhoc.cpo,
+            "token": adhoc.token,
+            "cdrs": len(made),
+            "types": sorted({str(cdr["cdr_token"]["type"]) for cdr in made}),
+            "currency": sorted({cdr["currency"] for cdr in made}),
+        }
+
     def _check_app(self) -> dict[str, Any]:
         """The app's commands as the eMSP recorded them, and the session's CDR at the eMSP."""
         app = self.plan.app
@@ -1058,6 +1115,9 @@ def _incident_failures(incidents: dict[str, Any]) -> list[str]:
     silent = incidents.get("silent")
     if silent is not None and not silent["flagged"]:
         failures.append(f"silent: the access point did not flag {silent['cpo']}")
+    adhoc = incidents.get("adhoc", {})
+    if adhoc.get("cdrs") == 0:
+        failures.append(f"adhoc: no charge paid at {adhoc['cpo']}'s terminal made a CDR")
     app = incidents.get("app", {})
     if "error" not in app:
         if app.get("session") is None:
