@@ -597,10 +597,6 @@ class Demo:
         process = _start_with_output(command, cwd=cpo.folder, output=output)
         self._fleets.append(_Fleet(spec.key, name, len(numbers), process, output, offline))
 
-    @property
-    def traffic_running(self) -> bool:
-        return any(fleet.process.poll() is None for fleet in self._fleets)
-
     def _online(self) -> int:
         return sum(status.stations_online for status in self.status())
 
