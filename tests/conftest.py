@@ -1,7 +1,8 @@
 """Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client.
 
-PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each test gets its own
-schema, dropped afterwards, so runs never collide. When the server does not answer they skip
+PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each process (each
+pytest-xdist worker) has its own schema, dropped afterwards, so runs never collide. Databases are
+migrated once per process and copied (SQLite) or emptied (PostgreSQL) for each test. When the server does not answer they skip
 with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
 import sys
 import threading
 import uuid
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
+from intercarga.store.tables import metadata
 from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile: `make fuzz` runs long)
 
 POSTGRES_DSN = os.environ.get(
@@ -72,6 +75,18 @@ WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()
 """
 
 
+async def _end_lock_holders(connection: asyncpg.Connection, schema: str) -> None:
+    """Name in a warning, then end, the sessions holding locks in ``schema``."""
+    holders = await connection.fetch(_LOCK_HOLDERS, schema)
+    warnings.warn(
+        f"schema {schema}: connections still held locks after the test: "
+        + "; ".join(f"pid {h['pid']} {h['state']}: {h['query']}" for h in holders),
+        stacklevel=1,
+    )
+    for holder in holders:
+        await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
+
+
 async def _drop_schema(schema: str) -> None:
     """Drop a test's schema. A connection the test left open in a transaction would make DROP
     wait for ever (it once held CI to its time limit): after 10 s its holders are named in a
@@ -83,24 +98,113 @@ async def _drop_schema(schema: str) -> None:
         try:
             await connection.execute(drop)
         except asyncpg.LockNotAvailableError:
-            holders = await connection.fetch(_LOCK_HOLDERS, schema)
-            warnings.warn(
-                f"schema {schema}: connections still held locks after the test: "
-                + "; ".join(f"pid {h['pid']} {h['state']}: {h['query']}" for h in holders),
-                stacklevel=1,
-            )
-            for holder in holders:
-                await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
+            await _end_lock_holders(connection, schema)
             await connection.execute(drop)
     finally:
         await connection.close()
 
 
+async def _migrate(url: str, schema: str | None) -> None:
+    engine = create_engine(url, schema)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+# Migrating a database takes about 0.4 s on SQLite and 1.1 s on PostgreSQL (plus 0.3 s to drop
+# the schema); over the 900-odd tests that ask for a database it was the biggest single cost of
+# `make test`. So each process (each pytest-xdist worker) migrates one SQLite file and one
+# PostgreSQL schema once, and a test gets a copy of the file, or the schema emptied: the same
+# state as a fresh migrated database, since no migration stores rows (checked when the template
+# is made). tests/store/test_migrations.py still migrates an empty database of its own.
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest schema, made once per process."""
+    template = tmp_path_factory.mktemp("template") / "migrated.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{template}", None))
+    return template
+
+
+class _PostgresTemplate:
+    """A schema at the newest schema, made once per process, emptied for each test."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        # Children before parents, so that no foreign key is in the way.
+        tables = [f'"{schema}"."{table.name}"' for table in reversed(metadata.sorted_tables)]
+        self._delete = [f"DELETE FROM {table}" for table in tables]
+        self._counts = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
+        self._restart: list[str] = []
+
+    async def create(self) -> None:
+        await _migrate(POSTGRES_URL, self.schema)
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        try:
+            counts = [row[0] for row in await connection.fetch(self._counts)]
+            assert not any(counts), (
+                "a migration stores rows: a test's emptied template schema would not be the "
+                "fresh database it expects (tests/conftest.py, _PostgresTemplate)"
+            )
+            sequences = await connection.fetch(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = $1", self.schema
+            )
+        finally:
+            await connection.close()
+        self._restart = [f'ALTER SEQUENCE "{self.schema}"."{row[0]}" RESTART' for row in sequences]
+
+    async def empty(self) -> None:
+        """Every table empty, every sequence at its start, as right after the migrations.
+
+        A connection the previous test left open in a transaction would make the DELETE wait
+        for ever: after 10 s its holders are named in a warning and ended, as when a schema is
+        dropped."""
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        statements = ";\n".join([*self._delete, *self._restart])
+        try:
+            await connection.execute("SET lock_timeout = '10s'")
+            try:
+                await connection.execute(statements)
+            except asyncpg.LockNotAvailableError:
+                await _end_lock_holders(connection, self.schema)
+                await connection.execute(statements)
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[_PostgresTemplate]:
+    template = _PostgresTemplate(asyncio.run(_postgres_schema()))
+    try:
+        asyncio.run(template.create())
+        yield template
+    finally:
+        asyncio.run(_drop_schema(template.schema))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database(
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(database URL, schema) of an empty database of each kind, at the newest schema.
+
+    The SQLite file is the test's own; the PostgreSQL schema is this process's, emptied for the
+    test (the process runs one test at a time). A plain fixture: it runs outside the test's
+    event loop, so the templates it asks for may run their own."""
+    if request.param == "sqlite":
+        copy = tmp_path / "intercarga.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), copy)
+        return f"sqlite+aiosqlite:///{copy}", None
+    template: _PostgresTemplate = request.getfixturevalue("_postgres_template")
+    asyncio.run(template.empty())
+    return POSTGRES_URL, template.schema
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_database(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[str, str | None]]:
-    """(database URL, schema) of an empty database of each kind."""
+    """(database URL, schema) of a database of each kind with no table at all."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'intercarga.db'}", None
         return
@@ -113,9 +217,9 @@ async def database(
 
 @pytest.fixture
 async def engine(database: tuple[str, str | None]) -> AsyncIterator[AsyncEngine]:
+    """An engine on :func:`database`, already at the newest schema."""
     url, schema = database
     engine = create_engine(url, schema)
-    await upgrade(engine)
     try:
         yield engine
     finally:
@@ -149,7 +253,7 @@ async def system(database: tuple[str, str | None]) -> AsyncIterator[System]:
     settings = Settings(
         database_url=SecretStr(url), database_schema=schema, admin_token=SecretStr(ADMIN_TOKEN)
     )
-    system = await System.open(settings)
+    system = await System.open(settings, migrate=False)  # the database is migrated already
     try:
         yield system
     finally:
