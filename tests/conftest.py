@@ -1,9 +1,10 @@
 """Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client.
 
-PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each process (each
-pytest-xdist worker) has its own schema, dropped afterwards, so runs never collide. Databases are
-migrated once per process and copied (SQLite) or emptied (PostgreSQL) for each test. When the server does not answer they skip
-with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
+PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``) in schemas of their own
+process (each pytest-xdist worker), dropped at its end, so runs never collide. Databases are
+migrated once per process and copied (SQLite) or emptied (PostgreSQL) for each test
+(:class:`Migrated`). When the server does not answer the PostgreSQL tests skip with the
+reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 
 from __future__ import annotations
@@ -87,21 +88,25 @@ async def _end_lock_holders(connection: asyncpg.Connection, schema: str) -> None
         await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
 
 
-async def _drop_schema(schema: str) -> None:
-    """Drop a test's schema. A connection the test left open in a transaction would make DROP
-    wait for ever (it once held CI to its time limit): after 10 s its holders are named in a
-    warning and ended, and the schema is dropped."""
+async def _in_schema(schema: str, statements: str) -> None:
+    """Run ``statements`` that touch ``schema``. A connection a test left open in a transaction
+    would make them wait for ever (it once held CI to its time limit): after 10 s its holders
+    are named in a warning and ended, and the statements run."""
     connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-    drop = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
     try:
         await connection.execute("SET lock_timeout = '10s'")
         try:
-            await connection.execute(drop)
+            await connection.execute(statements)
         except asyncpg.LockNotAvailableError:
             await _end_lock_holders(connection, schema)
-            await connection.execute(drop)
+            await connection.execute(statements)
     finally:
         await connection.close()
+
+
+async def _drop_schema(schema: str) -> None:
+    """Drop a test's schema, even one a forgotten connection holds (:func:`_in_schema`)."""
+    await _in_schema(schema, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 async def _migrate(url: str, schema: str | None) -> None:
@@ -113,91 +118,99 @@ async def _migrate(url: str, schema: str | None) -> None:
 
 
 # Migrating a database takes about 0.4 s on SQLite and 1.1 s on PostgreSQL (plus 0.3 s to drop
-# the schema); over the 900-odd tests that ask for a database it was the biggest single cost of
-# `make test`. So each process (each pytest-xdist worker) migrates one SQLite file and one
-# PostgreSQL schema once, and a test gets a copy of the file, or the schema emptied: the same
-# state as a fresh migrated database, since no migration stores rows (checked when the template
-# is made). tests/store/test_migrations.py still migrates an empty database of its own.
+# the schema); over the 1,000-odd databases the tests ask for it was the biggest single cost of
+# `make test`. So each process (each pytest-xdist worker) migrates one SQLite file, and each
+# PostgreSQL schema it needs, once; a test gets a copy of the file, or a schema emptied: the same
+# state as a fresh migrated database, since no migration stores rows (checked when a schema is
+# made). tests/store/test_migrations.py still migrates an empty database of its own.
 
 
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file at the newest schema, made once per process."""
-    template = tmp_path_factory.mktemp("template") / "migrated.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{template}", None))
-    return template
+class Migrated:
+    """This process's migrated databases: a SQLite file to copy, PostgreSQL schemas to lend.
+
+    Nothing is made until a test asks, so that SQLite tests run when PostgreSQL is down. A
+    schema lent to a test is emptied first and given back when the test ends; the process runs
+    one test at a time, so no two tests ever hold the same schema."""
+
+    def __init__(self, folder: Path) -> None:
+        self._sqlite = folder / "migrated.db"
+        self._free: list[str] = []
+        self._made: list[str] = []
+        self._emptying: dict[str, str] = {}
+
+    async def sqlite_copy(self, path: Path) -> str:
+        """A migrated SQLite file at ``path``; its URL."""
+        if not self._sqlite.exists():
+            await _migrate(f"sqlite+aiosqlite:///{self._sqlite}", None)
+        shutil.copyfile(self._sqlite, path)
+        return f"sqlite+aiosqlite:///{path}"
+
+    async def lend_schema(self) -> str:
+        """A migrated, empty PostgreSQL schema, the caller's until :meth:`give_back`."""
+        if not self._free:
+            schema = await _postgres_schema()
+            self._made.append(schema)
+            await _migrate(POSTGRES_URL, schema)
+            self._emptying[schema] = await _emptying(schema)
+            return schema
+        schema = self._free.pop()
+        await _in_schema(schema, self._emptying[schema])
+        return schema
+
+    def give_back(self, schema: str) -> None:
+        self._free.append(schema)
+
+    async def drop(self) -> None:
+        for schema in self._made:
+            await _drop_schema(schema)
 
 
-class _PostgresTemplate:
-    """A schema at the newest schema, made once per process, emptied for each test."""
-
-    def __init__(self, schema: str) -> None:
-        self.schema = schema
-        # Children before parents, so that no foreign key is in the way.
-        tables = [f'"{schema}"."{table.name}"' for table in reversed(metadata.sorted_tables)]
-        self._delete = [f"DELETE FROM {table}" for table in tables]
-        self._counts = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
-        self._restart: list[str] = []
-
-    async def create(self) -> None:
-        await _migrate(POSTGRES_URL, self.schema)
-        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        try:
-            counts = [row[0] for row in await connection.fetch(self._counts)]
-            assert not any(counts), (
-                "a migration stores rows: a test's emptied template schema would not be the "
-                "fresh database it expects (tests/conftest.py, _PostgresTemplate)"
-            )
-            sequences = await connection.fetch(
-                "SELECT sequencename FROM pg_sequences WHERE schemaname = $1", self.schema
-            )
-        finally:
-            await connection.close()
-        self._restart = [f'ALTER SEQUENCE "{self.schema}"."{row[0]}" RESTART' for row in sequences]
-
-    async def empty(self) -> None:
-        """Every table empty, every sequence at its start, as right after the migrations.
-
-        A connection the previous test left open in a transaction would make the DELETE wait
-        for ever: after 10 s its holders are named in a warning and ended, as when a schema is
-        dropped."""
-        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        statements = ";\n".join([*self._delete, *self._restart])
-        try:
-            await connection.execute("SET lock_timeout = '10s'")
-            try:
-                await connection.execute(statements)
-            except asyncpg.LockNotAvailableError:
-                await _end_lock_holders(connection, self.schema)
-                await connection.execute(statements)
-        finally:
-            await connection.close()
-
-
-@pytest.fixture(scope="session")
-def _postgres_template() -> Iterator[_PostgresTemplate]:
-    template = _PostgresTemplate(asyncio.run(_postgres_schema()))
+async def _emptying(schema: str) -> str:
+    """The statements that bring a migrated ``schema`` back to its state after the migrations:
+    every table empty (children before parents), every sequence at its start."""
+    tables = [f'"{schema}"."{table.name}"' for table in reversed(metadata.sorted_tables)]
+    counts = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
     try:
-        asyncio.run(template.create())
-        yield template
+        stored = [row[0] for row in await connection.fetch(counts)]
+        assert not any(stored), (
+            "a migration stores rows: an emptied schema would not be the fresh database a test "
+            "expects (tests/conftest.py, Migrated)"
+        )
+        sequences = await connection.fetch(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = $1", schema
+        )
     finally:
-        asyncio.run(_drop_schema(template.schema))
+        await connection.close()
+    return ";\n".join(
+        [f"DELETE FROM {table}" for table in tables]
+        + [f'ALTER SEQUENCE "{schema}"."{row[0]}" RESTART' for row in sequences]
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
+    made = Migrated(tmp_path_factory.mktemp("migrated"))
+    try:
+        yield made
+    finally:
+        asyncio.run(made.drop())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
-    """(database URL, schema) of an empty database of each kind, at the newest schema.
-
-    The SQLite file is the test's own; the PostgreSQL schema is this process's, emptied for the
-    test (the process runs one test at a time). A plain fixture: it runs outside the test's
-    event loop, so the templates it asks for may run their own."""
+async def database(
+    request: pytest.FixtureRequest, migrated: Migrated, tmp_path: Path
+) -> AsyncIterator[tuple[str, str | None]]:
+    """(database URL, schema) of an empty database of each kind, at the newest schema: the
+    test's own SQLite file, or a PostgreSQL schema of this process lent to the test."""
     if request.param == "sqlite":
-        copy = tmp_path / "intercarga.db"
-        shutil.copyfile(request.getfixturevalue("_sqlite_template"), copy)
-        return f"sqlite+aiosqlite:///{copy}", None
-    template: _PostgresTemplate = request.getfixturevalue("_postgres_template")
-    asyncio.run(template.empty())
-    return POSTGRES_URL, template.schema
+        yield await migrated.sqlite_copy(tmp_path / "intercarga.db"), None
+        return
+    schema = await migrated.lend_schema()
+    try:
+        yield POSTGRES_URL, schema
+    finally:
+        migrated.give_back(schema)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
