@@ -1,10 +1,13 @@
-"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client.
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client, a cluster
+name on NATS.
 
 PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``) in schemas of their own
 process (each pytest-xdist worker), dropped at its end, so runs never collide. Databases are
 migrated once per process and copied (SQLite) or emptied (PostgreSQL) for each test
-(:class:`Migrated`). When the server does not answer the PostgreSQL tests skip with the
-reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
+(:class:`Migrated`). Cluster tests use the NATS with JetStream on 127.0.0.1:4222; each test gets
+its own cluster name (so its own key-value bucket, stream and subjects), whose bucket and stream
+are deleted afterwards. When a server does not answer the tests skip with the reason, unless
+``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +40,7 @@ POSTGRES_DSN = os.environ.get(
     "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_URL = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+NATS_URL = os.environ.get("INTERCARGA_TEST_NATS", "nats://127.0.0.1:4222")
 REQUIRE_SERVICES = os.environ.get("INTERCARGA_REQUIRE_SERVICES") == "1"
 
 # A pytest-xdist worker starts with COLUMNS=80 and LINES=24 in its environment; the CLI's Rich
@@ -195,6 +200,54 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
         yield made
     finally:
         asyncio.run(made.drop())
+
+
+@pytest.fixture
+async def postgres_schema() -> AsyncIterator[str]:
+    """An empty PostgreSQL schema of its own, dropped after the test."""
+    schema = await _postgres_schema()
+    try:
+        yield schema
+    finally:
+        await _drop_schema(schema)
+
+
+async def nats_ready() -> None:
+    """Skip (or fail, in CI) unless the NATS at ``NATS_URL`` answers and has JetStream."""
+    try:
+        nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    except Exception as error:
+        service_missing(f"NATS at {NATS_URL} does not answer: {error or type(error).__name__}")
+    try:
+        await nc.jetstream().account_info()
+    except Exception as error:
+        service_missing(f"NATS at {NATS_URL} has no JetStream: {error}")
+    finally:
+        await nc.close()
+
+
+async def drop_cluster(name: str) -> None:
+    """Delete the streams of cluster ``name`` (its presence bucket's and its events')."""
+    nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        for stream in await js.streams_info():
+            if name in stream.config.name:
+                await js.delete_stream(stream.config.name)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def nats_cluster() -> AsyncIterator[str]:
+    """A cluster name of this test's own on the NATS at ``NATS_URL`` (with JetStream); its
+    streams are deleted afterwards."""
+    await nats_ready()
+    name = f"t{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        await drop_cluster(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

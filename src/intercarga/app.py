@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.admission import BurstLog, summarise_accept_errors
 from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
+from intercarga.cluster import Cluster
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
@@ -49,6 +50,7 @@ from intercarga.store.open_data import PublishedLocations
 from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
 from intercarga.web.http import create_http_app
+from intercarga.web.problems import ErrorPage
 
 __all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
@@ -68,6 +70,8 @@ class System:
     csms_service: CsmsService
     csms: CsmsServer
     registry: Registry
+    # This node's membership of a cluster; None for a single node (no [cluster] nats_url).
+    cluster: Cluster | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
@@ -82,22 +86,45 @@ class System:
             await engine.dispose()
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-        store = Store(engine)
-        bus = EventBus()
+        try:
+            cluster = await Cluster.open(settings.cluster) if settings.cluster.nats_url else None
+        except BaseException:
+            await engine.dispose()
+            raise
+        store = Store(
+            engine,
+            authorization_retention=timedelta(days=settings.ocpi.authorization_retention_days),
+        )
+        bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
         authorizer = Authorizer(
             store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
         )
-        service = CsmsService(settings, store, bus, authorizer, links)
+        service = CsmsService(
+            settings,
+            store,
+            bus,
+            authorizer,
+            links,
+            remote=None if cluster is None else cluster.router,
+        )
         authenticator = StoreAuthenticator(store, settings.ocpp)
-        csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
+        dispatcher = StationDispatcher(service)
+        handler = dispatcher if cluster is None else cluster.fenced(dispatcher)
+        csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
+        if cluster is not None:
+            await cluster.responder(service.run_local_command)
         registry = Registry(
             store, rules, reliability_threshold=settings.registry.reliability_threshold
         )
-        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry)
+        return cls(
+            settings, engine, store, admin_auth, bus, links, service, csms, registry, cluster
+        )
 
     async def close(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.engine.dispose()
 
 
@@ -109,11 +136,16 @@ def reporting_rules(settings: Settings) -> ReportingRules:
         raise ConfigurationError(str(error)) from None
 
 
-def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+def http_app(
+    system: System, routers: Iterable[APIRouter] = (), error_page: ErrorPage | None = None
+) -> FastAPI:
+    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API, and
+    ``error_page`` (the dashboard's) for a browser that asks for an address that is not there."""
 
     async def health() -> None:
         await check_database(system.engine)
+        if system.cluster is not None:
+            system.cluster.check()
 
     return create_http_app(
         admin=AdminServices(
@@ -122,12 +154,14 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
             system.links,
             system.csms_service,
             assessment_data=system.settings.assessment_data,
+            registry=system.registry,
         ),
         admin_auth=system.admin_auth,
         health=health,
         metrics_registry=CollectorRegistry(),
         max_body_size=system.settings.http.max_body_size,
         routers=routers,
+        error_page=error_page,
     )
 
 
@@ -259,7 +293,7 @@ async def serve(
             open_data.router(),
             dashboard.router,
         ]
-        app = http_app(system, routers=routers)
+        app = http_app(system, routers=routers, error_page=dashboard.error_page)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

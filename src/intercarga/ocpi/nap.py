@@ -99,8 +99,12 @@ async def store_location(
     before: domain.Location | None,
     via: Via = "PUSH",
 ) -> bool:
-    """Store a partner's Location (validated whole) and tell the registry its status changes."""
-    created = await storing.put(store.locations, location)
+    """Store a partner's Location (validated whole) and tell the registry its status changes;
+    a copy that differs from ``before`` only in EVSE statuses writes only those."""
+    if before is not None and await store.locations.put_statuses(before, location):
+        created = False
+    else:
+        created = await storing.put(store.locations, location)
     if registry is not None:
         await registry.location_received(before, location, via=via)
     return created

@@ -103,15 +103,18 @@ def write_config(
     seed: bool = False,
     versions: Sequence[str] | None = None,
     extra: Sequence[str] = (),
+    database_url: str | None = None,
 ) -> None:
     """Write ``folder/intercarga.toml`` for a deployment on 127.0.0.1 whose partners are too.
 
     An empty ``admin_token`` lets the deployment make its own at first start. ``extra`` are more
-    top-level TOML lines (they come before the ``[ocpi]`` table).
+    top-level TOML lines (they come before the ``[ocpi]`` table). ``database_url`` replaces the
+    folder's own SQLite database (the nodes of a cluster share one PostgreSQL).
     """
     base_url = f"http://127.0.0.1:{http_port}"
+    database_url = database_url or f"sqlite+aiosqlite:///{folder}/intercarga.db"
     lines = [
-        f'database_url = "sqlite+aiosqlite:///{folder}/intercarga.db"',
+        f'database_url = "{database_url}"',
         *([f'admin_token = "{admin_token}"'] if admin_token else []),
         f"http_port = {http_port}",
         f"ocpp_port = {ocpp_port}",
@@ -194,6 +197,7 @@ class Deployment:
         versions: Sequence[str] | None = None,
         admin_token: bool = True,
         extra: Sequence[str] = (),
+        database_url: str | None = None,
     ) -> Self:
         """A new folder with its ``intercarga.toml`` on free ports (the folder must not exist).
 
@@ -212,6 +216,7 @@ class Deployment:
             seed=seed,
             versions=versions,
             extra=extra,
+            database_url=database_url,
         )
         return deployment
 

@@ -32,7 +32,10 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": 30}
     elif parsed.drivername.startswith("postgresql"):
-        connect_args: dict[str, Any] = {"timeout": 10}
+        # command_timeout: a statement that waits on a lock held by a stuck peer (a node that
+        # hung mid-transaction) fails after two minutes with a clear error instead of holding
+        # its request, and the connection, for ever. Long enough for any migration step.
+        connect_args: dict[str, Any] = {"timeout": 10, "command_timeout": 120}
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
         options["connect_args"] = connect_args
