@@ -1,11 +1,13 @@
 """Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client, a cluster
 name on NATS.
 
-PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each test gets its own
-schema, dropped afterwards, so runs never collide. Cluster tests use the NATS with JetStream on
-127.0.0.1:4222; each test gets its own cluster name (so its own key-value bucket, stream and
-subjects), whose bucket and stream are deleted afterwards. When a server does not answer the
-tests skip with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
+PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``) in schemas of their own
+process (each pytest-xdist worker), dropped at its end, so runs never collide. Databases are
+migrated once per process and copied (SQLite) or emptied (PostgreSQL) for each test
+(:class:`Migrated`). Cluster tests use the NATS with JetStream on 127.0.0.1:4222; each test gets
+its own cluster name (so its own key-value bucket, stream and subjects), whose bucket and stream
+are deleted afterwards. When a server does not answer the tests skip with the reason, unless
+``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
 import sys
 import threading
 import uuid
@@ -30,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.store import Store, create_engine, upgrade
+from intercarga.store.tables import metadata
 from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile: `make fuzz` runs long)
 
 POSTGRES_DSN = os.environ.get(
@@ -77,28 +81,125 @@ WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()
 """
 
 
-async def _drop_schema(schema: str) -> None:
-    """Drop a test's schema. A connection the test left open in a transaction would make DROP
-    wait for ever (it once held CI to its time limit): after 10 s its holders are named in a
-    warning and ended, and the schema is dropped."""
+async def _end_lock_holders(connection: asyncpg.Connection, schema: str) -> None:
+    """Name in a warning, then end, the sessions holding locks in ``schema``."""
+    holders = await connection.fetch(_LOCK_HOLDERS, schema)
+    warnings.warn(
+        f"schema {schema}: connections still held locks after the test: "
+        + "; ".join(f"pid {h['pid']} {h['state']}: {h['query']}" for h in holders),
+        stacklevel=1,
+    )
+    for holder in holders:
+        await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
+
+
+async def _in_schema(schema: str, statements: str) -> None:
+    """Run ``statements`` that touch ``schema``. A connection a test left open in a transaction
+    would make them wait for ever (it once held CI to its time limit): after 10 s its holders
+    are named in a warning and ended, and the statements run."""
     connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-    drop = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
     try:
         await connection.execute("SET lock_timeout = '10s'")
         try:
-            await connection.execute(drop)
+            await connection.execute(statements)
         except asyncpg.LockNotAvailableError:
-            holders = await connection.fetch(_LOCK_HOLDERS, schema)
-            warnings.warn(
-                f"schema {schema}: connections still held locks after the test: "
-                + "; ".join(f"pid {h['pid']} {h['state']}: {h['query']}" for h in holders),
-                stacklevel=1,
-            )
-            for holder in holders:
-                await connection.execute("SELECT pg_terminate_backend($1)", holder["pid"])
-            await connection.execute(drop)
+            await _end_lock_holders(connection, schema)
+            await connection.execute(statements)
     finally:
         await connection.close()
+
+
+async def _drop_schema(schema: str) -> None:
+    """Drop a test's schema, even one a forgotten connection holds (:func:`_in_schema`)."""
+    await _in_schema(schema, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def _migrate(url: str, schema: str | None) -> None:
+    engine = create_engine(url, schema)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+# Migrating a database takes about 0.4 s on SQLite and 1.1 s on PostgreSQL (plus 0.3 s to drop
+# the schema); over the 1,000-odd databases the tests ask for it was the biggest single cost of
+# `make test`. So each process (each pytest-xdist worker) migrates one SQLite file, and each
+# PostgreSQL schema it needs, once; a test gets a copy of the file, or a schema emptied: the same
+# state as a fresh migrated database, since no migration stores rows (checked when a schema is
+# made). tests/store/test_migrations.py still migrates an empty database of its own.
+
+
+class Migrated:
+    """This process's migrated databases: a SQLite file to copy, PostgreSQL schemas to lend.
+
+    Nothing is made until a test asks, so that SQLite tests run when PostgreSQL is down. A
+    schema lent to a test is emptied first and given back when the test ends; the process runs
+    one test at a time, so no two tests ever hold the same schema."""
+
+    def __init__(self, folder: Path) -> None:
+        self._sqlite = folder / "migrated.db"
+        self._free: list[str] = []
+        self._made: list[str] = []
+        self._emptying: dict[str, str] = {}
+
+    async def sqlite_copy(self, path: Path) -> str:
+        """A migrated SQLite file at ``path``; its URL."""
+        if not self._sqlite.exists():
+            await _migrate(f"sqlite+aiosqlite:///{self._sqlite}", None)
+        shutil.copyfile(self._sqlite, path)
+        return f"sqlite+aiosqlite:///{path}"
+
+    async def lend_schema(self) -> str:
+        """A migrated, empty PostgreSQL schema, the caller's until :meth:`give_back`."""
+        if not self._free:
+            schema = await _postgres_schema()
+            self._made.append(schema)
+            await _migrate(POSTGRES_URL, schema)
+            self._emptying[schema] = await _emptying(schema)
+            return schema
+        schema = self._free.pop()
+        await _in_schema(schema, self._emptying[schema])
+        return schema
+
+    def give_back(self, schema: str) -> None:
+        self._free.append(schema)
+
+    async def drop(self) -> None:
+        for schema in self._made:
+            await _drop_schema(schema)
+
+
+async def _emptying(schema: str) -> str:
+    """The statements that bring a migrated ``schema`` back to its state after the migrations:
+    every table empty (children before parents), every sequence at its start."""
+    tables = [f'"{schema}"."{table.name}"' for table in reversed(metadata.sorted_tables)]
+    counts = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        stored = [row[0] for row in await connection.fetch(counts)]
+        assert not any(stored), (
+            "a migration stores rows: an emptied schema would not be the fresh database a test "
+            "expects (tests/conftest.py, Migrated)"
+        )
+        sequences = await connection.fetch(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = $1", schema
+        )
+    finally:
+        await connection.close()
+    return ";\n".join(
+        [f"DELETE FROM {table}" for table in tables]
+        + [f'ALTER SEQUENCE "{schema}"."{row[0]}" RESTART' for row in sequences]
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
+    made = Migrated(tmp_path_factory.mktemp("migrated"))
+    try:
+        yield made
+    finally:
+        asyncio.run(made.drop())
 
 
 @pytest.fixture
@@ -151,9 +252,25 @@ async def nats_cluster() -> AsyncIterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(
+    request: pytest.FixtureRequest, migrated: Migrated, tmp_path: Path
+) -> AsyncIterator[tuple[str, str | None]]:
+    """(database URL, schema) of an empty database of each kind, at the newest schema: the
+    test's own SQLite file, or a PostgreSQL schema of this process lent to the test."""
+    if request.param == "sqlite":
+        yield await migrated.sqlite_copy(tmp_path / "intercarga.db"), None
+        return
+    schema = await migrated.lend_schema()
+    try:
+        yield POSTGRES_URL, schema
+    finally:
+        migrated.give_back(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_database(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[str, str | None]]:
-    """(database URL, schema) of an empty database of each kind."""
+    """(database URL, schema) of a database of each kind with no table at all."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'intercarga.db'}", None
         return
@@ -166,9 +283,9 @@ async def database(
 
 @pytest.fixture
 async def engine(database: tuple[str, str | None]) -> AsyncIterator[AsyncEngine]:
+    """An engine on :func:`database`, already at the newest schema."""
     url, schema = database
     engine = create_engine(url, schema)
-    await upgrade(engine)
     try:
         yield engine
     finally:
@@ -202,7 +319,7 @@ async def system(database: tuple[str, str | None]) -> AsyncIterator[System]:
     settings = Settings(
         database_url=SecretStr(url), database_schema=schema, admin_token=SecretStr(ADMIN_TOKEN)
     )
-    system = await System.open(settings)
+    system = await System.open(settings, migrate=False)  # the database is migrated already
     try:
         yield system
     finally:

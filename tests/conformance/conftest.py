@@ -1,8 +1,7 @@
 """The CSMS under test for the conformance suites, on SQLite and on PostgreSQL.
 
-``database`` gives each test an empty database of each kind, quicker than the root fixture:
-both are migrated once per run (a SQLite file copied per test, a PostgreSQL schema emptied per
-test). ``system`` is the root fixture with conformance settings (short call timeout, a master
+``database`` is the root fixture (an empty database of each kind, migrated once per process).
+``system`` is the root fixture with conformance settings (short call timeout, a master
 pass group); ``csms`` seeds the example network, gives its two stations a password and the suites'
 tokens, serves the OCPP endpoint on a free 127.0.0.1 port, and afterwards closes every station
 the test opened and fails the test if the CSMS ever sent one of them a schema-invalid call.
@@ -10,17 +9,13 @@ the test opened and fails the test if the CSMS ever sent one of them a schema-in
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 import socket
 import ssl
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -31,8 +26,7 @@ from intercarga.domain import Token
 from intercarga.ocpp.tls import server_context
 from intercarga.security import hash_password
 from intercarga.sim.example import seed_example_network
-from intercarga.store import Store, create_engine, upgrade
-from intercarga.store.tables import metadata
+from intercarga.store import Store
 from tests.conformance.harness import (
     BLOCKED,
     EXPIRED,
@@ -50,70 +44,10 @@ from tests.conformance.harness import (
 )
 from tests.conftest import (
     ADMIN_TOKEN,
-    POSTGRES_DSN,
-    POSTGRES_URL,
-    _drop_schema,
-    service_missing,
 )
 from tests.pki import certificate, new_key, write_pem
 
 PASSWORD_HASH = hash_password(PASSWORD)  # scrypt is slow: once per run
-
-
-async def _migrate(url: str, schema: str | None) -> None:
-    engine = create_engine(url, schema)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str | None]]:
-    """A migrated SQLite file and a migrated PostgreSQL schema (None when the server is down)."""
-    sqlite_file = tmp_path_factory.mktemp("conformance") / "migrated.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{sqlite_file}", None))
-    schema: str | None = f"conformance_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        try:
-            await connection.execute(f'CREATE SCHEMA "{schema}"')
-        finally:
-            await connection.close()
-        await _migrate(POSTGRES_URL, schema)
-
-    try:
-        asyncio.run(create())
-    except (OSError, asyncpg.PostgresError):
-        schema = None
-    try:
-        yield {"sqlite": str(sqlite_file), "postgresql": schema}
-    finally:
-        if schema is not None:
-            asyncio.run(_drop_schema(schema))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(
-    request: pytest.FixtureRequest, migrated: dict[str, str | None], tmp_path: Path
-) -> AsyncIterator[tuple[str, str | None]]:
-    """(database URL, schema) of an empty, migrated database of each kind."""
-    if request.param == "sqlite":
-        copy = tmp_path / "intercarga.db"
-        shutil.copyfile(str(migrated["sqlite"]), copy)
-        yield f"sqlite+aiosqlite:///{copy}", None
-        return
-    schema = migrated["postgresql"]
-    if schema is None:
-        service_missing(f"PostgreSQL at {POSTGRES_DSN} does not answer")
-    tables = ", ".join(f'"{schema}"."{table.name}"' for table in metadata.sorted_tables)
-    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-    try:
-        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await connection.close()
-    yield POSTGRES_URL, schema
 
 
 @pytest.fixture

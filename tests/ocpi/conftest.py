@@ -25,7 +25,7 @@ from intercarga.ocpi.api import routers
 from intercarga.ocpi.outbox import RetryPolicy
 from intercarga.ocpi.roaming import Roaming
 from intercarga.web.api.registry import registry_router
-from tests.conftest import _drop_schema, _postgres_schema
+from tests.conftest import Migrated
 
 ADMIN = "test-admin-token-ocpi-0123456789"
 
@@ -70,10 +70,11 @@ FAST = RetryPolicy(first_delay=0.05, max_delay=0.2, poll=0.05, lease=5)
 class Network:
     """Makes deployments (``await network(name, parties)``), stops and restarts them."""
 
-    def __init__(self, url: str, tmp_path: Path, hosts: Hosts) -> None:
+    def __init__(self, url: str, tmp_path: Path, hosts: Hosts, migrated: Migrated) -> None:
         self._url = url
         self._tmp_path = tmp_path
         self.hosts = hosts
+        self._migrated = migrated
         self.made: list[Deployment] = []
         self.schemas: list[str] = []
 
@@ -85,10 +86,12 @@ class Network:
         policy: RetryPolicy = FAST,
         registry: dict[str, Any] | None = None,
     ) -> Deployment:
+        # Each deployment its own database, migrated already (tests/conftest.py, Migrated).
         if self._url.startswith("sqlite"):
-            db_url, schema = f"sqlite+aiosqlite:///{self._tmp_path / name}.db", None
+            db_url = await self._migrated.sqlite_copy(self._tmp_path / f"{name}.db")
+            schema = None
         else:
-            db_url, schema = self._url, await _postgres_schema()
+            db_url, schema = self._url, await self._migrated.lend_schema()
             self.schemas.append(schema)
         ocpi: dict[str, Any] = {"parties": parties}
         if versions is not None:
@@ -104,7 +107,7 @@ class Network:
         return await self._open(name, settings, policy)
 
     async def _open(self, name: str, settings: Settings, policy: RetryPolicy) -> Deployment:
-        system = await System.open(settings)
+        system = await System.open(settings, migrate=False)  # migrated when lent
         roaming = Roaming.build(
             settings,
             system.store,
@@ -155,18 +158,18 @@ def party(country: str, party_id: str, role: str, name: str | None = None) -> Oc
 
 @pytest.fixture
 async def network(
-    database: tuple[str, str | None], tmp_path: Path
+    database: tuple[str, str | None], migrated: Migrated, tmp_path: Path
 ) -> AsyncIterator[tuple[Network, Hosts]]:
     url, _schema = database
     hosts = Hosts()
-    made = Network(url, tmp_path, hosts)
+    made = Network(url, tmp_path, hosts, migrated)
     try:
         yield made, hosts
     finally:
         for deployment in list(made.made):
             await _close(deployment)
         for schema in made.schemas:
-            await _drop_schema(schema)
+            migrated.give_back(schema)
 
 
 @pytest.fixture

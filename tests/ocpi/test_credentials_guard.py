@@ -25,6 +25,7 @@ from intercarga.config import Settings
 from intercarga.domain.partner import PartnerState
 from intercarga.ocpi.api import routers
 from intercarga.ocpi.roaming import Roaming
+from tests.conftest import Migrated
 
 SECRET = "SECRET-OF-THE-INTERNAL-SERVICE"
 
@@ -106,13 +107,13 @@ class Invitee:
         return await self.post(json.dumps(credentials).encode())
 
 
-async def _invitee(tmp_path: Path, **ocpi: Any) -> AsyncIterator[Invitee]:
+async def _invitee(migrated: Migrated, tmp_path: Path, **ocpi: Any) -> AsyncIterator[Invitee]:
     settings = Settings(
-        database_url=SecretStr(f"sqlite+aiosqlite:///{tmp_path / 'guard.db'}"),
+        database_url=SecretStr(await migrated.sqlite_copy(tmp_path / "guard.db")),
         admin_token=SecretStr("guard-admin-token-0123456789"),
         ocpi={"request_timeout": 5, **ocpi},
     )
-    system = await System.open(settings)
+    system = await System.open(settings, migrate=False)  # a copy of a migrated file
     roaming = Roaming.build(settings, system.store)  # the network: no test transport
     app = http_app(system, routers=routers(roaming))
     transport = httpx.ASGITransport(app=app)
@@ -127,23 +128,23 @@ async def _invitee(tmp_path: Path, **ocpi: Any) -> AsyncIterator[Invitee]:
 
 
 @pytest.fixture
-async def guarded(tmp_path: Path) -> AsyncIterator[Invitee]:
+async def guarded(migrated: Migrated, tmp_path: Path) -> AsyncIterator[Invitee]:
     """The defaults: https only, public addresses only."""
-    async for invitee in _invitee(tmp_path):
+    async for invitee in _invitee(migrated, tmp_path):
         yield invitee
 
 
 @pytest.fixture
-async def http_allowed(tmp_path: Path) -> AsyncIterator[Invitee]:
-    async for invitee in _invitee(tmp_path, allow_http_partner_urls=True):
+async def http_allowed(migrated: Migrated, tmp_path: Path) -> AsyncIterator[Invitee]:
+    async for invitee in _invitee(migrated, tmp_path, allow_http_partner_urls=True):
         yield invitee
 
 
 @pytest.fixture
-async def open_network(tmp_path: Path) -> AsyncIterator[Invitee]:
+async def open_network(migrated: Migrated, tmp_path: Path) -> AsyncIterator[Invitee]:
     """Both switches on, as the multi-process tests and the demo run."""
     async for invitee in _invitee(
-        tmp_path, allow_http_partner_urls=True, allow_private_partner_urls=True
+        migrated, tmp_path, allow_http_partner_urls=True, allow_private_partner_urls=True
     ):
         yield invitee
 
