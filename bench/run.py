@@ -1,6 +1,7 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
-``python -m bench.run [--quick] [--only throughput,connections,pricing,ocpi,nap,open_data,dashboard]
+``python -m bench.run [--quick]
+[--only throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,crash]
 [--out PATH] [--json PATH] [--splice]``; ``--splice`` keeps the document and replaces only the
 sections this run measured, each with its own run's machine and load. The full run takes about
 ten minutes on the 2-core development VM; ``--quick``
@@ -28,6 +29,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cliff import CliffResult, run_cliff
 from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
 from bench.crash import CrashResult, run_crash_all
@@ -49,6 +51,7 @@ __all__ = ["Sizes", "main", "render", "run_all"]
 TARGET_RATIO = 0.5  # c/a for TransactionEvent on SQLite (issue 7)
 TARGET_KIB_PER_STATION = 50
 TARGET_PRICINGS = 50_000
+TARGET_CLIFF = 2.0  # wrapping clock ÷ monotonic, per message (issue 16)
 LIBRARIES = (
     "websockets",
     "ocpp",
@@ -139,6 +142,9 @@ class Sizes:
     open_data_seconds: float = 5.0
     dashboard_locations: int = 10_000
     dashboard_seconds: float = 3.0
+    cliff_stations: int = 50
+    cliff_messages: int = 5000  # per station: one session each
+    cliff_wrap: int = 60
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -164,6 +170,8 @@ class Sizes:
             open_data_seconds=0.2,
             dashboard_locations=50,
             dashboard_seconds=0.2,
+            cliff_stations=4,
+            cliff_messages=130,
         )
 
 
@@ -188,6 +196,7 @@ class Report:
     nap: NapIngestResult | None = None
     hub_auth: HubAuthResult | None = None
     crash: list[CrashResult] = field(default_factory=list)
+    cliff: CliffResult | None = None
     open_data: OpenDataResult | None = None
     dashboard: DashboardResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
@@ -225,6 +234,7 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         only
         or (
             "throughput",
+            "cliff",
             "connections",
             "pricing",
             "ocpi",
@@ -247,6 +257,10 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
             min_messages=sizes.min_messages,
             profile_seconds=sizes.profile_seconds,
             progress=progress,
+        )
+    if "cliff" in wanted:
+        report.cliff = run_cliff(
+            sizes.cliff_stations, sizes.cliff_messages, sizes.cliff_wrap, progress=progress
         )
     if "connections" in wanted:
         progress(f"connections: {sizes.connections}")
@@ -397,6 +411,7 @@ def render(report: Report) -> str:
         "",
     ]
     out += _throughput_section(report)
+    out += _cliff_section(report)
     out += _connections_section(report)
     out += _pricing_section(report)
     out += _ocpi_section(report)
@@ -508,6 +523,56 @@ def _throughput_section(report: Report) -> list[str]:
         out.append(f"- {label}, {kind.value}: {count} CALLERRORs; {'; '.join(failures[:3])}")
     if errors:
         out.append("")
+    return out
+
+
+def _cliff_section(report: Report) -> list[str]:
+    result = report.cliff
+    if result is None or len(result.runs) != 2:
+        return []
+    steady, wrapping = result.runs
+    cost = (
+        wrapping.cpu_us_per_message / steady.cpu_us_per_message
+        if wrapping.cpu_us_per_message and steady.cpu_us_per_message
+        else None
+    )
+    slower = steady.rate / wrapping.rate if steady.rate and wrapping.rate else None
+    worst = max(cost or 0.0, slower or 0.0) if cost or slower else None
+    verdict = "met" if worst is not None and worst <= TARGET_CLIFF else "**not met**"
+    out = [
+        "### 1b. A clock that repeats or goes back (no cliff)",
+        "",
+        f"`bench/cliff.py`: Intercarga on SQLite, {result.stations} stations, each one "
+        f"transaction of {result.messages_per_station:,} TransactionEvent Updated (10 sampled "
+        "values, the energy register counting up), each sent when the last is answered. The "
+        "monotonic run stamps its meter values one second apart; the wrapping run starts its "
+        f"clock again every {result.wrap} messages, so its readings land between stored ones "
+        "and the register steps back between timestamps (not billed, listed in the session's "
+        "warnings). Same server, fresh stations per run. *First / last tenth*: the p99 of the "
+        "first and the last tenth of the messages answered, the last being those of the "
+        "longest sessions.",
+        "",
+        "| run | messages | messages/s | p50 ms | p99 ms | p99 first / last tenth ms | "
+        "server CPU µs/msg |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in result.runs:
+        out.append(
+            f"| {run.label} | {run.messages:,} | {_fmt(run.rate)} | "
+            f"{_fmt(run.p50_ms, '{:.1f}')} | {_fmt(run.p99_ms, '{:.1f}')} | "
+            f"{_fmt(run.first_tenth_p99_ms, '{:.1f}')} / {_fmt(run.last_tenth_p99_ms, '{:.1f}')} | "
+            f"{_fmt(run.cpu_us_per_message)} |"
+        )
+    out += [
+        "",
+        f"Wrapping ÷ monotonic: server CPU per message {_fmt(cost, '{:.2f}')} ×, "
+        f"time per message (inverse rate) {_fmt(slower, '{:.2f}')} ×. Target ≤ "
+        f"{TARGET_CLIFF:g} × at any session length: {verdict}.",
+        "",
+    ]
+    for run in result.runs:
+        if run.errors or run.failures:
+            out.append(f"{run.label}: {run.errors} CALLERRORs; {'; '.join(run.failures)}")
     return out
 
 
@@ -756,11 +821,17 @@ def _work_section(report: Report) -> list[str]:
         "",
         "- *Hot path for updates.* Between two messages of an active transaction the CSMS keeps "
         "its record and session head in memory (per station, while it is connected). An update "
-        "that only adds newer meter values is stored as one small write: the session's row, "
-        "the new meter-value rows, the record. Anything else (start, end, an older or repeated "
-        "timestamp, a cache miss) takes the full path, which stores the same session (a test "
-        "compares both paths message by message). A station's transaction messages are handled "
-        "one at a time.",
+        "that only adds meter values is stored as one small write: the session's row, "
+        "the new meter-value rows, the record, whatever the values' timestamps (issue 16: the "
+        "summary keeps the energy register grouped by timestamp with the steps between "
+        "readings, and fingerprints of the values held, so a reading stamped earlier or again "
+        "finds its place, or is recognised as a repeat, without the whole session; "
+        "`csms/lifecycle.py` `Tally`). Anything else (start, end, the register's first step "
+        "back, a cache miss) takes the full path, which stores the same session (tests compare "
+        "both paths message by message, also for a wrapping clock and random orders). A "
+        "station's transaction messages are handled one at a time; the sequence numbers seen "
+        "are kept as ranges (`ocpp/transaction.py` `SeqNos`), not as a set copied and stored "
+        "whole on every message.",
         "- *Group commit.* `Store.write` queues the statements of one atomic write; a single "
         "writer commits everything queued in one transaction, statements of the same shape as "
         "one `executemany`, on one connection held while writes keep coming. A failing batch is "
@@ -795,9 +866,7 @@ def _work_section(report: Report) -> list[str]:
         "sample, a schema change that cuts SQLite's and SQLAlchemy's per-row work by ten; "
         "(3) building the adapter's meter values without pydantic validation of data the schema "
         "already validated (`model_construct`), and compiling the validators and adapter "
-        "(mypyc); (4) a transaction record that keeps seqNo ranges instead of every seqNo "
-        "(`ocpp/transaction.py` copies and sorts the set on every message, which grows with a "
-        "long session).",
+        "(mypyc). (A fourth, seqNo ranges instead of a set of every seqNo, is done.)",
         "",
         "**Pricing** (profile of `price_session(...).settled()`, 51 µs per CDR on this VM): the "
         "engine's period loop ≈ 30 µs, converting the domain periods ≈ 6 µs, settling (rounding "
@@ -867,6 +936,7 @@ def _to_json(report: Report) -> dict[str, Any]:
             "refused": report.hub_auth.refused,
         },
         "crash": [result.to_dict() for result in report.crash],
+        "cliff": report.cliff.to_dict() if report.cliff else None,
         "skipped": report.skipped,
     }
 
@@ -920,7 +990,8 @@ def main(argv: Sequence[str] | None = None) -> Report:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: throughput,connections,pricing,ocpi,nap,open_data,dashboard,crash",
+        help="comma-separated: throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,"
+        "crash",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")

@@ -14,9 +14,11 @@ a summary of its session (without the meter values) in memory, per station, for 
 station stays connected. An update that only adds newer meter values (the periodic
 TransactionEvent Updated or 1.6 MeterValues) is then stored as one small write: the session's
 row, the new meter values and the record, committed with other stations' writes (group commit,
-:meth:`Store.write`). Anything else (a start, an end, an old or repeated timestamp, a cache
-miss: whatever :func:`~intercarga.csms.lifecycle.next_state` cannot tell from the summary) takes
-the full path, which reads the session whole and stores it whole, with the record and the CDR
+:meth:`Store.write`), whatever the values' timestamps: the summary is indexed (fingerprints of
+the values held, the register ordered by time), so a station whose clock repeats or goes back
+costs no more per message as its session grows. Anything else (a start, an end, the register's
+first step back, a cache miss: whatever :func:`~intercarga.csms.lifecycle.next_state` cannot
+tell from the summary) takes the full path, which reads the session whole and stores it whole, with the record and the CDR
 of an end, in one atomic write. The two paths differ only in what they read and write. A
 station's messages are handled one at a time. ``SessionChanged`` after a hot-path update
 carries the session with the meter values that message added; the store holds them all.
@@ -236,6 +238,14 @@ class SessionService:
         following = next_state(hot.state, fact, step.effect, verdict=verdict, now=self._clock())
         if following is None:
             return False  # only the whole session can tell: the full path
+        warnings = following.session.warnings
+        if len(warnings) > len(hot.state.session.warnings):
+            # A new step back (the first was logged by the full path): as it logs them.
+            log.warning(
+                "session readings not billed: %s",
+                "; ".join(warnings),
+                extra={"session_id": following.session.id, "station_id": station.id},
+            )
         try:
             await self._store.write(
                 *self._store.sessions.appending(following.session, following.added),
@@ -357,7 +367,7 @@ class SessionService:
         )
         if record.state is TxState.ACTIVE and not isinstance(fact, Expire):
             self._hot.setdefault(row.station_id, {})[row.transaction_id] = _Hot(
-                replace(row, record=stored), record, following.state.summary()
+                replace(row, record=stored), record, following.state.summary(indexed=True)
             )
         await self._bus.publish(SessionChanged(session))
         if cdr is not None:

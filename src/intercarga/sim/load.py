@@ -90,10 +90,20 @@ class LoadConfig:
     boot: bool = True
     connect_concurrency: int = 200
     timeout: float = 30.0
+    # A station with a bad clock: its timestamps start again every ``clock_wrap`` messages (0:
+    # they keep rising). ``charging``: the energy register counts up message by message (else
+    # every message states the same reading).
+    clock_wrap: int = 0
+    charging: bool = False
 
     def __post_init__(self) -> None:
-        if self.stations < 1 or self.messages < 0 or self.connect_concurrency < 1:
-            raise SimulationError("stations and connect_concurrency ≥ 1, messages ≥ 0")
+        if (
+            self.stations < 1
+            or self.messages < 0
+            or self.connect_concurrency < 1
+            or self.clock_wrap < 0
+        ):
+            raise SimulationError("stations and connect_concurrency ≥ 1, messages, clock_wrap ≥ 0")
         if self.kind is LoadKind.TRANSACTION_EVENT and self.ocpp is OcppVersion.V16:
             raise SimulationError("transaction-event load needs OCPP 2.0.1 or 2.1")
 
@@ -183,11 +193,15 @@ def raise_open_files_limit(wanted: int) -> int:
 # --- payloads ---------------------------------------------------------------------------------
 
 
+_ENERGY: Final = 123456.7
+_ENERGY_TEXT: Final = f'"value":{_ENERGY}'
+
+
 def _sample(at: datetime) -> MeterSample:
     # A three-phase 11 kW AC charge at 42 %: ten values per meter value with the full set.
     return MeterSample(
         at=at,
-        energy_wh=123456.7,
+        energy_wh=_ENERGY,
         power_w=10990.0,
         offered_w=11040.0,
         current_a=15.9,
@@ -383,14 +397,20 @@ async def _send(
     epoch = shared.messages.epoch
     latencies = result.latencies
     clock = time.perf_counter
+    wrap, charging = shared.config.clock_wrap, shared.config.charging
+    if charging and _ENERGY_TEXT not in template:
+        raise SimulationError("this message kind states no energy register to count up")
     try:
         for index in range(1, count + 1):
             unique_id = f"{number}-{index}"
+            seconds = (index - 1) % wrap + 1 if wrap else index
             frame = (
                 template.replace(_ID, unique_id, 1)
-                .replace(_TS, format_timestamp(epoch + timedelta(seconds=index)))
+                .replace(_TS, format_timestamp(epoch + timedelta(seconds=seconds)))
                 .replace(_SEQ, f'"seqNo":{index}', 1)
             )
+            if charging:  # 3 Wh a message, a tenth of what the sample's 11 kW would give
+                frame = frame.replace(_ENERGY_TEXT, f'"value":{_ENERGY + 3 * index:.1f}', 1)
             started = clock()
             kind = await _exchange(ws, frame, unique_id, timeout)
             latencies.append(clock() - started)

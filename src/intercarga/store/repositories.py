@@ -828,6 +828,11 @@ class SessionRepository(Repository[Session]):
             result.setdefault((row.country_code, row.party_id, row.session_id), []).append(
                 MeterValue.model_validate(values)
             )
+        # In time order, as a session is stored whole; a stable sort keeps those stamped alike
+        # in the order they came (rows added from memory for a repeated or earlier timestamp
+        # come after later ones).
+        for values_of_session in result.values():
+            values_of_session.sort(key=lambda value: value.timestamp)
         return result
 
 
