@@ -1,12 +1,16 @@
-"""The map's markers as JSON, built once and kept until the Locations move.
+"""The map's markers as JSON, built once and patched as Locations change.
 
 With 10,000 Locations the markers are megabytes of JSON; building them on every map load took
-longer than the page budget (issue 15: 300 ms). :class:`Markers` keeps the markers of every
-Location, and their JSON (all, and the published ones; plain and gzipped), and builds them
-again only when the store's watermark moves (a Location added, removed or updated). An EVSE
-status change from the bus is patched in place (only the JSON is made again), since a busy
-network changes statuses every second. Builds are one at a time: a burst of map loads waits
-for one build. This module must never write or decide who may see what.
+longer than the page budget (issue 15: 300 ms), and so did building them all again after one
+Location was edited. :class:`Markers` keeps the marker of every Location and their JSON (all,
+and the published ones; plain and gzipped). Each load asks the store for its watermark (count
+and newest ``last_updated``, one indexed query); when that moved, only the Locations updated
+since the last look are read and their markers replaced (the store keeping whole seconds,
+every load looks while the newest change is under ``REREAD`` old), and when the count does not
+add up (a Location deleted, or one stored with an older ``last_updated``) the keys are compared
+to drop and add the rest. An EVSE status change from the bus is patched in place, since a late
+status report may change an EVSE without moving the watermark. Refreshes are one at a time: a
+burst of map loads waits for one. This module must never write or decide who may see what.
 """
 
 from __future__ import annotations
@@ -14,16 +18,30 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from intercarga.bus import EventBus
 from intercarga.domain.events import EvseStatusChanged
 from intercarga.store import Store
-from intercarga.store.map_points import MapPoint, MapPoints
+from intercarga.store.map_points import LocationKey, MapPoint, MapPoints
 from intercarga.store.open_data import Watermark
 
-__all__ = ["MarkerJson", "Markers"]
+__all__ = ["REREAD", "MarkerJson", "Markers", "unsettled"]
+
+# Writers stamp last_updated before they commit, so a write may land with a time a little older
+# than the newest one already seen, and the store keeps whole seconds, so a second edit within
+# the same second leaves the watermark as it was: each refresh reads back this far before the
+# last look, and while the newest change is this recent, every load looks (it reads little).
+REREAD = timedelta(seconds=5)
+# More changed Locations than this are read in one go: a full build is no slower then.
+_PATCH_AT_MOST = 2000
+
+
+def unsettled(mark: Watermark) -> bool:
+    """Whether a change may still come in unseen by the watermark (see ``REREAD``)."""
+    return mark.latest is not None and datetime.now(UTC) - mark.latest <= REREAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +54,11 @@ class MarkerJson:
 
 @dataclass
 class _Built:
-    """The markers as built at ``watermark``, patched since by the bus's status changes."""
+    """The markers as of the watermark ``seen``, patched since by the bus's status changes."""
 
-    watermark: Watermark
-    markers: list[dict[str, Any]]
-    published: list[bool]
-    by_evse: dict[tuple[str, str], dict[str, Any]]  # (location key, EVSE uid) → its entry
+    seen: Watermark
+    markers: dict[LocationKey, tuple[dict[str, Any], bool]]  # key → (marker, published), sorted
+    by_evse: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     every: MarkerJson | None = None
     public: MarkerJson | None = None
 
@@ -55,57 +72,92 @@ class Markers:
         bus.subscribe(EvseStatusChanged, self._status_changed)
 
     async def _status_changed(self, event: EvseStatusChanged) -> None:
-        """Patch the one EVSE in place; the store moved the watermark to the event's time.
-
-        The CSMS writes the status with ``last_updated = event.timestamp`` before it publishes,
-        so the watermark to expect is known; anything else that moved it meanwhile makes the
-        next load build everything again.
-        """
+        """Patch the one EVSE in place (its Location is read again anyway if it moved)."""
         built = self._built
         if built is None:
             return
         key = f"{event.country_code}/{event.party_id}/{event.location_id}"
         entry = built.by_evse.get((key, event.evse_uid))
         if entry is None:
-            self._built = None  # an EVSE the markers do not know: build again
-            return
+            return  # an EVSE not yet known: the refresh reads its Location when it moves
         entry["status"] = event.status.value
-        latest = built.watermark.latest
-        if latest is None or event.timestamp > latest:
-            built.watermark = Watermark(built.watermark.count, event.timestamp)
         built.every = built.public = None
 
     async def json(self, *, published_only: bool) -> MarkerJson:
         mark = await self._points.watermark()
-        async with self._lock:  # one build at a time: a burst of map loads waits for one
+        async with self._lock:  # one refresh at a time: a burst of map loads waits for one
             built = self._built
-            if built is None or built.watermark != mark:
+            if built is None or built.seen.latest is None:
                 built = self._built = await self._build(mark)
+            elif built.seen != mark or unsettled(mark):
+                built = self._built = await self._refresh(built, mark)
             if built.every is None or built.public is None:
-                built.every = _encode(built.markers)
+                markers = [m for m, _ in built.markers.values()]
+                built.every = _encode(markers)
+                shown = [m for m, published in built.markers.values() if published]
                 # Usually every Location is published: the same bytes then, encoded once.
-                built.public = (
-                    built.every
-                    if all(built.published)
-                    else _encode(
-                        [
-                            m
-                            for m, shown in zip(built.markers, built.published, strict=True)
-                            if shown
-                        ]
-                    )
-                )
+                built.public = built.every if len(shown) == len(markers) else _encode(shown)
             return built.public if published_only else built.every
 
     async def _build(self, mark: Watermark) -> _Built:
-        points = await self._points.points()
-        parties = {
+        built = _Built(mark, {})
+        self._patch(built, await self._points.points(), await self._parties())
+        return built
+
+    async def _refresh(self, built: _Built, mark: Watermark) -> _Built:
+        assert built.seen.latest is not None
+        changed = await self._points.points(updated_from=built.seen.latest - REREAD)
+        if len(changed) > _PATCH_AT_MOST:
+            return await self._build(mark)
+        parties = await self._parties()
+        moved = self._patch(built, changed, parties)
+        if len(built.markers) != mark.count:
+            # A Location deleted, or one stored with an older last_updated: compare the keys.
+            present = await self._points.keys()
+            for gone in built.markers.keys() - present:
+                self._drop(built, gone)
+                moved = True
+            missing = present - built.markers.keys()
+            if len(missing) > _PATCH_AT_MOST:
+                return await self._build(mark)
+            if missing:
+                moved |= self._patch(built, await self._points.points(keys=missing), parties)
+        built.seen = mark
+        if moved:  # read again but unchanged (the window): the JSON made stays good
+            built.every = built.public = None
+        return built
+
+    async def _parties(self) -> dict[tuple[str, str], str]:
+        return {
             (party.country_code, party.party_id): party.name
             for party in (await self._store.parties.list(limit=None)).items
         }
-        markers = [_marker(point, parties) for point in points]
-        by_evse = {(m["key"], e["uid"]): e for m in markers for e in m["evses"]}
-        return _Built(mark, markers, [p.publish for p in points], by_evse)
+
+    def _patch(
+        self, built: _Built, points: list[MapPoint], parties: dict[tuple[str, str], str]
+    ) -> bool:
+        """Put in the markers of ``points``; whether any differs from the one kept."""
+        added = moved = False
+        for point in points:
+            marker = _marker(point, parties)
+            if built.markers.get(point.key) == (marker, point.publish):
+                continue
+            moved = True
+            added |= point.key not in built.markers
+            self._drop(built, point.key)
+            built.markers[point.key] = (marker, point.publish)
+            for evse in marker["evses"]:
+                built.by_evse[(marker["key"], evse["uid"])] = evse
+        if added:  # new Locations go where the map's order wants them
+            built.markers = dict(sorted(built.markers.items()))
+        return moved
+
+    @staticmethod
+    def _drop(built: _Built, key: LocationKey) -> None:
+        old = built.markers.pop(key, None)
+        if old is not None:
+            for evse in old[0]["evses"]:
+                built.by_evse.pop((old[0]["key"], evse["uid"]), None)
 
 
 def _encode(markers: list[dict[str, Any]]) -> MarkerJson:
