@@ -3,7 +3,8 @@
 With 10,000 Locations the markers are megabytes of JSON; building them on every map load took
 longer than the page budget (issue 15: 300 ms), and so did building them all again after one
 Location was edited. :class:`Markers` keeps the marker of every Location and their JSON (all,
-and the published ones; plain and gzipped). Each load asks the store for its watermark (count
+and the published ones; plain and gzipped, made a block of markers at a time so that an edit
+encodes and compresses one block again). Each load asks the store for its watermark (count
 and newest ``last_updated``, one indexed query); when that moved, only the Locations updated
 since the last look are read and their markers replaced (the store keeping whole seconds,
 every load looks while the newest change is under ``REREAD`` old), and when the count does not
@@ -16,8 +17,9 @@ burst of map loads waits for one. This module must never write or decide who may
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
+import struct
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +39,11 @@ __all__ = ["REREAD", "MarkerJson", "Markers", "unsettled"]
 REREAD = timedelta(seconds=5)
 # More changed Locations than this are read in one go: a full build is no slower then.
 _PATCH_AT_MOST = 2000
+# Markers are encoded and compressed this many at a time, each block on its own (a fresh
+# deflate state, flushed whole), so that the blocks' bytes join into one gzip stream and an
+# edit compresses one block again rather than megabytes.
+_BLOCK = 256
+_LEVEL = 6
 
 
 def unsettled(mark: Watermark) -> bool:
@@ -52,13 +59,27 @@ class MarkerJson:
     gzipped: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Up to ``_BLOCK`` markers: their JSON objects comma-joined, and that deflated on its own;
+    all of them, and the published ones."""
+
+    keys: tuple[LocationKey, ...]
+    every: bytes
+    every_z: bytes
+    public: bytes
+    public_z: bytes
+
+
 @dataclass
 class _Built:
     """The markers as of the watermark ``seen``, patched since by the bus's status changes."""
 
     seen: Watermark
     markers: dict[LocationKey, tuple[dict[str, Any], bool]]  # key → (marker, published), sorted
-    by_evse: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    by_evse: dict[tuple[LocationKey, str], dict[str, Any]] = field(default_factory=dict)
+    blocks: list[_Block] = field(default_factory=list)
+    dirty: set[LocationKey] = field(default_factory=set)  # changed since their block was made
     every: MarkerJson | None = None
     public: MarkerJson | None = None
 
@@ -76,11 +97,12 @@ class Markers:
         built = self._built
         if built is None:
             return
-        key = f"{event.country_code}/{event.party_id}/{event.location_id}"
+        key = (event.country_code, event.party_id, event.location_id)
         entry = built.by_evse.get((key, event.evse_uid))
         if entry is None:
             return  # an EVSE not yet known: the refresh reads its Location when it moves
         entry["status"] = event.status.value
+        built.dirty.add(key)
         built.every = built.public = None
 
     async def json(self, *, published_only: bool) -> MarkerJson:
@@ -92,11 +114,8 @@ class Markers:
             elif built.seen != mark or unsettled(mark):
                 built = self._built = await self._refresh(built, mark)
             if built.every is None or built.public is None:
-                markers = [m for m, _ in built.markers.values()]
-                built.every = _encode(markers)
-                shown = [m for m, published in built.markers.values() if published]
-                # Usually every Location is published: the same bytes then, encoded once.
-                built.public = built.every if len(shown) == len(markers) else _encode(shown)
+                _encode(built)
+            assert built.every is not None and built.public is not None
             return built.public if published_only else built.every
 
     async def _build(self, mark: Watermark) -> _Built:
@@ -146,8 +165,9 @@ class Markers:
             added |= point.key not in built.markers
             self._drop(built, point.key)
             built.markers[point.key] = (marker, point.publish)
+            built.dirty.add(point.key)
             for evse in marker["evses"]:
-                built.by_evse[(marker["key"], evse["uid"])] = evse
+                built.by_evse[(point.key, evse["uid"])] = evse
         if added:  # new Locations go where the map's order wants them
             built.markers = dict(sorted(built.markers.items()))
         return moved
@@ -156,13 +176,70 @@ class Markers:
     def _drop(built: _Built, key: LocationKey) -> None:
         old = built.markers.pop(key, None)
         if old is not None:
+            built.dirty.add(key)
             for evse in old[0]["evses"]:
-                built.by_evse.pop((old[0]["key"], evse["uid"]), None)
+                built.by_evse.pop((key, evse["uid"]), None)
 
 
-def _encode(markers: list[dict[str, Any]]) -> MarkerJson:
-    body = json.dumps(markers, separators=(",", ":"), ensure_ascii=False).encode()
-    return MarkerJson(body, gzip.compress(body, compresslevel=5, mtime=0))
+def _encode(built: _Built) -> None:
+    """Make ``built.every`` and ``built.public`` again, encoding only the blocks that changed
+    (a block whose keys are no longer the same, or one holding a changed marker)."""
+    keys = list(built.markers)
+    kept = built.blocks
+    blocks = []
+    for start in range(0, len(keys), _BLOCK):
+        members = tuple(keys[start : start + _BLOCK])
+        index = start // _BLOCK
+        old = kept[index] if index < len(kept) else None
+        if old is not None and old.keys == members and built.dirty.isdisjoint(members):
+            blocks.append(old)
+        else:
+            blocks.append(_block(members, built.markers))
+    built.blocks = blocks
+    built.dirty = set()
+    built.every = _joined([(b.every, b.every_z) for b in blocks])
+    # Usually every Location is published: the same bytes then, joined once.
+    every_shown = all(b.public is b.every for b in blocks)
+    built.public = built.every if every_shown else _joined([(b.public, b.public_z) for b in blocks])
+
+
+def _block(
+    keys: tuple[LocationKey, ...], markers: dict[LocationKey, tuple[dict[str, Any], bool]]
+) -> _Block:
+    parts = [(_json(markers[key][0]), markers[key][1]) for key in keys]
+    every = b",".join(part for part, _ in parts)
+    if all(published for _, published in parts):
+        public = every
+    else:
+        public = b",".join(part for part, published in parts if published)
+    every_z = _deflated(every)
+    return _Block(keys, every, every_z, public, every_z if public is every else _deflated(public))
+
+
+def _json(marker: dict[str, Any]) -> bytes:
+    return json.dumps(marker, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _deflated(data: bytes, finish: bool = False) -> bytes:
+    """``data`` as raw deflate from a fresh state, flushed whole (so it may follow any other
+    such piece in one stream), or ``finish``ed (the stream's last piece)."""
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if finish else zlib.Z_FULL_FLUSH
+    )
+
+
+_OPEN, _COMMA, _CLOSE = _deflated(b"["), _deflated(b","), _deflated(b"]", finish=True)
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0
+
+
+def _joined(blocks: list[tuple[bytes, bytes]]) -> MarkerJson:
+    """The JSON array of the blocks' markers, and its gzip from their deflated pieces."""
+    shown = [(plain, packed) for plain, packed in blocks if plain]
+    body = b"[" + b",".join(plain for plain, _ in shown) + b"]"
+    stream = _OPEN + _COMMA.join(packed for _, packed in shown) + _CLOSE
+    trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
+    return MarkerJson(body, _GZIP_HEADER + stream + trailer)
 
 
 def _marker(point: MapPoint, parties: dict[tuple[str, str], str]) -> dict[str, Any]:
