@@ -350,6 +350,7 @@ async def test_the_map_data_follows_edits_additions_and_deletions(
     assert set(markers) == {
         "CO/ICG/BOG-USAQUEN", "BR/ICG/SAO-PAULISTA", "UY/ICG/MVD-CENTRO", "UY/ICG/MVD-LATE"
     }  # fmt: skip
+    assert list(markers) == sorted(markers, key=lambda k: tuple(k.split("/")))
     public = await _markers(client, "/public/locations.json")
     assert set(public) == {"CO/ICG/BOG-USAQUEN", "BR/ICG/SAO-PAULISTA", "UY/ICG/MVD-LATE"}
     # A status change after the edits is still patched from the bus.

@@ -163,8 +163,8 @@ class Markers:
                 continue
             moved = True
             added |= point.key not in built.markers
-            self._drop(built, point.key)
-            built.markers[point.key] = (marker, point.publish)
+            self._forget_evses(built, point.key)
+            built.markers[point.key] = (marker, point.publish)  # a key kept keeps its place
             built.dirty.add(point.key)
             for evse in marker["evses"]:
                 built.by_evse[(point.key, evse["uid"])] = evse
@@ -172,11 +172,16 @@ class Markers:
             built.markers = dict(sorted(built.markers.items()))
         return moved
 
+    @classmethod
+    def _drop(cls, built: _Built, key: LocationKey) -> None:
+        cls._forget_evses(built, key)
+        built.markers.pop(key, None)
+        built.dirty.add(key)
+
     @staticmethod
-    def _drop(built: _Built, key: LocationKey) -> None:
-        old = built.markers.pop(key, None)
+    def _forget_evses(built: _Built, key: LocationKey) -> None:
+        old = built.markers.get(key)
         if old is not None:
-            built.dirty.add(key)
             for evse in old[0]["evses"]:
                 built.by_evse.pop((key, evse["uid"]), None)
 
