@@ -50,8 +50,9 @@ _BATCH = 1000
 
 
 # -- the child: seed and serve -------------------------------------------------------------------
-async def seed_locations(engine: Any, count: int) -> None:
-    """Write ``count`` published copies of the example network's Santiago site, ``OD-000000`` on."""
+async def seed_locations(engine: Any, count: int, country: tuple[str, str] = ("CL", "CHL")) -> None:
+    """Write ``count`` published copies of the example network's Santiago site, ``OD-000000`` on,
+    as Locations of ``country`` (party country, ISO alpha-3): where they stand stays Chile's."""
     from sqlalchemy import insert
 
     from intercarga.sim.example import example_network
@@ -74,6 +75,8 @@ async def seed_locations(engine: Any, count: int) -> None:
                 template.model_copy(
                     update={
                         "id": f"OD-{number:06d}",
+                        "country_code": country[0],
+                        "country": country[1],
                         "coordinates": template.coordinates.model_copy(
                             update={"latitude": f"{latitude:.7f}", "longitude": f"{longitude:.7f}"}
                         ),

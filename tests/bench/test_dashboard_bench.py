@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.dashboard import PAGES, render, run_dashboard
+from bench.dashboard import AFTER_EDIT, PAGES, render, run_dashboard
 
 
 def test_the_dashboard_benchmark_fetches_every_page_signed_in() -> None:
@@ -12,6 +12,10 @@ def test_the_dashboard_benchmark_fetches_every_page_signed_in() -> None:
     assert all(result.server_ms[address] > 0 for _l, address, _r in PAGES)  # routes found
     for _label, _address, rate in result.pages:
         assert rate.requests > 0 and rate.p99_ms > 0 and rate.bytes > 0
+    # Each edit went through the admin API and the next request of the address was timed.
+    assert set(result.after_edit) == {address for _l, address, _r in AFTER_EDIT}
+    assert all(edit.server_ms > 0 for edit in result.after_edit.values())
     text = render(result)
     assert "The dashboard with 30 locations" in text
     assert "| map: locations (every marker) | `/map/locations.json` |" in text
+    assert "| first map load after one location edit | `/map/locations.json` |" in text

@@ -10,16 +10,27 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from intercarga.app import System, http_app
 from intercarga.dashboard import Dashboard, Role
+from intercarga.dashboard.compliance import NetworkCompliance
 from intercarga.domain import EVSEStatus
 from intercarga.domain._types import utc_now
 from intercarga.domain.events import EvseStatusChanged
-from intercarga.domain.location import ConnectorStandard, PowerType
+from intercarga.domain.location import (
+    EVSE,
+    Connector,
+    ConnectorFormat,
+    ConnectorStandard,
+    GeoLocation,
+    Location,
+    PowerType,
+)
+from intercarga.hardware import comply
 from intercarga.ocpi.roaming import Roaming
 from intercarga.sim.example import seed_example_network
 
@@ -129,7 +140,14 @@ async def test_the_public_map_shows_only_published_locations(
     assert "Public charging map" in page.text
     published = (await client.get("/public/locations.json")).json()
     assert {m["key"] for m in published} == {"CL/ICG/SCL-PROVIDENCIA", "BR/ICG/SAO-PAULISTA"}
-    assert (await client.get("/public/locations/CO/ICG/BOG-USAQUEN")).status_code == 404
+    # Not published and not there answer alike: the problem JSON, or a browser's 404 page.
+    for path in ("/public/locations/CO/ICG/BOG-USAQUEN", "/public/locations/CO/ICG/NOPE"):
+        missing = await client.get(path)
+        assert missing.status_code == 404, path
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.json()["detail"] == "no published location " + path.split("/", 3)[3]
+        page = await client.get(path, headers={"Accept": "text/html", "Accept-Language": "es"})
+        assert page.status_code == 404 and "Página no encontrada" in page.text, path
     panel = await client.get("/public/locations/BR/ICG/SAO-PAULISTA")
     assert panel.status_code == 200
     assert "Eletroposto Paulista" in panel.text
@@ -276,3 +294,108 @@ async def test_a_finding_is_said_in_the_pages_language(
     assert "Debe cumplir a más tardar el 2027-05-21." in page.text
     assert "Instale un tomacorriente o cable Tipo 2" in page.text  # the fix
     assert "the rule requires" not in page.text and "must comply by" not in page.text
+
+
+def _site(
+    key: tuple[str, str, str], lat: str, standard: ConnectorStandard, **more: object
+) -> Location:
+    """A one-EVSE AC site at ``lat`` (longitude -56.16), its connector of ``standard``."""
+    country, party, ident = key
+    connector = Connector(
+        id="1", standard=standard, format=ConnectorFormat.SOCKET, power_type=PowerType.AC_3_PHASE,
+        max_voltage=230, max_amperage=32, max_electric_power=22000,
+    )  # fmt: skip
+    return Location(
+        country_code=country, party_id=party, id=ident, name=f"Site {ident}",
+        address="Av. 18 de Julio 1000", city="Montevideo", country="URY",
+        coordinates=GeoLocation(latitude=lat, longitude="-56.1600000"),
+        time_zone="America/Montevideo",
+        evses=[EVSE(uid=f"{ident}-1", status=EVSEStatus.AVAILABLE, connectors=[connector])],
+        **more,
+    )  # fmt: skip
+
+
+async def _markers(client: httpx.AsyncClient, path: str = "/map/locations.json") -> dict[str, Any]:
+    return {m["key"]: m for m in (await client.get(path)).json()}
+
+
+async def test_the_map_data_follows_edits_additions_and_deletions(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    """Markers built before a change show it on the next map data request, all of them."""
+    await _sign_in(client)
+    assert "CO/ICG/BOG-USAQUEN" in await _markers(client)  # the markers are built now
+    site = await system.store.locations.get("CO", "ICG", "BOG-USAQUEN")
+    await system.store.locations.put(
+        site.model_copy(update={"name": "Usaquén renovada", "last_updated": utc_now()})
+    )
+    added = _site(("UY", "ICG", "MVD-CENTRO"), "-34.9000000", ConnectorStandard.IEC_62196_T2)
+    await system.store.locations.put(added)
+    # Stored with a last_updated older than anything seen: found by counting, not by time.
+    late = _site(
+        ("UY", "ICG", "MVD-LATE"), "-34.9100000", ConnectorStandard.IEC_62196_T2,
+        last_updated=utc_now() - timedelta(days=400),
+    )  # fmt: skip
+    await system.store.locations.put(late)
+    markers = await _markers(client)
+    assert markers["CO/ICG/BOG-USAQUEN"]["name"] == "Usaquén renovada"
+    assert markers["UY/ICG/MVD-CENTRO"]["evses"][0]["standards"] == ["IEC_62196_T2"]
+    assert "UY/ICG/MVD-LATE" in markers
+    assert list(markers) == sorted(markers, key=lambda k: tuple(k.split("/")))
+    await system.store.locations.delete("CL", "ICG", "SCL-PROVIDENCIA")
+    await system.store.locations.put(
+        added.model_copy(update={"publish": False, "last_updated": utc_now()})
+    )
+    markers = await _markers(client)
+    assert set(markers) == {
+        "CO/ICG/BOG-USAQUEN", "BR/ICG/SAO-PAULISTA", "UY/ICG/MVD-CENTRO", "UY/ICG/MVD-LATE"
+    }  # fmt: skip
+    assert list(markers) == sorted(markers, key=lambda k: tuple(k.split("/")))
+    public = await _markers(client, "/public/locations.json")
+    assert set(public) == {"CO/ICG/BOG-USAQUEN", "BR/ICG/SAO-PAULISTA", "UY/ICG/MVD-LATE"}
+    # A status change after the edits is still patched from the bus.
+    at = utc_now() + timedelta(seconds=1)
+    key = ("CO", "ICG", "BOG-USAQUEN")
+    uid = markers["CO/ICG/BOG-USAQUEN"]["evses"][0]["uid"]
+    assert await system.store.locations.set_evse_status(key, uid, EVSEStatus.CHARGING, at)
+    await system.bus.publish(EvseStatusChanged(*key, uid, EVSEStatus.CHARGING, at))
+    assert (await _markers(client))["CO/ICG/BOG-USAQUEN"]["evses"][0]["status"] == "CHARGING"
+
+
+async def test_the_compliance_report_follows_an_edit_near_a_site_and_a_deletion(
+    system: System,
+) -> None:
+    """Uruguay admits a Type 1 charger when a Type 2 one of similar power stands within 500 m:
+    moving or deleting the Type 2 site changes the verdict on the Type 1 site, which did not
+    change itself; each kept report is the one a fresh check of the store gives."""
+    compliance = NetworkCompliance(system.store)
+    t1, t2 = ConnectorStandard.IEC_62196_T1, ConnectorStandard.IEC_62196_T2
+    store = system.store.locations
+    await store.put(_site(("UY", "ICG", "A"), "-34.9000000", t1))
+    helper = _site(("UY", "ICG", "B"), "-34.9010000", t2)  # about 110 m south
+    await store.put(helper)
+
+    async def checked() -> set[str]:
+        kept = await compliance.report("UY")
+        fresh = comply("UY", (await store.list(limit=None)).items)
+        assert kept.model_dump(exclude={"locations_skipped"}) == fresh.model_dump(
+            exclude={"locations_skipped"}
+        )
+        return {f.location_id for f in kept.findings}
+
+    assert await checked() == set()
+    await store.put(
+        helper.model_copy(
+            update={
+                "coordinates": GeoLocation(latitude="-30.0000000", longitude="-56.1600000"),
+                "last_updated": utc_now(),
+            }
+        )
+    )
+    assert await checked() == {"A"}
+    await store.put(helper.model_copy(update={"last_updated": utc_now()}))
+    assert await checked() == set()
+    await store.delete("UY", "ICG", "B")
+    assert await checked() == {"A"}
+    await store.put(_site(("UY", "ICG", "C"), "-34.9005000", t2))
+    assert await checked() == set()

@@ -430,7 +430,10 @@ class DashboardViews:
         ) -> Response:
             location = await self._store.locations.find(country_code, party_id, location_id)
             if location is None or not location.publish:
-                return Response(status_code=404)
+                # The same answer for one not published: the public may not learn it exists.
+                raise NotFoundError(
+                    f"no published location {country_code}/{party_id}/{location_id}"
+                )
             return await self._panel(request, None, location, "/public")
 
         @router.get("/live")

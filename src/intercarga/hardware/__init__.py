@@ -18,7 +18,16 @@ from intercarga.hardware.compatibility import (
 )
 from intercarga.hardware.connectors import ConnectorSpec, connector_catalogue
 from intercarga.hardware.coverage import CoverageIndicator, InletCoverage, coverage
-from intercarga.hardware.rules import ComplianceReport, Finding, comply, country_rules
+from intercarga.hardware.rules import (
+    ComplianceReport,
+    Finding,
+    comply,
+    country_rules,
+    distance_m,
+    findings_per_location,
+    nearby_reach_m,
+    report_of,
+)
 from intercarga.hardware.vehicles import InletSet, Vehicle, inlet_set, vehicle_catalogue
 
 __all__ = [
@@ -40,7 +49,11 @@ __all__ = [
     "connector_power_kw",
     "country_rules",
     "coverage",
+    "distance_m",
+    "findings_per_location",
     "inlet_set",
+    "nearby_reach_m",
+    "report_of",
     "usable_locations",
     "vehicle_catalogue",
 ]

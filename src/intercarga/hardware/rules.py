@@ -9,7 +9,7 @@ checks here are pure (the date to judge deadlines by is a parameter) and must ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -37,7 +37,11 @@ __all__ = [
     "Severity",
     "comply",
     "country_rules",
+    "distance_m",
+    "findings_per_location",
     "known_countries",
+    "nearby_reach_m",
+    "report_of",
 ]
 
 
@@ -182,27 +186,89 @@ def comply(
     day = as_of or datetime.now(UTC).date()
     all_locations = list(locations)
     mine = [loc for loc in all_locations if loc.country_code == rules.code]
-    findings = [finding for rule in rules.rule for finding in _check(rules.code, rule, mine, day)]
-    evses = sum(1 for loc in mine for evse in loc.evses if evse.status is not EVSEStatus.REMOVED)
+    findings = [
+        finding for rule in rules.rule for _, finding in _check(rules.code, rule, mine, day)
+    ]
+    return report_of(rules.code, mine, findings, as_of=day, skipped=len(all_locations) - len(mine))
+
+
+def report_of(
+    country: str,
+    locations: Collection[Location],
+    findings: Iterable[Finding],
+    *,
+    as_of: date,
+    skipped: int = 0,
+) -> ComplianceReport:
+    """The report on ``locations`` (all of ``country``'s) with their ``findings``, put in
+    :func:`comply`'s order: rule by rule, the order within a rule kept as given."""
+    rules = country_rules(country)
+    order = {rule.id: i for i, rule in enumerate(rules.rule)}
+    ordered = sorted(findings, key=lambda f: order.get(f.rule_id, len(order)))
+    evses = sum(
+        1 for loc in locations for evse in loc.evses if evse.status is not EVSEStatus.REMOVED
+    )
     return ComplianceReport(
         country=rules.code,
         status=rules.status,
         summary=rules.summary,
         source=rules.source,
-        as_of=day,
-        locations_checked=len(mine),
+        as_of=as_of,
+        locations_checked=len(locations),
         evses_checked=evses,
-        locations_skipped=len(all_locations) - len(mine),
-        compliant=not any(f.severity is Severity.VIOLATION for f in findings),
-        findings=findings,
+        locations_skipped=skipped,
+        compliant=not any(f.severity is Severity.VIOLATION for f in ordered),
+        findings=ordered,
     )
 
 
-def _check(country: str, rule: CountryRule, locations: list[Location], day: date) -> list[Finding]:
+def findings_per_location(
+    country: str,
+    locations: Iterable[Location],
+    *,
+    judged: Callable[[Location], bool] | None = None,
+    as_of: date | None = None,
+) -> list[tuple[Location, Finding]]:
+    """The findings :func:`comply` reports for ``locations``, each with the Location it is about.
+
+    With ``judged``, only the Locations it accepts are checked; the others are still there for
+    a nearby rule to count (so a caller re-checking a few changed Locations hands in their
+    neighbourhood too). In :func:`comply`'s order: rule by rule, Locations in input order.
+    """
+    rules = country_rules(country)
+    day = as_of or datetime.now(UTC).date()
+    mine = [loc for loc in locations if loc.country_code == rules.code]
+    return [pair for rule in rules.rule for pair in _check(rules.code, rule, mine, day, judged)]
+
+
+def nearby_reach_m(country: str) -> float:
+    """How far (metres) a Location's findings may depend on others: 0 without a nearby rule."""
+    return max(
+        (rule.nearby_m or 0.0 for rule in country_rules(country).rule if _counts_nearby(rule)),
+        default=0.0,
+    )
+
+
+def distance_m(a: Location, b: Location) -> float:
+    """Great-circle distance between two Locations, in metres."""
+    return _distance_m(a, b)
+
+
+def _counts_nearby(rule: CountryRule) -> bool:
+    return rule.check is RuleCheck.EVSE_OFFERS_OR_NEARBY
+
+
+def _check(
+    country: str,
+    rule: CountryRule,
+    locations: list[Location],
+    day: date,
+    judged: Callable[[Location], bool] | None = None,
+) -> list[tuple[Location, Finding]]:
     in_scope = [loc for loc in locations if loc.publish or not rule.scope.public]
     required = set(rule.standards)
     wanted = _names(rule.standards)
-    findings: list[Finding] = []
+    findings: list[tuple[Location, Finding]] = []
 
     def finding(
         location: Location,
@@ -213,9 +279,13 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
         connector_id: str | None = None,
     ) -> None:
         facts = _Facts(breach, list(standards), connector_id)
-        findings.append(_finding(country, rule, location.id, evse_uid, message, facts, day))
+        findings.append(
+            (location, _finding(country, rule, location.id, evse_uid, message, facts, day))
+        )
 
     for location in in_scope:
+        if judged is not None and not judged(location):
+            continue
         evses = [(evse, _connectors(evse, rule)) for evse in _active(location)]
         evses = [(evse, conns) for evse, conns in evses if conns]
         if rule.check is RuleCheck.LOCATION_OFFERS_ALL:
@@ -247,9 +317,7 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
                 continue
             if standards & required:
                 continue
-            if rule.check is RuleCheck.EVSE_OFFERS_OR_NEARBY and _compliant_nearby(
-                rule, location, evse, conns, in_scope
-            ):
+            if _counts_nearby(rule) and _compliant_nearby(rule, location, evse, conns, in_scope):
                 continue
             finding(
                 location,
