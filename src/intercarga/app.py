@@ -302,7 +302,8 @@ async def serve(
         await system.csms.start(ocpp.socket, tls)
         stop = asyncio.Event()
         expiry = asyncio.create_task(_expire_transactions(system, stop), name="expiry")
-        background = [expiry]
+        warming = asyncio.create_task(dashboard.warm(), name="dashboard-warm")
+        background = [expiry, warming]
         if demo:
             ocpp_url = f"{'wss' if tls else 'ws'}://127.0.0.1:{ocpp.port}/ocpp"
             background.append(
@@ -331,6 +332,7 @@ async def serve(
         await http_task
         stop_task.cancel()
         stop.set()  # also when the HTTP server ended by itself
+        warming.cancel()  # a map built ahead is no use any more
         await stop_tasks(background, grace=30)
         await roaming.stop()
         await system.csms.stop()

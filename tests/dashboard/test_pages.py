@@ -399,3 +399,55 @@ async def test_the_compliance_report_follows_an_edit_near_a_site_and_a_deletion(
     assert await checked() == {"A"}
     await store.put(_site(("UY", "ICG", "C"), "-34.9005000", t2))
     assert await checked() == set()
+
+
+async def test_warmed_at_start_the_first_map_load_and_hardware_page_read_no_locations(
+    system: System,
+) -> None:
+    """``serve`` warms the dashboard as it starts: the first visitor's map data and a mapped
+    country's compliance come from what was built then (one watermark query each), not from
+    reading every Location (seconds with 10,000)."""
+    from sqlalchemy import event
+
+    await seed_example_network(system.store)
+    dashboard = Dashboard(
+        store=system.store,
+        bus=system.bus,
+        commands=system.csms_service,
+        connections=system.csms,
+    )
+    await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
+    await dashboard.warm()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    app = http_app(system, routers=[dashboard.router], error_page=dashboard.error_page)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intercarga.test"
+        ) as client:
+            await _sign_in(client)
+            event.listen(system.store.engine.sync_engine, "before_cursor_execute", count)
+            try:
+                markers = await _markers(client)
+                read_for_map = [s for s in statements if "FROM locations" in s]
+                statements.clear()
+                page = await client.get("/hardware?country=CO")
+                read_for_page = [s for s in statements if "FROM locations" in s]
+            finally:
+                event.remove(system.store.engine.sync_engine, "before_cursor_execute", count)
+    finally:
+        dashboard.close()
+    assert "CO/ICG/BOG-USAQUEN" in markers
+    assert page.status_code == 200
+    # The watermark (a count and the newest last_updated), and at most the Locations changed in
+    # the last seconds (the seed's, just stored): never every Location.
+    for read in (read_for_map, read_for_page):
+        assert all(_watermark_or_recent(statement) for statement in read), read
+
+
+def _watermark_or_recent(statement: str) -> bool:
+    text = statement.lower()
+    return "count(" in text or "max(" in text or "last_updated >=" in text

@@ -8,6 +8,8 @@ This package must never write SQL or speak OCPP itself: it asks the store and th
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 
 from intercarga.bus import EventBus
@@ -19,9 +21,12 @@ from intercarga.dashboard.live import LiveFeed
 from intercarga.dashboard.markers import Markers
 from intercarga.dashboard.views import DashboardViews, StaticFolders
 from intercarga.geo import outlines_path
+from intercarga.hardware.rules import known_countries
 from intercarga.ocpi.roaming import Roaming
 from intercarga.ocpp.server import CsmsServer
 from intercarga.store import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "LANGUAGES",
@@ -49,14 +54,16 @@ class Dashboard:
     ) -> None:
         self.accounts = Accounts(store.users)
         self.live = LiveFeed(bus)
+        self._markers = Markers(store, bus)
+        self._compliance = NetworkCompliance(store)
         views = DashboardViews(
             store=store,
             accounts=self.accounts,
             commands=commands,
             connections=connections,
             live=self.live,
-            markers=Markers(store, bus),
-            compliance=NetworkCompliance(store),
+            markers=self._markers,
+            compliance=self._compliance,
             catalogs=Catalogs(),
             static=StaticFolders.installed(),
             outlines=outlines_path(),
@@ -68,6 +75,17 @@ class Dashboard:
     async def error_page(self, request: Request, status: int) -> Response:
         """The HTML page for ``status`` (404, 405) in the visitor's language, for a browser."""
         return await self._views.error_page(request, status)
+
+    async def warm(self) -> None:
+        """Build the map's markers and each mapped country's compliance report before the first
+        visitor asks: the first build reads every Location (seconds with 10,000), every later
+        one only what changed. A failure is logged; the pages then build on first use."""
+        try:
+            await self._markers.json(published_only=True)
+            for country in sorted(self._markers.countries() & set(known_countries())):
+                await self._compliance.report(country)
+        except Exception:
+            log.warning("the dashboard's map and compliance were not built ahead", exc_info=True)
 
     def close(self) -> None:
         """End the live streams, so that the HTTP server can stop."""

@@ -105,6 +105,11 @@ class Markers:
         built.dirty.add(key)
         built.every = built.public = None
 
+    def countries(self) -> set[str]:
+        """The countries of the Locations on the map as last built (none before the first)."""
+        built = self._built
+        return set() if built is None else {key[0] for key in built.markers}
+
     async def json(self, *, published_only: bool) -> MarkerJson:
         mark = await self._points.watermark()
         async with self._lock:  # one refresh at a time: a burst of map loads waits for one
