@@ -74,8 +74,16 @@ class System:
     cluster: Cluster | None = None
 
     @classmethod
-    async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
-        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+    async def open(
+        cls, settings: Settings, *, migrate: bool = True, join_cluster: bool = False
+    ) -> System:
+        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used.
+
+        ``join_cluster``: with ``[cluster] nats_url`` set, join the cluster as ``node_id`` (only
+        ``serve`` does). Off, the process is a node of its own even in a cluster's configuration:
+        a CLI command run beside a node with the same ``node_id`` must never answer the commands,
+        or take over the stations, meant for that node.
+        """
         rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
@@ -87,7 +95,8 @@ class System:
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         try:
-            cluster = await Cluster.open(settings.cluster) if settings.cluster.nats_url else None
+            joins = join_cluster and settings.cluster.nats_url is not None
+            cluster = await Cluster.open(settings.cluster) if joins else None
         except BaseException:
             await engine.dispose()
             raise
@@ -253,7 +262,7 @@ async def serve(
     tls = server_context(settings.ocpp)
     http = bind("HTTP", settings.http_host, settings.http_port)
     ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port)
-    system = await System.open(settings)
+    system = await System.open(settings, join_cluster=True)
     try:
         token = await system.admin_auth.ensure_token()
         if token is not None:
