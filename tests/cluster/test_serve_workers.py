@@ -2,7 +2,8 @@
 
 Two worker processes share the HTTP and OCPP ports (SO_REUSEPORT). Sixteen stations connect to
 the one OCPP port: the presence bucket shows them held by both workers (``-w0`` and ``-w1``),
-a command sent to the one HTTP port reaches every station whichever worker holds it, and
+a command sent to the one HTTP port reaches every station whichever worker holds it; a
+worker killed outright is started again and its stations, connecting again, are reached; and
 SIGTERM to the parent stops both workers, closes the stations' sockets, and nothing listens
 on the ports any more.
 Without ``[cluster] nats_url`` the option is refused in one line (exit 2).
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -41,6 +44,12 @@ def _workers_of(parent: int) -> list[int]:
         if int(fields[1]) == parent:
             children.append(int(stat.parent.name))
     return children
+
+
+def _two_workers(parent: int) -> list[int] | None:
+    """The two live workers of ``parent``, or None while there are not two."""
+    alive = [pid for pid in _workers_of(parent) if _alive(pid)]
+    return alive if len(alive) == 2 else None
 
 
 def _alive(pid: int) -> bool:
@@ -137,6 +146,28 @@ def test_two_workers_serve_stations_and_stop_on_sigterm(
                 ws.send(json.dumps([3, call[1], {"status": "Accepted"}]))
                 reply = sent.result(timeout=15)
                 assert reply.status_code == 200, (station, holders[station], reply.text)
+
+        # A worker killed outright is started again by the parent, under the same node id;
+        # its stations connect again (to either worker) and are reached there.
+        os.kill(workers[1], signal.SIGKILL)
+        until(lambda: "worker 1 exited with code -9; starting it again" in node.log.read_text(), 30)
+        until(lambda: node.log.read_text().count("worker started worker=1") == 2, 30)
+        workers = until(lambda: _two_workers(parent), 30)
+        moved = [station for station, held in holders.items() if held == f"{NODE}-w1"]
+        for station in moved:
+            with pytest.raises(ConnectionClosed):
+                sockets[station].recv(timeout=5)
+            sockets[station] = _boot(stack, node, station)
+        until(lambda: set(asyncio.run(_holders(cluster))) == set(STATIONS), 30)
+        with node.api() as api:
+            for station in moved:
+                sent = pool.submit(
+                    api.post, f"/api/v1/stations/{station}/commands/reset", json={"kind": "OnIdle"}
+                )
+                call = json.loads(sockets[station].recv(timeout=10))
+                assert call[2:] == ["Reset", {"type": "Soft"}]
+                sockets[station].send(json.dumps([3, call[1], {"status": "Accepted"}]))
+                assert sent.result(timeout=15).status_code == 200
 
         # SIGTERM to the parent: it stops every worker and ends with 0.
         process = node.process

@@ -10,8 +10,9 @@ Worker 0 starts alone and the others once it is up: it migrates the database, ma
 admin token and the dashboard's first password (shown once), and seeds, so no two workers race
 for those. The parent serves nothing and touches neither database nor NATS; it must never exit
 leaving a worker behind: on SIGTERM or SIGINT it asks each to stop and awaits each, killing one
-that has not ended in time. A worker that dies later is started again; one that dies within
-its first seconds (a configuration error, a port taken) stops them all with its exit code.
+that has not ended in time. A worker that dies once it served is started again; one that dies
+before it served (a configuration error, a port taken: it would again) stops them all with its
+exit code.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 300.0
 # Seconds each worker has to stop after SIGTERM; serve's own background tasks get 30.
 STOP_TIMEOUT = 40.0
-# A worker that dies sooner than this after its start is not started again (it would again).
-_UNSTABLE = 10.0
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -80,7 +79,6 @@ class _Worker:
     settings: Settings
     process: ForkProcess
     ready: ProcessEvent
-    started: float
 
 
 def _run_worker(serve: ServeWorker, settings: Settings, ready: ProcessEvent, first: bool) -> None:
@@ -137,7 +135,7 @@ class _Supervisor:
             "worker started",
             extra={"worker": index, "pid": process.pid, "node": cluster.node_id},
         )
-        return _Worker(index, settings, process, ready, time.monotonic())
+        return _Worker(index, settings, process, ready)
 
     def _await_ready(self, workers: list[_Worker]) -> int | None:
         """None once every one of ``workers`` serves; else the exit code to end with."""
@@ -184,9 +182,9 @@ class _Supervisor:
                     continue
                 code = worker.process.exitcode
                 worker.process.join()
-                if time.monotonic() - worker.started < _UNSTABLE:
+                if not worker.ready.is_set():
                     log.error(
-                        "worker %d exited with code %s right after its start; stopping",
+                        "worker %d exited with code %s before it served; stopping",
                         worker.index,
                         code,
                     )
