@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -164,8 +165,19 @@ class EmspRecorder:
 class CsmsProcess:
     """``intercarga serve`` in its own folder on fixed free ports, started again at will."""
 
-    def __init__(self, folder: Path, database_url: str, schema: str | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str,
+        schema: str | None,
+        *,
+        cluster: list[str] | None = None,
+        workers: int = 1,
+    ) -> None:
+        """``cluster``: the ``[cluster]`` table's lines (and ``workers`` > 1: ``serve
+        --workers``, each worker a cluster node on the same ports)."""
         self.folder = folder
+        self.workers = workers
         self.database_url = database_url
         self.schema = schema
         self.http_port = free_port()
@@ -184,6 +196,8 @@ class CsmsProcess:
         ]
         if schema:
             lines.append(f'database_schema = "{schema}"')
+        if cluster:
+            lines += ["[cluster]", *cluster]
         lines += [
             "[ocpi]",
             # The recording eMSP listens on plain http on loopback.
@@ -212,8 +226,15 @@ class CsmsProcess:
     async def start(self, timeout: float = 60.0) -> None:
         """Start the process; return once ``/healthz`` answers ok."""
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220 (fork and exec: no waiting)
-                [sys.executable, "-m", "intercarga", "serve"],
+            # Our own interpreter running intercarga, as a list: no shell. Fork and exec: no wait.
+            self.process = subprocess.Popen(  # noqa: ASYNC220, S603
+                [
+                    sys.executable,
+                    "-m",
+                    "intercarga",
+                    "serve",
+                    *(["--workers", str(self.workers)] if self.workers > 1 else []),
+                ],
                 cwd=self.folder,
                 env=_environment(),
                 stdin=subprocess.DEVNULL,
@@ -226,13 +247,45 @@ class CsmsProcess:
         async with httpx.AsyncClient(timeout=2) as client:
             while True:
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.base_url}/healthz")).is_success:
+                    if (await client.get(f"{self.base_url}/healthz")).is_success and (
+                        # /healthz answers once worker 0 serves; the parent says when all do.
+                        self.workers == 1 or "all workers serve" in self.tail(1_000_000)
+                    ):
                         return
                 if self.process.poll() is not None:
                     raise RuntimeError(f"intercarga serve ended at start:\n{self.tail()}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"intercarga serve did not start:\n{self.tail()}")
                 await asyncio.sleep(0.05)
+
+    def worker_pids(self) -> list[int]:
+        """The live worker processes of ``serve --workers`` (from /proc)."""
+        if self.process is None:
+            return []
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def workers_started(self) -> int:
+        """How many worker starts the parent has logged (restarts included)."""
+        try:
+            return self.log.read_text(errors="replace").count("worker started")
+        except OSError:
+            return 0
+
+    async def kill_worker(self, rng: random.Random, timeout: float) -> None:
+        """SIGKILL one worker of ``serve --workers`` (the node dies; its stations reconnect
+        to the others on the same port) and wait until the parent has started it again."""
+        await until(lambda: len(self.worker_pids()) == self.workers, timeout, "every worker")
+        before = self.workers_started()
+        os.kill(rng.choice(sorted(self.worker_pids())), signal.SIGKILL)
+        await until(lambda: self.workers_started() > before, timeout, "the worker's restart")
 
     def kill(self) -> None:
         """SIGKILL, as a power cut or the OOM killer ends it; waits until it is gone."""
@@ -366,6 +419,10 @@ class CrashPlan:
     uptime_s: tuple[float, float] = (1.0, 3.0)  # real seconds between a start and the next kill
     downtime_s: tuple[float, float] = (0.2, 1.5)  # real seconds the CPO stays dead
     settle_timeout: float = 180.0
+    # Several nodes: ``serve --workers`` with these ``[cluster]`` lines; a kill is one
+    # worker's (the parent starts it again), not the whole CPO's.
+    cluster: tuple[str, ...] = ()
+    workers: int = 1
 
 
 @dataclass
@@ -385,6 +442,7 @@ class CrashResult:
     redelivered: list[str] = field(default_factory=list)
     energy_mismatches: int = 0
     boot_s: list[float] = field(default_factory=list)  # restart → /healthz ok
+    moved: list[int] = field(default_factory=list)  # per worker kill: stations that reconnected
     reconnect_s: list[float] = field(default_factory=list)  # restart → every station online
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -408,6 +466,7 @@ class CrashResult:
             "redelivered": self.redelivered,
             "energy_mismatches": self.energy_mismatches,
             "boot_s": [round(value, 2) for value in self.boot_s],
+            "moved": self.moved,
             "reconnect_s": [round(value, 2) for value in self.reconnect_s],
             "seconds": round(self.seconds, 1),
             "problems": self.problems[:20],
@@ -433,7 +492,13 @@ async def run_crash(
     ]
     emsp = EmspRecorder()
     await emsp.start()
-    cpo = CsmsProcess(folder / "cpo", plan.database_url, plan.schema)
+    cpo = CsmsProcess(
+        folder / "cpo",
+        plan.database_url,
+        plan.schema,
+        cluster=list(plan.cluster),
+        workers=plan.workers,
+    )
     clock = SimClock(plan.speed)
     journal: list[Acknowledged] = []
     stations = [
@@ -504,12 +569,34 @@ async def run_crash(
         for index, threshold in enumerate(thresholds):
             await until(kill_point_reached, plan.settle_timeout, "the next kill point")
             await asyncio.sleep(rng.uniform(*plan.uptime_s))
-            cpo.kill()
-            result.kills += 1
-            await asyncio.sleep(rng.uniform(*plan.downtime_s))
             restarted = time.monotonic()
-            await cpo.start(timeout=plan.settle_timeout)
-            result.boot_s.append(time.monotonic() - restarted)
+            if plan.workers > 1:
+                lost = sum(station.reconnections for station in stations)
+                await cpo.kill_worker(rng, plan.settle_timeout)
+                result.kills += 1
+                result.boot_s.append(time.monotonic() - restarted)  # kill → started again
+                # The dead node's stations notice (their sockets closed with the process)
+                # before "every station online" means anything; a node may also hold none.
+                with contextlib.suppress(CrashRunError):
+                    await until(
+                        partial(_lost_more, stations, lost),
+                        5,
+                        "the dead node's stations",
+                    )
+                await until(
+                    lambda: all(s.online for s in stations),
+                    plan.settle_timeout,
+                    "reconnection",
+                    waiting,
+                )
+                result.moved.append(sum(s.reconnections for s in stations) - lost)
+            else:
+                cpo.kill()
+                result.kills += 1
+                await asyncio.sleep(rng.uniform(*plan.downtime_s))
+                restarted = time.monotonic()
+                await cpo.start(timeout=plan.settle_timeout)
+                result.boot_s.append(time.monotonic() - restarted)
             await until(
                 lambda: all(s.online for s in stations),
                 plan.settle_timeout,
@@ -517,11 +604,18 @@ async def run_crash(
                 waiting,
             )
             result.reconnect_s.append(time.monotonic() - restarted)
-            progress(
-                f"  kill {result.kills} after {threshold} transactions: /healthz ok "
-                f"{result.boot_s[-1]:.1f} s after the restart, every station online after "
-                f"{result.reconnect_s[-1]:.1f} s"
-            )
+            if plan.workers > 1:
+                progress(
+                    f"  kill {result.kills} (a worker) after {threshold} transactions: started "
+                    f"again {result.boot_s[-1]:.1f} s after the kill, {result.moved[-1]} stations"
+                    f" moved, every station online after {result.reconnect_s[-1]:.1f} s"
+                )
+            else:
+                progress(
+                    f"  kill {result.kills} after {threshold} transactions: /healthz ok "
+                    f"{result.boot_s[-1]:.1f} s after the restart, every station online after "
+                    f"{result.reconnect_s[-1]:.1f} s"
+                )
             limit = thresholds[index + 1] if index + 1 < len(thresholds) else plan.transactions
         done, _ = await asyncio.wait(drivers, timeout=plan.settle_timeout)
         for task in done:
@@ -551,6 +645,10 @@ async def run_crash(
     await check(plan, journal, emsp, result)
     result.seconds = time.monotonic() - began
     return result
+
+
+def _lost_more(stations: list[Any], than: int) -> bool:
+    return sum(station.reconnections for station in stations) > than
 
 
 async def until(

@@ -74,8 +74,16 @@ class System:
     cluster: Cluster | None = None
 
     @classmethod
-    async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
-        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+    async def open(
+        cls, settings: Settings, *, migrate: bool = True, join_cluster: bool = False
+    ) -> System:
+        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used.
+
+        ``join_cluster``: with ``[cluster] nats_url`` set, join the cluster as ``node_id`` (only
+        ``serve`` does). Off, the process is a node of its own even in a cluster's configuration:
+        a CLI command run beside a node with the same ``node_id`` must never answer the commands,
+        or take over the stations, meant for that node.
+        """
         rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
@@ -87,7 +95,8 @@ class System:
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         try:
-            cluster = await Cluster.open(settings.cluster) if settings.cluster.nats_url else None
+            joins = join_cluster and settings.cluster.nats_url is not None
+            cluster = await Cluster.open(settings.cluster) if joins else None
         except BaseException:
             await engine.dispose()
             raise
@@ -180,10 +189,14 @@ class Listener:
         return port
 
 
-def bind(name: str, host: str, port: int) -> Listener:
-    """Bind before anything starts, so a taken port is one clear error and nothing half-runs."""
+def bind(name: str, host: str, port: int, *, reuse_port: bool = False) -> Listener:
+    """Bind before anything starts, so a taken port is one clear error and nothing half-runs.
+
+    ``reuse_port``: SO_REUSEPORT, so the workers of ``serve --workers`` each listen on the same
+    port and the kernel spreads new connections over them.
+    """
     try:
-        sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
+        sock = socket.create_server((host, port), reuse_port=reuse_port, backlog=2048)
     except OSError as error:
         reason = error.strerror or str(error)
         raise ListenError(f"cannot listen for {name} on {host}:{port}: {reason.lower()}") from None
@@ -233,12 +246,14 @@ async def serve(
     demo: bool = False,
     show_admin_password: Callable[[str], None] | None = None,
     ready: asyncio.Event | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Run the HTTP and OCPP servers until SIGINT or SIGTERM, then shut down cleanly.
 
     ``show_admin_token`` shows the person starting the server the admin token made at first
     start, once, and ``show_admin_password`` the dashboard's first admin password; neither may
     go through logging (see below). ``demo`` plays the example network's stations in-process.
+    ``reuse_port``: listen with SO_REUSEPORT beside the other workers of ``serve --workers``.
     """
     from intercarga.dashboard import Dashboard
     from intercarga.ocpi.api import routers as ocpi_routers
@@ -251,9 +266,9 @@ async def serve(
     from intercarga.web.listener import http_admission, uvicorn_config
 
     tls = server_context(settings.ocpp)
-    http = bind("HTTP", settings.http_host, settings.http_port)
-    ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port)
-    system = await System.open(settings)
+    http = bind("HTTP", settings.http_host, settings.http_port, reuse_port=reuse_port)
+    ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port, reuse_port=reuse_port)
+    system = await System.open(settings, join_cluster=True)
     try:
         token = await system.admin_auth.ensure_token()
         if token is not None:

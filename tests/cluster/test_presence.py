@@ -72,7 +72,7 @@ async def _node(stack: AsyncExitStack, schema: str, cluster: str, node_id: str) 
         admin_token=SecretStr(ADMIN_TOKEN),
         cluster=ClusterSettings(nats_url=NATS_URL, name=cluster, node_id=node_id, lease=3),
     )
-    system = await System.open(settings)
+    system = await System.open(settings, join_cluster=True)
     stack.push_async_callback(system.close)
     sock = socket.create_server(("127.0.0.1", 0))
     await system.csms.start(sock)

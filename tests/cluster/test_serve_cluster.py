@@ -10,14 +10,11 @@ once, and once it connects to node C again commands at node A reach it there.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import queue
 import re
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,32 +24,12 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from intercarga.sim.processes import Deployment, DeploymentError, OcpiParty
-from tests.conftest import (
-    NATS_URL,
-    POSTGRES_URL,
-    _drop_schema,
-    _postgres_schema,
-    drop_cluster,
-    nats_ready,
-)
+from tests.conftest import NATS_URL, POSTGRES_URL
 from tests.ocpi.processes import until
 
 pytestmark = pytest.mark.slow
 
 STATION = "CO-ICG-0001"  # the example network's, on EVSE BOG-USA-1 of BOG-USAQUEN
-
-
-@pytest.fixture
-def shared() -> Iterator[tuple[str, str]]:
-    """(PostgreSQL schema, cluster name) of this test's own, removed afterwards."""
-    asyncio.run(nats_ready())
-    schema = asyncio.run(_postgres_schema())
-    name = f"t{uuid.uuid4().hex[:12]}"
-    try:
-        yield schema, name
-    finally:
-        asyncio.run(drop_cluster(name))
-        asyncio.run(_drop_schema(schema))
 
 
 def _node(folder: Path, schema: str, cluster: str, *, seed: bool) -> Deployment:

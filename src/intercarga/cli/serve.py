@@ -1,4 +1,5 @@
-"""``intercarga serve``: run the HTTP and OCPP servers in one asyncio process."""
+"""``intercarga serve``: run the HTTP and OCPP servers in one asyncio process (or, with
+``--workers N``, in N processes on the same ports: see ``cli/workers.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Annotated
 import typer
 
 from intercarga.cli._common import err, run, settings_from
-from intercarga.config import LogFormat
+from intercarga.cli.workers import check_workers, serve_workers
+from intercarga.config import LogFormat, Settings
 from intercarga.logs import configure_logging
 
 __all__ = ["serve"]
@@ -46,6 +48,14 @@ def serve(
             " (implies --seed).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Serving processes on the same ports (SO_REUSEPORT), each a cluster node;"
+            " more than 1 needs [cluster] nats_url and PostgreSQL.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve until SIGINT or SIGTERM; the database is migrated on start."""
     settings = settings_from(
@@ -56,9 +66,27 @@ def serve(
         ocpp_host=host,
         log_format=log_format,
     )
+    check_workers(settings, workers)
     configure_logging(settings.log_format, settings.log_level)
     from intercarga.app import serve as serve_forever
 
+    if workers > 1:
+
+        async def worker(settings: Settings, ready: asyncio.Event, first: bool) -> None:
+            await serve_forever(
+                settings,
+                seed=seed or demo,
+                demo=demo and first,
+                show_admin_token=_show_admin_token,
+                show_admin_password=_show_admin_password,
+                ready=ready,
+                reuse_port=True,
+            )
+
+        code = serve_workers(settings, workers, worker)
+        if code:
+            raise typer.Exit(code)
+        return
     asyncio.run(
         serve_forever(
             settings,

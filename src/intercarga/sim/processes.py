@@ -32,6 +32,7 @@ __all__ = [
     "Deployment",
     "DeploymentError",
     "OcpiParty",
+    "die_with_parent",
     "environment",
     "free_port",
     "intercarga_command",
@@ -151,7 +152,7 @@ except OSError:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: SIGTERM when the parent dies, even killed outright.
 
     The kernel sends it when the *thread* that forked the child ends: start children from a
@@ -177,7 +178,7 @@ def start_child(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
 
@@ -254,18 +255,20 @@ class Deployment:
             timeout=timeout,
         )
 
-    def start(self, timeout: float = 60) -> None:
-        """Start ``intercarga serve`` and wait until it answers ``/healthz``."""
-        self.launch()
+    def start(self, timeout: float = 60, *, options: Sequence[str] = ()) -> None:
+        """Start ``intercarga serve`` (with ``options``) and wait until it answers ``/healthz``."""
+        self.launch(options)
         self.wait_until_up(timeout)
 
-    def launch(self) -> None:
-        """Start ``intercarga serve`` without waiting for it.
+    def launch(self, options: Sequence[str] = ()) -> None:
+        """Start ``intercarga serve`` (with ``options``) without waiting for it.
 
         Call it from the thread that lives as long as the process should: the kernel's
         parent-death signal follows the thread that started a child, not its process.
         """
-        self.process = start_child(intercarga_command("serve"), cwd=self.folder, log=self.log)
+        self.process = start_child(
+            intercarga_command("serve", *options), cwd=self.folder, log=self.log
+        )
 
     def wait_until_up(self, timeout: float = 60) -> None:
         """Wait until the launched process answers ``/healthz``; :class:`DeploymentError` if it
