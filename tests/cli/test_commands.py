@@ -204,3 +204,12 @@ def test_compat_finds_the_location_in_the_database(tmp_path: Path) -> None:
         "compat", "--vehicle", "BYD Dolphin", "--market", "CL", "--location", "NOPE", cwd=tmp_path
     )
     assert_one_line_error(missing, "location NOPE not found")
+
+
+def test_an_error_line_shows_square_brackets_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """The one error line is text, not Rich markup: a TOML table name like ``[cluster]`` shows."""
+    from intercarga.cli._common import fail
+
+    exit_ = fail("needs [cluster] nats_url and [bold]x[/bold]")
+    assert exit_.exit_code == 2
+    assert "needs [cluster] nats_url and [bold]x[/bold]" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from intercarga.config import Settings, load_settings
 from intercarga.errors import IntercargaError
@@ -46,7 +47,8 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as the one error line and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    # The message is text, not markup: "[cluster] nats_url" or a TOML table name must show.
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 

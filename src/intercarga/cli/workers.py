@@ -31,6 +31,8 @@ from multiprocessing.synchronize import Event as ProcessEvent
 from types import FrameType
 from typing import Any
 
+from rich.markup import escape
+
 from intercarga.cli._common import EXIT_USAGE, err
 from intercarga.config import Settings
 from intercarga.errors import ConfigurationError, IntercargaError
@@ -101,7 +103,7 @@ def _run_worker(serve: ServeWorker, settings: Settings, ready: ProcessEvent, fir
     try:
         asyncio.run(main())
     except IntercargaError as error:
-        err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.exit(0)
