@@ -5,13 +5,18 @@ store, the admin authentication and the servers are created here, handed down, a
 
 Every object receives what it needs at construction, and :meth:`System.open` builds them in
 dependency order: engine → store, event bus, admin authentication → the live-links registry
-(:class:`~intercarga.ocpp.server.StationLinks`) → authorizer → CSMS service → OCPP endpoint.
-The CSMS service and the endpoint need each other (the service sends commands over the links
-the endpoint accepts; the endpoint dispatches station traffic to the service). That cycle is
-broken by the registry, created first and handed to both: the endpoint keeps the live links in
-it, the service only reads it, and neither holds the other. :func:`http_app` builds the HTTP
-app from only what it serves (the admin API's services, the token checker, a health probe, a
-metrics registry of its own, the body limit and the other layers' routers).
+(:class:`~intercarga.ocpp.server.StationLinks`) → roaming's partner access (when the system
+roams) → authorizer → CSMS service → OCPP endpoint → roaming. Nothing is set on an object after
+it is built (``tests/test_app.py`` fails on an attribute set here). The authorizer asks roaming's
+real-time authorization about unknown tokens, so that part of roaming
+(:class:`~intercarga.ocpi.roaming.PartnerAccess`) comes before it; the rest of roaming runs OCPI
+commands on the CSMS's stations, so it comes after the CSMS service. The CSMS service and the
+endpoint need each other (the service sends commands over the links the endpoint accepts; the
+endpoint dispatches station traffic to the service). That cycle is broken by the registry,
+created first and handed to both: the endpoint keeps the live links in it, the service only
+reads it, and neither holds the other. :func:`http_app` builds the HTTP app from only what it
+serves (the admin API's services, the token checker, a health probe, a metrics registry of its
+own, the body limit and the other layers' routers).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from intercarga.bus import EventBus
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
+from intercarga.ocpi.roaming import PartnerAccess, Roaming, RoamingOptions
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.dispatch import StationDispatcher
 from intercarga.ocpp.server import CsmsServer, StationLinks
@@ -68,10 +74,17 @@ class System:
     csms_service: CsmsService
     csms: CsmsServer
     registry: Registry
+    roaming: Roaming | None = None  # only when opened with ``roaming`` options
 
     @classmethod
-    async def open(cls, settings: Settings, *, migrate: bool = True) -> System:
-        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used."""
+    async def open(
+        cls, settings: Settings, *, migrate: bool = True, roaming: RoamingOptions | None = None
+    ) -> System:
+        """Connect to the database (and migrate it); :class:`StorageError` when it can't be used.
+
+        With ``roaming``, OCPI roaming is built too, wired to the CSMS: its real-time
+        authorization asked about unknown tokens, its commands run on the stations, and what
+        the bus publishes pushed to partners."""
         rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
         try:
@@ -86,18 +99,38 @@ class System:
         bus = EventBus()
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
+        registry = Registry(
+            store, rules, reliability_threshold=settings.registry.reliability_threshold
+        )
+        access = (
+            None if roaming is None else PartnerAccess.build(settings, store, roaming.transport)
+        )
         authorizer = Authorizer(
-            store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
+            store,
+            roaming=None if access is None else access.authorize_unknown,
+            master_pass_groups=frozenset(settings.ocpp.master_pass_groups),
         )
         service = CsmsService(settings, store, bus, authorizer, links)
         authenticator = StoreAuthenticator(store, settings.ocpp)
         csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
-        registry = Registry(
-            store, rules, reliability_threshold=settings.registry.reliability_threshold
-        )
-        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry)
+        roamer = None
+        if roaming is not None:
+            roamer = Roaming.build(
+                settings,
+                store,
+                access=access,
+                stations=roaming.stations or service,
+                bus=bus,
+                policy=roaming.policy,
+                watch_interval=roaming.watch_interval,
+                registry=registry,
+                pull_interval=settings.registry.pull_interval,
+            )
+        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry, roamer)
 
     async def close(self) -> None:
+        if self.roaming is not None:
+            await self.roaming.client.aclose()  # its pooled connections (stop() closes them too)
         await self.engine.dispose()
 
 
@@ -209,7 +242,6 @@ async def serve(
     from intercarga.dashboard import Dashboard
     from intercarga.ocpi.api import routers as ocpi_routers
     from intercarga.ocpi.mapping import location_to_ocpi
-    from intercarga.ocpi.roaming import Roaming
     from intercarga.sim.demo import run_demo
     from intercarga.sim.example import seed_example_network
     from intercarga.web.api.open_data import OpenDataApi
@@ -219,7 +251,9 @@ async def serve(
     tls = server_context(settings.ocpp)
     http = bind("HTTP", settings.http_host, settings.http_port)
     ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port)
-    system = await System.open(settings)
+    system = await System.open(settings, roaming=RoamingOptions())
+    roaming = system.roaming
+    assert roaming is not None  # asked for: opened with roaming options
     try:
         token = await system.admin_auth.ensure_token()
         if token is not None:
@@ -230,13 +264,6 @@ async def serve(
         seeding = seed or settings.seed_example_network or demo
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        roaming = Roaming.build(
-            settings,
-            system.store,
-            registry=system.registry,
-            pull_interval=settings.registry.pull_interval,
-        )
-        roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         open_data = OpenDataApi(
             PublishedLocations(system.engine),
             render=partial(location_to_ocpi, version="2.2.1"),

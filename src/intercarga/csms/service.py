@@ -66,7 +66,7 @@ from intercarga.ocpp.commands import (
     VariableResult,
     VariablesResult,
 )
-from intercarga.ocpp.errors import CallError, ErrorCode, StationOfflineError
+from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import (
     Acknowledgement,
     AuthorizationRequested,
@@ -225,7 +225,7 @@ class CsmsService:
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
         # The live links the OCPP endpoint keeps (shared with it by the composition root).
-        self.server: StationLinks | None = links
+        self._links = links
         # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
         self._triggered: dict[str, set[_Kind]] = {}
@@ -266,7 +266,7 @@ class CsmsService:
         await self._upgrade_security_profile(link)
 
     async def disconnected(self, link: StationLink) -> None:
-        if self.server is not None and self.server.link(link.station_id) is not None:
+        if self._links.link(link.station_id) is not None:
             return  # replaced by a newer connection: the station is still online
         self.sessions.forget(link.station_id)
         now = self._clock()
@@ -499,9 +499,7 @@ class CsmsService:
 
     async def run_command(self, station_id: str, command: Command) -> Result:
         """Carry out a version-free command on a connected station and read its result."""
-        if self.server is None:
-            raise StationOfflineError("the OCPP endpoint is not running")
-        link = self.server.require_link(station_id)
+        link = self._links.require_link(station_id)
         adapter = adapter_for(link.version)
         if isinstance(command, SendLocalList) and command.version is None:
             command = dataclasses.replace(command, version=await self._next_list_version(link))
@@ -669,7 +667,7 @@ class CsmsService:
         """
         station = await self._store.stations.get(station_id)
         await self._store.stations.change(station_id, registration_status=status)
-        connected = self.server is not None and self.server.link(station_id) is not None
+        connected = self._links.link(station_id) is not None
         if (
             status is not RegistrationStatus.ACCEPTED
             or station.registration_status is RegistrationStatus.ACCEPTED
