@@ -102,6 +102,7 @@ class System:
         registry = Registry(
             store, rules, reliability_threshold=settings.registry.reliability_threshold
         )
+        # Roaming's access to partners before the authorizer, which asks its eMSPs through it.
         access = (
             None if roaming is None else PartnerAccess.build(settings, store, roaming.transport)
         )
@@ -113,9 +114,10 @@ class System:
         service = CsmsService(settings, store, bus, authorizer, links)
         authenticator = StoreAuthenticator(store, settings.ocpp)
         csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
-        roamer = None
+        # The rest of roaming after the CSMS service, whose stations its OCPI commands run on.
+        roaming_service = None
         if roaming is not None:
-            roamer = Roaming.build(
+            roaming_service = Roaming.build(
                 settings,
                 store,
                 access=access,
@@ -126,7 +128,18 @@ class System:
                 registry=registry,
                 pull_interval=settings.registry.pull_interval,
             )
-        return cls(settings, engine, store, admin_auth, bus, links, service, csms, registry, roamer)
+        return cls(
+            settings,
+            engine,
+            store,
+            admin_auth,
+            bus,
+            links,
+            service,
+            csms,
+            registry,
+            roaming_service,
+        )
 
     async def close(self) -> None:
         if self.roaming is not None:
