@@ -4,25 +4,32 @@ medians and spreads. It measures; it must never decide what a good figure is.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import multiprocessing
 import os
 import statistics
-from collections.abc import Iterable
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.servers import free_cpus, pin
 from intercarga.sim.load import LoadConfig, LoadResult, run_load
 
 __all__ = [
     "Spread",
+    "bench_arguments",
     "client_pool",
     "cpu_seconds",
     "placement",
     "ratio",
     "resident_bytes",
     "run_client",
+    "serving_child",
     "spread",
 ]
 
@@ -97,3 +104,52 @@ def ratio(numerator: Spread | None, denominator: Spread | None) -> float | None:
     if numerator is None or denominator is None or denominator.median == 0:
         return None
     return numerator.median / denominator.median
+
+
+@contextmanager
+def serving_child(
+    module: str, folder: Path, count: int, *, pinned: bool = False
+) -> Iterator[list[str]]:
+    """``python -m MODULE serve FOLDER COUNT`` in a child process: yields the fields after its
+    ``READY`` line; the child serves until its stdin closes, which leaving the block does.
+    ``pinned``: once it is ready, the child runs on one CPU and this process on another
+    (:func:`placement`), until the block is left."""
+    command = [sys.executable, "-m", module, "serve", str(folder), str(count)]
+    root = Path(__file__).resolve().parent.parent
+    with subprocess.Popen(  # noqa: S603 (our own argument list)
+        command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
+        own = os.sched_getaffinity(0)
+        try:
+            assert child.stdout is not None
+            line = child.stdout.readline().split()
+            if not line or line[0] != "READY":
+                raise RuntimeError(f"{module}: the server did not start")
+            server_cpu, client_cpu = placement() if pinned else (None, None)
+            if server_cpu is not None and client_cpu is not None:
+                os.sched_setaffinity(child.pid, {server_cpu})
+                os.sched_setaffinity(0, {client_cpu})
+            yield line[1:]
+        finally:
+            os.sched_setaffinity(0, own)
+            assert child.stdin is not None
+            child.stdin.close()
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=10)
+
+
+def bench_arguments(
+    prog: str, argv: list[str] | None, *, locations: int, seconds: float
+) -> argparse.Namespace:
+    """A seeded-server benchmark's command line: ``run`` (measure) or ``serve FOLDER COUNT``."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
+    parser.add_argument("folder", nargs="?")
+    parser.add_argument("count", nargs="?", type=int)
+    parser.add_argument("--locations", type=int, default=locations)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--json", action="store_true")
+    return parser.parse_args(argv)

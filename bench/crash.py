@@ -589,24 +589,48 @@ class _Expected:
     station_id: str
     transaction_id: str
     readings: dict[str, Decimal] = field(default_factory=dict)  # timestamp → register Wh
-    # 1.6 meterStart and meterStop: the station's own word on the register at either end, which
-    # billing takes over a transactionData reading of the same moment.
-    begin: Decimal | None = None
-    end: Decimal | None = None
+    # Every register reading acknowledged, in the order given: (timestamp, context, Wh). 1.6's
+    # meterStart / meterStop come as Transaction.Begin / End readings, meterStop after the
+    # transactionData of the same message (billing takes the last end reading given).
+    given: list[tuple[str, str | None, Decimal]] = field(default_factory=list)
     ended: bool = False
     messages: int = 0
 
 
-def _register_readings(meter_values: list[dict[str, Any]]) -> dict[str, Decimal]:
-    found: dict[str, Decimal] = {}
+def _register_readings(meter_values: list[dict[str, Any]]) -> list[tuple[str, str | None, Decimal]]:
+    """The whole-register readings of ``meter_values``: (timestamp, context, Wh) as given."""
+    found: list[tuple[str, str | None, Decimal]] = []
     for meter_value in meter_values:
         for sampled in meter_value.get("sampledValue", []):
             measurand = sampled.get("measurand", REGISTER)
             if measurand == REGISTER and not sampled.get("phase"):
                 value = Decimal(str(sampled["value"]))
                 unit = (sampled.get("unitOfMeasure") or {}).get("unit") or sampled.get("unit")
-                found[meter_value["timestamp"]] = value * 1000 if unit == "kWh" else value
+                wh = value * 1000 if unit == "kWh" else value
+                found.append((meter_value["timestamp"], sampled.get("context"), wh))
     return found
+
+
+def _expected_kwh(tx: _Expected) -> Decimal:
+    """The energy billing makes of the readings the station had acknowledged, by its documented
+    rule (intercarga.billing.readings: one begin, one end, steps back not billed), each reading
+    counted once however often it was replayed."""
+    from intercarga.billing.readings import register_of
+    from intercarga.domain.session import MeterValue
+
+    values: list[MeterValue] = []
+    seen: set[tuple[str, str | None, Decimal]] = set()
+    for at, context, wh in tx.given:
+        if (at, context, wh) in seen:
+            continue
+        seen.add((at, context, wh))
+        values.append(
+            MeterValue(
+                timestamp=_moment(at), measurand=REGISTER, value=wh, unit="Wh", context=context
+            )
+        )
+    values.sort(key=lambda value: value.timestamp)
+    return register_of(values).kwh
 
 
 def _expected(journal: list[Any]) -> tuple[dict[tuple[str, str], _Expected], int]:
@@ -624,23 +648,26 @@ def _expected(journal: list[Any]) -> tuple[dict[tuple[str, str], _Expected], int
         payload, answer = ack.payload, ack.answer
         if ack.action == "StartTransaction":
             tx = entry(ack.station_id, str(answer["transactionId"]))
-            tx.readings[payload["timestamp"]] = Decimal(payload["meterStart"])
-            tx.begin = Decimal(payload["meterStart"])
+            readings = [(payload["timestamp"], "Transaction.Begin", Decimal(payload["meterStart"]))]
         elif ack.action == "MeterValues":
             tx = entry(ack.station_id, str(payload["transactionId"]))
-            tx.readings.update(_register_readings(payload["meterValue"]))
+            readings = _register_readings(payload["meterValue"])
         elif ack.action == "StopTransaction":
             tx = entry(ack.station_id, str(payload["transactionId"]))
-            tx.readings[payload["timestamp"]] = Decimal(payload["meterStop"])
-            tx.readings.update(_register_readings(payload.get("transactionData", [])))
-            tx.end = Decimal(payload["meterStop"])
+            readings = _register_readings(payload.get("transactionData", []))
+            stop = (payload["timestamp"], "Transaction.End", Decimal(payload["meterStop"]))
+            # billing keeps one copy of a meterStop its transactionData already states
+            if not any(wh == stop[2] and context == stop[1] for _, context, wh in readings):
+                readings.append(stop)
             tx.ended = True
         elif ack.action == "TransactionEvent":
             tx = entry(ack.station_id, payload["transactionInfo"]["transactionId"])
-            tx.readings.update(_register_readings(payload.get("meterValue", [])))
+            readings = _register_readings(payload.get("meterValue", []))
             tx.ended = tx.ended or payload["eventType"] == "Ended"
         else:
             continue
+        tx.given.extend(readings)
+        tx.readings.update((at, wh) for at, _, wh in readings)
         tx.messages += 1
         count += 1
     return found, count
@@ -718,11 +745,8 @@ async def check(
                     problem(f"{key}: reading at {at} stored with another value", lost=1)
                 else:
                     problem(f"{key}: acknowledged reading at {at} ({wh} Wh) not stored", lost=1)
-        if tx.readings:
-            ordered = [tx.readings[at] for at in sorted(tx.readings, key=_moment)]
-            first = ordered[0] if tx.begin is None else tx.begin
-            last = ordered[-1] if tx.end is None else tx.end
-            kwh = (last - first) / 1000
+        if tx.given:
+            kwh = _expected_kwh(tx)
             if session.kwh is None or Decimal(str(session.kwh)) != kwh:
                 result.energy_mismatches += 1
                 problem(f"{key}: session energy {session.kwh} kWh, readings say {kwh}")

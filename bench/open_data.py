@@ -3,8 +3,8 @@
 A child process opens :class:`intercarga.app.System` on SQLite, writes ``count`` Locations
 (copies of the example network's Santiago site, spread over Chile, ``last_updated`` one second
 apart) and serves the HTTP app with the open-data router on uvicorn, beside a minimal static
-file server on loopback. The parent (httpx, one keep-alive connection) then, for ``seconds``
-each, repeats:
+file server on loopback. The parent (httpx, one keep-alive connection; the child on one CPU and
+the parent on the other, as in the other benchmarks) then, for ``seconds`` each, repeats:
 
 * a bounding-box query (greater Santiago, 100 Locations a page);
 * an ``updated_since`` page (the newest 1 %, 100 a page, as an incremental sync asks);
@@ -22,12 +22,10 @@ figure is.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +39,9 @@ import httpx
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-__all__ = ["OpenDataResult", "run_open_data"]
+from bench.common import bench_arguments, serving_child
+
+__all__ = ["OpenDataResult", "Rate", "measure_rate", "run_open_data", "seed_locations"]
 
 LOCATIONS = 100_000
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,7 +50,8 @@ _BATCH = 1000
 
 
 # -- the child: seed and serve -------------------------------------------------------------------
-async def _seed(engine: Any, count: int) -> None:
+async def seed_locations(engine: Any, count: int) -> None:
+    """Write ``count`` published copies of the example network's Santiago site, ``OD-000000`` on."""
     from sqlalchemy import insert
 
     from intercarga.sim.example import example_network
@@ -58,8 +59,6 @@ async def _seed(engine: Any, count: int) -> None:
     from intercarga.store.repositories import LocationRepository
 
     repository = LocationRepository(engine)
-    if await repository.count() >= count:
-        return
     template = next(site for site in example_network().locations if site.country_code == "CL")
     rng = random.Random(13)
     for start in range(0, count, _BATCH):
@@ -137,7 +136,8 @@ async def _serve(folder: Path, count: int) -> None:
     system = await System.open(settings)
     try:
         began = time.perf_counter()
-        await _seed(system.engine, count)
+        if await system.store.locations.count() < count:
+            await seed_locations(system.engine, count)
         seeded = time.perf_counter() - began
         api = OpenDataApi(
             PublishedLocations(system.engine),
@@ -196,19 +196,41 @@ class OpenDataResult:
         }
 
 
-async def _rate(client: httpx.AsyncClient, url: str, seconds: float) -> tuple[Rate, bytes]:
+async def measure_rate(
+    client: httpx.AsyncClient, url: str, seconds: float, *, expect: int = 200, raw: bool = False
+) -> tuple[Rate, bytes]:
+    """Ask for ``url`` again and again for ``seconds``; ``bytes`` is what came over the wire.
+
+    ``raw``: read the answer as it came (gzipped) without decoding it, so that the client's
+    own decompression is not in the time; the body returned is then empty.
+    """
+
+    async def fetch() -> tuple[bytes, int]:
+        if not raw:
+            response = await client.get(url)
+            check(response)
+            return response.content, response.num_bytes_downloaded
+        async with client.stream("GET", url) as streamed:
+            check(streamed)
+            async for _chunk in streamed.aiter_raw():
+                pass
+            return b"", streamed.num_bytes_downloaded
+
+    def check(response: httpx.Response) -> None:
+        if response.status_code != expect:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}, expected {expect}")
+
     for _ in range(3):  # warm up: catalogues and models load on first use
-        (await client.get(url)).raise_for_status()
+        await fetch()
     latencies: list[float] = []
     body = b""
+    sent = 0
     deadline = time.perf_counter() + seconds
     began = time.perf_counter()
     while time.perf_counter() < deadline:
         start = time.perf_counter()
-        response = await client.get(url)
+        body, sent = await fetch()
         latencies.append(time.perf_counter() - start)
-        response.raise_for_status()
-        body = response.content
     elapsed = time.perf_counter() - began
     latencies.sort()
     return (
@@ -217,7 +239,7 @@ async def _rate(client: httpx.AsyncClient, url: str, seconds: float) -> tuple[Ra
             per_second=round(len(latencies) / elapsed, 1),
             p50_ms=round(latencies[len(latencies) // 2] * 1000, 2),
             p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
-            bytes=len(body),
+            bytes=sent,
         ),
         body,
     )
@@ -228,17 +250,19 @@ async def _measure(
 ) -> OpenDataResult:
     base = f"http://127.0.0.1:{port}/open-data/v1"
     since = (EPOCH + timedelta(seconds=count - max(1, count // 100))).isoformat()
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=900) as client:  # the bulk file is built in this request
         # Not gzip: the static file is sent as it is, and so is the API's answer.
         client.headers["Accept-Encoding"] = "identity"
-        bbox, bbox_body = await _rate(client, f"{base}/locations?bbox={BBOX}&limit=100", seconds)
+        bbox, bbox_body = await measure_rate(
+            client, f"{base}/locations?bbox={BBOX}&limit=100", seconds
+        )
         since_url = f"{base}/locations?updated_since={since.replace('+', '%2B')}&limit=100"
-        updated, since_body = await _rate(client, since_url, seconds)
+        updated, since_body = await measure_rate(client, since_url, seconds)
         (folder / "bbox.json").write_bytes(bbox_body)
         (folder / "since.json").write_bytes(since_body)
         static = f"http://127.0.0.1:{static_port}"
-        bbox_static, _ = await _rate(client, f"{static}/bbox.json", seconds)
-        since_static, _ = await _rate(client, f"{static}/since.json", seconds)
+        bbox_static, _ = await measure_rate(client, f"{static}/bbox.json", seconds)
+        since_static, _ = await measure_rate(client, f"{static}/since.json", seconds)
         began = time.perf_counter()
         bulk = await client.get(f"{base}/bulk")
         first = time.perf_counter() - began
@@ -259,28 +283,13 @@ async def _measure(
 
 
 def run_open_data(count: int = LOCATIONS, seconds: float = 5.0) -> OpenDataResult:
-    with tempfile.TemporaryDirectory(prefix="intercarga-bench-open-data-") as name:
-        folder = Path(name)
-        command = [sys.executable, "-m", "bench.open_data", "serve", str(folder), str(count)]
-        root = Path(__file__).resolve().parent.parent
-        with subprocess.Popen(  # noqa: S603 (our own argument list)
-            command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        ) as child:
-            try:
-                assert child.stdout is not None
-                line = child.stdout.readline().split()
-                if not line or line[0] != "READY":
-                    raise RuntimeError("the open-data server did not start")
-                port, static_port, seeded = int(line[1]), int(line[2]), float(line[3])
-                return asyncio.run(_measure(folder, port, static_port, count, seconds, seeded))
-            finally:
-                assert child.stdin is not None
-                child.stdin.close()
-                try:
-                    child.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait(timeout=10)
+    # Measured with the server on one CPU and this client on the other (seeding used both).
+    with (
+        tempfile.TemporaryDirectory(prefix="intercarga-bench-open-data-") as name,
+        serving_child("bench.open_data", Path(name), count, pinned=True) as ready,
+    ):
+        port, static_port, seeded = int(ready[0]), int(ready[1]), float(ready[2])
+        return asyncio.run(_measure(Path(name), port, static_port, count, seconds, seeded))
 
 
 def render(result: OpenDataResult) -> str:
@@ -310,14 +319,7 @@ def render(result: OpenDataResult) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.open_data")
-    parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
-    parser.add_argument("folder", nargs="?")
-    parser.add_argument("count", nargs="?", type=int)
-    parser.add_argument("--locations", type=int, default=LOCATIONS)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    args = bench_arguments("python -m bench.open_data", argv, locations=LOCATIONS, seconds=5.0)
     if args.mode == "serve":
         asyncio.run(_serve(Path(args.folder), args.count))
         return

@@ -1,8 +1,11 @@
-"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client.
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, an admin API client, a cluster
+name on NATS.
 
 PostgreSQL tests use the server on 127.0.0.1:5432 (database ``test``); each test gets its own
-schema, dropped afterwards, so runs never collide. When the server does not answer they skip
-with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
+schema, dropped afterwards, so runs never collide. Cluster tests use the NATS with JetStream on
+127.0.0.1:4222; each test gets its own cluster name (so its own key-value bucket, stream and
+subjects), whose bucket and stream are deleted afterwards. When a server does not answer the
+tests skip with the reason, unless ``INTERCARGA_REQUIRE_SERVICES=1`` (CI), where they fail.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +36,7 @@ POSTGRES_DSN = os.environ.get(
     "INTERCARGA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_URL = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+NATS_URL = os.environ.get("INTERCARGA_TEST_NATS", "nats://127.0.0.1:4222")
 REQUIRE_SERVICES = os.environ.get("INTERCARGA_REQUIRE_SERVICES") == "1"
 
 # A pytest-xdist worker starts with COLUMNS=80 and LINES=24 in its environment; the CLI's Rich
@@ -94,6 +99,54 @@ async def _drop_schema(schema: str) -> None:
             await connection.execute(drop)
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def postgres_schema() -> AsyncIterator[str]:
+    """An empty PostgreSQL schema of its own, dropped after the test."""
+    schema = await _postgres_schema()
+    try:
+        yield schema
+    finally:
+        await _drop_schema(schema)
+
+
+async def nats_ready() -> None:
+    """Skip (or fail, in CI) unless the NATS at ``NATS_URL`` answers and has JetStream."""
+    try:
+        nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    except Exception as error:
+        service_missing(f"NATS at {NATS_URL} does not answer: {error or type(error).__name__}")
+    try:
+        await nc.jetstream().account_info()
+    except Exception as error:
+        service_missing(f"NATS at {NATS_URL} has no JetStream: {error}")
+    finally:
+        await nc.close()
+
+
+async def drop_cluster(name: str) -> None:
+    """Delete the streams of cluster ``name`` (its presence bucket's and its events')."""
+    nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        for stream in await js.streams_info():
+            if name in stream.config.name:
+                await js.delete_stream(stream.config.name)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def nats_cluster() -> AsyncIterator[str]:
+    """A cluster name of this test's own on the NATS at ``NATS_URL`` (with JetStream); its
+    streams are deleted afterwards."""
+    await nats_ready()
+    name = f"t{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        await drop_cluster(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from intercarga.domain import Location
+from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
+from intercarga.security import hash_token
+from intercarga.store.authorizations import AuthorizationOutcome, AuthorizationRecord
 
 
 def location_json(**changes: Any) -> dict[str, Any]:
@@ -105,3 +109,47 @@ def location_json(**changes: Any) -> dict[str, Any]:
 
 def location(**changes: Any) -> Location:
     return Location.model_validate(location_json(**changes))
+
+
+def partner(**changes: object) -> Partner:
+    """A registered eMSP (and CPO) partner, id ``p1``."""
+    values: dict[str, object] = {
+        "id": "p1",
+        "name": "Example eMSP",
+        "state": PartnerState.REGISTERED,
+        "initiated_by": "THEM",
+        "version": "2.2.1",
+        "versions_url": "https://emsp.example/ocpi/versions",
+        "token_hash": hash_token("token-c"),
+        "outgoing_token": "token-b",
+        "roles": [
+            PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Example eMSP"),
+            PartnerRole(country_code="CO", party_id="CPX", role="CPO", name="Example CPO"),
+        ],
+        "endpoints": [
+            PartnerEndpoint(identifier="credentials", role="SENDER", url="https://e/c"),
+            PartnerEndpoint(identifier="tokens", role="SENDER", url="https://e/t"),
+            PartnerEndpoint(identifier="locations", role="RECEIVER", url="https://e/l"),
+        ],
+    }
+    values.update(changes)
+    return Partner.model_validate(values)
+
+
+def authorization_record(asked_at: datetime, outcome: str, **changes: Any) -> AuthorizationRecord:
+    """A real-time authorization a Colombian CPO asked of CO-EMS directly, as the store keeps it."""
+    values: dict[str, Any] = {
+        "asked_at": asked_at,
+        "country_code": "CO",
+        "cpo_party_id": "ICG",
+        "token_party": "CO-EMS",
+        "emsp": "CO-EMS",
+        "partner_id": "p1",
+        "location_id": "BOG-1",
+        "evse_uid": None,
+        "outcome": AuthorizationOutcome(outcome),
+        "via_hub": False,
+        "latency_ms": 120,
+    }
+    values.update(changes)
+    return AuthorizationRecord(**values)

@@ -1,3 +1,5 @@
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -103,4 +105,30 @@ def test_nested_environment_overrides_one_key_of_a_file_table(
     with pytest.raises(
         ConfigurationError, match=r"^INTERCARGA_OCPP__MAX_FRAME_SIZE: ocpp.max_frame_size: "
     ):
+        load_settings()
+
+
+def test_a_single_node_unless_nats_is_configured(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings()
+    assert settings.cluster.nats_url is None
+    # The default node id is this host and this process, usable as a NATS subject token.
+    assert settings.cluster.node_id.endswith(f"-{os.getpid()}")
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", settings.cluster.node_id)
+    (clean_environment / "intercarga.toml").write_text(
+        '[cluster]\nnats_url = "nats://ic:n4ts-secret@127.0.0.1:4222"\nnode_id = "a-1"\n'
+    )
+    settings = load_settings()
+    assert settings.cluster.nats_url == "nats://ic:n4ts-secret@127.0.0.1:4222"
+    assert settings.cluster.node_id == "a-1"
+    shown = settings.masked()
+    assert shown["cluster"]["nats_url"] == "nats://ic:********@127.0.0.1:4222"
+    assert "n4ts-secret" not in str(shown)
+    monkeypatch.setenv("INTERCARGA_CLUSTER__NODE_ID", "b.2")
+    with pytest.raises(ConfigurationError, match=r"^INTERCARGA_CLUSTER__NODE_ID: cluster.node_id"):
+        load_settings()
+    monkeypatch.setenv("INTERCARGA_CLUSTER__NODE_ID", "b-2")
+    monkeypatch.setenv("INTERCARGA_CLUSTER__NATS_URL", "http://127.0.0.1:4222")
+    with pytest.raises(ConfigurationError, match=r"nats:// or tls://"):
         load_settings()

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.admission import BurstLog, summarise_accept_errors
 from intercarga.background import pause, stop_tasks
 from intercarga.bus import EventBus
+from intercarga.cluster import Cluster
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
@@ -55,6 +56,7 @@ from intercarga.store.open_data import PublishedLocations
 from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
 from intercarga.web.http import create_http_app
+from intercarga.web.problems import ErrorPage
 
 __all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
@@ -74,6 +76,8 @@ class System:
     csms_service: CsmsService
     csms: CsmsServer
     registry: Registry
+    # This node's membership of a cluster; None for a single node (no [cluster] nats_url).
+    cluster: Cluster | None = None
     roaming: Roaming | None = None  # only when opened with ``roaming`` options
 
     @classmethod
@@ -95,8 +99,16 @@ class System:
             await engine.dispose()
             raise
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-        store = Store(engine)
-        bus = EventBus()
+        try:
+            cluster = await Cluster.open(settings.cluster) if settings.cluster.nats_url else None
+        except BaseException:
+            await engine.dispose()
+            raise
+        store = Store(
+            engine,
+            authorization_retention=timedelta(days=settings.ocpi.authorization_retention_days),
+        )
+        bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
         registry = Registry(
@@ -111,9 +123,20 @@ class System:
             roaming=None if access is None else access.authorize_unknown,
             master_pass_groups=frozenset(settings.ocpp.master_pass_groups),
         )
-        service = CsmsService(settings, store, bus, authorizer, links)
+        service = CsmsService(
+            settings,
+            store,
+            bus,
+            authorizer,
+            links,
+            remote=None if cluster is None else cluster.router,
+        )
         authenticator = StoreAuthenticator(store, settings.ocpp)
-        csms = CsmsServer(settings.ocpp, authenticator, StationDispatcher(service), links=links)
+        dispatcher = StationDispatcher(service)
+        handler = dispatcher if cluster is None else cluster.fenced(dispatcher)
+        csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
+        if cluster is not None:
+            await cluster.responder(service.run_local_command)
         # The rest of roaming after the CSMS service, whose stations its OCPI commands run on.
         roaming_service = None
         if roaming is not None:
@@ -138,12 +161,15 @@ class System:
             service,
             csms,
             registry,
+            cluster,
             roaming_service,
         )
 
     async def close(self) -> None:
         if self.roaming is not None:
             await self.roaming.client.aclose()  # its pooled connections (stop() closes them too)
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.engine.dispose()
 
 
@@ -155,11 +181,16 @@ def reporting_rules(settings: Settings) -> ReportingRules:
         raise ConfigurationError(str(error)) from None
 
 
-def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API."""
+def http_app(
+    system: System, routers: Iterable[APIRouter] = (), error_page: ErrorPage | None = None
+) -> FastAPI:
+    """The HTTP app of ``system``, with ``routers`` (OCPI's, …) beside the admin API, and
+    ``error_page`` (the dashboard's) for a browser that asks for an address that is not there."""
 
     async def health() -> None:
         await check_database(system.engine)
+        if system.cluster is not None:
+            system.cluster.check()
 
     return create_http_app(
         admin=AdminServices(
@@ -168,12 +199,14 @@ def http_app(system: System, routers: Iterable[APIRouter] = ()) -> FastAPI:
             system.links,
             system.csms_service,
             assessment_data=system.settings.assessment_data,
+            registry=system.registry,
         ),
         admin_auth=system.admin_auth,
         health=health,
         metrics_registry=CollectorRegistry(),
         max_body_size=system.settings.http.max_body_size,
         routers=routers,
+        error_page=error_page,
     )
 
 
@@ -299,7 +332,7 @@ async def serve(
             open_data.router(),
             dashboard.router,
         ]
-        app = http_app(system, routers=routers)
+        app = http_app(system, routers=routers, error_page=dashboard.error_page)
         admission = http_admission(settings.http)
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and

@@ -8,6 +8,8 @@ files and the environment and nothing else; it must never open a database or a s
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +26,7 @@ from intercarga.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "ClusterSettings",
     "HttpSettings",
     "LogFormat",
     "OcpiParty",
@@ -186,6 +189,12 @@ class OcpiSettings(BaseModel):
     push_retry_max: float = Field(
         default=600, gt=0, description="seconds: the longest wait between tries of a push"
     )
+    authorization_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="days each real-time authorization's outcome is kept (the assessment's"
+        " service indicator reads them)",
+    )
     allow_http_partner_urls: bool = Field(
         default=False,
         description="call partner URLs over plain http:// too (tests, demos, a private network);"
@@ -220,6 +229,59 @@ class RegistrySettings(BaseModel):
         description="per country (ISO alpha-2, or 'default'), fields of the reporting rule to"
         " override: status_window_s, stale_after_s, realtime_prices, mandatory",
     )
+
+
+def default_node_id() -> str:
+    """This host's name and this process's id, in the characters a NATS subject token allows."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname()) or "node"
+    return f"{host}-{os.getpid()}"
+
+
+class ClusterSettings(BaseModel):
+    """Several nodes on one PostgreSQL and one NATS (``[cluster]``, ``INTERCARGA_CLUSTER__*``).
+
+    Without ``nats_url`` the process is a single node: nothing here is used.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    nats_url: str | None = Field(
+        default=None,
+        description="nats://host:4222 (comma-separated for several servers) of a NATS with"
+        " JetStream; unset: a single node, in-process",
+    )
+    node_id: str = Field(
+        default_factory=default_node_id,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="this node's name in the cluster; default: host name and process id",
+    )
+    name: str = Field(
+        default="intercarga",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="the cluster's name: prefix of its NATS subjects, key-value bucket and"
+        " stream, so several clusters can share one NATS",
+    )
+    lease: float = Field(
+        default=15,
+        ge=1,
+        description="seconds a node's claim on a station's connection lasts unless renewed"
+        " (renewed every third of it while connected)",
+    )
+    command_timeout: float = Field(
+        default=60,
+        gt=0,
+        description="seconds a command sent to a station held by another node waits in all",
+    )
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for server in value.split(","):
+            if not server.strip().startswith(("nats://", "tls://")):
+                raise ValueError("each server must start with nats:// or tls://")
+        return value
 
 
 class Settings(BaseSettings):
@@ -257,6 +319,7 @@ class Settings(BaseSettings):
     ocpp: OcppSettings = Field(default_factory=OcppSettings)
     ocpi: OcpiSettings = Field(default_factory=OcpiSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )
@@ -305,6 +368,10 @@ class Settings(BaseSettings):
         url = self.database_url.get_secret_value()
         shown["database_url"] = _mask_url_password(url)
         shown["admin_token"] = None if self.admin_token is None else "********"
+        if self.cluster.nats_url is not None:
+            shown["cluster"]["nats_url"] = ",".join(
+                _mask_url_password(server) for server in self.cluster.nats_url.split(",")
+            )
         return shown
 
 

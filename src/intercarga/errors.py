@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "ConflictError",
+    "DegradedError",
     "IntercargaError",
     "InvalidInputError",
     "NotFoundError",
@@ -34,6 +35,15 @@ class ConfigurationError(IntercargaError):
 
 class StorageError(IntercargaError):
     """The database cannot be reached, opened or migrated."""
+
+
+class DegradedError(IntercargaError):
+    """A service the process needs besides the database (``component``: the cluster's NATS) is
+    away for now; the process carries on and uses it again once it is back."""
+
+    def __init__(self, component: str, message: str) -> None:
+        super().__init__(message)
+        self.component = component
 
 
 class NotFoundError(IntercargaError):

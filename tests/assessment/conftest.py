@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from intercarga.assessment import CountryFile, load_countries
-from intercarga.domain import Location
+from intercarga.domain import Location, Tariff
+from intercarga.sim.example import example_network
 from tests.factories import location_json
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "assessment"
@@ -40,3 +41,23 @@ def co_location(
     for evse in body["evses"]:
         evse["last_updated"] = stamp
     return Location.model_validate(body)
+
+
+def co_tariff() -> Tariff:
+    """The tariff ``DC-1`` of the Colombian party CO-ICG."""
+    return (
+        example_network()
+        .tariffs[0]
+        .model_copy(update={"country_code": "CO", "party_id": "ICG", "id": "DC-1"})
+    )
+
+
+def clean_co_location(location_id: str, now: datetime = NOW, **changes: Any) -> Location:
+    """A Bogotá location that passes every data quality rule of the registry when the store
+    holds :func:`co_tariff`: Colombian EVSE ids, every connector priced, a fresh status."""
+    body = co_location(location_id, timedelta(seconds=5), now).model_dump(mode="json")
+    for number, evse in enumerate(body["evses"], start=1):
+        evse["evse_id"] = f"CO*ICG*E{location_id.replace('-', '')}*{number}"
+        for connector in evse["connectors"]:
+            connector["tariff_ids"] = ["DC-1"]
+    return Location.model_validate({**body, **changes})

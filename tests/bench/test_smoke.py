@@ -17,11 +17,11 @@ from bench.common import spread
 from bench.connections import run_connections
 from bench.crash import CrashResult
 from bench.hub_auth import HubAuthResult, run_hub_auth
-from bench.nap_ingest import run_nap_ingest
+from bench.nap_ingest import NapIngestResult, run_nap_ingest
 from bench.ocpi_pull import run_ocpi_pull
 from bench.outbox import run_outbox
 from bench.profiles import summarise
-from bench.run import PricingResult, Report, Sizes, render
+from bench.run import REGISTRY_TITLE, PricingResult, Report, Sizes, render, splice
 from bench.servers import ServerProcess
 from bench.throughput import run_throughput
 
@@ -133,3 +133,24 @@ def test_the_report_renders_every_section() -> None:
         assert heading in text
     assert "| Authorize through the hub | 70.0 ms | 120.0 ms |" in text
     assert "| sqlite | 4 | 100 | 650 | 0 | 0 | 100 / 100 | 0 | 8.2, 9.1 s |" in text
+
+
+def test_a_partial_run_is_spliced_into_the_document_and_keeps_the_rest() -> None:
+    full = Report(datetime.now(UTC), Sizes.quick(), "python -m bench.run")
+    full.pricing = PricingResult(spread([1.0]), spread([2.0]), "14385")
+    document = render(full)
+    part = Report(datetime.now(UTC), Sizes.quick(), "python -m bench.run --only nap --splice")
+    part.nap = NapIngestResult(40, 40, spread([25.0]), 30.0, 90.0)
+    once = splice(document, part)
+    assert once.startswith(document.split("## Machine")[0])  # the full run's header stays
+    pricing = document.split("## 3. Pricing")[1].split("\n## ")[0]
+    assert pricing in once  # sections this run did not measure are kept as they were
+    section = once.split(REGISTRY_TITLE)[1].split("\n## ")[0]
+    assert "Measured in a run of its own" in section and "--only nap --splice" in section
+    assert "load average when the run started" in section
+    assert "| confirmed / sent | 40 / 40 |" in section
+    assert once.index(REGISTRY_TITLE) < once.index("## What dominated")
+    # Spliced again: replaced, not added twice.
+    part.nap = NapIngestResult(40, 39, spread([20.0]), 30.0, 90.0)
+    twice = splice(once, part)
+    assert twice.count(REGISTRY_TITLE) == 1 and "| confirmed / sent | 39 / 40 |" in twice

@@ -483,6 +483,11 @@ def test_min_current_unknown_is_taken_as_met_and_said() -> None:
     from intercarga.billing.explain import why
 
     assert "current not reported for this period: taken as met" in why(time_line, pricing)
+    # The same reasons in the dashboard's other languages.
+    spanish = why(time_line, pricing, "es")
+    assert "corriente no informado en este período: se da por cumplido" in spanish
+    assert spanish.startswith("elements[1] aplica (")
+    assert why(time_line, pricing, "pt").startswith("elements[1] se aplica (")
 
 
 def test_average_power_is_derived_from_energy_and_time() -> None:

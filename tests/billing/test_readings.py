@@ -60,3 +60,28 @@ def test_energy_is_the_sum_of_the_steps_forward() -> None:
     values = [reading(0, 1000), reading(1, 3000), reading(2, 500), reading(3, 2500)]
     assert register_of(values).kwh == 4
     assert len(register_of(values).backwards) == 1
+
+
+def test_a_meter_stop_rounding_the_last_reading_down_is_not_a_step_back() -> None:
+    """1.6 meterStop is whole Wh: a station whose last periodic reading said 1032586.1 Wh, and
+    that delivered nothing more before it stopped, sends meterStop 1032586. Seen in the crash
+    test: the step back is not billed (energy stays the readings' own), and it is no register
+    going back, so the operator is not told one did."""
+    at = START + timedelta(minutes=30)
+    values = [
+        reading(0, 1031676, "Transaction.Begin"),  # meterStart
+        MeterValue(timestamp=at, value=Decimal("1032586.1"), context="Sample.Periodic"),
+        MeterValue(timestamp=at, value=Decimal("1032586.1"), context="Transaction.End"),
+        MeterValue(timestamp=at, value=Decimal(1032586), context="Transaction.End"),  # meterStop
+    ]
+    register = register_of(values)
+    assert register.kwh == Decimal("0.9101")
+    assert register.warnings() == []
+
+
+def test_a_step_back_of_less_than_a_wh_between_readings_with_decimals_is_named() -> None:
+    values = [
+        MeterValue(timestamp=START, value=Decimal("1000.5")),
+        MeterValue(timestamp=START + timedelta(minutes=1), value=Decimal("999.7")),
+    ]
+    assert len(register_of(values).backwards) == 1

@@ -3,13 +3,20 @@ and ``--save`` building a country's history."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from intercarga.app import System
 from intercarga.cli import app
+from intercarga.config import Settings
+from tests.assessment.conftest import clean_co_location, co_tariff
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "assessment"
 runner = CliRunner()
@@ -90,3 +97,34 @@ def test_save_stores_each_run_and_the_report_shows_the_history(tmp_path: Path) -
     assert len(history) == 2
     assert history[0]["levels"]["communication"] == 2.0
     assert history[0]["live_data"] is False  # the database holds no Colombian station yet
+
+
+def test_live_measures_the_data_quality_of_the_deployment_s_locations(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intercarga.db'}"
+
+    async def seed() -> None:
+        system = await System.open(Settings(database_url=SecretStr(url)))
+        try:
+            now = datetime.now(UTC)
+            await system.store.tariffs.put(co_tariff())
+            await system.store.locations.put(clean_co_location("BOG-1", now))
+            await system.store.locations.put(clean_co_location("BOG-2", now, opening_times=None))
+        finally:
+            await system.close()
+
+    asyncio.run(seed())
+    env = {"INTERCARGA_DATABASE_URL": url, "INTERCARGA_ASSESSMENT_DATA": str(DATA)}
+    code, stdout, stderr = invoke("assess", "CO", "--live", "--language", "es", env=env)
+    assert code == 0, stderr
+    line = next(x for x in stdout.splitlines() if x.startswith("- information.registry "))
+    assert "measured data_quality = 50% (1 / 2) (good ≥ 0.9, poor < 0.5) → 2" in line
+    code, stdout, stderr = invoke("assess", "--region", "LAC", "--live", "-f", "json", env=env)
+    assert code == 0, stderr
+
+    def registry(country: dict[str, Any]) -> Any:
+        layer = next(x for x in country["layers"] if x["layer"] == "information")
+        return next(c for c in layer["criteria"] if c["criterion"] == "information.registry")
+
+    countries = {c["code"]: c for c in json.loads(stdout)["countries"]}
+    assert registry(countries["CO"])["measurement"]["shown"] == "50% (1 / 2)"
+    assert registry(countries["CR"])["measurement"] is None  # no Costa Rican location held

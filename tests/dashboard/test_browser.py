@@ -253,7 +253,8 @@ def test_a_remote_start_from_the_station_page_shows_live_on_the_map_and_the_page
     total = page.locator("#total-before-taxes")
     stated = Decimal(total.get_attribute("data-total") or "")
     assert sum(costs).quantize(Decimal(1), ROUND_HALF_UP) == stated > 0
-    playwright_sync.expect(total).to_have_text(re.compile(r"^CLP\d{1,3}(,\d{3})*$"))  # no decimals
+    # No decimals, and the code kept apart from the digits (CLDR's currency spacing).
+    playwright_sync.expect(total).to_have_text(re.compile(r"^CLP\s\d{1,3}(,\d{3})*$"))
     _shot(page, "cdr")
     map_page.context.close()
 
@@ -283,11 +284,34 @@ def test_the_language_switch_changes_every_visible_string(
 
     def settled() -> None:
         """The page's scripts ran: the live stream is open (and the map drew its markers)."""
-        playwright_sync.expect(page.locator("#live-status.on")).to_have_count(1)
+        if page.locator("script[src$='live.js']").count():
+            playwright_sync.expect(page.locator("#live-status.on")).to_have_count(1)
         if page.url.endswith("/map"):
             playwright_sync.expect(page.locator(".marker")).to_have_count(3)
 
-    for path in ("/stations", f"/stations/{STATION}", "/map"):
+    # Words from data must not show as their codes (IEC_62196_T2, AC_3_PHASE, AVAILABLE).
+    codes = re.compile(r"\b[A-Z0-9]+_[A-Z0-9_]+\b|\b(AVAILABLE|CHARGING|UNKNOWN|DC|AC)\b")
+
+    def shown_codes() -> set[str]:
+        """Codes outside <code> (the catalogue names each standard by its OCPI code there)."""
+        texts: list[str] = page.evaluate(
+            """() => Array.from(document.querySelectorAll('body *'))
+                .filter(el => el.offsetParent !== null && !el.closest('code'))
+                .flatMap(el => Array.from(el.childNodes)
+                    .filter(n => n.nodeType === 3).map(n => n.textContent.trim()))
+                .filter(Boolean)"""
+        )
+        return {text for text in texts if codes.search(text)}
+
+    pages = (
+        "/stations",
+        f"/stations/{STATION}",
+        "/map",
+        "/hardware?country=CO",  # Colombia's rules, and the example network's violation there
+        "/compatibility?vehicle=BYD+Dolphin&location=SCL-PROVIDENCIA",
+        "/no-such-page",
+    )
+    for path in pages:
         page.goto(deployment.url + path)
         settled()
         english = visible_strings() & set(translated)
@@ -297,9 +321,42 @@ def test_the_language_switch_changes_every_visible_string(
         settled()
         left = visible_strings() & set(translated)
         assert left == set(), f"{path}: still in English: {left}"
+        assert shown_codes() == set(), f"{path}: codes shown as words: {shown_codes()}"
+        if path.startswith("/hardware"):
+            _shot(page, "hardware-pt")
         assert {translated[m] for m in english} <= visible_strings()
         page.get_by_role("link", name="EN English").click()
         page.wait_for_url("**" + path)
+    page.context.close()
+
+
+def test_the_compatibility_page_and_a_missing_page(
+    deployment: Deployment, browser: playwright_sync.Browser
+) -> None:
+    page = _page(browser)
+    _sign_in(page, deployment.url, "admin", deployment.admin)
+    page.wait_for_url("**/map")
+    page.get_by_role("link", name="Hardware").click()
+    page.get_by_role("link", name="Can my car charge here?").click()
+    page.get_by_label("Vehicle").select_option("BYD Dolphin")
+    page.get_by_label("Location ID").fill("SAO-PAULISTA")
+    page.get_by_role("button", name="Check").click()
+    playwright_sync.expect(page.locator("#verdict")).to_contain_text("Yes, up to")
+    playwright_sync.expect(page.locator("#connectors tbody tr")).not_to_have_count(0)
+    _shot(page, "compatibility")
+    # A mistake: the field is marked and named.
+    page.get_by_label("Location ID").fill("NOWHERE")
+    page.get_by_role("button", name="Check").click()
+    playwright_sync.expect(page.locator("#filter-location-error")).to_have_text(
+        "Location ID: No location has this ID."
+    )
+    assert page.get_by_label("Location ID").get_attribute("aria-invalid") == "true"
+    # An address that is not there: a page in the visitor's language, not JSON.
+    answer = page.goto(deployment.url + "/no-such-page")
+    assert answer is not None and answer.status == 404
+    playwright_sync.expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.get_by_role("link", name="Back to the map").click()
+    page.wait_for_url("**/map")
     page.context.close()
 
 

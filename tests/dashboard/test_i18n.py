@@ -68,8 +68,40 @@ def test_amounts_follow_the_language_and_the_currencys_minor_unit() -> None:
 
     catalogs = Catalogs()
     assert catalogs.translator("es").money(Decimal("1450"), "CLP") == "1.450\xa0CLP"
-    assert catalogs.translator("en").money(Decimal("1450"), "CLP") == "CLP1,450"
+    # CLDR's currency spacing: a code made of letters keeps apart from the digits.
+    assert catalogs.translator("en").money(Decimal("1450"), "CLP") == "CLP\xa01,450"
     assert catalogs.translator("en").money(Decimal("12.5"), "BRL") == "R$12.50"
     assert catalogs.translator("pt").money(Decimal("12.5"), "BRL") == "R$\xa012,50"
     # ISO 4217 gives the peso colombiano two decimals (CLDR's cash rounding shows none).
     assert catalogs.translator("es").money(Decimal("12.5"), "COP") == "12,50\xa0COP"
+
+
+def _data_strings() -> set[str]:
+    """The country rules' words that pages show: summaries, rule titles and fixes."""
+    from intercarga.hardware import country_rules
+    from intercarga.hardware.rules import known_countries
+
+    found = {country_rules("AQ").summary}  # a country with no data on record
+    for code in known_countries():
+        rules = country_rules(code)
+        found.add(rules.summary)
+        for rule in rules.rule:
+            found |= {rule.title, rule.fix}
+    return found
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_the_country_rules_words_are_translated(language: str) -> None:
+    translated = Catalogs().messages(language)
+    missing = sorted(_data_strings() - set(translated))
+    assert missing == [], f"untranslated into {language}: {missing}"
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_every_connector_standard_has_a_name(language: str) -> None:
+    from intercarga.dashboard.words import Words
+    from intercarga.domain.location import ConnectorStandard
+
+    words = Words.of(Catalogs().translator(language))
+    unnamed = [s.value for s in ConnectorStandard if words.standard(s.value) == s.value]
+    assert unnamed == []

@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from intercarga.app import System, http_app
 from intercarga.dashboard import Dashboard, Role
+from intercarga.domain import EVSEStatus
+from intercarga.domain._types import utc_now
+from intercarga.domain.events import EvseStatusChanged
+from intercarga.domain.location import ConnectorStandard, PowerType
 from intercarga.ocpi.roaming import Roaming
 from intercarga.sim.example import seed_example_network
 
@@ -34,7 +39,7 @@ async def _browser(
         roaming=roaming,
     )
     await dashboard.accounts.add("ops", Role.OPERATOR, PASSWORD)
-    app = http_app(system, routers=[dashboard.router])
+    app = http_app(system, routers=[dashboard.router], error_page=dashboard.error_page)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(
@@ -170,3 +175,104 @@ async def test_the_hardware_page_checks_a_countrys_rules(client: httpx.AsyncClie
     wrong = await client.get("/hardware", params={"country": "XX"})
     assert wrong.status_code == 422
     assert "Country: Choose a country from the list." in wrong.text
+
+
+async def test_a_browser_gets_a_404_page_in_its_language_and_an_api_client_problem_json(
+    client: httpx.AsyncClient,
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "es"}
+    page = await client.get("/no-such-page", headers=browser)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Página no encontrada" in page.text and 'href="/public"' in page.text
+    api = await client.get("/no-such-page")  # httpx asks for */*, as API clients do
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["status"] == 404
+    # Signed in, a station that is not there is a page too, with the navigation.
+    await _sign_in(client)
+    missing = await client.get("/stations/NOPE", headers=browser)
+    assert missing.status_code == 404
+    assert "Página no encontrada" in missing.text and 'href="/stations"' in missing.text
+    assert (await client.get("/stations/NOPE")).json()["detail"] == "station NOPE not found"
+
+
+async def test_the_compatibility_page_checks_every_connector(client: httpx.AsyncClient) -> None:
+    await _sign_in(client)
+    empty = await client.get("/compatibility")
+    assert empty.status_code == 200 and 'id="verdict"' not in empty.text
+    query = {"vehicle": "BYD Dolphin", "location": "SAO-PAULISTA"}
+    page = await client.get("/compatibility", params=query, headers={"Accept-Language": "pt"})
+    assert page.status_code == 200
+    assert 'id="verdict"' in page.text and 'id="connectors"' in page.text
+    assert "Sim, até" in page.text  # a Dolphin sold in Brazil charges at the São Paulo site
+    assert "IEC_62196" not in page.text and "AC_3_PHASE" not in page.text  # names, not codes
+    wrong = await client.get("/compatibility", params={"vehicle": "BYD Dolphin", "location": "X"})
+    assert wrong.status_code == 422
+    assert 'id="filter-location" name="location" value="X" aria-invalid="true"' in wrong.text
+    assert "Location ID: No location has this ID." in wrong.text
+
+
+async def test_findings_and_codes_read_in_the_pages_language(client: httpx.AsyncClient) -> None:
+    await _sign_in(client)
+    page = await client.get(
+        "/hardware", params={"country": "CO"}, headers={"Accept-Language": "es"}
+    )
+    assert page.status_code == 200
+    assert "Reglas de conectores vigentes" in page.text  # the rules' state, not "rules"
+    assert "Res. 40559/2025: Tipo 2 y CCS2 obligatorios" in page.text  # the summary
+    assert "Infracción" in page.text or "Advertencia" in page.text  # a severity, not its code
+    assert "lacks" not in page.text and "the rule requires" not in page.text
+    assert "must comply by" not in page.text
+
+
+async def test_the_map_data_follows_a_status_change_and_is_sent_gzipped(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    await _sign_in(client)
+    first = await client.get("/map/locations.json", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["content-encoding"] == "gzip"
+    key = ("CL", "ICG", "SCL-PROVIDENCIA")
+    site = next(m for m in first.json() if m["key"] == "/".join(key))
+    uid = site["evses"][0]["uid"]
+    assert await system.store.locations.set_evse_status(key, uid, EVSEStatus.OUTOFORDER, utc_now())
+    again = (await client.get("/map/locations.json")).json()
+    site = next(m for m in again if m["key"] == "/".join(key))
+    assert site["evses"][0]["status"] == "OUTOFORDER"
+    # As the CSMS does it: written, then told on the bus (the markers are patched in place).
+    at = utc_now() + timedelta(seconds=1)
+    assert await system.store.locations.set_evse_status(key, uid, EVSEStatus.CHARGING, at)
+    await system.bus.publish(EvseStatusChanged(*key, uid, EVSEStatus.CHARGING, at))
+    for path in ("/map/locations.json", "/public/locations.json"):
+        site = next(m for m in (await client.get(path)).json() if m["key"] == "/".join(key))
+        assert site["evses"][0]["status"] == "CHARGING", path
+
+
+async def test_a_finding_is_said_in_the_pages_language(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    """A Colombian site with only Type 1: Colombia's rule (Type 2, due 2027-05-21) finds it."""
+    site = await system.store.locations.get("CO", "ICG", "BOG-USAQUEN")
+    T1 = ConnectorStandard.IEC_62196_T1  # noqa: N806 - a constant
+    type1 = [
+        evse.model_copy(
+            update={
+                "connectors": [
+                    c.model_copy(update={"standard": T1, "power_type": PowerType.AC_1_PHASE})
+                    for c in evse.connectors
+                ]
+            }
+        )
+        for evse in site.evses
+    ]
+    await system.store.locations.put(site.model_copy(update={"evses": type1}))
+    await _sign_in(client)
+    page = await client.get(
+        "/hardware", params={"country": "CO"}, headers={"Accept-Language": "es"}
+    )
+    assert page.status_code == 200
+    assert "Este punto de carga en CA ofrece Tipo 1" in page.text
+    assert "la regla exige Tipo 2" in page.text
+    assert "Debe cumplir a más tardar el 2027-05-21." in page.text
+    assert "Instale un tomacorriente o cable Tipo 2" in page.text  # the fix
+    assert "the rule requires" not in page.text and "must comply by" not in page.text

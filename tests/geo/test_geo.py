@@ -85,3 +85,36 @@ def test_impossible_coordinates_are_invalid_input(latitude: float, longitude: fl
 def test_an_unknown_country_names_the_valid_codes() -> None:
     with pytest.raises(InvalidInputError, match=r"unknown country 'ES'.*AR"):
         geo.outline("ES")
+
+
+def test_every_country_has_populated_places_inside_its_outline() -> None:
+    for country in geo.LAC_COUNTRIES:
+        places = geo.populated_places(country)
+        assert places, country
+        assert [p.population for p in places] == sorted(
+            (p.population for p in places), reverse=True
+        )
+        # GeoNames' extract holds every capital, whatever its size (Basseterre: 12,920).
+        assert all(p.population >= 15_000 for p in places[1:]) or country in ("BZ", "GD", "KN")
+        inside = [p for p in places if geo.is_in_country(country, p.latitude, p.longitude)]
+        assert len(inside) >= 0.95 * len(places), country
+    assert geo.populated_places("co")[0].name == "Bogotá"
+    with pytest.raises(InvalidInputError, match="unknown country 'ES'"):
+        geo.populated_places("ES")
+
+
+def test_within_km_measures_on_the_sphere() -> None:
+    bogota = (4.5981, -74.0761)
+    medellin = (6.2442, -75.5812)  # about 245 km away
+    soacha = (4.5794, -74.2168)  # about 16 km away
+    assert geo.within_km([bogota, medellin, soacha], [bogota], 30) == [True, False, True]
+    assert geo.within_km([soacha], [bogota], 10) == [False]
+    assert geo.within_km([medellin], [bogota], 250) == [True]
+    assert geo.within_km([bogota], [], 30) == [False]
+    # Near the south of the continent a degree of longitude is short (about 67 km): Punta Arenas
+    # to Río Gallegos is about 207 km, though 1.7 degrees of longitude and 1.5 of latitude apart.
+    punta_arenas, rio_gallegos = (-53.1638, -70.9171), (-51.6226, -69.2181)
+    assert geo.within_km([punta_arenas], [rio_gallegos], 210) == [True]
+    assert geo.within_km([punta_arenas], [rio_gallegos], 200) == [False]
+    with pytest.raises(InvalidInputError, match="distance"):
+        geo.within_km([bogota], [bogota], -1)

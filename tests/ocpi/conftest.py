@@ -32,7 +32,8 @@ ADMIN = "test-admin-token-ocpi-0123456789"
 
 
 class Hosts(httpx.AsyncBaseTransport):
-    """Sends each request to the app registered for its host; unknown hosts refuse to connect.
+    """Sends each request to the app registered for its host; unknown hosts refuse to connect,
+    hosts ``down`` too, and ``silent`` ones time out.
 
     ``lose_answers[host] = n``: the next ``n`` POSTs to ``host`` are delivered but their answers
     are lost (the sender sees a timeout)."""
@@ -40,12 +41,15 @@ class Hosts(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.apps: dict[str, httpx.ASGITransport] = {}
         self.down: set[str] = set()
+        self.silent: set[str] = set()
         self.lose_answers: dict[str, int] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         if host in self.down or host not in self.apps:
             raise httpx.ConnectError(f"connection refused: {host}", request=request)
+        if host in self.silent:
+            raise httpx.ReadTimeout(f"no answer from {host}", request=request)
         response = await self.apps[host].handle_async_request(request)
         if request.method == "POST" and self.lose_answers.get(host, 0) > 0:
             self.lose_answers[host] -= 1

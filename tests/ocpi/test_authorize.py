@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from intercarga import domain
+from intercarga.assessment import ReportFormat, framework, load_country, render_country
+from intercarga.assessment.live import country_report
 from intercarga.ocpi.authorize import ocpi_token_type
 from intercarga.ocpp.events import AuthorizationStatus, IdToken
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party
@@ -108,3 +112,36 @@ def test_ocpp_token_types_become_ocpi_ones() -> None:
     assert ocpi_token_type("Central") == "APP_USER"
     assert ocpi_token_type("eMAID") == "EMAID"
     assert ocpi_token_type("KeyCode") == "OTHER"
+
+
+async def test_each_ask_is_stored_and_the_assessment_counts_its_success(
+    network: tuple[Network, Hosts],
+) -> None:
+    _make, hosts = network
+    cpo, emsp = await _pair(network)
+    await emsp.system.store.tokens.put(_token("CARD-1"))
+    await emsp.system.store.tokens.put(_token("CARD-2", valid=False))
+    hook = cpo.roaming.authorize_unknown
+    await hook("CARD-1", "ISO14443", STATION)  # accepted
+    await hook("CARD-2", "ISO14443", STATION)  # blocked: a verdict all the same
+    await hook("NOBODY", "ISO14443", STATION)  # the eMSP does not know it
+    hosts.down.add("emsp.test")
+    await hook("CARD-3", "ISO14443", STATION)  # cannot be reached
+    hosts.down.discard("emsp.test")
+    hosts.silent.add("emsp.test")
+    await hook("CARD-4", "ISO14443", STATION)  # no answer in time
+    hosts.silent.discard("emsp.test")
+
+    stored = await cpo.system.store.authorizations.of_country("CO")
+    outcomes = [r.outcome.value for r in stored]
+    assert outcomes == ["accepted", "blocked", "unknown", "error", "timeout"]
+    first = stored[0]
+    assert (first.cpo_party_id, first.emsp, first.token_party) == ("CPO", "CO-EMS", "CO-EMS")
+    assert (first.location_id, first.evse_uid, first.via_hub) == ("LOC1", "E1", False)
+    assert all(r.latency_ms >= 0 for r in stored)
+
+    # What an analyst sees in Colombia's report from this deployment.
+    now = datetime.now(UTC)
+    report = await country_report(cpo.system.store, framework(), load_country("CO"), now)
+    text = render_country(report, framework(), "en", ReportFormat.MD).decode()
+    assert "measured realtime_authorization_success = 50% (2 / 4)" in text

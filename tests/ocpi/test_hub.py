@@ -58,10 +58,14 @@ async def _hub_partner(deployment: Deployment) -> str:
 async def test_rfid_through_the_hub_authorized_by_open_routing_and_the_cdr_routed_to_the_emsp(
     through_hub: tuple[Deployment, Deployment, Deployment, Stations],
 ) -> None:
-    hub, _cpo, emsp, stations = through_hub
+    hub, cpo, emsp, stations = through_hub
     seen, cdr = await charge(emsp, stations, "CO-ICG-", "1.6")
     assert seen, "the eMSP saw the session while it charged"
     check_cdr(cdr, "COP", CARD)
+    # The CPO kept each ask: through the hub, answered by the eMSP the hub found.
+    asked = await cpo.system.store.authorizations.of_country("CO")
+    assert asked
+    assert {(a.outcome.value, a.via_hub, a.emsp) for a in asked} == {("accepted", True, "CO-EMS")}
     # The hub stores no one's sessions or CDRs: it routes them.
     assert await hub.system.store.cdrs.count() == 0
     assert await hub.system.store.sessions.count() == 0

@@ -86,6 +86,32 @@ async def test_emsp_pulls_cpo_locations_page_by_page_following_link(
     assert seen == [f"LOC{i:03d}" for i in range(5)]
 
 
+async def test_next_links_seek_after_the_last_key_so_a_location_added_before_it_moves_nothing(
+    registered: tuple[Deployment, Deployment, dict[str, str], dict[str, str]],
+) -> None:
+    """The Link a page gives names the last id served (``after``): the next page starts right
+    after it, however many rows come before; a client counting ``offset`` itself is served too."""
+    cpo, _emsp, _to_emsp, to_cpo = registered
+    await _seed_cpo_locations(cpo, 5)
+    first = await cpo.ocpi.get("/ocpi/cpo/2.2.1/locations?limit=2", headers=to_cpo)
+    target = first.headers["Link"].split(">")[0].removeprefix("<")
+    query = parse_qs(urlsplit(target).query)
+    assert query["after"] == ["LOC001"] and query["offset"] == ["2"]
+    # Created between two pages, sorting before the cursor: an offset would serve LOC001 again.
+    await cpo.system.store.locations.put(
+        example_network()
+        .locations[0]
+        .model_copy(update={"country_code": "CO", "party_id": "CPO", "id": "LOC000A"})
+    )
+    second = await cpo.ocpi.get(target, headers=to_cpo)
+    assert [item["id"] for item in second.json()["data"]] == ["LOC002", "LOC003"]
+    assert second.headers["X-Total-Count"] == "6"
+    third_link = second.headers["Link"].split(">")[0].removeprefix("<")
+    assert parse_qs(urlsplit(third_link).query)["after"] == ["LOC003"]
+    counted = await cpo.ocpi.get("/ocpi/cpo/2.2.1/locations?offset=2&limit=2", headers=to_cpo)
+    assert [item["id"] for item in counted.json()["data"]] == ["LOC001", "LOC002"]
+
+
 async def test_oversized_pages_are_capped_and_bad_parameters_are_2001(
     registered: tuple[Deployment, Deployment, dict[str, str], dict[str, str]],
 ) -> None:

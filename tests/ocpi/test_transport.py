@@ -9,6 +9,7 @@ from intercarga.ocpi.transport import (
     authorization_header,
     page_headers,
     page_request,
+    parse_json,
     read_authorization,
 )
 
@@ -34,6 +35,11 @@ def test_next_link_keeps_filters_and_stops_on_the_last_page() -> None:
         "<https://x/ocpi/cpo/2.2.1/cdrs?offset=100&limit=100&date_from=2016-01-01T00%3A00%3A00Z"
         '&type=RFID>; rel="next"'
     )
+    # The key the page ended at goes into the link; an ``after`` the request had does not.
+    seeking = page_headers(
+        "https://x/l", {**params, "after": "OLD"}, page, 100, 250, last_key="CDR 99"
+    )
+    assert seeking["Link"].endswith('&type=RFID&after=CDR+99>; rel="next"')
     last = page_request({"offset": "200"})
     assert "Link" not in page_headers("https://x/l", {"offset": "200"}, last, 50, 250)
 
@@ -53,3 +59,11 @@ def test_bad_or_endless_pagination_is_2001(params: dict[str, str]) -> None:
     with pytest.raises(OcpiError) as caught:
         page_request(params)
     assert caught.value.status_code == 2001
+
+
+def test_a_body_with_a_lone_surrogate_is_not_json_but_a_surrogate_pair_is() -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse_json(b'{"name": "caf\\udce9"}')
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse_json(b'[{"\\ud800": 1}]')
+    assert parse_json(b'{"name": "\\ud83d\\ude00"}') == {"name": "\U0001f600"}

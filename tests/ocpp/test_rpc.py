@@ -160,6 +160,9 @@ def test_invalid_result_payload_is_refused_and_the_call_still_awaits_an_answer()
         # Unreadable JSON, but the head of a CALL gives its id: the payload is broken.
         (V201, '[2, "abc", "Heartbeat", {', ("abc", "FormatViolation")),
         (V16, '[2, "abc", "Heartbeat", {', ("abc", "FormationViolation")),
+        # A payload string that is not Unicode text (a lone surrogate, in a value or a key).
+        (V201, '[2, "abc", "Heartbeat", {"x": "\\ud800"}]', ("abc", "FormatViolation")),
+        (V16, '[2, "abc", "Heartbeat", {"\\udfff": 1}]', ("abc", "FormationViolation")),
         # JSON, but not an OCPP-J message.
         (V201, '{"a": 1}', ("-1", "RpcFrameworkError")),
         (V201, "[2]", ("-1", "RpcFrameworkError")),
@@ -596,3 +599,13 @@ def test_v21_callresulterror_for_our_answer_is_reported() -> None:
     [event] = proto.receive_text(frame(5, "nope", "FormatViolation", "", {}))
     assert isinstance(event, ProtocolViolation)
     assert proto.data_to_send() == []
+
+
+def test_an_escaped_surrogate_pair_is_text_and_accepted() -> None:
+    """An emoji escaped as its UTF-16 pair is valid JSON text: the call is answered."""
+    proto = protocol(V16)
+    text = frame(2, "e1", "DataTransfer", {"vendorId": "V", "data": "ok"}).replace(
+        '"ok"', '"\\ud83d\\ude00"'
+    )
+    events = proto.receive_text(text)
+    assert not any(isinstance(event, ProtocolViolation) for event in events)

@@ -219,3 +219,26 @@ async def test_the_periodic_pull_reads_only_what_changed_and_catches_a_missed_pu
     assert len(
         await nap.system.store.status_history.history(EvseKey("CO", "CPO", "LOC2", evse.uid))
     ) == len(history)
+
+
+async def test_two_pulls_of_one_cpo_at_once_keep_a_status_once(
+    network: tuple[Network, Hosts],
+) -> None:
+    """A periodic pull that meets the full pull after registration (or two at once for any
+    reason) waits for it: the second finds the Location stored and keeps no status again."""
+    import asyncio
+
+    nap, cpo = await _pair(network)
+    await connect(nap, cpo, "2.2.1")
+    puller = nap.roaming.puller
+    assert puller is not None
+    await puller.settled()
+    await cpo.system.store.locations.put(_location())
+    from intercarga.store.partners import PartnerRepository
+
+    listed = await PartnerRepository(nap.system.store.engine).list(limit=None)
+    [partner] = [p for p in listed.items if any(r.role == "CPO" for r in p.roles)]
+    await asyncio.gather(puller.pull(partner, full=True), puller.pull(partner, full=True))
+    key = EvseKey("CO", "CPO", LOC, "SCL-PROV-1")
+    history = await nap.system.store.status_history.history(key)
+    assert [(c.status, c.via) for c in history] == [(domain.EVSEStatus.AVAILABLE, "PULL")]

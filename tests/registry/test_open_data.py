@@ -223,6 +223,26 @@ async def test_incremental_sync_sees_a_change_after_the_last_page(
     assert await _ids(client, status="OUTOFORDER") == []
 
 
+async def test_a_page_shows_a_status_change_that_kept_the_time(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    # Pages reuse their rendered Locations; a late status report (an EVSE changed, the
+    # Location's last_updated not moved) must still show.
+    def statuses(page: Any) -> dict[str, list[str]]:
+        return {item["id"]: [evse["status"] for evse in item["evses"]] for item in page["data"]}
+
+    first = await client.get(f"{BASE}/locations?country=CL")
+    assert statuses(first.json())["VAP-AC"] == ["OUTOFORDER"]
+    assert (await client.get(f"{BASE}/locations?country=CL")).content == first.content
+    repository = LocationRepository(system.engine)
+    before = await repository.get("CL", "ICG", "VAP-AC")
+    evses = [before.evses[0].model_copy(update={"status": _status("AVAILABLE")}), *before.evses[1:]]
+    assert await repository.put_statuses(before, before.model_copy(update={"evses": evses}))
+    after = await client.get(f"{BASE}/locations?country=CL")
+    assert statuses(after.json())["VAP-AC"] == ["AVAILABLE"]
+    assert after.headers["etag"] != first.headers["etag"]
+
+
 def _status(value: str) -> Any:
     from intercarga.domain import EVSEStatus
 

@@ -12,6 +12,7 @@ from intercarga import domain
 from intercarga.registry import (
     LOCATION_RULES,
     LocationContext,
+    TariffWindow,
     check_location,
     cpo_quality,
     load_rules,
@@ -199,6 +200,61 @@ def test_the_monitor_flags_stale_evses_and_locations_silent_cpos_and_rule_breaks
         tariff_ids={("CO", "ABC"): frozenset({"CO-AC"})},
     )
     assert fresh == []
+
+
+def _chilean(tariff_ids: list[str]) -> domain.Location:
+    return _location(
+        _connector(tariff_ids=tariff_ids),
+        country_code="CL",
+        id="SCL1",
+        address="Avenida Apoquindo 3000",
+        city="Santiago",
+        country="CHL",
+        coordinates={"latitude": "-33.41611", "longitude": "-70.60417"},
+        time_zone="America/Santiago",
+    )
+
+
+def _price_flags(
+    location: domain.Location, windows: dict[str, TariffWindow]
+) -> dict[tuple[str, str], str]:
+    party = (location.country_code, location.party_id)
+    flags = monitor(
+        NOW,
+        RULES,
+        [location],
+        last_reported={(*party, location.id, "E1"): NOW},
+        last_heard={party: NOW},
+        tariff_ids={party: frozenset(windows)},
+        tariff_windows={party: windows},
+    )
+    return {(f.subject, f.rule): f.detail for f in flags}
+
+
+def test_chile_wants_a_price_in_force_for_every_connector() -> None:
+    # Chile's rule file says prices in real time; Colombia's does not.
+    assert RULES.for_country("CL").realtime_prices and not RULES.for_country("CO").realtime_prices
+    subject = "CL-ABC/SCL1/E1/1"
+    current = TariffWindow(start=NOW - timedelta(days=30))
+    assert _price_flags(_chilean(["CL-DC"]), {"CL-DC": current}) == {}
+    # Never received: the mandatory tariff rule and the price rule both name the connector.
+    missing = _price_flags(_chilean(["CL-DC"]), {})
+    assert missing[(subject, "tariff")] == "tariff CL-DC not received"
+    assert missing[(subject, "prices")].startswith("tariff CL-DC not received: no price")
+    # Received, but ended yesterday with nothing after it: no current price.
+    ended = TariffWindow(start=NOW - timedelta(days=30), end=NOW - timedelta(days=1))
+    stale = _price_flags(_chilean(["CL-DC"]), {"CL-DC": ended})
+    assert set(stale) == {(subject, "prices")}
+    assert "not in force now" in stale[(subject, "prices")]
+    assert "CL wants prices in real time" in stale[(subject, "prices")]
+    # Not yet in force, with nothing else in force: no price either.
+    coming = TariffWindow(start=NOW + timedelta(days=1))
+    assert set(_price_flags(_chilean(["CL-DC"]), {"CL-DC": coming})) == {(subject, "prices")}
+    # The ended tariff's successor is in force: the connector has a price.
+    both = _price_flags(_chilean(["CL-OLD", "CL-NEW"]), {"CL-OLD": ended, "CL-NEW": current})
+    assert both == {}
+    # Colombia has no real-time price rule: an ended tariff is not flagged there.
+    assert _price_flags(_location(), {"CO-AC": ended}) == {}
 
 
 def test_every_country_rule_has_a_source_and_overrides_are_checked() -> None:

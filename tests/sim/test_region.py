@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,37 +63,107 @@ def _processes_under(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_a_short_demo_roams_in_three_currencies_and_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.timeout(1300)
+def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: Path) -> None:
     folder = tmp_path / "region"
     result = subprocess.run(
         [
             sys.executable, "-m", "intercarga", "demo", "--folder", str(folder),
-            "--stations", "1", "--sessions", "1", "--seed", "7", "--speed", "600", "--json",
+            "--stations", "1", "--seed", "7", "--speed", "300", "--duration", "60",
+            "--outage", "15", "--json",
         ],
         env=environment(),
         capture_output=True,
         text=True,
-        timeout=840,
+        timeout=1200,
         check=False,
     )  # fmt: skip
+    assert _processes_under(folder) == [], "a process of the demo outlived it"
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     summary = json.loads(result.stdout)
     assert summary["failures"] == []
-    flows = summary["flows"]
-    # Each CPO's one station read a card of one eMSP; each CDR reached it once.
-    assert {flow["cpo"] for flow in flows} == {"cl-cpo", "co-cpo", "br-cpo"}
-    for flow in flows:
-        assert flow["cdrs"] == flow["delivered"] == 1, flow
-        assert flow["duplicated"] == 0
-    currencies = {c for flow in flows for c in flow["currencies"]}
-    assert currencies == {"CLP", "COP", "BRL"}
-    # The Colombian CPO reaches the regional eMSP only through the hub, which keeps no CDR.
-    assert {"cpo": "co-cpo", "emsp": "emsp-andes"}.items() <= next(
-        f for f in flows if f["cpo"] == "co-cpo"
-    ).items()
-    assert summary["parties"]["hub"]["cdrs"] == 0
-    # The access point has every CPO as a partner; the eMSPs hold the roaming CDRs.
-    assert summary["parties"]["nap"]["partners"] == 3
-    assert sum(summary["parties"][e]["cdrs"] for e in ("emsp-andes", "emsp-brasil")) == 3
-    assert _processes_under(folder) == [], "a process of the demo outlived it"
+    flows = {(flow["cpo"], flow["emsp"]): flow for flow in summary["flows"]}
+    # Each CPO's one RFID station reads a card of one eMSP: Andean cards in Chile (direct) and
+    # Colombia (through the hub), a Brazilian card in Brazil; and the app driver's charge.
+    assert set(flows) == {
+        ("cl-cpo", "emsp-andes"), ("co-cpo", "emsp-andes"), ("br-cpo", "emsp-brasil"),
+        ("br-cpo", "emsp-andes"),
+    }  # fmt: skip
+    for flow in flows.values():
+        # Every roaming CDR at its eMSP exactly once, the outage's included.
+        assert flow["cdrs"] >= 1, flow
+        assert flow["delivered"] == flow["cdrs"], flow
+        assert flow["duplicated"] == 0, flow
+    assert {c for flow in flows.values() for c in flow["currencies"]} == {"CLP", "COP", "BRL"}
+    parties = summary["parties"]
+    assert parties["hub"]["cdrs"] == 0
+    assert parties["nap"]["partners"] == 3
+    made = sum(flow["cdrs"] for flow in flows.values())
+    assert parties["emsp-andes"]["cdrs"] + parties["emsp-brasil"]["cdrs"] == made
+
+    incidents = summary["incidents"]
+    # The Brazilian eMSP was down while its drivers charged: their CDRs waited and came once.
+    outage = incidents["outage"]
+    assert outage["emsp"] == "emsp-brasil"
+    assert outage["down_s"] >= 15
+    assert outage["waiting_at_return"] >= 1
+    # The Chilean station charged on while offline and replayed its queued meter values.
+    offline = incidents["offline"]
+    assert offline["status"] == "COMPLETED"
+    assert offline["covers_s"] >= offline["offline_s"]
+    assert offline["largest_gap_s"] < offline["offline_s"]
+    # The price change made while an eMSP was down reached both eMSPs.
+    assert incidents["tariff"]["reached"] == ["emsp-andes", "emsp-brasil"]
+    # The Colombian CPO went quiet; the access point flagged it, and only it.
+    silent = incidents["silent"]
+    assert silent["flagged"] is True
+    assert silent["others_flagged"] == []
+    # The app driver's START_SESSION and STOP_SESSION made one CDR, in reais, at the eMSP.
+    app = summary["app"]
+    assert app["start_command"]["response"] == "ACCEPTED"
+    assert app["stop_command"]["response"] == "ACCEPTED"
+    assert app["cdrs"] == 1
+    assert app["currency"] == ["BRL"]
+    # Charges paid at Eletrovia's terminal: priced in reais, the CDR kept by the CPO.
+    adhoc = summary["adhoc"]
+    assert adhoc["cdrs"] >= 1
+    assert adhoc["types"] == ["AD_HOC_USER"]
+    assert adhoc["currency"] == ["BRL"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1300)
+def test_ctrl_c_during_the_traffic_prints_the_summary_and_leaves_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "region"
+    output = tmp_path / "demo.json"
+    with output.open("w") as stdout:
+        # A session of its own: Ctrl-C in a terminal reaches every process of its group.
+        demo = subprocess.Popen(
+            [
+                sys.executable, "-m", "intercarga", "demo", "--folder", str(folder),
+                "--stations", "1", "--duration", "300", "--json",
+            ],
+            env=environment(),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 700
+        while not list(folder.glob("*/simulate-*.json")):
+            assert demo.poll() is None, demo.stderr.read() if demo.stderr else ""
+            assert time.monotonic() < deadline, "the traffic did not start"
+            time.sleep(1)
+        time.sleep(5)
+        os.killpg(demo.pid, signal.SIGINT)
+        _, errors = demo.communicate(timeout=150)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=10)
+    assert "Traceback" not in errors, errors[-3000:]
+    summary = json.loads(output.read_text())
+    assert {"parties", "flows", "incidents", "failures"} <= set(summary)
+    assert demo.returncode in (0, 1)
+    assert _processes_under(folder) == [], "a process of the demo outlived Ctrl-C"

@@ -4,42 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
+from intercarga.domain.partner import PartnerRole, PartnerState
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.security import hash_token
 from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
-
-
-def _partner(**changes: object) -> Partner:
-    values: dict[str, object] = {
-        "id": "p1",
-        "name": "Example eMSP",
-        "state": PartnerState.REGISTERED,
-        "initiated_by": "THEM",
-        "version": "2.2.1",
-        "versions_url": "https://emsp.example/ocpi/versions",
-        "token_hash": hash_token("token-c"),
-        "outgoing_token": "token-b",
-        "roles": [
-            PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Example eMSP"),
-            PartnerRole(country_code="CO", party_id="CPX", role="CPO", name="Example CPO"),
-        ],
-        "endpoints": [
-            PartnerEndpoint(identifier="credentials", role="SENDER", url="https://e/c"),
-            PartnerEndpoint(identifier="tokens", role="SENDER", url="https://e/t"),
-            PartnerEndpoint(identifier="locations", role="RECEIVER", url="https://e/l"),
-        ],
-    }
-    values.update(changes)
-    return Partner.model_validate(values)
+from tests.factories import partner
 
 
 async def test_partner_round_trips_with_roles_and_endpoints_in_order(store: Store) -> None:
     partners = PartnerRepository(store.engine)
-    await partners.create(_partner())
+    await partners.create(partner())
     read = await partners.get("p1")
-    assert read == _partner(created_at=read.created_at, last_updated=read.last_updated)
+    assert read == partner(created_at=read.created_at, last_updated=read.last_updated)
     assert read.endpoint("locations", "RECEIVER") == "https://e/l"
     assert read.endpoint("locations", "SENDER") is None
     assert read.hosts("co", "ems", "EMSP")
@@ -47,9 +24,9 @@ async def test_partner_round_trips_with_roles_and_endpoints_in_order(store: Stor
 
 async def test_found_by_token_hash_and_by_hosted_party(store: Store) -> None:
     partners = PartnerRepository(store.engine)
-    await partners.create(_partner())
+    await partners.create(partner())
     await partners.create(
-        _partner(id="p2", token_hash=hash_token("a"), state=PartnerState.INVITED, roles=[])
+        partner(id="p2", token_hash=hash_token("a"), state=PartnerState.INVITED, roles=[])
     )
     found = await partners.find_by_token_hash(hash_token("token-c"))
     assert found is not None and found.id == "p1"
@@ -60,8 +37,8 @@ async def test_found_by_token_hash_and_by_hosted_party(store: Store) -> None:
 
 async def test_replacing_a_partner_replaces_its_children_and_delete_cascades(store: Store) -> None:
     partners = PartnerRepository(store.engine)
-    await partners.create(_partner())
-    await partners.put(_partner(endpoints=[], roles=[]))
+    await partners.create(partner())
+    await partners.put(partner(endpoints=[], roles=[]))
     assert (await partners.get("p1")).endpoints == []
     await partners.delete("p1")
     with pytest.raises(NotFoundError):
@@ -72,8 +49,8 @@ async def test_a_put_that_breaks_a_key_is_a_conflict_and_changes_nothing(store: 
     # The error a lost insert race meets too: callers (ocpi/storing.py) retry on ConflictError
     # and never see the database library's exceptions.
     partners = PartnerRepository(store.engine)
-    await partners.put(_partner())
+    await partners.put(partner())
     role = PartnerRole(country_code="CO", party_id="EMS", role="EMSP", name="Twice")
     with pytest.raises(ConflictError, match="p1"):
-        await partners.put(_partner(name="Changed", roles=[role, role]))
+        await partners.put(partner(name="Changed", roles=[role, role]))
     assert (await partners.get("p1")).name == "Example eMSP"

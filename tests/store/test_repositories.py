@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,54 @@ async def test_put_replaces_the_whole_aggregate(store: Store) -> None:
     loaded = await store.locations.get("CL", "ICG", "LOC-1")
     assert [evse.uid for evse in loaded.evses] == ["EVSE-1"]
     assert [connector.id for connector in loaded.evses[0].connectors] == ["2"]
+
+
+async def test_a_status_only_change_writes_the_statuses_and_nothing_else(store: Store) -> None:
+    from intercarga.domain import EVSEStatus
+
+    stored = location()
+    await store.locations.put(stored)
+    later = stored.last_updated + timedelta(minutes=5)
+    first, second = stored.evses[0].uid, stored.evses[1].uid
+
+    def reported(base: Any, uid: str, status: EVSEStatus, at: datetime) -> Any:
+        evses = [
+            e.model_copy(update={"status": status, "last_updated": at}) if e.uid == uid else e
+            for e in base.evses
+        ]
+        return base.model_copy(update={"evses": evses, "last_updated": max(base.last_updated, at)})
+
+    # Two reports made from the same read, on two EVSEs: both are kept.
+    assert await store.locations.put_statuses(
+        stored, reported(stored, first, EVSEStatus.CHARGING, later)
+    )
+    assert await store.locations.put_statuses(
+        stored, reported(stored, second, EVSEStatus.OUTOFORDER, later - timedelta(minutes=1))
+    )
+    loaded = await store.locations.get("CL", "ICG", "LOC-1")
+    assert [e.status for e in loaded.evses[:2]] == [EVSEStatus.CHARGING, EVSEStatus.OUTOFORDER]
+    assert loaded.last_updated == later  # never moved back by the older report
+    expected = reported(
+        reported(stored, first, EVSEStatus.CHARGING, later),
+        second,
+        EVSEStatus.OUTOFORDER,
+        later - timedelta(minutes=1),
+    )
+    assert loaded == expected
+    # Anything else changed: nothing written, the caller stores the Location whole.
+    renamed = reported(stored, first, EVSEStatus.AVAILABLE, later).model_copy(
+        update={"name": "Other"}
+    )
+    assert await store.locations.put_statuses(stored, renamed) is False
+    assert await store.locations.get("CL", "ICG", "LOC-1") == loaded
+    # Gone since it was read: nothing written.
+    await store.locations.delete("CL", "ICG", "LOC-1")
+    assert (
+        await store.locations.put_statuses(
+            stored, reported(stored, first, EVSEStatus.CHARGING, later)
+        )
+        is False
+    )
 
 
 async def test_create_refuses_an_existing_key_and_keeps_the_first(store: Store) -> None:

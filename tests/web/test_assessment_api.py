@@ -14,8 +14,9 @@ from pydantic import SecretStr
 from intercarga.app import System, http_app
 from intercarga.config import Settings
 from intercarga.web.api.assessment import assessment_page
-from tests.assessment.conftest import co_location
+from tests.assessment.conftest import clean_co_location, co_location, co_tariff
 from tests.conftest import ADMIN_TOKEN
+from tests.factories import authorization_record
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "assessment"
 
@@ -135,3 +136,57 @@ async def test_bad_input_is_a_422_problem_naming_the_valid_values(
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == detail
+
+
+async def test_real_time_authorization_outcomes_and_inlet_coverage_are_measured(
+    assessed: tuple[System, httpx.AsyncClient],
+) -> None:
+    system, client = assessed
+    now = datetime.now(UTC)
+    for minutes, outcome in enumerate(["accepted"] * 3 + ["timeout"], start=1):
+        asked_at = now - timedelta(minutes=minutes)
+        await system.store.authorizations.add(authorization_record(asked_at, outcome))
+    await system.store.locations.put(co_location("BOG-1", timedelta(seconds=5), now))
+
+    body = (await client.get("/api/v1/assessment/countries/CO")).json()
+    criteria = {c["criterion"]: c for x in body["assessment"]["layers"] for c in x["criteria"]}
+    rta = criteria["service.realtime_authorization"]["measurement"]
+    assert rta["indicator"] == "realtime_authorization_success"
+    assert rta["shown"] == "75% (3 / 4)"
+    inlets = criteria["hardware.inlet_coverage"]["measurement"]
+    assert inlets["indicator"] == "inlets_within_km"
+    assert "within 30 km" in inlets["formula"]
+    assert 0 < inlets["value"] < 0.4  # one Bogotá site: most places of Colombia are far from it
+
+
+async def test_the_data_quality_of_the_country_s_locations_is_measured_and_reported(
+    assessed: tuple[System, httpx.AsyncClient],
+) -> None:
+    system, client = assessed
+    now = datetime.now(UTC)
+    await system.store.tariffs.put(co_tariff())
+    await system.store.locations.put(clean_co_location("BOG-1", now))
+    await system.store.locations.put(clean_co_location("BOG-2", now))
+    # Seeded bad data: no opening hours; a time zone of another country.
+    await system.store.locations.put(clean_co_location("BOG-3", now, opening_times=None))
+    await system.store.locations.put(clean_co_location("BOG-4", now, time_zone="America/Lima"))
+
+    body = (await client.get("/api/v1/assessment/countries/CO")).json()
+    information = next(x for x in body["assessment"]["layers"] if x["layer"] == "information")
+    registry = next(c for c in information["criteria"] if c["criterion"] == "information.registry")
+    measured = registry["measurement"]
+    assert measured["indicator"] == "data_quality"
+    assert measured["shown"] == "50% (2 / 4)"
+    assert (measured["good"], measured["poor"]) == (0.9, 0.5)
+    assert measured["formula"].startswith("locations passing every data quality rule")
+    assert (registry["desk_level"], registry["current"]) == (3, 2)  # mandated, not met in practice
+
+    report = await client.get("/api/v1/assessment/countries/CO/report", params={"format": "md"})
+    line = next(x for x in report.text.splitlines() if x.startswith("- information.registry "))
+    assert "— measured data_quality = 50% (2 / 4) (good ≥ 0.9, poor < 0.5) → 2" in line
+    assert "— Measured: locations passing every data quality rule of the access point" in line
+
+    # The dashboard's page shows it too; without the registry it is not measured.
+    page = await assessment_page(system.store, DATA, "CO", "en", registry=system.registry)
+    assert "data_quality = 50% (2 / 4)" in page
+    assert "data_quality" not in await assessment_page(system.store, DATA, "CO", "en")

@@ -163,7 +163,11 @@ async def app(system: System) -> AsyncIterator[FastAPI]:
         roaming=roaming,
     )
     open_data = open_data_api(system.engine).router()
-    yield http_app(system, routers=[*routers(roaming), open_data, dashboard.router])
+    yield http_app(
+        system,
+        routers=[*routers(roaming), open_data, dashboard.router],
+        error_page=dashboard.error_page,
+    )
     await roaming.client.aclose()
 
 

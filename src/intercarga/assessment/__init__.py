@@ -14,7 +14,7 @@ from intercarga.assessment.countries import (
 )
 from intercarga.assessment.framework import LAYERS, Framework, Market, framework
 from intercarga.assessment.i18n import LANGUAGES, translator
-from intercarga.assessment.indicators import DeploymentSnapshot, Measurement, measure
+from intercarga.assessment.indicators import DataQuality, DeploymentSnapshot, Measurement, measure
 from intercarga.assessment.recommend import Recommendation, recommend
 from intercarga.assessment.report import (
     FORMATS,
@@ -38,6 +38,7 @@ __all__ = [
     "CountryDataError",
     "CountryFile",
     "CountryReport",
+    "DataQuality",
     "DeploymentSnapshot",
     "Framework",
     "HistoryPoint",

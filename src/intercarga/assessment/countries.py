@@ -135,6 +135,9 @@ class CountryFile(_Data):
     # Additive extension (docs/assessment.md): the country's maximum age of a reported EVSE
     # status, e.g. 60 for Colombia's 60-second reporting; the framework's default otherwise.
     status_max_age_seconds: int | None = Field(default=None, gt=0)
+    # The distance within which a populated place counts as served by a compatible connector
+    # (hardware.inlet_coverage), e.g. shorter for a small island; the framework's default otherwise.
+    inlet_distance_km: float | None = Field(default=None, gt=0, le=500)
     facts: list[Fact] = Field(default_factory=list)
 
     @field_validator("code")

@@ -99,6 +99,8 @@ class Reference(_Data):
 
 class Defaults(_Data):
     status_max_age_seconds: int = Field(gt=0)
+    inlet_distance_km: float = Field(gt=0, le=500)
+    authorization_window_days: int = Field(gt=0)
 
 
 class Framework(_Data):

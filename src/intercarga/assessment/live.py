@@ -3,16 +3,24 @@
 
 This is the one module of the package that touches the store; the scoring, indicators and
 reports stay pure. It must never decide a level itself: it reads, hands values to the pure
-modules and stores what they return.
+modules and stores what they return. The access point's data quality per country is handed in
+(``quality``) by the callers, which sit above the registry: this package may not import it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from intercarga.assessment.countries import CountryFile
 from intercarga.assessment.framework import Framework
-from intercarga.assessment.indicators import DeploymentSnapshot, SessionRecord, StationRecord
+from intercarga.assessment.indicators import (
+    AuthorizationAsk,
+    DataQuality,
+    DeploymentSnapshot,
+    SessionRecord,
+    StationRecord,
+)
 from intercarga.assessment.recommend import recommend
 from intercarga.assessment.report import CountryReport, HistoryPoint
 from intercarga.assessment.scoring import CountryAssessment, assess
@@ -24,10 +32,20 @@ from intercarga.store.partners import PartnerRepository
 __all__ = ["assess_live", "country_report", "history", "read_snapshot", "save_run"]
 
 
-async def read_snapshot(store: Store, country: str, taken_at: datetime) -> DeploymentSnapshot:
+async def read_snapshot(
+    store: Store,
+    country: str,
+    taken_at: datetime,
+    *,
+    authorizations_since: datetime | None = None,
+    quality: Mapping[str, DataQuality] | None = None,
+) -> DeploymentSnapshot:
     """What the deployment holds about ``country``: locations with EVSE statuses, stations,
-    tariffs, eMSP partners and sessions (with the party that issued each session's token)."""
+    tariffs, eMSP partners, sessions (with the party that issued each session's token), the
+    real-time authorizations its CPO side asked (from ``authorizations_since`` on) and, when the
+    caller counted it, the data quality of its locations."""
     filters = {"country_code": country}
+    asked = await store.authorizations.of_country(country, since=authorizations_since)
     locations = (await store.locations.list(limit=None, filters=filters)).items
     stations = (await store.stations.list(limit=None, filters=filters)).items
     tariffs = (await store.tariffs.list(limit=None, filters=filters)).items
@@ -65,6 +83,13 @@ async def read_snapshot(store: Store, country: str, taken_at: datetime) -> Deplo
             )
             for s in sessions
         ],
+        authorizations=[
+            AuthorizationAsk(
+                country_code=a.country_code, asked_at=a.asked_at, outcome=a.outcome.value
+            )
+            for a in asked
+        ],
+        quality={country: quality[country]} if quality and country in quality else {},
     )
 
 
@@ -88,19 +113,38 @@ async def history(store: Store, country: str) -> list[HistoryPoint]:
 
 
 async def assess_live(
-    store: Store | None, fw: Framework, country: CountryFile, at: datetime
+    store: Store | None,
+    fw: Framework,
+    country: CountryFile,
+    at: datetime,
+    *,
+    quality: Mapping[str, DataQuality] | None = None,
 ) -> CountryAssessment:
-    """The country's assessment, with the deployment's live data when there is a store."""
-    snapshot = None if store is None else await read_snapshot(store, country.code, at)
+    """The country's assessment, with the deployment's live data when there is a store (and
+    its data quality per country code, when the caller counted it)."""
+    window = timedelta(days=fw.defaults.authorization_window_days)
+    snapshot = (
+        None
+        if store is None
+        else await read_snapshot(
+            store, country.code, at, authorizations_since=at - window, quality=quality
+        )
+    )
     return assess(fw, country, at, snapshot)
 
 
 async def country_report(
-    store: Store | None, fw: Framework, country: CountryFile, at: datetime, *, save: bool = False
+    store: Store | None,
+    fw: Framework,
+    country: CountryFile,
+    at: datetime,
+    *,
+    quality: Mapping[str, DataQuality] | None = None,
+    save: bool = False,
 ) -> CountryReport:
     """Assessment, recommendations and history of one country; ``save`` stores this run first,
     so the history ends with it."""
-    assessment = await assess_live(store, fw, country, at)
+    assessment = await assess_live(store, fw, country, at, quality=quality)
     if store is not None and save:
         await save_run(store, assessment)
     points = [] if store is None else await history(store, country.code)

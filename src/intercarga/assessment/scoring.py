@@ -25,6 +25,7 @@ from intercarga.assessment.framework import LAYERS, Framework, Market, layer_of
 from intercarga.assessment.indicators import (
     DeploymentSnapshot,
     Measurement,
+    MeasureRules,
     measure,
     measured_level,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "LayerScore",
     "assess",
     "assess_country",
+    "measure_rules",
 ]
 
 # How much a criterion's evidence counts towards a layer's confidence (unknown: 0).
@@ -180,6 +182,16 @@ def assess_country(
     )
 
 
+def measure_rules(fw: Framework, country: CountryFile) -> MeasureRules:
+    """The country's thresholds: its file's where it sets them, else the framework's."""
+    defaults = fw.defaults
+    return MeasureRules(
+        status_max_age_seconds=country.status_max_age_seconds or defaults.status_max_age_seconds,
+        inlet_distance_km=country.inlet_distance_km or defaults.inlet_distance_km,
+        authorization_window_days=defaults.authorization_window_days,
+    )
+
+
 def assess(
     fw: Framework,
     country: CountryFile,
@@ -189,6 +201,5 @@ def assess(
     """The country's assessment from its desk facts and, when given, a deployment's live data."""
     measurements: list[Measurement] = []
     if snapshot is not None:
-        max_age = country.status_max_age_seconds or fw.defaults.status_max_age_seconds
-        measurements = measure(fw, country.code, snapshot, max_age)
+        measurements = measure(fw, country.code, snapshot, measure_rules(fw, country))
     return assess_country(fw, country, assessed_at, measurements)

@@ -65,6 +65,54 @@ _WORDS: dict[str, dict[Language, str]] = {
     },
     "element": {"en": "Element {n}", "es": "Elemento {n}", "pt": "Elemento {n}"},
     "always": {"en": "always", "es": "siempre", "pt": "sempre"},
+    # why(): the reasons behind one priced line.
+    "why_step": {
+        "en": "step_size {step} of elements[{element}]: the session's billed total rounded up "
+        "once (mod_cdrs step_size)",
+        "es": "step_size {step} de elements[{element}]: el total facturado de la sesión "
+        "redondeado hacia arriba una vez (step_size de mod_cdrs)",
+        "pt": "step_size {step} de elements[{element}]: o total faturado da sessão arredondado "
+        "para cima uma vez (step_size de mod_cdrs)",
+    },
+    "why_saw": {"en": "{check} (saw {seen})", "es": "{check} (se vio {seen})",
+                "pt": "{check} (visto {seen})"},
+    "why_skip": {
+        "en": "elements[{element}] not applicable: {failed}",
+        "es": "elements[{element}] no aplica: {failed}",
+        "pt": "elements[{element}] não se aplica: {failed}",
+    },
+    "why_free": {
+        "en": "no element applies at this moment, so this is free",
+        "es": "ningún elemento aplica en este momento, así que es gratis",
+        "pt": "nenhum elemento se aplica neste momento, então é grátis",
+    },
+    "why_applies": {
+        "en": "elements[{element}] applies ({checks})",
+        "es": "elements[{element}] aplica ({checks})",
+        "pt": "elements[{element}] se aplica ({checks})",
+    },
+    "seen_time": {"en": "local time {time}", "es": "hora local {time}", "pt": "hora local {time}"},
+    "seen_day": {"en": "local day {day}", "es": "día local {day}", "pt": "dia local {day}"},
+    "seen_date": {"en": "local date {date}", "es": "fecha local {date}", "pt": "data local {date}"},
+    "seen_kwh": {
+        "en": "{kwh} kWh charged so far",
+        "es": "{kwh} kWh cargados hasta entonces",
+        "pt": "{kwh} kWh carregados até então",
+    },
+    "seen_duration": {
+        "en": "{seconds} s into the session",
+        "es": "{seconds} s de sesión",
+        "pt": "{seconds} s de sessão",
+    },
+    "seen_unreported": {"en": "not reported", "es": "no informado", "pt": "não informado"},
+    "to": {"en": " to ", "es": " a ", "pt": " a "},
+    "field_current": {"en": "current", "es": "corriente", "pt": "corrente"},
+    "field_power": {"en": "power", "es": "potencia", "pt": "potência"},
+    "why_unreported": {
+        "en": "{field} not reported for this period: taken as met",
+        "es": "{field} no informado en este período: se da por cumplido",
+        "pt": "{field} não informado neste período: considerado cumprido",
+    },
     "when": {"en": "when", "es": "cuando", "pt": "quando"},
     "and": {"en": " and ", "es": " y ", "pt": " e "},
     "FLAT": {"en": "a fixed fee of {price}", "es": "un cargo fijo de {price}",
@@ -307,34 +355,35 @@ def explain_tariff(tariff: PricedTariff, language: Language = "en") -> list[str]
     return lines
 
 
-def _seen(check: Check, state: State) -> str:
-    """The value a check read, in words (English: this is for the breakdown)."""
+def _seen(check: Check, state: State, language: Language = "en") -> str:
+    """The value a check read, in words, for the breakdown."""
     second, day, weekday, duration, energy = state[:5]
     if check.field == "time":
-        return f"local time {_clock(second)}"
+        return _say("seen_time", language, time=_clock(second))
     if check.field == "day_of_week":
-        return f"local day {('MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN')[weekday]}"
+        return _say("seen_day", language, day=_days(1 << weekday, language))
     if check.field == "date":
-        return f"local date {_date(day)}"
+        return _say("seen_date", language, date=_date(day))
     if check.field == "kwh":
-        return f"{energy.normalize():f} kWh charged so far"
+        return _say("seen_kwh", language, kwh=_number(energy, language))
     if check.field == "duration":
-        return f"{duration} s into the session"
+        return _say("seen_duration", language, seconds=duration)
     values = state[5:7] if check.field == "current" else state[7:9]
     unit = "A" if check.field == "current" else "kW"
     low, high = values
-    shown = [f"{v.normalize():f} {unit}" for v in (low, high) if v is not None]
-    return f"{check.field} {' to '.join(dict.fromkeys(shown))}" if shown else "not reported"
+    shown = [f"{_number(v, language)} {unit}" for v in (low, high) if v is not None]
+    if not shown:
+        return _say("seen_unreported", language)
+    field = _say(f"field_{check.field}", language)
+    return f"{field} {_say('to', language).join(dict.fromkeys(shown))}"
 
 
-def why(line: Line, pricing: CdrPricing) -> str:
+def why(line: Line, pricing: CdrPricing, language: Language = "en") -> str:
     """Why this line was priced as it was: the element, its conditions, the ones passed over."""
     if line.kind == "step_size":
         assert line.component is not None
-        return (
-            f"step_size {line.component.step_size} of elements[{line.component.element}]:"
-            " the session's billed total rounded up once (mod_cdrs step_size)"
-        )
+        step, element = line.component.step_size, line.component.element
+        return _say("why_step", language, step=step, element=element)
     channel = pricing.reservation_channel if line.reservation else pricing.tariff.session
     assert channel is not None  # a reservation line implies a reservation channel was used
     dimension = TariffDimension("TIME" if line.dimension == "RESERVATION_TIME" else line.dimension)
@@ -346,27 +395,36 @@ def why(line: Line, pricing: CdrPricing) -> str:
             chosen = restriction
             break
         failed = [
-            f"{_check_words(check, 'en')} (saw {_seen(check, line.state)})"
+            _say(
+                "why_saw",
+                language,
+                check=_check_words(check, language),
+                seen=_seen(check, line.state, language),
+            )
             for check in restriction.checks
             if line.state is not None and not check.holds(line.state)
         ]
-        reasons.append(f"elements[{component.element}] not applicable: {'; '.join(failed)}")
+        reasons.append(
+            _say("why_skip", language, element=component.element, failed="; ".join(failed))
+        )
     if chosen is None or line.component is None:
-        head = "no element applies at this moment, so this is free"
+        head = _say("why_free", language)
     else:
-        head = f"elements[{line.component.element}] applies ({describe_checks(chosen)})"
-        reasons.extend(_unknown(chosen, line.state))
+        checks = describe_checks(chosen, language)
+        head = _say("why_applies", language, element=line.component.element, checks=checks)
+        reasons.extend(_unknown(chosen, line.state, language))
     return "; ".join([head, *reasons])
 
 
-def _unknown(restriction: Restriction, state: State | None) -> list[str]:
+def _unknown(restriction: Restriction, state: State | None, language: Language) -> list[str]:
     """Current or power restrictions taken as met because the period did not report them."""
     notes = []
     for check in restriction.checks:
         if state is not None and check.field in ("current", "power"):
             values = state[5:7] if check.field == "current" else state[7:9]
             if all(value is None for value in values):
-                notes.append(f"{check.field} not reported for this period: taken as met")
+                field = _say(f"field_{check.field}", language)
+                notes.append(_say("why_unreported", language, field=field))
     return notes
 
 

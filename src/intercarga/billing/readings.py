@@ -12,7 +12,9 @@ begins (context ``Transaction.Begin``; 1.6 meterStart), along the way, and when 
   between are taken in time order.
 - **Energy is never negative.** A register that goes back (a meter replaced, a rollover, a
   reset) delivers no energy in that step: the step is not billed, and :attr:`Register.backwards`
-  names it so the operator can see it. Energy is the sum of the steps forward.
+  names it so the operator can see it. Energy is the sum of the steps forward. A step back of
+  less than 1 Wh to or from a whole number of Wh is not named: it is 1.6's integer meterStart /
+  meterStop rounding a reading sent with decimals, not a register going back.
 
 Pure: no I/O, no clock. :func:`billing_readings` is what :func:`periods_from_meter_values`
 reads, so a CDR's periods add up to the session's kWh.
@@ -73,11 +75,17 @@ def register_of(values: Iterable[MeterValue]) -> Register:
     backwards = []
     for before, after in pairwise(readings):
         step = after.value - before.value
-        if step < 0:
-            backwards.append((before, after))
-        else:
+        if step >= 0:
             delivered += step
+        elif not _rounded(before.value, after.value):
+            backwards.append((before, after))
     return Register(tuple(readings), delivered, tuple(backwards))
+
+
+def _rounded(before: Decimal, after: Decimal) -> bool:
+    """Whether a step back from ``before`` to ``after`` is one of them rounded to whole Wh."""
+    whole = before == before.to_integral_value() or after == after.to_integral_value()
+    return whole and before - after < 1
 
 
 def billing_readings(values: Sequence[MeterValue]) -> list[MeterValue]:

@@ -2,8 +2,8 @@
 
 ``intercarga assess CO --format md|html|json|pdf --language es|pt|en`` for one country,
 ``intercarga assess --region LAC`` for the heat map of every country. Desk facts only by default;
-``--live`` adds the indicators measured from the configured deployment's database and its stored
-history, ``--save`` also stores this run in that history (docs/assessment.md). Bad input (an
+``--live`` adds the indicators measured from the configured deployment's database (with the
+data quality of its locations, counted by the access point's registry) and its stored history, ``--save`` also stores this run in that history (docs/assessment.md). Bad input (an
 unknown country, region, format or language) ends in one line naming the valid values, exit 2.
 """
 
@@ -28,7 +28,7 @@ from intercarga.assessment import (
 from intercarga.assessment.scoring import assess as assess_desk
 from intercarga.cli._common import run, run_async, settings_from
 from intercarga.errors import InvalidInputError
-from intercarga.web.api.assessment import check_region
+from intercarga.web.api.assessment import check_region, live_country, live_region
 
 __all__ = ["assess"]
 
@@ -43,21 +43,16 @@ async def _with_store(
     data: Path | None,
 ) -> bytes:
     from intercarga.app import System
-    from intercarga.assessment.live import assess_live, country_report
 
     system = await System.open(settings_from(ctx))
     try:
         fmt = check_format(fmt_name)
-        fw = framework()
-        now = datetime.now(UTC)
         if region:
-            found = [
-                await assess_live(system.store, fw, c, now) for c in load_countries(data).values()
-            ]
-            return render_region(found, fw, language, fmt)
+            found = await live_region(system.store, system.registry, data)
+            return render_region(found, framework(), language, fmt)
         assert country is not None
-        report = await country_report(system.store, fw, load_country(country, data), now, save=save)
-        return render_country(report, fw, language, fmt)
+        report = await live_country(system.store, system.registry, data, country, save=save)
+        return render_country(report, framework(), language, fmt)
     finally:
         await system.close()
 

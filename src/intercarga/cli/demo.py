@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,8 +21,9 @@ from intercarga.sim.region import Demo, DemoOptions, PartyStatus, load_plan, run
 __all__ = ["demo"]
 
 
-def _table(statuses: list[PartyStatus], elapsed: float) -> Table:
-    table = Table(title=f"Intercarga demo region — {elapsed:.0f} s", title_justify="left")
+def _table(statuses: list[PartyStatus], elapsed: float, timeline: list[dict[str, Any]]) -> Table:
+    last = f" — {timeline[-1]['event']}" if timeline else ""
+    table = Table(title=f"Intercarga demo region — {elapsed:.0f} s{last}", title_justify="left")
     for column, justify in (
         ("party", "left"),
         ("up", "center"),
@@ -33,6 +33,7 @@ def _table(statuses: list[PartyStatus], elapsed: float) -> Table:
         ("by currency", "left"),
         ("partners", "right"),
         ("push backlog (failed)", "right"),
+        ("flagged silent", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for s in statuses:
@@ -45,6 +46,7 @@ def _table(statuses: list[PartyStatus], elapsed: float) -> Table:
             ", ".join(f"{n} {c}" for c, n in sorted(s.cdrs_by_currency.items())),
             str(s.partners),
             f"{s.push_pending} ({s.push_failed})",
+            "[yellow]" + ", ".join(s.silent) + "[/]" if s.silent else "",
         )
     return table
 
@@ -59,11 +61,35 @@ def _print_summary(summary: dict[str, Any]) -> None:
             str(flow["duplicated"]), ", ".join(flow["currencies"]),
         )  # fmt: skip
     out.print(flows)
+    events = Table(title="what happened", title_justify="left")
+    events.add_column("s", justify="right")
+    events.add_column("event")
+    for event in summary["timeline"]:
+        events.add_row(f"{event['at_s']:.0f}", event["event"])
+    out.print(events)
     if summary["failures"]:
         for failure in summary["failures"]:
-            err.print(f"[red]failure:[/] {failure}")
+            err.print(f"[red]failure:[/] {failure}", markup=True)
     else:
-        out.print("[green]every roaming CDR reached its eMSP exactly once[/]")
+        out.print(
+            "[green]every roaming CDR reached its eMSP exactly once; every incident played out[/]"
+        )
+
+
+def _print_access(region: Demo) -> None:
+    """Each party's dashboard and how to sign in (the demo's own folders hold the secrets)."""
+    access = Table(title="the parties (dashboard, sign-in, admin API)", title_justify="left")
+    for column in ("party", "dashboard", "sign in as admin with", "admin API token"):
+        access.add_column(column, overflow="fold")
+    for spec in region.plan.deployments:
+        deployment = region.deployments[spec.key]
+        access.add_row(
+            spec.title,
+            f"{deployment.base_url}/",
+            deployment.dashboard_password() or "(see serve.log)",
+            deployment.admin_token,
+        )
+    out.print(access)
 
 
 @run
@@ -77,7 +103,6 @@ def demo(
             show_default=False,
         ),
     ] = None,
-    sessions: Annotated[int, typer.Option(min=1, help="Charges per station.")] = 2,
     stations: Annotated[
         int | None,
         typer.Option(
@@ -89,9 +114,18 @@ def demo(
     ] = 300.0,
     seed: Annotated[int, typer.Option(help="Seed of the drivers' choices (reproducible).")] = 1,
     duration: Annotated[
-        float | None,
+        float, typer.Option(min=30, help="Real seconds of traffic (the incidents fit in it).")
+    ] = 240.0,
+    outage: Annotated[
+        float,
+        typer.Option(min=1, help="Real seconds the eMSP of the outage is down (≤ duration / 2)."),
+    ] = 60.0,
+    database: Annotated[
+        str | None,
         typer.Option(
-            min=1, help="Stop the traffic after this many real seconds.", show_default=False
+            help="postgresql://user@host:port/db: the parties in one PostgreSQL, a schema each "
+            "(demo_cl_cpo, …; dropped and made new). Default: SQLite in each party's folder.",
+            show_default=False,
         ),
     ] = None,
     as_json: Annotated[
@@ -104,11 +138,12 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="intercarga-demo-") as scratch:
         options = DemoOptions(
             folder=folder or Path(scratch) / "region",
-            sessions=sessions,
             speed=speed,
             seed=seed,
             stations=stations,
             duration=duration,
+            outage=outage,
+            database=database,
         )
         summary = _run(Demo(plan, options), live=not as_json)
     if as_json:
@@ -127,27 +162,23 @@ def _run(region: Demo, *, live: bool) -> dict[str, Any]:
     with running(region):
         region.create(progress)
         region.start(progress)
-        if live:
-            for spec in region.plan.deployments:
-                deployment = region.deployments[spec.key]
-                out.print(f"{spec.title}: {deployment.base_url} (admin token in "
-                          f"{deployment.folder / 'intercarga.toml'})")  # fmt: skip
         region.register(progress)
         region.prepare(progress)
-        region.start_traffic()
-        began = time.monotonic()
+        if live:
+            _print_access(region)
         try:
             if live:
-                with Live(_table(region.status(), 0), console=out, refresh_per_second=1) as view:
-                    while region.traffic_running:
-                        time.sleep(1)
-                        view.update(_table(region.status(), time.monotonic() - began))
-                    region.wait_for_delivery()
-                    view.update(_table(region.status(), time.monotonic() - began))
+                with Live(
+                    _table(region.status(), 0, []), console=out, refresh_per_second=1
+                ) as view:
+
+                    def tick() -> None:
+                        view.update(_table(region.status(), region.elapsed, region.timeline))
+
+                    region.run(tick)
+                    tick()
             else:
-                while region.traffic_running:
-                    time.sleep(0.5)
-                region.wait_for_delivery()
+                region.run(lambda: None)
         except KeyboardInterrupt:
             progress("stopping (Ctrl-C)")
         return region.summary()

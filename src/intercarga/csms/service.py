@@ -34,7 +34,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from cryptography.x509 import CertificateSigningRequest
 
@@ -106,7 +106,7 @@ from intercarga.store.database import describe_database_error
 from intercarga.store.security_events import SecurityEvent
 from intercarga.store.station_meter_values import StationMeterValues
 
-__all__ = ["PENDING_RETRY_SECONDS", "CsmsService"]
+__all__ = ["PENDING_RETRY_SECONDS", "CsmsService", "RemoteStations"]
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +205,20 @@ def _reported(variable: ReportedVariable) -> dict[str, Any]:
     }
 
 
+class RemoteStations(Protocol):
+    """The stations other nodes of a cluster hold (``intercarga.cluster``'s command router):
+    carries out a command on a station this node has no link to, or raises
+    :class:`StationOfflineError` when no node holds it."""
+
+    async def run_command(self, station_id: str, command: Command) -> Result: ...
+
+
 class CsmsService:
-    """Implements :class:`~intercarga.ocpp.dispatch.StationEventHandler`; one per process."""
+    """Implements :class:`~intercarga.ocpp.dispatch.StationEventHandler`; one per process.
+
+    ``remote`` reaches the stations held by other nodes of a cluster; without it (a single
+    node) a station without a link here is offline.
+    """
 
     def __init__(
         self,
@@ -216,9 +228,11 @@ class CsmsService:
         authorizer: Authorizer,
         links: StationLinks,
         *,
+        remote: RemoteStations | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._settings = settings
+        self._remote = remote
         self._store = store
         self._bus = bus
         self.authorizer = authorizer
@@ -498,7 +512,18 @@ class CsmsService:
     # -- CSMS-initiated ------------------------------------------------------------------------
 
     async def run_command(self, station_id: str, command: Command) -> Result:
-        """Carry out a version-free command on a connected station and read its result."""
+        """Carry out a version-free command on a connected station and read its result: on its
+        link here, or through the node of the cluster that holds it."""
+        if self._remote is not None and not self._held(station_id):
+            return await self._remote.run_command(station_id, command)
+        return await self.run_local_command(station_id, command)
+
+    def _held(self, station_id: str) -> bool:
+        link = self._links.link(station_id)
+        return link is not None and link.open
+
+    async def run_local_command(self, station_id: str, command: Command) -> Result:
+        """:meth:`run_command` on this node's own link only (what other nodes ask this one)."""
         link = self._links.require_link(station_id)
         adapter = adapter_for(link.version)
         if isinstance(command, SendLocalList) and command.version is None:

@@ -8,13 +8,15 @@ This package must never write SQL or speak OCPP itself: it asks the store and th
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from intercarga.bus import EventBus
 from intercarga.csms import CsmsService
 from intercarga.dashboard.accounts import Accounts, Role
+from intercarga.dashboard.compliance import NetworkCompliance
 from intercarga.dashboard.i18n import LANGUAGES, Catalogs, Translator, choose_language
 from intercarga.dashboard.live import LiveFeed
+from intercarga.dashboard.markers import Markers
 from intercarga.dashboard.views import DashboardViews, StaticFolders
 from intercarga.geo import outlines_path
 from intercarga.ocpi.roaming import Roaming
@@ -53,12 +55,19 @@ class Dashboard:
             commands=commands,
             connections=connections,
             live=self.live,
+            markers=Markers(store, bus),
+            compliance=NetworkCompliance(store),
             catalogs=Catalogs(),
             static=StaticFolders.installed(),
             outlines=outlines_path(),
             roaming=roaming,
         )
         self.router: APIRouter = views.router()
+        self._views = views
+
+    async def error_page(self, request: Request, status: int) -> Response:
+        """The HTML page for ``status`` (404, 405) in the visitor's language, for a browser."""
+        return await self._views.error_page(request, status)
 
     def close(self) -> None:
         """End the live streams, so that the HTTP server can stop."""

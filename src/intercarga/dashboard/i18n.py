@@ -9,6 +9,7 @@ a translation: a msgid missing from a catalog shows in English, and a test fails
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,7 @@ from typing import Final
 
 from babel import Locale
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, parse_pattern
+from babel.numbers import format_decimal, get_currency_symbol, parse_pattern
 
 from intercarga.domain import currency
 
@@ -53,7 +54,20 @@ class Translator:
         places = currency(code).minor_unit
         pattern = parse_pattern(Locale.parse(self.locale).currency_formats["standard"].pattern)
         pattern.frac_prec = (places, places)
-        return str(pattern.apply(amount, self.locale, currency=code, currency_digits=False))
+        text = str(pattern.apply(amount, self.locale, currency=code, currency_digits=False))
+        return _space_letters(text, get_currency_symbol(code, self.locale))
+
+    def country(self, code: str) -> str:
+        """A country's name in this language (CLDR's, through Babel); the code when unknown."""
+        name: str | None = Locale.parse(self.locale).territories.get(code.upper())
+        return name or code
+
+    def countries(self) -> dict[str, str]:
+        """Every two-letter country code's name in this language."""
+        names = Locale.parse(self.locale).territories
+        return {
+            code: str(name) for code, name in names.items() if len(code) == 2 and code.isalpha()
+        }
 
     def number(self, value: Decimal | float, places: int = 2) -> str:
         pattern = "#,##0." + "#" * places if places else "#,##0"
@@ -82,6 +96,17 @@ class Catalogs:
 
     def messages(self, language: str) -> Mapping[str, str]:
         return self._messages[language]
+
+
+def _space_letters(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out: a symbol that ends (or starts) in a
+    letter is kept apart from the digits by a no-break space ("CLP 1,450", never "CLP1,450");
+    a sign like ``$`` or ``R$`` stays against them ("R$12.50")."""
+    if symbol[-1:].isalpha():
+        text = re.sub(rf"({re.escape(symbol)})(?=[-\d])", "\\1\xa0", text)
+    if symbol[:1].isalpha():
+        text = re.sub(rf"(?<=\d)({re.escape(symbol)})", "\xa0\\1", text)
+    return text
 
 
 def _accepted(header: str) -> list[str]:

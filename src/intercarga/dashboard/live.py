@@ -76,7 +76,7 @@ class LiveFeed:
         self._queues: set[asyncio.Queue[object]] = set()
         self._closed = False
         for kind in (EvseStatusChanged, StationConnectionChanged, SessionChanged, CdrCreated):
-            bus.subscribe(kind, self._relay)
+            bus.subscribe(kind, self._relay, everywhere=True)  # in a cluster, every node's
 
     async def _relay(self, event: object) -> None:
         if not self._queues:

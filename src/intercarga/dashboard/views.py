@@ -37,6 +37,7 @@ from intercarga.billing import compile_tariff, price_cdr
 from intercarga.billing.explain import Language, explain_tariff, local_time, why
 from intercarga.csms import CsmsService
 from intercarga.dashboard.accounts import Accounts, Role, SignedIn
+from intercarga.dashboard.compliance import NetworkCompliance
 from intercarga.dashboard.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
@@ -45,19 +46,23 @@ from intercarga.dashboard.i18n import (
     choose_language,
 )
 from intercarga.dashboard.live import LiveFeed
+from intercarga.dashboard.markers import Markers
+from intercarga.dashboard.words import Words
 from intercarga.domain import EVSEStatus, Location, SessionStatus, Station
 from intercarga.domain._types import utc_now
 from intercarga.errors import IntercargaError, InvalidInputError, NotFoundError
 from intercarga.hardware import (
+    ChargeMethod,
     CompatibilityResult,
     ComplianceReport,
+    ConnectorVerdict,
     compatibility,
     comply,
     connector_catalogue,
     country_rules,
     vehicle_catalogue,
 )
-from intercarga.hardware.rules import known_countries
+from intercarga.hardware.rules import Breach, Finding, Severity, known_countries
 from intercarga.ocpi.client import PartnerError
 from intercarga.ocpi.envelope import OcpiError
 from intercarga.ocpi.roaming import Roaming
@@ -151,6 +156,9 @@ def _form_body(name: str, form: dict[str, str]) -> dict[str, Any]:
     return {}
 
 
+# A country's findings on one page: the first ones, and how many there are.
+_FINDINGS_SHOWN = 200
+
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # Where a command's validation error points in its form.
@@ -166,6 +174,8 @@ class DashboardViews:
         commands: CsmsService,
         connections: CsmsServer,
         live: LiveFeed,
+        markers: Markers,
+        compliance: NetworkCompliance,
         catalogs: Catalogs,
         static: StaticFolders,
         outlines: Path,
@@ -176,6 +186,8 @@ class DashboardViews:
         self._commands = commands
         self._connections = connections
         self._live = live
+        self._marker_json = markers
+        self._compliance = compliance
         self._catalogs = catalogs
         self._static = static
         self._outlines = outlines
@@ -213,7 +225,11 @@ class DashboardViews:
             csrf=None if signed_in is None else signed_in.csrf_token,
             path=request.url.path,
             money=_.money,
+            country=_.country,
+            number=_.number,
             session_words=_session_words(_),
+            words=Words.of(_),
+            finding_text=_findings(_),
             **values,
         )
         return HTMLResponse(
@@ -382,12 +398,12 @@ class DashboardViews:
             return self.page(request, "map.html", None, strings=_map_strings(_), base="/public")
 
         @router.get("/map/locations.json")
-        async def locations(signed_in: Viewer) -> Response:
-            return JSONResponse(await self._markers(published_only=False))
+        async def locations(request: Request, signed_in: Viewer) -> Response:
+            return await self._markers(request, published_only=False)
 
         @router.get("/public/locations.json")
-        async def public_locations() -> Response:
-            return JSONResponse(await self._markers(published_only=True))
+        async def public_locations(request: Request) -> Response:
+            return await self._markers(request, published_only=True)
 
         @router.get("/map/outlines.json")
         async def outlines(signed_in: Viewer) -> Response:
@@ -585,7 +601,7 @@ class DashboardViews:
                         "unit": {"ENERGY": "kWh", "FLAT": "×"}.get(line.dimension, "h"),
                         "price": None if line.component is None else line.component.price,
                         "cost": line.cost,
-                        "why": why(line, pricing),
+                        "why": why(line, pricing, _language(_)),
                     }
                     for line in pricing.lines
                 ]
@@ -596,7 +612,6 @@ class DashboardViews:
                 cdr=cdr,
                 time_zone=zone,
                 breakdown=breakdown,
-                number=_.number,
                 local=lambda moment: moment.astimezone(ZoneInfo(zone)),
             )
 
@@ -614,24 +629,32 @@ class DashboardViews:
                 invalid["country"] = _("Choose a country from the list.")
             elif country:
                 rules = country_rules(country)
-                located = await self._store.locations.list(
-                    limit=None, filters={"country_code": country}
-                )
-                report = comply(country, located.items)
+                report = await self._compliance.report(country)
             vehicles = sorted(vehicle_catalogue(), key=lambda v: v.name)
+            named = [(code, _.country(code)) for code in countries]
             return self.page(
                 request,
                 "hardware.html",
                 signed_in,
                 status_code=422 if invalid else 200,
-                country_options=[("", "—")] + [(code, code) for code in countries],
+                country_options=[("", "—"), *sorted(named, key=lambda option: option[1])],
                 chosen={"country": country},
                 invalid=invalid,
                 rules=rules,
                 report=report,
+                findings=[] if report is None else report.findings[:_FINDINGS_SHOWN],
                 connectors=list(connector_catalogue()),
                 vehicles=vehicles,
             )
+
+        @router.get("/compatibility")
+        async def compatibility_page(
+            request: Request,
+            signed_in: Viewer,
+            vehicle: Annotated[str, Query(max_length=200)] = "",
+            location: Annotated[str, Query(max_length=100)] = "",
+        ) -> Response:
+            return await self._compatibility(request, signed_in, vehicle.strip(), location.strip())
 
         @router.get("/roaming")
         async def roaming(request: Request, signed_in: Viewer) -> Response:
@@ -716,6 +739,44 @@ class DashboardViews:
             invalid=invalid or {},
         )
 
+    async def _compatibility(
+        self, request: Request, signed_in: SignedIn, vehicle: str, location_id: str
+    ) -> Response:
+        """ "Can my car charge here?": one vehicle at one location, connector by connector."""
+        _ = self.translator(request)
+        invalid: dict[str, str] = {}
+        location: Location | None = None
+        verdict: CompatibilityResult | None = None
+        if vehicle or location_id:
+            if not vehicle:
+                invalid["vehicle"] = _("Choose a vehicle from the list.")
+            if not location_id:
+                invalid["location"] = _("The location's ID, as its panel on the map shows it.")
+            else:
+                found = await self._store.locations.list(limit=1, filters={"id": location_id})
+                location = found.items[0] if found.items else None
+                if location is None:
+                    invalid["location"] = _("No location has this ID.")
+            if location is not None and vehicle:
+                try:
+                    verdict = compatibility(vehicle, location.country_code, location)
+                except IntercargaError:
+                    invalid["vehicle"] = _(
+                        "Not in the catalogue for this country: choose one from the list."
+                    )
+        return self.page(
+            request,
+            "compatibility.html",
+            signed_in,
+            status_code=422 if invalid else 200,
+            vehicle_options=[("", "—")] + [(name, name) for name in _vehicle_names()],
+            chosen={"vehicle": vehicle, "location": location_id},
+            invalid=invalid,
+            location=location,
+            verdict=verdict,
+            reason=_reasons(_),
+        )
+
     async def _panel(
         self, request: Request, signed_in: SignedIn | None, location: Location, base: str
     ) -> Response:
@@ -739,8 +800,10 @@ class DashboardViews:
         if vehicle:
             try:
                 verdict = compatibility(vehicle, country_code, location)
-            except IntercargaError as error:
-                verdict_error = str(error)
+            except IntercargaError:
+                verdict_error = _(
+                    "Not in the catalogue for this country: choose one from the list."
+                )
         return self.page(
             request,
             "location_panel.html",
@@ -748,22 +811,22 @@ class DashboardViews:
             location=location,
             tariffs=tariffs,
             compliance=compliance,
-            vehicles=sorted(v.name for v in vehicle_catalogue()),
+            vehicles=_vehicle_names(),
             vehicle=vehicle,
+            reason=_reasons(_),
             verdict=verdict,
             verdict_error=verdict_error,
             statuses=_map_strings(_),
             base=base,
         )
 
-    async def _markers(self, *, published_only: bool) -> list[dict[str, Any]]:
-        page = await self._store.locations.list(limit=None)
-        parties = {
-            (party.country_code, party.party_id): party.name
-            for party in (await self._store.parties.list(limit=None)).items
-        }
-        shown = [loc for loc in page.items if loc.publish or not published_only]
-        return [_marker(location, parties) for location in shown]
+    async def _markers(self, request: Request, *, published_only: bool) -> Response:
+        found = await self._marker_json.json(published_only=published_only)
+        headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(found.gzipped, media_type="application/json", headers=headers)
+        return Response(found.body, media_type="application/json", headers=headers)
 
     def _outlines_file(self) -> Response:
         return FileResponse(
@@ -798,6 +861,20 @@ class DashboardViews:
             "frames": list(reversed(link.recent_frames)),
         }
 
+    async def error_page(self, request: Request, status: int) -> Response:
+        """A page saying what went wrong, with the navigation of whoever asked."""
+        _ = self.translator(request)
+        signed_in = await self._accounts.signed_in(request.cookies.get(SESSION_COOKIE))
+        titles = {404: _("Page not found"), 405: _("This address cannot be used this way")}
+        return self.page(
+            request,
+            "error.html",
+            signed_in,
+            status_code=status,
+            title=titles.get(status, _("Something went wrong")),
+            home="/map" if signed_in else "/public",
+        )
+
     def refuse_anonymous(self, request: Request) -> Response:
         if request.url.path.endswith(".json") or request.url.path == "/live":
             return JSONResponse({"message": "sign in first"}, status_code=401)
@@ -809,6 +886,85 @@ class DashboardViews:
 def _language(_: Translator) -> Language:
     language: Language = "es" if _.language == "es" else "pt" if _.language == "pt" else "en"
     return language
+
+
+def _vehicle_names() -> list[str]:
+    return sorted({v.name for v in vehicle_catalogue()})
+
+
+def _reasons(_: Translator) -> Callable[[ConnectorVerdict], str]:
+    """Why a connector fits or not, in the page's language, from the verdict's facts."""
+    words = Words.of(_)
+
+    def reason(verdict: ConnectorVerdict) -> str:
+        standard = words.standard(verdict.standard.value)
+        inlet = "—" if verdict.inlet is None else words.standard(verdict.inlet.value)
+        match verdict.method:
+            case ChargeMethod.DIRECT:
+                return _("The same standard as the car's inlet (%(inlet)s).", inlet=inlet)
+            case ChargeMethod.MODE3_CABLE:
+                return _(
+                    "The station has a %(standard)s socket: bring a charging cable to the car's "
+                    "%(inlet)s inlet.",
+                    standard=standard,
+                    inlet=inlet,
+                )
+            case ChargeMethod.MODE2_CABLE:
+                return _("A household or industrial socket: the car's portable cable.")
+            case ChargeMethod.CERTIFIED_ADAPTER:
+                return _(
+                    "An adapter from %(standard)s to the car's %(inlet)s inlet, supplied or "
+                    "certified by the carmaker.",
+                    standard=standard,
+                    inlet=inlet,
+                )
+            case ChargeMethod.NONCOMPLIANT_ADAPTER:
+                return _(
+                    "Only an adapter would fit, and IEC 61851-1 forbids adapters between a "
+                    "vehicle connector and its inlet."
+                )
+        if verdict.can_charge is None:
+            return _("The car's inlets for this current are not known.")
+        return _("%(standard)s does not fit any inlet of this car.", standard=standard)
+
+    return reason
+
+
+def _findings(_: Translator) -> Callable[[Finding], str]:
+    """A compliance finding in the page's language, from its facts (not its English sentence)."""
+    words = Words.of(_)
+
+    def say(finding: Finding) -> str:
+        standards = " / ".join(words.standard(s.value) for s in finding.standards)
+        required = " / ".join(words.standard(s.value) for s in finding.required)
+        current = words.power_type(finding.current)
+        match finding.breach:
+            case Breach.LACKS:
+                text = _(
+                    "%(current)s charging here lacks %(standards)s.",
+                    current=current,
+                    standards=standards,
+                )
+            case Breach.NOT_ADMITTED:
+                text = _(
+                    "Connector %(connector)s is %(standard)s; admitted: %(standards)s.",
+                    connector=finding.connector_id or "—",
+                    standard=standards,
+                    standards=required,
+                )
+            case _:
+                text = _(
+                    "This %(current)s charging point offers %(offered)s; the rule requires "
+                    "%(standards)s.",
+                    current=current,
+                    offered=standards,
+                    standards=required,
+                )
+        if finding.due is not None and finding.severity is Severity.WARNING:
+            text += " " + _("Must comply by %(date)s.", date=finding.due.isoformat())
+        return text
+
+    return say
 
 
 def _dimension_words(_: Translator) -> dict[str, str]:
@@ -844,41 +1000,15 @@ def _session_words(_: Translator) -> dict[str, str]:
     }
 
 
-def _map_strings(_: Translator) -> dict[str, str]:
+def _map_strings(_: Translator) -> dict[str, Any]:
     """The words the map's script shows, in the page's language."""
+    words = Words.of(_)
     return {
+        **words.statuses,
+        "standards": words.standards,
+        "countries": _.countries(),
         "all": _("All"),
-        "AVAILABLE": _("Available"),
-        "CHARGING": _("Charging"),
-        "BLOCKED": _("Blocked"),
-        "INOPERATIVE": _("Inoperative"),
-        "OUTOFORDER": _("Out of order"),
-        "PLANNED": _("Planned"),
-        "REMOVED": _("Removed"),
-        "RESERVED": _("Reserved"),
-        "UNKNOWN": _("Unknown"),
         "shown": _("%(count)s of %(total)s locations shown"),
         "live_on": _("Live"),
         "live_off": _("Reconnecting…"),
-    }
-
-
-def _marker(location: Location, parties: dict[tuple[str, str], str]) -> dict[str, Any]:
-    return {
-        "key": f"{location.country_code}/{location.party_id}/{location.id}",
-        "name": location.name or location.id,
-        "address": f"{location.address}, {location.city}",
-        "country": location.country_code,
-        "operator": parties.get((location.country_code, location.party_id), location.party_id),
-        "lat": float(location.coordinates.latitude),
-        "lng": float(location.coordinates.longitude),
-        "evses": [
-            {
-                "uid": evse.uid,
-                "status": evse.status.value,
-                "standards": sorted({c.standard.value for c in evse.connectors}),
-                "max_kw": max((c.max_electric_power or 0) for c in evse.connectors) / 1000,
-            }
-            for evse in location.evses
-        ],
     }

@@ -2,14 +2,19 @@
 
 The registry's quality rules (are a location's coordinates inside the country it states?), the
 Open Charge Map import and the dashboard's offline basemap all ask the same questions of the same
-Natural Earth outlines (package data, public domain; see ``data/README.md``). This package
-answers them and never does I/O beyond reading its own data file once.
+Natural Earth outlines (package data, public domain; see ``data/README.md``). The assessment's
+coverage indicator asks which of a country's populated places (GeoNames, CC BY 4.0) lie within
+N km of a set of points. This package answers them and never does I/O beyond reading its own
+data files once.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -26,12 +31,15 @@ from intercarga.errors import InvalidInputError
 __all__ = [
     "LAC_COUNTRIES",
     "CountryOutline",
+    "Place",
     "country_at",
     "distance_to_country_km",
     "haversine_km",
     "is_in_country",
     "outline",
     "outlines_path",
+    "populated_places",
+    "within_km",
 ]
 
 #: The 33 countries of Latin America and the Caribbean (the CELAC members), ISO 3166-1 alpha-2.
@@ -43,6 +51,8 @@ LAC_COUNTRIES: tuple[str, ...] = (
 
 _EARTH_RADIUS_KM = 6371.0088
 _FILE = "lac-countries-50m.geojson"
+_PLACES_FILE = "lac-places-15000.csv"
+_KM_PER_DEGREE_LATITUDE = 110.57  # the shortest degree of latitude (at the equator)
 
 
 @dataclass(frozen=True)
@@ -142,3 +152,67 @@ def is_in_country(
     The tolerance absorbs the 1:50 million outline's simplified coasts and borders.
     """
     return distance_to_country_km(country, latitude, longitude) <= tolerance_km
+
+
+@dataclass(frozen=True)
+class Place:
+    """A populated place of at least 15,000 inhabitants, or a capital (GeoNames ``cities15000``)."""
+
+    country: str
+    geonameid: int
+    name: str
+    latitude: float
+    longitude: float
+    population: int
+
+
+@cache
+def _places() -> dict[str, tuple[Place, ...]]:
+    text = (resources.files(__package__) / "data" / _PLACES_FILE).read_text(encoding="utf-8")
+    found: dict[str, list[Place]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        place = Place(
+            country=row["country"],
+            geonameid=int(row["geonameid"]),
+            name=row["name"],
+            latitude=float(row["latitude"]),
+            longitude=float(row["longitude"]),
+            population=int(row["population"]),
+        )
+        found.setdefault(place.country, []).append(place)
+    return {country: tuple(places) for country, places in found.items()}
+
+
+def populated_places(country: str) -> tuple[Place, ...]:
+    """The country's places of at least 15,000 inhabitants and its capital, largest first; :class:`InvalidInputError` naming the valid codes for another code."""
+    code = outline(country).country
+    return _places().get(code, ())
+
+
+def within_km(
+    origins: Sequence[tuple[float, float]], targets: Sequence[tuple[float, float]], km: float
+) -> list[bool]:
+    """For each ``(latitude, longitude)`` origin, whether a target lies within ``km`` on the
+    sphere. Candidates come from an R-tree box query in degrees, wide enough for the latitude;
+    the great-circle distance decides."""
+    if km < 0 or not math.isfinite(km):
+        raise InvalidInputError(f"distance must be a finite number of kilometres >= 0, not {km}")
+    if not origins or not targets:
+        return [False] * len(origins)
+    tree = shapely.STRtree([Point(lon, lat) for lat, lon in targets])
+    boxes = []
+    for lat, lon in origins:
+        dlat = km / _KM_PER_DEGREE_LATITUDE
+        # A degree of longitude shrinks with latitude; the box's edge farthest from the equator
+        # is the narrowest, so it sets the width.
+        widest = min(abs(lat) + dlat, 89.0)
+        dlon = min(dlat / math.cos(math.radians(widest)), 180.0)
+        boxes.append(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    origin_index, target_index = tree.query(boxes)
+    found = [False] * len(origins)
+    for i, j in zip(origin_index.tolist(), target_index.tolist(), strict=True):
+        if found[i]:
+            continue
+        (lat1, lon1), (lat2, lon2) = origins[i], targets[j]
+        found[i] = haversine_km(lat1, lon1, lat2, lon2) <= km
+    return found

@@ -18,7 +18,14 @@ from intercarga.domain.location import EVSE, ConnectorStandard, EVSEStatus, Loca
 from intercarga.hardware.compatibility import ChargeMethod, check_evse, connector_power_kw
 from intercarga.hardware.vehicles import InletSet
 
-__all__ = ["BUCKETS", "DEFAULT_PROFILES", "CoverageIndicator", "InletCoverage", "coverage"]
+__all__ = [
+    "BUCKETS",
+    "DEFAULT_PROFILES",
+    "CoverageIndicator",
+    "InletCoverage",
+    "coverage",
+    "usable_locations",
+]
 
 BUCKETS = ("direct", "with_cable", "with_adapter", "not_at_all")
 _BUCKET = {
@@ -95,6 +102,27 @@ def coverage(
         total_power_kw=round(total, 1),
         profiles=results,
     )
+
+
+def usable_locations(
+    locations: Iterable[Location], profiles: dict[str, InletSet] | None = None
+) -> dict[str, list[Location]]:
+    """For each inlet profile, the public locations with an EVSE it can use directly or with a
+    cable (an adapter does not count: a driver is not expected to carry one)."""
+    chosen = DEFAULT_PROFILES if profiles is None else profiles
+    listed = [location for location in locations if location.publish]
+    return {
+        name: [
+            location
+            for location in listed
+            if any(
+                evse.status is not EVSEStatus.REMOVED
+                and _best_bucket(inlets, evse) in ("direct", "with_cable")
+                for evse in location.evses
+            )
+        ]
+        for name, inlets in chosen.items()
+    }
 
 
 def _best_bucket(inlets: InletSet, evse: EVSE) -> str:

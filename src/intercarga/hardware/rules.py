@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
@@ -26,6 +27,7 @@ from intercarga.hardware.compatibility import connector_power_kw
 from intercarga.hardware.connectors import connector_catalogue
 
 __all__ = [
+    "Breach",
     "ComplianceReport",
     "CountryRule",
     "CountryRules",
@@ -89,8 +91,20 @@ class CountryRules(DataModel):
     rule: list[CountryRule] = Field(default_factory=list)
 
 
+class Breach(StrEnum):
+    """What a finding found, so that a reader can say it in its own words."""
+
+    LACKS = "lacks"  # the location offers none of ``standards`` (missing ones)
+    NOT_ADMITTED = "not_admitted"  # connector ``connector_id`` is of ``standards``, not admitted
+    REQUIRES = "requires"  # the EVSE offers ``standards``; the rule requires ``required``
+
+
 class Finding(BaseModel):
-    """One non-compliant location or EVSE (``evse_uid`` None: the whole location)."""
+    """One non-compliant location or EVSE (``evse_uid`` None: the whole location).
+
+    ``message`` is the English sentence; ``breach``, ``current``, ``standards``, ``required``
+    and ``connector_id`` are the facts it says, for a reader in another language.
+    """
 
     country: str
     location_id: str
@@ -99,6 +113,11 @@ class Finding(BaseModel):
     rule: str
     severity: Severity
     message: str
+    breach: Breach
+    current: Literal["AC", "DC"]
+    standards: list[ConnectorStandard]
+    required: list[ConnectorStandard]
+    connector_id: str | None = None
     fix: str
     source: str
     source_title: str
@@ -185,8 +204,16 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
     wanted = _names(rule.standards)
     findings: list[Finding] = []
 
-    def finding(location: Location, evse_uid: str | None, message: str) -> None:
-        findings.append(_finding(country, rule, location.id, evse_uid, message, day))
+    def finding(
+        location: Location,
+        evse_uid: str | None,
+        message: str,
+        breach: Breach,
+        standards: Iterable[ConnectorStandard],
+        connector_id: str | None = None,
+    ) -> None:
+        facts = _Facts(breach, list(standards), connector_id)
+        findings.append(_finding(country, rule, location.id, evse_uid, message, facts, day))
 
     for location in in_scope:
         evses = [(evse, _connectors(evse, rule)) for evse in _active(location)]
@@ -199,6 +226,8 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
                     location,
                     None,
                     f"{rule.scope.current} charging here lacks {_names(missing)}",
+                    Breach.LACKS,
+                    missing,
                 )
             continue
         for evse, conns in evses:
@@ -211,6 +240,9 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
                             evse.uid,
                             f"connector {connector.id} is {_names([connector.standard])}; "
                             f"admitted: {wanted}",
+                            Breach.NOT_ADMITTED,
+                            [connector.standard],
+                            connector.id,
                         )
                 continue
             if standards & required:
@@ -224,12 +256,27 @@ def _check(country: str, rule: CountryRule, locations: list[Location], day: date
                 evse.uid,
                 f"{rule.scope.current} EVSE offers {_names(sorted(standards))}; "
                 f"the rule requires {wanted}",
+                Breach.REQUIRES,
+                sorted(standards),
             )
     return findings
 
 
+@dataclass(frozen=True)
+class _Facts:
+    breach: Breach
+    standards: list[ConnectorStandard]
+    connector_id: str | None
+
+
 def _finding(
-    country: str, rule: CountryRule, location_id: str, evse_uid: str | None, message: str, day: date
+    country: str,
+    rule: CountryRule,
+    location_id: str,
+    evse_uid: str | None,
+    message: str,
+    facts: _Facts,
+    day: date,
 ) -> Finding:
     source = sources()[rule.source]
     pending = rule.deadline is not None and day < rule.deadline
@@ -243,6 +290,11 @@ def _finding(
         rule=rule.title,
         severity=Severity.WARNING if pending else rule.severity,
         message=message,
+        breach=facts.breach,
+        current=rule.scope.current,
+        standards=facts.standards,
+        required=list(rule.standards),
+        connector_id=facts.connector_id,
         fix=rule.fix,
         source=rule.source,
         source_title=f"{source.title} ({source.where})",

@@ -7,15 +7,18 @@ eMSP cannot be reached; NEVER always asks. Asking is ``POST tokens/{uid}/authori
 token's eMSP, directly or through a hub addressed to it; a token nobody pushed is asked of every
 eMSP partner and every hub at once (the hub routes it: open routing), and the first eMSP that
 knows it answers. The token in the answer is cached, so the session and its CDR name the right
-eMSP. Returns None (no opinion) when no eMSP knows the token or none can be asked.
+eMSP. Returns None (no opinion) when no eMSP knows the token or none can be asked. Every ask is
+stored with its outcome and latency (``store.authorizations``): the assessment's real-time
+authorization indicator counts them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +29,7 @@ from intercarga.domain._types import utc_now
 from intercarga.domain.partner import Partner, PartnerState
 from intercarga.errors import IntercargaError
 from intercarga.ocpi import mapping, storing
-from intercarga.ocpi.client import OcpiClient, PartnerError
+from intercarga.ocpi.client import OcpiClient, PartnerError, PartnerTimeoutError
 from intercarga.ocpi.envelope import StatusCode
 from intercarga.ocpi.models import parse
 from intercarga.ocpi.routing import (
@@ -41,6 +44,7 @@ from intercarga.ocpi.routing import (
 )
 from intercarga.ocpp.events import AuthorizationResult, AuthorizationStatus
 from intercarga.store import Store
+from intercarga.store.authorizations import AuthorizationOutcome, AuthorizationRecord
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository
 
@@ -54,6 +58,13 @@ _VERDICTS = {
     "EXPIRED": AuthorizationStatus.EXPIRED,
     "NO_CREDIT": AuthorizationStatus.NO_CREDIT,
     "NOT_ALLOWED": AuthorizationStatus.NOT_AT_THIS_LOCATION,
+}
+_OUTCOMES = {
+    "ALLOWED": AuthorizationOutcome.ACCEPTED,
+    "BLOCKED": AuthorizationOutcome.BLOCKED,
+    "EXPIRED": AuthorizationOutcome.EXPIRED,
+    "NO_CREDIT": AuthorizationOutcome.NO_CREDIT,
+    "NOT_ALLOWED": AuthorizationOutcome.NOT_ALLOWED,
 }
 
 
@@ -74,6 +85,18 @@ def verdict(allowed: str, token: domain.Token | None) -> AuthorizationResult:
     return AuthorizationResult(
         status, token.group_id if token else None, token.expires_at if token else None
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One ``POST tokens/{uid}/authorize`` to send: to whom, for which station."""
+
+    target: Target
+    uid: str
+    kind: str
+    cpo: Party
+    references: dict[str, Any] | None
+    routed: bool  # OCPI-to headers sent (False: open routing, the hub finds the eMSP)
 
 
 class RealTimeAuthorization:
@@ -136,7 +159,7 @@ class RealTimeAuthorization:
             target = addressed(partners, emsp, "EMSP", "tokens", "SENDER", hubs_reaching=hubs)
             if target is None:
                 return None
-            return await self._one(target, uid, kind, cpo, references, routed=True)
+            return await self._one(_Ask(target, uid, kind, cpo, references, True), token)
         targets = []
         for partner in partners:
             if partner.endpoint("tokens", "SENDER") is None:
@@ -154,7 +177,7 @@ class RealTimeAuthorization:
         if not targets:
             return None
         answers = await asyncio.gather(
-            *(self._one(t, uid, kind, cpo, references, routed=not t.hub) for t in targets)
+            *(self._one(_Ask(t, uid, kind, cpo, references, not t.hub)) for t in targets)
         )
         known = [answer for answer in answers if answer is not None]
         accepted = [a for a in known if a.status is AuthorizationStatus.ACCEPTED]
@@ -162,38 +185,66 @@ class RealTimeAuthorization:
         return chosen[0] if chosen else None
 
     async def _one(
-        self,
-        target: Target,
-        uid: str,
-        kind: str,
-        cpo: Party,
-        references: dict[str, Any] | None,
-        *,
-        routed: bool,
+        self, ask: _Ask, token: domain.Token | None = None
     ) -> AuthorizationResult | None:
-        """Ask one partner; None when it does not know the token or cannot be asked."""
-        partner = target.partner
+        """Ask one partner, and store what came back; None when it does not know the token or
+        cannot be asked."""
+        asked_at = self._clock()
+        started = time.monotonic()
+        outcome, result, answered = await self._ask_partner(ask)
+        target, cpo, references, routed = ask.target, ask.cpo, ask.references, ask.routed
+        issuer = answered or token
+        emsp = None if target.hub and not routed else f"{target.to[0]}-{target.to[1]}"
+        if answered is not None:
+            emsp = f"{answered.country_code}-{answered.party_id}"
+        location_id = None if references is None else references["location_id"]
+        evse_uids = [] if references is None else references["evse_uids"]
+        await self._store.authorizations.add(
+            AuthorizationRecord(
+                asked_at=asked_at,
+                country_code=cpo[0],
+                cpo_party_id=cpo[1],
+                token_party=None if issuer is None else f"{issuer.country_code}-{issuer.party_id}",
+                emsp=emsp,
+                partner_id=target.partner.id,
+                location_id=location_id,
+                evse_uid=evse_uids[0] if len(evse_uids) == 1 else None,
+                outcome=outcome,
+                via_hub=target.hub,
+                latency_ms=round((time.monotonic() - started) * 1000),
+            )
+        )
+        return result
+
+    async def _ask_partner(
+        self, ask: _Ask
+    ) -> tuple[AuthorizationOutcome, AuthorizationResult | None, domain.Token | None]:
+        """The outcome of one ``POST tokens/{uid}/authorize``, the verdict and the answered token."""
+        partner = ask.target.partner
         base = partner.endpoint("tokens", "SENDER")
         assert base is not None and partner.outgoing_token is not None
-        headers = routing_headers(cpo, target.to)
-        if not routed:
+        headers = routing_headers(ask.cpo, ask.target.to)
+        if not ask.routed:
             # Open routing: the hub finds the token's eMSP itself.
             headers = {k: v for k, v in headers.items() if not k.startswith("OCPI-to")}
         try:
             reply = await self._client.call(
                 "POST",
-                base.rstrip("/") + path(uid, "authorize"),
+                base.rstrip("/") + path(ask.uid, "authorize"),
                 token=partner.outgoing_token,
                 raw=partner.raw_token,
-                json=references,
-                params={"type": kind},
+                json=ask.references,
+                params={"type": ask.kind},
                 headers=headers,
             )
+        except PartnerTimeoutError as error:
+            log.warning("real-time authorization: %s did not answer: %s", partner.id, error)
+            return AuthorizationOutcome.TIMEOUT, None, None
         except PartnerError as error:
             log.warning("real-time authorization: %s unreachable: %s", partner.id, error)
-            return None
+            return AuthorizationOutcome.ERROR, None, None
         if reply.http_status == 404 or reply.status_code == StatusCode.UNKNOWN_TOKEN:
-            return None
+            return AuthorizationOutcome.UNKNOWN, None, None
         if reply.http_status >= 400 or reply.status_code != StatusCode.SUCCESS:
             log.warning(
                 "real-time authorization: %s answered HTTP %s, OCPI %s",
@@ -201,22 +252,30 @@ class RealTimeAuthorization:
                 reply.http_status,
                 reply.status_code,
             )
-            return None
+            return AuthorizationOutcome.ERROR, None, None
         return await self._read(partner, reply.data)
 
-    async def _read(self, partner: Partner, data: Any) -> AuthorizationResult | None:
+    async def _read(
+        self, partner: Partner, data: Any
+    ) -> tuple[AuthorizationOutcome, AuthorizationResult | None, domain.Token | None]:
         version = partner.version or "2.2.1"
         try:
             info: Any = parse(mapping.model_for(version, "AuthorizationInfo"), data)
             token = mapping.token_to_domain(info.token)
         except (ValueError, IntercargaError) as error:
             log.warning("real-time authorization: bad answer from %s: %s", partner.id, error)
-            return None
+            return AuthorizationOutcome.ERROR, None, None
         # Cached so that the session and its CDR know the token's eMSP (and whitelist).
         await storing.put(self._store.tokens, token)
-        decided = verdict(str(getattr(info.allowed, "value", info.allowed)), token)
+        allowed = str(getattr(info.allowed, "value", info.allowed))
+        decided = verdict(allowed, token)
         reference = getattr(info, "authorization_reference", None)
-        return replace(decided, real_time=True, authorization_reference=reference)
+        outcome = _OUTCOMES.get(allowed, AuthorizationOutcome.ERROR)
+        return (
+            outcome,
+            replace(decided, real_time=True, authorization_reference=reference),
+            token,
+        )
 
 
 def _references(station: domain.Station) -> dict[str, Any] | None:

@@ -99,8 +99,12 @@ async def store_location(
     before: domain.Location | None,
     via: Via = "PUSH",
 ) -> bool:
-    """Store a partner's Location (validated whole) and tell the registry its status changes."""
-    created = await storing.put(store.locations, location)
+    """Store a partner's Location (validated whole) and tell the registry its status changes;
+    a copy that differs from ``before`` only in EVSE statuses writes only those."""
+    if before is not None and await store.locations.put_statuses(before, location):
+        created = False
+    else:
+        created = await storing.put(store.locations, location)
     if registry is not None:
         await registry.location_received(before, location, via=via)
     return created
@@ -129,6 +133,10 @@ class NapPuller:
         self._clock = clock
         self._tasks: set[asyncio.Task[int]] = set()
         self._loop: asyncio.Task[None] | None = None
+        # One pull of a partner at a time: two at once (the full pull after registration and a
+        # periodic one, or a registration announced twice) both found a Location new and kept
+        # its statuses twice in the history.
+        self._pulling: dict[str, asyncio.Lock] = {}
 
     async def partner_changed(self, partner: Partner) -> None:
         """A Registrar listener: pull a CPO in full as soon as its registration is done."""
@@ -214,9 +222,10 @@ class NapPuller:
             return 0
         read = 0
         cpos = [(r.country_code, r.party_id) for r in partner.roles if r.role == "CPO"]
-        for cpo in cpos:
-            for module in ("tariffs", "locations"):  # tariffs first: locations link to them
-                read += await self._pull_module(partner, module, ours, cpo, full=full)
+        async with self._pulling.setdefault(partner.id, asyncio.Lock()):
+            for cpo in cpos:
+                for module in ("tariffs", "locations"):  # tariffs first: locations link to them
+                    read += await self._pull_module(partner, module, ours, cpo, full=full)
         return read
 
     async def _pull_module(

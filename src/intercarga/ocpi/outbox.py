@@ -22,7 +22,11 @@ does not know the Location becomes a PUT of the whole Location (the renderer's f
 Exactly once: a CDR is a row before it is sent and SENT only after the partner's 1xxx answer.
 If the answer is lost the CDR is sent again, and the receiver treats the repeat idempotently
 (same CDR, same id: accepted, not stored twice). A process restart resumes from the store.
-Leases make two nodes sharing a database skip a lane another node is sending.
+Leases make two nodes sharing a database skip a lane another node is sending: in a cluster
+(``lanes`` given) a node first leases the whole lane in the database
+(:class:`~intercarga.store.leases.LeaseRepository`, ``outbox:{partner id}``), renewing it with
+each row it sends, so one node sends a partner's rows while the others leave that partner
+alone; the lease of each row stays as a second guard.
 
 This module decides nothing about *what* to push or to whom (:mod:`.push` does); it never
 builds an OCPI body itself.
@@ -49,6 +53,7 @@ from intercarga.ocpi.client import (
     PartnerRejectedError,
     PartnerUnreachableError,
 )
+from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import OutboxEntry, OutboxRepository
 
@@ -120,6 +125,10 @@ class RetryPolicy:
         return float(min(self.max_delay, self.first_delay * self.factor**exponent))
 
 
+def _lane_name(partner_id: str) -> str:
+    return f"outbox:{partner_id}"
+
+
 class Outbox:
     def __init__(
         self,
@@ -129,9 +138,14 @@ class Outbox:
         renderer: Renderer,
         *,
         policy: RetryPolicy | None = None,
+        lanes: LeaseRepository | None = None,
+        node: str = "",
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``lanes`` and ``node``: in a cluster, the leases of lanes and this node's name."""
         self.repository = repository
+        self._lanes_leased = lanes
+        self._node = node
         self._partners = partners
         self._client = client
         self._renderer = renderer
@@ -195,6 +209,11 @@ class Outbox:
             waker.set()
         tasks = [task for task in (self._watcher, *self._lanes.values()) if task is not None]
         await stop_tasks(tasks, grace=self.policy.lease)
+        if self._lanes_leased is not None:
+            # Another node takes these lanes over at once rather than after the lease.
+            for partner_id in self._lanes:
+                with contextlib.suppress(Exception):
+                    await self._lanes_leased.release(_lane_name(partner_id), self._node)
         self._lanes.clear()
         self._wakers.clear()
         self._watcher = None
@@ -227,6 +246,8 @@ class Outbox:
                 if wait is None:
                     if waker.is_set():
                         continue  # rows were stored while we looked
+                    if self._lanes_leased is not None:
+                        await self._lanes_leased.release(_lane_name(partner_id), self._node)
                     return
                 if wait > 0:
                     with contextlib.suppress(TimeoutError):
@@ -245,6 +266,11 @@ class Outbox:
         Returns None when the partner has nothing left, else the seconds until there is
         something to do (0: at once).
         """
+        if self._lanes_leased is not None:
+            now = self._clock()
+            until = now + timedelta(seconds=self.policy.lease)
+            if not await self._lanes_leased.take(_lane_name(partner_id), self._node, until, now):
+                return self.policy.poll  # another node sends this lane
         entry = await self.repository.head(partner_id)
         if entry is None:
             return None

@@ -15,6 +15,7 @@ the publisher's task) and never wait for a partner.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -56,6 +57,7 @@ from intercarga.ocpi.routing import (
 from intercarga.ocpi.sessions import session_for_ocpi, session_token
 from intercarga.ocpi.translate import object_kind, translate
 from intercarga.store import Store
+from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
 
@@ -497,6 +499,9 @@ def fingerprint(item: domain.Location | domain.Tariff | domain.Token) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+_WATCHER_LEASE = "ocpi-change-watcher"
+
+
 class ChangeWatcher:
     """Pushes Locations, Tariffs and Tokens of ours that changed without a domain event (an
     operator's edit through the admin API or the CLI).
@@ -512,10 +517,14 @@ class ChangeWatcher:
         pusher: Pusher,
         *,
         interval: float = 5.0,
+        leases: LeaseRepository | None = None,
+        node: str = "",
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._pusher = pusher
+        self._leases = leases
+        self._node = node
         self.interval = interval
         self._clock = clock
         self._seen: dict[tuple[str, ...], str] = {}
@@ -540,13 +549,27 @@ class ChangeWatcher:
         while True:
             await pause(self._stopping, self.interval)
             if self._stopping.is_set():
+                if self._leases is not None:
+                    with contextlib.suppress(Exception):
+                        await self._leases.release(_WATCHER_LEASE, self._node)
                 return
             try:
+                if not await self._leased():
+                    self._since = self._clock()
+                    continue
                 await self.look()
             except IntercargaError as error:
                 log.error("change watcher: %s", error)
             except Exception:
                 log.exception("change watcher failed")
+
+    async def _leased(self) -> bool:
+        """Whether this node is the one to look (always, for a single node)."""
+        if self._leases is None:
+            return True
+        now = self._clock()
+        until = now + timedelta(seconds=self.interval * 3)
+        return await self._leases.take(_WATCHER_LEASE, self._node, until, now)
 
     async def look(self) -> int:
         """Push what changed since the last look; how many objects."""

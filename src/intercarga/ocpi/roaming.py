@@ -34,6 +34,7 @@ from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
 from intercarga.ocpi.registrar import PartnerListener, Registrar
 from intercarga.registry import Registry
 from intercarga.store import Store
+from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, CommandRepository, OutboxRepository
 
@@ -123,7 +124,18 @@ class Roaming:
             lease=settings.ocpi.request_timeout * 4,
         )
         outbox_rows = OutboxRepository(store.engine)
-        outbox = Outbox(outbox_rows, partners, client, PushRenderer(store), policy=policy)
+        # In a cluster, what one node does at a time is leased in the shared database.
+        leases = LeaseRepository(store.engine) if settings.cluster.nats_url else None
+        node = settings.cluster.node_id
+        outbox = Outbox(
+            outbox_rows,
+            partners,
+            client,
+            PushRenderer(store),
+            policy=policy,
+            lanes=leases,
+            node=node,
+        )
         pusher = Pusher(settings, store, partners, client_info, outbox)
         if bus is not None:
             pusher.subscribe(bus)
@@ -162,7 +174,7 @@ class Roaming:
             access.authorize_unknown,
             commands,
             hub,
-            ChangeWatcher(store, pusher, interval=watch_interval),
+            ChangeWatcher(store, pusher, interval=watch_interval, leases=leases, node=node),
             ChargingProfiles(commands),
             registry,
             puller,

@@ -58,7 +58,9 @@ class JsonTooDeepError(ValueError):
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """A JSON body; ``ValueError`` when it is not JSON, :class:`JsonTooDeepError` when too deep."""
+    """A JSON body; ``ValueError`` when it is not JSON or holds a string that is not Unicode
+    text (a lone surrogate, ``"\\ud800"``: json.loads takes it, PostgreSQL and every encoder
+    refuse it later), :class:`JsonTooDeepError` when too deep."""
     try:
         value = json.loads(raw)
     except RecursionError:
@@ -70,8 +72,15 @@ def parse_json(raw: bytes | str) -> Any:
         if isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
                 raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
             children = item.values() if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str) and not item.isascii():
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate: not Unicode text") from None
     return value
 
 
@@ -133,6 +142,8 @@ class PageRequest:
     limit: int = DEFAULT_LIMIT
     date_from: datetime | None = None
     date_to: datetime | None = None
+    # Our own parameter in the next-page links we give: the key the previous page ended at.
+    after: str | None = None
 
 
 def _integer(params: Mapping[str, str], name: str, default: int) -> int:
@@ -172,24 +183,39 @@ def page_request(params: Mapping[str, str], *, max_limit: int = MAX_LIMIT) -> Pa
         raise OcpiError(
             StatusCode.INVALID_OR_MISSING_PARAMETERS, "date_to: must be later than date_from"
         )
-    return PageRequest(offset, min(limit, max_limit), date_from, date_to)
+    after = params.get("after") or None
+    if after is not None and len(after) > 255:
+        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "after: at most 255 characters")
+    return PageRequest(offset, min(limit, max_limit), date_from, date_to, after)
 
 
 def page_headers(
-    url: str, params: Mapping[str, str], page: PageRequest, returned: int, total: int
+    url: str,
+    params: Mapping[str, str],
+    page: PageRequest,
+    returned: int,
+    total: int,
+    *,
+    last_key: str | None = None,
 ) -> dict[str, str]:
     """``X-Total-Count``, ``X-Limit`` and, unless this is the last page, ``Link: rel="next"``.
 
     ``url`` is the request URL without its query; the next link keeps every parameter of the
     request (filters included) with ``offset`` moved on and ``limit`` set to what was served.
+    With ``last_key`` (the key of this page's last object, where the list is ordered by it) the
+    link also says ``after=`` it, so the next page is a seek, not a count of the rows before
+    (:meth:`PageRequest.after`); a client that builds its own ``offset`` URLs is served alike.
     """
     headers = {"X-Total-Count": str(total), "X-Limit": str(page.limit)}
     following = page.offset + returned
     if returned > 0 and following < total:
-        query = {key: value for key, value in params.items() if key not in ("offset", "limit")}
+        skipped = ("offset", "limit", "after")
+        query = {key: value for key, value in params.items() if key not in skipped}
         for name, value in (("date_from", page.date_from), ("date_to", page.date_to)):
             if value is not None:
                 query[name] = format_datetime(value)
         query = {"offset": str(following), "limit": str(page.limit), **query}
+        if last_key is not None:
+            query["after"] = last_key
         headers["Link"] = f'<{url}?{urlencode(query)}>; rel="next"'
     return headers

@@ -284,6 +284,35 @@ def _dumps(message: list[Any]) -> str:
     return text
 
 
+# A WebSocket text frame is valid UTF-8, so a lone surrogate can only come as a \\uD800-style
+# escape, which json.loads takes. In a payload such a string is not Unicode text: storing it
+# fails later (PostgreSQL, every encoder), so the payload is refused (FormatViolation); in a
+# message id it is only echoed back, escaped again. Looked for only when the frame has such an
+# escape (an escaped emoji is a valid pair), so other frames cost one search.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _not_text(frame: str, value: Any) -> bool:
+    """Whether ``value`` (parsed from ``frame``) holds a lone surrogate, in a key or a value."""
+    if _SURROGATE_ESCAPE.search(frame) is None:
+        return False
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def _reject_constant(name: str) -> Any:
     # json.loads accepts NaN and Infinity, which are not JSON.
     raise ValueError(f"{name} is not JSON")
@@ -665,6 +694,14 @@ class Protocol:
                 ErrorCode.FORMAT_VIOLATION,
                 f"{action}: payload is not a JSON object",
             )
+        elif _not_text(text, payload):
+            self._reject(
+                events,
+                text,
+                unique_id,
+                ErrorCode.FORMAT_VIOLATION,
+                f"{action}: payload holds a string that is not Unicode text (a lone surrogate)",
+            )
         elif action not in self._known:
             self._reject(
                 events,
@@ -746,6 +783,13 @@ class Protocol:
             error = CallError(
                 ErrorCode.FORMAT_VIOLATION,
                 f"{call.action}: a CALLRESULT has 3 elements and an object payload",
+            )
+            self._invalid_result(unique_id, error, text, events)
+            return
+        if _not_text(text, payload):
+            error = CallError(
+                ErrorCode.FORMAT_VIOLATION,
+                f"{call.action}: payload holds a string that is not Unicode text (a lone surrogate)",
             )
             self._invalid_result(unique_id, error, text, events)
             return

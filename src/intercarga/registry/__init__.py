@@ -14,7 +14,7 @@ and :mod:`.ocm_import` bring Open Charge Map POIs in, :mod:`.export_ocm` writes 
 in OCM's shape. Nothing here publishes a token, a session, a CDR or a credential.
 """
 
-from intercarga.registry.freshness import Flag, monitor
+from intercarga.registry.freshness import Flag, TariffWindow, monitor
 from intercarga.registry.history import (
     EvseKey,
     StatusChange,
@@ -66,6 +66,7 @@ __all__ = [
     "StatusChange",
     "StatusHistory",
     "StatusInterval",
+    "TariffWindow",
     "changes_between",
     "check_location",
     "combine",

@@ -12,6 +12,12 @@ service feeds it from the store; this module must never read a clock, the store 
   status change known (Colombia: 60 s).
 - A **rule break**: a location failing one of its country's ``mandatory`` quality rules
   (``opening_hours``, ``tariff``: see :mod:`intercarga.registry.quality`).
+- **Prices** (``prices``), where the country wants prices in real time (``realtime_prices``,
+  Chile): every connector must have a price in force now — a tariff the registry holds whose
+  ``start_date_time``/``end_date_time`` include ``now``. A tariff never received, or one that has
+  ended with nothing after it, is a price the driver cannot see. How recent the CPO's feed is
+  (prices included) is the ``silent`` flag: OCPI has no heartbeat per tariff, and a price that
+  has not changed in a month is not stale.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from intercarga.domain import Location
 from intercarga.registry.quality import LOCATION_RULES, LocationContext, alpha2
 from intercarga.registry.rules import ReportingRules
 
-__all__ = ["Flag", "Level", "monitor"]
+__all__ = ["Flag", "Level", "TariffWindow", "monitor", "prices_in_force"]
 
 Level = Literal["EVSE", "LOCATION", "CPO"]
 
@@ -46,6 +52,38 @@ class Flag:
     source: str  # the reporting rule's source
 
 
+@dataclass(frozen=True, slots=True)
+class TariffWindow:
+    """When a tariff applies (OCPI ``start_date_time`` / ``end_date_time``; None: unbounded)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def in_force(self, now: datetime) -> bool:
+        return (self.start is None or self.start <= now) and (self.end is None or now < self.end)
+
+
+def prices_in_force(
+    location: Location, now: datetime, tariffs: Mapping[str, TariffWindow]
+) -> list[tuple[str, str]]:
+    """(subject, detail) for every connector of ``location`` without a price in force at ``now``
+    among ``tariffs`` (the tariffs the registry holds of the location's CPO, by id)."""
+    missing: list[tuple[str, str]] = []
+    for evse in location.evses:
+        for connector in evse.connectors:
+            subject = f"{location.id}/{evse.uid}/{connector.id}"
+            held = [tariffs[t] for t in connector.tariff_ids if t in tariffs]
+            if not connector.tariff_ids:
+                missing.append((subject, "no tariff_ids: no price"))
+            elif not held:
+                names = ", ".join(connector.tariff_ids)
+                missing.append((subject, f"tariff {names} not received: no price"))
+            elif not any(window.in_force(now) for window in held):
+                names = ", ".join(t for t in connector.tariff_ids if t in tariffs)
+                missing.append((subject, f"tariff {names} not in force now: no current price"))
+    return missing
+
+
 def monitor(
     now: datetime,
     rules: ReportingRules,
@@ -55,9 +93,12 @@ def monitor(
     last_heard: Mapping[PartyKey, datetime],
     tariff_ids: Mapping[PartyKey, frozenset[str]],
     parties: Sequence[PartyKey] = (),
+    tariff_windows: Mapping[PartyKey, Mapping[str, TariffWindow]] | None = None,
 ) -> list[Flag]:
     """Every flag at ``now``: silent CPOs (``parties`` plus every party holding a location),
-    stale EVSEs and locations, and mandatory rules broken."""
+    stale EVSEs and locations, mandatory rules broken, and connectors without a price in force
+    where the country wants real-time prices. ``tariff_windows``: when each held tariff applies
+    (a tariff in ``tariff_ids`` missing from it applies always)."""
     flags: list[Flag] = []
     everyone = dict.fromkeys([*parties, *((loc.country_code, loc.party_id) for loc in locations)])
     for country_code, party_id in everyone:
@@ -111,4 +152,18 @@ def monitor(
                     flags.append(
                         Flag("LOCATION", *party, subject, name, finding.detail, rule.source)
                     )
+        if rule.realtime_prices:
+            windows = (tariff_windows or {}).get(party, {})
+            held = {t: windows.get(t, TariffWindow()) for t in context.tariff_ids}
+            for subject, detail in prices_in_force(location, now, held):
+                flags.append(
+                    Flag(
+                        "LOCATION",
+                        *party,
+                        f"{location.country_code}-{location.party_id}/{subject}",
+                        "prices",
+                        f"{detail}; {rule.country} wants prices in real time",
+                        rule.source,
+                    )
+                )
     return flags

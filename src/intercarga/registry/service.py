@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from intercarga.domain import Location
-from intercarga.registry.freshness import Flag, monitor
+from intercarga.registry.freshness import Flag, TariffWindow, monitor
 from intercarga.registry.history import changes_between, status_intervals
 from intercarga.registry.quality import (
     CpoQuality,
@@ -125,43 +125,22 @@ class Registry:
         for party, at in (await self._pulled()).items():
             if party not in last_heard or at > last_heard[party]:
                 last_heard[party] = at
+        windows = await self._tariff_windows()
         return monitor(
             now,
             self.rules,
             locations,
             last_reported=last_reported,
             last_heard=last_heard,
-            tariff_ids=await self._tariff_ids(),
+            tariff_ids={party: frozenset(held) for party, held in windows.items()},
             parties=await self._cpo_parties(),
+            tariff_windows=windows,
         )
 
     async def quality(self, now: datetime | None = None) -> Quality:
         """Every location's and every CPO's quality score, with the failing rules."""
         now = now or self._clock()
-        locations = await self._locations()
-        last_reported = await self.store.status_history.last_received()
-        changes = await self.store.status_history.count_since(now - timedelta(days=1))
-        tariffs = await self._tariff_ids()
-        found: list[LocationQuality] = []
-        for location in locations:
-            party = (location.country_code, location.party_id)
-            rule = self.rules.for_country(alpha2(location.country) or location.country_code)
-            key = (*party, location.id)
-            context = LocationContext(
-                location=location,
-                now=now,
-                rule=rule,
-                tariff_ids=tariffs.get(party, frozenset()),
-                last_reported={
-                    evse.uid: last_reported[EvseKey(*key, evse.uid)]
-                    for evse in location.evses
-                    if EvseKey(*key, evse.uid) in last_reported
-                },
-                changes_last_day={
-                    evse.uid: changes.get(EvseKey(*key, evse.uid), 0) for evse in location.evses
-                },
-            )
-            found.append(check_location(context))
+        found = await self._check(await self._locations(), now)
         refusals: dict[tuple[str, str], int] = {}
         for refusal in await self.store.refusals.list(since=now - timedelta(days=30)):
             party = (refusal.country_code, refusal.party_id)
@@ -179,6 +158,17 @@ class Registry:
             for cc, pid in parties
         ]
         return Quality(found, cpos)
+
+    async def location_quality(
+        self, country_code: str | None = None, now: datetime | None = None
+    ) -> list[LocationQuality]:
+        """Every location the store holds (of ``country_code``'s parties when given), the
+        deployment's own as well as its partners', judged by the quality rules at ``now``: the
+        figures the country assessment counts (``intercarga assess``, /api/v1/assessment)."""
+        now = now or self._clock()
+        filters = {} if country_code is None else {"country_code": country_code.upper()}
+        locations = (await self.store.locations.list(limit=None, filters=filters)).items
+        return await self._check(locations, now)
 
     async def reliability(self, period: Period) -> list[Reliability]:
         """UK reliability and NEVI uptime per EVSE, location and CPO over ``period``."""
@@ -251,8 +241,41 @@ class Registry:
         found = (await self.store.locations.list(limit=None)).items
         return [loc for loc in found if (loc.country_code, loc.party_id) in parties]
 
+    async def _check(self, locations: Sequence[Location], now: datetime) -> list[LocationQuality]:
+        """Each location judged by every quality rule, with what the store knows around it."""
+        last_reported = await self.store.status_history.last_received()
+        changes = await self.store.status_history.count_since(now - timedelta(days=1))
+        tariffs = await self._tariff_ids()
+        found: list[LocationQuality] = []
+        for location in locations:
+            party = (location.country_code, location.party_id)
+            rule = self.rules.for_country(alpha2(location.country) or location.country_code)
+            key = (*party, location.id)
+            context = LocationContext(
+                location=location,
+                now=now,
+                rule=rule,
+                tariff_ids=tariffs.get(party, frozenset()),
+                last_reported={
+                    evse.uid: last_reported[EvseKey(*key, evse.uid)]
+                    for evse in location.evses
+                    if EvseKey(*key, evse.uid) in last_reported
+                },
+                changes_last_day={
+                    evse.uid: changes.get(EvseKey(*key, evse.uid), 0) for evse in location.evses
+                },
+            )
+            found.append(check_location(context))
+        return found
+
     async def _tariff_ids(self) -> dict[tuple[str, str], frozenset[str]]:
-        found: dict[tuple[str, str], set[str]] = {}
+        return {party: frozenset(held) for party, held in (await self._tariff_windows()).items()}
+
+    async def _tariff_windows(self) -> dict[tuple[str, str], dict[str, TariffWindow]]:
+        """Every held tariff per CPO, by id, with when it applies."""
+        found: dict[tuple[str, str], dict[str, TariffWindow]] = {}
         for tariff in (await self.store.tariffs.list(limit=None)).items:
-            found.setdefault((tariff.country_code, tariff.party_id), set()).add(tariff.id)
-        return {party: frozenset(ids) for party, ids in found.items()}
+            found.setdefault((tariff.country_code, tariff.party_id), {})[tariff.id] = TariffWindow(
+                tariff.start_date_time, tariff.end_date_time
+            )
+        return found

@@ -103,15 +103,21 @@ def write_config(
     seed: bool = False,
     versions: Sequence[str] | None = None,
     extra: Sequence[str] = (),
+    ocpi_extra: Sequence[str] = (),
+    database_url: str | None = None,
 ) -> None:
     """Write ``folder/intercarga.toml`` for a deployment on 127.0.0.1 whose partners are too.
 
     An empty ``admin_token`` lets the deployment make its own at first start. ``extra`` are more
-    top-level TOML lines (they come before the ``[ocpi]`` table).
+    top-level TOML lines (they come before the ``[ocpi]`` table; they may open tables of their
+    own), ``ocpi_extra`` more lines of the ``[ocpi]`` table. ``database_url`` replaces the
+    folder's own SQLite database (the nodes of a cluster, or the parties of a demo, share one
+    PostgreSQL).
     """
     base_url = f"http://127.0.0.1:{http_port}"
+    database_url = database_url or f"sqlite+aiosqlite:///{folder}/intercarga.db"
     lines = [
-        f'database_url = "sqlite+aiosqlite:///{folder}/intercarga.db"',
+        f'database_url = "{database_url}"',
         *([f'admin_token = "{admin_token}"'] if admin_token else []),
         f"http_port = {http_port}",
         f"ocpp_port = {ocpp_port}",
@@ -122,6 +128,7 @@ def write_config(
         # Every partner of a deployment on this machine is at http://127.0.0.1.
         "allow_http_partner_urls = true",
         "allow_private_partner_urls = true",
+        *ocpi_extra,
     ]
     if versions is not None:
         lines.append("versions = [" + ", ".join(f'"{v}"' for v in versions) + "]")
@@ -194,6 +201,8 @@ class Deployment:
         versions: Sequence[str] | None = None,
         admin_token: bool = True,
         extra: Sequence[str] = (),
+        ocpi_extra: Sequence[str] = (),
+        database_url: str | None = None,
     ) -> Self:
         """A new folder with its ``intercarga.toml`` on free ports (the folder must not exist).
 
@@ -212,6 +221,8 @@ class Deployment:
             seed=seed,
             versions=versions,
             extra=extra,
+            ocpi_extra=ocpi_extra,
+            database_url=database_url,
         )
         return deployment
 
@@ -298,6 +309,19 @@ class Deployment:
             process.kill()
             process.wait(timeout=5)
 
+    def dashboard_password(self) -> str | None:
+        """The dashboard's admin password the deployment printed at its first start (in its log:
+        the demo's own operator reads it there), or None when it printed none."""
+        marker = "(shown once): "
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("dashboard: sign in") and marker in line:
+                return line.split(marker, 1)[1].strip()
+        return None
+
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run a CLI command in this deployment's folder (it reads its ``intercarga.toml``)."""
         return run_cli(*args, cwd=self.folder, timeout=timeout)
@@ -319,4 +343,24 @@ class Deployment:
         if registered.returncode != 0:
             raise DeploymentError(
                 f"{self.name}: registering with {inviter.name} failed: {registered.stderr.strip()}"
+            )
+
+    def register_over_api(self, inviter: Deployment) -> None:
+        """As :meth:`register_with`, through both deployments' admin APIs instead of the CLI
+        (the same credentials handshake, without starting two processes per link)."""
+        with inviter.api(timeout=60) as api:
+            invited = api.post("/api/v1/partners/invitations", json={"name": self.name})
+        if invited.status_code != 201:
+            raise DeploymentError(f"{inviter.name}: invitation refused: {invited.text[:200]}")
+        invitation = invited.json()
+        body = {
+            "url": invitation["versions_url"],
+            "token": invitation["token"],
+            "name": inviter.name,
+        }
+        with self.api(timeout=60) as api:
+            registered = api.post("/api/v1/partners", json=body)
+        if registered.status_code != 201:
+            raise DeploymentError(
+                f"{self.name}: registering with {inviter.name} failed: {registered.text[:200]}"
             )

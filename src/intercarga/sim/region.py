@@ -5,8 +5,11 @@ national eMSP, a roaming hub and an access point, each an ``intercarga serve`` p
 own folder and SQLite database on free ports. They meet only the way real parties do: the OCPI
 credentials handshake from a TOKEN_A, then OCPI over HTTP. Simulated stations
 (``intercarga simulate``) charge at the CPOs with the eMSPs' drivers' cards, which the CPOs
-authorize in real time with the eMSP (directly or through the hub); every session is priced in
-its CPO's currency and its CDR travels to the driver's eMSP.
+authorize in real time with the eMSP (directly or through the hub), and an eMSP starts and stops
+a charge from its app (OCPI commands); every session is priced in its CPO's currency and its CDR
+travels to the driver's eMSP. Incidents play on a schedule (:meth:`Demo.run`): a station offline
+and back, an eMSP down, a tariff change, a CPO that stops reporting to the access point; the
+summary says, from the parties' admin APIs, whether each played out and nothing was lost.
 
 What this module knows of a party it reads from the party's admin API, like an operator: it never
 opens a database or reaches into a process. Every process it starts is stopped when the demo ends,
@@ -15,7 +18,11 @@ however it ends (and dies with the demo if the demo itself is killed).
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
 import random
+import signal
 import subprocess
 import time
 import tomllib
@@ -23,6 +30,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -30,9 +39,10 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from intercarga.errors import IntercargaError, InvalidInputError
+from intercarga.errors import IntercargaError, InvalidInputError, StorageError
 from intercarga.ids.contract_id import iso_check_character
 from intercarga.sim.processes import Deployment, OcpiParty, intercarga_command, start_child
+from intercarga.store.database import recreate_schemas
 
 __all__ = [
     "Demo",
@@ -95,6 +105,59 @@ class Cards(_Strict):
     cpo: str
     emsp: str
     stations: list[int] = Field(min_length=1)
+    whitelist: Literal["NEVER", "ALLOWED_OFFLINE"] = "NEVER"
+
+
+class AppDriver(_Strict):
+    """A driver of ``emsp`` who starts and stops a charge at a station from the app."""
+
+    cpo: str
+    emsp: str
+    prefix: str
+    number: int = Field(ge=1, le=9999)
+    ocpp: Literal["1.6", "2.0.1", "2.1"]
+    location_id: str
+    evse_uid: str
+    token: str = Field(pattern=r"^[A-Z0-9-]{1,20}$")
+
+    @property
+    def station_id(self) -> str:
+        return f"{self.prefix}{self.number:04d}"
+
+
+class AdHoc(_Strict):
+    """Charges paid at ``cpo``'s payment terminal: its own AD_HOC_USER ``token``, no eMSP."""
+
+    cpo: str
+    token: str = Field(pattern=r"^[A-Z0-9-]{1,20}$")
+
+
+class OfflineIncident(_Strict):
+    cpo: str
+    station: int = Field(ge=1)
+    minutes: float = Field(gt=0)  # into the first charge
+    offline_minutes: float = Field(gt=0)
+
+
+class OutageIncident(_Strict):
+    emsp: str
+
+
+class TariffIncident(_Strict):
+    cpo: str
+    id: str
+    price: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$")
+
+
+class SilentIncident(_Strict):
+    cpo: str
+
+
+class Incidents(_Strict):
+    offline: OfflineIncident
+    outage: OutageIncident
+    tariff: TariffIncident
+    silent: SilentIncident
 
 
 class DemoPlan(_Strict):
@@ -102,6 +165,9 @@ class DemoPlan(_Strict):
     deployments: list[DeploymentSpec]
     links: list[Link]
     cards: list[Cards]
+    app: AppDriver
+    adhoc: AdHoc
+    incidents: Incidents
 
     def deployment(self, key: str) -> DeploymentSpec:
         for spec in self.deployments:
@@ -110,10 +176,24 @@ class DemoPlan(_Strict):
         raise InvalidInputError(f"the demo plan names an unknown deployment {key!r}")
 
     def card_owner(self, cpo: str, number: int) -> str | None:
+        cards = self.cards_at(cpo, number)
+        return cards.emsp if cards else None
+
+    def cards_at(self, cpo: str, number: int) -> Cards | None:
         for cards in self.cards:
             if cards.cpo == cpo and number in cards.stations:
-                return cards.emsp
+                return cards
         return None
+
+    def reaches(self, cpo: str, emsp: str) -> bool:
+        """Whether ``cpo`` and ``emsp`` are linked, directly or through a hub both joined."""
+        linked = {frozenset((link.registrant, link.inviter)) for link in self.links}
+        if frozenset((cpo, emsp)) in linked:
+            return True
+        hubs = [d.key for d in self.deployments if d.parties[0].role == "HUB"]
+        return any(
+            frozenset((cpo, hub)) in linked and frozenset((emsp, hub)) in linked for hub in hubs
+        )
 
 
 def _data(name: str) -> str:
@@ -132,6 +212,10 @@ def load_plan() -> DemoPlan:
         plan.deployment(link.registrant), plan.deployment(link.inviter)
     for cards in plan.cards:
         plan.deployment(cards.cpo), plan.deployment(cards.emsp)
+    incidents = plan.incidents
+    for key in (plan.app.cpo, plan.app.emsp, plan.adhoc.cpo, incidents.offline.cpo, incidents.outage.emsp,
+                incidents.tariff.cpo, incidents.silent.cpo):  # fmt: skip
+        plan.deployment(key)
     return plan
 
 
@@ -151,19 +235,26 @@ class DemoOptions:
     """What the operator of the demo chose on the command line."""
 
     folder: Path
-    sessions: int = 2  # per station
     speed: float = 300.0  # simulated seconds per real second
     seed: int = 1
-    stations: int | None = None  # per CPO; None: all the plan has
-    duration: float | None = None  # real seconds; None: until every session is done
+    stations: int | None = None  # RFID stations per CPO; None: all the plan has
+    duration: float = 240.0  # real seconds of traffic
+    outage: float = 60.0  # real seconds the eMSP of the outage is down
+    database: str | None = None  # postgresql://…: one schema per party instead of SQLite
 
     def __post_init__(self) -> None:
-        if self.sessions < 1:
-            raise InvalidInputError("--sessions must be at least 1")
         if not self.speed > 0:
             raise InvalidInputError("--speed must be positive")
         if self.stations is not None and self.stations < 1:
             raise InvalidInputError("--stations must be at least 1")
+        if self.duration < 30:
+            raise InvalidInputError("--duration must be at least 30 seconds")
+        if not 0 < self.outage <= self.duration / 2:
+            raise InvalidInputError("--outage must be positive and at most half of --duration")
+        if self.database is not None and not self.database.startswith(
+            ("postgresql://", "postgresql+asyncpg://")
+        ):
+            raise InvalidInputError("--database must be a postgresql:// URL")
 
 
 @dataclass
@@ -182,6 +273,7 @@ class PartyStatus:
     push_pending: int = 0
     push_failed: int = 0
     partners: int = 0
+    silent: list[str] = field(default_factory=list)  # an access point's silent CPOs
 
 
 class DemoError(IntercargaError):
@@ -191,20 +283,61 @@ class DemoError(IntercargaError):
 @dataclass
 class _Fleet:
     cpo: str
-    group: StationGroup
+    name: str
+    stations: int
     process: subprocess.Popen[str]
     output: Path
+    offline: bool = False  # loses its connection on purpose: messages in flight then fail
+
+    def result(self) -> dict[str, Any] | None:
+        """The summary ``intercarga simulate --json`` printed at its end, if it did."""
+        try:
+            text = self.output.read_text(encoding="utf-8", errors="replace")
+            shown: dict[str, Any] = json.loads(text[text.index("{") :])
+        except (OSError, ValueError):
+            return None
+        return shown
+
+
+# The access point pulls every CPO often and wants to hear from each within 20 s, so that a
+# CPO that goes quiet is flagged within the demo's few minutes (Colombia's real window is 60 s).
+_NAP_SETTINGS = (
+    "[registry]",
+    "pull_interval = 5",
+    "rules = { CL = { status_window_s = 20 }, CO = { status_window_s = 20 }, "
+    "BR = { status_window_s = 20 } }",
+)
+# A push that failed is tried again within 10 s at most, so that the backlog of an eMSP's
+# outage drains within seconds of its return, not at the default backoff's ten minutes.
+_OCPI_SETTINGS = ("push_retry_max = 10",)
+_IDLE_SECONDS = 10**7  # a scenario's wait that outlasts any --duration
+
+
+def _runs(numbers: list[int]) -> list[list[int]]:
+    """Consecutive runs of ascending ``numbers`` (a fleet is stations first…first+count-1)."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return runs
 
 
 class Demo:
-    """Sets up the region, runs its traffic, reports, and stops everything it started."""
+    """Sets up the region, runs its traffic and incidents, reports, and stops everything."""
 
     def __init__(self, plan: DemoPlan, options: DemoOptions) -> None:
         self.plan = plan
         self.options = options
         self.deployments: dict[str, Deployment] = {}
+        self.timeline: list[dict[str, Any]] = []
+        self.incidents: dict[str, dict[str, Any]] = {}
+        self.app: dict[str, Any] = {}
+        self._failures: list[str] = []
         self._fleets: list[_Fleet] = []
         self._random = random.Random(options.seed)
+        self._began = time.monotonic()
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -214,12 +347,29 @@ class Demo:
             raise InvalidInputError(
                 f"{self.options.folder} is not empty: the demo needs a new folder"
             )
+        if self.options.database is not None:
+            progress("creating a schema per party in PostgreSQL")
+            schemas = [_schema(s.key) for s in self.plan.deployments]
+            try:
+                asyncio.run(recreate_schemas(_asyncpg_url(self.options.database), schemas))
+            except StorageError as error:
+                raise DemoError(f"--database: {error}") from None
         for spec in self.plan.deployments:
             progress(f"creating {spec.key}")
+            extra: list[str] = []
+            database_url = None
+            if self.options.database is not None:
+                database_url = _asyncpg_url(self.options.database)
+                extra.append(f'database_schema = "{_schema(spec.key)}"')
+            if spec.parties[0].role == "NAP":
+                extra += _NAP_SETTINGS
             deployment = Deployment.create(
                 self.options.folder / spec.key,
                 [OcpiParty(p.country_code, p.party_id, p.role, p.name) for p in spec.parties],
                 versions=spec.versions,
+                extra=extra,
+                ocpi_extra=_OCPI_SETTINGS,
+                database_url=database_url,
             )
             if spec.network is not None:
                 network = deployment.folder / spec.network
@@ -248,68 +398,78 @@ class Demo:
         """The plan's links, each through the OCPI credentials handshake from a TOKEN_A."""
         for link in self.plan.links:
             progress(f"{link.registrant} registers with {link.inviter}")
-            self.deployments[link.registrant].register_with(self.deployments[link.inviter])
+            self.deployments[link.registrant].register_over_api(self.deployments[link.inviter])
 
     def prepare(self, progress: Callable[[str], None]) -> None:
-        """Station passwords at the CPOs; the drivers' cards at their eMSPs."""
+        """Station passwords at the CPOs; the drivers' cards and the app user at their eMSPs."""
         serial = 0
+        app = self.plan.app
         for spec in self.plan.deployments:
             if not spec.is_cpo:
                 continue
             cpo = self.deployments[spec.key]
             progress(f"{spec.key}: station passwords")
+            station_ids = [self._station_id(spec, n) for n in self._numbers(spec)]
+            if spec.key == app.cpo:
+                station_ids.append(app.station_id)
             with cpo.api() as api:
-                for number in self._numbers(spec):
-                    station_id = self._station_id(spec, number)
+                for station_id in station_ids:
                     station = _ok(api.get(f"/api/v1/stations/{station_id}"), spec.key).json()
                     station.pop("connection", None)
                     station["password"] = STATION_PASSWORD
                     _ok(api.put(f"/api/v1/stations/{station_id}", json=station), spec.key)
             for number in self._numbers(spec):
-                owner = self.plan.card_owner(spec.key, number)
-                if owner is None:
+                cards = self.plan.cards_at(spec.key, number)
+                if cards is None:
                     continue
                 serial += 1
-                party = self.plan.deployment(owner).parties[0]
-                uid = card_uid(spec, number)
-                token = {
-                    "country_code": party.country_code,
-                    "party_id": party.party_id,
-                    "uid": uid,
-                    "type": "RFID",
-                    "contract_id": _contract_id(party, serial),
-                    "issuer": party.name,
-                    "whitelist": "NEVER",  # the CPO asks the eMSP at every charge
-                }
-                path = f"/api/v1/tokens/{party.country_code}/{party.party_id}/{uid}"
-                with self.deployments[owner].api() as api:
-                    _ok(api.put(path, json=token), owner)
+                self._issue(cards.emsp, card_uid(spec, number), "RFID", cards.whitelist, serial)
+        serial += 1
+        self._issue(app.emsp, app.token, "APP_USER", "NEVER", serial)
+        serial += 1
+        # The CPO's own token: its stations accept it without asking anyone (ALWAYS).
+        self._issue(self.plan.adhoc.cpo, self.plan.adhoc.token, "AD_HOC_USER", "ALWAYS", serial)
         progress("waiting for the cards to reach the CPOs")
         self._wait_for_cards()
 
+    def _issue(self, issuer: str, uid: str, kind: str, whitelist: str, serial: int) -> None:
+        """A token ``issuer`` issued, put at it (an eMSP pushes it to its CPOs)."""
+        party = self.plan.deployment(issuer).parties[0]
+        token = {
+            "country_code": party.country_code,
+            "party_id": party.party_id,
+            "uid": uid,
+            "type": kind,
+            "contract_id": _contract_id(party, serial),
+            "issuer": party.name,
+            "whitelist": whitelist,
+        }
+        path = f"/api/v1/tokens/{party.country_code}/{party.party_id}/{uid}"
+        with self.deployments[issuer].api() as api:
+            _ok(api.put(path, json=token), issuer)
+
     def _wait_for_cards(self, seconds: float = 60) -> None:
-        """Each CPO holds the cards its stations read (pushed by the eMSPs, some via the hub)."""
+        """Each CPO holds the tokens used at its stations (pushed by the eMSPs, some via the
+        hub)."""
         deadline = time.monotonic() + seconds
+        wanted: list[tuple[str, str, str]] = []  # (cpo, eMSP, uid)
         for spec in self.plan.deployments:
-            if not spec.is_cpo:
-                continue
-            with self.deployments[spec.key].api() as api:
+            if spec.is_cpo:
                 for number in self._numbers(spec):
                     owner = self.plan.card_owner(spec.key, number)
-                    if owner is None:
-                        continue
-                    party = self.plan.deployment(owner).parties[0]
-                    path = (
-                        f"/api/v1/tokens/{party.country_code}/{party.party_id}/"
-                        f"{card_uid(spec, number)}"
-                    )
-                    while api.get(path).status_code != 200:
-                        if time.monotonic() > deadline:
-                            raise DemoError(
-                                f"{spec.key} did not receive card {card_uid(spec, number)} "
-                                f"from {owner} in {seconds:g} s"
-                            )
-                        time.sleep(0.2)
+                    if owner is not None:
+                        wanted.append((spec.key, owner, card_uid(spec, number)))
+        wanted.append((self.plan.app.cpo, self.plan.app.emsp, self.plan.app.token))
+        for cpo, owner, uid in wanted:
+            party = self.plan.deployment(owner).parties[0]
+            path = f"/api/v1/tokens/{party.country_code}/{party.party_id}/{uid}"
+            with self.deployments[cpo].api() as api:
+                while api.get(path).status_code != 200:
+                    if time.monotonic() > deadline:
+                        raise DemoError(
+                            f"{cpo} did not receive token {uid} from {owner} in {seconds:g} s"
+                        )
+                    time.sleep(0.2)
 
     def _numbers(self, spec: DeploymentSpec) -> list[int]:
         numbers = [n for group in spec.stations for n in group.numbers()]
@@ -323,16 +483,13 @@ class Demo:
     # -- traffic --------------------------------------------------------------------------------
 
     def _scenario(self, spec: DeploymentSpec, group: StationGroup) -> str:
+        """Charges with the station's driver's card, again and again until ``--duration``."""
         minutes = self._random.randint(20, 45)
         soc = self._random.randint(15, 40)
-        kw = "150" if group.current == "DC" else "22"
-        return (
-            f"name: demo-{spec.key}\n"
-            f"description: {self.options.sessions} charge(s) per station with a driver's card\n"
-            f"station: {{evses: 1, current: {group.current}, max_kw: {kw}, meter_interval: 60}}\n"
-            f"vehicle: {{battery_kwh: 60, soc: {soc}}}\n"
-            f'id_tag: "DRV-{spec.parties[0].country_code}-{{n:04d}}"\n'
-            f"repeat: {self.options.sessions}\n"
+        return self._header(
+            spec, group.current, soc, "a charge with the driver's card, repeated"
+        ) + (
+            "repeat: 0\n"
             "steps:\n"
             "  - boot\n"
             "  - plug_in\n"
@@ -342,44 +499,319 @@ class Demo:
             "  - stop: {reason: Local}\n"
             "  - unplug\n"
             "  - wait: {seconds: 300}\n"
+            + (self._adhoc_round() if spec.key == self.plan.adhoc.cpo else "")
+        )
+
+    def _adhoc_round(self) -> str:
+        """A charge paid at the terminal, after each card charge."""
+        token = self.plan.adhoc.token
+        return (
+            "  - plug_in\n"
+            f"  - authorize: {{id_tag: {token}}}\n"
+            f"  - start: {{id_tag: {token}}}\n"
+            f"  - charge: {{minutes: {self._random.randint(15, 30)}}}\n"
+            "  - stop: {reason: Local}\n"
+            "  - unplug\n"
+            "  - wait: {seconds: 300}\n"
+        )
+
+    def _offline_scenario(self, spec: DeploymentSpec, group: StationGroup) -> str:
+        """One charge during which the station loses its connection and charges on; it sends
+        what it queued when it is back, then stays idle."""
+        incident = self.plan.incidents.offline
+        soc = self._random.randint(15, 40)
+        return self._header(spec, group.current, soc, "a charge with a connection loss") + (
+            "repeat: 1\n"
+            "steps:\n"
+            "  - boot\n"
+            "  - plug_in\n"
+            "  - authorize\n"
+            "  - start\n"
+            f"  - charge: {{minutes: {incident.minutes:g}}}\n"
+            f"  - disconnect: {{seconds: {incident.offline_minutes * 60:g}, wait: false}}\n"
+            f"  - charge: {{minutes: {incident.offline_minutes + 10:g}}}\n"
+            "  - stop: {reason: Local}\n"
+            "  - unplug\n"
+            f"  - wait: {{seconds: {_IDLE_SECONDS}}}\n"
+        )
+
+    def _app_scenario(self, spec: DeploymentSpec) -> str:
+        """A station that only boots and waits: its charge starts and stops from the app."""
+        return self._header(spec, "AC", 30, "charges started from the driver's app") + (
+            f"repeat: 1\nsteps:\n  - boot\n  - wait: {{seconds: {_IDLE_SECONDS}}}\n"
+        )
+
+    def _header(self, spec: DeploymentSpec, current: str, soc: int, what: str) -> str:
+        kw = "150" if current == "DC" else "22"
+        return (
+            f"name: demo-{spec.key}\n"
+            f"description: {what}\n"
+            f"station: {{evses: 1, current: {current}, max_kw: {kw}, meter_interval: 60}}\n"
+            f"vehicle: {{battery_kwh: 60, soc: {soc}}}\n"
+            f'id_tag: "DRV-{spec.parties[0].country_code}-{{n:04d}}"\n'
         )
 
     def start_traffic(self) -> None:
-        """An ``intercarga simulate`` fleet per station group of each CPO."""
+        """The simulated stations: an ``intercarga simulate`` fleet per run of stations."""
+        offline = self.plan.incidents.offline
         for spec in self.plan.deployments:
-            cpo = self.deployments.get(spec.key)
-            if cpo is None or not spec.stations:
+            if spec.key not in self.deployments or not spec.stations:
                 continue
             wanted = set(self._numbers(spec))
-            for index, group in enumerate(spec.stations):
+            for group in spec.stations:
                 numbers = [n for n in group.numbers() if n in wanted]
-                if not numbers:
-                    continue
-                scenario = cpo.folder / f"scenario-{index + 1}.yaml"
-                scenario.write_text(self._scenario(spec, group), encoding="utf-8")
-                output = cpo.folder / f"simulate-{index + 1}.json"
-                command = intercarga_command(
-                    "simulate", "--url", cpo.ocpp_url, "--ocpp", group.ocpp,
-                    "--id-prefix", group.prefix, "--first", str(numbers[0]),
-                    "--stations", str(len(numbers)), "--password", STATION_PASSWORD,
-                    "--scenario", str(scenario), "--speed", str(self.options.speed), "--json",
-                )  # fmt: skip
-                if self.options.duration is not None:
-                    command += ["--duration", str(self.options.duration)]
-                process = _start_with_output(command, cwd=cpo.folder, output=output)
-                self._fleets.append(_Fleet(spec.key, group, process, output))
+                lost = spec.key == offline.cpo and offline.station in numbers
+                plain = [n for n in numbers if not (lost and n == offline.station)]
+                for run in _runs(plain):
+                    self._fleet(spec, group.ocpp, group.prefix, run, self._scenario(spec, group))
+                if lost:
+                    scenario = self._offline_scenario(spec, group)
+                    self._fleet(
+                        spec, group.ocpp, group.prefix, [offline.station], scenario, offline=True
+                    )
+        app = self.plan.app
+        spec = self.plan.deployment(app.cpo)
+        self._fleet(spec, app.ocpp, app.prefix, [app.number], self._app_scenario(spec))
+
+    def _fleet(
+        self,
+        spec: DeploymentSpec,
+        ocpp: str,
+        prefix: str,
+        numbers: list[int],
+        scenario: str,
+        *,
+        offline: bool = False,
+    ) -> None:
+        cpo = self.deployments[spec.key]
+        name = f"{prefix}{numbers[0]:04d}" + (f"…{numbers[-1]:04d}" if len(numbers) > 1 else "")
+        path = cpo.folder / f"scenario-{len(self._fleets) + 1}.yaml"
+        path.write_text(scenario, encoding="utf-8")
+        output = cpo.folder / f"simulate-{len(self._fleets) + 1}.json"
+        command = intercarga_command(
+            "simulate", "--url", cpo.ocpp_url, "--ocpp", ocpp, "--id-prefix", prefix,
+            "--first", str(numbers[0]), "--stations", str(len(numbers)),
+            "--password", STATION_PASSWORD, "--scenario", str(path),
+            "--speed", str(self.options.speed), "--json",
+        )  # fmt: skip
+        process = _start_with_output(command, cwd=cpo.folder, output=output)
+        self._fleets.append(_Fleet(spec.key, name, len(numbers), process, output, offline))
+
+    def _online(self) -> int:
+        return sum(status.stations_online for status in self.status())
+
+    def _stop_fleets(self, how: signal.Signals, seconds: float) -> None:
+        """Every fleet sent ``how`` and awaited (killed after ``seconds``)."""
+        for fleet in self._fleets:
+            if fleet.process.poll() is None:
+                fleet.process.send_signal(how)
+        for fleet in self._fleets:
+            try:
+                fleet.process.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                fleet.process.kill()
+                fleet.process.wait(timeout=5)
+
+    def end_traffic(self) -> None:
+        """Every fleet stopped as by Ctrl-C (it prints its summary and exits 0 unless a station
+        failed), and awaited; a charge under way is cut, and makes no CDR."""
+        self._stop_fleets(signal.SIGINT, 30)
 
     @property
-    def traffic_running(self) -> bool:
-        return any(fleet.process.poll() is None for fleet in self._fleets)
+    def elapsed(self) -> float:
+        """Real seconds since the traffic began."""
+        return time.monotonic() - self._began
 
-    def wait_for_delivery(self, seconds: float = 60) -> None:
-        """After the traffic: until no party has a push pending (or ``seconds`` passed)."""
+    def run(self, tick: Callable[[], None]) -> None:
+        """The traffic and the incidents on their schedule, then delivery; ``tick`` is called
+        about once a second meanwhile (the live table).
+
+        What fails (a party not answering, an incident not happening) is noted for the summary
+        rather than ending the demo: the summary is the demo's verdict.
+        """
+        self.start_traffic()
+        # The schedule's clock starts when every simulated station is connected: on a busy
+        # machine the fleets take a while to start, and the incidents need the traffic.
+        simulated = sum(fleet.stations for fleet in self._fleets)
+        if not self._wait(lambda: self._online() >= simulated, 180, tick):
+            self._failures.append(f"only {self._online()} of {simulated} stations connected")
+        self._began = time.monotonic()
+        self._note(f"{simulated} stations connected; the schedule starts")
+        duration = self.options.duration
+        self._attempt("app START_SESSION", lambda: self._app_start(tick))
+        self._until(duration * 0.25, tick)
+        self._attempt("eMSP outage", lambda: self._outage(tick))
+        self._attempt("app STOP_SESSION", lambda: self._app_stop(tick))
+        self._until(duration, tick)
+        self.end_traffic()
+        self._note("traffic ends")
+        self.wait_for_delivery(tick)
+        self._attempt("silent CPO", lambda: self._silent(tick))
+        self.wait_for_delivery(tick)
+        self._note("delivered")
+
+    def _note(self, event: str) -> None:
+        self.timeline.append({"at_s": round(self.elapsed, 1), "event": event})
+
+    def _attempt(self, what: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except (IntercargaError, httpx.HTTPError, KeyError, ValueError) as error:
+            self._failures.append(f"{what}: {error}")
+            self._note(f"{what} failed: {error}")
+
+    def _until(self, at: float, tick: Callable[[], None]) -> None:
+        """Wait until ``at`` real seconds after the traffic began."""
+        while (left := at - self.elapsed) > 0:
+            tick()
+            time.sleep(min(1.0, left))
+
+    def _wait(self, done: Callable[[], bool], seconds: float, tick: Callable[[], None]) -> bool:
+        """Until ``done()`` (True) or ``seconds`` passed (False)."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if all(status.push_pending == 0 for status in self.status()):
-                return
+        last_tick = 0.0
+        while True:
+            try:
+                if done():
+                    return True
+            except (httpx.HTTPError, KeyError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                return False
+            if time.monotonic() - last_tick >= 1:
+                tick()
+                last_tick = time.monotonic()
             time.sleep(0.5)
+
+    # -- the app driver ---------------------------------------------------------------------------
+
+    def _command(self, **body: str) -> dict[str, Any]:
+        app = self.plan.app
+        cpo = self.plan.deployment(app.cpo).parties[0]
+        request = {"country_code": cpo.country_code, "party_id": cpo.party_id, **body}
+        with self.deployments[app.emsp].api() as api:
+            sent: dict[str, Any] = _ok(
+                api.post("/api/v1/roaming/commands", json=request), app.emsp
+            ).json()
+        return sent
+
+    def _app_start(self, tick: Callable[[], None]) -> None:
+        app = self.plan.app
+        with self.deployments[app.cpo].api() as cpo:
+            if not self._wait(
+                lambda: bool(
+                    cpo.get(f"/api/v1/stations/{app.station_id}/connection").json()["connected"]
+                ),
+                120,
+                tick,
+            ):
+                raise DemoError(f"{app.station_id} did not connect to {app.cpo} in 120 s")
+        sent = self._command(
+            command="START_SESSION", token_uid=app.token, location_id=app.location_id,
+            evse_uid=app.evse_uid, connector_id="1",
+        )  # fmt: skip
+        self.app["start_command"] = sent["id"]
+        self._note(f"{app.emsp} sends START_SESSION for {app.token} at {app.station_id}")
+        with self.deployments[app.emsp].api() as emsp:
+
+            def active() -> bool:
+                shown = emsp.get(
+                    "/api/v1/sessions", params={"token": app.token, "status": "ACTIVE"}
+                )
+                items = shown.json()["items"]
+                if items:
+                    self.app["session"] = items[0]["id"]
+                return bool(items)
+
+            if not self._wait(active, 90, tick):
+                raise DemoError(f"{app.emsp} saw no active session for {app.token} in 90 s")
+        self._note(f"{app.emsp} sees session {self.app['session']} active")
+
+    def _app_stop(self, tick: Callable[[], None]) -> None:
+        if "session" not in self.app:
+            return
+        sent = self._command(command="STOP_SESSION", session_id=self.app["session"])
+        self.app["stop_command"] = sent["id"]
+        self._note(f"{self.plan.app.emsp} sends STOP_SESSION for {self.app['session']}")
+
+    # -- incidents ------------------------------------------------------------------------------
+
+    def _outage(self, tick: Callable[[], None]) -> None:
+        """The eMSP's server down for ``--outage`` seconds; meanwhile a CPO changes a tariff."""
+        key = self.plan.incidents.outage.emsp
+        emsp = self.deployments[key]
+        emsp.stop()
+        down = time.monotonic()
+        self._note(f"{key} goes down for {self.options.outage:g} s")
+        self._attempt("tariff change", self._change_tariff)
+        self._until(self.elapsed + self.options.outage, tick)
+        waiting = sum(
+            status.push_pending
+            for status in self.status()
+            if self.plan.deployment(status.key).is_cpo and self.plan.reaches(status.key, key)
+        )
+        emsp.launch()
+        emsp.wait_until_up(300)
+        self.incidents["outage"] = {
+            "emsp": key,
+            "down_s": round(time.monotonic() - down),
+            "waiting_at_return": waiting,
+        }
+        self._note(f"{key} is back; {waiting} push(es) were waiting for it at the CPOs")
+
+    def _tariff_path(self) -> str:
+        change = self.plan.incidents.tariff
+        party = self.plan.deployment(change.cpo).parties[0]
+        return f"/api/v1/tariffs/{party.country_code}/{party.party_id}/{change.id}"
+
+    def _change_tariff(self) -> None:
+        change = self.plan.incidents.tariff
+        with self.deployments[change.cpo].api() as api:
+            tariff = _ok(api.get(self._tariff_path()), change.cpo).json()
+            for element in tariff["elements"]:
+                for component in element["price_components"]:
+                    if component["type"] == "ENERGY":
+                        component["price"] = change.price
+            tariff.pop("last_updated", None)
+            _ok(api.put(self._tariff_path(), json=tariff), change.cpo)
+        self._note(f"{change.cpo} sets {change.id}'s energy price to {change.price}")
+
+    def _silent(self, tick: Callable[[], None]) -> None:
+        """The CPO's server down until the access point flags it silent, then back."""
+        key = self.plan.incidents.silent.cpo
+        party = self.plan.deployment(key).parties[0]
+        subject = f"{party.country_code}-{party.party_id}"
+        cpo = self.deployments[key]
+        cpo.stop()
+        down = time.monotonic()
+        self._note(f"{key} stops reporting")
+        flagged = self._wait(lambda: subject in self.silent_at_access_points(), 120, tick)
+        after = round(time.monotonic() - down)
+        others = sorted(set(self.silent_at_access_points()) - {subject}) if flagged else []
+        self.incidents["silent"] = {"cpo": key, "flagged": flagged, "after_s": after,
+                                    "others_flagged": others}  # fmt: skip
+        self._note(f"access point flags {subject} silent" if flagged else "no flag in 120 s")
+        cpo.launch()
+        cpo.wait_until_up(300)
+        self._note(f"{key} is back")
+
+    def silent_at_access_points(self) -> list[str]:
+        """The CPOs (``CO-VOL``) every access point of the region flags silent right now."""
+        found: list[str] = []
+        for spec in self.plan.deployments:
+            deployment = self.deployments.get(spec.key)
+            if spec.parties[0].role != "NAP" or deployment is None or not deployment.running:
+                continue
+            with deployment.api(timeout=5) as api:
+                flags = _ok(api.get("/api/v1/registry/flags"), spec.key).json()
+            found += [f["subject"] for f in flags if f["rule"] == "silent" and f["level"] == "CPO"]
+        return found
+
+    def wait_for_delivery(
+        self, tick: Callable[[], None] = lambda: None, seconds: float = 90
+    ) -> None:
+        """Until no party has a push pending (or ``seconds`` passed)."""
+        self._wait(lambda: all(s.up and s.push_pending == 0 for s in self.status()), seconds, tick)
 
     # -- what the parties show ------------------------------------------------------------------
 
@@ -409,6 +841,11 @@ class Demo:
                 status.partners = len(partners)
                 status.push_pending = sum(p["outbox"]["pending"] for p in partners)
                 status.push_failed = sum(p["outbox"]["failed"] for p in partners)
+                if spec.parties[0].role == "NAP":
+                    flags = api.get("/api/v1/registry/flags").json()
+                    status.silent = [
+                        f["subject"] for f in flags if f["rule"] == "silent" and f["level"] == "CPO"
+                    ]
                 status.up = True
         except (httpx.HTTPError, KeyError, ValueError):
             status.up = False
@@ -435,19 +872,30 @@ class Demo:
         parties = {s.key: s for s in self.status()}
         flows: list[dict[str, Any]] = []
         failures: list[str] = []
-        held: dict[str, Counter[str]] = {}
+        shown: dict[str, list[dict[str, Any]]] = {}
         for spec in self.plan.deployments:
-            if spec.parties[0].role == "EMSP" and self.deployments[spec.key].running:
-                held[spec.key] = Counter(cdr["id"] for cdr in self.cdrs(spec.key))
+            if (spec.is_cpo or spec.parties[0].role == "EMSP") and self.deployments[
+                spec.key
+            ].running:
+                try:
+                    shown[spec.key] = self.cdrs(spec.key)
+                except (httpx.HTTPError, KeyError, ValueError) as error:
+                    # Stopping (Ctrl-C reaches every process of the terminal at once).
+                    failures.append(f"{spec.key}: its CDRs could not be read: {error}")
+        held = {
+            key: Counter(cdr["id"] for cdr in cdrs)
+            for key, cdrs in shown.items()
+            if self.plan.deployment(key).parties[0].role == "EMSP"
+        }
         for spec in self.plan.deployments:
-            if not spec.is_cpo or not self.deployments[spec.key].running:
+            if not spec.is_cpo or spec.key not in shown:
                 continue
             by_owner: dict[str, list[dict[str, Any]]] = {}
-            for cdr in self.cdrs(spec.key):
+            for cdr in shown[spec.key]:
                 token = cdr["cdr_token"]
                 for emsp in self.plan.deployments:
                     party = emsp.parties[0]
-                    if (party.country_code, party.party_id) == (
+                    if party.role == "EMSP" and (party.country_code, party.party_id) == (
                         token["country_code"],
                         token["party_id"],
                     ):
@@ -474,10 +922,33 @@ class Demo:
         for status in parties.values():
             if status.push_failed:
                 failures.append(f"{status.key}: {status.push_failed} push(es) failed")
+        fleets: list[dict[str, Any]] = []
         for fleet in self._fleets:
             code = fleet.process.poll()
-            if code not in (0, None):
-                failures.append(f"{fleet.cpo}: simulated stations ended with code {code}")
+            result = fleet.result() or {}
+            messages = result.get("messages", {})
+            fleets.append({
+                "cpo": fleet.cpo, "stations": fleet.name, "exit": code,
+                "sessions": result.get("sessions", {}), "sent": messages.get("sent"),
+                "errors": messages.get("errors"),
+            })  # fmt: skip
+            # A station that loses its connection on purpose loses the messages in flight.
+            expected = fleet.offline and result.get("failed_stations") == 0
+            if code not in (0, None) and not expected:
+                failures.append(f"{fleet.cpo}: simulated stations {fleet.name} ended with {code}")
+        failures += self._failures
+        incidents = dict(self.incidents)
+        for name, check in (
+            ("offline", self._check_offline),
+            ("tariff", self._check_tariff),
+            ("app", self._check_app),
+            ("adhoc", self._check_adhoc),
+        ):
+            try:
+                incidents[name] = check()
+            except (IntercargaError, httpx.HTTPError, KeyError, ValueError) as error:
+                incidents[name] = {"error": str(error)}
+        failures += _incident_failures(incidents)
         return {
             "seed": self.options.seed,
             "parties": {
@@ -494,22 +965,119 @@ class Demo:
                 for key, s in parties.items()
             },
             "flows": flows,
+            "stations": fleets,
+            "app": incidents.pop("app"),
+            "adhoc": incidents.pop("adhoc"),
+            "incidents": incidents,
+            "timeline": self.timeline,
             "failures": failures,
         }
+
+    def _check_offline(self) -> dict[str, Any]:
+        """The offline station's first session as its CPO holds it: complete, with the meter
+        values it queued while offline (no gap as long as the connection loss)."""
+        incident = self.plan.incidents.offline
+        spec = self.plan.deployment(incident.cpo)
+        station = self._station_id(spec, incident.station)
+        found: dict[str, Any] = {"station": station, "offline_s": incident.offline_minutes * 60}
+        if incident.station not in self._numbers(spec):
+            return {**found, "skipped": "the station is not among --stations"}
+        with self.deployments[incident.cpo].api() as api:
+            shown = _ok(
+                api.get("/api/v1/sessions", params={"station": station, "limit": 500}), incident.cpo
+            )
+        sessions = sorted(shown.json()["items"], key=lambda item: str(item["start_date_time"]))
+        if not sessions:
+            return {**found, "session": None}
+        first = sessions[0]
+        stamps = sorted(
+            datetime.fromisoformat(value["timestamp"])
+            for value in first["meter_values"]
+            if str(value["measurand"]).startswith("Energy.Active.Import")
+        )
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
+        return {
+            **found,
+            "session": first["id"],
+            "status": first["status"],
+            "meter_values": len(stamps),
+            "covers_s": (stamps[-1] - stamps[0]).total_seconds() if stamps else 0,
+            "largest_gap_s": max(gaps, default=None),
+        }
+
+    def _check_tariff(self) -> dict[str, Any]:
+        """The changed tariff's energy price at every eMSP the CPO reaches."""
+        change = self.plan.incidents.tariff
+        prices: dict[str, list[str]] = {}
+        for spec in self.plan.deployments:
+            if spec.parties[0].role != "EMSP" or not self.plan.reaches(change.cpo, spec.key):
+                continue
+            with self.deployments[spec.key].api() as api:
+                shown = api.get(self._tariff_path())
+            prices[spec.key] = (
+                sorted(
+                    {
+                        str(component["price"])
+                        for element in shown.json()["elements"]
+                        for component in element["price_components"]
+                        if component["type"] == "ENERGY"
+                    }
+                )
+                if shown.is_success
+                else []
+            )
+        reached = sorted(
+            key for key, found in prices.items()
+            if [Decimal(p) for p in found] == [Decimal(change.price)]
+        )  # fmt: skip
+        return {"cpo": change.cpo, "tariff": change.id, "price": change.price,
+                "at_emsps": prices, "reached": reached}  # fmt: skip
+
+    def _check_adhoc(self) -> dict[str, Any]:
+        """The CDRs of the payment terminal's charges: at the CPO, under its own token."""
+        adhoc = self.plan.adhoc
+        party = self.plan.deployment(adhoc.cpo).parties[0]
+        made = [
+            cdr
+            for cdr in self.cdrs(adhoc.cpo)
+            if cdr["cdr_token"]["uid"] == adhoc.token
+            and (cdr["cdr_token"]["country_code"], cdr["cdr_token"]["party_id"])
+            == (party.country_code, party.party_id)
+        ]
+        return {
+            "cpo": adhoc.cpo,
+            "token": adhoc.token,
+            "cdrs": len(made),
+            "types": sorted({str(cdr["cdr_token"]["type"]) for cdr in made}),
+            "currency": sorted({cdr["currency"] for cdr in made}),
+        }
+
+    def _check_app(self) -> dict[str, Any]:
+        """The app's commands as the eMSP recorded them, and the session's CDR at the eMSP."""
+        app = self.plan.app
+        found: dict[str, Any] = {"emsp": app.emsp, "cpo": app.cpo, "token": app.token,
+                                 "session": self.app.get("session")}  # fmt: skip
+        with self.deployments[app.emsp].api() as api:
+            for name in ("start_command", "stop_command"):
+                if name in self.app:
+                    record = _ok(
+                        api.get(f"/api/v1/roaming/commands/{self.app[name]}"), app.emsp
+                    ).json()
+                    found[name] = {
+                        "response": (record.get("response") or {}).get("result"),
+                        "result": (record.get("result") or {}).get("result"),
+                    }
+            if found["session"] is not None:
+                cdrs = api.get("/api/v1/cdrs", params={"session_id": found["session"]}).json()
+                found["cdrs"] = len(cdrs["items"])
+                found["currency"] = sorted({cdr["currency"] for cdr in cdrs["items"]})
+        return found
 
     # -- stopping -------------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Every simulated fleet, then every deployment, stopped and awaited."""
-        for fleet in self._fleets:
-            if fleet.process.poll() is None:
-                fleet.process.terminate()
-        for fleet in self._fleets:
-            try:
-                fleet.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                fleet.process.kill()
-                fleet.process.wait(timeout=5)
+        self._stop_fleets(signal.SIGTERM, 20)
         errors: list[str] = []
         for deployment in self.deployments.values():
             try:
@@ -518,6 +1086,52 @@ class Demo:
                 errors.append(str(error))
         if errors:
             raise DemoError("; ".join(errors))
+
+
+def _incident_failures(incidents: dict[str, Any]) -> list[str]:
+    """What the incidents' outcomes show went wrong, one line each."""
+    failures = [
+        f"{name}: {found['error']}" for name, found in incidents.items() if "error" in found
+    ]
+    offline = incidents.get("offline", {})
+    if offline.get("session", "") is None:
+        failures.append(f"offline: {offline['station']} has no session")
+    elif "largest_gap_s" in offline:
+        if offline["status"] != "COMPLETED":
+            failures.append(f"offline: session {offline['session']} is {offline['status']}")
+        gap = offline["largest_gap_s"]
+        if gap is None or gap >= offline["offline_s"] or offline["covers_s"] < offline["offline_s"]:
+            failures.append(
+                f"offline: session {offline['session']} lacks the meter values queued offline"
+            )
+    tariff = incidents.get("tariff", {})
+    if "at_emsps" in tariff and sorted(tariff["at_emsps"]) != tariff["reached"]:
+        missing = sorted(set(tariff["at_emsps"]) - set(tariff["reached"]))
+        failures.append(f"tariff: {tariff['tariff']} at {tariff['price']} did not reach {missing}")
+    silent = incidents.get("silent")
+    if silent is not None and not silent["flagged"]:
+        failures.append(f"silent: the access point did not flag {silent['cpo']}")
+    adhoc = incidents.get("adhoc", {})
+    if adhoc.get("cdrs") == 0:
+        failures.append(f"adhoc: no charge paid at {adhoc['cpo']}'s terminal made a CDR")
+    app = incidents.get("app", {})
+    if "error" not in app:
+        if app.get("session") is None:
+            failures.append("app: START_SESSION started no session")
+        elif app.get("cdrs") != 1:
+            failures.append(
+                f"app: session {app['session']} has {app.get('cdrs')} CDR(s) at {app['emsp']}"
+            )
+    return failures
+
+
+def _schema(key: str) -> str:
+    """A party's PostgreSQL schema: ``demo_`` and its key (``demo_cl_cpo``)."""
+    return "demo_" + key.replace("-", "_")
+
+
+def _asyncpg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 def _start_with_output(command: list[str], *, cwd: Path, output: Path) -> subprocess.Popen[str]:

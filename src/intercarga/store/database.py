@@ -6,6 +6,8 @@ hold a global engine: :mod:`intercarga.app` owns the one engine of a process.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from intercarga.errors import StorageError
 
-__all__ = ["check_database", "create_engine", "database_unavailable", "describe_database_error"]
+__all__ = [
+    "check_database",
+    "create_engine",
+    "database_unavailable",
+    "describe_database_error",
+    "recreate_schemas",
+]
 
 
 def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
@@ -32,7 +40,10 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": 30}
     elif parsed.drivername.startswith("postgresql"):
-        connect_args: dict[str, Any] = {"timeout": 10}
+        # command_timeout: a statement that waits on a lock held by a stuck peer (a node that
+        # hung mid-transaction) fails after two minutes with a clear error instead of holding
+        # its request, and the connection, for ever. Long enough for any migration step.
+        connect_args: dict[str, Any] = {"timeout": 10, "command_timeout": 120}
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
         options["connect_args"] = connect_args
@@ -82,3 +93,22 @@ async def check_database(engine: AsyncEngine) -> None:
             await connection.execute(text("SELECT 1"))
     except Exception as error:
         raise StorageError(describe_database_error(error)) from None
+
+
+async def recreate_schemas(url: str, schemas: Sequence[str]) -> None:
+    """Each of ``schemas`` dropped with everything in it and made new, in the PostgreSQL at
+    ``url``: a fresh start for deployments that share one database (``intercarga demo``)."""
+    for schema in schemas:
+        # A name, never SQL: it is quoted into the statement below.
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise StorageError(f"not a schema name: {schema!r}")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for schema in schemas:
+                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:
+        raise StorageError(describe_database_error(error)) from None
+    finally:
+        await engine.dispose()

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "admin_tokens",
     "cdrs",
+    "cluster_leases",
     "connectors",
     "dashboard_sessions",
     "dashboard_users",
@@ -49,6 +50,7 @@ __all__ = [
     "partner_endpoints",
     "partner_roles",
     "partners",
+    "realtime_authorizations",
     "registry_pull_marks",
     "registry_refusals",
     "registry_status_history",
@@ -567,4 +569,38 @@ assessment_runs = Table(
     Column("levels", Json, nullable=False),
     Column("assessment", Json, nullable=False),
     Index(None, "country_code", "assessed_at"),
+)
+
+# Each real-time authorization this deployment's CPO side asked of an eMSP (OCPI ``POST
+# tokens/{uid}/authorize``), with its outcome and latency: the assessment's service-layer
+# indicator. Rows older than the retention period are pruned as new ones arrive.
+realtime_authorizations = Table(
+    "realtime_authorizations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("country_code", String(2), nullable=False),  # the CPO side's (the station's) country
+    Column("cpo_party_id", String(3), nullable=False),
+    Column("token_party", String(6)),  # "CC-PID" of the token's issuer, when known
+    Column("emsp", String(6)),  # "CC-PID" of the eMSP asked (or that answered through a hub)
+    Column("partner_id", String(36), nullable=False),
+    Column("location_id", String(36)),
+    Column("evse_uid", String(36)),
+    Column("outcome", String(12), nullable=False),
+    Column("via_hub", Boolean, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Index(None, "country_code", "asked_at"),
+    Index(None, "asked_at"),
+)
+
+# Leases of work that one node of a cluster does at a time (issue 17): an OCPI outbox lane
+# ("outbox:{partner id}"), the OCPI change watcher. ``node`` holds ``name`` until
+# ``leased_until`` unless it renews; a row is taken with SELECT … FOR UPDATE SKIP LOCKED, so a
+# node never waits for another.
+cluster_leases = Table(
+    "cluster_leases",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("node", String(64), nullable=False),
+    Column("leased_until", UtcDateTime, nullable=False),
 )

@@ -23,11 +23,11 @@ from prometheus_client import (
 )
 
 from intercarga import __version__
-from intercarga.errors import StorageError
+from intercarga.errors import DegradedError, StorageError
 from intercarga.web.api import admin_router
 from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth, UnauthorizedError, require_admin
-from intercarga.web.problems import install_problem_handlers, problem
+from intercarga.web.problems import ErrorPage, install_problem_handlers, problem
 
 __all__ = ["HealthProbe", "create_http_app"]
 
@@ -52,8 +52,12 @@ def create_http_app(
     metrics_registry: CollectorRegistry,
     max_body_size: int,
     routers: Iterable[APIRouter] = (),
+    error_page: ErrorPage | None = None,
 ) -> FastAPI:
-    """The app; its request metrics are registered in ``metrics_registry`` (served at ``/metrics``)."""
+    """The app; its request metrics are registered in ``metrics_registry`` (served at ``/metrics``).
+
+    ``error_page`` answers a browser's 404 (an address that is not there) with HTML.
+    """
     app = FastAPI(
         title="Intercarga",
         version=__version__,
@@ -70,7 +74,7 @@ def create_http_app(
     app.state.admin = admin
     app.state.store = admin.store
     app.state.admin_auth = admin_auth
-    install_problem_handlers(app)
+    install_problem_handlers(app, error_page)
 
     @app.exception_handler(UnauthorizedError)
     async def _unauthorized(_request: Request, _error: UnauthorizedError) -> JSONResponse:
@@ -106,6 +110,9 @@ def create_http_app(
             # The process lives and uses the database again once it answers (each connection
             # is checked before use): degraded, not down.
             return JSONResponse({"status": "degraded", "database": str(error)}, status_code=503)
+        except DegradedError as error:
+            body = {"status": "degraded", "database": "ok", error.component: str(error)}
+            return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")

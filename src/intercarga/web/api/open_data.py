@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from intercarga.registry.open_data import (
     LocationRenderer,
     OpenDataQuery,
     OpenDataQueryError,
+    RenderedLocations,
     csv_bytes,
     etag,
     geojson_document,
@@ -44,6 +46,8 @@ from intercarga.registry.open_data import (
     json_bytes,
     matches,
     ocpi_document,
+    ocpi_envelope,
+    ocpi_fragment,
     parse_period,
     parse_query,
     reliability_document,
@@ -139,7 +143,10 @@ class OpenDataApi:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._locations = locations
-        self._render = render
+        # Pages reuse what they rendered; the bulk file renders everything once per change and
+        # would only push the pages' Locations out of the cache.
+        self._render = RenderedLocations(render)
+        self._render_all = render
         self._history = history
         self._licence = licence or Licence()
         self._reference = reference or ocm_reference()
@@ -203,11 +210,29 @@ class OpenDataApi:
         async with self._building:
             mark = await self._locations.watermark()
             if self._bulk is None or self._bulk.watermark != mark:
-                document = ocpi_document(
-                    await self.every(), self._render, self._licence, strict=True, next_url=None
-                )
-                self._bulk = _Built(mark, gzip.compress(document, compresslevel=6, mtime=0))
+                self._bulk = _Built(mark, await self._build_bulk())
             return self._bulk.body
+
+    async def _build_bulk(self) -> bytes:
+        """Read, render and compress a page at a time: 100,000 Locations rendered in one go held
+        the event loop (every other request of the process, OCPP included) for minutes, and
+        every Location in memory at once."""
+        buffer = io.BytesIO()
+        count = 0
+        cursor: Cursor | None = None
+        with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=6, mtime=0) as out:
+            out.write(ocpi_envelope(self._licence, 0, None)[0])
+            while True:
+                page, cursor = await self.select(OpenDataQuery(limit=MAX_LIMIT, cursor=cursor))
+                for location in page:
+                    out.write(b"," if count else b"")
+                    out.write(ocpi_fragment(location, self._render_all, True))
+                    count += 1
+                if cursor is None:
+                    break
+                await asyncio.sleep(0)  # let the requests that waited on this page run
+            out.write(ocpi_envelope(self._licence, count, None)[1])
+        return buffer.getvalue()
 
     async def statistics(self, country: str | None) -> bytes:
         async with self._building:

@@ -12,6 +12,7 @@ from pathlib import Path
 from intercarga.bus import EventBus
 from intercarga.csms import CsmsService
 from intercarga.ocpp.server import StationLinks
+from intercarga.registry import Registry
 from intercarga.store import Store
 
 __all__ = ["AdminServices"]
@@ -20,11 +21,13 @@ __all__ = ["AdminServices"]
 @dataclass(frozen=True)
 class AdminServices:
     """The store the resources read and write, the bus deletions are published on, the live
-    OCPP links (connection views), the CSMS service (commands, registration) and the folder of
-    the assessment's country files (None: the package's own)."""
+    OCPP links (connection views), the CSMS service (commands, registration), the folder of
+    the assessment's country files (None: the package's own) and the access point's registry,
+    whose data quality rules the assessment counts (None: data quality is not measured)."""
 
     store: Store
     bus: EventBus
     links: StationLinks
     csms: CsmsService
     assessment_data: Path | None = None
+    registry: Registry | None = None

@@ -162,16 +162,20 @@ def add_sender_list(router: APIRouter, gate: Gate, store: Store, kind: Kind) -> 
         party = our_party(gate, kind.owner, request)
         params = dict(request.query_params)
         page = page_request(params, max_limit=gate.max_page_size)
+        # The list is ordered by the key within our party: the next link carries the last key
+        # given, and a page asked for with it seeks there instead of counting off ``offset``.
         found = await kind.repository(store).list(
-            offset=page.offset,
+            offset=0 if page.after is not None else page.offset,
             limit=page.limit,
             filters={"country_code": party.country_code, "party_id": party.party_id},
             updated_from=page.date_from,
             updated_to=page.date_to,
+            after=page.after,
         )
         data = [await kind.to_ocpi(gate, store, item, version) for item in found.items]
         url = str(request.url).split("?", 1)[0]
-        headers = page_headers(url, params, page, len(data), found.total)
+        last_key = str(getattr(found.items[-1], kind.key)) if found.items else None
+        headers = page_headers(url, params, page, len(data), found.total, last_key=last_key)
         return ocpi_response(data, headers=headers)
 
 
