@@ -1,8 +1,10 @@
-"""The composition root's listeners: bound before anything starts, answers sent at once, and
-not to be held open by clients that never finish a request."""
+"""The composition root: its objects built in order with what they need (nothing patched in
+afterwards); its listeners bound before anything starts, answers sent at once, and not to be
+held open by clients that never finish a request."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import contextlib
@@ -14,12 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from intercarga.app import System, _expire_transactions, bind
+from intercarga.config import Settings
 from intercarga.errors import IntercargaError
+from intercarga.ocpi.roaming import RoamingOptions
 from tests.ocpi.processes import configure
 
 
@@ -165,3 +170,98 @@ async def test_expiring_silent_transactions_outlives_a_database_error(system: Sy
         # Asked to stop, it ends between two looks (never cancelled inside a query).
         stopping.set()
         await asyncio.wait_for(expiry, timeout=10)
+
+
+# -- the composition root builds in order, and sets nothing afterwards -----------------------------
+SOURCE = Path(__file__).parent.parent / "src" / "intercarga"
+BUILDERS = [SOURCE / "app.py", SOURCE / "ocpi" / "roaming.py"]
+# uvicorn's own stop flag (documented as the way to stop its server): a signal, not a collaborator.
+NOT_WIRING = {"should_exit"}
+
+
+def _foreign(node: ast.Attribute) -> bool:
+    """Whether attribute ``node`` is another object's (``a.b``, ``self.a.b``), not ``self.b``."""
+    return not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+
+
+def _sets_afterwards(node: ast.AST) -> bool:
+    if isinstance(node, ast.Assign):
+        targets = [t for target in node.targets for t in ast.walk(target)]
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    elif isinstance(node, ast.Call):
+        called = node.func
+        if isinstance(called, ast.Name):
+            return called.id == "setattr"
+        return isinstance(called, ast.Attribute) and (
+            called.attr == "attach"
+            or (
+                called.attr in ("append", "extend", "insert")
+                and isinstance(called.value, ast.Attribute)
+                and _foreign(called.value)
+            )
+        )
+    else:
+        return False
+    return any(
+        isinstance(target, ast.Attribute) and target.attr not in NOT_WIRING and _foreign(target)
+        for target in targets
+    )
+
+
+def _set_afterwards(tree: ast.AST) -> list[str]:
+    """Where ``tree`` sets or adds to an attribute of an object other than its own (``self``):
+    ``x.roaming = …``, ``x.listeners += …``, ``x.listeners.append(…)``, ``x.attach(…)``,
+    ``setattr(x, …)``."""
+    return [ast.unparse(node) for node in ast.walk(tree) if _sets_afterwards(node)]
+
+
+def test_the_check_finds_each_kind_of_wiring_after_construction() -> None:
+    """The check below is only as good as what it sees: each way of patching a collaborator in."""
+    for wiring in (
+        "roaming.attach(bus, service)",
+        "service.commands.stations = service",
+        "self.commands.stations = stations",
+        "authorizer.roaming, x = hook, 1",
+        "registrar.listeners += [hub.partner_changed]",
+        "registrar.listeners.append(puller.partner_changed)",
+        "setattr(authorizer, 'roaming', hook)",
+    ):
+        assert _set_afterwards(ast.parse(wiring)), wiring
+    for building in (
+        "self.links = links",
+        "listeners.append(hub.partner_changed)",
+        "server.should_exit = True",
+    ):
+        assert not _set_afterwards(ast.parse(building)), building
+
+
+@pytest.mark.parametrize("module", BUILDERS, ids=lambda path: path.name)
+def test_the_composition_root_sets_no_collaborator_after_construction(module: Path) -> None:
+    """Every object gets what it needs at construction (docs/architecture.md): the builders
+    never patch a collaborator into an object they made."""
+    assert _set_afterwards(ast.parse(module.read_text(encoding="utf-8"))) == []
+
+
+async def test_roaming_is_built_in_order_and_its_collaborators_stay_as_built(
+    database: tuple[str, str | None],
+) -> None:
+    """A system opened with roaming: its OCPI commands run on the CSMS's stations and its
+    authorizer asks roaming about unknown tokens, all from construction; nothing can be
+    swapped in afterwards."""
+    url, schema = database
+    settings = Settings(database_url=SecretStr(url), database_schema=schema)
+    refuse = httpx.MockTransport(lambda request: httpx.Response(503))
+    system = await System.open(settings, roaming=RoamingOptions(transport=refuse))
+    try:
+        roaming = system.roaming
+        assert roaming is not None
+        assert roaming.commands.stations is system.csms_service
+        with pytest.raises(AttributeError):
+            roaming.commands.stations = None  # type: ignore[misc]
+        with pytest.raises(AttributeError):
+            system.csms_service.authorizer.roaming = None  # type: ignore[attr-defined]
+        with pytest.raises(AttributeError):
+            roaming.registrar.listeners = []  # type: ignore[attr-defined]
+    finally:
+        await system.close()

@@ -5,13 +5,18 @@ store, the admin authentication and the servers are created here, handed down, a
 
 Every object receives what it needs at construction, and :meth:`System.open` builds them in
 dependency order: engine → store, event bus, admin authentication → the live-links registry
-(:class:`~intercarga.ocpp.server.StationLinks`) → authorizer → CSMS service → OCPP endpoint.
-The CSMS service and the endpoint need each other (the service sends commands over the links
-the endpoint accepts; the endpoint dispatches station traffic to the service). That cycle is
-broken by the registry, created first and handed to both: the endpoint keeps the live links in
-it, the service only reads it, and neither holds the other. :func:`http_app` builds the HTTP
-app from only what it serves (the admin API's services, the token checker, a health probe, a
-metrics registry of its own, the body limit and the other layers' routers).
+(:class:`~intercarga.ocpp.server.StationLinks`) → roaming's partner access (when the system
+roams) → authorizer → CSMS service → OCPP endpoint → roaming. Nothing is set on an object after
+it is built (``tests/test_app.py`` fails on an attribute set here). The authorizer asks roaming's
+real-time authorization about unknown tokens, so that part of roaming
+(:class:`~intercarga.ocpi.roaming.PartnerAccess`) comes before it; the rest of roaming runs OCPI
+commands on the CSMS's stations, so it comes after the CSMS service. The CSMS service and the
+endpoint need each other (the service sends commands over the links the endpoint accepts; the
+endpoint dispatches station traffic to the service). That cycle is broken by the registry,
+created first and handed to both: the endpoint keeps the live links in it, the service only
+reads it, and neither holds the other. :func:`http_app` builds the HTTP app from only what it
+serves (the admin API's services, the token checker, a health probe, a metrics registry of its
+own, the body limit and the other layers' routers).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from intercarga.cluster import Cluster
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
+from intercarga.ocpi.roaming import PartnerAccess, Roaming, RoamingOptions
 from intercarga.ocpp.auth import StoreAuthenticator
 from intercarga.ocpp.dispatch import StationDispatcher
 from intercarga.ocpp.server import CsmsServer, StationLinks
@@ -72,10 +78,16 @@ class System:
     registry: Registry
     # This node's membership of a cluster; None for a single node (no [cluster] nats_url).
     cluster: Cluster | None = None
+    roaming: Roaming | None = None  # only when opened with ``roaming`` options
 
     @classmethod
     async def open(
-        cls, settings: Settings, *, migrate: bool = True, join_cluster: bool = False
+        cls,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        join_cluster: bool = False,
+        roaming: RoamingOptions | None = None,
     ) -> System:
         """Connect to the database (and migrate it); :class:`StorageError` when it can't be used.
 
@@ -83,6 +95,10 @@ class System:
         ``serve`` does). Off, the process is a node of its own even in a cluster's configuration:
         a CLI command run beside a node with the same ``node_id`` must never answer the commands,
         or take over the stations, meant for that node.
+
+        With ``roaming``, OCPI roaming is built too, wired to the CSMS: its real-time
+        authorization asked about unknown tokens, its commands run on the stations, and what
+        the bus publishes pushed to partners.
         """
         rules = reporting_rules(settings)
         engine = create_engine(settings.database_url.get_secret_value(), settings.database_schema)
@@ -107,8 +123,17 @@ class System:
         bus = EventBus() if cluster is None else cluster.bus
         admin_auth = AdminAuth(AdminTokenRepository(engine), configured)
         links = StationLinks()
+        registry = Registry(
+            store, rules, reliability_threshold=settings.registry.reliability_threshold
+        )
+        # Roaming's access to partners before the authorizer, which asks its eMSPs through it.
+        access = (
+            None if roaming is None else PartnerAccess.build(settings, store, roaming.transport)
+        )
         authorizer = Authorizer(
-            store, master_pass_groups=frozenset(settings.ocpp.master_pass_groups)
+            store,
+            roaming=None if access is None else access.authorize_unknown,
+            master_pass_groups=frozenset(settings.ocpp.master_pass_groups),
         )
         service = CsmsService(
             settings,
@@ -124,14 +149,37 @@ class System:
         csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
         if cluster is not None:
             await cluster.responder(service.run_local_command)
-        registry = Registry(
-            store, rules, reliability_threshold=settings.registry.reliability_threshold
-        )
+        # The rest of roaming after the CSMS service, whose stations its OCPI commands run on.
+        roaming_service = None
+        if roaming is not None:
+            roaming_service = Roaming.build(
+                settings,
+                store,
+                access=access,
+                stations=roaming.stations or service,
+                bus=bus,
+                policy=roaming.policy,
+                watch_interval=roaming.watch_interval,
+                registry=registry,
+                pull_interval=settings.registry.pull_interval,
+            )
         return cls(
-            settings, engine, store, admin_auth, bus, links, service, csms, registry, cluster
+            settings,
+            engine,
+            store,
+            admin_auth,
+            bus,
+            links,
+            service,
+            csms,
+            registry,
+            cluster,
+            roaming_service,
         )
 
     async def close(self) -> None:
+        if self.roaming is not None:
+            await self.roaming.client.aclose()  # its pooled connections (stop() closes them too)
         if self.cluster is not None:
             await self.cluster.close()
         await self.engine.dispose()
@@ -258,7 +306,6 @@ async def serve(
     from intercarga.dashboard import Dashboard
     from intercarga.ocpi.api import routers as ocpi_routers
     from intercarga.ocpi.mapping import location_to_ocpi
-    from intercarga.ocpi.roaming import Roaming
     from intercarga.sim.demo import run_demo
     from intercarga.sim.example import seed_example_network
     from intercarga.web.api.open_data import OpenDataApi
@@ -268,7 +315,9 @@ async def serve(
     tls = server_context(settings.ocpp)
     http = bind("HTTP", settings.http_host, settings.http_port, reuse_port=reuse_port)
     ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port, reuse_port=reuse_port)
-    system = await System.open(settings, join_cluster=True)
+    system = await System.open(settings, join_cluster=True, roaming=RoamingOptions())
+    roaming = system.roaming
+    assert roaming is not None  # asked for: opened with roaming options
     try:
         token = await system.admin_auth.ensure_token()
         if token is not None:
@@ -279,13 +328,6 @@ async def serve(
         seeding = seed or settings.seed_example_network or demo
         if seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
-        roaming = Roaming.build(
-            settings,
-            system.store,
-            registry=system.registry,
-            pull_interval=settings.registry.pull_interval,
-        )
-        roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
         open_data = OpenDataApi(
             PublishedLocations(system.engine),
             render=partial(location_to_ocpi, version="2.2.1"),

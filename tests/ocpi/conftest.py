@@ -22,8 +22,9 @@ from pydantic import SecretStr
 from intercarga.app import System, http_app
 from intercarga.config import OcpiParty, Settings
 from intercarga.ocpi.api import routers
+from intercarga.ocpi.commands import ChargingStations
 from intercarga.ocpi.outbox import RetryPolicy
-from intercarga.ocpi.roaming import Roaming
+from intercarga.ocpi.roaming import Roaming, RoamingOptions
 from intercarga.web.api.registry import registry_router
 from tests.conftest import Migrated
 
@@ -32,12 +33,16 @@ ADMIN = "test-admin-token-ocpi-0123456789"
 
 class Hosts(httpx.AsyncBaseTransport):
     """Sends each request to the app registered for its host; unknown hosts refuse to connect,
-    hosts ``down`` too, and ``silent`` ones time out."""
+    hosts ``down`` too, and ``silent`` ones time out.
+
+    ``lose_answers[host] = n``: the next ``n`` POSTs to ``host`` are delivered but their answers
+    are lost (the sender sees a timeout)."""
 
     def __init__(self) -> None:
         self.apps: dict[str, httpx.ASGITransport] = {}
         self.down: set[str] = set()
         self.silent: set[str] = set()
+        self.lose_answers: dict[str, int] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -45,7 +50,12 @@ class Hosts(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"connection refused: {host}", request=request)
         if host in self.silent:
             raise httpx.ReadTimeout(f"no answer from {host}", request=request)
-        return await self.apps[host].handle_async_request(request)
+        response = await self.apps[host].handle_async_request(request)
+        if request.method == "POST" and self.lose_answers.get(host, 0) > 0:
+            self.lose_answers[host] -= 1
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
 
 
 @dataclass
@@ -57,6 +67,7 @@ class Deployment:
     admin: httpx.AsyncClient
     ocpi: httpx.AsyncClient = field(repr=False)
     settings: Settings = field(repr=False, kw_only=True)
+    stations: ChargingStations | None = field(default=None, repr=False, kw_only=True)
 
     @property
     def versions_url(self) -> str:
@@ -85,7 +96,10 @@ class Network:
         versions: list[str] | None = None,
         policy: RetryPolicy = FAST,
         registry: dict[str, Any] | None = None,
+        stations: ChargingStations | None = None,
     ) -> Deployment:
+        """A deployment of ``parties``; its OCPI commands run on ``stations`` (a fake) when
+        given, else on its own CSMS."""
         # Each deployment its own database, migrated already (tests/conftest.py, Migrated).
         if self._url.startswith("sqlite"):
             db_url = await self._migrated.sqlite_copy(self._tmp_path / f"{name}.db")
@@ -104,20 +118,19 @@ class Network:
             ocpi=ocpi,
             registry=registry or {"pull_interval": 0},
         )
-        return await self._open(name, settings, policy)
+        return await self._open(name, settings, policy, stations)
 
-    async def _open(self, name: str, settings: Settings, policy: RetryPolicy) -> Deployment:
-        system = await System.open(settings, migrate=False)  # migrated when lent
-        roaming = Roaming.build(
-            settings,
-            system.store,
-            self.hosts,
-            policy=policy,
-            watch_interval=0.1,
-            registry=system.registry,
-            pull_interval=settings.registry.pull_interval,
-        )
-        roaming.attach(system.bus, system.csms_service, system.csms_service.authorizer)
+    async def _open(
+        self,
+        name: str,
+        settings: Settings,
+        policy: RetryPolicy,
+        stations: ChargingStations | None = None,
+    ) -> Deployment:
+        options = RoamingOptions(self.hosts, policy, watch_interval=0.1, stations=stations)
+        system = await System.open(settings, migrate=False, roaming=options)  # migrated when lent
+        roaming = system.roaming
+        assert roaming is not None
         await roaming.start()
         app = http_app(system, routers=[*routers(roaming), registry_router(system.registry)])
         self.hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
@@ -128,7 +141,9 @@ class Network:
             headers={"Authorization": f"Bearer {ADMIN}"},
         )
         ocpi_client = httpx.AsyncClient(transport=self.hosts, base_url=f"http://{name}.test")
-        deployment = Deployment(name, system, roaming, app, admin, ocpi_client, settings=settings)
+        deployment = Deployment(
+            name, system, roaming, app, admin, ocpi_client, settings=settings, stations=stations
+        )
         self.made.append(deployment)
         return deployment
 
@@ -142,7 +157,7 @@ class Network:
     async def restart(self, deployment: Deployment, policy: RetryPolicy = FAST) -> Deployment:
         """Stop the deployment and start it again on the same database."""
         await self.stop(deployment)
-        return await self._open(deployment.name, deployment.settings, policy)
+        return await self._open(deployment.name, deployment.settings, policy, deployment.stations)
 
 
 async def _close(deployment: Deployment) -> None:

@@ -35,7 +35,8 @@ async def roaming(
     network: tuple[Network, Hosts], request: pytest.FixtureRequest
 ) -> tuple[Deployment, Deployment, FakeStations]:
     make, _hosts = network
-    cpo = await make("cpo", [party("CO", "ICG", "CPO")])
+    fake = FakeStations()  # the CPO's stations, which its OCPI commands run on
+    cpo = await make("cpo", [party("CO", "ICG", "CPO")], stations=fake)
     emsp = await make("emsp", [party("CO", "EMS", "EMSP")])
     if request.param == "hub":
         hub = await make("hub", [party("CO", "HUB", "HUB")])
@@ -70,8 +71,6 @@ async def roaming(
             status=domain.SessionStatus.ACTIVE,
         )
     )
-    fake = FakeStations()
-    cpo.roaming.commands.stations = fake
     return cpo, emsp, fake
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from intercarga import domain
+from intercarga.app import http_app
+from intercarga.ocpi.api import routers
 from intercarga.ocpi.commands import command_result, reservation_number
+from intercarga.ocpi.roaming import Roaming
 from intercarga.ocpi.transport import authorization_header
 from intercarga.ocpp.commands import (
     CancelReservation,
@@ -28,7 +32,8 @@ from tests.ocpi.stations import FakeStations
 @pytest.fixture
 async def pair(network: tuple[Network, Hosts]) -> tuple[Deployment, Deployment, FakeStations]:
     make, _hosts = network
-    cpo = await make("cpo", [party("CO", "ICG", "CPO")])
+    fake = FakeStations()  # the CPO's stations, which its OCPI commands run on
+    cpo = await make("cpo", [party("CO", "ICG", "CPO")], stations=fake)
     emsp = await make("emsp", [party("CO", "EMS", "EMSP")])
     await connect(cpo, emsp, "2.2.1")
     await cpo.system.store.locations.put(example_network().locations[1])
@@ -42,8 +47,6 @@ async def pair(network: tuple[Network, Hosts]) -> tuple[Deployment, Deployment, 
             issuer="Movilidad",
         )
     )
-    fake = FakeStations()
-    cpo.roaming.commands.stations = fake
     return cpo, emsp, fake
 
 
@@ -104,7 +107,7 @@ async def test_failures_of_the_station_become_failed_or_timeout(
 async def test_commands_the_cpo_cannot_place_are_refused_at_once(
     pair: tuple[Deployment, Deployment, FakeStations],
 ) -> None:
-    cpo, emsp, fake = pair
+    _cpo, emsp, fake = pair
     unknown = await _send(emsp, wait=False, **{**START, "location_id": "NOWHERE"})
     assert unknown["response"]["result"] == "REJECTED"
     assert "unknown location" in unknown["response"]["message"][0]["text"]
@@ -113,9 +116,24 @@ async def test_commands_the_cpo_cannot_place_are_refused_at_once(
     cancel = await _send(emsp, wait=False, command="CANCEL_RESERVATION", reservation_id="R9")
     assert cancel["response"]["result"] == "REJECTED"
     assert fake.ran == []
-    cpo.roaming.commands.stations = None
-    unsupported = await _send(emsp, wait=False, **START)
-    assert unsupported["response"]["result"] == "NOT_SUPPORTED"
+
+
+async def test_a_cpo_whose_roaming_runs_without_stations_answers_not_supported(
+    pair: tuple[Deployment, Deployment, FakeStations], network: tuple[Network, Hosts]
+) -> None:
+    """The CPO's OCPI served by roaming alone (no CSMS beside it, as `intercarga partners`
+    builds it): a command is NOT_SUPPORTED at once."""
+    cpo, emsp, fake = pair
+    hosts = network[1]
+    alone = Roaming.build(cpo.settings, cpo.system.store, hosts)
+    try:
+        app = http_app(cpo.system, routers=routers(alone))
+        hosts.apps["cpo.test"] = httpx.ASGITransport(app=app)
+        unsupported = await _send(emsp, wait=False, **START)
+        assert unsupported["response"]["result"] == "NOT_SUPPORTED"
+        assert fake.ran == []
+    finally:
+        await alone.stop()
 
 
 async def test_reserve_cancel_and_unlock(

@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from intercarga import domain
 from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
 from intercarga.ocpi import mapping
@@ -136,26 +134,11 @@ async def test_a_partner_down_for_a_while_gets_everything_in_order_and_one_cdr(
     assert (backlog.pending, backlog.failed) == (0, 0) and backlog.sent == shown["pending"]
 
 
-class LosesAnswers(httpx.AsyncBaseTransport):
-    """Delivers requests to the partner but loses the first ``count`` answers (a timeout)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, host: str, count: int) -> None:
-        self.inner, self.host, self.count = inner, host, count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.url.host == self.host and request.method == "POST" and self.count > 0:
-            self.count -= 1
-            await response.aread()
-            raise httpx.ReadTimeout("answer lost", request=request)
-        return response
-
-
 async def test_a_cdr_whose_answer_is_lost_is_sent_again_and_stored_once(
     network: tuple[Network, Hosts],
 ) -> None:
     cpo, emsp = await _pair(network)
-    cpo.roaming.client._transport = LosesAnswers(network[1], "emsp.test", 2)
+    network[1].lose_answers["emsp.test"] = 2
     cdr = _cdr()
     await cpo.system.store.cdrs.put(cdr)
     await cpo.system.bus.publish(CdrCreated(cdr))

@@ -44,6 +44,9 @@ def decide(token: Token, now: datetime) -> AuthorizationResult:
 
 
 class Authorizer:
+    # Collaborators come through __init__ only: no attribute can be added (or patched in) later.
+    __slots__ = ("_clock", "_roaming", "_store", "master_pass_groups")
+
     def __init__(
         self,
         store: Store,
@@ -53,7 +56,7 @@ class Authorizer:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
-        self.roaming = roaming
+        self._roaming = roaming  # given at construction: roaming is built before the CSMS
         self.master_pass_groups = master_pass_groups
         self._clock = clock
 
@@ -69,15 +72,15 @@ class Authorizer:
             log.warning("eMAID with a bad check character", extra={"token": id_token.value})
             return AuthorizationResult(AuthorizationStatus.INVALID)
         token = await self.find(id_token.value)
-        can_ask = self.roaming is not None and station is not None
+        can_ask = self._roaming is not None and station is not None
         # NEVER: the eMSP must be asked; ALLOWED_OFFLINE: asked while it answers (OCPI 2.2.1
         # WhitelistType), the cached token deciding only when it does not.
         ask_first = (Whitelist.NEVER, Whitelist.ALLOWED_OFFLINE) if can_ask else (Whitelist.NEVER,)
         if token is not None and token.whitelist not in ask_first:
             return decide(token, self._clock())
-        if self.roaming is not None and station is not None:
+        if self._roaming is not None and station is not None:
             try:
-                verdict_from_roaming = await self.roaming(id_token.value, id_token.type, station)
+                verdict_from_roaming = await self._roaming(id_token.value, id_token.type, station)
             except Exception:
                 log.exception("roaming authorization failed", extra={"token": id_token.value})
                 verdict_from_roaming = None

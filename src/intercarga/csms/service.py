@@ -66,7 +66,7 @@ from intercarga.ocpp.commands import (
     VariableResult,
     VariablesResult,
 )
-from intercarga.ocpp.errors import CallError, ErrorCode, StationOfflineError
+from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import (
     Acknowledgement,
     AuthorizationRequested,
@@ -239,7 +239,7 @@ class CsmsService:
         self.sessions = SessionService(store, bus, authorizer, clock=clock)
         self._clock = clock
         # The live links the OCPP endpoint keeps (shared with it by the composition root).
-        self.server: StationLinks | None = links
+        self._links = links
         # Actions each station not yet accepted was asked for by TriggerMessage; a boot clears
         # them. In memory: a CSMS restart only makes a pending station boot again.
         self._triggered: dict[str, set[_Kind]] = {}
@@ -280,7 +280,7 @@ class CsmsService:
         await self._upgrade_security_profile(link)
 
     async def disconnected(self, link: StationLink) -> None:
-        if self.server is not None and self.server.link(link.station_id) is not None:
+        if self._links.link(link.station_id) is not None:
             return  # replaced by a newer connection: the station is still online
         self.sessions.forget(link.station_id)
         now = self._clock()
@@ -514,19 +514,17 @@ class CsmsService:
     async def run_command(self, station_id: str, command: Command) -> Result:
         """Carry out a version-free command on a connected station and read its result: on its
         link here, or through the node of the cluster that holds it."""
-        if self._remote is not None and (self.server is None or not self._held(station_id)):
+        if self._remote is not None and not self._held(station_id):
             return await self._remote.run_command(station_id, command)
         return await self.run_local_command(station_id, command)
 
     def _held(self, station_id: str) -> bool:
-        link = None if self.server is None else self.server.link(station_id)
+        link = self._links.link(station_id)
         return link is not None and link.open
 
     async def run_local_command(self, station_id: str, command: Command) -> Result:
         """:meth:`run_command` on this node's own link only (what other nodes ask this one)."""
-        if self.server is None:
-            raise StationOfflineError("the OCPP endpoint is not running")
-        link = self.server.require_link(station_id)
+        link = self._links.require_link(station_id)
         adapter = adapter_for(link.version)
         if isinstance(command, SendLocalList) and command.version is None:
             command = dataclasses.replace(command, version=await self._next_list_version(link))
@@ -694,7 +692,7 @@ class CsmsService:
         """
         station = await self._store.stations.get(station_id)
         await self._store.stations.change(station_id, registration_status=status)
-        connected = self.server is not None and self.server.link(station_id) is not None
+        connected = self._links.link(station_id) is not None
         if (
             status is not RegistrationStatus.ACCEPTED
             or station.registration_status is RegistrationStatus.ACCEPTED

@@ -260,7 +260,9 @@ class SessionService:
             hot.row, record, following.state
         )
         await self._bus.publish(
-            SessionChanged(following.session.model_copy(update={"meter_values": following.added}))
+            SessionChanged(
+                following.session.model_copy(update={"meter_values": list(following.added)})
+            )
         )
         return True
 

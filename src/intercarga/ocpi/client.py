@@ -96,16 +96,15 @@ class OcpiClient:
         self._transport = transport
         self._timeout = timeout
         # One pool of connections for every call (partners get many small requests in a row):
-        # made on first use, in the running event loop, again if the transport was swapped.
+        # made on first use, in the running event loop (again in another loop).
         self._http: httpx.AsyncClient | None = None
-        self._made_with: tuple[httpx.AsyncBaseTransport | None, asyncio.AbstractEventLoop] | None
-        self._made_with = None
+        self._made_in: asyncio.AbstractEventLoop | None = None
 
     def _pool(self) -> httpx.AsyncClient:
-        wanted = (self._transport, asyncio.get_running_loop())
-        if self._http is None or self._made_with != wanted:
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._made_in is not loop:
             self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
-            self._made_with = wanted
+            self._made_in = loop
         return self._http
 
     async def aclose(self) -> None:

@@ -180,6 +180,19 @@ def _response(result: str, timeout: int, message: str | None = None) -> dict[str
 
 # -- the service -------------------------------------------------------------------------------
 class Commands:
+    # Collaborators come through __init__ only: no attribute can be added (or patched in) later.
+    __slots__ = (
+        "_outbox",
+        "_settings",
+        "_starts",
+        "_stations",
+        "_tasks",
+        "client",
+        "records",
+        "registrar",
+        "store",
+    )
+
     def __init__(
         self,
         settings: Settings,
@@ -188,6 +201,8 @@ class Commands:
         client: OcpiClient,
         outbox: Outbox,
         records: CommandRepository,
+        *,
+        stations: ChargingStations | None = None,
     ) -> None:
         self._settings = settings
         self.store = store
@@ -195,9 +210,14 @@ class Commands:
         self.client = client
         self._outbox = outbox
         self.records = records
-        self.stations: ChargingStations | None = None
+        self._stations = stations
         self._tasks: set[asyncio.Task[None]] = set()
         self._starts = 0
+
+    @property
+    def stations(self) -> ChargingStations | None:
+        """The CSMS's stations, given at construction; None where no CSMS runs beside roaming."""
+        return self._stations
 
     @property
     def timeout(self) -> int:

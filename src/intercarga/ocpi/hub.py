@@ -61,10 +61,11 @@ from intercarga.ocpi.hubplan import (
     sender_of,
 )
 from intercarga.ocpi.outbox import Outbox
-from intercarga.ocpi.registrar import Registrar
+from intercarga.ocpi.registrar import ocpi_base_url
 from intercarga.ocpi.routing import Party, Target, our_parties, path, routing_headers
 from intercarga.ocpi.translate import object_kind, translate
 from intercarga.ocpi.transport import page_headers, page_request
+from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import CommandRecord, CommandRepository, OutboxEntry
 
 __all__ = ["Hub", "HubReply"]
@@ -103,13 +104,13 @@ class Hub:
     def __init__(
         self,
         settings: Settings,
-        registrar: Registrar,
+        partners: PartnerRepository,
         client: OcpiClient,
         outbox: Outbox,
         commands: CommandRepository,
     ) -> None:
         self._settings = settings
-        self._registrar = registrar
+        self._partner_records = partners
         self._client = client
         self._outbox = outbox
         self._commands = commands
@@ -125,7 +126,7 @@ class Hub:
     async def _partners(self) -> list[Partner]:
         return [
             p
-            for p in (await self._registrar.partners.list(limit=None)).items
+            for p in (await self._partner_records.list(limit=None)).items
             if p.state is PartnerState.REGISTERED and p.outgoing_token
         ]
 
@@ -201,7 +202,7 @@ class Hub:
 
     def _url(self, request: RoutedRequest) -> str:
         interface = request.interface.lower()
-        return f"{self._registrar.base_url}/hub/{request.version}/{interface}/{request.module}"
+        return f"{ocpi_base_url(self._settings)}/hub/{request.version}/{interface}/{request.module}"
 
     # -- broadcast push and GET ALL --------------------------------------------------------------
     async def _broadcast(
@@ -351,7 +352,7 @@ class Hub:
 
     # -- hub client info ---------------------------------------------------------------------------
     async def client_infos(self) -> list[dict[str, Any]]:
-        partners = (await self._registrar.partners.list(limit=None)).items
+        partners = (await self._partner_records.list(limit=None)).items
         offline = set()
         for partner in partners:
             backlog = await self._outbox.repository.backlog(partner.id)

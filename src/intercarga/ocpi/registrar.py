@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,14 @@ from intercarga.ocpi.versions import SUPPORTED_VERSIONS, choose_version, endpoin
 from intercarga.security import hash_token, new_token
 from intercarga.store.partners import PartnerRepository
 
-__all__ = ["Authenticated", "Invitation", "Registrar", "credentials_model"]
+__all__ = [
+    "Authenticated",
+    "Invitation",
+    "PartnerListener",
+    "Registrar",
+    "credentials_model",
+    "ocpi_base_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,15 @@ _CREDENTIALS: dict[str, type[BaseModel]] = {
     "2.2.1": v221.Credentials,
     "2.3.0": v230.Credentials,
 }
+
+
+PartnerListener = Callable[[Partner], Awaitable[None]]
+"""Told of a partner after its registration is done, changed or ended."""
+
+
+def ocpi_base_url(settings: Settings) -> str:
+    """Where this platform's OCPI interface lives (its versions, modules and hub routes)."""
+    return settings.public_url.rstrip("/") + "/ocpi"
 
 
 def credentials_model(version: str) -> type[BaseModel]:
@@ -75,15 +91,25 @@ class _Offer:
 
 
 class Registrar:
-    def __init__(self, repository: PartnerRepository, settings: Settings, client: OcpiClient):
+    # Collaborators come through __init__ only: no attribute can be added (or patched in) later.
+    __slots__ = ("_client", "_listeners", "_settings", "partners")
+
+    def __init__(
+        self,
+        repository: PartnerRepository,
+        settings: Settings,
+        client: OcpiClient,
+        *,
+        listeners: Sequence[PartnerListener] = (),
+    ) -> None:
         self.partners = repository
         self._settings = settings
         self._client = client
-        # Called with the partner after its registration is done, changed or ended.
-        self.listeners: list[Callable[[Partner], Awaitable[None]]] = []
+        # Given at construction and never changed: whoever must hear of a partner is built first.
+        self._listeners = tuple(listeners)
 
     async def _changed(self, partner: Partner) -> None:
-        for listener in self.listeners:
+        for listener in self._listeners:
             try:
                 await listener(partner)
             except Exception:
@@ -92,7 +118,7 @@ class Registrar:
     # -- what we are ---------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return self._settings.public_url.rstrip("/") + "/ocpi"
+        return ocpi_base_url(self._settings)
 
     @property
     def versions_url(self) -> str:

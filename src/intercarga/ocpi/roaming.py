@@ -1,18 +1,22 @@
 """The roaming service of one deployment: registrar, client, outbox and hooks, built once.
 
-:func:`Roaming.build` is called by the composition root (or a test) with the store and settings
-of a running system; :meth:`Roaming.attach` wires it to the CSMS (domain events from the bus
-become pushes; unknown tokens go to :attr:`Roaming.authorize_unknown`; OCPI commands run on
-stations); :meth:`Roaming.start` and :meth:`Roaming.stop` run and stop the outbox's deliveries.
-The HTTP routers are :func:`intercarga.ocpi.api.routers`'s, which hands each the few services it
-uses. Nothing here is global, and nothing here knows an HTTP framework.
+Built in order, each object given what it needs at construction (nothing is set afterwards):
+:class:`PartnerAccess` first (the OCPI client, the partner records and the real-time
+authorization of unknown tokens), because the CSMS's authorizer asks it; then, once the CSMS
+exists, :meth:`Roaming.build` with the CSMS's stations (OCPI commands run on them) and its event
+bus (domain events become pushes). Inside, whoever hears of a partner's registration (pusher,
+hub, the access point's puller) is built before the :class:`Registrar` that tells them. The
+composition root (``app.System.open``) does this; tests and tools without a CSMS call
+:meth:`Roaming.build` alone. :meth:`Roaming.start` and :meth:`Roaming.stop` run and stop the
+outbox's deliveries. The HTTP routers are :func:`intercarga.ocpi.api.routers`'s, which hands
+each the few services it uses. Nothing here is global, and nothing here knows an HTTP framework.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -27,7 +31,7 @@ from intercarga.ocpi.nap import NapPuller, NapReceiver
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
-from intercarga.ocpi.registrar import Registrar
+from intercarga.ocpi.registrar import PartnerListener, Registrar
 from intercarga.registry import Registry
 from intercarga.store import Store
 from intercarga.store.leases import LeaseRepository
@@ -37,16 +41,46 @@ from intercarga.store.roaming import ClientInfoRepository, CommandRepository, Ou
 if TYPE_CHECKING:
     from intercarga.bus import EventBus
 
-__all__ = ["Roaming", "TokenAuthorizer"]
+__all__ = ["PartnerAccess", "Roaming", "RoamingOptions"]
 
 
-class TokenAuthorizer(Protocol):
-    """The CSMS authorizer's seam: an attribute that takes the roaming hook."""
+@dataclass(frozen=True)
+class RoamingOptions:
+    """How the composition root builds roaming beside the CSMS (tests shorten the waits)."""
 
-    roaming: Any
+    transport: httpx.AsyncBaseTransport | None = None  # None: the network, through the guard
+    policy: RetryPolicy | None = None  # None: the settings' retry delays
+    watch_interval: float = 5.0
+    stations: ChargingStations | None = None  # None: the system's own CSMS (tests: a fake)
 
 
-@dataclass
+@dataclass(frozen=True)
+class PartnerAccess:
+    """What roaming has before the CSMS exists: the client that calls partners, the partner
+    records, and the real-time authorization the CSMS's authorizer asks about unknown tokens."""
+
+    client: OcpiClient
+    partners: PartnerRepository
+    client_info: ClientInfoRepository
+    authorize_unknown: RealTimeAuthorization
+
+    @classmethod
+    def build(
+        cls, settings: Settings, store: Store, transport: httpx.AsyncBaseTransport | None = None
+    ) -> PartnerAccess:
+        if transport is None:  # the network, through the request-forgery guard
+            transport = PartnerEgress(
+                allow_http=settings.ocpi.allow_http_partner_urls,
+                allow_private=settings.ocpi.allow_private_partner_urls,
+            )
+        client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
+        partners = PartnerRepository(store.engine)
+        client_info = ClientInfoRepository(store.engine)
+        authorize = RealTimeAuthorization(settings, store, partners, client_info, client)
+        return cls(client, partners, client_info, authorize)
+
+
+@dataclass(frozen=True)
 class Roaming:
     settings: Settings
     store: Store
@@ -72,20 +106,18 @@ class Roaming:
         store: Store,
         transport: httpx.AsyncBaseTransport | None = None,
         *,
+        access: PartnerAccess | None = None,
+        stations: ChargingStations | None = None,
+        bus: EventBus | None = None,
         policy: RetryPolicy | None = None,
         watch_interval: float = 5.0,
         registry: Registry | None = None,
         pull_interval: float = 0.0,
     ) -> Roaming:
-        if transport is None:  # the network, through the request-forgery guard
-            transport = PartnerEgress(
-                allow_http=settings.ocpi.allow_http_partner_urls,
-                allow_private=settings.ocpi.allow_private_partner_urls,
-            )
-        client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
-        partners = PartnerRepository(store.engine)
-        registrar = Registrar(partners, settings, client)
-        client_info = ClientInfoRepository(store.engine)
+        """Roaming over ``access`` (or a new one over ``transport``), running OCPI commands on
+        ``stations`` and pushing what ``bus`` publishes; without them, roaming alone."""
+        access = access or PartnerAccess.build(settings, store, transport)
+        client, partners, client_info = access.client, access.partners, access.client_info
         policy = policy or RetryPolicy(
             first_delay=settings.ocpi.push_retry_first,
             max_delay=settings.ocpi.push_retry_max,
@@ -105,26 +137,31 @@ class Roaming:
             node=node,
         )
         pusher = Pusher(settings, store, partners, client_info, outbox)
-        authorize = RealTimeAuthorization(settings, store, partners, client_info, client)
+        if bus is not None:
+            pusher.subscribe(bus)
         commands_store = CommandRepository(store.engine)
-        commands = Commands(settings, store, registrar, client, outbox, commands_store)
-        hub = Hub(settings, registrar, client, outbox, commands_store)
-        registrar.listeners += [pusher.partners_changed, hub.partner_changed]
+        hub = Hub(settings, partners, client, outbox, commands_store)
+        listeners: list[PartnerListener] = [pusher.partners_changed, hub.partner_changed]
         puller = nap = None
         if registry is not None:
             nap = NapReceiver(store, registry, partners)
+            nap_party = next(
+                ((p.country_code, p.party_id) for p in settings.ocpi.parties if p.role == "NAP"),
+                None,
+            )
             puller = NapPuller(
                 store,
                 registry,
                 partners,
                 client,
                 interval=pull_interval,
-                nap_party=lambda: next(
-                    ((p.country_code, p.party_id) for p in registrar.parties if p.role == "NAP"),
-                    None,
-                ),
+                nap_party=lambda: nap_party,
             )
-            registrar.listeners.append(puller.partner_changed)
+            listeners.append(puller.partner_changed)
+        registrar = Registrar(partners, settings, client, listeners=listeners)
+        commands = Commands(
+            settings, store, registrar, client, outbox, commands_store, stations=stations
+        )
         return cls(
             settings,
             store,
@@ -134,7 +171,7 @@ class Roaming:
             pusher,
             commands_store,
             client_info,
-            authorize,
+            access.authorize_unknown,
             commands,
             hub,
             ChangeWatcher(store, pusher, interval=watch_interval, leases=leases, node=node),
@@ -143,20 +180,6 @@ class Roaming:
             puller,
             nap,
         )
-
-    def attach(
-        self,
-        bus: EventBus | None = None,
-        stations: ChargingStations | None = None,
-        authorizer: TokenAuthorizer | None = None,
-    ) -> None:
-        """Wire roaming to the CSMS: events to push, commands to run, tokens to authorize."""
-        if bus is not None:
-            self.pusher.subscribe(bus)
-        if stations is not None:
-            self.commands.stations = stations
-        if authorizer is not None:
-            authorizer.roaming = self.authorize_unknown
 
     async def start(self) -> None:
         await self.pusher.requeue_missing_cdrs(utc_now() - timedelta(days=7))
