@@ -152,14 +152,20 @@ class Migrated:
 
     async def lend_schema(self) -> str:
         """A migrated, empty PostgreSQL schema, the caller's until :meth:`give_back`."""
-        if not self._free:
-            schema = await _postgres_schema()
-            self._made.append(schema)
-            await _migrate(POSTGRES_URL, schema)
-            self._emptying[schema] = await _emptying(schema)
-            return schema
-        schema = self._free.pop()
-        await _in_schema(schema, self._emptying[schema])
+        while self._free:
+            schema = self._free.pop()
+            try:
+                await _in_schema(schema, self._emptying[schema])
+                return schema
+            except asyncpg.PostgresError:
+                # A test changed the schema itself (tests/test_app.py drops a table to break the
+                # store): it is dropped, and another one made.
+                self._made.remove(schema)
+                await _drop_schema(schema)
+        schema = await _postgres_schema()
+        self._made.append(schema)
+        await _migrate(POSTGRES_URL, schema)
+        self._emptying[schema] = await _emptying(schema)
         return schema
 
     def give_back(self, schema: str) -> None:

@@ -16,8 +16,9 @@ never decide a rule itself, and never know an HTTP framework (the receivers' hoo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from intercarga.store import Store
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.registry import PullMark, Via, pull_key
 
-__all__ = ["NapPuller", "NapReceiver", "store_location"]
+__all__ = ["LocationWrites", "NapPuller", "NapReceiver", "store_location"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,44 @@ MARGIN = timedelta(seconds=5)
 """A periodic pull reads from the previous pull's start less this (clocks of two platforms)."""
 
 
+class LocationWrites:
+    """One write of a partner's Location at a time, per Location, in this process: a pull and a
+    push (or two pulls) of one Location at once each found it new and kept its statuses twice.
+    The receiver and the puller share one."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str, str], int] = {}
+
+    @contextlib.asynccontextmanager
+    async def one(self, location: domain.Location) -> AsyncIterator[None]:
+        key = (location.country_code, location.party_id, location.id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # nobody holds or waits: forget it
+                del self._users[key], self._locks[key]
+
+
 class NapReceiver:
     """What the access point's RECEIVER tells the registry: the refusals it answers and the
     Locations it stores (``ocpi/api/modules`` calls it; it knows no HTTP)."""
 
-    def __init__(self, store: Store, registry: Registry, partners: PartnerRepository) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        partners: PartnerRepository,
+        writes: LocationWrites,
+    ) -> None:
         self._store = store
         self._registry = registry
         self._partners = partners
+        self._writes = writes
 
     async def refused(
         self,
@@ -88,25 +119,31 @@ class NapReceiver:
         self, location: domain.Location, *, before: domain.Location | None
     ) -> bool:
         """Store a pushed Location (validated whole); True if it is new."""
-        return await store_location(self._store, self._registry, location, before=before)
+        return await store_location(
+            self._store, self._registry, self._writes, location, before=before
+        )
 
 
 async def store_location(
     store: Store,
-    registry: Registry | None,
+    registry: Registry,
+    writes: LocationWrites,
     location: domain.Location,
     *,
     before: domain.Location | None,
     via: Via = "PUSH",
 ) -> bool:
     """Store a partner's Location (validated whole) and tell the registry its status changes;
-    a copy that differs from ``before`` only in EVSE statuses writes only those."""
-    if before is not None and await store.locations.put_statuses(before, location):
-        created = False
-    else:
-        created = await storing.put(store.locations, location)
-    if registry is not None:
-        await registry.location_received(before, location, via=via)
+    a copy that differs from ``before`` (what it was made from) only in EVSE statuses writes
+    only those. One write of a Location at a time: what is stored is read again under it, so a
+    report another write kept meanwhile is not kept twice."""
+    async with writes.one(location):
+        stored = await store.locations.find(location.country_code, location.party_id, location.id)
+        if before is not None and await store.locations.put_statuses(before, location):
+            created = False
+        else:
+            created = await storing.put(store.locations, location)
+        await registry.location_received(before, location, via=via, stored=stored)
     return created
 
 
@@ -122,6 +159,7 @@ class NapPuller:
         *,
         interval: float,
         nap_party: Callable[[], tuple[str, str] | None],
+        writes: LocationWrites,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
@@ -131,6 +169,7 @@ class NapPuller:
         self._interval = interval
         self._nap_party = nap_party
         self._clock = clock
+        self._writes = writes
         self._tasks: set[asyncio.Task[int]] = set()
         self._loop: asyncio.Task[None] | None = None
         # One pull of a partner at a time: two at once (the full pull after registration and a
@@ -279,7 +318,9 @@ class NapPuller:
             before = await self._store.locations.find(*party, location.id)
             if before is not None and before.last_updated >= location.last_updated:
                 return  # what we hold is as new or newer (a push overtook the pull)
-            await store_location(self._store, self._registry, location, via="PULL", before=before)
+            await store_location(
+                self._store, self._registry, self._writes, location, via="PULL", before=before
+            )
         except Exception as error:
             reply = error_response(error)
             code = int(reply.body["status_code"])

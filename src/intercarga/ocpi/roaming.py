@@ -27,7 +27,7 @@ from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.commands import ChargingStations, Commands
 from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
-from intercarga.ocpi.nap import NapPuller, NapReceiver
+from intercarga.ocpi.nap import LocationWrites, NapPuller, NapReceiver
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
@@ -144,7 +144,8 @@ class Roaming:
         listeners: list[PartnerListener] = [pusher.partners_changed, hub.partner_changed]
         puller = nap = None
         if registry is not None:
-            nap = NapReceiver(store, registry, partners)
+            writes = LocationWrites()  # shared: a pull and a push of one Location wait in turn
+            nap = NapReceiver(store, registry, partners, writes)
             nap_party = next(
                 ((p.country_code, p.party_id) for p in settings.ocpi.parties if p.role == "NAP"),
                 None,
@@ -156,6 +157,7 @@ class Roaming:
                 client,
                 interval=pull_interval,
                 nap_party=lambda: nap_party,
+                writes=writes,
             )
             listeners.append(puller.partner_changed)
         registrar = Registrar(partners, settings, client, listeners=listeners)

@@ -81,11 +81,22 @@ class Registry:
 
     # -- what the NAP receiver and the pulls tell it ------------------------------------------
     async def location_received(
-        self, before: Location | None, after: Location, *, via: Via
+        self,
+        before: Location | None,
+        after: Location,
+        *,
+        via: Via,
+        stored: Location | None = None,
     ) -> None:
-        """``after`` was stored (``before`` was the stored copy): keep its status changes."""
+        """``after`` was stored (``before`` was the copy it was made from): keep its status
+        changes. ``stored``: what the store held just before this write, when it was read
+        again under the write's lock; a report it already holds was kept by that other write (a
+        pull and a push of one Location at once)."""
         source = f"{after.country_code}-{after.party_id}"
         changes = changes_between(before, after, source=source, via=via, received_at=self._clock())
+        if stored is not None:
+            held = {evse.uid: (evse.status, evse.last_updated) for evse in stored.evses}
+            changes = [c for c in changes if held.get(c.evse.evse_uid) != (c.status, c.at)]
         await self.store.status_history.record(changes)
 
     async def refused(

@@ -1,7 +1,9 @@
 """One simulated station's WebSocket connection, on the same connection driver as the CSMS.
 
-A :class:`StationLink` runs a :class:`~intercarga.ocpp.rpc.Protocol` playing the station over
-the one asyncio driver (:mod:`intercarga.ocpp.connection`), answers the CSMS's calls at once
+A :class:`CsmsLink` (the station's link to its CSMS; the CSMS's end of a connection is
+:class:`~intercarga.ocpp.server.StationLink`) runs a :class:`~intercarga.ocpp.rpc.Protocol`
+playing the station over the one asyncio driver (:mod:`intercarga.ocpp.connection`), answers
+the CSMS's calls at once
 through a synchronous ``answer`` callback (the station decides immediately and does the work
 afterwards), and lets the station await its own calls. Round-trip times go to
 :class:`~intercarga.sim.stats.MessageStats`.
@@ -42,8 +44,8 @@ from intercarga.sim.stats import MessageStats
 __all__ = [
     "CallRejectedError",
     "CallTimeoutError",
+    "CsmsLink",
     "SimulationError",
-    "StationLink",
     "StationOfflineError",
     "basic_authorization",
     "open_link",
@@ -91,7 +93,7 @@ async def open_link(
     call_timeout: float = 30.0,
     open_timeout: float = 30.0,
     tls: ssl.SSLContext | None = None,
-) -> StationLink:
+) -> CsmsLink:
     """Connect ``station_id`` to ``url``/``station_id`` offering ``version``'s subprotocol;
     a wss:// ``url`` uses ``tls`` (security profiles 2 and 3).
 
@@ -123,10 +125,10 @@ async def open_link(
         station_id=station_id,
         now=time.monotonic(),
     )
-    return StationLink(station_id, websocket, protocol, answer, stats)
+    return CsmsLink(station_id, websocket, protocol, answer, stats)
 
 
-class StationLink:
+class CsmsLink:
     """One open connection; :meth:`read` must run while it is used.
 
     It is the :class:`~intercarga.ocpp.connection.Peer` of its connection: the CSMS's calls are

@@ -72,8 +72,8 @@ from intercarga.sim.dialects import (
 from intercarga.sim.link import (
     CallRejectedError,
     CallTimeoutError,
+    CsmsLink,
     SimulationError,
-    StationLink,
     StationOfflineError,
     open_link,
 )
@@ -244,7 +244,7 @@ class SimulatedStation:
         self._ready = asyncio.Event()  # connected and accepted
         self._accepted = asyncio.Event()  # booted at least once since power-on
         self._refused = asyncio.Event()
-        self._link: StationLink | None = None
+        self._link: CsmsLink | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._auth_cache: dict[str, str] = {}
@@ -656,7 +656,7 @@ class SimulatedStation:
                 return
         await self.clock.sleep(self.config.reconnect_s)
 
-    async def _connected(self, link: StationLink) -> None:
+    async def _connected(self, link: CsmsLink) -> None:
         self._link = link
         reader = asyncio.create_task(link.read(), name=f"sim-read-{self.station_id}")
         workers: list[asyncio.Task[None]] = []
@@ -688,7 +688,7 @@ class SimulatedStation:
             if not self._outbox:
                 self._outbox_empty.set()
 
-    async def _boot(self, link: StationLink) -> None:
+    async def _boot(self, link: CsmsLink) -> None:
         self.state = ConnectionState.BOOTING
         while True:
             answer = await link.call(
@@ -707,13 +707,13 @@ class SimulatedStation:
             )
             await self.clock.sleep(interval if interval > 0 else self.config.boot_retry_s)
 
-    async def _heartbeat(self, link: StationLink) -> None:
+    async def _heartbeat(self, link: CsmsLink) -> None:
         while link.open:
             await self.clock.sleep(max(1, self.settings.integer("HeartbeatInterval")))
             with contextlib.suppress(SimulationError):
                 await link.call("Heartbeat", {})
 
-    async def _drain(self, link: StationLink) -> None:
+    async def _drain(self, link: CsmsLink) -> None:
         """Send the outbox in order, one message at a time, while the link lives."""
         while link.open:
             if not self._outbox:
