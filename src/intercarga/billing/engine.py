@@ -279,49 +279,60 @@ def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
 
 
 def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
-    """The price of each CDR total (by :class:`Group`) and of all of them together."""
-    before = [_ZERO] * 5
+    """The price of each CDR total (by :class:`Group`) and of all of them together.
+
+    The sums run in the components' first-use order and each group's taxes in the order their
+    rates were first met: exact Decimal sums may round past 28 digits, so the order is part of
+    the result.
+    """
+    before: list[Decimal | None] = [None] * 5  # None: no component of that group was used
     after = [_ZERO] * 5
-    taxes: dict[tuple[int, Decimal], Decimal] = {}  # (group, vat %) -> tax amount
-    seen = [False] * 5
+    taxes: list[dict[Decimal, Decimal] | None] = [None] * 5  # per group: vat % -> tax amount
     volumes = tally.volumes
     for component in tally.used:
         amount = volumes[component.key] * component.price
         group = component.group
-        seen[group] = True
+        sum_before = before[group]
+        if sum_before is None:
+            sum_before = _ZERO
         rate = component.tax_rate
         if rate is None:
             # No tax applies, or (tax included, rate unknown) the split cannot be known.
-            before[group] += amount
+            before[group] = sum_before + amount
             after[group] += amount
             continue
         if component.tax_inside:
             net = amount / (_ONE + rate)
             tax = amount - net
-            before[group] += net
+            before[group] = sum_before + net
             after[group] += amount
         else:
             tax = amount * rate
-            before[group] += amount
+            before[group] = sum_before + amount
             after[group] += amount + tax
-        key = (group, component.vat or _ZERO)  # vat is set whenever tax_rate is
-        taxes[key] = taxes.get(key, _ZERO) + tax
+        vat = component.vat or _ZERO  # vat is set whenever tax_rate is
+        rates = taxes[group]
+        if rates is None:
+            taxes[group] = {vat: tax}
+        else:
+            rates[vat] = rates.get(vat, _ZERO) + tax
     # Price and TaxLine are NamedTuples; tuple.__new__ builds the same objects without going
     # through their Python-level __new__, which matters at this rate.
     prices = [ZERO_PRICE] * 5
     all_before = all_after = _ZERO
     all_taxes: dict[Decimal, Decimal] = {}
     for group in range(5):
-        if not seen[group]:
+        group_before = before[group]
+        if group_before is None:
             continue
         lines: tuple[TaxLine, ...] = ()
-        if taxes:
-            for (of, rate), amount in taxes.items():
-                if of == group:
-                    lines += (_new(TaxLine, (rate, amount, "VAT")),)
-                    all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
-        prices[group] = _new(Price, (before[group], after[group], lines))
-        all_before += before[group]
+        rates = taxes[group]
+        if rates is not None:
+            for rate, amount in rates.items():
+                lines += (_new(TaxLine, (rate, amount, "VAT")),)
+                all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
+        prices[group] = _new(Price, (group_before, after[group], lines))
+        all_before += group_before
         all_after += after[group]
     total_taxes = tuple(_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items())
     return prices, _new(Price, (all_before, all_after, total_taxes))
