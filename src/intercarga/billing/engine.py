@@ -87,6 +87,32 @@ _Option = list[tuple[int, Component]]
 _NEVER = 1 << 62
 
 
+_CHOICES = 4096  # at most this many answers kept per channel
+
+
+def _choose(
+    active: tuple[bool, ...], flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
+) -> tuple[Component | None, tuple[Component | None, ...]]:
+    """The FLAT component and, per asked dimension, the one that prices a piece: for each, the
+    first candidate (tariff order) whose element's restrictions all hold, or None."""
+    fee = None
+    if flat is not None:
+        for position, component in flat:
+            if active[position]:
+                fee = component
+                break
+    picked: tuple[Component | None, ...] = ()
+    for _, options, _ in asked:
+        pick = None
+        if options:
+            for position, option in options:
+                if active[position]:
+                    pick = option
+                    break
+        picked += (pick,)
+    return fee, picked
+
+
 def _run(
     channel: Channel,
     periods: Sequence[Period],
@@ -98,10 +124,11 @@ def _run(
 ) -> None:
     """Price every period of one channel into ``tally`` (in time order)."""
     candidates = channel.candidates
-    flat = candidates.get(_FLAT)
+    flat = flat_options = candidates.get(_FLAT)
     tests = channel.tests
     restricted = channel.restricted
-    everything = [True] * len(tests)
+    everything = (True,) * len(tests)
+    choices = channel.choices
     offset = clock.offset
     lines = tally.lines
     volumes = tally.volumes
@@ -129,16 +156,21 @@ def _run(
         energy = period.energy
         # What this period asks to price: (CDR dimension, candidates, volume), non-zero only.
         asked: list[tuple[str, _Option | None, Decimal]] = []
+        kinds = ""  # which dimensions ``asked`` holds, as a key for ``choices``
         if reservation:
             if period.reservation:
                 asked.append(("RESERVATION_TIME", time_options, period.reservation))
+                kinds = "R"
         else:
             if energy:
                 asked.append(("ENERGY", energy_options, energy))
+                kinds = "E"
             if period.time:
                 asked.append(("TIME", time_options, period.time))
+                kinds += "T"
             if period.parking:
                 asked.append(("PARKING_TIME", parking_options, period.parking))
+                kinds += "P"
 
         # Cut points inside (start, end): instants first, then energy totals.
         instants: list[int] | None = None
@@ -187,28 +219,23 @@ def _run(
                     period.min_power,
                     period.max_power,
                 )
-                active = [test is None or test(state) for test in tests]
-            if flat is not None:
-                for position, fee in flat:
-                    if active[position]:
-                        seen[fee.key] = 1
-                        used.append(fee)
-                        volumes[fee.key] = _ONE
-                        lines.append(
-                            ("flat", number, instant, instant, "FLAT", _ONE, fee, state,
-                             reservation)
-                        )  # fmt: skip
-                        flat = None
-                        break
-            picked: tuple[Component | None, ...] = ()
-            for _, options, _ in asked:
-                pick = None
-                if options:
-                    for position, option in options:
-                        if active[position]:
-                            pick = option
-                            break
-                picked += (pick,)
+                active = tuple([test is None or test(state) for test in tests])
+            # Which elements price the piece depends only on which restrictions hold and on
+            # the dimensions asked: the answer is kept on the channel for the next pricing.
+            choice = choices.get((active, kinds))
+            if choice is None:
+                choice = _choose(active, flat_options, asked)
+                if len(choices) < _CHOICES:
+                    choices[(active, kinds)] = choice
+            fee, picked = choice
+            if flat is not None and fee is not None:
+                seen[fee.key] = 1
+                used.append(fee)
+                volumes[fee.key] = _ONE
+                lines.append(
+                    ("flat", number, instant, instant, "FLAT", _ONE, fee, state, reservation)
+                )
+                flat = None
             if pieces and pieces[-1][2] == picked:
                 continue  # same elements as the piece before: one line, not two
             pieces.append((fraction, instant, picked, state))
