@@ -71,6 +71,35 @@ _CEILING_NOTE = (
     "not that anything beat the ceiling; the server CPU per message is the steadier "
     "comparison."
 )
+PRICING_NOTE = (
+    "What dominates (issue 16 point 3; CPU time per pricing of this CDR, measured on this VM "
+    "on 2026-12-07 at a load average of about 6, whole path ≈ 43 µs): the engine's period "
+    "loop (`engine._run`) ≈ 15 µs for 4 periods and 5 pieces — per piece a 9-field state "
+    "tuple, the local clock (a bisection for the UTC offset and a divmod), four or five Python "
+    "calls into the restriction closures and a breakdown line, per period the cut search "
+    "(`ZoneClock.next_cut`) and about ten Decimal operations; the totals by CDR field with "
+    "taxes (`_group_prices`) ≈ 5.6 µs for 5 components; converting the 4 pydantic "
+    "ChargingPeriods ≈ 5.8 µs; settling (a dozen half-up quantizes and a new CdrPricing) "
+    "≈ 5.6 µs; step_size ≈ 2 µs; checking the periods, building the CdrPricing and the rest "
+    "≈ 5 µs. **Integer minor units would not reach it**: on this VM a Decimal addition costs "
+    "≈ 46 ns and a multiplication ≈ 37 ns against ≈ 18 ns for int, but turning a Decimal into "
+    "an int costs ≈ 97 ns and back ≈ 78 ns; of the hundred-odd Decimal operations (≈ 5 µs) "
+    "integers would save about 3 µs and the conversions at the edges give back about 2. And a "
+    "period cut at a boundary (here 2/3 of a period before 18:00) is a division that Decimal "
+    "rounds at 28 digits: scaled integers cannot give the same exact results without "
+    "emulating that rounding. The cost is CPython bytecode, not arithmetic. The issue-16 "
+    "change kept every operation and its order (exact results unchanged) and removed work "
+    "around them: settling rounds each Price directly, the zero price once per currency "
+    "(8.2 → 5.6 µs); the totals keep one tax table per group; the elements chosen for a piece "
+    "are looked up by which restrictions hold. Before (b112b1a) against after, alternating "
+    "processes in one run (three pairs, load 7): whole path ×1.07–1.10, engine only ×1.02. "
+    "What would reach 20 µs a pricing: a fast path for the session channel that records no "
+    "breakdown (the general loop replayed when `lines` is read), evaluates clock restrictions "
+    "once per stretch between cuts from a precomputed weekday × time-of-day table and "
+    "power/current ones once per period, checked against the general loop by a property "
+    "test on random tariffs; and mypyc for billing/engine.py and clock.py (+25 % in an "
+    "earlier trial). Pricing is pure, so it also scales with processes."
+)
 REGISTRY_TITLE = "## 6. National access point and open data (issue 13)"
 NAP_NOTE = (
     "What dominated (py-spy of the NAP process under this load): per PATCH the NAP reads the "
@@ -637,6 +666,7 @@ def _pricing_section(report: Report) -> list[str]:
         "",
         f"Target ≥ {TARGET_PRICINGS:,}/s per core: {verdict}.",
         "",
+        *([PRICING_NOTE, ""] if verdict != "met" else []),
     ]
 
 
@@ -868,14 +898,7 @@ def _work_section(report: Report) -> list[str]:
         "already validated (`model_construct`), and compiling the validators and adapter "
         "(mypyc). (A fourth, seqNo ranges instead of a set of every seqNo, is done.)",
         "",
-        "**Pricing** (profile of `price_session(...).settled()`, 51 µs per CDR on this VM): the "
-        "engine's period loop ≈ 30 µs, converting the domain periods ≈ 6 µs, settling (rounding "
-        "seven prices) ≈ 10 µs, the rest glue. The engine is already compiled to tuples and "
-        "closures (docs/pricing.md, *Speed*); the remaining cost is CPython bytecode and about "
-        "a hundred Decimal operations per pricing. Left unchanged here (no change would double "
-        "it); what would meet 50,000/s per core: compiling `billing/engine.py` and "
-        "`billing/clock.py` with mypyc (+25 % in a trial) together with integer micro-units "
-        "instead of Decimal in the loop. Pricing is pure, so it also scales with processes.",
+        "**Pricing**: see section 3 for what dominates a pricing and what would reach the target.",
         "",
     ]
     sqlite = next((r for r in report.throughput if r.target.key == "sqlite"), None)

@@ -168,6 +168,11 @@ class Channel:
     local: bool = False  # some restriction reads the local clock or calendar
     duration_cuts: tuple[int, ...] = ()
     kwh_cuts: tuple[Decimal, ...] = ()
+    # (restrictions that hold, dimensions asked) -> (FLAT component, component per dimension):
+    # what the pricing loop chose before, filled as pricings meet new combinations.
+    choices: dict[
+        tuple[tuple[bool, ...], str], tuple[Component | None, tuple[Component | None, ...]]
+    ] = field(default_factory=dict)
 
     def prices(self, dimension: TariffDimension) -> bool:
         return dimension in self.candidates

@@ -87,6 +87,32 @@ _Option = list[tuple[int, Component]]
 _NEVER = 1 << 62
 
 
+_CHOICES = 4096  # at most this many answers kept per channel
+
+
+def _choose(
+    active: tuple[bool, ...], flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
+) -> tuple[Component | None, tuple[Component | None, ...]]:
+    """The FLAT component and, per asked dimension, the one that prices a piece: for each, the
+    first candidate (tariff order) whose element's restrictions all hold, or None."""
+    fee = None
+    if flat is not None:
+        for position, component in flat:
+            if active[position]:
+                fee = component
+                break
+    picked: tuple[Component | None, ...] = ()
+    for _, options, _ in asked:
+        pick = None
+        if options:
+            for position, option in options:
+                if active[position]:
+                    pick = option
+                    break
+        picked += (pick,)
+    return fee, picked
+
+
 def _run(
     channel: Channel,
     periods: Sequence[Period],
@@ -98,10 +124,11 @@ def _run(
 ) -> None:
     """Price every period of one channel into ``tally`` (in time order)."""
     candidates = channel.candidates
-    flat = candidates.get(_FLAT)
+    flat = flat_options = candidates.get(_FLAT)
     tests = channel.tests
     restricted = channel.restricted
-    everything = [True] * len(tests)
+    everything = (True,) * len(tests)
+    choices = channel.choices
     offset = clock.offset
     lines = tally.lines
     volumes = tally.volumes
@@ -129,16 +156,21 @@ def _run(
         energy = period.energy
         # What this period asks to price: (CDR dimension, candidates, volume), non-zero only.
         asked: list[tuple[str, _Option | None, Decimal]] = []
+        kinds = ""  # which dimensions ``asked`` holds, as a key for ``choices``
         if reservation:
             if period.reservation:
                 asked.append(("RESERVATION_TIME", time_options, period.reservation))
+                kinds = "R"
         else:
             if energy:
                 asked.append(("ENERGY", energy_options, energy))
+                kinds = "E"
             if period.time:
                 asked.append(("TIME", time_options, period.time))
+                kinds += "T"
             if period.parking:
                 asked.append(("PARKING_TIME", parking_options, period.parking))
+                kinds += "P"
 
         # Cut points inside (start, end): instants first, then energy totals.
         instants: list[int] | None = None
@@ -187,28 +219,23 @@ def _run(
                     period.min_power,
                     period.max_power,
                 )
-                active = [test is None or test(state) for test in tests]
-            if flat is not None:
-                for position, fee in flat:
-                    if active[position]:
-                        seen[fee.key] = 1
-                        used.append(fee)
-                        volumes[fee.key] = _ONE
-                        lines.append(
-                            ("flat", number, instant, instant, "FLAT", _ONE, fee, state,
-                             reservation)
-                        )  # fmt: skip
-                        flat = None
-                        break
-            picked: tuple[Component | None, ...] = ()
-            for _, options, _ in asked:
-                pick = None
-                if options:
-                    for position, option in options:
-                        if active[position]:
-                            pick = option
-                            break
-                picked += (pick,)
+                active = tuple([test is None or test(state) for test in tests])
+            # Which elements price the piece depends only on which restrictions hold and on
+            # the dimensions asked: the answer is kept on the channel for the next pricing.
+            choice = choices.get((active, kinds))
+            if choice is None:
+                choice = _choose(active, flat_options, asked)
+                if len(choices) < _CHOICES:
+                    choices[(active, kinds)] = choice
+            fee, picked = choice
+            if flat is not None and fee is not None:
+                seen[fee.key] = 1
+                used.append(fee)
+                volumes[fee.key] = _ONE
+                lines.append(
+                    ("flat", number, instant, instant, "FLAT", _ONE, fee, state, reservation)
+                )
+                flat = None
             if pieces and pieces[-1][2] == picked:
                 continue  # same elements as the piece before: one line, not two
             pieces.append((fraction, instant, picked, state))
@@ -279,49 +306,60 @@ def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
 
 
 def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
-    """The price of each CDR total (by :class:`Group`) and of all of them together."""
-    before = [_ZERO] * 5
+    """The price of each CDR total (by :class:`Group`) and of all of them together.
+
+    The sums run in the components' first-use order and each group's taxes in the order their
+    rates were first met: exact Decimal sums may round past 28 digits, so the order is part of
+    the result.
+    """
+    before: list[Decimal | None] = [None] * 5  # None: no component of that group was used
     after = [_ZERO] * 5
-    taxes: dict[tuple[int, Decimal], Decimal] = {}  # (group, vat %) -> tax amount
-    seen = [False] * 5
+    taxes: list[dict[Decimal, Decimal] | None] = [None] * 5  # per group: vat % -> tax amount
     volumes = tally.volumes
     for component in tally.used:
         amount = volumes[component.key] * component.price
         group = component.group
-        seen[group] = True
+        sum_before = before[group]
+        if sum_before is None:
+            sum_before = _ZERO
         rate = component.tax_rate
         if rate is None:
             # No tax applies, or (tax included, rate unknown) the split cannot be known.
-            before[group] += amount
+            before[group] = sum_before + amount
             after[group] += amount
             continue
         if component.tax_inside:
             net = amount / (_ONE + rate)
             tax = amount - net
-            before[group] += net
+            before[group] = sum_before + net
             after[group] += amount
         else:
             tax = amount * rate
-            before[group] += amount
+            before[group] = sum_before + amount
             after[group] += amount + tax
-        key = (group, component.vat or _ZERO)  # vat is set whenever tax_rate is
-        taxes[key] = taxes.get(key, _ZERO) + tax
+        vat = component.vat or _ZERO  # vat is set whenever tax_rate is
+        rates = taxes[group]
+        if rates is None:
+            taxes[group] = {vat: tax}
+        else:
+            rates[vat] = rates.get(vat, _ZERO) + tax
     # Price and TaxLine are NamedTuples; tuple.__new__ builds the same objects without going
     # through their Python-level __new__, which matters at this rate.
     prices = [ZERO_PRICE] * 5
     all_before = all_after = _ZERO
     all_taxes: dict[Decimal, Decimal] = {}
     for group in range(5):
-        if not seen[group]:
+        group_before = before[group]
+        if group_before is None:
             continue
         lines: tuple[TaxLine, ...] = ()
-        if taxes:
-            for (of, rate), amount in taxes.items():
-                if of == group:
-                    lines += (_new(TaxLine, (rate, amount, "VAT")),)
-                    all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
-        prices[group] = _new(Price, (before[group], after[group], lines))
-        all_before += before[group]
+        rates = taxes[group]
+        if rates is not None:
+            for rate, amount in rates.items():
+                lines += (_new(TaxLine, (rate, amount, "VAT")),)
+                all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
+        prices[group] = _new(Price, (group_before, after[group], lines))
+        all_before += group_before
         all_after += after[group]
     total_taxes = tuple(_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items())
     return prices, _new(Price, (all_before, all_after, total_taxes))

@@ -7,9 +7,8 @@ Nothing is ever computed from a rounded number. No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, NamedTuple
 
 from intercarga.billing.compiled import Channel, CompiledTariff, Component, State
@@ -43,11 +42,7 @@ class Price(NamedTuple):
 
     def rounded(self, currency: Currency) -> Price:
         """Each number rounded once from its exact value (so taxes may not add up to the cent)."""
-        r = currency.round  # the rule of Money.rounded: half up to the minor unit
-        taxes = self.taxes
-        if taxes:
-            taxes = tuple([_new(TaxLine, (t[0], r(t[1]), t[2])) for t in taxes])
-        return _new(Price, (r(self.before_taxes), r(self.after_taxes), taxes))
+        return _rounded(self, currency.quantum)
 
     def to_domain(self) -> TaxAmount:
         """The domain's price: ``excl_vat`` before taxes, ``incl_vat`` after, taxes itemised."""
@@ -60,6 +55,28 @@ class Price(NamedTuple):
 
 ZERO_PRICE = Price(_ZERO, _ZERO)
 _new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
+_ROUNDED_ZERO: dict[Decimal, Price] = {}  # ZERO_PRICE rounded, by quantum
+
+
+def _rounded(price: Price, quantum: Decimal) -> Price:
+    """``price`` with each number rounded half up to ``quantum``: the rule of Money.rounded
+    (Currency.round), spelled out because settling a pricing rounds about a dozen numbers."""
+    if price is ZERO_PRICE:
+        # Most sessions leave two or three totals at zero; round the zero once per currency.
+        known = _ROUNDED_ZERO.get(quantum)
+        if known is None:
+            zero = _ZERO.quantize(quantum, ROUND_HALF_UP)
+            known = _ROUNDED_ZERO[quantum] = _new(Price, (zero, zero, ()))
+        return known
+    before, after, taxes = price
+    if taxes:
+        taxes = tuple(
+            [_new(TaxLine, (t[0], t[1].quantize(quantum, ROUND_HALF_UP), t[2])) for t in taxes]
+        )
+    return _new(
+        Price,
+        (before.quantize(quantum, ROUND_HALF_UP), after.quantize(quantum, ROUND_HALF_UP), taxes),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,20 +229,31 @@ class CdrPricing:
             "total_parking_time": self.total_parking_time,
         }
 
-    def _map_prices(self, change: Callable[[Price], Price]) -> CdrPricing:
+    def settled(self) -> CdrPricing:
+        """The same pricing with every cost rounded once to the currency's minor unit.
+
+        This is the one rounding point: the exact pricing stays available as ``settled_from``.
+        Breakdown lines keep their exact costs (they explain; the totals are what is billed).
+        """
+        if self.settled_from is not None:
+            return self
+        quantum = self.currency.quantum
+        total = _rounded(self.total_cost, quantum)
+        before = self.cost_before_limits
+        # The same Price object (total and cost before limits, most often) is rounded once.
         return CdrPricing(
             tariff=self.tariff,
             time_zone=self.time_zone,
             session_start=self.session_start,
             session_end=self.session_end,
-            total_cost=change(self.total_cost),
-            cost_before_limits=change(self.cost_before_limits),
+            total_cost=total,
+            cost_before_limits=total if before is self.total_cost else _rounded(before, quantum),
             limit=self.limit,
-            total_fixed_cost=change(self.total_fixed_cost),
-            total_energy_cost=change(self.total_energy_cost),
-            total_time_cost=change(self.total_time_cost),
-            total_parking_cost=change(self.total_parking_cost),
-            total_reservation_cost=change(self.total_reservation_cost),
+            total_fixed_cost=_rounded(self.total_fixed_cost, quantum),
+            total_energy_cost=_rounded(self.total_energy_cost, quantum),
+            total_time_cost=_rounded(self.total_time_cost, quantum),
+            total_parking_cost=_rounded(self.total_parking_cost, quantum),
+            total_reservation_cost=_rounded(self.total_reservation_cost, quantum),
             total_energy=self.total_energy,
             total_time=self.total_time,
             total_parking_time=self.total_parking_time,
@@ -235,26 +263,6 @@ class CdrPricing:
             reservation_channel=self.reservation_channel,
             settled_from=self,
         )
-
-    def settled(self) -> CdrPricing:
-        """The same pricing with every cost rounded once to the currency's minor unit.
-
-        This is the one rounding point: the exact pricing stays available as ``settled_from``.
-        Breakdown lines keep their exact costs (they explain; the totals are what is billed).
-        """
-        if self.settled_from is not None:
-            return self
-        currency = self.currency
-        rounded: dict[int, Price] = {}
-
-        def settle(price: Price) -> Price:
-            # The same Price object (total and cost before limits, most often) is rounded once.
-            known = rounded.get(id(price))
-            if known is None:
-                known = rounded[id(price)] = price.rounded(currency)
-            return known
-
-        return self._map_prices(settle)
 
     @property
     def exact(self) -> CdrPricing:
