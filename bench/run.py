@@ -52,6 +52,7 @@ TARGET_RATIO = 0.5  # c/a for TransactionEvent on SQLite (issue 7)
 TARGET_KIB_PER_STATION = 50
 TARGET_PRICINGS = 50_000
 TARGET_CLIFF = 2.0  # wrapping clock ÷ monotonic, per message (issue 16)
+TARGET_PULL = 15.0  # OCPI pull of every location ÷ the raw transfer of its bytes (issue 16)
 LIBRARIES = (
     "websockets",
     "ocpp",
@@ -686,13 +687,49 @@ def _ocpi_section(report: Report) -> list[str]:
             "",
             "| measure | value |",
             "|---|---:|",
-            f"| OCPI pull, total | {_show(result.seconds, '{:.2f}')} s |",
+            f"| OCPI pull, total (median of {result.seconds.runs if result.seconds else 0} pulls) "
+            f"| {_show(result.seconds, '{:.2f}')} s |",
+            f"| of it, the client decoding the pages' JSON | {_show(result.decode_seconds, '{:.3f}')} s |",
             f"| raw transfer of the same bytes | {_show(result.raw_seconds, '{:.3f}')} s |",
             f"| ratio | {_fmt(result.ratio, '{:.0f}')} × |",
+            f"| the first pull after the server started | {_fmt(result.first_seconds, '{:.2f}')} s |",
             f"| locations per second | {_fmt(result.locations / result.seconds.median if result.seconds else None)} |",
             "",
+            f"Target ≤ {TARGET_PULL:.0f}× the raw transfer: "
+            + (
+                "met."
+                if result.ratio is not None and result.ratio <= TARGET_PULL
+                else "**not met**."
+            ),
+            "",
             "The locations and the registered eMSP partner are written into the store before "
-            "the run (the credentials handshake is not measured).",
+            "the run (the credentials handshake is not measured). The first pull after the "
+            "server starts writes every Location's OCPI JSON; the sender keeps it (64 MiB at "
+            "most, every version's) while the Location's revision is unchanged, so the later pulls "
+            "of an unchanged network, the median, serve what was kept.",
+            "",
+            "What dominated (py-spy of the server, and each part timed in one process): each "
+            "Location written afresh for every pull, about 0.5 ms each: reading its row, its "
+            "EVSEs and connectors and building the domain Location (three fifths), mapping it "
+            "to a dict that is checked against the version's pydantic model and dumped again "
+            "(a quarter), encoding the page (a twentieth). Done: every write of a Location, "
+            "its EVSEs or connectors (a late status report that leaves `last_updated` where it "
+            "was included) draws a new `revision` (migration 0015_ocpipull); the sender keeps "
+            "each Location's JSON bytes by version and revision and reads a page as keys and "
+            "revisions only (the count in the same statement), the whole Location, with its "
+            "EVSEs and connectors, only where its revision is not kept; the page body is the "
+            "kept bytes joined into the envelope, byte for byte what was served before (a test "
+            "compares them for 2.1.1, 2.2.1 and 2.3.0). What is left is per request, not per "
+            "Location: authenticating the caller (the partner's row, roles and endpoints: three "
+            "statements, on purpose uncached so that a revoked token stops at once), the "
+            "page's statement, each statement several hand-overs to the SQLite driver's thread "
+            "(a page of keys costs 1.0 ms of CPU through SQLAlchemy, 0.26 ms on the driver "
+            "alone), and FastAPI's routing and middleware (about 1 ms a request), together "
+            "about 5 ms of server CPU per page of 100 on this VM under load; and, on the "
+            "client, httpx per request and decoding the pages' JSON (the row above), which "
+            "the raw fetch does not do. With pages of 1,000 (`ocpi.max_page_size`, default "
+            "100), measured apart on this VM, the server's CPU for the pull fell from "
+            "0.5 s to 0.18 s and the client's decoding was most of what remained.",
             "",
         ]
     outbox = report.outbox

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fastapi.responses import JSONResponse
 
+from intercarga.domain import EVSEStatus
+from intercarga.ocpi.mapping import location_to_ocpi
 from intercarga.ocpi.transport import authorization_header
 from intercarga.sim.example import example_network
 from tests.ocpi.conftest import Deployment
 
 EXAMPLES = Path(__file__).parent.parent / "data" / "ocpi-examples"
+DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -110,6 +115,72 @@ async def test_next_links_seek_after_the_last_key_so_a_location_added_before_it_
     assert parse_qs(urlsplit(third_link).query)["after"] == ["LOC003"]
     counted = await cpo.ocpi.get("/ocpi/cpo/2.2.1/locations?offset=2&limit=2", headers=to_cpo)
     assert [item["id"] for item in counted.json()["data"]] == ["LOC001", "LOC002"]
+
+
+@pytest.mark.parametrize("version", ["2.1.1", "2.2.1", "2.3.0"])
+async def test_pulled_pages_are_each_locations_mapping_byte_for_byte(
+    registered: tuple[Deployment, Deployment, dict[str, str], dict[str, str]], version: str
+) -> None:
+    cpo, _emsp, _to_emsp, to_cpo = registered
+    network = example_network()
+    for index, template in enumerate(network.locations):  # GB/T and CHAdeMO among them
+        await cpo.system.store.locations.put(
+            template.model_copy(
+                update={"country_code": "CO", "party_id": "CPO", "id": f"LOC{index:03d}"}
+            )
+        )
+    stored = (
+        await cpo.system.store.locations.list(
+            limit=None, filters={"country_code": "CO", "party_id": "CPO"}
+        )
+    ).items
+    # Once written afresh, then from what the sender kept: the same bytes as the mapping's
+    # JSON written whole by the response class every other OCPI answer uses.
+    for _ in range(2):
+        url, data = f"/ocpi/cpo/{version}/locations?limit=3", []
+        while url:
+            response = await cpo.ocpi.get(url, headers=to_cpo)
+            body = response.json()
+            assert response.headers["content-type"] == "application/json"
+            assert response.content == JSONResponse(body).body
+            data += body["data"]
+            url = response.links.get("next", {}).get("url", "")
+        assert data == [location_to_ocpi(location, version) for location in stored]
+        assert body["status_code"] == 1000 and list(body) == ["data", "status_code", "timestamp"]
+
+
+async def test_a_late_status_report_and_an_edit_show_on_the_next_pull(
+    registered: tuple[Deployment, Deployment, dict[str, str], dict[str, str]],
+) -> None:
+    cpo, _emsp, _to_emsp, to_cpo = registered
+    await _seed_cpo_locations(cpo, 2)
+    store = cpo.system.store.locations
+
+    async def pulled() -> list[dict[str, Any]]:
+        response = await cpo.ocpi.get("/ocpi/cpo/2.2.1/locations", headers=to_cpo)
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    before = await pulled()
+    assert before == await pulled()
+    stored = await store.get("CO", "CPO", "LOC000")
+    # A report older than the Location's last change: the EVSE changes, last_updated does not.
+    evse = stored.evses[0]
+    late = evse.model_copy(
+        update={"status": EVSEStatus.OUTOFORDER, "last_updated": stored.last_updated - DAY}
+    )
+    assert await store.put_statuses(
+        stored, stored.model_copy(update={"evses": [late, *stored.evses[1:]]})
+    )
+    after = await pulled()
+    assert after[0]["last_updated"] == before[0]["last_updated"]
+    assert after[0]["evses"][0]["status"] == "OUTOFORDER"
+    assert after[1] == before[1]
+    # An edit that keeps every timestamp.
+    edited = await store.get("CO", "CPO", "LOC000")
+    await store.put(edited.model_copy(update={"name": "Renamed on the spot"}))
+    assert (await pulled())[0]["name"] == "Renamed on the spot"
+    assert (await pulled())[0]["evses"][0]["status"] == "OUTOFORDER"
 
 
 async def test_oversized_pages_are_capped_and_bad_parameters_are_2001(

@@ -90,6 +90,57 @@ async def test_a_status_only_change_writes_the_statuses_and_nothing_else(store: 
     )
 
 
+async def test_a_page_of_locations_is_read_whole_only_where_the_reader_holds_no_copy(
+    store: Store,
+) -> None:
+    from intercarga.domain import EVSEStatus
+
+    for name in ("LOC-1", "LOC-2"):
+        await store.locations.put(location(id=name))
+    ours = {"country_code": "CL", "party_id": "ICG"}
+    held: dict[tuple[str, ...], int] = {}
+
+    def cached(key: tuple[str, ...], revision: int) -> bool:
+        return held.get(key) == revision
+
+    async def page() -> list[Any]:
+        found = await store.locations.list_current(cached, limit=10, filters=ours)
+        assert found.total == 2
+        return found.items
+
+    first = await page()
+    assert [item.location for item in first] == [location(id="LOC-1"), location(id="LOC-2")]
+    held = {item.key: item.revision for item in first}
+    assert [item.location for item in await page()] == [None, None]  # nothing read whole
+    # Every write draws a new revision, also one that leaves last_updated where it was: a late
+    # status report, a status set, the Location stored again unchanged.
+    stored = location(id="LOC-1")
+    late = stored.evses[0].model_copy(
+        update={
+            "status": EVSEStatus.CHARGING,
+            "last_updated": stored.last_updated - timedelta(minutes=5),
+        }
+    )
+    reported = stored.model_copy(update={"evses": [late, *stored.evses[1:]]})
+    writes = [
+        lambda: store.locations.put_statuses(stored, reported),
+        lambda: store.locations.set_evse_status(
+            ("CL", "ICG", "LOC-1"), "EVSE-1", EVSEStatus.AVAILABLE, stored.last_updated
+        ),
+        lambda: store.locations.put(location(id="LOC-1", name="Renamed")),
+    ]
+    for write in writes:
+        await write()
+        changed, same = await page()
+        assert changed.location is not None and changed.revision != held[changed.key]
+        assert same.location is None
+        assert changed.location == await store.locations.get("CL", "ICG", "LOC-1")
+        held[changed.key] = changed.revision
+    assert (await page())[0].location is None
+    after = await store.locations.list_current(cached, limit=10, filters=ours, after="LOC-1")
+    assert [item.key for item in after.items] == [("CL", "ICG", "LOC-2")] and after.total == 2
+
+
 async def test_create_refuses_an_existing_key_and_keeps_the_first(store: Store) -> None:
     await store.locations.create(location())
     with pytest.raises(ConflictError, match="location CL/ICG/LOC-1 already exists"):

@@ -94,13 +94,17 @@ class PartnerRepository(Repository[Partner]):
 
     async def find_by_token_hash(self, token_hash: str) -> Partner | None:
         """The partner presenting the token with this hash, if any."""
+        # One connection for the row and its children: this runs for every OCPI request.
         async with self._engine.connect() as connection:
             row = (
                 await connection.execute(
-                    select(self.table.c.id).where(self.table.c.token_hash == token_hash)
+                    select(self.table).where(self.table.c.token_hash == token_hash)
                 )
             ).first()
-        return None if row is None else await self.find(row.id)
+            if row is None:
+                return None
+            children = await self._read_children(connection, [(row.id,)])
+        return self._from_row(row, children.get((row.id,)))
 
     async def hosting(self, country_code: str, party_id: str) -> list[Partner]:
         """Registered partners that host this party (where to send its objects)."""

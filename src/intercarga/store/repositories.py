@@ -9,9 +9,10 @@ web package.
 
 from __future__ import annotations
 
+import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -75,6 +76,7 @@ __all__ = [
     "Page",
     "PartyRepository",
     "Repository",
+    "Revised",
     "SessionRepository",
     "StationRepository",
     "Store",
@@ -83,14 +85,15 @@ __all__ = [
 ]
 
 T = TypeVar("T", bound=BaseModel)
+Item = TypeVar("Item")
 Key = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
+class Page(Generic[Item]):
     """One page of a list: ``items`` from ``offset``, at most ``limit``, out of ``total``."""
 
-    items: list[T]
+    items: list[Item]
     total: int
     offset: int
     limit: int | None
@@ -178,6 +181,30 @@ class Repository(ABC, Generic[T]):
         key of the page before, where ``filters`` fix the other key columns). The index seeks
         to it, where ``offset`` reads and drops every row before; ``total`` still counts them.
         """
+        async with self._engine.connect() as connection:
+            total, rows, keys = await self._page_rows(
+                connection, offset, limit, filters, updated_from, updated_to, after
+            )
+            children = await self._read_children(connection, keys) if rows else {}
+        items = [
+            self._from_row(row, children.get(key)) for row, key in zip(rows, keys, strict=True)
+        ]
+        return Page(items=items, total=total, offset=offset, limit=limit)
+
+    async def _page_rows(
+        self,
+        connection: AsyncConnection,
+        offset: int,
+        limit: int | None,
+        filters: Mapping[str, Any] | None,
+        updated_from: datetime | None,
+        updated_to: datetime | None,
+        after: str | None,
+        *,
+        columns: Sequence[Any] = (),
+    ) -> tuple[int, Sequence[Row[Any]], Sequence[Key]]:
+        """What :meth:`list` reads of its page before the children: the count of all that
+        match, the page's rows (only ``columns`` of them, when given) and their keys."""
         conditions = [
             self.table.c[name] == value
             for name, value in (filters or {}).items()
@@ -190,21 +217,28 @@ class Repository(ABC, Generic[T]):
         where = and_(True, *conditions)
         order = [self.table.c[name] for name in self.key_columns]
         chosen = where if after is None else and_(where, self.table.c[self.key_columns[-1]] > after)
-        async with self._engine.connect() as connection:
-            total = (
-                await connection.execute(select(func.count()).select_from(self.table).where(where))
-            ).scalar_one()
+        count = select(func.count()).select_from(self.table).where(where)
+
+        def page(*chosen_columns: Any) -> Any:
+            return (
+                select(*chosen_columns).where(chosen).order_by(*order).offset(offset).limit(limit)
+            )
+
+        if columns:
+            # One statement where a few columns are read: the count rides along on every row
+            # (the SQL says it once), asked apart only when the page is empty. Each statement
+            # costs several hand-overs to the SQLite thread, more than reading the rows.
             rows = (
                 await connection.execute(
-                    select(self.table).where(chosen).order_by(*order).offset(offset).limit(limit)
+                    page(*columns, count.scalar_subquery().label("page_total"))
                 )
             ).all()
-            keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
-            children = await self._read_children(connection, keys) if rows else {}
-        items = [
-            self._from_row(row, children.get(key)) for row, key in zip(rows, keys, strict=True)
-        ]
-        return Page(items=items, total=int(total), offset=offset, limit=limit)
+            total = rows[0].page_total if rows else (await connection.execute(count)).scalar_one()
+        else:
+            total = (await connection.execute(count)).scalar_one()
+            rows = (await connection.execute(page(self.table))).all()
+        keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
+        return int(total), rows, keys
 
     async def put(self, item: T) -> bool:
         """Create or replace the aggregate; True when it was created.
@@ -285,11 +319,11 @@ class PartyRepository(Repository[Party]):
         return Party.model_validate(_plain(row))
 
 
-def _owned_by(table: Table, keys: Sequence[Key]) -> Any:
-    """The children of the Locations ``keys``, as one ``location_id IN (…)`` per party: SQLite
-    answers a row-value ``(country_code, party_id, location_id) IN (…)`` with a scan of the
-    whole table, this with the primary key (one page of 100 out of 100,000 Locations read
-    every EVSE and connector before)."""
+def _owned_by(table: Table, keys: Sequence[Key], column: str = "location_id") -> Any:
+    """The children of the Locations ``keys`` (``column="id"``: the Locations themselves), as
+    one ``location_id IN (…)`` per party: SQLite answers a row-value ``(country_code, party_id,
+    location_id) IN (…)`` with a scan of the whole table, this with the primary key (one page
+    of 100 out of 100,000 Locations read every EVSE and connector before)."""
     by_party: dict[tuple[str, str], list[str]] = {}
     for country_code, party_id, location_id in keys:
         by_party.setdefault((country_code, party_id), []).append(location_id)
@@ -298,11 +332,28 @@ def _owned_by(table: Table, keys: Sequence[Key]) -> Any:
             and_(
                 table.c.country_code == country_code,
                 table.c.party_id == party_id,
-                table.c.location_id.in_(ids),
+                table.c[column].in_(ids),
             )
             for (country_code, party_id), ids in by_party.items()
         )
     )
+
+
+def _new_revision() -> int:
+    """A Location's next ``revision``: random rather than counted, so that no value comes back
+    after the Location is deleted and made again (a counter would restart) and two processes
+    writing one database need not agree on anything; 63 bits, so a repeat is never met."""
+    return secrets.randbits(63)
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """A Location's key and revision, and the Location itself unless the reader said it holds
+    what it needs of that revision (:meth:`LocationRepository.list_current`)."""
+
+    key: tuple[str, str, str]
+    revision: int
+    location: Location | None
 
 
 class LocationRepository(Repository[Location]):
@@ -319,10 +370,11 @@ class LocationRepository(Repository[Location]):
             opening_times=None
             if item.opening_times is None
             else item.opening_times.model_dump(mode="json"),
+            revision=_new_revision(),
         )
 
     def _from_row(self, row: Row[Any], children: Any) -> Location:
-        values = _plain(row, "latitude", "longitude", "opening_times")
+        values = _plain(row, "latitude", "longitude", "opening_times", "revision")
         values["coordinates"] = GeoLocation(latitude=row.latitude, longitude=row.longitude)
         values["opening_times"] = (
             None if row.opening_times is None else Hours.model_validate(row.opening_times)
@@ -400,6 +452,59 @@ class LocationRepository(Repository[Location]):
             )
         return result
 
+    async def list_current(
+        self,
+        cached: Callable[[Key, int], bool],
+        *,
+        offset: int = 0,
+        limit: int | None = 50,
+        filters: Mapping[str, Any] | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+    ) -> Page[Revised]:
+        """The page :meth:`list` reads, each Location with its revision, read whole only where
+        ``cached(key, revision)`` is false (the caller holds nothing made from that revision):
+        a page whose Locations the caller has seen at their revisions reads no EVSE or
+        connector and builds no Location. One connection, so on SQLite one snapshot."""
+        table = self.table
+        async with self._engine.connect() as connection:
+            total, rows, keys = await self._page_rows(
+                connection,
+                offset,
+                limit,
+                filters,
+                updated_from,
+                updated_to,
+                after,
+                columns=(*(table.c[name] for name in self.key_columns), table.c.revision),
+            )
+            wanted = [
+                key for row, key in zip(rows, keys, strict=True) if not cached(key, row.revision)
+            ]
+            needed = set(wanted)
+            whole: dict[Key, Row[Any]] = {}
+            children: Mapping[Key, Any] = {}
+            if wanted:
+                # Read again whole, with the revision they are read at (a write may have come
+                # between on PostgreSQL, whose statements each see the latest commit).
+                found = await connection.execute(
+                    select(table).where(_owned_by(table, wanted, column="id"))
+                )
+                whole = {(row.country_code, row.party_id, row.id): row for row in found}
+                children = await self._read_children(connection, wanted)
+        items: list[Revised] = []
+        for row, key in zip(rows, keys, strict=True):
+            place = (key[0], key[1], key[2])
+            if key not in needed:
+                items.append(Revised(key=place, revision=row.revision, location=None))
+            elif key in whole:
+                read = whole[key]
+                location = self._from_row(read, children.get(key))
+                items.append(Revised(key=place, revision=read.revision, location=location))
+            # else deleted since the page was read (PostgreSQL): not listed
+        return Page(items=items, total=total, offset=offset, limit=limit)
+
     async def set_evse_status(
         self, key: tuple[str, str, str], evse_uid: str, status: EVSEStatus, at: datetime
     ) -> bool:
@@ -420,7 +525,9 @@ class LocationRepository(Repository[Location]):
             if not changed.rowcount:
                 return False
             await connection.execute(
-                update(self.table).where(self._where(key)).values(last_updated=at)
+                update(self.table)
+                .where(self._where(key))
+                .values(last_updated=at, revision=_new_revision())
             )
         return True
 
@@ -470,7 +577,8 @@ class LocationRepository(Repository[Location]):
                 last_updated=case(
                     (location.last_updated < at, literal(at, location.last_updated.type)),
                     else_=location.last_updated,
-                )
+                ),
+                revision=_new_revision(),
             )
         )
         if not moved.rowcount:

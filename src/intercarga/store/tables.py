@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -132,6 +133,10 @@ locations = Table(
     Column("opening_times", Json),
     Column("charging_when_closed", Boolean),
     Column("last_updated", UtcDateTime, nullable=False),
+    # Drawn afresh by every write of the Location, its EVSEs or connectors (LocationRepository):
+    # what a reader rendered from the Location stays good while this is unchanged, where
+    # last_updated may stay put (a late status report). Migration 0015_ocpipull.
+    Column("revision", BigInteger, nullable=False, server_default="0"),
     Index(None, "last_updated"),
     Index(None, "country", "city"),
     # Open data's keyset pages: published Locations in (last_updated, key) order, all or one

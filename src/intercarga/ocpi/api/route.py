@@ -9,9 +9,10 @@ no protocol logic of their own beyond picking the version's models.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import Request, Response
@@ -30,7 +31,14 @@ from intercarga.ocpi.envelope import (
 from intercarga.ocpi.registrar import Authenticated, Registrar
 from intercarga.ocpi.transport import MAX_JSON_DEPTH, JsonTooDeepError, message_ids, parse_json
 
-__all__ = ["OcpiRoute", "authenticate", "ocpi_response", "read_json"]
+__all__ = [
+    "OcpiRoute",
+    "authenticate",
+    "json_bytes",
+    "ocpi_list_response",
+    "ocpi_response",
+    "read_json",
+]
 
 log = logging.getLogger("intercarga.ocpi")
 
@@ -46,6 +54,27 @@ def ocpi_response(
     return JSONResponse(
         envelope(data, status_code, message), status_code=http_status, headers=headers
     )
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` written as :class:`JSONResponse` writes a body (``ocpi_response``'s): the same
+    options, so that pieces written here join into the bytes it would have sent."""
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+_DATA = b'{"data":['
+
+
+def ocpi_list_response(items: Sequence[bytes], *, headers: dict[str, str]) -> Response:
+    """``ocpi_response(data, headers=headers)`` for a list ``data`` given as each item's
+    :func:`json_bytes`, byte for byte: the list is joined, never decoded and written again."""
+    empty = json_bytes(envelope([]))
+    # The envelope opens with its data (envelope() puts it first): what follows "[" is the rest.
+    assert empty.startswith(_DATA + b"]")
+    body = b"".join((_DATA, b",".join(items), empty[len(_DATA) :]))
+    return Response(body, media_type=JSONResponse.media_type, headers=headers)
 
 
 class OcpiRoute(APIRoute):

@@ -3,7 +3,8 @@ receiver's GET/PUT/DELETE of client-owned objects.
 
 A :class:`Kind` says, for one module, which party role owns the objects, which repository keeps
 them and how they map to and from OCPI. The sender list serves only objects of our own parties
-(the store also holds what partners pushed to us); the receiver accepts objects only under a
+(the store also holds what partners pushed to us), its page body joined from each object's JSON
+(a module may keep those, :data:`Lister`); the receiver accepts objects only under a
 party the calling partner registered, with the URL's ids equal to the body's (else 2001), and
 stores nothing that does not validate whole. Nothing here knows a particular module.
 """
@@ -19,14 +20,21 @@ from pydantic import BaseModel
 
 from intercarga.config import OcpiParty
 from intercarga.ocpi import storing
-from intercarga.ocpi.api.route import OcpiRoute, authenticate, ocpi_response, read_json
+from intercarga.ocpi.api.route import (
+    OcpiRoute,
+    authenticate,
+    json_bytes,
+    ocpi_list_response,
+    ocpi_response,
+    read_json,
+)
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import parse
 from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.registrar import Authenticated, Registrar
 from intercarga.ocpi.routing import Party, may_act_for
-from intercarga.ocpi.transport import page_headers, page_request
+from intercarga.ocpi.transport import PageRequest, page_headers, page_request
 from intercarga.ocpi.versions import require_version
 from intercarga.store import Store
 from intercarga.store.repositories import Repository
@@ -34,10 +42,14 @@ from intercarga.store.repositories import Repository
 __all__ = [
     "Gate",
     "Kind",
+    "ListQuery",
+    "Listed",
+    "Lister",
     "add_receiver",
     "add_sender_list",
     "check_version",
     "count_refusals",
+    "kind_lister",
     "module_router",
     "our_party",
     "parse_body",
@@ -152,8 +164,62 @@ def same(a: str, b: str) -> bool:
     return a.upper() == b.upper()
 
 
-def add_sender_list(router: APIRouter, gate: Gate, store: Store, kind: Kind) -> None:
-    """``GET`` the paginated list of our own objects, filtered by ``date_from``/``date_to``."""
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """One page of a sender list, as asked: in which version, of which of our parties."""
+
+    version: str
+    party: OcpiParty
+    page: PageRequest
+
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of a repository's ``list`` for this page: ordered by the key
+        within our party, a page asked for with the last key of the one before (the next link's
+        ``after=``) seeks there instead of counting off ``offset``."""
+        page = self.page
+        return {
+            "offset": 0 if page.after is not None else page.offset,
+            "limit": page.limit,
+            "filters": {"country_code": self.party.country_code, "party_id": self.party.party_id},
+            "updated_from": page.date_from,
+            "updated_to": page.date_to,
+            "after": page.after,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A page of a sender list: each object's JSON (``json_bytes``), how many match in all, and
+    the key of the last one given (None for an empty page)."""
+
+    items: list[bytes]
+    total: int
+    last_key: str | None
+
+
+Lister = Callable[[ListQuery], Awaitable[Listed]]
+
+
+def kind_lister(gate: Gate, store: Store, kind: Kind) -> Lister:
+    """The list of ``kind`` as its repository reads it, each object written by ``kind.to_ocpi``."""
+
+    async def listed(query: ListQuery) -> Listed:
+        found = await kind.repository(store).list(**query.arguments())
+        items = [
+            json_bytes(await kind.to_ocpi(gate, store, item, query.version)) for item in found.items
+        ]
+        last_key = str(getattr(found.items[-1], kind.key)) if found.items else None
+        return Listed(items, found.total, last_key)
+
+    return listed
+
+
+def add_sender_list(
+    router: APIRouter, gate: Gate, store: Store, kind: Kind, lister: Lister | None = None
+) -> None:
+    """``GET`` the paginated list of our own objects, filtered by ``date_from``/``date_to``;
+    ``lister`` reads and writes a page (else :func:`kind_lister`)."""
+    listed = lister or kind_lister(gate, store, kind)
 
     @router.get("", summary=f"{kind.module}: paginated list (SENDER)")
     async def list_objects(version: str, request: Request) -> Response:
@@ -162,21 +228,12 @@ def add_sender_list(router: APIRouter, gate: Gate, store: Store, kind: Kind) -> 
         party = our_party(gate, kind.owner, request)
         params = dict(request.query_params)
         page = page_request(params, max_limit=gate.max_page_size)
-        # The list is ordered by the key within our party: the next link carries the last key
-        # given, and a page asked for with it seeks there instead of counting off ``offset``.
-        found = await kind.repository(store).list(
-            offset=0 if page.after is not None else page.offset,
-            limit=page.limit,
-            filters={"country_code": party.country_code, "party_id": party.party_id},
-            updated_from=page.date_from,
-            updated_to=page.date_to,
-            after=page.after,
-        )
-        data = [await kind.to_ocpi(gate, store, item, version) for item in found.items]
+        found = await listed(ListQuery(version, party, page))
         url = str(request.url).split("?", 1)[0]
-        last_key = str(getattr(found.items[-1], kind.key)) if found.items else None
-        headers = page_headers(url, params, page, len(data), found.total, last_key=last_key)
-        return ocpi_response(data, headers=headers)
+        headers = page_headers(
+            url, params, page, len(found.items), found.total, last_key=found.last_key
+        )
+        return ocpi_list_response(found.items, headers=headers)
 
 
 def add_receiver(

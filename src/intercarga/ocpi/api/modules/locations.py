@@ -1,6 +1,9 @@
 """Locations: the CPO's SENDER (list, one Location/EVSE/Connector) and the eMSP's RECEIVER
 (GET, PUT and PATCH of a Location, an EVSE or a Connector).
 
+The SENDER's list keeps each Location's JSON per version while the Location is unchanged
+(:class:`KeptLocationJson`): a pull of an unchanged network reads no EVSE and writes no JSON.
+
 A PUT or PATCH of an EVSE or Connector changes the stored Location it belongs to (2003 when that
 Location is unknown). A PATCH is merged into the stored object written in the caller's version
 and the result is validated whole before anything is stored, so a bad PATCH changes nothing.
@@ -8,6 +11,7 @@ and the result is validated whole before anything is stored, so a bad PATCH chan
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +23,9 @@ from intercarga.ocpi import mapping, storing
 from intercarga.ocpi.api.modules._common import (
     Gate,
     Kind,
+    Listed,
+    Lister,
+    ListQuery,
     add_sender_list,
     check_version,
     count_refusals,
@@ -27,7 +34,7 @@ from intercarga.ocpi.api.modules._common import (
     parse_body,
     same,
 )
-from intercarga.ocpi.api.route import authenticate, ocpi_response, read_json
+from intercarga.ocpi.api.route import authenticate, json_bytes, ocpi_response, read_json
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.mapping import model_for
 from intercarga.ocpi.models import patch_model
@@ -35,7 +42,7 @@ from intercarga.ocpi.nap import NapReceiver
 from intercarga.ocpi.routing import may_act_for
 from intercarga.store import Store
 
-__all__ = ["LOCATIONS", "routers"]
+__all__ = ["LOCATIONS", "KeptLocationJson", "rendered_lister", "routers"]
 
 
 async def _location_json(
@@ -72,9 +79,73 @@ def _pick(data: dict[str, Any], evse_uid: str | None, connector_id: str | None) 
     return dict(connector)
 
 
+class KeptLocationJson:
+    """Each of our Locations' OCPI JSON per version, kept while the Location keeps the revision
+    it was written from (the store draws a new one at every write, EVSE statuses included), at
+    most ``max_bytes`` of it, the least recently served dropped first.
+
+    Writing a Location as OCPI (read whole from three tables, built as a domain object, mapped,
+    checked against the version's model, encoded) cost about 0.5 ms, nearly all of a pull of
+    the list; a pull again asks mostly for Locations that did not change since. Not keyed by
+    ``last_updated``: a late status report changes an EVSE without moving it.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._kept: OrderedDict[tuple[tuple[str, str, str], str], tuple[int, bytes]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str], version: str, revision: int) -> bytes | None:
+        """The JSON of ``key`` in ``version`` written from ``revision``; None if not kept."""
+        kept = self._kept.get((key, version))
+        if kept is None or kept[0] != revision:
+            return None
+        self._kept.move_to_end((key, version))
+        return kept[1]
+
+    def render(self, location: domain.Location, version: str, revision: int) -> bytes:
+        """``location`` (read at ``revision``) as ``version``'s JSON, kept for the next time."""
+        body = json_bytes(mapping.location_to_ocpi(location, version))
+        key = ((location.country_code, location.party_id, location.id), version)
+        old = self._kept.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        self._kept[key] = (revision, body)
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes and self._kept:
+            self._bytes -= len(self._kept.popitem(last=False)[1][1])
+        return body
+
+
+def rendered_lister(store: Store, rendered: KeptLocationJson) -> Lister:
+    """Pages of our Locations, each Location's JSON taken from ``rendered`` while its revision
+    is the one kept; only the others are read whole (EVSEs, connectors) and written anew."""
+
+    async def listed(query: ListQuery) -> Listed:
+        kept: dict[tuple[str, ...], bytes] = {}
+
+        def cached(key: tuple[str, ...], revision: int) -> bool:
+            # Taken now, not looked up again below: other requests may drop it meanwhile.
+            body = rendered.get((key[0], key[1], key[2]), query.version, revision)
+            if body is not None:
+                kept[key] = body
+            return body is not None
+
+        found = await store.locations.list_current(cached, **query.arguments())
+        items = [
+            kept[item.key]
+            if item.location is None
+            else rendered.render(item.location, query.version, item.revision)
+            for item in found.items
+        ]
+        return Listed(items, found.total, found.items[-1].key[2] if found.items else None)
+
+    return listed
+
+
 def _sender(gate: Gate, store: Store) -> APIRouter:
     router = module_router("CPO", LOCATIONS)
-    add_sender_list(router, gate, store, LOCATIONS)
+    add_sender_list(router, gate, store, LOCATIONS, rendered_lister(store, KeptLocationJson()))
 
     async def one(
         version: str,
