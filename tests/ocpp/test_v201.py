@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +34,7 @@ from intercarga.ocpp.events import (
     HeartbeatDecision,
     IdToken,
     MeterValuesReported,
+    OpaquePayload,
     ReportReceived,
     ReservationStatusChanged,
     SecurityEventReported,
@@ -252,6 +255,9 @@ def test_data_transfer_and_certificate(version: OcppVersion) -> None:
 def test_unmodelled_station_messages_get_a_valid_neutral_answer(version: OcppVersion) -> None:
     notify = event(version, "NotifyEvent")
     assert isinstance(notify, StationMessage) and notify.action == "NotifyEvent"
+    # No dict crosses the seam: the CSMS side can log the payload, not read fields from it.
+    assert not isinstance(notify.payload, Mapping) and not hasattr(notify.payload, "__getitem__")
+    assert json.loads(repr(notify.payload)) == dict(notify.payload.for_answer())
     assert answer(version, "NotifyEvent") == {}
 
     adapter = adapter_for(version)
@@ -265,7 +271,7 @@ def test_unmodelled_station_messages_get_a_valid_neutral_answer(version: OcppVer
         if action == "NotifyPeriodicEventStream":
             continue  # a SEND: never answered
         try:
-            payload = adapter.response(StationMessage(action, request))
+            payload = adapter.response(StationMessage(action, OpaquePayload(request)))
         except CallError as error:
             assert error.code is ErrorCode.NOT_SUPPORTED
             continue

@@ -14,6 +14,8 @@ version a fact came from.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +46,7 @@ __all__ = [
     "HeartbeatDecision",
     "IdToken",
     "MeterValuesReported",
+    "OpaquePayload",
     "ReportReceived",
     "ReportedVariable",
     "ReservationStatusChanged",
@@ -396,12 +399,40 @@ class ReservationStatusChanged:
     status: str
 
 
+class OpaquePayload:
+    """The payload of a station message with no version-free model, as the OCPP side keeps it
+    for the neutral answer it builds (2.1's VatNumberValidation echoes two fields). The CSMS
+    side decides nothing on it and only logs it: it reads as JSON text, and offers no fields."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self._fields = dict(fields)
+
+    def for_answer(self) -> Mapping[str, Any]:
+        """The fields, for the version adapter's answer only."""
+        return self._fields
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpaquePayload) and other._fields == self._fields
+
+    def __hash__(self) -> int:
+        return hash(self.__repr__())
+
+    def __repr__(self) -> str:
+        return json.dumps(self._fields, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OpaquePayload:
+        return self  # immutable as far as anyone outside the adapter can tell
+
+
 @dataclass(frozen=True, slots=True)
 class StationMessage:
-    """A station message with no version-free model yet; acknowledged with a neutral answer."""
+    """A station message with no version-free model yet; acknowledged with a neutral answer.
+    Its payload crosses the seam opaque (:class:`OpaquePayload`): nothing decides on it."""
 
     action: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: OpaquePayload = field(default_factory=lambda: OpaquePayload({}))
 
 
 StationEvent = (

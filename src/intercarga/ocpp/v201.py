@@ -100,6 +100,7 @@ from intercarga.ocpp.events import (
     HeartbeatDecision,
     IdToken,
     MeterValuesReported,
+    OpaquePayload,
     ReportedVariable,
     ReportReceived,
     ReservationStatusChanged,
@@ -256,7 +257,7 @@ class V201Adapter(VersionAdapter):
         if reader is not None:
             return reader(payload)
         if action in STATION_TO_CSMS[self.version]:
-            return StationMessage(action, dict(payload))
+            return StationMessage(action, OpaquePayload(payload))
         raise CallError(
             ErrorCode.NOT_SUPPORTED,
             f"{action} is not sent by an OCPP {self.version.value.removeprefix('ocpp')} station",
@@ -284,7 +285,7 @@ class V201Adapter(VersionAdapter):
             case CertificateSigningRequested(), SigningDecision():
                 return {"status": "Accepted" if decision.accepted else "Rejected"}
             case StationMessage(), None | Acknowledgement():
-                return self.neutral_response(event.action, event.payload)
+                return self.neutral_response(event.action, event.payload.for_answer())
             case (
                 (
                     StatusChanged()
