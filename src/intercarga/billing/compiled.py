@@ -43,6 +43,7 @@ __all__ = [
     "Component",
     "Group",
     "PricedTariff",
+    "Quick",
     "Restriction",
     "State",
     "compile_tariff",
@@ -155,6 +156,75 @@ def _all(checks: Sequence[Check]) -> Callable[[State], bool] | None:
     return every
 
 
+# The restriction fields the fast path evaluates from tables: the local clock and calendar by
+# weekday and time of day, current and power once per period. Anything else (dates, durations,
+# energy totals) makes a channel take the general loop.
+_CLOCK_FIELDS = frozenset({"time", "day_of_week"})
+_PERIOD_FIELDS = frozenset({"current", "power"})
+
+
+@dataclass(slots=True)
+class Quick:
+    """What the session channel's fast path reads instead of evaluating restrictions per piece.
+
+    Elements are bits (bit ``i`` is ``Channel.restrictions[i]``). ``clock[weekday * (len(cuts)
+    + 1) + segment]`` has the bits of the elements whose clock checks hold on that weekday
+    (Monday = 0) in that stretch of the local day (``segment`` = ``bisect_right(cuts, second)``);
+    None when no element reads the clock. ``period_tests`` are (bit, test) for the elements with
+    current or power checks, evaluated once per period; ``free`` has the bits of the others.
+    """
+
+    cuts: tuple[int, ...]
+    clock: tuple[int, ...] | None
+    period_tests: tuple[tuple[int, Callable[[State], bool]], ...]
+    free: int
+    everything: int
+    # (elements that hold, dimensions asked) -> (FLAT component, component per dimension)
+    choices: dict[tuple[int, str], tuple[Component | None, tuple[Component | None, ...]]] = field(
+        default_factory=dict
+    )
+
+
+def _quick(channel: Channel) -> Quick | None:
+    """The fast path's tables for ``channel``, or None when a restriction needs the general loop."""
+    restrictions = channel.restrictions
+    for restriction in restrictions:
+        for check in restriction.checks:
+            if check.field not in _CLOCK_FIELDS and check.field not in _PERIOD_FIELDS:
+                return None
+    cuts = channel.time_of_day_cuts
+    everything = (1 << len(restrictions)) - 1
+    clock: tuple[int, ...] | None = None
+    if channel.local:
+        table = []
+        for weekday in range(7):
+            for segment in range(len(cuts) + 1):
+                # Every clock check changes its answer only at a cut: the segment's first
+                # second stands for all of it.
+                second = cuts[segment - 1] if segment else 0
+                state: State = (second, 0, weekday, 0, Decimal(0), None, None, None, None)
+                mask = 0
+                for bit, restriction in enumerate(restrictions):
+                    if all(
+                        check.holds(state)
+                        for check in restriction.checks
+                        if check.field in _CLOCK_FIELDS
+                    ):
+                        mask |= 1 << bit
+                table.append(mask)
+        clock = tuple(table)
+    period_tests = []
+    free = 0
+    for bit, restriction in enumerate(restrictions):
+        checks = [check for check in restriction.checks if check.field in _PERIOD_FIELDS]
+        test = _all(checks)
+        if test is None:
+            free |= 1 << bit
+        else:
+            period_tests.append((1 << bit, test))
+    return Quick(cuts, clock, tuple(period_tests), free, everything)
+
+
 @dataclass(slots=True)
 class Channel:
     """The elements that price one kind of time: the session itself, or a reservation."""
@@ -173,6 +243,7 @@ class Channel:
     choices: dict[
         tuple[tuple[bool, ...], str], tuple[Component | None, tuple[Component | None, ...]]
     ] = field(default_factory=dict)
+    quick: Quick | None = None  # the fast path's tables (None: the general loop only)
 
     def prices(self, dimension: TariffDimension) -> bool:
         return dimension in self.candidates
@@ -303,6 +374,7 @@ def _finish(channel: Channel, cuts: set[int], durations: set[int], kwhs: set[Dec
     channel.local = bool(cuts)
     channel.duration_cuts = tuple(sorted(durations))
     channel.kwh_cuts = tuple(sorted(kwhs))
+    channel.quick = _quick(channel)
 
 
 def compile_tariff(tariff: PricedTariff) -> CompiledTariff:

@@ -24,12 +24,14 @@ Theory of operation (docs/pricing.md has the long form with examples):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
+from functools import partial
 
 from intercarga.billing.clock import DAY, ZoneClock, zone_clock
-from intercarga.billing.compiled import Channel, CompiledTariff, Component, Group, State
+from intercarga.billing.compiled import Channel, CompiledTariff, Component, Group, Quick, State
 from intercarga.billing.periods import Period
 from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
 from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
@@ -91,14 +93,15 @@ _CHOICES = 4096  # at most this many answers kept per channel
 
 
 def _choose(
-    active: tuple[bool, ...], flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
+    active: int, flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
 ) -> tuple[Component | None, tuple[Component | None, ...]]:
     """The FLAT component and, per asked dimension, the one that prices a piece: for each, the
-    first candidate (tariff order) whose element's restrictions all hold, or None."""
+    first candidate (tariff order) whose element's restrictions all hold (bit ``position`` of
+    ``active``), or None."""
     fee = None
     if flat is not None:
         for position, component in flat:
-            if active[position]:
+            if active >> position & 1:
                 fee = component
                 break
     picked: tuple[Component | None, ...] = ()
@@ -106,7 +109,7 @@ def _choose(
         pick = None
         if options:
             for position, option in options:
-                if active[position]:
+                if active >> position & 1:
                     pick = option
                     break
         picked += (pick,)
@@ -224,7 +227,8 @@ def _run(
             # the dimensions asked: the answer is kept on the channel for the next pricing.
             choice = choices.get((active, kinds))
             if choice is None:
-                choice = _choose(active, flat_options, asked)
+                bits = sum(1 << position for position, holds in enumerate(active) if holds)
+                choice = _choose(bits, flat_options, asked)
                 if len(choices) < _CHOICES:
                     choices[(active, kinds)] = choice
             fee, picked = choice
@@ -278,31 +282,166 @@ def _run(
         tally.energy, tally.parking = energy_before, parked
 
 
+def _run_quick(
+    channel: Channel,
+    quick: Quick,
+    periods: Sequence[Period],
+    ends: Sequence[int],
+    clock: ZoneClock,
+    tally: _Tally,
+) -> tuple[Component | None, Component | None] | None:
+    """The session channel's walk of :func:`_run`, recording no breakdown.
+
+    The same pieces, the same components and the same Decimal operations in the same order as
+    :func:`_run` (so the same exact totals), but the elements that hold come from the channel's
+    :class:`Quick` tables: clock restrictions once per stretch between cuts, current and power
+    once per period. Periods must be in time order without overlap, and the channel must have
+    no duration or energy-total restrictions (``channel.quick`` is None then). Returns the last
+    ENERGY and time components priced (for step_size), or None when some volume found no
+    element: the caller then takes the general loop, whose lines the warnings are made from.
+    """
+    candidates = channel.candidates
+    flat = flat_options = candidates.get(_FLAT)
+    choices = quick.choices
+    volumes = tally.volumes
+    used = tally.used
+    seen = tally.seen
+    energy_options = candidates.get(_ENERGY)
+    time_options = candidates.get(_TIME)
+    parking_options = candidates.get(_PARKING)
+    cuts = quick.cuts
+    table = quick.clock
+    segments = len(cuts) + 1
+    offset = clock.offset
+    period_tests = quick.period_tests
+    free = quick.free
+    next_local = -_NEVER if table is not None else _NEVER
+    stretch = quick.everything  # the elements whose clock checks hold until ``next_local``
+    last_energy: Component | None = None
+    last_time: Component | None = None
+    energy_before = parked = _ZERO
+    for number, period in enumerate(periods):
+        parked += period.parking
+        if not period.session:
+            energy_before += period.energy
+            continue
+        start, end = period.start, ends[number]
+        energy = period.energy
+        asked: list[tuple[str, _Option | None, Decimal]] = []
+        kinds = ""
+        if energy:
+            asked.append(("ENERGY", energy_options, energy))
+            kinds = "E"
+        if period.time:
+            asked.append(("TIME", time_options, period.time))
+            kinds += "T"
+        if period.parking:
+            asked.append(("PARKING_TIME", parking_options, period.parking))
+            kinds += "P"
+        allowed = quick.everything
+        if period_tests:
+            state: State = (
+                0, 0, 0, 0, _ZERO,
+                period.min_current, period.max_current, period.min_power, period.max_power,
+            )  # fmt: skip
+            allowed = free
+            for bit, test in period_tests:
+                if test(state):
+                    allowed |= bit
+        if table is not None and next_local <= start:
+            day, second = divmod(start + offset(start), DAY)
+            stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
+            next_local = clock.next_cut(start, cuts)
+        # Pieces: (fraction where it starts, instant, chosen components).
+        pieces: list[tuple[Decimal, int, tuple[Component | None, ...]]] = []
+        fraction = _ZERO
+        instant = start
+        span: Decimal | None = None
+        while True:
+            choice = choices.get((stretch & allowed, kinds))
+            if choice is None:
+                choice = _choose(stretch & allowed, flat_options, asked)
+                if len(choices) < _CHOICES:
+                    choices[(stretch & allowed, kinds)] = choice
+            fee, picked = choice
+            if flat is not None and fee is not None:
+                seen[fee.key] = 1
+                used.append(fee)
+                volumes[fee.key] = _ONE
+                flat = None
+            if not pieces or pieces[-1][2] != picked:
+                pieces.append((fraction, instant, picked))
+            if next_local >= end:
+                break
+            # A cut inside the period: the next stretch starts there.
+            instant = next_local
+            assert table is not None  # next_local stays _NEVER without a clock table
+            day, second = divmod(instant + offset(instant), DAY)
+            stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
+            next_local = clock.next_cut(instant, cuts)
+            if span is None:
+                span = Decimal(end - start)
+            fraction = (instant - start) / span
+
+        count = len(pieces)
+        for index, (fraction, _instant, picked) in enumerate(pieces):
+            last = index + 1 == count
+            for (dimension, _options, amount), component in zip(asked, picked):  # noqa: B905
+                if component is None:
+                    if _options:
+                        return None
+                    continue
+                if count == 1:
+                    part = amount
+                else:
+                    upto = amount if last else amount * pieces[index + 1][0]
+                    part = upto - amount * fraction if index else upto
+                key = component.key
+                if not seen[key]:
+                    seen[key] = 1
+                    used.append(component)
+                volumes[key] += part
+                if dimension == "ENERGY":
+                    last_energy = component
+                else:
+                    last_time = component
+        energy_before += energy
+    tally.energy, tally.parking = energy_before, parked
+    return last_energy, last_time
+
+
 def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
     """Bill the rest of the last step (mod_cdrs "step_size") at the last component's price."""
     if last < 0:
         return
     _, period, _, at, dimension, _, component, _, reservation = tally.lines[last]
     assert component is not None  # only priced lines are marked
+    extra = _step_extra(tally, component, units)
+    if extra is not None:
+        tally.lines.append(
+            ("step_size", period, at, at, dimension, extra, component, None, reservation)
+        )
+
+
+def _step_extra(tally: _Tally, component: Component, units: Decimal) -> Decimal | None:
+    """The volume that completes ``component``'s last step, added to its volume (None: none)."""
     step = component.step_size
     if step <= 0:
-        return
+        return None
     # The billed volume of this dimension: what its components priced so far (before any step).
     billed = _ZERO
     for other in tally.used:
         if other.group == component.group and other.dimension is component.dimension:
             billed += tally.volumes[other.key]
     if billed <= 0:
-        return
+        return None
     measured = (billed * units).quantize(_RESOLUTION)
     rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
     if rounded <= measured:
-        return
+        return None
     extra = (rounded - measured) / units
     tally.volumes[component.key] += extra
-    tally.lines.append(
-        ("step_size", period, at, at, dimension, extra, component, None, reservation)
-    )
+    return extra
 
 
 def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
@@ -410,13 +549,45 @@ def price_periods(
     session_end: int | None = None,
     time_zone: str = "UTC",
     reservation_expired: bool | None = None,
+    fast: bool = True,
 ) -> CdrPricing:
     """Price a session's periods (times in UTC seconds since the epoch) with one tariff.
 
     ``session_start`` defaults to the first period's start, ``session_end`` to the last period's
     own end (or its start). ``reservation_expired`` None means: expired when no period carries a
-    session dimension (only RESERVATION_TIME).
+    session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
+    the fast path applies (the same exact results; the tests compare the two).
     """
+    return _price(
+        tariff, periods, session_start, session_end, time_zone, reservation_expired, quick=fast
+    )
+
+
+def _replay(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> list[RawLine]:
+    """The breakdown of a pricing the fast path made: the general loop on the same input."""
+    pricing = _price(
+        tariff, periods, session_start, session_end, time_zone, reservation_expired, quick=False
+    )
+    return pricing.raw_lines
+
+
+def _price(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+    *,
+    quick: bool,
+) -> CdrPricing:
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -424,6 +595,7 @@ def price_periods(
         start = periods[0].start if count else 0
     ends: list[int] = []
     energy_known = any_session = any_reserved = False
+    previous_end = start  # the fast path needs the periods in order without overlap
     for number, period in enumerate(periods):
         end = period.end
         if end is None:
@@ -439,6 +611,9 @@ def price_periods(
                 " the session's end",
                 f"charging_periods[{number}].start_date_time",
             )
+        if period.start < previous_end:
+            quick = False
+        previous_end = end
         ends.append(end)
         energy_known = energy_known or period.has_energy
         any_session = any_session or period.session
@@ -446,25 +621,47 @@ def price_periods(
     finish = session_end if session_end is not None else (ends[-1] if ends else start)
     if tariff.local:
         clock.cover(start, max(finish, ends[-1]) if ends else finish)
+    session = tariff.session
     tally = _Tally(len(tariff.components))
     channel: Channel | None = None
-    if any_session:
-        # The session channel walks every period: it leaves the energy and parking totals.
-        _run(tariff.session, periods, ends, start, clock, tally, reservation=False)
+    raw: list[RawLine] | Callable[[], list[RawLine]] | None = None
+    lasts = None
+    if quick and any_session and not any_reserved and session.quick is not None:
+        lasts = _run_quick(session, session.quick, periods, ends, clock, tally)
+        if lasts is None:  # a volume no element prices: the general loop says where
+            tally = _Tally(len(tariff.components))
+        else:
+            raw = partial(
+                _replay, tariff, tuple(periods), session_start, session_end, time_zone,
+                reservation_expired,
+            )  # fmt: skip
+    if lasts is not None:
+        energy_component, time_component = lasts
+        if energy_component is not None:
+            _step_extra(tally, energy_component, _KWH)
+        if time_component is not None:
+            _step_extra(tally, time_component, _HOUR)
+        total_reserved = _ZERO
     else:
-        tally.energy = sum((period.energy for period in periods), _ZERO)
-        tally.parking = sum((period.parking for period in periods), _ZERO)
-    total_reserved = _ZERO
-    if any_reserved:
-        total_reserved = sum((period.reservation for period in periods), _ZERO)
-        expired = not any_session if reservation_expired is None else reservation_expired
-        channel = tariff.reservation_expired if expired else tariff.reservation
-        _run(channel, periods, ends, start, clock, tally, reservation=True)
-    _round_up(tally, tally.last_energy, _KWH)
-    _round_up(tally, tally.last_time, _HOUR)
-    _round_up(tally, tally.last_reserved, _HOUR)
+        if any_session:
+            # The session channel walks every period: it leaves the energy and parking totals.
+            _run(session, periods, ends, start, clock, tally, reservation=False)
+        else:
+            tally.energy = sum((period.energy for period in periods), _ZERO)
+            tally.parking = sum((period.parking for period in periods), _ZERO)
+        total_reserved = _ZERO
+        if any_reserved:
+            total_reserved = sum((period.reservation for period in periods), _ZERO)
+            expired = not any_session if reservation_expired is None else reservation_expired
+            channel = tariff.reservation_expired if expired else tariff.reservation
+            _run(channel, periods, ends, start, clock, tally, reservation=True)
+        _round_up(tally, tally.last_energy, _KWH)
+        _round_up(tally, tally.last_time, _HOUR)
+        _round_up(tally, tally.last_reserved, _HOUR)
 
     prices, total = _group_prices(tally)
+    if raw is None:
+        raw = tally.lines
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
     total_time = Decimal(finish - start) / _HOUR
     return CdrPricing(
@@ -484,7 +681,7 @@ def price_periods(
         total_time=total_time,
         total_parking_time=tally.parking,
         total_reservation_time=total_reserved,
-        raw_lines=tally.lines,
+        raw_lines=raw,
         warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
         reservation_channel=channel,
     )

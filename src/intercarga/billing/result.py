@@ -7,6 +7,7 @@ Nothing is ever computed from a rounded number. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, NamedTuple
@@ -156,7 +157,7 @@ class CdrPricing:
         total_time: Decimal,
         total_parking_time: Decimal,
         total_reservation_time: Decimal,
-        raw_lines: list[RawLine],
+        raw_lines: list[RawLine] | Callable[[], list[RawLine]],
         warnings: tuple[str, ...],
         reservation_channel: Channel | None = None,
         settled_from: CdrPricing | None = None,
@@ -188,6 +189,17 @@ class CdrPricing:
         return self.tariff.currency
 
     @property
+    def raw_lines(self) -> list[RawLine]:
+        """The breakdown as the pricing loop recorded it; the fast path, which records none,
+        leaves a replay of the general loop here, run the first time someone asks."""
+        if self.settled_from is not None:
+            return self.settled_from.raw_lines  # one replay for both
+        raw = self._raw
+        if callable(raw):
+            raw = self._raw = raw()
+        return raw
+
+    @property
     def lines(self) -> tuple[Line, ...]:
         """The breakdown, in the order the session consumed it (step and flat lines included)."""
         if self._lines is None:
@@ -205,7 +217,7 @@ class CdrPricing:
                     reservation=reservation,
                 )
                 for kind, period, start, end, dimension, volume, component, state, reservation in (
-                    self._raw
+                    self.raw_lines
                 )
             )
         return self._lines
