@@ -107,6 +107,8 @@ class Component:
     group: int  # a Group, stored as a plain int: list indexing with an IntEnum costs more
     tax_rate: Decimal | None  # vat / 100 when a tax applies (None: no tax, or rate unknown)
     tax_inside: bool  # the price already contains the tax (tax_included YES)
+    # group and dimension in one number: step_size bills components equal in it together
+    billing: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,14 @@ def _all(checks: Sequence[Check]) -> Callable[[State], bool] | None:
     return every
 
 
+# What the fast path keeps per (elements that hold, dimensions asked): the FLAT component, the
+# component per asked dimension (one interned tuple per combination, so that ``is`` compares
+# them), whether some asked dimension has candidates but none holds, and the last ENERGY and
+# time components of the piece (for step_size).
+QuickChoice = tuple[
+    "Component | None", "tuple[Component | None, ...]", bool, "Component | None", "Component | None"
+]
+
 # The restriction fields the fast path evaluates from tables: the local clock and calendar by
 # weekday and time of day, current and power once per period. Anything else (dates, durations,
 # energy totals) makes a channel take the general loop.
@@ -179,8 +189,11 @@ class Quick:
     period_tests: tuple[tuple[int, Callable[[State], bool]], ...]
     free: int
     everything: int
-    # (elements that hold, dimensions asked) -> (FLAT component, component per dimension)
-    choices: dict[tuple[int, str], tuple[Component | None, tuple[Component | None, ...]]] = field(
+    # elements that hold << 3 | dimensions asked (ENERGY 1, TIME 2, PARKING_TIME 4) -> what
+    # the fast path chose for them, filled as pricings meet combinations
+    choices: dict[int, QuickChoice] = field(default_factory=dict)
+    # the tuples of chosen components, one object per distinct tuple
+    interned: dict[tuple[Component | None, ...], tuple[Component | None, ...]] = field(
         default_factory=dict
     )
 
@@ -415,6 +428,7 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
             group=int(group),
             tax_rate=source.vat / 100 if taxed and source.vat is not None else None,
             tax_inside=tariff.tax_included is TaxIncluded.YES,
+            billing=int(group) * 16 + _DIMENSION_CODES[source.type],
         )
         components.append(made)
         keys[(number, index)] = made
@@ -473,6 +487,7 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
     )
 
 
+_DIMENSION_CODES = {dimension: code for code, dimension in enumerate(TariffDimension)}
 _SESSION_GROUPS = {
     TariffDimension.FLAT: Group.FIXED,
     TariffDimension.ENERGY: Group.ENERGY,

@@ -31,7 +31,14 @@ from decimal import ROUND_CEILING, Decimal
 from functools import partial
 
 from intercarga.billing.clock import DAY, ZoneClock, zone_clock
-from intercarga.billing.compiled import Channel, CompiledTariff, Component, Group, Quick, State
+from intercarga.billing.compiled import (
+    Channel,
+    CompiledTariff,
+    Component,
+    Quick,
+    QuickChoice,
+    State,
+)
 from intercarga.billing.periods import Period
 from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
 from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
@@ -282,6 +289,26 @@ def _run(
         tally.energy, tally.parking = energy_before, parked
 
 
+def _quick_choice(channel: Channel, quick: Quick, active: int, kinds: int) -> QuickChoice:
+    """Choose for one combination (not met before) and keep the answer on ``quick``."""
+    candidates = channel.candidates
+    dimensions = [
+        (name, candidates.get(dimension)) for bit, name, dimension in _QUICK_KINDS if kinds & bit
+    ]
+    fee, picked = _choose(active, candidates.get(_FLAT), [(n, o, _ZERO) for n, o in dimensions])
+    picked = quick.interned.setdefault(picked, picked)
+    unpriced = any(c is None and o for c, (_, o) in zip(picked, dimensions, strict=True))
+    energy = picked[0] if kinds & 1 else None
+    times = [c for c, (n, _) in zip(picked, dimensions, strict=True) if n != "ENERGY" and c]
+    choice = (fee, picked, unpriced, energy, times[-1] if times else None)
+    if len(quick.choices) < _CHOICES:
+        quick.choices[active << 3 | kinds] = choice
+    return choice
+
+
+_QUICK_KINDS = ((1, "ENERGY", _ENERGY), (2, "TIME", _TIME), (4, "PARKING_TIME", _PARKING))
+
+
 def _run_quick(
     channel: Channel,
     quick: Quick,
@@ -300,45 +327,44 @@ def _run_quick(
     ENERGY and time components priced (for step_size), or None when some volume found no
     element: the caller then takes the general loop, whose lines the warnings are made from.
     """
-    candidates = channel.candidates
-    flat = flat_options = candidates.get(_FLAT)
+    flat = channel.candidates.get(_FLAT)
     choices = quick.choices
     volumes = tally.volumes
     used = tally.used
     seen = tally.seen
-    energy_options = candidates.get(_ENERGY)
-    time_options = candidates.get(_TIME)
-    parking_options = candidates.get(_PARKING)
     cuts = quick.cuts
     table = quick.clock
     segments = len(cuts) + 1
     offset = clock.offset
+    next_cut = clock.next_cut
     period_tests = quick.period_tests
     free = quick.free
+    everything = quick.everything
     next_local = -_NEVER if table is not None else _NEVER
-    stretch = quick.everything  # the elements whose clock checks hold until ``next_local``
+    stretch = everything  # the elements whose clock checks hold until ``next_local``
     last_energy: Component | None = None
     last_time: Component | None = None
     energy_before = parked = _ZERO
     for number, period in enumerate(periods):
         parked += period.parking
+        energy = period.energy
         if not period.session:
-            energy_before += period.energy
+            energy_before += energy
             continue
         start, end = period.start, ends[number]
-        energy = period.energy
-        asked: list[tuple[str, _Option | None, Decimal]] = []
-        kinds = ""
+        # The volumes asked, non-zero only, in the order ENERGY, TIME, PARKING_TIME.
+        amounts: list[Decimal] = []
+        kinds = 0
         if energy:
-            asked.append(("ENERGY", energy_options, energy))
-            kinds = "E"
+            amounts.append(energy)
+            kinds = 1
         if period.time:
-            asked.append(("TIME", time_options, period.time))
-            kinds += "T"
+            amounts.append(period.time)
+            kinds |= 2
         if period.parking:
-            asked.append(("PARKING_TIME", parking_options, period.parking))
-            kinds += "P"
-        allowed = quick.everything
+            amounts.append(period.parking)
+            kinds |= 4
+        allowed = everything
         if period_tests:
             state: State = (
                 0, 0, 0, 0, _ZERO,
@@ -348,63 +374,79 @@ def _run_quick(
             for bit, test in period_tests:
                 if test(state):
                     allowed |= bit
-        if table is not None and next_local <= start:
+        if next_local <= start:
+            assert table is not None  # next_local stays _NEVER without a clock table
             day, second = divmod(start + offset(start), DAY)
             stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
-            next_local = clock.next_cut(start, cuts)
-        # Pieces: (fraction where it starts, instant, chosen components).
-        pieces: list[tuple[Decimal, int, tuple[Component | None, ...]]] = []
-        fraction = _ZERO
-        instant = start
-        span: Decimal | None = None
-        while True:
-            choice = choices.get((stretch & allowed, kinds))
-            if choice is None:
-                choice = _choose(stretch & allowed, flat_options, asked)
-                if len(choices) < _CHOICES:
-                    choices[(stretch & allowed, kinds)] = choice
-            fee, picked = choice
-            if flat is not None and fee is not None:
-                seen[fee.key] = 1
-                used.append(fee)
-                volumes[fee.key] = _ONE
-                flat = None
-            if not pieces or pieces[-1][2] != picked:
-                pieces.append((fraction, instant, picked))
-            if next_local >= end:
-                break
-            # A cut inside the period: the next stretch starts there.
-            instant = next_local
-            assert table is not None  # next_local stays _NEVER without a clock table
-            day, second = divmod(instant + offset(instant), DAY)
-            stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
-            next_local = clock.next_cut(instant, cuts)
-            if span is None:
-                span = Decimal(end - start)
-            fraction = (instant - start) / span
-
-        count = len(pieces)
-        for index, (fraction, _instant, picked) in enumerate(pieces):
-            last = index + 1 == count
-            for (dimension, _options, amount), component in zip(asked, picked):  # noqa: B905
-                if component is None:
-                    if _options:
-                        return None
-                    continue
-                if count == 1:
-                    part = amount
-                else:
-                    upto = amount if last else amount * pieces[index + 1][0]
-                    part = upto - amount * fraction if index else upto
-                key = component.key
-                if not seen[key]:
-                    seen[key] = 1
-                    used.append(component)
-                volumes[key] += part
-                if dimension == "ENERGY":
-                    last_energy = component
-                else:
-                    last_time = component
+            next_local = next_cut(start, cuts)
+        active = stretch & allowed
+        choice = choices.get(active << 3 | kinds)
+        if choice is None:
+            choice = _quick_choice(channel, quick, active, kinds)
+        fee, picked, unpriced, energy_component, time_component = choice
+        if flat is not None and fee is not None:
+            seen[fee.key] = 1
+            used.append(fee)
+            volumes[fee.key] = _ONE
+            flat = None
+        if next_local >= end:
+            # No cut inside the period: one piece.
+            if unpriced:
+                return None
+            for amount, component in zip(amounts, picked):  # noqa: B905
+                if component is not None:
+                    key = component.key
+                    if not seen[key]:
+                        seen[key] = 1
+                        used.append(component)
+                    volumes[key] += amount
+        else:
+            # Pieces: (fraction where it starts, chosen components); a stretch that picks what
+            # the one before it picked belongs to the same piece.
+            pieces = [(_ZERO, picked)]
+            span = Decimal(end - start)
+            while next_local < end:
+                instant = next_local
+                day, second = divmod(instant + offset(instant), DAY)
+                stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]  # type: ignore[index]
+                next_local = next_cut(instant, cuts)
+                active = stretch & allowed
+                piece_choice = choices.get(active << 3 | kinds)
+                if piece_choice is None:
+                    piece_choice = _quick_choice(channel, quick, active, kinds)
+                fee = piece_choice[0]
+                if flat is not None and fee is not None:
+                    seen[fee.key] = 1
+                    used.append(fee)
+                    volumes[fee.key] = _ONE
+                    flat = None
+                if piece_choice[1] is not pieces[-1][1]:
+                    pieces.append(((instant - start) / span, piece_choice[1]))
+                    choice = piece_choice
+                unpriced = unpriced or piece_choice[2]
+            if unpriced:
+                return None
+            _, _, _, energy_component, time_component = choice
+            count = len(pieces)
+            for index, (fraction, picked) in enumerate(pieces):
+                last = index + 1 == count
+                for amount, component in zip(amounts, picked):  # noqa: B905
+                    if component is None:
+                        continue
+                    if count == 1:
+                        part = amount
+                    else:
+                        upto = amount if last else amount * pieces[index + 1][0]
+                        part = upto - amount * fraction if index else upto
+                    key = component.key
+                    if not seen[key]:
+                        seen[key] = 1
+                        used.append(component)
+                    volumes[key] += part
+        if energy_component is not None:
+            last_energy = energy_component
+        if time_component is not None:
+            last_time = time_component
         energy_before += energy
     tally.energy, tally.parking = energy_before, parked
     return last_energy, last_time
@@ -430,9 +472,11 @@ def _step_extra(tally: _Tally, component: Component, units: Decimal) -> Decimal 
         return None
     # The billed volume of this dimension: what its components priced so far (before any step).
     billed = _ZERO
+    volumes = tally.volumes
+    billing = component.billing
     for other in tally.used:
-        if other.group == component.group and other.dimension is component.dimension:
-            billed += tally.volumes[other.key]
+        if other.billing == billing:
+            billed += volumes[other.key]
     if billed <= 0:
         return None
     measured = (billed * units).quantize(_RESOLUTION)
@@ -491,16 +535,22 @@ def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
         group_before = before[group]
         if group_before is None:
             continue
-        lines: tuple[TaxLine, ...] = ()
         rates = taxes[group]
-        if rates is not None:
+        if rates is None:
+            lines: tuple[TaxLine, ...] = ()
+        else:
+            found: list[TaxLine] = []
             for rate, amount in rates.items():
-                lines += (_new(TaxLine, (rate, amount, "VAT")),)
+                found.append(_new(TaxLine, (rate, amount, "VAT")))
                 all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
-        prices[group] = _new(Price, (group_before, after[group], lines))
+            lines = tuple(found)
+        group_after = after[group]
+        prices[group] = _new(Price, (group_before, group_after, lines))
         all_before += group_before
-        all_after += after[group]
-    total_taxes = tuple(_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items())
+        all_after += group_after
+    total_taxes = tuple(
+        [_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items()]
+    )
     return prices, _new(Price, (all_before, all_after, total_taxes))
 
 
@@ -558,36 +608,6 @@ def price_periods(
     session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
     the fast path applies (the same exact results; the tests compare the two).
     """
-    return _price(
-        tariff, periods, session_start, session_end, time_zone, reservation_expired, quick=fast
-    )
-
-
-def _replay(
-    tariff: CompiledTariff,
-    periods: Sequence[Period],
-    session_start: int | None,
-    session_end: int | None,
-    time_zone: str,
-    reservation_expired: bool | None,
-) -> list[RawLine]:
-    """The breakdown of a pricing the fast path made: the general loop on the same input."""
-    pricing = _price(
-        tariff, periods, session_start, session_end, time_zone, reservation_expired, quick=False
-    )
-    return pricing.raw_lines
-
-
-def _price(
-    tariff: CompiledTariff,
-    periods: Sequence[Period],
-    session_start: int | None,
-    session_end: int | None,
-    time_zone: str,
-    reservation_expired: bool | None,
-    *,
-    quick: bool,
-) -> CdrPricing:
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -612,7 +632,7 @@ def _price(
                 f"charging_periods[{number}].start_date_time",
             )
         if period.start < previous_end:
-            quick = False
+            fast = False
         previous_end = end
         ends.append(end)
         energy_known = energy_known or period.has_energy
@@ -626,7 +646,7 @@ def _price(
     channel: Channel | None = None
     raw: list[RawLine] | Callable[[], list[RawLine]] | None = None
     lasts = None
-    if quick and any_session and not any_reserved and session.quick is not None:
+    if fast and any_session and not any_reserved and session.quick is not None:
         lasts = _run_quick(session, session.quick, periods, ends, clock, tally)
         if lasts is None:  # a volume no element prices: the general loop says where
             tally = _Tally(len(tariff.components))
@@ -663,28 +683,50 @@ def _price(
     if raw is None:
         raw = tally.lines
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
-    total_time = Decimal(finish - start) / _HOUR
+    fixed, energy, time, parking, reserved = prices
+    # Positional, in CdrPricing's parameter order: this runs once per pricing.
     return CdrPricing(
-        tariff=tariff,
-        time_zone=time_zone,
-        session_start=start,
-        session_end=finish,
-        total_cost=limited,
-        cost_before_limits=total,
-        limit=limit,
-        total_fixed_cost=prices[Group.FIXED],
-        total_energy_cost=prices[Group.ENERGY],
-        total_time_cost=prices[Group.TIME],
-        total_parking_cost=prices[Group.PARKING],
-        total_reservation_cost=prices[Group.RESERVATION],
-        total_energy=tally.energy if energy_known else None,
-        total_time=total_time,
-        total_parking_time=tally.parking,
-        total_reservation_time=total_reserved,
-        raw_lines=raw,
-        warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
-        reservation_channel=channel,
+        tariff,
+        time_zone,
+        start,
+        finish,
+        limited,
+        total,
+        limit,
+        fixed,
+        energy,
+        time,
+        parking,
+        reserved,
+        tally.energy if energy_known else None,
+        Decimal(finish - start) / _HOUR,
+        tally.parking,
+        total_reserved,
+        raw,
+        _warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
+        channel,
     )
+
+
+def _replay(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> list[RawLine]:
+    """The breakdown of a pricing the fast path made: the general loop on the same input."""
+    pricing = price_periods(
+        tariff,
+        periods,
+        session_start=session_start,
+        session_end=session_end,
+        time_zone=time_zone,
+        reservation_expired=reservation_expired,
+        fast=False,
+    )
+    return pricing.raw_lines
 
 
 def _short(value: Decimal) -> str:

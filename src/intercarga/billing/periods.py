@@ -20,7 +20,7 @@ nothing in that period: energy is never negative.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
@@ -78,6 +78,8 @@ _ENERGY, _ENERGY_IMPORT, _ENERGY_EXPORT = _D.ENERGY, _D.ENERGY_IMPORT, _D.ENERGY
 _TIME, _PARKING_TIME, _RESERVATION_TIME = _D.TIME, _D.PARKING_TIME, _D.RESERVATION_TIME
 _CURRENT_AVERAGE, _MIN_CURRENT, _MAX_CURRENT = _D.CURRENT, _D.MIN_CURRENT, _D.MAX_CURRENT
 _POWER_AVERAGE, _MIN_POWER, _MAX_POWER = _D.POWER, _D.MIN_POWER, _D.MAX_POWER
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
 _new = tuple.__new__  # builds the NamedTuple in C, without its Python-level __new__
 
 
@@ -98,23 +100,41 @@ def period_from_charging_period(period: ChargingPeriod) -> Period:
         if imported is not None:
             energy = imported - get(_ENERGY_EXPORT, _ZERO)
     time = get(_TIME, _ZERO)
-    average_power = get(_POWER_AVERAGE)
-    if average_power is None and energy is not None and time > 0:
-        average_power = energy / time
-    average_current = get(_CURRENT_AVERAGE)
+    min_current = get(_MIN_CURRENT)
+    max_current = get(_MAX_CURRENT)
+    if min_current is None or max_current is None:
+        average_current = get(_CURRENT_AVERAGE)
+        if min_current is None:
+            min_current = average_current
+        if max_current is None:
+            max_current = average_current
+    min_power = get(_MIN_POWER)
+    max_power = get(_MAX_POWER)
+    if min_power is None or max_power is None:
+        # Only a bound the period does not report reads the average (and only then is the
+        # average of ENERGY / TIME worked out).
+        average_power = get(_POWER_AVERAGE)
+        if average_power is None and energy is not None and time > 0:
+            average_power = energy / time
+        if min_power is None:
+            min_power = average_power
+        if max_power is None:
+            max_power = average_power
     reserved = _RESERVATION_TIME in values
     return _new(
         Period,
         (  # in Period's field order
-            int(period.start_date_time.timestamp() // 1),  # epoch_seconds, inlined
+            # epoch_seconds, inlined: a UtcDateTime is aware, and subtracting the epoch costs
+            # a third of datetime.timestamp()
+            (period.start_date_time - _EPOCH) // _SECOND,
             _ZERO if energy is None else energy,
             time,
             get(_PARKING_TIME, _ZERO),
             get(_RESERVATION_TIME, _ZERO),
-            get(_MIN_CURRENT, average_current),
-            get(_MAX_CURRENT, average_current),
-            get(_MIN_POWER, average_power),
-            get(_MAX_POWER, average_power),
+            min_current,
+            max_current,
+            min_power,
+            max_power,
             None,
             len(values) > reserved,  # some dimension other than RESERVATION_TIME
             reserved,

@@ -56,6 +56,7 @@ class Price(NamedTuple):
 
 ZERO_PRICE = Price(_ZERO, _ZERO)
 _new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
+_quantize = Decimal.quantize
 _ROUNDED_ZERO: dict[Decimal, Price] = {}  # ZERO_PRICE rounded, by quantum
 
 
@@ -71,12 +72,23 @@ def _rounded(price: Price, quantum: Decimal) -> Price:
         return known
     before, after, taxes = price
     if taxes:
-        taxes = tuple(
-            [_new(TaxLine, (t[0], t[1].quantize(quantum, ROUND_HALF_UP), t[2])) for t in taxes]
-        )
+        if len(taxes) == 1:  # the usual case: one rate
+            name_rate, amount, name = taxes[0]
+            taxes = (_new(TaxLine, (name_rate, _quantize(amount, quantum, ROUND_HALF_UP), name)),)
+        else:
+            taxes = tuple(
+                [
+                    _new(TaxLine, (t[0], _quantize(t[1], quantum, ROUND_HALF_UP), t[2]))
+                    for t in taxes
+                ]
+            )
     return _new(
         Price,
-        (before.quantize(quantum, ROUND_HALF_UP), after.quantize(quantum, ROUND_HALF_UP), taxes),
+        (
+            _quantize(before, quantum, ROUND_HALF_UP),
+            _quantize(after, quantum, ROUND_HALF_UP),
+            taxes,
+        ),
     )
 
 
@@ -140,7 +152,6 @@ class CdrPricing:
 
     def __init__(
         self,
-        *,
         tariff: CompiledTariff,
         time_zone: str,
         session_start: int,
@@ -249,32 +260,37 @@ class CdrPricing:
         """
         if self.settled_from is not None:
             return self
-        quantum = self.currency.quantum
+        quantum = self.tariff.currency.quantum
         total = _rounded(self.total_cost, quantum)
         before = self.cost_before_limits
+        # Built slot by slot rather than through __init__'s keywords: settling runs once per
+        # priced CDR, and the copy is the same fields with the costs rounded.
+        settled = object.__new__(CdrPricing)
+        settled.tariff = self.tariff
+        settled.time_zone = self.time_zone
+        settled.session_start = self.session_start
+        settled.session_end = self.session_end
+        settled.total_cost = total
         # The same Price object (total and cost before limits, most often) is rounded once.
-        return CdrPricing(
-            tariff=self.tariff,
-            time_zone=self.time_zone,
-            session_start=self.session_start,
-            session_end=self.session_end,
-            total_cost=total,
-            cost_before_limits=total if before is self.total_cost else _rounded(before, quantum),
-            limit=self.limit,
-            total_fixed_cost=_rounded(self.total_fixed_cost, quantum),
-            total_energy_cost=_rounded(self.total_energy_cost, quantum),
-            total_time_cost=_rounded(self.total_time_cost, quantum),
-            total_parking_cost=_rounded(self.total_parking_cost, quantum),
-            total_reservation_cost=_rounded(self.total_reservation_cost, quantum),
-            total_energy=self.total_energy,
-            total_time=self.total_time,
-            total_parking_time=self.total_parking_time,
-            total_reservation_time=self.total_reservation_time,
-            raw_lines=self._raw,
-            warnings=self.warnings,
-            reservation_channel=self.reservation_channel,
-            settled_from=self,
+        settled.cost_before_limits = (
+            total if before is self.total_cost else _rounded(before, quantum)
         )
+        settled.limit = self.limit
+        settled.total_fixed_cost = _rounded(self.total_fixed_cost, quantum)
+        settled.total_energy_cost = _rounded(self.total_energy_cost, quantum)
+        settled.total_time_cost = _rounded(self.total_time_cost, quantum)
+        settled.total_parking_cost = _rounded(self.total_parking_cost, quantum)
+        settled.total_reservation_cost = _rounded(self.total_reservation_cost, quantum)
+        settled.total_energy = self.total_energy
+        settled.total_time = self.total_time
+        settled.total_parking_time = self.total_parking_time
+        settled.total_reservation_time = self.total_reservation_time
+        settled._raw = self._raw
+        settled._lines = None
+        settled.warnings = self.warnings
+        settled.reservation_channel = self.reservation_channel
+        settled.settled_from = self
+        return settled
 
     @property
     def exact(self) -> CdrPricing:
