@@ -309,24 +309,38 @@ def _quick_choice(channel: Channel, quick: Quick, active: int, kinds: int) -> Qu
 _QUICK_KINDS = ((1, "ENERGY", _ENERGY), (2, "TIME", _TIME), (4, "PARKING_TIME", _PARKING))
 
 
-def _run_quick(
-    channel: Channel,
+def _price_quick(
+    tariff: CompiledTariff,
     quick: Quick,
     periods: Sequence[Period],
-    ends: Sequence[int],
-    clock: ZoneClock,
-    tally: _Tally,
-) -> tuple[Component | None, Component | None] | None:
-    """The session channel's walk of :func:`_run`, recording no breakdown.
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> CdrPricing | None:
+    """:func:`price_periods` for the session channel, recording no breakdown.
 
     The same pieces, the same components and the same Decimal operations in the same order as
     :func:`_run` (so the same exact totals), but the elements that hold come from the channel's
     :class:`Quick` tables: clock restrictions once per stretch between cuts, current and power
-    once per period. Periods must be in time order without overlap, and the channel must have
-    no duration or energy-total restrictions (``channel.quick`` is None then). Returns the last
-    ENERGY and time components priced (for step_size), or None when some volume found no
-    element: the caller then takes the general loop, whose lines the warnings are made from.
+    once per period. The breakdown is left as a replay of the general loop, run when read.
+    Returns None, having changed nothing, where the general loop must answer: periods out of
+    order, overlapping or invalid (it raises), reservation time, no session period, or a volume
+    that no element prices (the warnings name it).
     """
+    channel = tariff.session
+    clock = zone_clock(time_zone)
+    first = periods[0]
+    last_period = periods[-1]
+    start = session_start if session_start is not None else first.start
+    last_end = last_period.end
+    if last_end is None:
+        last_end = session_end if session_end is not None else last_period.start
+    finish = session_end if session_end is not None else last_end
+    if tariff.local:
+        clock.cover(start, max(finish, last_end))
+    count = len(periods)
+    tally = _Tally(len(tariff.components))
     flat = channel.candidates.get(_FLAT)
     choices = quick.choices
     volumes = tally.volumes
@@ -345,13 +359,29 @@ def _run_quick(
     last_energy: Component | None = None
     last_time: Component | None = None
     energy_before = parked = _ZERO
+    previous_end = start
+    energy_known = any_session = False
     for number, period in enumerate(periods):
+        begin = period.start
+        end = period.end
+        if end is None:
+            if number + 1 < count:
+                end = periods[number + 1].start
+            elif session_end is not None:
+                end = session_end
+            else:
+                end = begin
+        if begin < previous_end or end < begin or period.reserved:
+            return None
+        previous_end = end
+        if period.has_energy:
+            energy_known = True
         parked += period.parking
         energy = period.energy
         if not period.session:
             energy_before += energy
             continue
-        start, end = period.start, ends[number]
+        any_session = True
         # The volumes asked, non-zero only, in the order ENERGY, TIME, PARKING_TIME.
         amounts: list[Decimal] = []
         kinds = 0
@@ -374,11 +404,11 @@ def _run_quick(
             for bit, test in period_tests:
                 if test(state):
                     allowed |= bit
-        if next_local <= start:
+        if next_local <= begin:
             assert table is not None  # next_local stays _NEVER without a clock table
-            day, second = divmod(start + offset(start), DAY)
+            day, second = divmod(begin + offset(begin), DAY)
             stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
-            next_local = next_cut(start, cuts)
+            next_local = next_cut(begin, cuts)
         active = stretch & allowed
         choice = choices.get(active << 3 | kinds)
         if choice is None:
@@ -404,7 +434,7 @@ def _run_quick(
             # Pieces: (fraction where it starts, chosen components); a stretch that picks what
             # the one before it picked belongs to the same piece.
             pieces = [(_ZERO, picked)]
-            span = Decimal(end - start)
+            span = Decimal(end - begin)
             while next_local < end:
                 instant = next_local
                 day, second = divmod(instant + offset(instant), DAY)
@@ -421,7 +451,7 @@ def _run_quick(
                     volumes[fee.key] = _ONE
                     flat = None
                 if piece_choice[1] is not pieces[-1][1]:
-                    pieces.append(((instant - start) / span, piece_choice[1]))
+                    pieces.append(((instant - begin) / span, piece_choice[1]))
                     choice = piece_choice
                 unpriced = unpriced or piece_choice[2]
             if unpriced:
@@ -448,8 +478,18 @@ def _run_quick(
         if time_component is not None:
             last_time = time_component
         energy_before += energy
+    if not any_session:
+        return None
     tally.energy, tally.parking = energy_before, parked
-    return last_energy, last_time
+    if last_energy is not None:
+        _step_extra(tally, last_energy, _KWH)
+    if last_time is not None:
+        _step_extra(tally, last_time, _HOUR)
+    replay = partial(
+        _replay, tariff, tuple(periods), session_start, session_end, time_zone,
+        reservation_expired,
+    )  # fmt: skip
+    return _pricing(tariff, time_zone, start, finish, tally, energy_known, _ZERO, replay, None)
 
 
 def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
@@ -608,6 +648,13 @@ def price_periods(
     session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
     the fast path applies (the same exact results; the tests compare the two).
     """
+    quick = tariff.session.quick
+    if fast and quick is not None and periods:
+        pricing = _price_quick(
+            tariff, quick, periods, session_start, session_end, time_zone, reservation_expired
+        )
+        if pricing is not None:
+            return pricing
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -615,7 +662,6 @@ def price_periods(
         start = periods[0].start if count else 0
     ends: list[int] = []
     energy_known = any_session = any_reserved = False
-    previous_end = start  # the fast path needs the periods in order without overlap
     for number, period in enumerate(periods):
         end = period.end
         if end is None:
@@ -631,9 +677,6 @@ def price_periods(
                 " the session's end",
                 f"charging_periods[{number}].start_date_time",
             )
-        if period.start < previous_end:
-            fast = False
-        previous_end = end
         ends.append(end)
         energy_known = energy_known or period.has_energy
         any_session = any_session or period.session
@@ -641,47 +684,41 @@ def price_periods(
     finish = session_end if session_end is not None else (ends[-1] if ends else start)
     if tariff.local:
         clock.cover(start, max(finish, ends[-1]) if ends else finish)
-    session = tariff.session
     tally = _Tally(len(tariff.components))
     channel: Channel | None = None
-    raw: list[RawLine] | Callable[[], list[RawLine]] | None = None
-    lasts = None
-    if fast and any_session and not any_reserved and session.quick is not None:
-        lasts = _run_quick(session, session.quick, periods, ends, clock, tally)
-        if lasts is None:  # a volume no element prices: the general loop says where
-            tally = _Tally(len(tariff.components))
-        else:
-            raw = partial(
-                _replay, tariff, tuple(periods), session_start, session_end, time_zone,
-                reservation_expired,
-            )  # fmt: skip
-    if lasts is not None:
-        energy_component, time_component = lasts
-        if energy_component is not None:
-            _step_extra(tally, energy_component, _KWH)
-        if time_component is not None:
-            _step_extra(tally, time_component, _HOUR)
-        total_reserved = _ZERO
+    if any_session:
+        # The session channel walks every period: it leaves the energy and parking totals.
+        _run(tariff.session, periods, ends, start, clock, tally, reservation=False)
     else:
-        if any_session:
-            # The session channel walks every period: it leaves the energy and parking totals.
-            _run(session, periods, ends, start, clock, tally, reservation=False)
-        else:
-            tally.energy = sum((period.energy for period in periods), _ZERO)
-            tally.parking = sum((period.parking for period in periods), _ZERO)
-        total_reserved = _ZERO
-        if any_reserved:
-            total_reserved = sum((period.reservation for period in periods), _ZERO)
-            expired = not any_session if reservation_expired is None else reservation_expired
-            channel = tariff.reservation_expired if expired else tariff.reservation
-            _run(channel, periods, ends, start, clock, tally, reservation=True)
-        _round_up(tally, tally.last_energy, _KWH)
-        _round_up(tally, tally.last_time, _HOUR)
-        _round_up(tally, tally.last_reserved, _HOUR)
+        tally.energy = sum((period.energy for period in periods), _ZERO)
+        tally.parking = sum((period.parking for period in periods), _ZERO)
+    total_reserved = _ZERO
+    if any_reserved:
+        total_reserved = sum((period.reservation for period in periods), _ZERO)
+        expired = not any_session if reservation_expired is None else reservation_expired
+        channel = tariff.reservation_expired if expired else tariff.reservation
+        _run(channel, periods, ends, start, clock, tally, reservation=True)
+    _round_up(tally, tally.last_energy, _KWH)
+    _round_up(tally, tally.last_time, _HOUR)
+    _round_up(tally, tally.last_reserved, _HOUR)
+    return _pricing(
+        tariff, time_zone, start, finish, tally, energy_known, total_reserved, tally.lines, channel
+    )
 
+
+def _pricing(
+    tariff: CompiledTariff,
+    time_zone: str,
+    start: int,
+    finish: int,
+    tally: _Tally,
+    energy_known: bool,
+    total_reserved: Decimal,
+    raw: list[RawLine] | Callable[[], list[RawLine]],
+    channel: Channel | None,
+) -> CdrPricing:
+    """The CDR totals of a finished tally."""
     prices, total = _group_prices(tally)
-    if raw is None:
-        raw = tally.lines
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
     fixed, energy, time, parking, reserved = prices
     # Positional, in CdrPricing's parameter order: this runs once per pricing.
