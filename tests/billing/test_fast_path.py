@@ -115,6 +115,7 @@ def test_the_fast_path_applies_to_the_benchmark_tariff() -> None:
     assert tariff.session.quick is not None
     charging_periods, start, end = sample_periods()
     fast, general = _both(tariff, (start, end, charging_periods), "America/Santiago")
+    assert fast.replayed and fast.settled().replayed and not general.replayed
     assert _exact(fast.settled().total_cost) == ("14385", "17119", (("19", "2733", "VAT"),))
     assert fast.lines == general.lines
     assert [line.kind for line in fast.lines].count("charge") == 5

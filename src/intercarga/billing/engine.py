@@ -457,13 +457,13 @@ def _price_quick(
             if unpriced:
                 return None
             _, _, _, energy_component, time_component = choice
-            count = len(pieces)
+            several = len(pieces)
             for index, (fraction, picked) in enumerate(pieces):
-                last = index + 1 == count
+                last = index + 1 == several
                 for amount, component in zip(amounts, picked):  # noqa: B905
                     if component is None:
                         continue
-                    if count == 1:
+                    if several == 1:
                         part = amount
                     else:
                         upto = amount if last else amount * pieces[index + 1][0]

@@ -200,19 +200,23 @@ class CdrPricing:
         return self.tariff.currency
 
     @property
+    def replayed(self) -> bool:
+        """True when the pricing recorded no breakdown as it went (the fast path): reading
+        ``lines`` runs the general loop once on the same input."""
+        return callable(self._raw)
+
+    @property
     def raw_lines(self) -> list[RawLine]:
         """The breakdown as the pricing loop recorded it; the fast path, which records none,
-        leaves a replay of the general loop here, run the first time someone asks."""
-        if self.settled_from is not None:
-            return self.settled_from.raw_lines  # one replay for both
+        leaves a replay of the general loop here, run when someone asks (``lines`` keeps it)."""
         raw = self._raw
-        if callable(raw):
-            raw = self._raw = raw()
-        return raw
+        return raw() if callable(raw) else raw
 
     @property
     def lines(self) -> tuple[Line, ...]:
         """The breakdown, in the order the session consumed it (step and flat lines included)."""
+        if self.settled_from is not None:
+            return self.settled_from.lines  # the same lines: they keep their exact costs
         if self._lines is None:
             self._lines = tuple(
                 Line(
