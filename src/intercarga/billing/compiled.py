@@ -44,6 +44,7 @@ __all__ = [
     "Group",
     "PricedTariff",
     "Quick",
+    "QuickChoice",
     "Restriction",
     "State",
     "compile_tariff",
@@ -108,7 +109,7 @@ class Component:
     tax_rate: Decimal | None  # vat / 100 when a tax applies (None: no tax, or rate unknown)
     tax_inside: bool  # the price already contains the tax (tax_included YES)
     # group and dimension in one number: step_size bills components equal in it together
-    billing: int = 0
+    billing: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ def _all(checks: Sequence[Check]) -> Callable[[State], bool] | None:
 # them), whether some asked dimension has candidates but none holds, and the last ENERGY and
 # time components of the piece (for step_size).
 QuickChoice = tuple[
-    "Component | None", "tuple[Component | None, ...]", bool, "Component | None", "Component | None"
+    Component | None, tuple[Component | None, ...], bool, Component | None, Component | None
 ]
 
 # The restriction fields the fast path evaluates from tables: the local clock and calendar by

@@ -20,6 +20,15 @@ Theory of operation (docs/pricing.md has the long form with examples):
 6. Amounts: volume × price per component, taxes per component (``vat`` %, or inside the price when
    the tariff says ``tax_included`` YES), then ``min_price``/``max_price`` on the total. All exact;
    rounding happens later, once (:meth:`CdrPricing.settled`).
+
+The fast path (:func:`_price_quick`) is the session channel's walk when its restrictions are
+only times of day, days of the week, current and power (``Channel.quick``): which elements hold
+comes from a weekday × time-of-day table once per stretch between cuts and from the current and
+power checks once per period, and no breakdown is recorded; reading ``CdrPricing.lines`` replays
+the general loop on the same input. It makes the same pieces and the same Decimal operations in
+the same order, so every total is the same to the last digit (tests/billing/test_fast_path.py
+checks that on random tariffs and sessions). Anything else (dates, durations, energy totals,
+reservations, periods out of order, a volume no element prices) takes the general loop.
 """
 
 from __future__ import annotations
