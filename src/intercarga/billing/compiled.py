@@ -43,6 +43,8 @@ __all__ = [
     "Component",
     "Group",
     "PricedTariff",
+    "Quick",
+    "QuickChoice",
     "Restriction",
     "State",
     "compile_tariff",
@@ -106,6 +108,8 @@ class Component:
     group: int  # a Group, stored as a plain int: list indexing with an IntEnum costs more
     tax_rate: Decimal | None  # vat / 100 when a tax applies (None: no tax, or rate unknown)
     tax_inside: bool  # the price already contains the tax (tax_included YES)
+    # group and dimension in one number: step_size bills components equal in it together
+    billing: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,86 @@ def _all(checks: Sequence[Check]) -> Callable[[State], bool] | None:
     return every
 
 
+# What the fast path keeps per (elements that hold, dimensions asked): the FLAT component, the
+# component per asked dimension (one interned tuple per combination, so that ``is`` compares
+# them), whether some asked dimension has candidates but none holds, and the last ENERGY and
+# time components of the piece (for step_size).
+QuickChoice = tuple[
+    Component | None, tuple[Component | None, ...], bool, Component | None, Component | None
+]
+
+# The restriction fields the fast path evaluates from tables: the local clock and calendar by
+# weekday and time of day, current and power once per period. Anything else (dates, durations,
+# energy totals) makes a channel take the general loop.
+_CLOCK_FIELDS = frozenset({"time", "day_of_week"})
+_PERIOD_FIELDS = frozenset({"current", "power"})
+
+
+@dataclass(slots=True)
+class Quick:
+    """What the session channel's fast path reads instead of evaluating restrictions per piece.
+
+    Elements are bits (bit ``i`` is ``Channel.restrictions[i]``). ``clock[weekday * (len(cuts)
+    + 1) + segment]`` has the bits of the elements whose clock checks hold on that weekday
+    (Monday = 0) in that stretch of the local day (``segment`` = ``bisect_right(cuts, second)``);
+    None when no element reads the clock. ``period_tests`` are (bit, test) for the elements with
+    current or power checks, evaluated once per period; ``free`` has the bits of the others.
+    """
+
+    cuts: tuple[int, ...]
+    clock: tuple[int, ...] | None
+    period_tests: tuple[tuple[int, Callable[[State], bool]], ...]
+    free: int
+    everything: int
+    # elements that hold << 3 | dimensions asked (ENERGY 1, TIME 2, PARKING_TIME 4) -> what
+    # the fast path chose for them, filled as pricings meet combinations
+    choices: dict[int, QuickChoice] = field(default_factory=dict)
+    # the tuples of chosen components, one object per distinct tuple
+    interned: dict[tuple[Component | None, ...], tuple[Component | None, ...]] = field(
+        default_factory=dict
+    )
+
+
+def _quick(channel: Channel) -> Quick | None:
+    """The fast path's tables for ``channel``, or None when a restriction needs the general loop."""
+    restrictions = channel.restrictions
+    for restriction in restrictions:
+        for check in restriction.checks:
+            if check.field not in _CLOCK_FIELDS and check.field not in _PERIOD_FIELDS:
+                return None
+    cuts = channel.time_of_day_cuts
+    everything = (1 << len(restrictions)) - 1
+    clock: tuple[int, ...] | None = None
+    if channel.local:
+        table = []
+        for weekday in range(7):
+            for segment in range(len(cuts) + 1):
+                # Every clock check changes its answer only at a cut: the segment's first
+                # second stands for all of it.
+                second = cuts[segment - 1] if segment else 0
+                state: State = (second, 0, weekday, 0, Decimal(0), None, None, None, None)
+                mask = 0
+                for bit, restriction in enumerate(restrictions):
+                    if all(
+                        check.holds(state)
+                        for check in restriction.checks
+                        if check.field in _CLOCK_FIELDS
+                    ):
+                        mask |= 1 << bit
+                table.append(mask)
+        clock = tuple(table)
+    period_tests = []
+    free = 0
+    for bit, restriction in enumerate(restrictions):
+        checks = [check for check in restriction.checks if check.field in _PERIOD_FIELDS]
+        test = _all(checks)
+        if test is None:
+            free |= 1 << bit
+        else:
+            period_tests.append((1 << bit, test))
+    return Quick(cuts, clock, tuple(period_tests), free, everything)
+
+
 @dataclass(slots=True)
 class Channel:
     """The elements that price one kind of time: the session itself, or a reservation."""
@@ -173,6 +257,7 @@ class Channel:
     choices: dict[
         tuple[tuple[bool, ...], str], tuple[Component | None, tuple[Component | None, ...]]
     ] = field(default_factory=dict)
+    quick: Quick | None = None  # the fast path's tables (None: the general loop only)
 
     def prices(self, dimension: TariffDimension) -> bool:
         return dimension in self.candidates
@@ -303,6 +388,7 @@ def _finish(channel: Channel, cuts: set[int], durations: set[int], kwhs: set[Dec
     channel.local = bool(cuts)
     channel.duration_cuts = tuple(sorted(durations))
     channel.kwh_cuts = tuple(sorted(kwhs))
+    channel.quick = _quick(channel)
 
 
 def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
@@ -343,6 +429,7 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
             group=int(group),
             tax_rate=source.vat / 100 if taxed and source.vat is not None else None,
             tax_inside=tariff.tax_included is TaxIncluded.YES,
+            billing=int(group) * 16 + _DIMENSION_CODES[source.type],
         )
         components.append(made)
         keys[(number, index)] = made
@@ -401,6 +488,7 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
     )
 
 
+_DIMENSION_CODES = {dimension: code for code, dimension in enumerate(TariffDimension)}
 _SESSION_GROUPS = {
     TariffDimension.FLAT: Group.FIXED,
     TariffDimension.ENERGY: Group.ENERGY,

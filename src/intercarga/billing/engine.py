@@ -20,16 +20,34 @@ Theory of operation (docs/pricing.md has the long form with examples):
 6. Amounts: volume × price per component, taxes per component (``vat`` %, or inside the price when
    the tariff says ``tax_included`` YES), then ``min_price``/``max_price`` on the total. All exact;
    rounding happens later, once (:meth:`CdrPricing.settled`).
+
+The fast path (:func:`_price_quick`) is the session channel's walk when its restrictions are
+only times of day, days of the week, current and power (``Channel.quick``): which elements hold
+comes from a weekday × time-of-day table once per stretch between cuts and from the current and
+power checks once per period, and no breakdown is recorded; reading ``CdrPricing.lines`` replays
+the general loop on the same input. It makes the same pieces and the same Decimal operations in
+the same order, so every total is the same to the last digit (tests/billing/test_fast_path.py
+checks that on random tariffs and sessions). Anything else (dates, durations, energy totals,
+reservations, periods out of order, a volume no element prices) takes the general loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
+from functools import partial
 
 from intercarga.billing.clock import DAY, ZoneClock, zone_clock
-from intercarga.billing.compiled import Channel, CompiledTariff, Component, Group, State
+from intercarga.billing.compiled import (
+    Channel,
+    CompiledTariff,
+    Component,
+    Quick,
+    QuickChoice,
+    State,
+)
 from intercarga.billing.periods import Period
 from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
 from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
@@ -91,14 +109,15 @@ _CHOICES = 4096  # at most this many answers kept per channel
 
 
 def _choose(
-    active: tuple[bool, ...], flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
+    active: int, flat: _Option | None, asked: list[tuple[str, _Option | None, Decimal]]
 ) -> tuple[Component | None, tuple[Component | None, ...]]:
     """The FLAT component and, per asked dimension, the one that prices a piece: for each, the
-    first candidate (tariff order) whose element's restrictions all hold, or None."""
+    first candidate (tariff order) whose element's restrictions all hold (bit ``position`` of
+    ``active``), or None."""
     fee = None
     if flat is not None:
         for position, component in flat:
-            if active[position]:
+            if active >> position & 1:
                 fee = component
                 break
     picked: tuple[Component | None, ...] = ()
@@ -106,7 +125,7 @@ def _choose(
         pick = None
         if options:
             for position, option in options:
-                if active[position]:
+                if active >> position & 1:
                     pick = option
                     break
         picked += (pick,)
@@ -224,7 +243,8 @@ def _run(
             # the dimensions asked: the answer is kept on the channel for the next pricing.
             choice = choices.get((active, kinds))
             if choice is None:
-                choice = _choose(active, flat_options, asked)
+                bits = sum(1 << position for position, holds in enumerate(active) if holds)
+                choice = _choose(bits, flat_options, asked)
                 if len(choices) < _CHOICES:
                     choices[(active, kinds)] = choice
             fee, picked = choice
@@ -278,31 +298,243 @@ def _run(
         tally.energy, tally.parking = energy_before, parked
 
 
+def _quick_choice(channel: Channel, quick: Quick, active: int, kinds: int) -> QuickChoice:
+    """Choose for one combination (not met before) and keep the answer on ``quick``."""
+    candidates = channel.candidates
+    dimensions = [
+        (name, candidates.get(dimension)) for bit, name, dimension in _QUICK_KINDS if kinds & bit
+    ]
+    fee, picked = _choose(active, candidates.get(_FLAT), [(n, o, _ZERO) for n, o in dimensions])
+    picked = quick.interned.setdefault(picked, picked)
+    unpriced = any(c is None and o for c, (_, o) in zip(picked, dimensions, strict=True))
+    energy = picked[0] if kinds & 1 else None
+    times = [c for c, (n, _) in zip(picked, dimensions, strict=True) if n != "ENERGY" and c]
+    choice = (fee, picked, unpriced, energy, times[-1] if times else None)
+    if len(quick.choices) < _CHOICES:
+        quick.choices[active << 3 | kinds] = choice
+    return choice
+
+
+_QUICK_KINDS = ((1, "ENERGY", _ENERGY), (2, "TIME", _TIME), (4, "PARKING_TIME", _PARKING))
+
+
+def _price_quick(
+    tariff: CompiledTariff,
+    quick: Quick,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> CdrPricing | None:
+    """:func:`price_periods` for the session channel, recording no breakdown.
+
+    The same pieces, the same components and the same Decimal operations in the same order as
+    :func:`_run` (so the same exact totals), but the elements that hold come from the channel's
+    :class:`Quick` tables: clock restrictions once per stretch between cuts, current and power
+    once per period. The breakdown is left as a replay of the general loop, run when read.
+    Returns None, having changed nothing, where the general loop must answer: periods out of
+    order, overlapping or invalid (it raises), reservation time, no session period, or a volume
+    that no element prices (the warnings name it).
+    """
+    channel = tariff.session
+    clock = zone_clock(time_zone)
+    first = periods[0]
+    last_period = periods[-1]
+    start = session_start if session_start is not None else first.start
+    last_end = last_period.end
+    if last_end is None:
+        last_end = session_end if session_end is not None else last_period.start
+    finish = session_end if session_end is not None else last_end
+    if tariff.local:
+        clock.cover(start, max(finish, last_end))
+    count = len(periods)
+    tally = _Tally(len(tariff.components))
+    flat = channel.candidates.get(_FLAT)
+    choices = quick.choices
+    volumes = tally.volumes
+    used = tally.used
+    seen = tally.seen
+    cuts = quick.cuts
+    table = quick.clock
+    segments = len(cuts) + 1
+    offset = clock.offset
+    next_cut = clock.next_cut
+    period_tests = quick.period_tests
+    free = quick.free
+    everything = quick.everything
+    next_local = -_NEVER if table is not None else _NEVER
+    stretch = everything  # the elements whose clock checks hold until ``next_local``
+    last_energy: Component | None = None
+    last_time: Component | None = None
+    energy_before = parked = _ZERO
+    previous_end = start
+    energy_known = any_session = False
+    for number, period in enumerate(periods):
+        begin = period.start
+        end = period.end
+        if end is None:
+            if number + 1 < count:
+                end = periods[number + 1].start
+            elif session_end is not None:
+                end = session_end
+            else:
+                end = begin
+        if begin < previous_end or end < begin or period.reserved:
+            return None
+        previous_end = end
+        if period.has_energy:
+            energy_known = True
+        parked += period.parking
+        energy = period.energy
+        if not period.session:
+            energy_before += energy
+            continue
+        any_session = True
+        # The volumes asked, non-zero only, in the order ENERGY, TIME, PARKING_TIME.
+        amounts: list[Decimal] = []
+        kinds = 0
+        if energy:
+            amounts.append(energy)
+            kinds = 1
+        if period.time:
+            amounts.append(period.time)
+            kinds |= 2
+        if period.parking:
+            amounts.append(period.parking)
+            kinds |= 4
+        allowed = everything
+        if period_tests:
+            state: State = (
+                0, 0, 0, 0, _ZERO,
+                period.min_current, period.max_current, period.min_power, period.max_power,
+            )  # fmt: skip
+            allowed = free
+            for bit, test in period_tests:
+                if test(state):
+                    allowed |= bit
+        if next_local <= begin:
+            assert table is not None  # next_local stays _NEVER without a clock table
+            day, second = divmod(begin + offset(begin), DAY)
+            stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
+            next_local = next_cut(begin, cuts)
+        active = stretch & allowed
+        choice = choices.get(active << 3 | kinds)
+        if choice is None:
+            choice = _quick_choice(channel, quick, active, kinds)
+        fee, picked, unpriced, energy_component, time_component = choice
+        if flat is not None and fee is not None:
+            seen[fee.key] = 1
+            used.append(fee)
+            volumes[fee.key] = _ONE
+            flat = None
+        if next_local >= end:
+            # No cut inside the period: one piece.
+            if unpriced:
+                return None
+            for amount, component in zip(amounts, picked):  # noqa: B905
+                if component is not None:
+                    key = component.key
+                    if not seen[key]:
+                        seen[key] = 1
+                        used.append(component)
+                    volumes[key] += amount
+        else:
+            # Pieces: (fraction where it starts, chosen components); a stretch that picks what
+            # the one before it picked belongs to the same piece.
+            pieces = [(_ZERO, picked)]
+            span = Decimal(end - begin)
+            while next_local < end:
+                instant = next_local
+                day, second = divmod(instant + offset(instant), DAY)
+                stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]  # type: ignore[index]
+                next_local = next_cut(instant, cuts)
+                active = stretch & allowed
+                piece_choice = choices.get(active << 3 | kinds)
+                if piece_choice is None:
+                    piece_choice = _quick_choice(channel, quick, active, kinds)
+                fee = piece_choice[0]
+                if flat is not None and fee is not None:
+                    seen[fee.key] = 1
+                    used.append(fee)
+                    volumes[fee.key] = _ONE
+                    flat = None
+                if piece_choice[1] is not pieces[-1][1]:
+                    pieces.append(((instant - begin) / span, piece_choice[1]))
+                    choice = piece_choice
+                unpriced = unpriced or piece_choice[2]
+            if unpriced:
+                return None
+            _, _, _, energy_component, time_component = choice
+            several = len(pieces)
+            for index, (fraction, picked) in enumerate(pieces):
+                last = index + 1 == several
+                for amount, component in zip(amounts, picked):  # noqa: B905
+                    if component is None:
+                        continue
+                    if several == 1:
+                        part = amount
+                    else:
+                        upto = amount if last else amount * pieces[index + 1][0]
+                        part = upto - amount * fraction if index else upto
+                    key = component.key
+                    if not seen[key]:
+                        seen[key] = 1
+                        used.append(component)
+                    volumes[key] += part
+        if energy_component is not None:
+            last_energy = energy_component
+        if time_component is not None:
+            last_time = time_component
+        energy_before += energy
+    if not any_session:
+        return None
+    tally.energy, tally.parking = energy_before, parked
+    if last_energy is not None:
+        _step_extra(tally, last_energy, _KWH)
+    if last_time is not None:
+        _step_extra(tally, last_time, _HOUR)
+    replay = partial(
+        _replay, tariff, tuple(periods), session_start, session_end, time_zone,
+        reservation_expired,
+    )  # fmt: skip
+    return _pricing(tariff, time_zone, start, finish, tally, energy_known, _ZERO, replay, None)
+
+
 def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
     """Bill the rest of the last step (mod_cdrs "step_size") at the last component's price."""
     if last < 0:
         return
     _, period, _, at, dimension, _, component, _, reservation = tally.lines[last]
     assert component is not None  # only priced lines are marked
+    extra = _step_extra(tally, component, units)
+    if extra is not None:
+        tally.lines.append(
+            ("step_size", period, at, at, dimension, extra, component, None, reservation)
+        )
+
+
+def _step_extra(tally: _Tally, component: Component, units: Decimal) -> Decimal | None:
+    """The volume that completes ``component``'s last step, added to its volume (None: none)."""
     step = component.step_size
     if step <= 0:
-        return
+        return None
     # The billed volume of this dimension: what its components priced so far (before any step).
     billed = _ZERO
+    volumes = tally.volumes
+    billing = component.billing
     for other in tally.used:
-        if other.group == component.group and other.dimension is component.dimension:
-            billed += tally.volumes[other.key]
+        if other.billing == billing:
+            billed += volumes[other.key]
     if billed <= 0:
-        return
+        return None
     measured = (billed * units).quantize(_RESOLUTION)
     rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
     if rounded <= measured:
-        return
+        return None
     extra = (rounded - measured) / units
     tally.volumes[component.key] += extra
-    tally.lines.append(
-        ("step_size", period, at, at, dimension, extra, component, None, reservation)
-    )
+    return extra
 
 
 def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
@@ -352,16 +584,22 @@ def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
         group_before = before[group]
         if group_before is None:
             continue
-        lines: tuple[TaxLine, ...] = ()
         rates = taxes[group]
-        if rates is not None:
+        if rates is None:
+            lines: tuple[TaxLine, ...] = ()
+        else:
+            found: list[TaxLine] = []
             for rate, amount in rates.items():
-                lines += (_new(TaxLine, (rate, amount, "VAT")),)
+                found.append(_new(TaxLine, (rate, amount, "VAT")))
                 all_taxes[rate] = all_taxes.get(rate, _ZERO) + amount
-        prices[group] = _new(Price, (group_before, after[group], lines))
+            lines = tuple(found)
+        group_after = after[group]
+        prices[group] = _new(Price, (group_before, group_after, lines))
         all_before += group_before
-        all_after += after[group]
-    total_taxes = tuple(_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items())
+        all_after += group_after
+    total_taxes = tuple(
+        [_new(TaxLine, (rate, amount, "VAT")) for rate, amount in all_taxes.items()]
+    )
     return prices, _new(Price, (all_before, all_after, total_taxes))
 
 
@@ -410,13 +648,22 @@ def price_periods(
     session_end: int | None = None,
     time_zone: str = "UTC",
     reservation_expired: bool | None = None,
+    fast: bool = True,
 ) -> CdrPricing:
     """Price a session's periods (times in UTC seconds since the epoch) with one tariff.
 
     ``session_start`` defaults to the first period's start, ``session_end`` to the last period's
     own end (or its start). ``reservation_expired`` None means: expired when no period carries a
-    session dimension (only RESERVATION_TIME).
+    session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
+    the fast path applies (the same exact results; the tests compare the two).
     """
+    quick = tariff.session.quick
+    if fast and quick is not None and periods:
+        pricing = _price_quick(
+            tariff, quick, periods, session_start, session_end, time_zone, reservation_expired
+        )
+        if pricing is not None:
+            return pricing
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -463,31 +710,69 @@ def price_periods(
     _round_up(tally, tally.last_energy, _KWH)
     _round_up(tally, tally.last_time, _HOUR)
     _round_up(tally, tally.last_reserved, _HOUR)
+    return _pricing(
+        tariff, time_zone, start, finish, tally, energy_known, total_reserved, tally.lines, channel
+    )
 
+
+def _pricing(
+    tariff: CompiledTariff,
+    time_zone: str,
+    start: int,
+    finish: int,
+    tally: _Tally,
+    energy_known: bool,
+    total_reserved: Decimal,
+    raw: list[RawLine] | Callable[[], list[RawLine]],
+    channel: Channel | None,
+) -> CdrPricing:
+    """The CDR totals of a finished tally."""
     prices, total = _group_prices(tally)
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
-    total_time = Decimal(finish - start) / _HOUR
+    fixed, energy, time, parking, reserved = prices
+    # Positional, in CdrPricing's parameter order: this runs once per pricing.
     return CdrPricing(
-        tariff=tariff,
-        time_zone=time_zone,
-        session_start=start,
-        session_end=finish,
-        total_cost=limited,
-        cost_before_limits=total,
-        limit=limit,
-        total_fixed_cost=prices[Group.FIXED],
-        total_energy_cost=prices[Group.ENERGY],
-        total_time_cost=prices[Group.TIME],
-        total_parking_cost=prices[Group.PARKING],
-        total_reservation_cost=prices[Group.RESERVATION],
-        total_energy=tally.energy if energy_known else None,
-        total_time=total_time,
-        total_parking_time=tally.parking,
-        total_reservation_time=total_reserved,
-        raw_lines=tally.lines,
-        warnings=_warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
-        reservation_channel=channel,
+        tariff,
+        time_zone,
+        start,
+        finish,
+        limited,
+        total,
+        limit,
+        fixed,
+        energy,
+        time,
+        parking,
+        reserved,
+        tally.energy if energy_known else None,
+        Decimal(finish - start) / _HOUR,
+        tally.parking,
+        total_reserved,
+        raw,
+        _warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
+        channel,
     )
+
+
+def _replay(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> list[RawLine]:
+    """The breakdown of a pricing the fast path made: the general loop on the same input."""
+    pricing = price_periods(
+        tariff,
+        periods,
+        session_start=session_start,
+        session_end=session_end,
+        time_zone=time_zone,
+        reservation_expired=reservation_expired,
+        fast=False,
+    )
+    return pricing.raw_lines
 
 
 def _short(value: Decimal) -> str:

@@ -20,7 +20,7 @@ nothing in that period: energy is never negative.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
@@ -66,9 +66,20 @@ class Period(NamedTuple):
     tariff_id: str | None = None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def epoch_seconds(moment: datetime) -> int:
-    """Whole seconds since 1970-01-01 UTC; fractions of a second are dropped."""
-    return int(moment.timestamp() // 1)
+    """Whole seconds since 1970-01-01 UTC; fractions of a second are dropped (floor)."""
+    if moment.tzinfo is None:
+        return int(moment.timestamp() // 1)  # a naive datetime is read as local time
+    return _seconds(moment - _EPOCH)
+
+
+def _seconds(since_epoch: timedelta) -> int:
+    # days and seconds of a timedelta are normalised (0 <= seconds < 86400), so this is the
+    # floor; about half the cost of datetime.timestamp(), and it runs once per period.
+    return since_epoch.days * 86_400 + since_epoch.seconds
 
 
 # Enum members bound once: reading ``CdrDimensionType.ENERGY`` is an attribute lookup on the enum
@@ -98,23 +109,40 @@ def period_from_charging_period(period: ChargingPeriod) -> Period:
         if imported is not None:
             energy = imported - get(_ENERGY_EXPORT, _ZERO)
     time = get(_TIME, _ZERO)
-    average_power = get(_POWER_AVERAGE)
-    if average_power is None and energy is not None and time > 0:
-        average_power = energy / time
-    average_current = get(_CURRENT_AVERAGE)
+    min_current = get(_MIN_CURRENT)
+    max_current = get(_MAX_CURRENT)
+    if min_current is None or max_current is None:
+        average_current = get(_CURRENT_AVERAGE)
+        if min_current is None:
+            min_current = average_current
+        if max_current is None:
+            max_current = average_current
+    min_power = get(_MIN_POWER)
+    max_power = get(_MAX_POWER)
+    if min_power is None or max_power is None:
+        # Only a bound the period does not report reads the average (and only then is the
+        # average of ENERGY / TIME worked out).
+        average_power = get(_POWER_AVERAGE)
+        if average_power is None and energy is not None and time > 0:
+            average_power = energy / time
+        if min_power is None:
+            min_power = average_power
+        if max_power is None:
+            max_power = average_power
     reserved = _RESERVATION_TIME in values
+    since = period.start_date_time - _EPOCH  # a UtcDateTime is aware
     return _new(
         Period,
         (  # in Period's field order
-            int(period.start_date_time.timestamp() // 1),  # epoch_seconds, inlined
+            since.days * 86_400 + since.seconds,  # epoch_seconds, inlined (see _seconds)
             _ZERO if energy is None else energy,
             time,
             get(_PARKING_TIME, _ZERO),
             get(_RESERVATION_TIME, _ZERO),
-            get(_MIN_CURRENT, average_current),
-            get(_MAX_CURRENT, average_current),
-            get(_MIN_POWER, average_power),
-            get(_MAX_POWER, average_power),
+            min_current,
+            max_current,
+            min_power,
+            max_power,
             None,
             len(values) > reserved,  # some dimension other than RESERVATION_TIME
             reserved,

@@ -7,6 +7,7 @@ Nothing is ever computed from a rounded number. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, NamedTuple
@@ -55,6 +56,7 @@ class Price(NamedTuple):
 
 ZERO_PRICE = Price(_ZERO, _ZERO)
 _new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
+_quantize = Decimal.quantize
 _ROUNDED_ZERO: dict[Decimal, Price] = {}  # ZERO_PRICE rounded, by quantum
 
 
@@ -70,12 +72,23 @@ def _rounded(price: Price, quantum: Decimal) -> Price:
         return known
     before, after, taxes = price
     if taxes:
-        taxes = tuple(
-            [_new(TaxLine, (t[0], t[1].quantize(quantum, ROUND_HALF_UP), t[2])) for t in taxes]
-        )
+        if len(taxes) == 1:  # the usual case: one rate
+            name_rate, amount, name = taxes[0]
+            taxes = (_new(TaxLine, (name_rate, _quantize(amount, quantum, ROUND_HALF_UP), name)),)
+        else:
+            taxes = tuple(
+                [
+                    _new(TaxLine, (t[0], _quantize(t[1], quantum, ROUND_HALF_UP), t[2]))
+                    for t in taxes
+                ]
+            )
     return _new(
         Price,
-        (before.quantize(quantum, ROUND_HALF_UP), after.quantize(quantum, ROUND_HALF_UP), taxes),
+        (
+            _quantize(before, quantum, ROUND_HALF_UP),
+            _quantize(after, quantum, ROUND_HALF_UP),
+            taxes,
+        ),
     )
 
 
@@ -139,7 +152,6 @@ class CdrPricing:
 
     def __init__(
         self,
-        *,
         tariff: CompiledTariff,
         time_zone: str,
         session_start: int,
@@ -156,7 +168,7 @@ class CdrPricing:
         total_time: Decimal,
         total_parking_time: Decimal,
         total_reservation_time: Decimal,
-        raw_lines: list[RawLine],
+        raw_lines: list[RawLine] | Callable[[], list[RawLine]],
         warnings: tuple[str, ...],
         reservation_channel: Channel | None = None,
         settled_from: CdrPricing | None = None,
@@ -188,8 +200,23 @@ class CdrPricing:
         return self.tariff.currency
 
     @property
+    def replayed(self) -> bool:
+        """True when the pricing recorded no breakdown as it went (the fast path): reading
+        ``lines`` runs the general loop once on the same input."""
+        return callable(self._raw)
+
+    @property
+    def raw_lines(self) -> list[RawLine]:
+        """The breakdown as the pricing loop recorded it; the fast path, which records none,
+        leaves a replay of the general loop here, run when someone asks (``lines`` keeps it)."""
+        raw = self._raw
+        return raw() if callable(raw) else raw
+
+    @property
     def lines(self) -> tuple[Line, ...]:
         """The breakdown, in the order the session consumed it (step and flat lines included)."""
+        if self.settled_from is not None:
+            return self.settled_from.lines  # the same lines: they keep their exact costs
         if self._lines is None:
             self._lines = tuple(
                 Line(
@@ -205,7 +232,7 @@ class CdrPricing:
                     reservation=reservation,
                 )
                 for kind, period, start, end, dimension, volume, component, state, reservation in (
-                    self._raw
+                    self.raw_lines
                 )
             )
         return self._lines
@@ -237,32 +264,37 @@ class CdrPricing:
         """
         if self.settled_from is not None:
             return self
-        quantum = self.currency.quantum
+        quantum = self.tariff.currency.quantum
         total = _rounded(self.total_cost, quantum)
         before = self.cost_before_limits
+        # Built slot by slot rather than through __init__'s keywords: settling runs once per
+        # priced CDR, and the copy is the same fields with the costs rounded.
+        settled = object.__new__(CdrPricing)
+        settled.tariff = self.tariff
+        settled.time_zone = self.time_zone
+        settled.session_start = self.session_start
+        settled.session_end = self.session_end
+        settled.total_cost = total
         # The same Price object (total and cost before limits, most often) is rounded once.
-        return CdrPricing(
-            tariff=self.tariff,
-            time_zone=self.time_zone,
-            session_start=self.session_start,
-            session_end=self.session_end,
-            total_cost=total,
-            cost_before_limits=total if before is self.total_cost else _rounded(before, quantum),
-            limit=self.limit,
-            total_fixed_cost=_rounded(self.total_fixed_cost, quantum),
-            total_energy_cost=_rounded(self.total_energy_cost, quantum),
-            total_time_cost=_rounded(self.total_time_cost, quantum),
-            total_parking_cost=_rounded(self.total_parking_cost, quantum),
-            total_reservation_cost=_rounded(self.total_reservation_cost, quantum),
-            total_energy=self.total_energy,
-            total_time=self.total_time,
-            total_parking_time=self.total_parking_time,
-            total_reservation_time=self.total_reservation_time,
-            raw_lines=self._raw,
-            warnings=self.warnings,
-            reservation_channel=self.reservation_channel,
-            settled_from=self,
+        settled.cost_before_limits = (
+            total if before is self.total_cost else _rounded(before, quantum)
         )
+        settled.limit = self.limit
+        settled.total_fixed_cost = _rounded(self.total_fixed_cost, quantum)
+        settled.total_energy_cost = _rounded(self.total_energy_cost, quantum)
+        settled.total_time_cost = _rounded(self.total_time_cost, quantum)
+        settled.total_parking_cost = _rounded(self.total_parking_cost, quantum)
+        settled.total_reservation_cost = _rounded(self.total_reservation_cost, quantum)
+        settled.total_energy = self.total_energy
+        settled.total_time = self.total_time
+        settled.total_parking_time = self.total_parking_time
+        settled.total_reservation_time = self.total_reservation_time
+        settled._raw = self._raw
+        settled._lines = None
+        settled.warnings = self.warnings
+        settled.reservation_channel = self.reservation_channel
+        settled.settled_from = self
+        return settled
 
     @property
     def exact(self) -> CdrPricing:
