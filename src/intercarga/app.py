@@ -355,6 +355,8 @@ async def serve(
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
         # must be done before stations (replaying their queues) can make new ones.
+        if system.cluster is not None:
+            await system.cluster.bus.start_groups()  # every group's subscriber is wired now
         await roaming.start()
         await system.csms.start(ocpp.socket, tls)
         stop = asyncio.Event()
