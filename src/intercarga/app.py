@@ -241,10 +241,23 @@ def bind(name: str, host: str, port: int, *, reuse_port: bool = False) -> Listen
     """Bind before anything starts, so a taken port is one clear error and nothing half-runs.
 
     ``reuse_port``: SO_REUSEPORT, so the workers of ``serve --workers`` each listen on the same
-    port and the kernel spreads new connections over them.
+    port and the kernel spreads new connections over them. Such a socket is bound but not yet
+    listening: it listens when its server starts serving, since the kernel hands a listening
+    socket its share of new connections at once, and a worker started again after a crash
+    would hold its share in its backlog for the seconds it takes to start.
     """
     try:
-        sock = socket.create_server((host, port), reuse_port=reuse_port, backlog=2048)
+        if reuse_port:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind((host, port))
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_server((host, port), backlog=2048)
     except OSError as error:
         reason = error.strerror or str(error)
         raise ListenError(f"cannot listen for {name} on {host}:{port}: {reason.lower()}") from None
