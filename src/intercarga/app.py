@@ -406,6 +406,10 @@ async def serve(
         stop.set()  # also when the HTTP server ended by itself
         warming.cancel()  # a map built ahead is no use any more
         await stop_tasks(background, grace=30)
+        if system.cluster is not None:
+            # The events still to come (the stations' sockets closing) go to the other nodes'
+            # pushers, or wait in the stream for this node's next start.
+            await system.cluster.bus.stop_groups()
         await roaming.stop()
         await system.csms.stop()
         admission.close()

@@ -151,6 +151,15 @@ class ClusterBus(EventBus):
                 )
 
     async def close(self) -> None:
+        await self.stop_groups()
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def stop_groups(self) -> None:
+        """Take no more of the groups' events (the other nodes take them, or this node's
+        next start): before what handles them stops."""
         self._closing = True  # the NATS client may swallow a cancellation inside a pull
         for task in self._pulling:
             task.cancel()
@@ -162,10 +171,6 @@ class ClusterBus(EventBus):
             with contextlib.suppress(Exception):
                 await pull.unsubscribe()
         self._pulls = []
-        if self._subscription is not None:
-            with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
-            self._subscription = None
 
     async def publish(self, event: DomainEvent) -> None:
         await self.deliver_here(event)
