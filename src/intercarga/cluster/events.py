@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 # group's backlog while every node is down for a moment; no archive.
 _KEEP_EVENTS = 3600.0
 # How many events of different Locations a group handles at once across the cluster.
-PARTITIONS = 8
+PARTITIONS = 32
 # Seconds a publish waits for the stream's acknowledgement before this node handles the
 # group's event itself.
 _PUBLISH_TIMEOUT = 2.0
