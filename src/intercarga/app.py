@@ -387,6 +387,8 @@ async def serve(
         accept_errors = BurstLog(log, "listeners")
         summarise_accept_errors(loop, accept_errors)
         http_task = asyncio.create_task(server.serve(sockets=[http.socket]), name="http")
+        if ready is not None:
+            ready.set()  # before the line that says so (a supervisor may act on either)
         log.info(
             "serving",
             extra={
@@ -394,8 +396,6 @@ async def serve(
                 "ocpp": f"{'wss' if tls else 'ws'}://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
             },
         )
-        if ready is not None:
-            ready.set()
         stop_task = asyncio.create_task(stop.wait(), name="stop")
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
