@@ -279,10 +279,26 @@ class CsmsProcess:
         except OSError:
             return 0
 
+    def workers_serving(self) -> int:
+        """How many worker starts reached serving (each logs "serving" once)."""
+        try:
+            return self.log.read_text(errors="replace").count('"message": "serving"')
+        except OSError:
+            return 0
+
     async def kill_worker(self, rng: random.Random, timeout: float) -> None:
         """SIGKILL one worker of ``serve --workers`` (the node dies; its stations reconnect
         to the others on the same port) and wait until the parent has started it again."""
-        await until(lambda: len(self.worker_pids()) == self.workers, timeout, "every worker")
+        # Every worker up *and serving*: one killed before it served stops them all (serve
+        # --workers takes that for a worker that cannot start).
+        await until(
+            lambda: (
+                len(self.worker_pids()) == self.workers
+                and self.workers_serving() >= self.workers_started()
+            ),
+            timeout,
+            "every worker serving",
+        )
         before = self.workers_started()
         os.kill(rng.choice(sorted(self.worker_pids())), signal.SIGKILL)
         await until(lambda: self.workers_started() > before, timeout, "the worker's restart")

@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
 ``python -m bench.run [--quick]
-[--only throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,crash]
+[--only throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,crash,cluster]
 [--out PATH] [--json PATH] [--splice]``; ``--splice`` keeps the document and replaces only the
 sections this run measured, each with its own run's machine and load. The full run takes about
 ten minutes on the 2-core development VM; ``--quick``
@@ -30,6 +30,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cliff import CliffResult, run_cliff
+from bench.cluster import ClusterResult, cluster_json, run_cluster
+from bench.cluster import render as render_cluster
 from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
 from bench.crash import CrashResult, run_crash_all
@@ -188,6 +190,14 @@ class Sizes:
     cliff_stations: int = 50
     cliff_messages: int = 5000  # per station: one session each
     cliff_wrap: int = 60
+    cluster_stations: int = 50
+    cluster_runs: int = 3
+    cluster_seconds: float = 3.0
+    cluster_messages: int = 2000  # at least, per run (40 per station)
+    failover_stations: int = 200
+    failover_kills: int = 3
+    presence_seconds: float = 15.0
+    group_events: int = 2000
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -215,6 +225,14 @@ class Sizes:
             dashboard_seconds=0.2,
             cliff_stations=4,
             cliff_messages=130,
+            cluster_stations=4,
+            cluster_runs=1,
+            cluster_seconds=0.3,
+            cluster_messages=40,
+            failover_stations=10,
+            failover_kills=1,
+            presence_seconds=1.0,
+            group_events=20,
         )
 
 
@@ -242,6 +260,7 @@ class Report:
     cliff: CliffResult | None = None
     open_data: OpenDataResult | None = None
     dashboard: DashboardResult | None = None
+    cluster: ClusterResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     load_start: tuple[float, float, float] = field(default_factory=os.getloadavg)
     load_end: tuple[float, float, float] | None = None
@@ -285,6 +304,7 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
             "open_data",
             "dashboard",
             "crash",
+            "cluster",
         )
     )
     if "pricing" in wanted:
@@ -330,6 +350,21 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
             sizes.crash_transactions, sizes.crash_kills, progress=progress
         )
         report.skipped.update(skipped)
+    if "cluster" in wanted:
+        progress("cluster: one node against two, a node's kill -9")
+        report.cluster = run_cluster(
+            stations=sizes.cluster_stations,
+            runs=sizes.cluster_runs,
+            seconds=sizes.cluster_seconds,
+            min_messages=sizes.cluster_messages,
+            failover_stations=sizes.failover_stations,
+            kills=sizes.failover_kills,
+            presence_seconds=sizes.presence_seconds,
+            group_events=sizes.group_events,
+            progress=progress,
+        )
+        if report.cluster.skipped:
+            report.skipped["cluster"] = report.cluster.skipped
     report.elapsed_s = time.perf_counter() - began
     report.load_end = os.getloadavg()
     return report
@@ -462,6 +497,7 @@ def render(report: Report) -> str:
         out += ["## Dashboard pages", "", render_dashboard(report.dashboard), ""]
     out += _crash_section(report)
     out += _registry_section(report)
+    out += _cluster_section(report)
     out += _work_section(report)
     out += [
         "## Reproduce",
@@ -883,6 +919,12 @@ def _crash_section(report: Report) -> list[str]:
     return out
 
 
+def _cluster_section(report: Report) -> list[str]:
+    if report.cluster is None or not report.cluster.setups:
+        return []
+    return ["## 7. Several nodes (issue 17)", "", render_cluster(report.cluster), ""]
+
+
 def _work_section(report: Report) -> list[str]:
     out = [
         "## What dominated and what was done",
@@ -1009,6 +1051,7 @@ def _to_json(report: Report) -> dict[str, Any]:
             "refused": report.hub_auth.refused,
         },
         "crash": [result.to_dict() for result in report.crash],
+        "cluster": None if report.cluster is None else cluster_json(report.cluster),
         "cliff": report.cliff.to_dict() if report.cliff else None,
         "skipped": report.skipped,
     }
@@ -1064,7 +1107,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
         "--only",
         default="",
         help="comma-separated: throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,"
-        "crash",
+        "crash,cluster",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")

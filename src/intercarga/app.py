@@ -241,10 +241,23 @@ def bind(name: str, host: str, port: int, *, reuse_port: bool = False) -> Listen
     """Bind before anything starts, so a taken port is one clear error and nothing half-runs.
 
     ``reuse_port``: SO_REUSEPORT, so the workers of ``serve --workers`` each listen on the same
-    port and the kernel spreads new connections over them.
+    port and the kernel spreads new connections over them. Such a socket is bound but not yet
+    listening: it listens when its server starts serving, since the kernel hands a listening
+    socket its share of new connections at once, and a worker started again after a crash
+    would hold its share in its backlog for the seconds it takes to start.
     """
     try:
-        sock = socket.create_server((host, port), reuse_port=reuse_port, backlog=2048)
+        if reuse_port:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind((host, port))
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_server((host, port), backlog=2048)
     except OSError as error:
         reason = error.strerror or str(error)
         raise ListenError(f"cannot listen for {name} on {host}:{port}: {reason.lower()}") from None
@@ -355,6 +368,8 @@ async def serve(
         server = _Server(uvicorn_config(app, settings.http, admission))
         # Roaming first: it queues the CDRs a killed process stored but never queued, and
         # must be done before stations (replaying their queues) can make new ones.
+        if system.cluster is not None:
+            await system.cluster.bus.start_groups()  # every group's subscriber is wired now
         await roaming.start()
         await system.csms.start(ocpp.socket, tls)
         stop = asyncio.Event()
@@ -372,6 +387,8 @@ async def serve(
         accept_errors = BurstLog(log, "listeners")
         summarise_accept_errors(loop, accept_errors)
         http_task = asyncio.create_task(server.serve(sockets=[http.socket]), name="http")
+        if ready is not None:
+            ready.set()  # before the line that says so (a supervisor may act on either)
         log.info(
             "serving",
             extra={
@@ -379,8 +396,6 @@ async def serve(
                 "ocpp": f"{'wss' if tls else 'ws'}://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
             },
         )
-        if ready is not None:
-            ready.set()
         stop_task = asyncio.create_task(stop.wait(), name="stop")
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
@@ -391,6 +406,10 @@ async def serve(
         stop.set()  # also when the HTTP server ended by itself
         warming.cancel()  # a map built ahead is no use any more
         await stop_tasks(background, grace=30)
+        if system.cluster is not None:
+            # The events still to come (the stations' sockets closing) go to the other nodes'
+            # pushers, or wait in the stream for this node's next start.
+            await system.cluster.bus.stop_groups()
         await roaming.stop()
         await system.csms.stop()
         admission.close()

@@ -2,11 +2,19 @@
 
 The in-process bus is the default: subscribers are called in order, on the publisher's task,
 after the fact is stored; a failing subscriber is logged and never stops the others or the
-publisher. In a cluster the bus of ``intercarga.cluster`` keeps this interface and also hands
-the events of the other nodes to the subscribers that asked for them (``everywhere=True``:
-what every node must show, such as the dashboard's live view); the others act only on the
-events of their own node, so that what must happen once per cluster happens once. This package
-must never decide anything about the events it carries.
+publisher. In a cluster the bus of ``intercarga.cluster`` keeps this interface and reaches
+three kinds of subscribers differently:
+
+- plain ones act on the events of their own node only, in process;
+- ``everywhere`` ones also get the other nodes' events (what every node must show or cache:
+  the dashboard's live view, the map's markers);
+- a ``group``'s ones act once per cluster: each event reaches the subscribers of the group on
+  one node, whichever takes it from the group's durable consumer (the OCPI pusher), so what
+  must happen once happens once even when the node of the fact dies before handling it.
+
+Every node must subscribe the same groups: a group's event goes to any node of the cluster.
+On one node (and in process) the three kinds are the same. This package must never decide
+anything about the events it carries.
 """
 
 from __future__ import annotations
@@ -30,13 +38,28 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Subscriber]] = {}
         self._everywhere: dict[type, list[Subscriber]] = {}
+        self._local: dict[type, list[Subscriber]] = {}
+        self._groups: dict[str, dict[type, list[Subscriber]]] = {}
 
     def subscribe(
-        self, event_type: type, subscriber: Subscriber, *, everywhere: bool = False
+        self,
+        event_type: type,
+        subscriber: Subscriber,
+        *,
+        everywhere: bool = False,
+        group: str | None = None,
     ) -> None:
         """Call ``subscriber`` with each event of ``event_type`` published here; with
-        ``everywhere``, with those of the cluster's other nodes too."""
+        ``everywhere``, with those of the cluster's other nodes too; with ``group`` (a concern
+        that acts once per cluster), with the events of any node that this node takes from the
+        group."""
+        if everywhere and group is not None:
+            raise ValueError("a subscriber is either everywhere or in a group")
         self._subscribers.setdefault(event_type, []).append(subscriber)
+        if group is None:
+            self._local.setdefault(event_type, []).append(subscriber)
+        else:
+            self._groups.setdefault(group, {}).setdefault(event_type, []).append(subscriber)
         if everywhere:
             self._everywhere.setdefault(event_type, []).append(subscriber)
 
@@ -46,6 +69,18 @@ class EventBus:
     async def deliver_from_elsewhere(self, event: DomainEvent) -> None:
         """An event another node published: only the ``everywhere`` subscribers get it."""
         await self._deliver(event, self._everywhere.get(type(event), ()))
+
+    def groups(self) -> list[str]:
+        """The groups subscribed here."""
+        return sorted(self._groups)
+
+    async def deliver_to_group(self, group: str, event: DomainEvent) -> None:
+        """An event this node took from ``group`` (or handles itself, NATS being away)."""
+        await self._deliver(event, self._groups.get(group, {}).get(type(event), ()))
+
+    async def deliver_here(self, event: DomainEvent) -> None:
+        """This node's event to its plain and ``everywhere`` subscribers (not the groups')."""
+        await self._deliver(event, self._local.get(type(event), ()))
 
     async def _deliver(self, event: DomainEvent, subscribers: Iterable[Subscriber]) -> None:
         for subscriber in subscribers:

@@ -90,8 +90,15 @@ def _run_worker(serve: ServeWorker, settings: Settings, ready: ProcessEvent, fir
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    class Served(asyncio.Event):
+        # The parent learns it at once, not at this loop's next turn: a worker busy taking
+        # stations and killed in between would count as one that never served.
+        def set(self) -> None:
+            super().set()
+            ready.set()
+
     async def main() -> None:
-        served = asyncio.Event()
+        served = Served()
         task = asyncio.ensure_future(serve(settings, served, first))
         waiter = asyncio.ensure_future(served.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -3,8 +3,9 @@
 :class:`Cluster` is one node's membership: its NATS connection, its :class:`Presence` (which
 node holds which station, in a key-value bucket), the :class:`CommandRouter` the CSMS asks for
 stations held elsewhere, the :class:`CommandResponder` that answers the others for the
-stations held here, and the :class:`ClusterBus` that relays events between nodes. The composition root (``app.py``) opens it only when ``nats_url`` is set;
-without it nothing here runs and a node works alone, in-process.
+stations held here, and the :class:`ClusterBus` that relays events between nodes and shares
+the once-per-cluster work among them. The composition root (``app.py``) opens it only when
+``nats_url`` is set; without it nothing here runs and a node works alone, in-process.
 
 This package moves claims and commands between nodes; it must never decide what a station's
 message or a command means, and never touches the database.
@@ -120,7 +121,9 @@ class Cluster:
                 )
             presence = Presence(kv, settings.node_id, lease=settings.lease)
             await presence.start()
-            bus = ClusterBus(nc, cluster=settings.name, node_id=settings.node_id)
+            bus = ClusterBus(
+                nc, cluster=settings.name, node_id=settings.node_id, ack_wait=settings.lease
+            )
             await bus.start()
         except Exception as error:
             if presence is not None:

@@ -90,7 +90,8 @@ class Markers:
         self._points = MapPoints(store.engine)
         self._built: _Built | None = None
         self._lock = asyncio.Lock()
-        bus.subscribe(EvseStatusChanged, self._status_changed)
+        # Every node's cache: the other nodes' changes too.
+        bus.subscribe(EvseStatusChanged, self._status_changed, everywhere=True)
 
     async def _status_changed(self, event: EvseStatusChanged) -> None:
         """Patch the one EVSE in place (its Location is read again anyway if it moved)."""

@@ -7,6 +7,10 @@
 - :class:`NapPuller`: after a CPO's credentials handshake, a full pull of its Locations and
   Tariffs; then every ``interval`` seconds a pull with ``date_from`` (the last pull's start, less a
   margin) that catches what pushes missed. Pulled objects go through the same checks as pushes.
+  In a cluster (``leases`` given) one node runs the periodic pulls (lease
+  ``nap-periodic-pull``) and a partner is pulled by one node at a time (lease
+  ``nap-pull:{partner id}``, renewed page by page), so several access point nodes neither pull
+  a CPO twice nor keep its statuses twice in the history.
 
 Every judgement is the registry's (``registry/``); this module only moves OCPI objects. It must
 never decide a rule itself, and never know an HTTP framework (the receivers' hooks are in
@@ -33,10 +37,19 @@ from intercarga.ocpi.models import format_datetime, parse
 from intercarga.ocpi.routing import may_act_for, routing_headers
 from intercarga.registry import Registry
 from intercarga.store import Store
+from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.registry import PullMark, Via, pull_key
 
-__all__ = ["LocationWrites", "NapPuller", "NapReceiver", "store_location"]
+__all__ = [
+    "PERIODIC_LEASE",
+    "LocationWrites",
+    "NapPuller",
+    "NapReceiver",
+    "PulledElsewhereError",
+    "pull_lease",
+    "store_location",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +57,16 @@ PULLED_VERSIONS = ("2.2.1", "2.3.0")
 INITIAL_PULL_RETRIES = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 MARGIN = timedelta(seconds=5)
 """A periodic pull reads from the previous pull's start less this (clocks of two platforms)."""
+PERIODIC_LEASE = "nap-periodic-pull"
+
+
+def pull_lease(partner_id: str) -> str:
+    """The lease of one partner's pull in a cluster."""
+    return f"nap-pull:{partner_id}"
+
+
+class PulledElsewhereError(Exception):
+    """Another node of the cluster is pulling this partner now."""
 
 
 class LocationWrites:
@@ -161,8 +184,16 @@ class NapPuller:
         nap_party: Callable[[], tuple[str, str] | None],
         writes: LocationWrites,
         clock: Callable[[], datetime] = utc_now,
+        leases: LeaseRepository | None = None,
+        node: str = "",
+        lease: float = 60.0,
     ) -> None:
+        """``leases``, ``node``: in a cluster, the shared leases and this node's name; ``lease``:
+        seconds a node holds a partner's pull between two pages (longer than a page takes)."""
         self._store = store
+        self._leases = leases
+        self._node = node
+        self._lease = lease
         self._registry = registry
         self._partners = partners
         self._client = client
@@ -195,6 +226,10 @@ class NapPuller:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._loop = None
+        if self._leases is not None:
+            # Another node runs the periodic pulls at once rather than after the lease.
+            with contextlib.suppress(Exception):
+                await self._leases.release(PERIODIC_LEASE, self._node)
 
     async def settled(self) -> None:
         """Wait for the full pulls under way (tests, and a clean stop)."""
@@ -227,7 +262,7 @@ class NapPuller:
                 return 0
             try:
                 return await self.pull(partner, full=True)
-            except (PartnerError, ValueError) as error:
+            except (PartnerError, ValueError, PulledElsewhereError) as error:
                 log.info("NAP pull of partner %s: %s; again in %s s", partner_id, error, delay)
             await asyncio.sleep(delay)
         log.warning(
@@ -239,9 +274,19 @@ class NapPuller:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                await self.pull_all()
+                # Held across a whole round (its pulls may take up to a lease each between
+                # pages): a node that died gives the rounds up after two intervals and a lease.
+                if await self._hold(PERIODIC_LEASE, self._interval * 2 + self._lease):
+                    await self.pull_all()
             except Exception:
                 log.exception("the periodic pull failed")
+
+    async def _hold(self, name: str, seconds: float) -> bool:
+        """Take or renew lease ``name`` for this node (always held by a single node)."""
+        if self._leases is None:
+            return True
+        now = self._clock()
+        return await self._leases.take(name, self._node, now + timedelta(seconds=seconds), now)
 
     async def _pull_guarded(self, partner: Partner, *, full: bool) -> int:
         try:
@@ -249,10 +294,13 @@ class NapPuller:
         except (PartnerError, ValueError) as error:
             log.warning("NAP pull of partner %s failed: %s", partner.id, error)
             return 0
+        except PulledElsewhereError:
+            return 0
 
     async def pull(self, partner: Partner, *, full: bool = False) -> int:
         """Read the partner's Locations and Tariffs (changed since the last pull unless ``full``),
         store what validates, count what does not; the objects read.
+        :class:`PulledElsewhereError` when another node of the cluster pulls it now.
 
         A platform lists the objects of one of its parties at a time (the ``OCPI-to-*``
         headers), so each CPO party it hosts is pulled on its own."""
@@ -262,10 +310,21 @@ class NapPuller:
         read = 0
         cpos = [(r.country_code, r.party_id) for r in partner.roles if r.role == "CPO"]
         async with self._pulling.setdefault(partner.id, asyncio.Lock()):
-            for cpo in cpos:
-                for module in ("tariffs", "locations"):  # tariffs first: locations link to them
-                    read += await self._pull_module(partner, module, ours, cpo, full=full)
+            await self._hold_pull(partner)
+            try:
+                for cpo in cpos:
+                    for module in ("tariffs", "locations"):  # tariffs first: locations need them
+                        read += await self._pull_module(partner, module, ours, cpo, full=full)
+            finally:
+                if self._leases is not None:
+                    with contextlib.suppress(Exception):
+                        await self._leases.release(pull_lease(partner.id), self._node)
         return read
+
+    async def _hold_pull(self, partner: Partner) -> None:
+        """Take, or renew between pages, this node's lease on ``partner``'s pull."""
+        if not await self._hold(pull_lease(partner.id), self._lease):
+            raise PulledElsewhereError(f"another node is pulling partner {partner.id}")
 
     async def _pull_module(
         self,
@@ -294,6 +353,7 @@ class NapPuller:
             for item in items:
                 count += 1
                 await self._take(partner, module, item)
+            await self._hold_pull(partner)
         await self._store.pull_marks.put(PullMark(partner.id, key, started, count))
         return count
 

@@ -62,6 +62,7 @@ from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import ClientInfoRepository, OutboxEntry
 
 __all__ = [
+    "PUSH_GROUP",
     "ChangeWatcher",
     "PushRenderer",
     "Pusher",
@@ -70,6 +71,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# The consumer group of the pusher in a cluster (docs/cluster.md).
+PUSH_GROUP = "ocpi-push"
 # What a newer full copy makes stale, by kind.
 _REPLACES = {
     "location": frozenset({"location", "evse_status"}),
@@ -103,10 +106,15 @@ class Pusher:
         self._routes_for: list[Partner] | None = None
 
     def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(ObjectRemoved, self.on_removed)
-        bus.subscribe(EvseStatusChanged, self.on_evse_status)
-        bus.subscribe(SessionChanged, self.on_session)
-        bus.subscribe(CdrCreated, self.on_cdr)
+        # Once per cluster: in a cluster whichever node takes an event from the group queues
+        # its pushes (CDR delivery included, so a CDR follows its session's last update).
+        for kind, handler in (
+            (ObjectRemoved, self.on_removed),
+            (EvseStatusChanged, self.on_evse_status),
+            (SessionChanged, self.on_session),
+            (CdrCreated, self.on_cdr),
+        ):
+            bus.subscribe(kind, handler, group=PUSH_GROUP)
 
     # -- whose objects -----------------------------------------------------------------------
     def ours(self, role: str) -> frozenset[Party]:
@@ -192,13 +200,21 @@ class Pusher:
         target = await self._for_emsp(emsp, "cdrs")
         if target is None:
             return
+        key = "cdrs" + path(cdr.country_code, cdr.party_id, cdr.id)
+        _rows, known = await self.outbox.repository.entries(
+            target.partner.id, object_key=key, limit=1
+        )
+        if known:
+            # Queued already: in a cluster an event whose node died before acknowledging it is
+            # handled again elsewhere, and a CDR is POSTed once.
+            return
         await self._enqueue(
             [target],
             owner,
             module="cdrs",
             method="POST",
             suffix="",
-            key="cdrs" + path(cdr.country_code, cdr.party_id, cdr.id),
+            key=key,
             kind="cdr",
             payload=cdr.model_dump(mode="json"),
         )

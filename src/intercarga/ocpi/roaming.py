@@ -158,6 +158,9 @@ class Roaming:
                 interval=pull_interval,
                 nap_party=lambda: nap_party,
                 writes=writes,
+                leases=leases,
+                node=node,
+                lease=settings.ocpi.request_timeout * 4,
             )
             listeners.append(puller.partner_changed)
         registrar = Registrar(partners, settings, client, listeners=listeners)
