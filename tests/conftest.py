@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
 import shutil
 import sys
 import threading
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -377,3 +379,70 @@ def _tasks_dumped_when_hung(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         timer.cancel()
+
+
+# --- The order the tests run in ---------------------------------------------------------------
+# `make test` runs them on one pytest-xdist worker per core with --dist worksteal: each worker is
+# handed a contiguous share of the collected tests, and one that runs out takes the second half
+# of what is left of another's. A test of a minute or more that falls at the end of a share (the
+# process tests are spread through the folders, and tests/test_*.py come last) starts late and
+# ends the run alone. So the tests marked `slow` are moved to the head of the shares, dealt out
+# in turn: the rest keep their order behind them, and no worker takes a slow test from another's
+# head, since stealing takes from the tail.
+
+
+def _fixture_definitions(item: pytest.Item) -> list[Sequence[pytest.FixtureDef[Any]]]:
+    """The definitions of the fixtures ``item`` uses (pytest keeps them on the test function)."""
+    info = getattr(item, "_fixtureinfo", None)
+    return list(info.name2fixturedefs.values()) if info is not None else []
+
+
+def _slow_groups(items: list[pytest.Item]) -> list[list[pytest.Item]]:
+    """The slow tests in groups that one worker runs: a module's slow tests together when they
+    share a server of the module (a fixture of module scope: split, it would start twice),
+    each on its own otherwise."""
+    by_module: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            by_module.setdefault(item.path, []).append(item)
+    groups: list[list[pytest.Item]] = []
+    for slow in by_module.values():
+        shared = any(
+            definition.scope in ("module", "package")
+            for item in slow
+            for definitions in _fixture_definitions(item)
+            for definition in definitions
+        )
+        groups.extend([slow] if shared else [[item] for item in slow])
+    return groups
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Set in each pytest-xdist worker (which alone collects, the same order in each); a worker
+    # no longer knows the --dist mode, but under `load` too slow tests first is the better order.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
+        return  # one process: the collected order
+    groups = sorted(_slow_groups(items), key=len, reverse=True)
+    if not groups:
+        return
+    # Dealt in turn, so that neighbours (a test's parameters, a file's process tests, alike in
+    # length) go to different workers.
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for index, group in enumerate(groups):
+        dealt[index % workers].extend(group)
+    slow = {id(item) for share in dealt for item in share}
+    rest = iter([item for item in items if id(item) not in slow])
+    # The shares as worksteal makes them (xdist/scheduler/worksteal.py, check_schedule): the
+    # first worker the first len // workers tests, the next an even part of what remains...
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for index, share in enumerate(dealt):
+        size = left // (workers - index)
+        left -= size
+        ordered.extend(share)
+        ordered.extend(itertools.islice(rest, max(0, size - len(share))))
+    ordered.extend(rest)
+    assert len(ordered) == len(items)
+    items[:] = ordered

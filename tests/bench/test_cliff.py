@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from bench.cliff import run_cliff
 from bench.run import Report, Sizes, render
+
+pytestmark = pytest.mark.slow
 
 
 def test_both_clocks_are_answered_and_reported() -> None:

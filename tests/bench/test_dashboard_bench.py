@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from bench.dashboard import AFTER_EDIT, PAGES, render, run_dashboard
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_dashboard_benchmark_fetches_every_page_signed_in() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from bench.open_data import render, run_open_data
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_open_data_benchmark_measures_every_part() -> None:

@@ -27,6 +27,8 @@ from bench.throughput import run_throughput
 
 from intercarga.sim.load import LoadKind
 
+pytestmark = pytest.mark.slow
+
 LOCATIONS = 30
 
 

@@ -39,6 +39,7 @@ ARGS = [
 pytestmark = [
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is missing"),
     pytest.mark.timeout(300),
+    pytest.mark.slow,
 ]
 
 # The simulated station boots and waits, so that the dashboard decides when it charges.

@@ -33,6 +33,8 @@ from tests.ocpi.stations import (
     summary,
 )
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def roaming_pair(

@@ -24,6 +24,8 @@ from tests.ocpi.stations import (
     seed_emsp,
 )
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def through_hub(
