@@ -3,13 +3,16 @@
 The region (``data/demo/region.toml``): CPOs in Chile, Colombia and Brazil, a regional and a
 national eMSP, a roaming hub and an access point, each an ``intercarga serve`` process with its
 own folder and SQLite database on free ports. They meet only the way real parties do: the OCPI
-credentials handshake from a TOKEN_A, then OCPI over HTTP. Simulated stations
-(``intercarga simulate``) charge at the CPOs with the eMSPs' drivers' cards, which the CPOs
-authorize in real time with the eMSP (directly or through the hub), and an eMSP starts and stops
-a charge from its app (OCPI commands); every session is priced in its CPO's currency and its CDR
-travels to the driver's eMSP. Incidents play on a schedule (:meth:`Demo.run`): a station offline
-and back, an eMSP down, a tariff change, a CPO that stops reporting to the access point; the
-summary says, from the parties' admin APIs, whether each played out and nothing was lost.
+credentials handshake from a TOKEN_A, then OCPI over HTTP. Every charge is drawn from the seed
+before anything runs (:func:`plan_traffic`): drivers of each eMSP pick stations at the CPOs their
+eMSP reaches, mostly abroad, and each charge paid at a terminal has its one-time token.
+Simulated stations (the simulator's :class:`Fleet`, on a thread of this process) play those
+charges at the CPOs, which authorize each card in real time with its eMSP (directly or through
+the hub), and an eMSP starts and stops a charge from its app (OCPI commands); every session is
+priced in its CPO's currency and its CDR travels to the driver's eMSP. Incidents play on a
+schedule (:meth:`Demo.run`): a station offline and back, an eMSP down, a tariff change, a CPO
+that stops reporting to the access point; the summary says, from the parties' admin APIs,
+whether each played out, nothing was lost, and every count is the plan's.
 
 What this module knows of a party it reads from the party's admin API, like an operator: it never
 opens a database or reaches into a process. Every process it starts is stopped when the demo ends,
@@ -43,7 +46,7 @@ from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError, InvalidInputError, StorageError
 from intercarga.ids.contract_id import iso_check_character
 from intercarga.sim.fleet import Fleet, FleetConfig
-from intercarga.sim.processes import Deployment, OcpiParty
+from intercarga.sim.processes import Deployment, DeploymentError, OcpiParty
 from intercarga.sim.scenario import parse_scenario
 from intercarga.store.database import recreate_schemas
 
@@ -658,11 +661,14 @@ class Demo:
         )
 
     def _header(self, spec: DeploymentSpec, current: str, soc: int, what: str) -> str:
+        # Meter values every five simulated minutes: at 300× one a second per station, which
+        # every party keeps up with (each value is a session update pushed to the eMSP); every
+        # minute was five a second, a backlog on a busy machine.
         kw = "150" if current == "DC" else "22"
         return (
             f"name: demo-{spec.key}\n"
             f"description: {what}\n"
-            f"station: {{evses: 1, current: {current}, max_kw: {kw}, meter_interval: 60}}\n"
+            f"station: {{evses: 1, current: {current}, max_kw: {kw}, meter_interval: 300}}\n"
             f"vehicle: {{battery_kwh: 60, soc: {soc}}}\n"
         )
 
@@ -875,7 +881,7 @@ class Demo:
         """The eMSP's server down for ``--outage`` seconds; meanwhile a CPO changes a tariff."""
         key = self.plan.incidents.outage.emsp
         emsp = self.deployments[key]
-        emsp.stop()
+        self._take_down(key)
         down = time.monotonic()
         self._note(f"{key} goes down for {self.options.outage:g} s")
         self._attempt("tariff change", self._change_tariff)
@@ -893,6 +899,14 @@ class Demo:
             "waiting_at_return": waiting,
         }
         self._note(f"{key} is back; {waiting} push(es) were waiting for it at the CPOs")
+
+    def _take_down(self, key: str) -> None:
+        """A party's server stopped as a service manager does; on a busy machine its exit can
+        take tens of seconds after it has stopped serving, and one killed then is as down."""
+        try:
+            self.deployments[key].stop(timeout=60)
+        except DeploymentError as error:
+            self._note(f"{key} killed: {error}")
 
     def _tariff_path(self) -> str:
         change = self.plan.incidents.tariff
@@ -918,10 +932,9 @@ class Demo:
         spec = self.plan.deployment(key)
         party = spec.parties[0]
         subject = f"{party.country_code}-{party.party_id}"
-        cpo = self.deployments[key]
         # Nothing it holds changes while it is down: the summary uses what it showed last.
         self._last_shown[key] = (self._status(spec), self.cdrs(key))
-        cpo.stop()
+        self._take_down(key)
         down = time.monotonic()
         self._note(f"{key} stops reporting")
         flagged = self._wait(lambda: subject in self.silent_at_access_points(), 120, tick)
