@@ -320,7 +320,7 @@ async def serve(
     from intercarga.ocpi.api import routers as ocpi_routers
     from intercarga.ocpi.mapping import location_to_ocpi
     from intercarga.sim.demo import run_demo
-    from intercarga.sim.example import seed_example_network
+    from intercarga.sim.example import load_network, seed_example_network, seed_network
     from intercarga.web.api.open_data import OpenDataApi
     from intercarga.web.api.registry import registry_router
     from intercarga.web.listener import http_admission, uvicorn_config
@@ -339,7 +339,11 @@ async def serve(
             show_admin_token(token)
             log.warning("a new admin token was made and shown once on the console, not logged")
         seeding = seed or settings.seed_example_network or demo
-        if seeding and await seed_example_network(system.store):
+        if settings.seed_network is not None:
+            network = load_network(settings.seed_network)
+            if await seed_network(system.store, network):
+                log.info("seeded the network of %s", settings.seed_network)
+        elif seeding and await seed_example_network(system.store):
             log.info("seeded the example network")
         open_data = OpenDataApi(
             PublishedLocations(system.engine),

@@ -323,6 +323,11 @@ class Settings(BaseSettings):
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )
+    seed_network: Path | None = Field(
+        default=None,
+        description="A network file in the example network's format to load on start when the "
+        "store is empty (instead of the example network)",
+    )
     assessment_data: Path | None = Field(
         default=None,
         description="Folder of country files (XX.toml) for the assessment; the package's own "

@@ -7,6 +7,7 @@ This module parses options and prints; the region and its processes are
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,11 +54,12 @@ def _table(statuses: list[PartyStatus], elapsed: float, timeline: list[dict[str,
 
 def _print_summary(summary: dict[str, Any]) -> None:
     flows = Table(title="roaming flows (CPO → eMSP)", title_justify="left")
-    for column in ("CPO", "eMSP", "CDRs made", "at the eMSP", "duplicated", "currency"):
+    for column in ("CPO", "eMSP", "planned", "CDRs made", "at the eMSP", "duplicated", "currency"):
         flows.add_column(column)
     for flow in summary["flows"]:
         flows.add_row(
-            flow["cpo"], flow["emsp"], str(flow["cdrs"]), str(flow["delivered"]),
+            flow["cpo"], flow["emsp"], str(flow["planned"]), str(flow["cdrs"]),
+            str(flow["delivered"]),
             str(flow["duplicated"]), ", ".join(flow["currencies"]),
         )  # fmt: skip
     out.print(flows)
@@ -134,6 +136,8 @@ def demo(
 ) -> None:
     """Start a live roaming region: CPOs in Chile, Colombia and Brazil, two eMSPs, a hub and an
     access point, each its own `intercarga serve`; simulated drivers charge across borders."""
+    # The simulated stations run in this process: only their errors, not their chatter.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     plan = load_plan()
     with tempfile.TemporaryDirectory(prefix="intercarga-demo-") as scratch:
         options = DemoOptions(

@@ -3,13 +3,16 @@
 The region (``data/demo/region.toml``): CPOs in Chile, Colombia and Brazil, a regional and a
 national eMSP, a roaming hub and an access point, each an ``intercarga serve`` process with its
 own folder and SQLite database on free ports. They meet only the way real parties do: the OCPI
-credentials handshake from a TOKEN_A, then OCPI over HTTP. Simulated stations
-(``intercarga simulate``) charge at the CPOs with the eMSPs' drivers' cards, which the CPOs
-authorize in real time with the eMSP (directly or through the hub), and an eMSP starts and stops
-a charge from its app (OCPI commands); every session is priced in its CPO's currency and its CDR
-travels to the driver's eMSP. Incidents play on a schedule (:meth:`Demo.run`): a station offline
-and back, an eMSP down, a tariff change, a CPO that stops reporting to the access point; the
-summary says, from the parties' admin APIs, whether each played out and nothing was lost.
+credentials handshake from a TOKEN_A, then OCPI over HTTP. Every charge is drawn from the seed
+before anything runs (:func:`plan_traffic`): drivers of each eMSP pick stations at the CPOs their
+eMSP reaches, mostly abroad, and each charge paid at a terminal has its one-time token.
+Simulated stations (the simulator's :class:`Fleet`, on a thread of this process) play those
+charges at the CPOs, which authorize each card in real time with its eMSP (directly or through
+the hub), and an eMSP starts and stops a charge from its app (OCPI commands); every session is
+priced in its CPO's currency and its CDR travels to the driver's eMSP. Incidents play on a
+schedule (:meth:`Demo.run`): a station offline and back, an eMSP down, a tariff change, a CPO
+that stops reporting to the access point; the summary says, from the parties' admin APIs,
+whether each played out, nothing was lost, and every count is the plan's.
 
 What this module knows of a party it reads from the party's admin API, like an operator: it never
 opens a database or reaches into a process. Every process it starts is stopped when the demo ends,
@@ -19,11 +22,11 @@ however it ends (and dies with the demo if the demo itself is killed).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import itertools
-import json
 import random
-import signal
-import subprocess
+import threading
 import time
 import tomllib
 from collections import Counter
@@ -39,17 +42,25 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from intercarga.domain.station import OcppVersion
 from intercarga.errors import IntercargaError, InvalidInputError, StorageError
 from intercarga.ids.contract_id import iso_check_character
-from intercarga.sim.processes import Deployment, OcpiParty, intercarga_command, start_child
+from intercarga.sim.fleet import Fleet, FleetConfig
+from intercarga.sim.processes import Deployment, DeploymentError, OcpiParty
+from intercarga.sim.scenario import parse_scenario
 from intercarga.store.database import recreate_schemas
 
 __all__ = [
+    "Charge",
     "Demo",
     "DemoOptions",
     "DemoPlan",
     "PartyStatus",
+    "Traffic",
+    "card_uid",
     "load_plan",
+    "plan_traffic",
+    "rounds_for",
 ]
 
 STATION_PASSWORD = "demo-station-password-2026"
@@ -101,10 +112,11 @@ class Link(_Strict):
     inviter: str
 
 
-class Cards(_Strict):
-    cpo: str
+class Drivers(_Strict):
+    """``count`` drivers of ``emsp``, each with an RFID card ``DRV-{eMSP party}-{n}``."""
+
     emsp: str
-    stations: list[int] = Field(min_length=1)
+    count: int = Field(ge=1, le=999)
     whitelist: Literal["NEVER", "ALLOWED_OFFLINE"] = "NEVER"
 
 
@@ -126,10 +138,14 @@ class AppDriver(_Strict):
 
 
 class AdHoc(_Strict):
-    """Charges paid at ``cpo``'s payment terminal: its own AD_HOC_USER ``token``, no eMSP."""
+    """Charges paid at ``cpo``'s payment terminal: each with a one-time AD_HOC_USER token of
+    the CPO's own (``prefix`` and a serial), no eMSP."""
 
     cpo: str
-    token: str = Field(pattern=r"^[A-Z0-9-]{1,20}$")
+    prefix: str = Field(pattern=r"^[A-Z0-9-]{1,14}$")
+
+    def token(self, serial: int) -> str:
+        return f"{self.prefix}{serial:05d}"
 
 
 class OfflineIncident(_Strict):
@@ -164,7 +180,7 @@ class DemoPlan(_Strict):
     about: _About
     deployments: list[DeploymentSpec]
     links: list[Link]
-    cards: list[Cards]
+    drivers: list[Drivers]
     app: AppDriver
     adhoc: AdHoc
     incidents: Incidents
@@ -175,15 +191,8 @@ class DemoPlan(_Strict):
                 return spec
         raise InvalidInputError(f"the demo plan names an unknown deployment {key!r}")
 
-    def card_owner(self, cpo: str, number: int) -> str | None:
-        cards = self.cards_at(cpo, number)
-        return cards.emsp if cards else None
-
-    def cards_at(self, cpo: str, number: int) -> Cards | None:
-        for cards in self.cards:
-            if cards.cpo == cpo and number in cards.stations:
-                return cards
-        return None
+    def cpos(self) -> list[DeploymentSpec]:
+        return [spec for spec in self.deployments if spec.is_cpo]
 
     def reaches(self, cpo: str, emsp: str) -> bool:
         """Whether ``cpo`` and ``emsp`` are linked, directly or through a hub both joined."""
@@ -210,8 +219,8 @@ def load_plan() -> DemoPlan:
         raise InvalidInputError(f"region.toml: {place}: {first['msg']}") from None
     for link in plan.links:
         plan.deployment(link.registrant), plan.deployment(link.inviter)
-    for cards in plan.cards:
-        plan.deployment(cards.cpo), plan.deployment(cards.emsp)
+    for drivers in plan.drivers:
+        plan.deployment(drivers.emsp)
     incidents = plan.incidents
     for key in (plan.app.cpo, plan.app.emsp, plan.adhoc.cpo, incidents.offline.cpo, incidents.outage.emsp,
                 incidents.tariff.cpo, incidents.silent.cpo):  # fmt: skip
@@ -219,9 +228,112 @@ def load_plan() -> DemoPlan:
     return plan
 
 
-def card_uid(cpo: DeploymentSpec, number: int) -> str:
-    """The RFID card the CPO's station ``number`` reads (the scenario's id_tag for it)."""
-    return f"DRV-{cpo.parties[0].country_code}-{number:04d}"
+def card_uid(emsp: DeploymentSpec, number: int) -> str:
+    """The RFID card of the eMSP's driver ``number`` (``DRV-MOV-0003``)."""
+    return f"DRV-{emsp.parties[0].party_id}-{number:04d}"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One charge the traffic plan holds: at which station, read from which token, how long."""
+
+    cpo: str
+    station: int
+    uid: str  # the driver's card, or the terminal's one-time token
+    issuer: str  # the driver's eMSP, or the CPO itself for a payment at its terminal
+    kind: Literal["RFID", "AD_HOC_USER"]
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Every charge of a demo, drawn from its seed before anything runs.
+
+    In each round every card-reading station is free; the drivers arrive in a seeded order, and
+    each picks, by the seed, one of the free stations at a CPO its eMSP reaches (directly or
+    through a hub), at home or abroad. At the ad hoc CPO each card charge is followed by a
+    charge paid at the terminal with a one-time token. The counts the demo's summary must
+    show are functions of this plan alone.
+    """
+
+    seed: int
+    rounds: int
+    charges: tuple[Charge, ...]
+    socs: dict[tuple[str, int], int]  # each station's vehicles' state of charge on arrival
+
+    def at(self, cpo: str, station: int) -> list[Charge]:
+        return [c for c in self.charges if (c.cpo, c.station) == (cpo, station)]
+
+    def drivers(self) -> list[tuple[str, str]]:
+        """(eMSP, card) of every driver who charges, each once, in the plan's order."""
+        return list(dict.fromkeys((c.issuer, c.uid) for c in self.charges if c.kind == "RFID"))
+
+    def flows(self) -> dict[tuple[str, str], int]:
+        """Card charges per (CPO, eMSP): the CDRs each roaming flow must deliver."""
+        return dict(Counter((c.cpo, c.issuer) for c in self.charges if c.kind == "RFID"))
+
+    def adhoc(self) -> int:
+        return sum(1 for c in self.charges if c.kind == "AD_HOC_USER")
+
+    def counts(self) -> dict[str, Any]:
+        """The plan as the summary shows it (JSON): charges per flow, ad hoc, per station."""
+        return {
+            "seed": self.seed,
+            "rounds": self.rounds,
+            "charges": len(self.charges),
+            "flows": {f"{cpo} → {emsp}": n for (cpo, emsp), n in sorted(self.flows().items())},
+            "adhoc": self.adhoc(),
+            "stations": {
+                f"{cpo}/{station}": len(self.at(cpo, station)) for cpo, station in sorted(self.socs)
+            },
+        }
+
+
+def rounds_for(duration: float, speed: float) -> int:
+    """Rounds of charges that fit in ``duration`` real seconds at ``speed`` (a round is about
+    an hour of simulated time at the busiest station: a card charge, a paid one, two rests)."""
+    return max(1, round(duration * speed / 4000))
+
+
+def plan_traffic(plan: DemoPlan, *, seed: int, rounds: int, stations: int | None) -> Traffic:
+    """The seeded plan of every charge (see :class:`Traffic`): the same for the same inputs."""
+    draw = random.Random(seed)
+    numbers = {spec.key: _numbers(spec, stations) for spec in plan.cpos()}
+    socs = {(cpo, n): draw.randint(15, 40) for cpo, found in numbers.items() for n in found}
+    drivers = [
+        (group.emsp, card_uid(plan.deployment(group.emsp), n))
+        for group in plan.drivers
+        for n in range(1, group.count + 1)
+    ]
+    charges: list[Charge] = []
+    paid = 0
+    for _ in range(rounds):
+        free = sorted(socs)
+        arriving = drivers[:]
+        draw.shuffle(arriving)
+        taken: dict[tuple[str, int], tuple[str, str]] = {}
+        for emsp, uid in arriving:
+            choices = [place for place in free if plan.reaches(place[0], emsp)]
+            if not choices:
+                continue
+            place = draw.choice(choices)
+            free.remove(place)
+            taken[place] = (emsp, uid)
+        for (cpo, station), (emsp, uid) in sorted(taken.items()):
+            charges.append(Charge(cpo, station, uid, emsp, "RFID", draw.randint(20, 45)))
+            if cpo == plan.adhoc.cpo:
+                paid += 1
+                token = plan.adhoc.token(paid)
+                charges.append(
+                    Charge(cpo, station, token, cpo, "AD_HOC_USER", draw.randint(15, 30))
+                )
+    return Traffic(seed, rounds, tuple(charges), socs)
+
+
+def _numbers(spec: DeploymentSpec, stations: int | None) -> list[int]:
+    """The card-reading stations of a CPO the demo runs (the first ``stations``, or all)."""
+    numbers = [n for group in spec.stations for n in group.numbers()]
+    return numbers[:stations] if stations else numbers
 
 
 def _contract_id(party: PartySpec, serial: int) -> str:
@@ -282,46 +394,78 @@ class DemoError(IntercargaError):
 
 @dataclass
 class _Fleet:
+    """One simulated station (the simulator's :class:`Fleet` of one), playing on the stations'
+    thread."""
+
     cpo: str
     name: str
     stations: int
-    process: subprocess.Popen[str]
-    output: Path
+    fleet: Fleet
+    playing: asyncio.Task[dict[str, Any]]
     offline: bool = False  # loses its connection on purpose: messages in flight then fail
+    planned: bool = True  # plays the plan's charges and ends; else runs until stopped
 
-    def result(self) -> dict[str, Any] | None:
-        """The summary ``intercarga simulate --json`` printed at its end, if it did."""
-        try:
-            text = self.output.read_text(encoding="utf-8", errors="replace")
-            shown: dict[str, Any] = json.loads(text[text.index("{") :])
-        except (OSError, ValueError):
-            return None
-        return shown
+    @property
+    def done(self) -> bool:
+        return self.playing.done()
+
+    def result(self) -> dict[str, Any]:
+        """The simulator's summary of the station: sessions, messages, failures."""
+        return self.fleet.summary()
 
 
-# The access point pulls every CPO often and wants to hear from each within 20 s, so that a
-# CPO that goes quiet is flagged within the demo's few minutes (Colombia's real window is 60 s).
+class _StationsThread:
+    """The simulated stations of the demo, all in one asyncio loop on a thread of this process
+    (the simulator as a library): no process to start per station, none to outlive the demo.
+    The thread only runs the loop; everything else talks to it through thread-safe calls."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="demo-stations", daemon=True
+        )
+        self._thread.start()
+
+    def play(self, fleet: Fleet) -> asyncio.Task[dict[str, Any]]:
+        async def start() -> asyncio.Task[dict[str, Any]]:
+            return asyncio.create_task(fleet.run(), name="demo-station")
+
+        return asyncio.run_coroutine_threadsafe(start(), self._loop).result(timeout=30)
+
+    def cancel(self, playing: asyncio.Task[dict[str, Any]], seconds: float) -> None:
+        """Stop a station as Ctrl-C stops ``intercarga simulate`` (a charge under way is cut
+        and makes no CDR; the station shuts down), and wait for it."""
+
+        async def cancel() -> None:
+            playing.cancel()
+            await asyncio.gather(playing, return_exceptions=True)
+
+        # Past the time, the station's socket closes with the loop when the demo ends.
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            asyncio.run_coroutine_threadsafe(cancel(), self._loop).result(timeout=seconds)
+
+    def close(self, seconds: float = 10) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=seconds)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+# The access point pulls every CPO every 3 s and wants to hear from each within 12 s, so that a
+# CPO that goes quiet is flagged within seconds (Colombia's real window is 60 s).
 _NAP_SETTINGS = (
     "[registry]",
-    "pull_interval = 5",
-    "rules = { CL = { status_window_s = 20 }, CO = { status_window_s = 20 }, "
-    "BR = { status_window_s = 20 } }",
+    "pull_interval = 3",
+    "rules = { CL = { status_window_s = 12 }, CO = { status_window_s = 12 }, "
+    "BR = { status_window_s = 12 } }",
 )
-# A push that failed is tried again within 10 s at most, so that the backlog of an eMSP's
+# A push that failed is tried again within 3 s at most, so that the backlog of an eMSP's
 # outage drains within seconds of its return, not at the default backoff's ten minutes.
-_OCPI_SETTINGS = ("push_retry_max = 10",)
+_OCPI_SETTINGS = ("push_retry_max = 3",)
 _IDLE_SECONDS = 10**7  # a scenario's wait that outlasts any --duration
-
-
-def _runs(numbers: list[int]) -> list[list[int]]:
-    """Consecutive runs of ascending ``numbers`` (a fleet is stations first…first+count-1)."""
-    runs: list[list[int]] = []
-    for number in numbers:
-        if runs and runs[-1][-1] == number - 1:
-            runs[-1].append(number)
-        else:
-            runs.append([number])
-    return runs
+# The live table's refresh: each asks every party's whole status, which is work for them.
+_TICK_S = 2.0
 
 
 class Demo:
@@ -336,13 +480,22 @@ class Demo:
         self.app: dict[str, Any] = {}
         self._failures: list[str] = []
         self._fleets: list[_Fleet] = []
-        self._random = random.Random(options.seed)
+        self._stations: _StationsThread | None = None
+        # A party down at the end (the silent CPO): its status and CDRs as it last showed them.
+        self._last_shown: dict[str, tuple[PartyStatus, list[dict[str, Any]]]] = {}
         self._began = time.monotonic()
+        self.traffic = plan_traffic(
+            plan,
+            seed=options.seed,
+            rounds=rounds_for(options.duration, options.speed),
+            stations=options.stations,
+        )
 
     # -- set-up ---------------------------------------------------------------------------------
 
     def create(self, progress: Callable[[str], None]) -> None:
-        """Each deployment's folder and configuration; the CPOs' networks seeded."""
+        """Each deployment's folder and configuration; each CPO's network file, which its
+        server loads at its first start."""
         if self.options.folder.exists() and any(self.options.folder.iterdir()):
             raise InvalidInputError(
                 f"{self.options.folder} is not empty: the demo needs a new folder"
@@ -363,6 +516,10 @@ class Demo:
                 extra.append(f'database_schema = "{_schema(spec.key)}"')
             if spec.parties[0].role == "NAP":
                 extra += _NAP_SETTINGS
+            network = self.options.folder.absolute() / spec.key / (spec.network or "")
+            if spec.network is not None:
+                # Seeded by the CPO's own server (`seed_network`): no process of its own.
+                extra.append(f'seed_network = "{network}"')
             deployment = Deployment.create(
                 self.options.folder / spec.key,
                 [OcpiParty(p.country_code, p.party_id, p.role, p.name) for p in spec.parties],
@@ -372,27 +529,22 @@ class Demo:
                 database_url=database_url,
             )
             if spec.network is not None:
-                network = deployment.folder / spec.network
                 network.write_text(_data(spec.network), encoding="utf-8")
-                seeded = deployment.cli("db", "seed", "--network", str(network), timeout=120)
-                if seeded.returncode != 0:
-                    raise DemoError(f"{spec.key}: seeding failed: {seeded.stderr.strip()}")
             self.deployments[spec.key] = deployment
 
     def start(self, progress: Callable[[str], None]) -> None:
         """Every deployment started and answering ``/healthz``.
 
-        Two at a time: a start is mostly one core's work (imports, schema validators,
-        migrations), and seven at once on a small machine only make each slower.
+        All together rather than a few at a time: a start is mostly one core's work (imports,
+        migrations), so on a machine of several cores, or one shared with other work, the
+        region is up sooner when every start runs at once.
         """
         progress("starting " + ", ".join(self.deployments))
         # Launched from this thread: a child dies with the thread that started it.
-        deployments = list(self.deployments.values())
-        for pair in (deployments[i : i + 2] for i in range(0, len(deployments), 2)):
-            for deployment in pair:
-                deployment.launch()
-            for deployment in pair:
-                deployment.wait_until_up(300)
+        for deployment in self.deployments.values():
+            deployment.launch()
+        for deployment in self.deployments.values():
+            deployment.wait_until_up(300)
 
     def register(self, progress: Callable[[str], None]) -> None:
         """The plan's links, each through the OCPI credentials handshake from a TOKEN_A."""
@@ -401,15 +553,13 @@ class Demo:
             self.deployments[link.registrant].register_over_api(self.deployments[link.inviter])
 
     def prepare(self, progress: Callable[[str], None]) -> None:
-        """Station passwords at the CPOs; the drivers' cards and the app user at their eMSPs."""
-        serial = 0
+        """Station passwords at the CPOs; the drivers' cards and the app user at their eMSPs;
+        the terminal's one-time tokens at its CPO."""
         app = self.plan.app
-        for spec in self.plan.deployments:
-            if not spec.is_cpo:
-                continue
+        for spec in self.plan.cpos():
             cpo = self.deployments[spec.key]
             progress(f"{spec.key}: station passwords")
-            station_ids = [self._station_id(spec, n) for n in self._numbers(spec)]
+            station_ids = [self._station_id(spec, n) for n in _numbers(spec, self.options.stations)]
             if spec.key == app.cpo:
                 station_ids.append(app.station_id)
             with cpo.api() as api:
@@ -418,17 +568,21 @@ class Demo:
                     station.pop("connection", None)
                     station["password"] = STATION_PASSWORD
                     _ok(api.put(f"/api/v1/stations/{station_id}", json=station), spec.key)
-            for number in self._numbers(spec):
-                cards = self.plan.cards_at(spec.key, number)
-                if cards is None:
-                    continue
-                serial += 1
-                self._issue(cards.emsp, card_uid(spec, number), "RFID", cards.whitelist, serial)
-        serial += 1
-        self._issue(app.emsp, app.token, "APP_USER", "NEVER", serial)
-        serial += 1
-        # The CPO's own token: its stations accept it without asking anyone (ALWAYS).
-        self._issue(self.plan.adhoc.cpo, self.plan.adhoc.token, "AD_HOC_USER", "ALWAYS", serial)
+        whitelists = {group.emsp: group.whitelist for group in self.plan.drivers}
+        tokens: list[tuple[str, str, str, str]] = [  # (issuer, uid, type, whitelist)
+            (emsp, uid, "RFID", whitelists[emsp]) for emsp, uid in self.traffic.drivers()
+        ]
+        tokens.append((app.emsp, app.token, "APP_USER", "NEVER"))
+        # The terminal's one-time tokens are the CPO's own: its stations accept each without
+        # asking anyone (ALWAYS), and each pays for one charge.
+        tokens += [
+            (c.issuer, c.uid, c.kind, "ALWAYS")
+            for c in self.traffic.charges
+            if c.kind == "AD_HOC_USER"
+        ]
+        progress(f"issuing {len(tokens)} tokens")
+        for serial, (issuer, uid, kind, whitelist) in enumerate(tokens, start=1):
+            self._issue(issuer, uid, kind, whitelist, serial)
         progress("waiting for the cards to reach the CPOs")
         self._wait_for_cards()
 
@@ -449,18 +603,12 @@ class Demo:
             _ok(api.put(path, json=token), issuer)
 
     def _wait_for_cards(self, seconds: float = 60) -> None:
-        """Each CPO holds the tokens used at its stations (pushed by the eMSPs, some via the
-        hub)."""
+        """Each CPO holds the tokens its planned charges read (pushed by the eMSPs, some via
+        the hub)."""
         deadline = time.monotonic() + seconds
-        wanted: list[tuple[str, str, str]] = []  # (cpo, eMSP, uid)
-        for spec in self.plan.deployments:
-            if spec.is_cpo:
-                for number in self._numbers(spec):
-                    owner = self.plan.card_owner(spec.key, number)
-                    if owner is not None:
-                        wanted.append((spec.key, owner, card_uid(spec, number)))
-        wanted.append((self.plan.app.cpo, self.plan.app.emsp, self.plan.app.token))
-        for cpo, owner, uid in wanted:
+        wanted = {(c.cpo, c.issuer, c.uid) for c in self.traffic.charges if c.kind == "RFID"}
+        wanted.add((self.plan.app.cpo, self.plan.app.emsp, self.plan.app.token))
+        for cpo, owner, uid in sorted(wanted):
             party = self.plan.deployment(owner).parties[0]
             path = f"/api/v1/tokens/{party.country_code}/{party.party_id}/{uid}"
             with self.deployments[cpo].api() as api:
@@ -471,10 +619,6 @@ class Demo:
                         )
                     time.sleep(0.2)
 
-    def _numbers(self, spec: DeploymentSpec) -> list[int]:
-        numbers = [n for group in spec.stations for n in group.numbers()]
-        return numbers[: self.options.stations] if self.options.stations else numbers
-
     @staticmethod
     def _station_id(spec: DeploymentSpec, number: int) -> str:
         [prefix] = {group.prefix for group in spec.stations}
@@ -482,57 +626,32 @@ class Demo:
 
     # -- traffic --------------------------------------------------------------------------------
 
-    def _scenario(self, spec: DeploymentSpec, group: StationGroup) -> str:
-        """Charges with the station's driver's card, again and again until ``--duration``."""
-        minutes = self._random.randint(20, 45)
-        soc = self._random.randint(15, 40)
-        return self._header(
-            spec, group.current, soc, "a charge with the driver's card, repeated"
-        ) + (
-            "repeat: 0\n"
-            "steps:\n"
-            "  - boot\n"
-            "  - plug_in\n"
-            "  - authorize\n"
-            "  - start\n"
-            f"  - charge: {{minutes: {minutes}}}\n"
-            "  - stop: {reason: Local}\n"
-            "  - unplug\n"
-            "  - wait: {seconds: 300}\n"
-            + (self._adhoc_round() if spec.key == self.plan.adhoc.cpo else "")
-        )
-
-    def _adhoc_round(self) -> str:
-        """A charge paid at the terminal, after each card charge."""
-        token = self.plan.adhoc.token
+    def _scenario(self, spec: DeploymentSpec, group: StationGroup, number: int) -> str:
+        """The station's planned charges, one after the other, then the end of its fleet; the
+        offline station loses its connection during its first charge and charges on."""
+        charges = self.traffic.at(spec.key, number)
+        offline = self.plan.incidents.offline
+        lost = (spec.key, number) == (offline.cpo, offline.station)
+        soc = self.traffic.socs[(spec.key, number)]
+        what = "the plan's charges" + (", the first with a connection loss" if lost else "")
+        steps = ["boot"]
+        for index, charge in enumerate(charges):
+            tag = f"{{id_tag: {charge.uid}}}"
+            steps += ["plug_in", f"authorize: {tag}", f"start: {tag}"]
+            if lost and index == 0:
+                # It queues its events while offline and replays them when it is back.
+                steps += [
+                    f"charge: {{minutes: {offline.minutes:g}}}",
+                    f"disconnect: {{seconds: {offline.offline_minutes * 60:g}, wait: false}}",
+                    f"charge: {{minutes: {offline.offline_minutes + 10:g}}}",
+                ]
+            else:
+                steps.append(f"charge: {{minutes: {charge.minutes}}}")
+            steps += ["stop: {reason: Local}", "unplug", "wait: {seconds: 300}"]
         return (
-            "  - plug_in\n"
-            f"  - authorize: {{id_tag: {token}}}\n"
-            f"  - start: {{id_tag: {token}}}\n"
-            f"  - charge: {{minutes: {self._random.randint(15, 30)}}}\n"
-            "  - stop: {reason: Local}\n"
-            "  - unplug\n"
-            "  - wait: {seconds: 300}\n"
-        )
-
-    def _offline_scenario(self, spec: DeploymentSpec, group: StationGroup) -> str:
-        """One charge during which the station loses its connection and charges on; it sends
-        what it queued when it is back, then stays idle."""
-        incident = self.plan.incidents.offline
-        soc = self._random.randint(15, 40)
-        return self._header(spec, group.current, soc, "a charge with a connection loss") + (
-            "repeat: 1\n"
-            "steps:\n"
-            "  - boot\n"
-            "  - plug_in\n"
-            "  - authorize\n"
-            "  - start\n"
-            f"  - charge: {{minutes: {incident.minutes:g}}}\n"
-            f"  - disconnect: {{seconds: {incident.offline_minutes * 60:g}, wait: false}}\n"
-            f"  - charge: {{minutes: {incident.offline_minutes + 10:g}}}\n"
-            "  - stop: {reason: Local}\n"
-            "  - unplug\n"
-            f"  - wait: {{seconds: {_IDLE_SECONDS}}}\n"
+            self._header(spec, group.current, soc, what)
+            + "repeat: 1\nsteps:\n"
+            + "".join(f"  - {step}\n" for step in steps)
         )
 
     def _app_scenario(self, spec: DeploymentSpec) -> str:
@@ -542,80 +661,81 @@ class Demo:
         )
 
     def _header(self, spec: DeploymentSpec, current: str, soc: int, what: str) -> str:
+        # Meter values every five simulated minutes: at 300× one a second per station, which
+        # every party keeps up with (each value is a session update pushed to the eMSP); every
+        # minute was five a second, a backlog on a busy machine.
         kw = "150" if current == "DC" else "22"
         return (
             f"name: demo-{spec.key}\n"
             f"description: {what}\n"
-            f"station: {{evses: 1, current: {current}, max_kw: {kw}, meter_interval: 60}}\n"
+            f"station: {{evses: 1, current: {current}, max_kw: {kw}, meter_interval: 300}}\n"
             f"vehicle: {{battery_kwh: 60, soc: {soc}}}\n"
-            f'id_tag: "DRV-{spec.parties[0].country_code}-{{n:04d}}"\n'
         )
 
     def start_traffic(self) -> None:
-        """The simulated stations: an ``intercarga simulate`` fleet per run of stations."""
+        """The simulated stations: an ``intercarga simulate`` process per station with charges
+        in the plan (each its own list), and the app's station."""
         offline = self.plan.incidents.offline
-        for spec in self.plan.deployments:
-            if spec.key not in self.deployments or not spec.stations:
-                continue
-            wanted = set(self._numbers(spec))
+        for spec in self.plan.cpos():
+            wanted = set(_numbers(spec, self.options.stations))
             for group in spec.stations:
-                numbers = [n for n in group.numbers() if n in wanted]
-                lost = spec.key == offline.cpo and offline.station in numbers
-                plain = [n for n in numbers if not (lost and n == offline.station)]
-                for run in _runs(plain):
-                    self._fleet(spec, group.ocpp, group.prefix, run, self._scenario(spec, group))
-                if lost:
-                    scenario = self._offline_scenario(spec, group)
-                    self._fleet(
-                        spec, group.ocpp, group.prefix, [offline.station], scenario, offline=True
-                    )
+                for number in group.numbers():
+                    if number not in wanted or not self.traffic.at(spec.key, number):
+                        continue
+                    lost = (spec.key, number) == (offline.cpo, offline.station)
+                    scenario = self._scenario(spec, group, number)
+                    self._fleet(spec, group.ocpp, group.prefix, number, scenario, offline=lost)
         app = self.plan.app
         spec = self.plan.deployment(app.cpo)
-        self._fleet(spec, app.ocpp, app.prefix, [app.number], self._app_scenario(spec))
+        self._fleet(spec, app.ocpp, app.prefix, app.number, self._app_scenario(spec), planned=False)
 
     def _fleet(
         self,
         spec: DeploymentSpec,
         ocpp: str,
         prefix: str,
-        numbers: list[int],
+        number: int,
         scenario: str,
         *,
         offline: bool = False,
+        planned: bool = True,
     ) -> None:
         cpo = self.deployments[spec.key]
-        name = f"{prefix}{numbers[0]:04d}" + (f"…{numbers[-1]:04d}" if len(numbers) > 1 else "")
-        path = cpo.folder / f"scenario-{len(self._fleets) + 1}.yaml"
+        name = f"{prefix}{number:04d}"
+        # The scenario also in the CPO's folder: what the station does, for the operator to
+        # read (or to replay with `intercarga simulate --scenario`).
+        path = cpo.folder / f"scenario-{name}.yaml"
         path.write_text(scenario, encoding="utf-8")
-        output = cpo.folder / f"simulate-{len(self._fleets) + 1}.json"
-        command = intercarga_command(
-            "simulate", "--url", cpo.ocpp_url, "--ocpp", ocpp, "--id-prefix", prefix,
-            "--first", str(numbers[0]), "--stations", str(len(numbers)),
-            "--password", STATION_PASSWORD, "--scenario", str(path),
-            "--speed", str(self.options.speed), "--json",
+        fleet = Fleet(
+            FleetConfig(
+                url=cpo.ocpp_url, version=OcppVersion(f"ocpp{ocpp}"), password=STATION_PASSWORD,
+                id_prefix=prefix, first=number, speed=self.options.speed,
+                scenario=parse_scenario(scenario),
+            )
         )  # fmt: skip
-        process = _start_with_output(command, cwd=cpo.folder, output=output)
-        self._fleets.append(_Fleet(spec.key, name, len(numbers), process, output, offline))
+        if self._stations is None:
+            self._stations = _StationsThread()
+        playing = self._stations.play(fleet)
+        self._fleets.append(_Fleet(spec.key, name, 1, fleet, playing, offline, planned))
 
     def _online(self) -> int:
-        return sum(status.stations_online for status in self.status())
-
-    def _stop_fleets(self, how: signal.Signals, seconds: float) -> None:
-        """Every fleet sent ``how`` and awaited (killed after ``seconds``)."""
+        """How many of the simulated stations their CPOs show connected (one request each: the
+        parties' full status is too much to ask twice a second)."""
+        online = 0
         for fleet in self._fleets:
-            if fleet.process.poll() is None:
-                fleet.process.send_signal(how)
-        for fleet in self._fleets:
-            try:
-                fleet.process.wait(timeout=seconds)
-            except subprocess.TimeoutExpired:
-                fleet.process.kill()
-                fleet.process.wait(timeout=5)
+            with self.deployments[fleet.cpo].api(timeout=5) as api:
+                shown = api.get(f"/api/v1/stations/{fleet.name}/connection")
+                online += shown.is_success and bool(shown.json().get("connected"))
+        return online
 
-    def end_traffic(self) -> None:
-        """Every fleet stopped as by Ctrl-C (it prints its summary and exits 0 unless a station
-        failed), and awaited; a charge under way is cut, and makes no CDR."""
-        self._stop_fleets(signal.SIGINT, 30)
+    def end_traffic(self, seconds: float = 30) -> None:
+        """Every station still playing stopped as by Ctrl-C, and awaited; a charge under way is
+        cut, and makes no CDR."""
+        if self._stations is None:
+            return
+        for fleet in self._fleets:
+            if not fleet.done:
+                self._stations.cancel(fleet.playing, seconds)
 
     @property
     def elapsed(self) -> float:
@@ -624,7 +744,7 @@ class Demo:
 
     def run(self, tick: Callable[[], None]) -> None:
         """The traffic and the incidents on their schedule, then delivery; ``tick`` is called
-        about once a second meanwhile (the live table).
+        every two seconds meanwhile (the live table).
 
         What fails (a party not answering, an incident not happening) is noted for the summary
         rather than ending the demo: the summary is the demo's verdict.
@@ -643,12 +763,21 @@ class Demo:
         self._attempt("eMSP outage", lambda: self._outage(tick))
         self._attempt("app STOP_SESSION", lambda: self._app_stop(tick))
         self._until(duration, tick)
+        # The plan's charges finish (a loaded machine plays them slower than the clock says);
+        # a charge cut short would make no CDR, and the counts would no longer be the plan's.
+        planned = [fleet for fleet in self._fleets if fleet.planned]
+        if not self._wait(
+            lambda: all(fleet.done for fleet in planned),
+            max(60.0, duration),
+            tick,
+        ):
+            left = sum(1 for fleet in planned if not fleet.done)
+            self._failures.append(f"{left} station(s) had not played their charges by the end")
         self.end_traffic()
         self._note("traffic ends")
         self.wait_for_delivery(tick)
-        self._attempt("silent CPO", lambda: self._silent(tick))
-        self.wait_for_delivery(tick)
         self._note("delivered")
+        self._attempt("silent CPO", lambda: self._silent(tick))
 
     def _note(self, event: str) -> None:
         self.timeline.append({"at_s": round(self.elapsed, 1), "event": event})
@@ -664,7 +793,7 @@ class Demo:
         """Wait until ``at`` real seconds after the traffic began."""
         while (left := at - self.elapsed) > 0:
             tick()
-            time.sleep(min(1.0, left))
+            time.sleep(min(_TICK_S, left))
 
     def _wait(self, done: Callable[[], bool], seconds: float, tick: Callable[[], None]) -> bool:
         """Until ``done()`` (True) or ``seconds`` passed (False)."""
@@ -674,11 +803,11 @@ class Demo:
             try:
                 if done():
                     return True
-            except (httpx.HTTPError, KeyError, ValueError):
-                pass
+            except (IntercargaError, httpx.HTTPError, KeyError, ValueError):
+                pass  # a party restarting, or too busy to answer in time: asked again
             if time.monotonic() > deadline:
                 return False
-            if time.monotonic() - last_tick >= 1:
+            if time.monotonic() - last_tick >= _TICK_S:
                 tick()
                 last_tick = time.monotonic()
             time.sleep(0.5)
@@ -732,7 +861,19 @@ class Demo:
             return
         sent = self._command(command="STOP_SESSION", session_id=self.app["session"])
         self.app["stop_command"] = sent["id"]
-        self._note(f"{self.plan.app.emsp} sends STOP_SESSION for {self.app['session']}")
+        emsp = self.plan.app.emsp
+        self._note(f"{emsp} sends STOP_SESSION for {self.app['session']}")
+        # The charge ends at the station and its CDR reaches the eMSP before the traffic may
+        # end (ending it stops the app's station).
+        with self.deployments[emsp].api() as api:
+
+            def priced() -> bool:
+                shown = api.get("/api/v1/cdrs", params={"session_id": self.app["session"]})
+                return bool(shown.json()["items"])
+
+            if not self._wait(priced, 90, tick):
+                raise DemoError(f"{emsp} holds no CDR for {self.app['session']} after 90 s")
+        self._note(f"{emsp} holds the CDR of {self.app['session']}")
 
     # -- incidents ------------------------------------------------------------------------------
 
@@ -740,7 +881,7 @@ class Demo:
         """The eMSP's server down for ``--outage`` seconds; meanwhile a CPO changes a tariff."""
         key = self.plan.incidents.outage.emsp
         emsp = self.deployments[key]
-        emsp.stop()
+        self._take_down(key)
         down = time.monotonic()
         self._note(f"{key} goes down for {self.options.outage:g} s")
         self._attempt("tariff change", self._change_tariff)
@@ -758,6 +899,14 @@ class Demo:
             "waiting_at_return": waiting,
         }
         self._note(f"{key} is back; {waiting} push(es) were waiting for it at the CPOs")
+
+    def _take_down(self, key: str) -> None:
+        """A party's server stopped as a service manager does; on a busy machine its exit can
+        take tens of seconds after it has stopped serving, and one killed then is as down."""
+        try:
+            self.deployments[key].stop(timeout=60)
+        except DeploymentError as error:
+            self._note(f"{key} killed: {error}")
 
     def _tariff_path(self) -> str:
         change = self.plan.incidents.tariff
@@ -777,12 +926,15 @@ class Demo:
         self._note(f"{change.cpo} sets {change.id}'s energy price to {change.price}")
 
     def _silent(self, tick: Callable[[], None]) -> None:
-        """The CPO's server down until the access point flags it silent, then back."""
+        """The CPO's server down, after the traffic, until the access point flags it silent; it
+        stays down (the demo is ending), its numbers read just before it went."""
         key = self.plan.incidents.silent.cpo
-        party = self.plan.deployment(key).parties[0]
+        spec = self.plan.deployment(key)
+        party = spec.parties[0]
         subject = f"{party.country_code}-{party.party_id}"
-        cpo = self.deployments[key]
-        cpo.stop()
+        # Nothing it holds changes while it is down: the summary uses what it showed last.
+        self._last_shown[key] = (self._status(spec), self.cdrs(key))
+        self._take_down(key)
         down = time.monotonic()
         self._note(f"{key} stops reporting")
         flagged = self._wait(lambda: subject in self.silent_at_access_points(), 120, tick)
@@ -791,9 +943,6 @@ class Demo:
         self.incidents["silent"] = {"cpo": key, "flagged": flagged, "after_s": after,
                                     "others_flagged": others}  # fmt: skip
         self._note(f"access point flags {subject} silent" if flagged else "no flag in 120 s")
-        cpo.launch()
-        cpo.wait_until_up(300)
-        self._note(f"{key} is back")
 
     def silent_at_access_points(self) -> list[str]:
         """The CPOs (``CO-VOL``) every access point of the region flags silent right now."""
@@ -811,7 +960,20 @@ class Demo:
         self, tick: Callable[[], None] = lambda: None, seconds: float = 90
     ) -> None:
         """Until no party has a push pending (or ``seconds`` passed)."""
-        self._wait(lambda: all(s.up and s.push_pending == 0 for s in self.status()), seconds, tick)
+        self._wait(lambda: self._pending() == 0, seconds, tick)
+
+    def _pending(self) -> int:
+        """Pushes waiting in the parties' outboxes (a party down or not answering counts as
+        one: what it holds is unknown)."""
+        pending = 0
+        for deployment in self.deployments.values():
+            if not deployment.running:
+                pending += 1
+                continue
+            with deployment.api(timeout=5) as api:
+                partners = _ok(api.get("/api/v1/partners"), deployment.name).json()
+            pending += sum(partner["outbox"]["pending"] for partner in partners)
+        return pending
 
     # -- what the parties show ------------------------------------------------------------------
 
@@ -866,8 +1028,10 @@ class Demo:
     def summary(self) -> dict[str, Any]:
         """Per party and per roaming flow (CPO → eMSP): counts and failures.
 
-        A flow's CDRs are those the CPO made for the eMSP's drivers; ``delivered`` counts them at
-        the eMSP, ``duplicated`` counts any the eMSP holds more than once.
+        A flow's CDRs are those the CPO made for the eMSP's drivers; ``planned`` how many the
+        traffic plan holds, ``delivered`` how many of them the eMSP holds, ``duplicated`` any
+        the eMSP holds more than once. Each party's sessions and CDRs are checked against the
+        plan's: for the same seed and options, the same numbers.
         """
         parties = {s.key: s for s in self.status()}
         flows: list[dict[str, Any]] = []
@@ -882,15 +1046,21 @@ class Demo:
                 except (httpx.HTTPError, KeyError, ValueError) as error:
                     # Stopping (Ctrl-C reaches every process of the terminal at once).
                     failures.append(f"{spec.key}: its CDRs could not be read: {error}")
+        for key, (status, cdrs) in self._last_shown.items():
+            if not self.deployments[key].running:
+                parties[key], shown[key] = status, cdrs
         held = {
             key: Counter(cdr["id"] for cdr in cdrs)
             for key, cdrs in shown.items()
             if self.plan.deployment(key).parties[0].role == "EMSP"
         }
+        planned_flows = self.planned_flows()
         for spec in self.plan.deployments:
             if not spec.is_cpo or spec.key not in shown:
                 continue
-            by_owner: dict[str, list[dict[str, Any]]] = {}
+            by_owner: dict[str, list[dict[str, Any]]] = {
+                emsp: [] for cpo, emsp in planned_flows if cpo == spec.key
+            }
             for cdr in shown[spec.key]:
                 token = cdr["cdr_token"]
                 for emsp in self.plan.deployments:
@@ -905,37 +1075,50 @@ class Demo:
                 delivered = sum(1 for cdr in made if at_emsp[cdr["id"]] >= 1)
                 duplicated = sum(1 for cdr in made if at_emsp[cdr["id"]] > 1)
                 currencies = sorted({cdr["currency"] for cdr in made})
+                planned = planned_flows.get((spec.key, emsp_key), 0)
                 flows.append(
                     {
                         "cpo": spec.key,
                         "emsp": emsp_key,
+                        "planned": planned,
                         "cdrs": len(made),
                         "delivered": delivered,
                         "duplicated": duplicated,
                         "currencies": currencies,
                     }
                 )
+                if len(made) != planned:
+                    failures.append(
+                        f"{spec.key} → {emsp_key}: {len(made)} CDR(s) made, {planned} planned"
+                    )
                 if delivered < len(made):
                     failures.append(f"{spec.key} → {emsp_key}: {len(made) - delivered} CDR(s) lost")
                 if duplicated:
                     failures.append(f"{spec.key} → {emsp_key}: {duplicated} CDR(s) duplicated")
+        for key, wanted in self.planned_parties().items():
+            status = parties[key]
+            found = {"sessions": status.sessions, "cdrs": status.cdrs}
+            if status.up and found != wanted:
+                failures.append(f"{key}: {found} where the plan makes {wanted}")
         for status in parties.values():
             if status.push_failed:
                 failures.append(f"{status.key}: {status.push_failed} push(es) failed")
         fleets: list[dict[str, Any]] = []
         for fleet in self._fleets:
-            code = fleet.process.poll()
-            result = fleet.result() or {}
-            messages = result.get("messages", {})
+            result = fleet.result()
+            messages = result["messages"]
             fleets.append({
-                "cpo": fleet.cpo, "stations": fleet.name, "exit": code,
-                "sessions": result.get("sessions", {}), "sent": messages.get("sent"),
-                "errors": messages.get("errors"),
+                "cpo": fleet.cpo, "station": fleet.name, "sessions": result["sessions"],
+                "sent": messages["sent"], "errors": messages["errors"],
+                "failures": result["failures"],
             })  # fmt: skip
             # A station that loses its connection on purpose loses the messages in flight.
-            expected = fleet.offline and result.get("failed_stations") == 0
-            if code not in (0, None) and not expected:
-                failures.append(f"{fleet.cpo}: simulated stations {fleet.name} ended with {code}")
+            lost = messages["errors"] and not (fleet.offline and not result["failed_stations"])
+            if result["failed_stations"] or lost:
+                failures.append(
+                    f"{fleet.cpo}: simulated station {fleet.name} failed: "
+                    + "; ".join(result["failures"] or [f"{messages['errors']} message error(s)"])
+                )
         failures += self._failures
         incidents = dict(self.incidents)
         for name, check in (
@@ -951,6 +1134,7 @@ class Demo:
         failures += _incident_failures(incidents)
         return {
             "seed": self.options.seed,
+            "plan": self.traffic.counts(),
             "parties": {
                 key: {
                     "title": s.title,
@@ -973,6 +1157,33 @@ class Demo:
             "failures": failures,
         }
 
+    def planned_flows(self) -> dict[tuple[str, str], int]:
+        """The CDRs each roaming flow (CPO, eMSP) must deliver: the plan's card charges and
+        the app driver's one charge."""
+        flows = Counter(self.traffic.flows())
+        flows[(self.plan.app.cpo, self.plan.app.emsp)] += 1
+        return dict(flows)
+
+    def planned_parties(self) -> dict[str, dict[str, int]]:
+        """The sessions and CDRs each CPO and eMSP must hold at the end (the plan's charges,
+        the app's included; a hub and an access point keep none)."""
+        found: dict[str, dict[str, int]] = {}
+        app = self.plan.app
+        for spec in self.plan.deployments:
+            role = spec.parties[0].role
+            if role == "CPO":
+                count = sum(1 for c in self.traffic.charges if c.cpo == spec.key)
+                count += spec.key == app.cpo
+            elif role == "EMSP":
+                count = sum(
+                    1 for c in self.traffic.charges if c.kind == "RFID" and c.issuer == spec.key
+                )
+                count += spec.key == app.emsp
+            else:
+                count = 0
+            found[spec.key] = {"sessions": count, "cdrs": count}
+        return found
+
     def _check_offline(self) -> dict[str, Any]:
         """The offline station's first session as its CPO holds it: complete, with the meter
         values it queued while offline (no gap as long as the connection loss)."""
@@ -980,8 +1191,8 @@ class Demo:
         spec = self.plan.deployment(incident.cpo)
         station = self._station_id(spec, incident.station)
         found: dict[str, Any] = {"station": station, "offline_s": incident.offline_minutes * 60}
-        if incident.station not in self._numbers(spec):
-            return {**found, "skipped": "the station is not among --stations"}
+        if not self.traffic.at(incident.cpo, incident.station):
+            return {**found, "skipped": "the station has no charge in the plan"}
         with self.deployments[incident.cpo].api() as api:
             shown = _ok(
                 api.get("/api/v1/sessions", params={"station": station, "limit": 500}), incident.cpo
@@ -1034,20 +1245,22 @@ class Demo:
                 "at_emsps": prices, "reached": reached}  # fmt: skip
 
     def _check_adhoc(self) -> dict[str, Any]:
-        """The CDRs of the payment terminal's charges: at the CPO, under its own token."""
+        """The CDRs of the payment terminal's charges: at the CPO, each under its own one-time
+        token."""
         adhoc = self.plan.adhoc
         party = self.plan.deployment(adhoc.cpo).parties[0]
         made = [
             cdr
             for cdr in self.cdrs(adhoc.cpo)
-            if cdr["cdr_token"]["uid"] == adhoc.token
+            if cdr["cdr_token"]["uid"].startswith(adhoc.prefix)
             and (cdr["cdr_token"]["country_code"], cdr["cdr_token"]["party_id"])
             == (party.country_code, party.party_id)
         ]
         return {
             "cpo": adhoc.cpo,
-            "token": adhoc.token,
+            "planned": self.traffic.adhoc(),
             "cdrs": len(made),
+            "tokens": len({cdr["cdr_token"]["uid"] for cdr in made}),
             "types": sorted({str(cdr["cdr_token"]["type"]) for cdr in made}),
             "currency": sorted({cdr["currency"] for cdr in made}),
         }
@@ -1076,12 +1289,19 @@ class Demo:
     # -- stopping -------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Every simulated fleet, then every deployment, stopped and awaited."""
-        self._stop_fleets(signal.SIGTERM, 20)
+        """Every simulated station, then every deployment, stopped and awaited."""
+        self.end_traffic(20)
+        if self._stations is not None:
+            self._stations.close()
+        # SIGTERM to all at once, then each awaited: they shut down side by side.
+        for deployment in self.deployments.values():
+            if deployment.process is not None and deployment.process.poll() is None:
+                deployment.process.terminate()
         errors: list[str] = []
         for deployment in self.deployments.values():
             try:
-                deployment.stop()
+                # Seven shutting down side by side on a busy machine take longer than one.
+                deployment.stop(timeout=60)
             except IntercargaError as error:
                 errors.append(str(error))
         if errors:
@@ -1112,8 +1332,13 @@ def _incident_failures(incidents: dict[str, Any]) -> list[str]:
     if silent is not None and not silent["flagged"]:
         failures.append(f"silent: the access point did not flag {silent['cpo']}")
     adhoc = incidents.get("adhoc", {})
-    if adhoc.get("cdrs") == 0:
-        failures.append(f"adhoc: no charge paid at {adhoc['cpo']}'s terminal made a CDR")
+    if "planned" in adhoc and adhoc["cdrs"] != adhoc["planned"]:
+        failures.append(
+            f"adhoc: {adhoc['cdrs']} CDR(s) of charges paid at {adhoc['cpo']}'s terminal, "
+            f"{adhoc['planned']} planned"
+        )
+    if "tokens" in adhoc and adhoc["tokens"] != adhoc["cdrs"]:
+        failures.append("adhoc: a one-time token paid for more than one charge")
     app = incidents.get("app", {})
     if "error" not in app:
         if app.get("session") is None:
@@ -1132,10 +1357,6 @@ def _schema(key: str) -> str:
 
 def _asyncpg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-def _start_with_output(command: list[str], *, cwd: Path, output: Path) -> subprocess.Popen[str]:
-    return start_child(command, cwd=cwd, log=output)
 
 
 def _ok(response: httpx.Response, party: str) -> httpx.Response:
