@@ -5,7 +5,8 @@ real WebSocket.
 What a station and an operator see: the node holding the station is in the presence bucket; a
 command given to the other node (the admin API) reaches the station; a reconnect to the other
 node takes the station over and the old node closes the old socket, whose end does not mark the
-station offline; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once;
+station offline; a raw OCPP call and the connection view at one node reach the station held by
+the other; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once;
 a status change at a station on one node shows in the other node's live dashboard stream.
 """
 
@@ -148,6 +149,61 @@ async def test_a_command_on_one_node_reaches_the_station_on_the_other(
     assert reply.status_code == 409
     assert reply.json()["detail"] == f"station {STATION} is not connected"
     assert time.monotonic() - started < 2
+
+
+async def test_a_raw_ocpp_call_and_the_connection_view_reach_across_nodes(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    ws = await _station(b.url)
+    connection = f"/api/v1/stations/{STATION}/connection"
+    try:
+        async with a.api() as api:
+            # Node A describes the connection node B holds, with its last frames.
+            view = (await api.get(connection)).json()
+            assert view["connected"] is True
+            assert view["ocpp_version"] == "ocpp1.6"
+            assert view["remote_address"].startswith("127.0.0.1")
+            assert [f["direction"] for f in view["recent_frames"]] == ["received", "sent"]
+            assert '"Heartbeat"' in view["recent_frames"][0]["frame"]
+            # A raw OCPP call given to node A reaches the station at node B; its answer comes
+            # back, and a CALLERROR comes back as one.
+            answering = asyncio.create_task(_answer_one(ws))
+            reply = await api.post(
+                f"/api/v1/stations/{STATION}/ocpp/ChangeAvailability",
+                json={"connectorId": 0, "type": "Inoperative"},
+            )
+            call = await asyncio.wait_for(answering, 10)
+            assert call[2:] == ["ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}]
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == {
+                "station_id": STATION,
+                "action": "ChangeAvailability",
+                "response": {"status": "Accepted"},
+            }
+
+            async def refuse() -> None:
+                call = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                await ws.send(json.dumps([4, call[1], "NotSupported", "no", {}]))
+
+            refusing = asyncio.create_task(refuse())
+            reply = await api.post(f"/api/v1/stations/{STATION}/ocpp/ClearCache", json={})
+            await asyncio.wait_for(refusing, 10)
+            assert reply.status_code == 502, reply.text
+            assert reply.json()["ocpp_error"] == "NotSupported"
+            # A payload invalid for the station's version is refused by node B, as on one node.
+            reply = await api.post(
+                f"/api/v1/stations/{STATION}/ocpp/ChangeAvailability", json={"type": "Off"}
+            )
+            assert reply.status_code == 422, reply.text
+    finally:
+        await ws.close()
+    assert await _until(lambda: _offline(a))
+    async with a.api() as api:
+        assert (await api.get(connection)).json()["connected"] is False
+        reply = await api.post(f"/api/v1/stations/{STATION}/ocpp/ClearCache", json={})
+    assert reply.status_code == 409
+    assert reply.json()["detail"] == f"station {STATION} is not connected"
 
 
 async def _offline(node: Node) -> bool:

@@ -12,6 +12,7 @@ message or a command means, and never touches the database.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -20,7 +21,13 @@ from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError
 
-from intercarga.cluster.commands import CommandResponder, CommandRouter, RunCommand
+from intercarga.cluster.commands import (
+    CommandResponder,
+    CommandRouter,
+    Describe,
+    RunCall,
+    RunCommand,
+)
 from intercarga.cluster.events import ClusterBus, events_stream
 from intercarga.cluster.presence import FencedHandler, Holder, Presence, presence_key
 from intercarga.config import ClusterSettings
@@ -44,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # Seconds to reach NATS at start: a cluster node that cannot is a configuration error.
 _CONNECT_TIMEOUT = 5.0
+# Seconds a stopping node waits for its NATS subscriptions to drain.
+_DRAIN_TIMEOUT = 5.0
 
 
 async def _nats_error(error: Exception) -> None:
@@ -141,10 +150,18 @@ class Cluster:
         """``handler`` behind this node's presence: each connection claimed, stale ones fenced."""
         return FencedHandler(handler, self.presence)
 
-    async def responder(self, run: RunCommand) -> CommandResponder:
-        """Answer other nodes' commands for the stations held here with ``run``."""
+    async def responder(
+        self, run: RunCommand, call: RunCall, describe: Describe
+    ) -> CommandResponder:
+        """Answer other nodes' commands (raw calls, questions for a connection view) for the
+        stations held here with ``run`` (``call``, ``describe``)."""
         responder = CommandResponder(
-            self._nc, cluster=self.settings.name, node_id=self.node_id, run=run
+            self._nc,
+            cluster=self.settings.name,
+            node_id=self.node_id,
+            run=run,
+            call=call,
+            describe=describe,
         )
         await responder.start()
         self._responders.append(responder)
@@ -156,6 +173,8 @@ class Cluster:
         await self.bus.close()
         await self.presence.close()
         with contextlib.suppress(Exception):
-            await self._nc.drain()
+            # Bounded: after NATS came back a drain may wait for its own 30 s default, longer
+            # than a service manager waits for a stopping node.
+            await asyncio.wait_for(self._nc.drain(), _DRAIN_TIMEOUT)
         with contextlib.suppress(Exception):
             await self._nc.close()

@@ -207,10 +207,16 @@ def _reported(variable: ReportedVariable) -> dict[str, Any]:
 
 class RemoteStations(Protocol):
     """The stations other nodes of a cluster hold (``intercarga.cluster``'s command router):
-    carries out a command on a station this node has no link to, or raises
-    :class:`StationOfflineError` when no node holds it."""
+    carries out a command (or a raw OCPP call) on a station this node has no link to, or raises
+    :class:`StationOfflineError` when no node holds it; reads its connection view."""
 
     async def run_command(self, station_id: str, command: Command) -> Result: ...
+
+    async def call(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def connection(self, station_id: str, *, frames: bool) -> dict[str, Any] | None: ...
 
 
 class CsmsService:
@@ -521,6 +527,32 @@ class CsmsService:
     def _held(self, station_id: str) -> bool:
         link = self._links.link(station_id)
         return link is not None and link.open
+
+    async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send ``action`` with ``payload`` as the station's version defines it (a raw OCPP
+        call) and return its answer: on its link here, or through the node that holds it."""
+        if self._remote is not None and not self._held(station_id):
+            return await self._remote.call(station_id, action, payload)
+        return await self.local_call(station_id, action, payload)
+
+    async def local_call(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """:meth:`call` on this node's own link only (what other nodes ask this one)."""
+        return await self._links.require_link(station_id).call(action, payload)
+
+    async def connection(self, station_id: str, *, frames: bool) -> dict[str, Any]:
+        """The station's connection as operators see it (``{"connected": False}`` when no node
+        holds it): this node's link, or the view of the node that holds it."""
+        view = self.local_connection(station_id, frames)
+        if view is None and self._remote is not None:
+            view = await self._remote.connection(station_id, frames=frames)
+        return view or {"connected": False}
+
+    def local_connection(self, station_id: str, frames: bool) -> dict[str, Any] | None:
+        """:meth:`connection` of this node's own link only; None when it has none."""
+        link = self._links.link(station_id)
+        return link.describe(frames=frames) if link is not None and link.open else None
 
     async def run_local_command(self, station_id: str, command: Command) -> Result:
         """:meth:`run_command` on this node's own link only (what other nodes ask this one)."""

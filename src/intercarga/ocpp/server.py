@@ -167,6 +167,25 @@ class StationLink:
     def open(self) -> bool:
         return not self.protocol.closed
 
+    def describe(self, *, frames: bool) -> dict[str, Any]:
+        """The connection as operators see it (the admin API's connection view), in JSON
+        types: it crosses between the nodes of a cluster as it is."""
+        view: dict[str, Any] = {
+            "connected": True,
+            "ocpp_version": self.version.value,
+            "remote_address": self.remote_address,
+            "connected_at": self.connected_at.isoformat(),
+            "last_message_at": None
+            if self.last_message_at is None
+            else self.last_message_at.isoformat(),
+        }
+        if frames:
+            view["recent_frames"] = [
+                {"time": moment.isoformat(), "direction": direction, "frame": frame}
+                for moment, direction, frame in self.recent_frames
+            ]
+        return view
+
     async def call(
         self,
         action: str,
