@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark and write docs/benchmarks.md.
 
 ``python -m bench.run [--quick]
-[--only throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,crash]
+[--only throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,crash,cluster_crash]
 [--out PATH] [--json PATH] [--splice]``; ``--splice`` keeps the document and replaces only the
 sections this run measured, each with its own run's machine and load. The full run takes about
 ten minutes on the 2-core development VM; ``--quick``
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.cliff import CliffResult, run_cliff
 from bench.common import Spread, ratio, spread
 from bench.connections import ConnectionsResult, run_connections
-from bench.crash import CrashResult, run_crash_all
+from bench.crash import CrashResult, run_cluster_crash, run_crash_all
 from bench.dashboard import DashboardResult, run_dashboard
 from bench.dashboard import render as render_dashboard
 from bench.hub_auth import HubAuthResult, run_hub_auth
@@ -168,6 +168,9 @@ class Sizes:
     profile_seconds: float = 6.0
     crash_transactions: int = 100
     crash_kills: int = 4
+    cluster_crash_stations: int = 100
+    cluster_crash_transactions: int = 200
+    cluster_crash_kills: int = 2
     open_data_locations: int = 100_000
     open_data_seconds: float = 5.0
     dashboard_locations: int = 10_000
@@ -196,6 +199,9 @@ class Sizes:
             profile_seconds=0.0,
             crash_transactions=10,
             crash_kills=1,
+            cluster_crash_stations=6,
+            cluster_crash_transactions=8,
+            cluster_crash_kills=1,
             open_data_locations=50,
             open_data_seconds=0.2,
             dashboard_locations=50,
@@ -226,6 +232,7 @@ class Report:
     nap: NapIngestResult | None = None
     hub_auth: HubAuthResult | None = None
     crash: list[CrashResult] = field(default_factory=list)
+    cluster_crash: CrashResult | None = None
     cliff: CliffResult | None = None
     open_data: OpenDataResult | None = None
     dashboard: DashboardResult | None = None
@@ -272,6 +279,7 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
             "open_data",
             "dashboard",
             "crash",
+            "cluster_crash",
         )
     )
     if "pricing" in wanted:
@@ -315,6 +323,18 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         progress(f"crash: {sizes.crash_transactions} transactions, {sizes.crash_kills} kills")
         report.crash, skipped = run_crash_all(
             sizes.crash_transactions, sizes.crash_kills, progress=progress
+        )
+        report.skipped.update(skipped)
+    if "cluster_crash" in wanted:
+        progress(
+            f"crash with three nodes: {sizes.cluster_crash_stations} stations, "
+            f"{sizes.cluster_crash_transactions} transactions, {sizes.cluster_crash_kills} kills"
+        )
+        report.cluster_crash, skipped = run_cluster_crash(
+            sizes.cluster_crash_stations,
+            sizes.cluster_crash_transactions,
+            sizes.cluster_crash_kills,
+            progress=progress,
         )
         report.skipped.update(skipped)
     report.elapsed_s = time.perf_counter() - began
@@ -448,6 +468,7 @@ def render(report: Report) -> str:
     if report.dashboard is not None:
         out += ["## Dashboard pages", "", render_dashboard(report.dashboard), ""]
     out += _crash_section(report)
+    out += _cluster_crash_section(report)
     out += _registry_section(report)
     out += _work_section(report)
     out += [
@@ -870,6 +891,58 @@ def _crash_section(report: Report) -> list[str]:
     return out
 
 
+CLUSTER_CRASH_TITLE = "## 5b. Crash safety with three nodes"
+
+
+def _cluster_crash_section(report: Report) -> list[str]:
+    result = report.cluster_crash
+    if result is None:
+        return []
+    kills = ", ".join(
+        f"{live} live, {moved} stations moved in {seconds:.1f} s, longest 2.0.1 queue {queued}"
+        for live, moved, seconds, queued in zip(
+            result.live, result.moved, result.reconnect_s, result.queued_201, strict=False
+        )
+    )
+    pushes = ", ".join(f"{module} {count}" for module, count in sorted(result.pushes.items()))
+    out = [
+        CLUSTER_CRASH_TITLE,
+        "",
+        "`bench/crash.py` with three separate `intercarga serve` processes (each its own ports) "
+        "on one PostgreSQL schema and one NATS with JetStream (issue 17, point 5; at a smaller "
+        "size in `tests/cluster/test_crash_nodes.py`). Simulated stations, half OCPP 1.6 and "
+        "half 2.0.1, are spread over the nodes and know all three URLs; like a load balancer "
+        "whose health check needs a few seconds, a station moves to the next node after three "
+        "failed connection attempts at its own (about 4 s), queueing its transaction messages "
+        "meanwhile. At seeded points, with every station in a transaction, the node holding "
+        "the most live 2.0.1 transactions is killed with SIGKILL (and started again in the "
+        "background); its stations replay their queues to the nodes they reach. The eMSP "
+        "receives every push (EVSE statuses, sessions, CDRs); a push delivered twice is told "
+        "by its outbox row's X-Correlation-ID. Then the checks of section 5, message by message.",
+        "",
+        "| stations | transactions | kills: live transactions, stations moved, kill → all "
+        "online elsewhere, longest 2.0.1 queue | 2.0.1 offline events accepted | messages "
+        "checked | lost | duplicated | sessions | CDRs stored / at the eMSP | pushes received "
+        "| pushes received twice (in flight at a kill) |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| {result.stations} | "
+        f"{result.transactions} | {kills} | {result.offline_201} | "
+        f"{result.messages_checked:,} | {result.lost} | {result.duplicated} | "
+        f"{result.sessions} | {result.cdrs_stored} / {result.cdrs_received} | {pushes} | "
+        f"{result.pushes_repeated} ({result.pushes_in_flight_at_kill}) |",
+        "",
+        "Kill → all online elsewhere is the stations' own failover (three attempts a second "
+        "apart, then the next node) plus their boot there: a balancer with a faster health "
+        "check moves them sooner. A push received twice was in flight when its node died: the "
+        "eMSP had answered, the node had not yet noted the row sent, and the node that took "
+        "the partner's lane over (once the dead node's lease ran out) sent it again; OCPI "
+        "receivers keep one per object.",
+        "",
+    ]
+    out += [f"- {line}" for line in result.problems[:5]]
+    return [*out, ""]
+
+
 def _work_section(report: Report) -> list[str]:
     out = [
         "## What dominated and what was done",
@@ -996,6 +1069,7 @@ def _to_json(report: Report) -> dict[str, Any]:
             "refused": report.hub_auth.refused,
         },
         "crash": [result.to_dict() for result in report.crash],
+        "cluster_crash": report.cluster_crash.to_dict() if report.cluster_crash else None,
         "cliff": report.cliff.to_dict() if report.cliff else None,
         "skipped": report.skipped,
     }
@@ -1051,7 +1125,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
         "--only",
         default="",
         help="comma-separated: throughput,cliff,connections,pricing,ocpi,nap,open_data,dashboard,"
-        "crash",
+        "crash,cluster_crash",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
