@@ -279,6 +279,13 @@ class CsmsService:
     async def connected(self, link: StationLink) -> None:
         self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
         now = self._clock()
+        if link.generation and not await self._store.connections.claim(
+            link.station_id, link.generation, self._settings.cluster.node_id, now
+        ):
+            # A newer connection of the station is recorded already (another node took it
+            # over while this one was being set up): this one changes nothing.
+            log.info("a superseded connection", extra={"station_id": link.station_id})
+            return
         await self._store.write(
             self._store.stations.touching(link.station_id, now, ocpp_version=link.version)
         )
@@ -366,7 +373,7 @@ class CsmsService:
         return await self.sessions.handle(station, event)
 
     async def _status_changed(self, link: StationLink, event: StatusChanged) -> None:
-        await self._status(await self._registered(link, event), event)
+        await self._status(await self._registered(link, event), event, link.generation)
 
     async def _data_transfer(
         self, link: StationLink, event: DataTransferReceived
@@ -449,6 +456,11 @@ class CsmsService:
         await self._store.write(*self._store.station_meter_values.adding(readings))
 
     async def _boot(self, link: StationLink, event: StationBooted) -> BootDecision:
+        if link.generation and not await self._store.connections.current(
+            link.station_id, link.generation
+        ):
+            # A boot rewrites the station: never from a connection that was replaced.
+            raise CallError(ErrorCode.GENERIC_ERROR, "this connection was replaced by a newer one")
         # A boot rewrites the station: read it afresh, not the recent copy.
         station = await self._store.stations.find(link.station_id)
         now = self._clock()
@@ -496,7 +508,9 @@ class CsmsService:
         log.info("boot answered %s", status.value, extra={"station_id": updated.id})
         return BootDecision(status, PENDING_RETRY_SECONDS, now)
 
-    async def _status(self, station: Station, event: StatusChanged) -> None:
+    async def _status(self, station: Station, event: StatusChanged, generation: int = 0) -> None:
+        """Store the EVSEs' new status, unless a connection of the station newer than
+        ``generation`` is recorded (a late message from an old socket: fenced in the write)."""
         status = evse_status(event.status)
         at = event.timestamp or self._clock()
         if event.evse == 0:
@@ -512,7 +526,9 @@ class CsmsService:
             )
         for target in targets:
             key = (station.country_code, station.party_id, target.location_id)
-            if await self._store.locations.set_evse_status(key, target.evse_uid, status, at):
+            if await self._store.locations.set_evse_status(
+                key, target.evse_uid, status, at, fence=(station.id, generation)
+            ):
                 await self._bus.publish(EvseStatusChanged(*key, target.evse_uid, status, at))
 
     # -- CSMS-initiated ------------------------------------------------------------------------
