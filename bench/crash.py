@@ -267,6 +267,7 @@ class Push:
     target: str
     correlation_id: str
     at: float  # time.monotonic() of its arrival
+    cdr_id: str = ""  # a CDR POST's CDR
 
 
 class EmspRecorder:
@@ -333,11 +334,15 @@ class EmspRecorder:
                 body = await reader.readexactly(length) if length else b""
                 self.requests += 1
                 method, target = request_line.split(" ")[:2]
-                if method in ("POST", "PUT", "PATCH", "DELETE"):
-                    module = target.split("/ocpi/emsp/2.2.1/", 1)[-1].split("/", 1)[0]
-                    self.pushes.append(Push(method, module, target, correlation, time.monotonic()))
+                cdr_id = ""
                 if method == "POST" and "/cdrs" in target and body:
                     self.cdrs.append(json.loads(body))
+                    cdr_id = str(self.cdrs[-1].get("id"))
+                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                    module = target.split("/ocpi/emsp/2.2.1/", 1)[-1].split("/", 1)[0]
+                    self.pushes.append(
+                        Push(method, module, target, correlation, time.monotonic(), cdr_id)
+                    )
                 writer.write(answer)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -636,6 +641,11 @@ class CrashPlan:
     outage_s: float = 2.0  # real seconds an outage lasts
     transaction_retry_s: float = 60.0  # simulated seconds, × the attempts so far
     restart_killed: bool = True  # a killed node (of ``nodes``) is started again, meanwhile
+    # With ``nodes``: kill only once this many stations are in a transaction at once (at most
+    # 10 % fewer, the last ones still starting), each kill after a round of that many.
+    kill_when_live: int = 0
+    meter_interval_s: int = 60  # simulated seconds between a transaction's meter values
+    call_timeout: float = 15.0  # real seconds a station waits for an answer
     ocpi: tuple[str, ...] = ()  # more ``[ocpi]`` lines of each node
 
 
@@ -761,10 +771,10 @@ async def run_crash(
                 failover_after=plan.failover_after,
                 version=version,
                 id_tag=_card(sid),
-                meter_interval_s=60,
+                meter_interval_s=plan.meter_interval_s,
                 heartbeat_s=3600,
                 reconnect_s=plan.reconnect_s,
-                call_timeout=15.0,
+                call_timeout=plan.call_timeout,
                 transaction_retry_s=plan.transaction_retry_s,
                 register_wh=float(1_000_000 + 7919 * number),
             ),
@@ -782,6 +792,9 @@ async def run_crash(
     thresholds = sorted(
         rng.sample(range(plan.transactions // 10, plan.transactions * 9 // 10), plan.kills)
     )
+    if plan.kill_when_live:
+        # Kill k once (k + 1) × kill_when_live transactions have started: a round of them.
+        thresholds = [plan.kill_when_live * (k + 1) for k in range(plan.kills)]
     limit = thresholds[0] if thresholds else plan.transactions
     drivers: list[asyncio.Task[None]] = []
     restarts: list[asyncio.Task[None]] = []
@@ -819,7 +832,9 @@ async def run_crash(
     try:
         receives = ("cdrs", "sessions", "locations") if plan.every_push else ("cdrs",)
         await prepare(plan.database_url, plan.schema, ids, emsp.url, receives=receives)
-        await asyncio.gather(*(node.start() for node in nodes))  # prepare() migrated
+        # The first node alone: it makes the first admin user and dashboard password.
+        await cpo.start()
+        await asyncio.gather(*(node.start() for node in nodes[1:]))
         progress(
             f"crash ({kind}): {len(stations)} stations, {plan.transactions} transactions"
             + (f", {plan.nodes} nodes" if plan.nodes > 1 else "")
@@ -960,6 +975,13 @@ async def _kill_node(
         charging_201 = [s for s in charging if s.station_id.startswith("CRASH-201")]
         return len(charging_201), len(charging), len(mine), rng.random()
 
+    if plan.kill_when_live:
+
+        def live() -> bool:
+            charging = sum(1 for s in stations if s.sessions_started > s.sessions_completed)
+            return charging >= plan.kill_when_live * 0.9
+
+        await until(live, plan.settle_timeout, "the live transactions", waiting)
     victim = max((node for node in nodes if node.process is not None), key=load)
     held = [s for s in stations if s.url == victim.ocpp_url]
     before = {s.station_id: s.reconnections for s in held}
@@ -1284,6 +1306,14 @@ async def check(
     result.cdrs_received = len(received)
     result.cdrs_redelivered = sum(count - 1 for count in received.values())
     result.redelivered += sorted(cdr_id for cdr_id, count in received.items() if count > 1)
+    rows_of_cdr: dict[str, set[str]] = {}
+    for push in emsp.pushes:
+        if push.cdr_id:
+            rows_of_cdr.setdefault(push.cdr_id, set()).add(push.correlation_id)
+    for cdr_id, rows in sorted(rows_of_cdr.items()):
+        if len(rows) > 1:
+            # Not a redelivery of one push: the CDR was queued twice (two outbox rows).
+            problem(f"CDR {cdr_id} queued {len(rows)} times for the eMSP", duplicated=1)
     for cdr in cdrs:
         if cdr.id not in received:
             problem(f"CDR {cdr.id} never reached the eMSP", lost=1)
@@ -1411,8 +1441,13 @@ async def _cluster_crash(
                     transactions=transactions,
                     kills=kills,
                     # Long enough that every station is in a transaction when a node dies.
-                    charge_minutes=20.0,
-                    uptime_s=(3.0, 5.0),
+                    charge_minutes=40.0,
+                    uptime_s=(0.5, 1.0),
+                    kill_when_live=stations,
+                    # A meter value every 5 simulated minutes and 30 s for an answer: 100
+                    # stations on three nodes sharing two busy CPUs with other work.
+                    meter_interval_s=300,
+                    call_timeout=30.0,
                     cluster=(f'nats_url = "{NATS_URL}"', f'name = "{name}"', "lease = 5"),
                     nodes=3,
                     failover_after=3,

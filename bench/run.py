@@ -169,7 +169,7 @@ class Sizes:
     crash_transactions: int = 100
     crash_kills: int = 4
     cluster_crash_stations: int = 100
-    cluster_crash_transactions: int = 200
+    cluster_crash_transactions: int = 300
     cluster_crash_kills: int = 2
     open_data_locations: int = 100_000
     open_data_seconds: float = 5.0
@@ -200,7 +200,7 @@ class Sizes:
             crash_transactions=10,
             crash_kills=1,
             cluster_crash_stations=6,
-            cluster_crash_transactions=8,
+            cluster_crash_transactions=12,
             cluster_crash_kills=1,
             open_data_locations=50,
             open_data_seconds=0.2,
