@@ -13,6 +13,7 @@ it must never decide that a figure is good enough (the targets are printed besid
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -898,7 +899,7 @@ def _cluster_crash_section(report: Report) -> list[str]:
     result = report.cluster_crash
     if result is None:
         return []
-    kills = ", ".join(
+    kills = "; ".join(
         f"{live} live, {moved} stations moved in {seconds:.1f} s, longest 2.0.1 queue {queued}"
         for live, moved, seconds, queued in zip(
             result.live, result.moved, result.reconnect_s, result.queued_201, strict=False
@@ -1134,8 +1135,20 @@ def main(argv: Sequence[str] | None = None) -> Report:
         action="store_true",
         help="keep --out and replace only the sections this run measured (with --only)",
     )
+    parser.add_argument(
+        "--cluster-crash-stations",
+        type=int,
+        default=0,
+        help="stations of the three-node crash (default 100; transactions: three rounds)",
+    )
     args = parser.parse_args(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
+    if args.cluster_crash_stations:
+        sizes = dataclasses.replace(
+            sizes,
+            cluster_crash_stations=args.cluster_crash_stations,
+            cluster_crash_transactions=3 * args.cluster_crash_stations,
+        )
     only = [part.strip() for part in args.only.split(",") if part.strip()] or None
     report = run_all(sizes, only, progress=lambda line: print(line, flush=True))
     args.out.parent.mkdir(parents=True, exist_ok=True)
