@@ -478,6 +478,15 @@ class CsmsProcess:
         """SIGKILL one worker of ``serve --workers`` (the node dies; its stations reconnect
         to the others on the same port) and wait until the parent has started it again."""
         await until(lambda: len(self.worker_pids()) == self.workers, timeout, "every worker")
+        # A worker started again must serve before the next kill: one killed before it served
+        # makes the parent stop them all (a worker that cannot start would again).
+        await until(
+            lambda: (
+                self.workers_started() - self.workers <= self.tail(10_000_000).count("serves again")
+            ),
+            timeout,
+            "the restarted worker serving",
+        )
         before = self.workers_started()
         os.kill(rng.choice(sorted(self.worker_pids())), signal.SIGKILL)
         await until(lambda: self.workers_started() > before, timeout, "the worker's restart")

@@ -915,9 +915,9 @@ def _cluster_crash_section(report: Report) -> list[str]:
         "half 2.0.1, are spread over the nodes and know all three URLs; like a load balancer "
         "whose health check needs a few seconds, a station moves to the next node after three "
         "failed connection attempts at its own (about 4 s), queueing its transaction messages "
-        "meanwhile. At seeded points, with every station in a transaction, the node holding "
-        "the most live 2.0.1 transactions is killed with SIGKILL (and started again in the "
-        "background); its stations replay their queues to the nodes they reach. The eMSP "
+        "meanwhile. After each round of transactions (one per station) has started, once at "
+        "least 90 % of the stations are in one, the node holding the most live 2.0.1 "
+        "transactions is killed with SIGKILL (and started again in the background); its stations replay their queues to the nodes they reach. The eMSP "
         "receives every push (EVSE statuses, sessions, CDRs); a push delivered twice is told "
         "by its outbox row's X-Correlation-ID. Then the checks of section 5, message by message.",
         "",

@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 # Seconds to reach NATS at start: a cluster node that cannot is a configuration error.
 _CONNECT_TIMEOUT = 5.0
-# Seconds a stopping node waits for its NATS subscriptions to drain.
-_DRAIN_TIMEOUT = 5.0
+# Seconds a stopping node gives itself to leave the cluster cleanly.
+_LEAVE_TIMEOUT = 8.0
 
 
 async def _nats_error(error: Exception) -> None:
@@ -168,13 +168,18 @@ class Cluster:
         return responder
 
     async def close(self) -> None:
+        """Leave: unsubscribe, stop renewing, drain what is still to publish, all within
+        ``_LEAVE_TIMEOUT`` (after NATS came back, each JetStream call of an unsubscribe may wait
+        its own 5 s for an answer, and a drain 30 s: together longer than a service manager
+        waits for a stopping node); what is left undone ends with the connection."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._leave(), _LEAVE_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await self._nc.close()
+
+    async def _leave(self) -> None:
         for responder in self._responders:
             await responder.close()
         await self.bus.close()
         await self.presence.close()
-        with contextlib.suppress(Exception):
-            # Bounded: after NATS came back a drain may wait for its own 30 s default, longer
-            # than a service manager waits for a stopping node.
-            await asyncio.wait_for(self._nc.drain(), _DRAIN_TIMEOUT)
-        with contextlib.suppress(Exception):
-            await self._nc.close()
+        await self._nc.drain()
