@@ -41,13 +41,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -57,9 +57,13 @@ __all__ = [
     "CrashRunError",
     "CsmsProcess",
     "EmspRecorder",
+    "NatsServer",
+    "Outage",
+    "PostgresProxy",
     "PrivatePostgres",
     "check",
     "free_port",
+    "run_cluster_crash",
     "run_crash",
     "run_crash_all",
     "until",
@@ -99,17 +103,180 @@ class CrashRunError(Exception):
     """The run itself could not go on (something never happened in time)."""
 
 
+# --- outages --------------------------------------------------------------------------------
+
+
+class Outage(Protocol):
+    """Something every node needs, cut and restored at will: ``component`` is what a node's
+    /healthz names while it is away, ``probe`` an admin API request (method, path) that needs
+    it."""
+
+    name: str
+    component: str
+    probe: tuple[str, str]
+
+    async def cut(self) -> None: ...
+
+    async def restore(self) -> None: ...
+
+
+class NatsServer:
+    """A ``nats-server`` with JetStream of our own on a free loopback port; :meth:`cut` kills
+    it (SIGKILL), :meth:`restore` starts it again on the same port and storage."""
+
+    name = "nats"
+    component = "cluster"
+    # A command to a station no node holds: where it is, the presence bucket in NATS says.
+    probe = ("POST", "/api/v1/stations/CRASH-NOWHERE/commands/reset")
+
+    def __init__(self, folder: Path, binary: str = "/usr/sbin/nats-server") -> None:
+        self.binary = binary
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 20.0) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / "nats.log").open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: ASYNC220, S603
+                [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd",
+                 str(self.folder / "store")],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise CrashRunError(f"nats-server did not start on port {self.port}")
+            await asyncio.sleep(0.05)
+
+    async def cut(self) -> None:
+        self.stop(kill=True)
+
+    async def restore(self) -> None:
+        await self.start()
+
+    def stop(self, *, kill: bool = False) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        if kill:
+            process.kill()
+        else:
+            process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+class PostgresProxy:
+    """A TCP proxy on a free loopback port to a PostgreSQL server that is shared (and must not
+    be stopped): :meth:`cut` drops every connection through it and refuses new ones, as the
+    database's loss looks to the nodes; :meth:`restore` listens again on the same port."""
+
+    name = "postgres"
+    component = "database"
+    probe = ("GET", "/api/v1/stations?limit=1")  # the admin API reads the database
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5432) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task[Any]] = set()
+        self.connections = 0
+
+    def url(self, database_url: str) -> str:
+        """``database_url`` through this proxy."""
+        return database_url.replace(f"{self.target[0]}:{self.target[1]}", f"127.0.0.1:{self.port}")
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._relay, "127.0.0.1", self.port, reuse_address=True
+        )
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        relay = asyncio.current_task()
+        if relay is not None:
+            self._relays.add(relay)
+            relay.add_done_callback(self._relays.discard)
+        try:
+            upstream_reader, upstream = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._open |= {writer, upstream}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        try:
+            await asyncio.gather(pipe(reader, upstream), pipe(upstream_reader, writer))
+        finally:
+            self._open -= {writer, upstream}
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._open):
+            writer.transport.abort()  # a reset, as a lost server's connections end
+        self._open.clear()
+
+    async def restore(self) -> None:
+        await self.start()
+
+    async def stop(self) -> None:
+        await self.cut()
+        for relay in list(self._relays):
+            relay.cancel()
+        await asyncio.gather(*self._relays, return_exceptions=True)
+
+
 # --- the eMSP -------------------------------------------------------------------------------
 
 
 _OK = b'{"data":null,"status_code":1000,"status_message":"Success","timestamp":"2025-01-01T00:00:00Z"}'
 
 
+@dataclass(frozen=True)
+class Push:
+    """One request the eMSP received: what, where, and the outbox row's X-Correlation-ID (one
+    per row: the same id twice is the same push delivered twice)."""
+
+    method: str
+    module: str  # cdrs, sessions, locations, …
+    target: str
+    correlation_id: str
+    at: float  # time.monotonic() of its arrival
+    cdr_id: str = ""  # a CDR POST's CDR
+
+
 class EmspRecorder:
-    """An OCPI eMSP that accepts everything and keeps every CDR it was sent (HTTP keep-alive)."""
+    """An OCPI eMSP that accepts everything and keeps every CDR it was sent (HTTP keep-alive),
+    and every push (:class:`Push`)."""
 
     def __init__(self) -> None:
         self.cdrs: list[dict[str, Any]] = []
+        self.pushes: list[Push] = []
         self.requests = 0
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -121,6 +288,21 @@ class EmspRecorder:
     def received(self) -> Counter[str]:
         """How many times each CDR id arrived."""
         return Counter(str(cdr.get("id")) for cdr in self.cdrs)
+
+    def pushes_by_module(self) -> dict[str, int]:
+        return dict(Counter(push.module for push in self.pushes))
+
+    def repeated_pushes(self) -> list[tuple[Push, Push]]:
+        """Each delivery of a push (an outbox row, by its correlation id) after its first, with
+        its first."""
+        first: dict[str, Push] = {}
+        repeats = []
+        for push in self.pushes:
+            if push.correlation_id in first:
+                repeats.append((first[push.correlation_id], push))
+            elif push.correlation_id:
+                first[push.correlation_id] = push
+        return repeats
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -143,14 +325,24 @@ class EmspRecorder:
                 head = await reader.readuntil(b"\r\n\r\n")
                 request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
                 length = 0
+                correlation = ""
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
+                    elif line.lower().startswith(b"x-correlation-id:"):
+                        correlation = line.split(b":", 1)[1].strip().decode("latin-1")
                 body = await reader.readexactly(length) if length else b""
                 self.requests += 1
                 method, target = request_line.split(" ")[:2]
+                cdr_id = ""
                 if method == "POST" and "/cdrs" in target and body:
                     self.cdrs.append(json.loads(body))
+                    cdr_id = str(self.cdrs[-1].get("id"))
+                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                    module = target.split("/ocpi/emsp/2.2.1/", 1)[-1].split("/", 1)[0]
+                    self.pushes.append(
+                        Push(method, module, target, correlation, time.monotonic(), cdr_id)
+                    )
                 writer.write(answer)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -173,9 +365,11 @@ class CsmsProcess:
         *,
         cluster: list[str] | None = None,
         workers: int = 1,
+        ocpi: list[str] | None = None,
     ) -> None:
         """``cluster``: the ``[cluster]`` table's lines (and ``workers`` > 1: ``serve
-        --workers``, each worker a cluster node on the same ports)."""
+        --workers``, each worker a cluster node on the same ports); ``ocpi``: more lines of the
+        ``[ocpi]`` table."""
         self.folder = folder
         self.workers = workers
         self.database_url = database_url
@@ -203,6 +397,7 @@ class CsmsProcess:
             # The recording eMSP listens on plain http on loopback.
             "allow_http_partner_urls = true",
             "allow_private_partner_urls = true",
+            *(ocpi or []),
             "[[ocpi.parties]]",
             'country_code = "CL"',
             'party_id = "ICG"',
@@ -332,11 +527,17 @@ class CsmsProcess:
 
 
 async def prepare(
-    database_url: str, schema: str | None, station_ids: list[str], emsp_url: str
+    database_url: str,
+    schema: str | None,
+    station_ids: list[str],
+    emsp_url: str,
+    *,
+    receives: tuple[str, ...] = ("cdrs",),
 ) -> None:
     """Migrate the CPO's database and store what the run needs: one Location with an EVSE per
     station, its tariff, the stations (security profile 0), each station's RFID card as a token
-    of the eMSP, and the eMSP as a registered partner that receives CDRs."""
+    of the eMSP, and the eMSP as a registered partner that receives the OCPI modules
+    ``receives`` (CDRs; sessions and locations too: every push)."""
     from pydantic import SecretStr
 
     from intercarga.app import System
@@ -406,7 +607,8 @@ async def prepare(
                 outgoing_token="crash-outgoing-token-0123456789",
                 roles=[PartnerRole(country_code=EMSP[0], party_id=EMSP[1], role="EMSP", name="E")],
                 endpoints=[
-                    PartnerEndpoint(identifier="cdrs", role="RECEIVER", url=f"{emsp_url}/cdrs")
+                    PartnerEndpoint(identifier=module, role="RECEIVER", url=f"{emsp_url}/{module}")
+                    for module in receives
                 ],
             )
         )
@@ -439,6 +641,28 @@ class CrashPlan:
     # worker's (the parent starts it again), not the whole CPO's.
     cluster: tuple[str, ...] = ()
     workers: int = 1
+    # Or ``nodes`` separate ``serve`` processes, each on ports of its own, with these
+    # ``[cluster]`` lines: the stations know every node's URL and move to the next after
+    # ``failover_after`` failed attempts (a balancer's health check); a kill is one node's,
+    # started again once its stations are connected elsewhere.
+    nodes: int = 1
+    failover_after: int = 1
+    reconnect_s: float = 30.0  # simulated seconds between a station's connection attempts
+    # The eMSP receives every push (sessions, EVSE statuses), not only CDRs.
+    every_push: bool = False
+    # What each disruption is, in turn: "kill" (a node, SIGKILL), or the name of an
+    # :class:`Outage` handed to :func:`run_crash` ("nats", "postgres"): cut for a while under
+    # load, every node's /healthz degraded meanwhile, then restored.
+    disruptions: tuple[str, ...] = ("kill",)
+    outage_s: float = 2.0  # real seconds an outage lasts
+    transaction_retry_s: float = 60.0  # simulated seconds, × the attempts so far
+    restart_killed: bool = True  # a killed node (of ``nodes``) is started again, meanwhile
+    # With ``nodes``: kill only once this many stations are in a transaction at once (at most
+    # 10 % fewer, the last ones still starting), each kill after a round of that many.
+    kill_when_live: int = 0
+    meter_interval_s: int = 60  # simulated seconds between a transaction's meter values
+    call_timeout: float = 15.0  # real seconds a station waits for an answer
+    ocpi: tuple[str, ...] = ()  # more ``[ocpi]`` lines of each node
 
 
 @dataclass
@@ -446,6 +670,7 @@ class CrashResult:
     """What a run saw; ``problems`` lists each loss or duplicate found, one line each."""
 
     database: str
+    stations: int = 0
     kills: int = 0
     transactions: int = 0
     messages_checked: int = 0
@@ -459,6 +684,22 @@ class CrashResult:
     energy_mismatches: int = 0
     boot_s: list[float] = field(default_factory=list)  # restart → /healthz ok
     moved: list[int] = field(default_factory=list)  # per worker kill: stations that reconnected
+    live: list[int] = field(default_factory=list)  # per kill: stations in a transaction then
+    # Per node kill: the longest queue of transaction messages among its 2.0.1 stations while
+    # they were away (sent, and acknowledged, by another node).
+    queued_201: list[int] = field(default_factory=list)
+    offline_201: int = 0  # acknowledged 2.0.1 TransactionEvents sent with offline: true
+    pushes: dict[str, int] = field(default_factory=dict)  # requests the eMSP received, by module
+    pushes_repeated: int = 0  # deliveries of an outbox row (by correlation id) after its first
+    # Of those, the ones whose first delivery arrived within a second before a kill (or during
+    # an outage of the database): the row was in flight (the eMSP answered, the node died or
+    # lost its database before noting it sent), so it was sent again — at least once, by design.
+    pushes_in_flight_at_kill: int = 0
+    # time.monotonic() of each disruption's start and end (a kill's are the same).
+    disrupted: list[tuple[float, float]] = field(default_factory=list)
+    # Per outage: its name, seconds until every node's /healthz said degraded, seconds an API
+    # request took to fail meanwhile (its status), seconds from the restore to every node ok.
+    outages: list[dict[str, Any]] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)  # restart → every station online
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -470,6 +711,7 @@ class CrashResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "database": self.database,
+            "stations": self.stations,
             "kills": self.kills,
             "transactions": self.transactions,
             "messages_checked": self.messages_checked,
@@ -483,6 +725,13 @@ class CrashResult:
             "energy_mismatches": self.energy_mismatches,
             "boot_s": [round(value, 2) for value in self.boot_s],
             "moved": self.moved,
+            "live": self.live,
+            "queued_201": self.queued_201,
+            "offline_201": self.offline_201,
+            "pushes": self.pushes,
+            "pushes_repeated": self.pushes_repeated,
+            "pushes_in_flight_at_kill": self.pushes_in_flight_at_kill,
+            "outages": self.outages,
             "reconnect_s": [round(value, 2) for value in self.reconnect_s],
             "seconds": round(self.seconds, 1),
             "problems": self.problems[:20],
@@ -490,9 +739,14 @@ class CrashResult:
 
 
 async def run_crash(
-    plan: CrashPlan, folder: Path, *, progress: Callable[[str], None] = lambda _: None
+    plan: CrashPlan,
+    folder: Path,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    outages: dict[str, Outage] | None = None,
 ) -> CrashResult:
-    """Drive, kill, restart, settle, then :func:`check`; every process is stopped on return."""
+    """Drive, kill (or cut one of ``outages``), restart, settle, then :func:`check`; every
+    process is stopped on return."""
     from intercarga.domain.station import OcppVersion
     from intercarga.sim.clock import SimClock
     from intercarga.sim.station import Acknowledged, SimulatedStation, StationConfig
@@ -508,27 +762,36 @@ async def run_crash(
     ]
     emsp = EmspRecorder()
     await emsp.start()
-    cpo = CsmsProcess(
-        folder / "cpo",
-        plan.database_url,
-        plan.schema,
-        cluster=list(plan.cluster),
-        workers=plan.workers,
-    )
+    nodes = [
+        CsmsProcess(
+            folder / ("cpo" if plan.nodes == 1 else f"node-{number}"),
+            plan.database_url,
+            plan.schema,
+            cluster=list(plan.cluster),
+            workers=plan.workers,
+            ocpi=list(plan.ocpi),
+        )
+        for number in range(plan.nodes)
+    ]
+    cpo = nodes[0]
     clock = SimClock(plan.speed)
     journal: list[Acknowledged] = []
+    urls = [node.ocpp_url for node in nodes]
     stations = [
         SimulatedStation(
             StationConfig(
                 station_id=sid,
-                url=cpo.ocpp_url,
+                # Spread over the nodes; the others, in turn, when the station's node is gone.
+                url=urls[number % len(urls)],
+                fallback_urls=tuple(urls[number % len(urls) + 1 :] + urls[: number % len(urls)]),
+                failover_after=plan.failover_after,
                 version=version,
                 id_tag=_card(sid),
-                meter_interval_s=60,
+                meter_interval_s=plan.meter_interval_s,
                 heartbeat_s=3600,
-                reconnect_s=30.0,
-                call_timeout=15.0,
-                transaction_retry_s=60.0,
+                reconnect_s=plan.reconnect_s,
+                call_timeout=plan.call_timeout,
+                transaction_retry_s=plan.transaction_retry_s,
                 register_wh=float(1_000_000 + 7919 * number),
             ),
             clock,
@@ -536,6 +799,7 @@ async def run_crash(
         )
         for number, (sid, version) in enumerate(zip(ids, versions, strict=True), 1)
     ]
+    result.stations = len(stations)
     started = 0
     # Kill k comes once the stations have started thresholds[k] transactions (seeded random
     # points over the run): no station starts another until it has happened, so every kill
@@ -544,8 +808,12 @@ async def run_crash(
     thresholds = sorted(
         rng.sample(range(plan.transactions // 10, plan.transactions * 9 // 10), plan.kills)
     )
+    if plan.kill_when_live:
+        # Kill k once (k + 1) × kill_when_live transactions have started: a round of them.
+        thresholds = [plan.kill_when_live * (k + 1) for k in range(plan.kills)]
     limit = thresholds[0] if thresholds else plan.transactions
     drivers: list[asyncio.Task[None]] = []
+    restarts: list[asyncio.Task[None]] = []
 
     async def drive(station: SimulatedStation) -> None:
         nonlocal started
@@ -578,16 +846,42 @@ async def run_crash(
         )
 
     try:
-        await prepare(plan.database_url, plan.schema, ids, emsp.url)
+        receives = ("cdrs", "sessions", "locations") if plan.every_push else ("cdrs",)
+        await prepare(plan.database_url, plan.schema, ids, emsp.url, receives=receives)
+        # The first node alone: it makes the first admin user and dashboard password.
         await cpo.start()
-        progress(f"crash ({kind}): {len(stations)} stations, {plan.transactions} transactions")
+        await asyncio.gather(*(node.start() for node in nodes[1:]))
+        progress(
+            f"crash ({kind}): {len(stations)} stations, {plan.transactions} transactions"
+            + (f", {plan.nodes} nodes" if plan.nodes > 1 else "")
+        )
         drivers = [asyncio.create_task(drive(station)) for station in stations]
         for index, threshold in enumerate(thresholds):
             await until(kill_point_reached, plan.settle_timeout, "the next kill point")
             await asyncio.sleep(rng.uniform(*plan.uptime_s))
             restarted = time.monotonic()
-            if plan.workers > 1:
+            disruption = plan.disruptions[index % len(plan.disruptions)]
+            if disruption != "kill":
+                outage = (outages or {})[disruption]
+                await _outage(plan, outage, nodes, result)
+                await until(
+                    lambda: all(s.online for s in stations),
+                    plan.settle_timeout,
+                    "reconnection",
+                    waiting,
+                )
+                seen = result.outages[-1]
+                progress(
+                    f"  {disruption} cut after {threshold} transactions: every node degraded "
+                    f"after {seen['degraded_s']} s, an API request failed in "
+                    f"{seen['request_s']} s (HTTP {seen['request_status']}); restored "
+                    f"after {plan.outage_s} s, every node ok {seen['recovered_s']} s later"
+                )
+            elif plan.nodes > 1:
+                await _kill_node(plan, rng, nodes, stations, result, waiting, restarts)
+            elif plan.workers > 1:
                 lost = sum(station.reconnections for station in stations)
+                result.disrupted.append((time.monotonic(), time.monotonic()))
                 await cpo.kill_worker(rng, plan.settle_timeout)
                 result.kills += 1
                 result.boot_s.append(time.monotonic() - restarted)  # kill → started again
@@ -607,6 +901,7 @@ async def run_crash(
                 )
                 result.moved.append(sum(s.reconnections for s in stations) - lost)
             else:
+                result.disrupted.append((time.monotonic(), time.monotonic()))
                 cpo.kill()
                 result.kills += 1
                 await asyncio.sleep(rng.uniform(*plan.downtime_s))
@@ -619,6 +914,16 @@ async def run_crash(
                 "reconnection",
                 waiting,
             )
+            if disruption != "kill" or plan.nodes > 1:
+                if disruption == "kill":
+                    progress(
+                        f"  kill {result.kills} (a node holding {result.moved[-1]} stations, "
+                        f"{result.live[-1]} in a transaction) after {threshold} transactions: "
+                        f"every one of them online elsewhere after {result.reconnect_s[-1]:.1f}"
+                        f" s, the longest 2.0.1 queue meanwhile {result.queued_201[-1]}"
+                    )
+                limit = thresholds[index + 1] if index + 1 < len(thresholds) else plan.transactions
+                continue
             result.reconnect_s.append(time.monotonic() - restarted)
             if plan.workers > 1:
                 progress(
@@ -649,18 +954,143 @@ async def run_crash(
             await until(lambda: len(emsp.received()) >= ended, plan.settle_timeout / 3, "CDRs")
         await asyncio.sleep(0.5)  # a late duplicate delivery would show now
         result.transactions = sum(station.sessions_started for station in stations)
+        if restarts:
+            await asyncio.wait_for(asyncio.gather(*restarts), plan.settle_timeout)
     finally:
-        for task in drivers:
+        for task in [*drivers, *restarts]:
             task.cancel()
-        await asyncio.gather(*drivers, return_exceptions=True)
+        await asyncio.gather(*drivers, *restarts, return_exceptions=True)
         await asyncio.gather(*(s.shutdown() for s in stations), return_exceptions=True)
-        status = cpo.stop()
+        statuses = [node.stop() for node in nodes]
         await emsp.stop()
-    if status not in (0, None):
-        result.problems.append(f"intercarga serve exited with {status} on SIGTERM")
+    for status in statuses:
+        if status not in (0, None):
+            result.problems.append(f"intercarga serve exited with {status} on SIGTERM")
     await check(plan, journal, emsp, result)
     result.seconds = time.monotonic() - began
     return result
+
+
+async def _kill_node(
+    plan: CrashPlan,
+    rng: random.Random,
+    nodes: list[CsmsProcess],
+    stations: list[Any],
+    result: CrashResult,
+    waiting: Callable[[], str],
+    restarts: list[asyncio.Task[None]],
+) -> None:
+    """SIGKILL the node holding the most 2.0.1 stations in a transaction (then: the most
+    stations in one, any stations); wait until each of its stations is connected to another
+    node, noting the longest queue a 2.0.1 station kept meanwhile. With ``restart_killed``
+    the node is started again in the background (``restarts``)."""
+
+    def load(node: CsmsProcess) -> tuple[int, int, int, float]:
+        mine = [s for s in stations if s.url == node.ocpp_url]
+        charging = [s for s in mine if s.sessions_started > s.sessions_completed]
+        charging_201 = [s for s in charging if s.station_id.startswith("CRASH-201")]
+        return len(charging_201), len(charging), len(mine), rng.random()
+
+    if plan.kill_when_live:
+
+        def live() -> bool:
+            charging = sum(1 for s in stations if s.sessions_started > s.sessions_completed)
+            return charging >= plan.kill_when_live * 0.9
+
+        await until(live, plan.settle_timeout, "the live transactions", waiting)
+    victim = max((node for node in nodes if node.process is not None), key=load)
+    held = [s for s in stations if s.url == victim.ocpp_url]
+    before = {s.station_id: s.reconnections for s in held}
+    peak = 0
+
+    def elsewhere() -> bool:
+        nonlocal peak
+        peak = max([peak, *(s.queued for s in held if s.station_id.startswith("CRASH-201"))])
+        return all(
+            s.reconnections > before[s.station_id] and s.online and s.url != victim.ocpp_url
+            for s in held
+        )
+
+    result.live.append(sum(1 for s in stations if s.sessions_started > s.sessions_completed))
+    killed = time.monotonic()
+    victim.kill()
+    result.kills += 1
+    result.disrupted.append((killed, killed))
+    await until(elsewhere, plan.settle_timeout, "the dead node's stations elsewhere", waiting)
+    result.reconnect_s.append(time.monotonic() - killed)
+    result.moved.append(len(held))
+    result.queued_201.append(peak)
+    if plan.restart_killed:
+        restarts.append(
+            asyncio.create_task(_restart(plan, rng.uniform(*plan.downtime_s), victim, result))
+        )
+
+
+async def _outage(
+    plan: CrashPlan, outage: Outage, nodes: list[CsmsProcess], result: CrashResult
+) -> None:
+    """Cut ``outage`` for ``plan.outage_s`` under load: note how soon each node's /healthz
+    says degraded (naming ``outage.component``) and how an API request fails meanwhile, then
+    restore it and wait until every node is ok again."""
+    seen: dict[str, Any] = {"outage": outage.name}
+    async with httpx.AsyncClient(
+        timeout=10, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as client:
+
+        async def health(node: CsmsProcess) -> tuple[int, dict[str, Any]]:
+            try:
+                answer = await client.get(f"{node.base_url}/healthz")
+            except httpx.HTTPError as error:
+                return 0, {"error": str(error)}
+            return answer.status_code, answer.json()
+
+        async def every(ok: bool) -> bool:
+            for node in nodes:
+                status, body = await health(node)
+                if ok != (status == 200) or (not ok and outage.component not in body):
+                    return False
+            return True
+
+        cut = time.monotonic()
+        result.kills += 1
+        await outage.cut()
+        await until_async(lambda: every(False), 10, f"every node degraded ({outage.name})")
+        seen["degraded_s"] = round(time.monotonic() - cut, 2)
+        asked = time.monotonic()
+        try:
+            method, path = outage.probe
+            answer = await client.request(
+                method, f"{nodes[-1].base_url}{path}", json={} if method == "POST" else None
+            )
+            seen["request_status"] = answer.status_code
+            seen["request_detail"] = answer.json().get("detail")
+        except httpx.HTTPError as error:
+            seen["request_status"] = 0
+            seen["request_detail"] = f"{type(error).__name__}: {error}"
+        seen["request_s"] = round(time.monotonic() - asked, 2)
+        await asyncio.sleep(max(0.0, plan.outage_s - (time.monotonic() - cut)))
+        restored = time.monotonic()
+        result.disrupted.append((cut, restored))
+        await outage.restore()
+        await until_async(lambda: every(True), plan.settle_timeout, "every node ok again")
+        seen["recovered_s"] = round(time.monotonic() - restored, 2)
+    result.outages.append(seen)
+
+
+async def until_async(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    """:func:`until` for a condition that must be awaited (polled every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise CrashRunError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def _restart(plan: CrashPlan, after: float, node: CsmsProcess, result: CrashResult) -> None:
+    await asyncio.sleep(after)
+    restarted = time.monotonic()
+    await node.start(timeout=plan.settle_timeout)
+    result.boot_s.append(time.monotonic() - restarted)
 
 
 def _lost_more(stations: list[Any], than: int) -> bool:
@@ -872,10 +1302,34 @@ async def check(
             elif cdr_energy[session.id] != Decimal(str(session.kwh)):
                 result.energy_mismatches += 1
                 problem(f"{key}: CDR energy {cdr_energy[session.id]}, session {session.kwh}")
+    result.offline_201 = sum(
+        1 for ack in journal if ack.action == "TransactionEvent" and ack.payload.get("offline")
+    )
+    result.pushes = emsp.pushes_by_module()
+    repeats = emsp.repeated_pushes()
+    result.pushes_repeated = len(repeats)
+    for first, again in repeats:
+        # Not a loss: the receiver keeps one per object (OCPI pushes are idempotent).
+        result.redelivered.append(f"{again.method} {again.module}: {again.target}")
+        if any(start - 1.0 <= first.at <= end for start, end in result.disrupted):
+            result.pushes_in_flight_at_kill += 1
+        else:
+            problem(
+                f"{again.method} {again.target} delivered twice, no kill in between",
+                duplicated=1,
+            )
     received = emsp.received()
     result.cdrs_received = len(received)
     result.cdrs_redelivered = sum(count - 1 for count in received.values())
-    result.redelivered = sorted(cdr_id for cdr_id, count in received.items() if count > 1)
+    result.redelivered += sorted(cdr_id for cdr_id, count in received.items() if count > 1)
+    rows_of_cdr: dict[str, set[str]] = {}
+    for push in emsp.pushes:
+        if push.cdr_id:
+            rows_of_cdr.setdefault(push.cdr_id, set()).add(push.correlation_id)
+    for cdr_id, rows in sorted(rows_of_cdr.items()):
+        if len(rows) > 1:
+            # Not a redelivery of one push: the CDR was queued twice (two outbox rows).
+            problem(f"CDR {cdr_id} queued {len(rows)} times for the eMSP", duplicated=1)
     for cdr in cdrs:
         if cdr.id not in received:
             problem(f"CDR {cdr.id} never reached the eMSP", lost=1)
@@ -922,9 +1376,10 @@ class _UnreachableError(Exception):
     pass
 
 
-async def _on_postgres(
-    transactions: int, kills: int, progress: Callable[[str], None]
-) -> CrashResult:
+@contextlib.asynccontextmanager
+async def _fresh_schema() -> AsyncIterator[str]:
+    """A new schema of the shared PostgreSQL server, dropped afterwards;
+    :class:`_UnreachableError` when the server does not answer."""
     import uuid
 
     import asyncpg
@@ -938,17 +1393,93 @@ async def _on_postgres(
         await connection.execute(f'CREATE SCHEMA "{schema}"')
     finally:
         await connection.close()
-    url = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
-        with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
-            plan = CrashPlan(url, schema, transactions=transactions, kills=kills)
-            return await run_crash(plan, Path(folder), progress=progress)
+        yield schema
     finally:
         connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
         try:
             await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             await connection.close()
+
+
+_ASYNC_URL = POSTGRES_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _on_postgres(
+    transactions: int, kills: int, progress: Callable[[str], None]
+) -> CrashResult:
+    async with _fresh_schema() as schema:
+        with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+            plan = CrashPlan(_ASYNC_URL, schema, transactions=transactions, kills=kills)
+            return await run_crash(plan, Path(folder), progress=progress)
+
+
+NATS_URL = os.environ.get("INTERCARGA_TEST_NATS", "nats://127.0.0.1:4222")
+
+
+def run_cluster_crash(
+    stations: int,
+    transactions: int,
+    kills: int,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+) -> tuple[CrashResult | None, dict[str, str]]:
+    """Issue 17's kill -9 scenario: three ``serve`` nodes on a fresh schema of the shared
+    PostgreSQL and on NATS, ``stations`` (half 1.6, half 2.0.1) spread over them, a node
+    holding the most live transactions killed ``kills`` times (started again meanwhile)."""
+    try:
+        return asyncio.run(_cluster_crash(stations, transactions, kills, progress)), {}
+    except _UnreachableError as error:
+        return None, {"crash with three nodes": f"PostgreSQL or NATS does not answer: {error}"}
+
+
+async def _cluster_crash(
+    stations: int, transactions: int, kills: int, progress: Callable[[str], None]
+) -> CrashResult:
+    import uuid
+
+    import nats
+
+    name = f"crash{uuid.uuid4().hex[:10]}"
+    try:
+        nc = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    except Exception as error:
+        raise _UnreachableError(f"NATS at {NATS_URL}: {error}") from None
+    try:
+        async with _fresh_schema() as schema:
+            with tempfile.TemporaryDirectory(prefix="intercarga-crash-") as folder:
+                plan = CrashPlan(
+                    _ASYNC_URL,
+                    schema,
+                    stations_16=stations // 2,
+                    stations_201=stations - stations // 2,
+                    transactions=transactions,
+                    kills=kills,
+                    # Long enough that every station is in a transaction when a node dies.
+                    charge_minutes=40.0,
+                    uptime_s=(0.5, 1.0),
+                    kill_when_live=stations,
+                    # A meter value every 5 simulated minutes and 30 s for an answer: 100
+                    # stations on three nodes sharing two busy CPUs with other work.
+                    meter_interval_s=300,
+                    call_timeout=30.0,
+                    cluster=(f'nats_url = "{NATS_URL}"', f'name = "{name}"', "lease = 5"),
+                    nodes=3,
+                    failover_after=3,
+                    reconnect_s=60.0,
+                    every_push=True,
+                    ocpi=("request_timeout = 5",),
+                    settle_timeout=300.0,
+                )
+                return await run_crash(plan, Path(folder), progress=progress)
+    finally:
+        with contextlib.suppress(Exception):
+            js = nc.jetstream()
+            for stream in await js.streams_info():
+                if name in stream.config.name:
+                    await js.delete_stream(stream.config.name)
+        await nc.close()
 
 
 # --- a PostgreSQL cluster of our own ----------------------------------------------------------

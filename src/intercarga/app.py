@@ -148,7 +148,9 @@ class System:
         handler = dispatcher if cluster is None else cluster.fenced(dispatcher)
         csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
         if cluster is not None:
-            await cluster.responder(service.run_local_command)
+            await cluster.responder(
+                service.run_local_command, service.local_call, service.local_connection
+            )
         # The rest of roaming after the CSMS service, whose stations its OCPI commands run on.
         roaming_service = None
         if roaming is not None:

@@ -5,7 +5,9 @@ real WebSocket.
 What a station and an operator see: the node holding the station is in the presence bucket; a
 command given to the other node (the admin API) reaches the station; a reconnect to the other
 node takes the station over and the old node closes the old socket, whose end does not mark the
-station offline; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once;
+station offline, and a late message from the old socket writes nothing over the new one's
+state (fencing by connection generation in the database); a raw OCPP call and the connection view at one node reach the station held by
+the other; a station nobody holds, or whose node is gone, is "offline" (HTTP 409) at once;
 a status change at a station on one node shows in the other node's live dashboard stream.
 """
 
@@ -28,10 +30,11 @@ from intercarga.app import System, http_app
 from intercarga.config import ClusterSettings, Settings
 from intercarga.dashboard.live import LiveFeed
 from intercarga.domain import Station
-from intercarga.domain.events import StationConnectionChanged
+from intercarga.domain.events import EvseStatusChanged, StationConnectionChanged
 from intercarga.domain.station import StationEvse
 from intercarga.ocpp.commands import Reset, ResetKind
-from intercarga.ocpp.errors import StationOfflineError
+from intercarga.ocpp.errors import CallError, StationOfflineError
+from intercarga.ocpp.events import ConnectorStatus, StationBooted, StatusChanged
 from tests.conftest import ADMIN_TOKEN, NATS_URL, POSTGRES_URL
 from tests.factories import location
 
@@ -150,6 +153,61 @@ async def test_a_command_on_one_node_reaches_the_station_on_the_other(
     assert time.monotonic() - started < 2
 
 
+async def test_a_raw_ocpp_call_and_the_connection_view_reach_across_nodes(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    ws = await _station(b.url)
+    connection = f"/api/v1/stations/{STATION}/connection"
+    try:
+        async with a.api() as api:
+            # Node A describes the connection node B holds, with its last frames.
+            view = (await api.get(connection)).json()
+            assert view["connected"] is True
+            assert view["ocpp_version"] == "ocpp1.6"
+            assert view["remote_address"].startswith("127.0.0.1")
+            assert [f["direction"] for f in view["recent_frames"]] == ["received", "sent"]
+            assert '"Heartbeat"' in view["recent_frames"][0]["frame"]
+            # A raw OCPP call given to node A reaches the station at node B; its answer comes
+            # back, and a CALLERROR comes back as one.
+            answering = asyncio.create_task(_answer_one(ws))
+            reply = await api.post(
+                f"/api/v1/stations/{STATION}/ocpp/ChangeAvailability",
+                json={"connectorId": 0, "type": "Inoperative"},
+            )
+            call = await asyncio.wait_for(answering, 10)
+            assert call[2:] == ["ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}]
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == {
+                "station_id": STATION,
+                "action": "ChangeAvailability",
+                "response": {"status": "Accepted"},
+            }
+
+            async def refuse() -> None:
+                call = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                await ws.send(json.dumps([4, call[1], "NotSupported", "no", {}]))
+
+            refusing = asyncio.create_task(refuse())
+            reply = await api.post(f"/api/v1/stations/{STATION}/ocpp/ClearCache", json={})
+            await asyncio.wait_for(refusing, 10)
+            assert reply.status_code == 502, reply.text
+            assert reply.json()["ocpp_error"] == "NotSupported"
+            # A payload invalid for the station's version is refused by node B, as on one node.
+            reply = await api.post(
+                f"/api/v1/stations/{STATION}/ocpp/ChangeAvailability", json={"type": "Off"}
+            )
+            assert reply.status_code == 422, reply.text
+    finally:
+        await ws.close()
+    assert await _until(lambda: _offline(a))
+    async with a.api() as api:
+        assert (await api.get(connection)).json()["connected"] is False
+        reply = await api.post(f"/api/v1/stations/{STATION}/ocpp/ClearCache", json={})
+    assert reply.status_code == 409
+    assert reply.json()["detail"] == f"station {STATION} is not connected"
+
+
 async def _offline(node: Node) -> bool:
     cluster = node.system.cluster
     assert cluster is not None
@@ -182,6 +240,58 @@ async def test_a_reconnect_elsewhere_takes_over_and_fences_the_old_socket(
             )
             assert (await asyncio.wait_for(answering, 10))[2:] == ["Reset", {"type": "Soft"}]
             assert result.status == "Accepted"
+    finally:
+        await new.close()
+        await old.close()
+
+
+async def _evse_status(node: Node) -> str:
+    found = await node.system.store.locations.find("CL", "ICG", "LOC-1")
+    assert found is not None
+    evse = found.evse("EVSE-1")
+    assert evse is not None
+    return str(evse.status.value)
+
+
+async def test_a_late_message_from_the_replaced_socket_changes_nothing_in_the_database(
+    nodes: tuple[Node, Node],
+) -> None:
+    """Fencing in the database: a message from the old socket that node A handles before it
+    has learned of the takeover (here: handed to its CSMS directly, as it would be in that
+    window) writes nothing over what the newer connection at node B wrote."""
+    a, b = nodes
+    old = await _station(a.url)
+    old_link = a.system.links.link(STATION)
+    assert old_link is not None and old_link.generation > 0
+    new = await _station(b.url)
+    try:
+        new_link = b.system.links.link(STATION)
+        assert new_link is not None and new_link.generation > old_link.generation
+        notification = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
+        await new.send(json.dumps([2, "st", "StatusNotification", notification]))
+        assert json.loads(await asyncio.wait_for(new.recv(), 5)) == [3, "st", {}]
+        assert await _evse_status(b) == "CHARGING"
+        # The old socket's late "Available" reaches node A's CSMS: not written, no event.
+        seen: list[object] = []
+
+        async def note(event: EvseStatusChanged) -> None:
+            seen.append(event)
+
+        a.system.bus.subscribe(EvseStatusChanged, note)
+        late = StatusChanged(evse=1, connector=1, status=ConnectorStatus.AVAILABLE)
+        await a.system.csms_service.handle(old_link, late)
+        assert await _evse_status(a) == "CHARGING"
+        assert seen == []
+        # Nor may it boot (a boot rewrites the station): refused, as the station is told.
+        with pytest.raises(CallError, match="replaced by a newer one"):
+            await a.system.csms_service.handle(old_link, StationBooted("V", "M"))
+        # Its connection, reported late as well, does not take the station back.
+        assert not await a.system.store.connections.claim(
+            STATION, old_link.generation, "node-a", old_link.connected_at
+        )
+        # The current connection writes as before.
+        await b.system.csms_service.handle(new_link, late)
+        assert await _evse_status(b) == "AVAILABLE"
     finally:
         await new.close()
         await old.close()

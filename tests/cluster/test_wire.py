@@ -8,10 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from intercarga.cluster.wire import (
+    ConnectionQuery,
+    RawCall,
     WireError,
+    decode_answer,
     decode_command,
     decode_event,
     decode_reply,
+    encode_answer,
     encode_command,
     encode_error,
     encode_event,
@@ -45,6 +49,9 @@ from tests.factories import location
         RemoteStart(id_token=IdToken("04A1", "ISO14443"), evse=1),
         ClearCache(),
         GetLocalListVersion(),  # as empty as ClearCache: told apart by name
+        RawCall("DataTransfer", {"vendorId": "X", "data": "ü"}),  # a raw OCPP call
+        ConnectionQuery(frames=True),  # a question for the connection view
+        ConnectionQuery(frames=False),
     ],
 )
 def test_commands_cross_whole(command: object) -> None:
@@ -69,6 +76,18 @@ def test_results_and_errors_cross_whole() -> None:
         decode_reply(encode_error(RuntimeError("secret internals")))
     assert "secret" not in str(other.value)
     assert other.value.code is ErrorCode.INTERNAL_ERROR
+
+
+def test_answers_to_raw_calls_and_connection_questions_cross_whole() -> None:
+    view = {"connected": True, "recent_frames": [{"frame": "[2]"}]}
+    assert decode_answer(encode_answer(view)) == view
+    assert decode_answer(encode_answer(None)) is None  # not connected there
+    with pytest.raises(StationOfflineError):
+        decode_answer(encode_error(StationOfflineError("gone")))
+    with pytest.raises(WireError):
+        decode_answer(b'{"answer": [1]}')
+    with pytest.raises(WireError):
+        decode_command(b'{"station_id": "CS-1", "call": {"action": "Reset"}}')
 
 
 def test_events_cross_whole_and_junk_is_refused() -> None:

@@ -184,8 +184,13 @@ class _Supervisor:
         if failed is not None:
             return failed
         log.info("all workers serve", extra={"workers": self._count})
+        restarted: list[_Worker] = []  # started again, not yet serving
         while not self._stopping:
             wait([worker.process.sentinel for worker in self._workers], timeout=0.5)
+            for worker in [w for w in restarted if w.ready.is_set()]:
+                # Said, so that an operator (or a test) knows the node is back.
+                log.info("worker %d serves again", worker.index, extra={"worker": worker.index})
+                restarted.remove(worker)
             for position, worker in enumerate(self._workers):
                 if self._stopping or worker.process.is_alive():
                     continue
@@ -200,6 +205,8 @@ class _Supervisor:
                     return code or 1
                 log.warning("worker %d exited with code %s; starting it again", worker.index, code)
                 self._workers[position] = self._start(worker.index)
+                restarted = [w for w in restarted if w is not worker]
+                restarted.append(self._workers[position])
         return 0
 
     def _stop_all(self) -> None:

@@ -13,6 +13,7 @@ message or a command means, and never touches the database.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -21,7 +22,13 @@ from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError
 
-from intercarga.cluster.commands import CommandResponder, CommandRouter, RunCommand
+from intercarga.cluster.commands import (
+    CommandResponder,
+    CommandRouter,
+    Describe,
+    RunCall,
+    RunCommand,
+)
 from intercarga.cluster.events import ClusterBus, events_stream
 from intercarga.cluster.presence import FencedHandler, Holder, Presence, presence_key
 from intercarga.config import ClusterSettings
@@ -45,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # Seconds to reach NATS at start: a cluster node that cannot is a configuration error.
 _CONNECT_TIMEOUT = 5.0
+# Seconds a stopping node gives itself to leave the cluster cleanly.
+_LEAVE_TIMEOUT = 8.0
 
 
 async def _nats_error(error: Exception) -> None:
@@ -144,21 +153,36 @@ class Cluster:
         """``handler`` behind this node's presence: each connection claimed, stale ones fenced."""
         return FencedHandler(handler, self.presence)
 
-    async def responder(self, run: RunCommand) -> CommandResponder:
-        """Answer other nodes' commands for the stations held here with ``run``."""
+    async def responder(
+        self, run: RunCommand, call: RunCall, describe: Describe
+    ) -> CommandResponder:
+        """Answer other nodes' commands (raw calls, questions for a connection view) for the
+        stations held here with ``run`` (``call``, ``describe``)."""
         responder = CommandResponder(
-            self._nc, cluster=self.settings.name, node_id=self.node_id, run=run
+            self._nc,
+            cluster=self.settings.name,
+            node_id=self.node_id,
+            run=run,
+            call=call,
+            describe=describe,
         )
         await responder.start()
         self._responders.append(responder)
         return responder
 
     async def close(self) -> None:
+        """Leave: unsubscribe, stop renewing, drain what is still to publish, all within
+        ``_LEAVE_TIMEOUT`` (after NATS came back, each JetStream call of an unsubscribe may wait
+        its own 5 s for an answer, and a drain 30 s: together longer than a service manager
+        waits for a stopping node); what is left undone ends with the connection."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._leave(), _LEAVE_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await self._nc.close()
+
+    async def _leave(self) -> None:
         for responder in self._responders:
             await responder.close()
         await self.bus.close()
         await self.presence.close()
-        with contextlib.suppress(Exception):
-            await self._nc.drain()
-        with contextlib.suppress(Exception):
-            await self._nc.close()
+        await self._nc.drain()

@@ -2,8 +2,9 @@
 
 :class:`CommandRouter` is the CSMS's ``RemoteStations`` port: asked for a station this node
 does not hold, it reads the holder in :class:`~intercarga.cluster.presence.Presence` and sends
-the command on the holder's subject (``{cluster}.commands.{node}``). :class:`CommandResponder`
-answers that subject on every node by carrying the command out on its own link. Nobody
+the command (or a raw OCPP call, or a question for the connection view) on the holder's subject
+(``{cluster}.commands.{node}``). :class:`CommandResponder` answers that subject on every node by
+carrying the command out on its own link (or describing that link). Nobody
 holding the station, an expired lease, or a holder that does not answer ("no responders": its
 process is gone) is "station offline" at once; a holder that does not reply within
 ``command_timeout`` is a call timeout. Never a hang.
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -26,8 +28,13 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from intercarga.cluster.presence import Presence
 from intercarga.cluster.wire import (
+    ConnectionQuery,
+    RawCall,
+    Request,
+    decode_answer,
     decode_command,
     decode_reply,
+    encode_answer,
     encode_command,
     encode_error,
     encode_result,
@@ -35,11 +42,15 @@ from intercarga.cluster.wire import (
 from intercarga.ocpp.commands import Command, Result
 from intercarga.ocpp.errors import CallTimeoutError, StationOfflineError
 
-__all__ = ["CommandResponder", "CommandRouter", "command_subject"]
+__all__ = ["CommandResponder", "CommandRouter", "Describe", "RunCall", "command_subject"]
 
 log = logging.getLogger(__name__)
 
 RunCommand = Callable[[str, Command], Awaitable[Result]]
+# A raw OCPP call on this node's link: (station id, action, payload) → the station's answer.
+RunCall = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# The connection view of a station held here (frames or not), None when it is not.
+Describe = Callable[[str, bool], dict[str, Any] | None]
 
 
 def command_subject(cluster: str, node: str) -> str:
@@ -59,6 +70,23 @@ class CommandRouter:
         self._timeout = timeout
 
     async def run_command(self, station_id: str, command: Command) -> Result:
+        return decode_reply(await self._request(station_id, command))
+
+    async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send ``action`` as it is (a raw OCPP call) and return the station's answer."""
+        answer = decode_answer(await self._request(station_id, RawCall(action, payload)))
+        if answer is None:
+            raise StationOfflineError(f"station {station_id} is not connected")
+        return answer
+
+    async def connection(self, station_id: str, *, frames: bool) -> dict[str, Any] | None:
+        """The connection view of the node holding the station; None when no node does."""
+        try:
+            return decode_answer(await self._request(station_id, ConnectionQuery(frames)))
+        except StationOfflineError:
+            return None
+
+    async def _request(self, station_id: str, request: Request) -> bytes:
         try:
             holder = await asyncio.wait_for(self._presence.holder(station_id), self._timeout)
         except Exception as error:
@@ -72,7 +100,7 @@ class CommandRouter:
         try:
             reply = await self._nc.request(
                 command_subject(self._cluster, holder.node),
-                encode_command(station_id, command),
+                encode_command(station_id, request),
                 timeout=self._timeout,
             )
         except NoRespondersError:
@@ -83,17 +111,30 @@ class CommandRouter:
             raise CallTimeoutError(
                 f"station {station_id} did not answer in time (through node {holder.node})"
             ) from None
-        return decode_reply(reply.data)
+        data: bytes = reply.data
+        return data
 
 
 class CommandResponder:
-    """Carries out, with ``run``, the commands other nodes send for the stations held here;
-    each in its own task, so that a slow station never holds up the others."""
+    """Carries out, with ``run`` (``call``), the commands (raw calls) other nodes send for the
+    stations held here, each in its own task so that a slow station never holds up the others,
+    and answers their questions for a connection view with ``describe``."""
 
-    def __init__(self, nc: Client, *, cluster: str, node_id: str, run: RunCommand) -> None:
+    def __init__(
+        self,
+        nc: Client,
+        *,
+        cluster: str,
+        node_id: str,
+        run: RunCommand,
+        call: RunCall,
+        describe: Describe,
+    ) -> None:
         self._nc = nc
         self._subject = command_subject(cluster, node_id)
         self._run = run
+        self._call = call
+        self._describe = describe
         self._subscription: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,8 +159,14 @@ class CommandResponder:
 
     async def _answer(self, msg: Msg) -> None:
         try:
-            station_id, command = decode_command(msg.data)
-            reply = encode_result(await self._run(station_id, command))
+            station_id, request = decode_command(msg.data)
+            match request:
+                case RawCall(action=action, payload=payload):
+                    reply = encode_answer(await self._call(station_id, action, payload))
+                case ConnectionQuery(frames=frames):
+                    reply = encode_answer(self._describe(station_id, frames))
+                case _:
+                    reply = encode_result(await self._run(station_id, request))
         except Exception as error:
             if not isinstance(error, StationOfflineError):
                 log.warning("command from another node failed: %s", error)

@@ -265,7 +265,8 @@ class FencedHandler:
         self._presence = presence
 
     async def connected(self, link: StationLink) -> None:
-        await self._presence.claim(link)
+        claim = await self._presence.claim(link)
+        link.generation = claim.generation  # what the CSMS fences its writes with
         await self._inner.connected(link)
 
     async def handle_call(

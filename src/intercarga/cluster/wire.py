@@ -1,7 +1,8 @@
 """Commands, results, the errors of a call to a station, and domain events, as bytes between nodes.
 
 A version-free command (:mod:`intercarga.ocpp.commands`) crosses as its class name and its
-fields in JSON; the holding node's answer is the result the same way, or the error that the
+fields in JSON (a raw OCPP call as its action and payload, a question for the connection view
+as itself; their answers as JSON objects); the holding node's answer is the result the same way, or the error that the
 sending node raises in its turn (station offline, no answer in time, a CALLERROR, an invalid
 command). Pure: no I/O; it must never decide anything about a command.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import json
 import typing
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -25,10 +27,15 @@ from intercarga.ocpp.errors import (
 )
 
 __all__ = [
+    "ConnectionQuery",
+    "RawCall",
+    "Request",
     "WireError",
+    "decode_answer",
     "decode_command",
     "decode_event",
     "decode_reply",
+    "encode_answer",
     "encode_command",
     "encode_error",
     "encode_event",
@@ -66,15 +73,50 @@ def _load(data: bytes) -> Any:
         raise WireError("not JSON") from None
 
 
-def encode_command(station_id: str, command: Command) -> bytes:
-    body = {"station_id": station_id, "command": _encode(type(command).__name__, command)}
+@dataclass(frozen=True)
+class RawCall:
+    """An OCPP action with its payload as the station's version defines it (the admin API's
+    raw call), answered with the station's CALLRESULT payload."""
+
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConnectionQuery:
+    """A question for the connection view of a station (with its last frames or not)."""
+
+    frames: bool
+
+
+Request = Command | RawCall | ConnectionQuery
+
+
+def encode_command(station_id: str, command: Request) -> bytes:
+    body: dict[str, Any] = {"station_id": station_id}
+    match command:
+        case RawCall(action=action, payload=payload):
+            body["call"] = {"action": action, "payload": payload}
+        case ConnectionQuery(frames=frames):
+            body["connection"] = {"frames": frames}
+        case _:
+            body["command"] = _encode(type(command).__name__, command)
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def decode_command(data: bytes) -> tuple[str, Command]:
+def decode_command(data: bytes) -> tuple[str, Request]:
     body = _load(data)
     if not isinstance(body, dict) or not isinstance(body.get("station_id"), str):
         raise WireError("no station_id")
+    call = body.get("call")
+    if isinstance(call, dict):
+        action, payload = call.get("action"), call.get("payload")
+        if not isinstance(action, str) or not isinstance(payload, dict):
+            raise WireError("a call needs an action and a payload object")
+        return body["station_id"], RawCall(action, payload)
+    connection = body.get("connection")
+    if isinstance(connection, dict):
+        return body["station_id"], ConnectionQuery(connection.get("frames") is True)
     command: Command = _decode(_COMMANDS, body.get("command"))
     return body["station_id"], command
 
@@ -82,6 +124,12 @@ def decode_command(data: bytes) -> tuple[str, Command]:
 def encode_result(result: Result) -> bytes:
     body = {"result": _encode(type(result).__name__, result)}
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+def encode_answer(answer: dict[str, Any] | None) -> bytes:
+    """The answer to a :class:`RawCall` (the station's payload) or a :class:`ConnectionQuery`
+    (the view; None: not connected there)."""
+    return json.dumps({"answer": answer}, separators=(",", ":")).encode()
 
 
 def encode_error(error: Exception) -> bytes:
@@ -120,6 +168,24 @@ def decode_reply(data: bytes) -> Result:
     if "result" in body:
         result: Result = _decode(_RESULTS, body["result"])
         return result
+    _raise(body)
+
+
+def decode_answer(data: bytes) -> dict[str, Any] | None:
+    """The answer in a reply to a :class:`RawCall` or :class:`ConnectionQuery`, or the error it
+    carries raised."""
+    body = _load(data)
+    if not isinstance(body, dict):
+        raise WireError("not a reply")
+    if "answer" in body:
+        answer = body["answer"]
+        if answer is not None and not isinstance(answer, dict):
+            raise WireError("an answer is an object")
+        return answer
+    _raise(body)
+
+
+def _raise(body: dict[str, Any]) -> NoReturn:
     error = body.get("error")
     if not isinstance(error, dict):
         raise WireError("neither a result nor an error")

@@ -207,10 +207,16 @@ def _reported(variable: ReportedVariable) -> dict[str, Any]:
 
 class RemoteStations(Protocol):
     """The stations other nodes of a cluster hold (``intercarga.cluster``'s command router):
-    carries out a command on a station this node has no link to, or raises
-    :class:`StationOfflineError` when no node holds it."""
+    carries out a command (or a raw OCPP call) on a station this node has no link to, or raises
+    :class:`StationOfflineError` when no node holds it; reads its connection view."""
 
     async def run_command(self, station_id: str, command: Command) -> Result: ...
+
+    async def call(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def connection(self, station_id: str, *, frames: bool) -> dict[str, Any] | None: ...
 
 
 class CsmsService:
@@ -273,6 +279,13 @@ class CsmsService:
     async def connected(self, link: StationLink) -> None:
         self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
         now = self._clock()
+        if link.generation and not await self._store.connections.claim(
+            link.station_id, link.generation, self._settings.cluster.node_id, now
+        ):
+            # A newer connection of the station is recorded already (another node took it
+            # over while this one was being set up): this one changes nothing.
+            log.info("a superseded connection", extra={"station_id": link.station_id})
+            return
         await self._store.write(
             self._store.stations.touching(link.station_id, now, ocpp_version=link.version)
         )
@@ -360,7 +373,7 @@ class CsmsService:
         return await self.sessions.handle(station, event)
 
     async def _status_changed(self, link: StationLink, event: StatusChanged) -> None:
-        await self._status(await self._registered(link, event), event)
+        await self._status(await self._registered(link, event), event, link.generation)
 
     async def _data_transfer(
         self, link: StationLink, event: DataTransferReceived
@@ -443,6 +456,11 @@ class CsmsService:
         await self._store.write(*self._store.station_meter_values.adding(readings))
 
     async def _boot(self, link: StationLink, event: StationBooted) -> BootDecision:
+        if link.generation and not await self._store.connections.current(
+            link.station_id, link.generation
+        ):
+            # A boot rewrites the station: never from a connection that was replaced.
+            raise CallError(ErrorCode.GENERIC_ERROR, "this connection was replaced by a newer one")
         # A boot rewrites the station: read it afresh, not the recent copy.
         station = await self._store.stations.find(link.station_id)
         now = self._clock()
@@ -490,7 +508,9 @@ class CsmsService:
         log.info("boot answered %s", status.value, extra={"station_id": updated.id})
         return BootDecision(status, PENDING_RETRY_SECONDS, now)
 
-    async def _status(self, station: Station, event: StatusChanged) -> None:
+    async def _status(self, station: Station, event: StatusChanged, generation: int = 0) -> None:
+        """Store the EVSEs' new status, unless a connection of the station newer than
+        ``generation`` is recorded (a late message from an old socket: fenced in the write)."""
         status = evse_status(event.status)
         at = event.timestamp or self._clock()
         if event.evse == 0:
@@ -506,7 +526,9 @@ class CsmsService:
             )
         for target in targets:
             key = (station.country_code, station.party_id, target.location_id)
-            if await self._store.locations.set_evse_status(key, target.evse_uid, status, at):
+            if await self._store.locations.set_evse_status(
+                key, target.evse_uid, status, at, fence=(station.id, generation)
+            ):
                 await self._bus.publish(EvseStatusChanged(*key, target.evse_uid, status, at))
 
     # -- CSMS-initiated ------------------------------------------------------------------------
@@ -521,6 +543,32 @@ class CsmsService:
     def _held(self, station_id: str) -> bool:
         link = self._links.link(station_id)
         return link is not None and link.open
+
+    async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send ``action`` with ``payload`` as the station's version defines it (a raw OCPP
+        call) and return its answer: on its link here, or through the node that holds it."""
+        if self._remote is not None and not self._held(station_id):
+            return await self._remote.call(station_id, action, payload)
+        return await self.local_call(station_id, action, payload)
+
+    async def local_call(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """:meth:`call` on this node's own link only (what other nodes ask this one)."""
+        return await self._links.require_link(station_id).call(action, payload)
+
+    async def connection(self, station_id: str, *, frames: bool) -> dict[str, Any]:
+        """The station's connection as operators see it (``{"connected": False}`` when no node
+        holds it): this node's link, or the view of the node that holds it."""
+        view = self.local_connection(station_id, frames)
+        if view is None and self._remote is not None:
+            view = await self._remote.connection(station_id, frames=frames)
+        return view or {"connected": False}
+
+    def local_connection(self, station_id: str, frames: bool) -> dict[str, Any] | None:
+        """:meth:`connection` of this node's own link only; None when it has none."""
+        link = self._links.link(station_id)
+        return link.describe(frames=frames) if link is not None and link.open else None
 
     async def run_local_command(self, station_id: str, command: Command) -> Result:
         """:meth:`run_command` on this node's own link only (what other nodes ask this one)."""

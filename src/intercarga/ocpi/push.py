@@ -219,17 +219,23 @@ class Pusher:
             payload=cdr.model_dump(mode="json"),
         )
 
-    async def requeue_missing_cdrs(self, since: datetime) -> int:
-        """Queue the CDRs of ours since ``since`` that never got an outbox row for their eMSP.
+    async def requeue_missing_cdrs(
+        self, since: datetime, *, settled: timedelta = timedelta(0)
+    ) -> int:
+        """Queue the CDRs of ours since ``since`` that never got an outbox row for their eMSP,
+        leaving out those changed in the last ``settled`` (their row may be on its way).
 
         Closes the gap between a CDR being stored and its row being stored, should the process
         die in between, and sends CDRs to an eMSP that became reachable only later.
         """
         count = 0
+        newest = utc_now() - settled
         for owner in sorted(self.ours("CPO")):
             filters = {"country_code": owner[0], "party_id": owner[1]}
             page = await self._store.cdrs.list(limit=None, filters=filters, updated_from=since)
             for cdr in page.items:
+                if settled and cdr.last_updated > newest:
+                    continue
                 emsp = (cdr.cdr_token.country_code, cdr.cdr_token.party_id)
                 target = await self._for_emsp(emsp, "cdrs", quiet=True)
                 if target is None:

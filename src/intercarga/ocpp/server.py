@@ -151,6 +151,9 @@ class StationLink:
     tls: bool = False
     client_certificate_cn: str | None = None
     clock: Callable[[], float] = time.monotonic
+    # The connection's generation in a cluster (its presence claim's revision), which the
+    # CSMS's writes of the station's state are fenced by; 0 on a single node: never fenced.
+    generation: int = 0
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_message_at: datetime | None = None
     recent_frames: deque[tuple[datetime, str, str]] = field(
@@ -166,6 +169,25 @@ class StationLink:
     @property
     def open(self) -> bool:
         return not self.protocol.closed
+
+    def describe(self, *, frames: bool) -> dict[str, Any]:
+        """The connection as operators see it (the admin API's connection view), in JSON
+        types: it crosses between the nodes of a cluster as it is."""
+        view: dict[str, Any] = {
+            "connected": True,
+            "ocpp_version": self.version.value,
+            "remote_address": self.remote_address,
+            "connected_at": self.connected_at.isoformat(),
+            "last_message_at": None
+            if self.last_message_at is None
+            else self.last_message_at.isoformat(),
+        }
+        if frames:
+            view["recent_frames"] = [
+                {"time": moment.isoformat(), "direction": direction, "frame": frame}
+                for moment, direction, frame in self.recent_frames
+            ]
+        return view
 
     async def call(
         self,

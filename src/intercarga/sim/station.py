@@ -4,7 +4,9 @@ What it does, like a real charger:
 
 * **Connection.** A supervisor task connects (HTTP Basic with the station id when a password is
   given), boots, and reconnects after a lost connection. A station boots once per power-on (and
-  after a reset), not per connection, as OCPP intends.
+  after a reset), not per connection, as OCPP intends. Given ``fallback_urls`` (the other nodes
+  of a cluster), it moves to the next URL after ``failover_after`` failed attempts in a row at
+  one, as a load balancer's health check moves a station off a dead node.
 * **Boot.** BootNotification; on Pending or Rejected it tries again after the interval the CSMS
   gave (or ``boot_retry_s``), answering the CSMS's calls meanwhile. Then a StatusNotification per
   EVSE and a Heartbeat every HeartbeatInterval (the CSMS's interval, or whatever it sets later).
@@ -149,6 +151,9 @@ class StationConfig:
     meter_interval_s: int = 60
     boot_retry_s: int = 30
     reconnect_s: float = 10.0  # simulated seconds between connection attempts
+    # Other CSMS nodes to try, in turn, after ``failover_after`` failed attempts at one.
+    fallback_urls: tuple[str, ...] = ()
+    failover_after: int = 1
     call_timeout: float = 30.0  # real seconds
     transaction_retry_s: float = 60.0  # simulated seconds, × the attempts so far
     register_wh: float = 0.0  # each EVSE's meter register at power-on
@@ -234,6 +239,9 @@ class SimulatedStation:
         self.sessions_started = 0
         self.sessions_completed = 0
         self.reconnections = 0
+        self._urls = (config.url, *config.fallback_urls)
+        self._url_index = 0
+        self._failed_here = 0  # failed connection attempts in a row at the current URL
         self._evses = {
             number: _Evse(number, config.register_wh) for number in range(1, config.evses + 1)
         }
@@ -270,6 +278,11 @@ class SimulatedStation:
     @property
     def queued(self) -> int:
         return sum(1 for item in self._outbox if item.transactional)
+
+    @property
+    def url(self) -> str:
+        """The CSMS URL the station connects to now (one of ``url`` and ``fallback_urls``)."""
+        return self._urls[self._url_index]
 
     def connector_statuses(self) -> dict[int, ConnectorStatus]:
         return {number: evse.status for number, evse in self._evses.items()}
@@ -620,7 +633,7 @@ class SimulatedStation:
             self.state = ConnectionState.CONNECTING
             try:
                 link = await open_link(
-                    self.config.url,
+                    self.url,
                     self.station_id,
                     self.config.version,
                     password=self.config.password,
@@ -639,7 +652,12 @@ class SimulatedStation:
                     return
             except (OSError, TimeoutError, InvalidHandshake, SimulationError) as error:
                 self.last_error = f"cannot connect: {error}"
+                self._failed_here += 1
+                if self._failed_here >= self.config.failover_after:
+                    self._url_index = (self._url_index + 1) % len(self._urls)
+                    self._failed_here = 0
             else:
+                self._failed_here = 0
                 await self._connected(link)
                 if self._shutting_down:
                     return

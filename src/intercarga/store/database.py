@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from intercarga.errors import StorageError
 
 __all__ = [
+    "UNREACHABLE_ERRORS",
     "check_database",
     "create_engine",
+    "database_away",
     "database_unavailable",
     "describe_database_error",
     "recreate_schemas",
@@ -74,6 +76,30 @@ def describe_database_error(error: BaseException) -> str:
     if isinstance(original, OSError) and original.strerror:
         detail = original.strerror
     return f"database unreachable: {type(original).__name__}: {detail}"
+
+
+# The exception types among which :func:`database_unavailable` finds a database away: for
+# handlers (the HTTP API's) that must not import the database libraries themselves.
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, DBAPIError)
+
+
+def database_away(error: BaseException) -> bool:
+    """:func:`database_unavailable`, for an error that surfaced anywhere (an HTTP request's): an
+    ``OSError`` counts only when the database driver raised it (its frames are in the
+    traceback), not a file or socket of the caller's."""
+    if not database_unavailable(error):
+        return False
+    if isinstance(error, DBAPIError):
+        return True
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+            return True
+        frame = frame.tb_next
+    return False
+
+
+_DRIVERS = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
 
 
 def database_unavailable(error: BaseException) -> bool:

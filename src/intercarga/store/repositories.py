@@ -59,6 +59,7 @@ from intercarga.store import tables
 from intercarga.store.assessment_runs import AssessmentRunRepository
 from intercarga.store.authorizations import AuthorizationRepository
 from intercarga.store.batch import Write, WriteBatcher
+from intercarga.store.connections import ConnectionRepository, not_superseded
 from intercarga.store.registry import (
     PullMarkRepository,
     RefusalRepository,
@@ -506,21 +507,30 @@ class LocationRepository(Repository[Location]):
         return Page(items=items, total=total, offset=offset, limit=limit)
 
     async def set_evse_status(
-        self, key: tuple[str, str, str], evse_uid: str, status: EVSEStatus, at: datetime
+        self,
+        key: tuple[str, str, str],
+        evse_uid: str,
+        status: EVSEStatus,
+        at: datetime,
+        *,
+        fence: tuple[str, int] | None = None,
     ) -> bool:
-        """Change one EVSE's status (and last_updated); False when there is no such EVSE."""
+        """Change one EVSE's status (and last_updated); False when there is no such EVSE, or
+        when ``fence`` (station id, connection generation) is superseded by a newer connection
+        of that station (:mod:`intercarga.store.connections`)."""
         country_code, party_id, location_id = key
         evse = tables.evses.c
+        conditions = [
+            evse.country_code == country_code,
+            evse.party_id == party_id,
+            evse.location_id == location_id,
+            evse.uid == evse_uid,
+        ]
+        if fence is not None and fence[1]:
+            conditions.append(not_superseded(*fence))
         async with self._engine.begin() as connection:
             changed = await connection.execute(
-                update(tables.evses)
-                .where(
-                    evse.country_code == country_code,
-                    evse.party_id == party_id,
-                    evse.location_id == location_id,
-                    evse.uid == evse_uid,
-                )
-                .values(status=status.value, last_updated=at)
+                update(tables.evses).where(*conditions).values(status=status.value, last_updated=at)
             )
             if not changed.rowcount:
                 return False
@@ -969,6 +979,7 @@ class Store:
         self.pull_marks = PullMarkRepository(engine)
         self.users = UserRepository(engine)
         self.authorizations = AuthorizationRepository(engine, retention=authorization_retention)
+        self.connections = ConnectionRepository(engine)
 
     async def write(self, *writes: Write) -> None:
         """Commit ``writes`` atomically, batched with concurrent writes (group commit)."""

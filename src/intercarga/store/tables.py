@@ -56,6 +56,7 @@ __all__ = [
     "registry_refusals",
     "registry_status_history",
     "sessions",
+    "station_connections",
     "station_meter_values",
     "station_reports",
     "station_security_events",
@@ -596,6 +597,18 @@ realtime_authorizations = Table(
     Column("latency_ms", Integer, nullable=False),
     Index(None, "country_code", "asked_at"),
     Index(None, "asked_at"),
+)
+
+# The newest connection of each station in a cluster (issue 17): its generation (the presence
+# claim's revision in NATS, growing with every connection anywhere) and the node holding it. A
+# write of a station's state from an older connection is conditional on no newer row here.
+station_connections = Table(
+    "station_connections",
+    metadata,
+    Column("station_id", String(48), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("node", String(64), nullable=False),
+    Column("connected_at", UtcDateTime, nullable=False),
 )
 
 # Leases of work that one node of a cluster does at a time (issue 17): an OCPI outbox lane

@@ -26,6 +26,11 @@ from intercarga.errors import (
     NotFoundError,
     StorageError,
 )
+from intercarga.store.database import (
+    UNREACHABLE_ERRORS,
+    database_away,
+    describe_database_error,
+)
 
 __all__ = [
     "ErrorPage",
@@ -118,6 +123,18 @@ def install_problem_handlers(app: FastAPI, error_page: ErrorPage | None = None) 
         if error.status_code == 413 and isinstance(limit, int):
             return body_too_large(limit)
         return await _page_or(request, problem(error.status_code, str(error.detail)))
+
+    async def _database_away(request: Request, error: Exception) -> Response:
+        # The database lost (down, restarting, the connection cut) is a 503 in one line, not
+        # a 500 with a traceback; any other error of these types goes on as unexpected.
+        if not database_away(error):
+            raise error
+        reason = describe_database_error(error)
+        log.error("storage error on %s %s: %s", request.method, request.url.path, reason)
+        return problem(503, f"the database is unavailable; try again later ({reason})")
+
+    for kind in UNREACHABLE_ERRORS:
+        app.add_exception_handler(kind, _database_away)
 
     @app.exception_handler(IntercargaError)
     async def _core(request: Request, error: IntercargaError) -> Response:

@@ -70,24 +70,11 @@ def _services(request: Request) -> AdminServices:
 
 
 def connection_view(request: Request, station_id: str, *, frames: bool) -> dict[str, Any]:
+    """The station's connection on this node (a list's, which does not ask the cluster)."""
     link = _services(request).links.link(station_id)
     if link is None or not link.open:
         return {"connected": False}
-    view: dict[str, Any] = {
-        "connected": True,
-        "ocpp_version": link.version.value,
-        "remote_address": link.remote_address,
-        "connected_at": link.connected_at.isoformat(),
-        "last_message_at": None
-        if link.last_message_at is None
-        else link.last_message_at.isoformat(),
-    }
-    if frames:
-        view["recent_frames"] = [
-            {"time": moment.isoformat(), "direction": direction, "frame": frame}
-            for moment, direction, frame in link.recent_frames
-        ]
-    return view
+    return link.describe(frames=frames)
 
 
 _CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -121,9 +108,10 @@ def station_router() -> APIRouter:
         "/{station_id}/connection", response_model=ConnectionView, summary="Live connection"
     )
     async def connection(request: Request, station_id: Annotated[str, Path()]) -> dict[str, Any]:
-        """Whether the station is connected, with which OCPP version, and its last frames."""
+        """Whether the station is connected, with which OCPP version, and its last frames
+        (in a cluster: as the node holding the station sees it)."""
         await request.app.state.store.stations.get(station_id)
-        return connection_view(request, station_id, frames=True)
+        return await _services(request).csms.connection(station_id, frames=True)
 
     @router.get("/{station_id}/report", summary="Latest device model report")
     async def report(request: Request, station_id: Annotated[str, Path()]) -> Any:
@@ -226,13 +214,10 @@ def station_router() -> APIRouter:
         action: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,50}$")],
         payload: Annotated[dict[str, Any], Body()],
     ) -> Any:
-        """Send ``action`` with ``payload`` as the station's OCPP version defines it."""
-        links = _services(request).links
-
-        async def call() -> dict[str, Any]:
-            return await links.require_link(station_id).call(action, payload)
-
-        response, failed = await _answered(call(), "payload")
+        """Send ``action`` with ``payload`` as the station's OCPP version defines it (in a
+        cluster: through the node holding the station)."""
+        csms = _services(request).csms
+        response, failed = await _answered(csms.call(station_id, action, payload), "payload")
         if failed is not None:
             return failed
         return JSONResponse({"station_id": station_id, "action": action, "response": response})
