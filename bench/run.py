@@ -170,6 +170,7 @@ class Sizes:
     crash_transactions: int = 100
     crash_kills: int = 4
     open_data_locations: int = 100_000
+    open_data_small: int = 10_000  # the page costs at open_data_locations compared with these
     open_data_seconds: float = 5.0
     dashboard_locations: int = 10_000
     dashboard_seconds: float = 3.0
@@ -199,6 +200,7 @@ class Sizes:
             crash_transactions=10,
             crash_kills=1,
             open_data_locations=50,
+            open_data_small=25,
             open_data_seconds=0.2,
             dashboard_locations=50,
             dashboard_seconds=0.2,
@@ -314,7 +316,9 @@ def run_all(sizes: Sizes, only: Sequence[str] | None = None, *, progress: Any = 
         report.nap = run_nap_ingest(sizes.nap_updates, sizes.ocpi_runs)
     if "open_data" in wanted:
         progress(f"open data: {sizes.open_data_locations} locations")
-        report.open_data = run_open_data(sizes.open_data_locations, sizes.open_data_seconds)
+        report.open_data = run_open_data(
+            sizes.open_data_locations, sizes.open_data_seconds, sizes.open_data_small
+        )
     if "dashboard" in wanted:
         progress(f"dashboard: {sizes.dashboard_locations} locations")
         report.dashboard = run_dashboard(sizes.dashboard_locations, sizes.dashboard_seconds)
