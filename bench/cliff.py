@@ -7,8 +7,10 @@ energy register counts up. Two runs on the same server, each with its own statio
 *monotonic* run stamps the meter values one second apart, always later; the *wrapping* run
 starts its clock again every ``wrap`` messages (a station with a bad clock, or one replaying),
 so its readings land between those already stored, and its register steps back between
-timestamps (billing does not bill those steps, and lists them). Both runs store every message
-before answering it. Per run: messages per second, latency percentiles and the server's CPU per
+timestamps (billing does not bill those steps, and lists them). The *reconnecting* run keeps
+its clock rising but drops its connection every ``reconnect`` messages: it connects again (no
+boot) and sends first the messages it queued while away, marked offline (a station on a poor
+network replaying its queue). Every run stores every message before answering it. Per run: messages per second, latency percentiles and the server's CPU per
 message; besides, the rate over the last tenth of each run's messages (the longest sessions)
 beside the first tenth, to show whether the cost grows with a session's length.
 
@@ -33,6 +35,7 @@ __all__ = ["CliffResult", "CliffRun", "run_cliff"]
 class CliffRun:
     label: str
     wrap: int
+    reconnect: int = 0
     messages: int = 0
     rate: float | None = None
     p50_ms: float | None = None
@@ -52,6 +55,7 @@ class CliffResult:
     stations: int
     messages_per_station: int
     wrap: int
+    reconnect: int = 0
     runs: list[CliffRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +63,7 @@ class CliffResult:
             "stations": self.stations,
             "messages_per_station": self.messages_per_station,
             "wrap": self.wrap,
+            "reconnect": self.reconnect,
             "runs": [run.to_dict() for run in self.runs],
         }
 
@@ -89,21 +94,27 @@ def run_cliff(
     stations: int = 50,
     messages_per_station: int = 5000,
     wrap: int = 60,
+    reconnect: int = 500,
     *,
     progress: Callable[[str], None] = print,
 ) -> CliffResult:
-    """The monotonic run, then the wrapping one, against one Intercarga (SQLite)."""
+    """The monotonic run, the wrapping one, then the reconnecting one (unless ``reconnect``
+    is 0), against one Intercarga (SQLite)."""
     server_cpu, client_cpu = placement()
-    outcome = CliffResult(stations, messages_per_station, wrap)
-    options = ("--stations", str(2 * stations), "--database", "sqlite+aiosqlite:///bench.db")
+    outcome = CliffResult(stations, messages_per_station, wrap, reconnect)
+    runs = [CliffRun("monotonic clock", 0), CliffRun(f"clock wrapping every {wrap} messages", wrap)]
+    if reconnect:
+        runs.append(CliffRun(f"reconnecting every {reconnect} messages, replaying", 0, reconnect))
+    options = (
+        *("--stations", str(len(runs) * stations)),
+        *("--database", "sqlite+aiosqlite:///bench.db"),
+    )
     with (
         client_pool() as pool,
         ServerProcess("serve", *options, cpu=server_cpu) as server,
     ):
-        for first, run in (
-            (1, CliffRun("monotonic clock", 0)),
-            (1 + stations, CliffRun(f"clock wrapping every {wrap} messages", wrap)),
-        ):
+        for number, run in enumerate(runs):
+            first = 1 + number * stations
             progress(f"cliff: {run.label}, {stations} × {messages_per_station} messages")
             config = LoadConfig(
                 server.url,
@@ -112,6 +123,7 @@ def run_cliff(
                 messages=stations * messages_per_station,
                 first_station=first,
                 clock_wrap=run.wrap,
+                reconnect_every=run.reconnect,
                 charging=True,
                 timeout=120.0,
             )
@@ -131,6 +143,7 @@ if __name__ == "__main__":
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--messages", type=int, default=5000, help="per station")
     parser.add_argument("--wrap", type=int, default=60)
+    parser.add_argument("--reconnect", type=int, default=500, help="0: no reconnecting run")
     args = parser.parse_args()
-    found = run_cliff(args.stations, args.messages, args.wrap)
+    found = run_cliff(args.stations, args.messages, args.wrap, args.reconnect)
     print(json.dumps(found.to_dict(), indent=2))

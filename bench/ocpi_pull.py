@@ -30,7 +30,7 @@ import httpx
 from bench.common import Spread, placement, spread
 from bench.servers import ServerProcess
 
-__all__ = ["TOKEN", "OcpiPullResult", "run_ocpi_pull", "seed"]
+__all__ = ["TOKEN", "OcpiPullResult", "ocpi_headers", "register_emsp", "run_ocpi_pull", "seed"]
 
 TOKEN = "bench-emsp-token-0123456789abcdef"
 LOCATIONS = 10_000
@@ -40,15 +40,8 @@ async def seed(store: Any) -> None:
     """``$BENCH_LOCATIONS`` locations (default 10,000) and a registered eMSP partner whose
     token is :data:`TOKEN`."""
     count = int(os.environ.get("BENCH_LOCATIONS", LOCATIONS))
-    from intercarga.domain.partner import (
-        Partner,
-        PartnerRole,
-        PartnerState,
-    )
     from intercarga.ocpi.roaming import Roaming  # noqa: F401  (the OCPI layer is installed)
-    from intercarga.security import hash_token
     from intercarga.sim.example import example_network
-    from intercarga.store.partners import PartnerRepository
 
     template = next(
         location for location in example_network().locations if location.country_code == "CL"
@@ -66,7 +59,16 @@ async def seed(store: Any) -> None:
                 }
             )
         )
-    await PartnerRepository(store.engine).put(
+    await register_emsp(store.engine)
+
+
+async def register_emsp(engine: Any) -> None:
+    """The eMSP partner CO-EMS, REGISTERED (OCPI 2.2.1) with the token :data:`TOKEN`."""
+    from intercarga.domain.partner import Partner, PartnerRole, PartnerState
+    from intercarga.security import hash_token
+    from intercarga.store.partners import PartnerRepository
+
+    await PartnerRepository(engine).put(
         Partner(
             id="bench-emsp",
             name="Bench eMSP",
@@ -116,7 +118,8 @@ class OcpiPullResult:
         }
 
 
-def _headers() -> dict[str, str]:
+def ocpi_headers() -> dict[str, str]:
+    """What the eMSP of :func:`register_emsp` sends with each request to the CPO CL-ICG."""
     return {
         "Authorization": "Token " + base64.b64encode(TOKEN.encode()).decode(),
         "OCPI-from-country-code": "CO",
@@ -132,7 +135,7 @@ async def _pull(base: str) -> tuple[int, int, list[bytes], float]:
     found = pages = 0
     decoding = 0.0
     bodies: list[bytes] = []
-    async with httpx.AsyncClient(headers=_headers(), timeout=60) as client:
+    async with httpx.AsyncClient(headers=ocpi_headers(), timeout=60) as client:
         while url:
             response = await client.get(url)
             response.raise_for_status()

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.bus import EventBus
 from intercarga.csms.authorization import Authorizer
@@ -92,6 +94,7 @@ async def _play(
     *,
     forget_each_time: bool,
     facts: list[TransactionStarted | TransactionUpdated] = FACTS,
+    park_each_time: bool = False,
 ) -> tuple[Session, list[SessionChanged]]:
     await store.stations.put(station)
     bus = EventBus()
@@ -105,6 +108,8 @@ async def _play(
     for fact in facts:
         if forget_each_time:
             service.forget(station.id)  # every message takes the full path
+        if park_each_time:
+            service.park(station.id)  # the station reconnects before every message
         await service.handle(station, fact)
     page = await store.sessions.list(limit=None, filters={"station_id": station.id})
     assert page.total == 1
@@ -126,6 +131,53 @@ async def test_updates_from_memory_store_the_same_session_as_the_full_path(store
         warnings.simplefilter("error")
         for event in hot_events:
             event.session.model_dump_json()
+
+
+async def test_a_station_that_reconnects_is_stored_alike_without_its_session_read_again(
+    store: Store, engine: AsyncEngine
+) -> None:
+    """Issue 16: a station that reconnects (or replays its queue after a drop) takes its
+    transaction's summary back when the stored record shows nothing happened meanwhile: its
+    messages store the same session, and the session's meter values are not read again."""
+    statements: list[str] = []
+
+    def seen(_c: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "meter_values" in statement:
+            statements.append(statement)
+
+    # The session's meter values read, or not, while the messages are handled.
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        parked, _ = await _play(store, STATION, forget_each_time=False, park_each_time=True)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert len(statements) == 1  # _play's read of what was stored, after the last message
+    other = STATION.model_copy(update={"id": "FULL-1"})
+    full, _ = await _play(store, other, forget_each_time=True)
+    assert _without_clock(parked) == _without_clock(full)
+
+
+async def test_a_station_back_from_another_node_is_read_from_the_store(store: Store) -> None:
+    """Two nodes on one store: the station speaks to A, reconnects to B, then to A again. A's
+    parked summary is not the stored record any more, so A reads the session: what is stored
+    is what one node alone stores."""
+    await store.stations.put(STATION)
+    nodes = [
+        SessionService(store, EventBus(), Authorizer(store), clock=lambda: START) for _ in "AB"
+    ]
+    # On B the register goes back (a replaced meter): A's summary knows nothing of it, and
+    # would bill 1000 → 1300 Wh without a warning.
+    facts = [*FACTS[:3], _update(3, 3, 400), _update(4, 4, 900), _update(5, 5, 1300)]
+    for fact, node in zip(facts, [0, 0, 0, 1, 1, 0], strict=True):
+        for each in nodes:
+            each.park(STATION.id)  # it reconnects to ``node``
+        await nodes[node].handle(STATION, fact)
+    (hopped,) = (await store.sessions.list(limit=None, filters={"station_id": STATION.id})).items
+    other = STATION.model_copy(update={"id": "FULL-1"})
+    full, _ = await _play(store, other, forget_each_time=True, facts=facts)
+    assert _without_clock(hopped) == _without_clock(full)
+    assert hopped.kwh == Decimal("1.15")  # 1000 → 1250, then 400 → 1300
+    assert len(hopped.warnings) == 1
 
 
 async def test_an_end_after_updates_from_memory_closes_the_session(store: Store) -> None:

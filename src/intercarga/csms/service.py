@@ -277,7 +277,7 @@ class CsmsService:
     # -- StationEventHandler ------------------------------------------------------------------------
 
     async def connected(self, link: StationLink) -> None:
-        self.sessions.forget(link.station_id)  # it may have spoken to another node meanwhile
+        self.sessions.park(link.station_id)  # it may have spoken to another node meanwhile
         now = self._clock()
         if link.generation and not await self._store.connections.claim(
             link.station_id, link.generation, self._settings.cluster.node_id, now
@@ -295,7 +295,7 @@ class CsmsService:
     async def disconnected(self, link: StationLink) -> None:
         if self._links.link(link.station_id) is not None:
             return  # replaced by a newer connection: the station is still online
-        self.sessions.forget(link.station_id)
+        self.sessions.park(link.station_id)
         now = self._clock()
         await self._store.stations.touch(link.station_id, now)
         await self._bus.publish(StationConnectionChanged(link.station_id, False, now))

@@ -9,19 +9,24 @@ station is answered and before the domain events go out, and keeps the fast path
 fact for a station EVSE that no Location EVSE is mapped to is still stored (``location_id``
 UNMAPPED) and logged: nothing a station reports is dropped.
 
-The hot path: between two messages of an active transaction the service keeps its record and
-a summary of its session (without the meter values) in memory, per station, for as long as the
-station stays connected. An update that only adds newer meter values (the periodic
-TransactionEvent Updated or 1.6 MeterValues) is then stored as one small write: the session's
-row, the new meter values and the record, committed with other stations' writes (group commit,
-:meth:`Store.write`), whatever the values' timestamps: the summary is indexed (fingerprints of
-the values held, the register ordered by time), so a station whose clock repeats or goes back
-costs no more per message as its session grows. Anything else (a start, an end, the register's
-first step back, a cache miss: whatever :func:`~intercarga.csms.lifecycle.next_state` cannot
-tell from the summary) takes the full path, which reads the session whole and stores it whole, with the record and the CDR
-of an end, in one atomic write. The two paths differ only in what they read and write. A
-station's messages are handled one at a time. ``SessionChanged`` after a hot-path update
-carries the session with the meter values that message added; the store holds them all.
+The hot path: between two messages of an active transaction the service keeps its record and a
+summary of its session (without the meter values) in memory, per station, while the station is
+connected; when it reconnects or disconnects the summary is set aside (:meth:`park`) and taken back
+by its next message if the transaction's stored record is the one set aside (no other node and no
+expiry moved it meanwhile), so a station that reconnects and replays its queue does not make the
+service read its whole session again. An update that only adds newer meter values (the periodic
+TransactionEvent Updated or 1.6 MeterValues) is then stored as one small write: the session's row,
+the new meter values and the record, committed with other stations' writes (group commit,
+:meth:`Store.write`), whatever the values' timestamps: the summary is indexed (fingerprints of the
+values held, the register ordered by time), so a station whose clock repeats or goes back costs no
+more per message as its session grows. Anything else (a start, an end, the register's first step
+back, a cache miss: whatever :func:`~intercarga.csms.lifecycle.next_state` cannot tell from the
+summary) takes the full path, which reads the session whole and stores it, with the record and the
+CDR of an end, in one atomic write: a new session whole, a stored one as its row and the meter
+values the fact added (it never drops one), not all of them again. The two paths differ only in
+what they read and write. A station's messages are handled one at a time. ``SessionChanged`` after
+a hot-path update carries the session with the meter values that message added; the store holds
+them all.
 
 Billing: kWh and the CDR read the energy register as :mod:`intercarga.billing.readings` does (one
 begin, the readings between, one end; steps back not billed and listed in ``Session.warnings``).
@@ -36,6 +41,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -71,7 +77,7 @@ from intercarga.ocpp.transaction import (
 from intercarga.store import Store
 from intercarga.store.transactions import StoredTransaction
 
-__all__ = ["UNMAPPED", "SessionService", "currency_for"]
+__all__ = ["PARKED", "UNMAPPED", "SessionService", "currency_for"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,10 @@ UNMAPPED = "UNMAPPED"
 _REGISTER = ENERGY_REGISTER
 
 _REMOTE_START_WINDOW = timedelta(minutes=10)
+# Transactions whose summaries are kept for stations that reconnected or disconnected
+# (SessionService.park): a network blip that drops this many stations at once costs the others
+# a read of their whole session on their next message.
+PARKED = 2000
 # What a station's message may state (see _implausible): a clock at most a year ahead of ours
 # (wrong clocks are common, and the simulator's runs --speed times faster than ours; a year
 # ahead is no clock at all), none before the Unix epoch, and no value above a terawatt-hour in
@@ -155,12 +165,46 @@ class SessionService:
         self._remote_starts: dict[tuple[str, str], datetime] = {}
         # The hot path's memory (module docstring): by station, then by transaction id.
         self._hot: dict[str, dict[str, _Hot]] = {}
+        # What was kept of the transactions of stations that (re)connected or disconnected, by
+        # (station, transaction id), oldest first: taken back when the transaction's stored
+        # record shows nothing happened to it meanwhile (:meth:`park`).
+        self._parked: OrderedDict[tuple[str, str], _Hot] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
 
     def forget(self, station_id: str) -> None:
-        """Drop what is kept in memory about a station's transactions (it (re)connected,
-        disconnected, or its transactions changed elsewhere); the next message reads the store."""
+        """Drop what is kept in memory about a station's transactions (its transactions changed
+        elsewhere, or a write failed); the next message reads the store."""
         self._hot.pop(station_id, None)
+        for key in [key for key in self._parked if key[0] == station_id]:
+            del self._parked[key]
+
+    def park(self, station_id: str) -> None:
+        """Set aside what is kept about a station's transactions: it (re)connected or
+        disconnected, and may speak to another node meanwhile. The next message of such a
+        transaction reads its stored record (one row, as any message without memory does) and,
+        when it is the very record set aside, the summary is taken back: a station that
+        reconnects and replays its queue costs no read of its whole session (issue 16). At most
+        :data:`PARKED` transactions are set aside, the oldest dropped first."""
+        for transaction_id, hot in self._hot.pop(station_id, {}).items():
+            key = (station_id, transaction_id)
+            self._parked.pop(key, None)
+            self._parked[key] = hot
+        while len(self._parked) > PARKED:
+            self._parked.popitem(last=False)
+
+    def _resume(self, row: StoredTransaction) -> bool:
+        """Take back the parked summary of ``row``'s transaction if ``row`` holds the record it
+        was parked with (nobody wrote the transaction since); True: it is in memory again."""
+        hot = self._parked.pop((row.station_id, row.transaction_id), None)
+        if hot is None or not row.record:
+            return False
+        stored = TransactionRecord.from_snapshot(row.record).snapshot()
+        if stored != hot.record.snapshot():
+            return False  # another node, or the expiry, moved it on: the store tells
+        self._hot.setdefault(row.station_id, {})[row.transaction_id] = replace(
+            hot, row=replace(row, record=stored)
+        )
+        return True
 
     def _lock(self, station_id: str) -> asyncio.Lock:
         """The lock that makes a station's transaction messages go one at a time."""
@@ -212,6 +256,8 @@ class SessionService:
             if await self._hot_update(station, fact, verdict):
                 return TransactionDecision(authorization=verdict, transaction_id=None)
             row = await self._row_for(station, fact)
+            if self._resume(row) and await self._hot_update(station, fact, verdict):
+                return TransactionDecision(authorization=verdict, transaction_id=None)
             assigned = row.transaction_id if fact.transaction_id is None else None
             fact = (
                 fact
@@ -339,6 +385,7 @@ class SessionService:
         if hot is not None:
             hot.pop(row.transaction_id, None)
         session = await self._store.sessions.find(row.country_code, row.party_id, row.session_id)
+        stored_before = session is not None
         if session is None:
             session = await self._open(station, row, fact)
         following = next_state(
@@ -360,8 +407,14 @@ class SessionService:
             session = session.model_copy(update={"no_cdr_reason": reason})
         stored = record.snapshot()
         # One atomic write: the session with its meter values, its CDR, the machine's record.
+        # A stored session keeps the values it holds (the next state never drops one): only
+        # those this fact added are written, not the whole session again.
         await self._store.write(
-            *self._store.sessions.putting(session),
+            *(
+                self._store.sessions.appending(session, following.added)
+                if stored_before
+                else self._store.sessions.putting(session)
+            ),
             *(self._store.cdrs.putting(cdr) if cdr is not None else ()),
             self._store.transactions.saving(
                 row.row_id, stored, record.state.value, record.last_activity

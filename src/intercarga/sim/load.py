@@ -14,6 +14,10 @@ Message kinds (:class:`LoadKind`):
 * ``transaction-event`` — TransactionEvent Updated with 10 sampled values and increasing seqNo
   (OCPP 2.0.1 or 2.1, after an Started event).
 
+A station may keep a bad clock (``clock_wrap``: its timestamps start again every so many
+messages) or a poor network (``reconnect_every``: it drops its connection every so many
+messages, connects again without booting, and replays what it queued, marked offline).
+
 Each kind's payloads are built with the simulator's dialects and checked once against the OCA
 schemas before the run; during the run frames come from a pre-serialized template with the
 message id, timestamp and seqNo filled in, so the client spends its time waiting, not encoding.
@@ -51,6 +55,7 @@ from intercarga.sim.link import SimulationError, basic_authorization
 from intercarga.sim.stats import percentile
 
 __all__ = [
+    "QUEUED",
     "LoadConfig",
     "LoadKind",
     "LoadResult",
@@ -63,6 +68,7 @@ _ID: Final = "@@message-id@@"
 _TS: Final = "2000-01-01T00:00:00.000Z"
 _SEQ: Final = '"seqNo":-1'
 _TAG: Final = "04A1B2C3D4E5F6"
+QUEUED: Final = 10  # messages a reconnecting station queued while away (LoadConfig.reconnect_every)
 _HEAD: Final = re.compile(r'\[\s*([2-6])\s*,\s*"([^"\\]*)"')
 
 
@@ -95,6 +101,10 @@ class LoadConfig:
     # every message states the same reading).
     clock_wrap: int = 0
     charging: bool = False
+    # A station whose connection drops: every ``reconnect_every`` messages it closes its
+    # connection and opens another (no boot: it did not restart), then sends first the messages
+    # it queued while away, the next ``QUEUED`` marked offline (0: it stays connected).
+    reconnect_every: int = 0
 
     def __post_init__(self) -> None:
         if (
@@ -102,8 +112,11 @@ class LoadConfig:
             or self.messages < 0
             or self.connect_concurrency < 1
             or self.clock_wrap < 0
+            or self.reconnect_every < 0
         ):
-            raise SimulationError("stations and connect_concurrency ≥ 1, messages, clock_wrap ≥ 0")
+            raise SimulationError(
+                "stations and connect_concurrency ≥ 1, messages, clock_wrap, reconnect_every ≥ 0"
+            )
         if self.kind is LoadKind.TRANSACTION_EVENT and self.ocpp is OcppVersion.V16:
             raise SimulationError("transaction-event load needs OCPP 2.0.1 or 2.1")
 
@@ -242,7 +255,7 @@ class _Messages:
         )
 
     def measured(
-        self, transaction_id: str | int | None, seq_no: int = -1
+        self, transaction_id: str | int | None, seq_no: int = -1, *, offline: bool = False
     ) -> tuple[str, dict[str, Any]]:
         if self.kind is LoadKind.HEARTBEAT:
             return "Heartbeat", {}
@@ -250,13 +263,13 @@ class _Messages:
         if self.kind is LoadKind.METER_VALUES and self.version is not OcppVersion.V16:
             return "MeterValues", self.dialect.meter_values(1, sample, full=True)
         update = self.dialect.transaction_updated(
-            _facts(transaction_id, seq_no), sample, "MeterValuePeriodic", full=True
+            _facts(transaction_id, seq_no), sample, "MeterValuePeriodic", full=True, offline=offline
         )
         assert update is not None
         return update
 
-    def template(self, transaction_id: str | int | None) -> str:
-        action, payload = self.measured(transaction_id)
+    def template(self, transaction_id: str | int | None, *, offline: bool = False) -> str:
+        action, payload = self.measured(transaction_id, offline=offline)
         return _frame(action, payload, _ID)
 
     def check(self) -> None:
@@ -349,26 +362,32 @@ async def _prepare(ws: ClientConnection, shared: _Shared, number: int) -> str | 
     return transaction_id
 
 
-async def _station(shared: _Shared, number: int, count: int) -> None:
-    config, result = shared.config, shared.result
+async def _connect(shared: _Shared, number: int) -> ClientConnection:
+    config = shared.config
     station_id = f"{config.id_prefix}{number:04d}"
     headers = {}
     if config.password is not None:
         headers["Authorization"] = basic_authorization(station_id, config.password)
+    async with shared.semaphore:
+        return await connect(
+            f"{config.url.rstrip('/')}/{station_id}",
+            subprotocols=[Subprotocol(shared.messages.version.value)],
+            additional_headers=headers,
+            open_timeout=config.timeout,
+            compression=None,
+            proxy=None,
+            ping_interval=None,
+            max_size=1 << 20,
+        )
+
+
+async def _station(shared: _Shared, number: int, count: int) -> None:
+    config, result = shared.config, shared.result
+    station_id = f"{config.id_prefix}{number:04d}"
     ws: ClientConnection | None = None
     transaction_id: str | int | None = None
     try:
-        async with shared.semaphore:
-            ws = await connect(
-                f"{config.url.rstrip('/')}/{station_id}",
-                subprotocols=[Subprotocol(shared.messages.version.value)],
-                additional_headers=headers,
-                open_timeout=config.timeout,
-                compression=None,
-                proxy=None,
-                ping_interval=None,
-                max_size=1 << 20,
-            )
+        ws = await _connect(shared, number)
         result.connected += 1
         transaction_id = await _prepare(ws, shared, number)
     except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed, _SetupError) as error:
@@ -381,43 +400,55 @@ async def _station(shared: _Shared, number: int, count: int) -> None:
     await shared.go.wait()
     if ws is None:
         return
+    link = [ws]  # the station's connection, replaced when it reconnects
     try:
         if count:
-            await _send(ws, shared, number, count, transaction_id)
+            await _send(link, shared, number, count, transaction_id)
     finally:
         with contextlib.suppress(Exception):
-            await ws.close()
+            await link[0].close()
 
 
 async def _send(
-    ws: ClientConnection, shared: _Shared, number: int, count: int, transaction_id: str | int | None
+    link: list[ClientConnection],
+    shared: _Shared,
+    number: int,
+    count: int,
+    transaction_id: str | int | None,
 ) -> None:
     result, timeout = shared.result, shared.config.timeout
     template = shared.messages.template(transaction_id)
+    queued = shared.messages.template(transaction_id, offline=True)
     epoch = shared.messages.epoch
     latencies = result.latencies
     clock = time.perf_counter
     wrap, charging = shared.config.clock_wrap, shared.config.charging
+    every = shared.config.reconnect_every
     if charging and _ENERGY_TEXT not in template:
         raise SimulationError("this message kind states no energy register to count up")
     try:
         for index in range(1, count + 1):
+            if every and index > 1 and (index - 1) % every == 0:
+                await link[0].close()
+                link[0] = await _connect(shared, number)
+            replaying = every and (index - 1) % every < QUEUED and index > every
             unique_id = f"{number}-{index}"
             seconds = (index - 1) % wrap + 1 if wrap else index
             frame = (
-                template.replace(_ID, unique_id, 1)
+                (queued if replaying else template)
+                .replace(_ID, unique_id, 1)
                 .replace(_TS, format_timestamp(epoch + timedelta(seconds=seconds)))
                 .replace(_SEQ, f'"seqNo":{index}', 1)
             )
             if charging:  # 3 Wh a message, a tenth of what the sample's 11 kW would give
                 frame = frame.replace(_ENERGY_TEXT, f'"value":{_ENERGY + 3 * index:.1f}', 1)
             started = clock()
-            kind = await _exchange(ws, frame, unique_id, timeout)
+            kind = await _exchange(link[0], frame, unique_id, timeout)
             latencies.append(clock() - started)
             result.answered += 1
             if kind == 4:
                 result.errors += 1
-    except (ConnectionClosed, TimeoutError) as error:
+    except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
         result.failures.append(
             f"{shared.config.id_prefix}{number:04d}: {str(error) or type(error).__name__}"
         )

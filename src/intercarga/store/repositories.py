@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    Select,
     Table,
     and_,
     bindparam,
@@ -218,7 +219,7 @@ class Repository(ABC, Generic[T]):
         where = and_(True, *conditions)
         order = [self.table.c[name] for name in self.key_columns]
         chosen = where if after is None else and_(where, self.table.c[self.key_columns[-1]] > after)
-        count = select(func.count()).select_from(self.table).where(where)
+        count = self._counting(where, filters or {}, dated=bool(updated_from or updated_to))
 
         def page(*chosen_columns: Any) -> Any:
             return (
@@ -240,6 +241,11 @@ class Repository(ABC, Generic[T]):
             rows = (await connection.execute(page(self.table))).all()
         keys = [tuple(str(row._mapping[name]) for name in self.key_columns) for row in rows]
         return int(total), rows, keys
+
+    def _counting(self, where: Any, filters: Mapping[str, Any], *, dated: bool) -> Select[Any]:
+        """The statement counting what :meth:`list` matches (``where``: its conditions, made of
+        ``filters`` and, when ``dated``, dates on last_updated)."""
+        return select(func.count()).select_from(self.table).where(where)
 
     async def put(self, item: T) -> bool:
         """Create or replace the aggregate; True when it was created.
@@ -373,6 +379,23 @@ class LocationRepository(Repository[Location]):
             else item.opening_times.model_dump(mode="json"),
             revision=_new_revision(),
         )
+
+    def _counting(self, where: Any, filters: Mapping[str, Any], *, dated: bool) -> Select[Any]:
+        """A party's Locations, undated: its kept count (``location_counts``, kept by triggers),
+        not a scan of its index; anything else counted."""
+        party = {name: value for name, value in filters.items() if value is not None}
+        if dated or party.keys() != {"country_code", "party_id"}:
+            return super()._counting(where, filters, dated=dated)
+        counts = tables.location_counts
+        kept = (
+            select(counts.c.locations)
+            .where(
+                counts.c.country_code == party["country_code"],
+                counts.c.party_id == party["party_id"],
+            )
+            .scalar_subquery()
+        )
+        return select(func.coalesce(kept, 0))
 
     def _from_row(self, row: Row[Any], children: Any) -> Location:
         values = _plain(row, "latitude", "longitude", "opening_times", "revision")

@@ -144,6 +144,21 @@ locations = Table(
     # country's (registry/open_data.py; migration 0009_opendata).
     Index(None, "publish", "last_updated", "country_code", "party_id", "id"),
     Index(None, "publish", "country", "last_updated"),
+    # A party's Locations changed since a moment (OCPI's date_from, the count of an incremental
+    # pull's pages): a range of this index, where the key's index read every one of the party's
+    # rows to look at last_updated (migration 0017_cliff16).
+    Index(None, "country_code", "party_id", "last_updated"),
+)
+
+# How many Locations each party has, kept by triggers on ``locations`` (insert, delete, a key
+# changed; migration 0017_cliff16) whoever writes them: the X-Total-Count of every OCPI page
+# without counting the party's Locations again (an index scan of all of them: ten times dearer
+# with 100,000 than with 10,000).
+location_counts = Table(
+    "location_counts",
+    metadata,
+    *_party_key(),
+    Column("locations", Integer, nullable=False),
 )
 
 evses = Table(
