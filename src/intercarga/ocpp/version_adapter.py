@@ -16,6 +16,7 @@ trust shapes and types but not values: a value they cannot use raises
 from __future__ import annotations
 
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -85,6 +86,8 @@ def format_time(value: datetime) -> str:
 
 def parse_decimal(value: object) -> Decimal | None:
     """A JSON number or numeric string as an exact Decimal; None when it is not a finite number."""
+    if type(value) is float:  # the usual case (a JSON number with a fraction): no strip()
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, bool):
         return None
     try:

@@ -947,6 +947,7 @@ class SessionRepository(Repository[Session]):
         return result
 
 
+_encode_compact = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per call
 # A stored meter value is the list of these fields, in this order.
 _METER_VALUE_FIELDS = ("timestamp", "measurand", "value", "unit", "phase", "context", "location")
 # Values were stored as NUMERIC(20, 6): kept to six decimal places, as they always were.
@@ -977,7 +978,7 @@ def encode_meter_values(values: Sequence[MeterValue]) -> str:
                 fields["location"],
             ]
         )
-    return json.dumps(encoded, separators=(",", ":"))
+    return _encode_compact(encoded)
 
 
 def decode_meter_values(text: str) -> list[MeterValue]:
