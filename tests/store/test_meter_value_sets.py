@@ -1,5 +1,6 @@
 """Meter values stored one row per write (migration 0016): the values a store held before,
-one row per value, read back the same after the migration, in the same order, on each database."""
+one row per value, read back the same after the migration, in the same order, on each database,
+and a downgrade gives them back one row each."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -7,10 +8,13 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.domain import MeterValue, Session
 from intercarga.store import Store, create_engine, tables, upgrade
+from intercarga.store.migrate import alembic_config
 from intercarga.store.repositories import (
     SessionRepository,
     decode_meter_values,
@@ -104,6 +108,27 @@ async def test_the_migration_carries_each_sessions_values_over_in_order(
     async with engine.connect() as connection:
         stored = (await connection.execute(sa.text("SELECT count(*) FROM meter_value_sets"))).one()
     assert stored[0] == 2  # one set per session that had values
+
+    def downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015_ocpipull")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade)
+    async with engine.connect() as connection:
+        back = (
+            await connection.execute(
+                sa.select(old.c.session_id, old.c.timestamp, old.c.value).order_by(old.c.id)
+            )
+        ).all()
+    # Each session's values again one row each, in their stored order (a reader sorts by time).
+    assert [(row.session_id, row.timestamp, row.value) for row in back] == [
+        ("s1", START + timedelta(minutes=2), Decimal("1200.5")),
+        ("s1", START + timedelta(minutes=1), Decimal(1100)),
+        ("s1", START + timedelta(minutes=2), Decimal("30.25")),
+        ("s2", START, Decimal(7000)),
+    ]
 
 
 def test_a_set_reads_back_the_values_written_rounded_as_the_numeric_column_did() -> None:
