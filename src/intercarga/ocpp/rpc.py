@@ -270,8 +270,12 @@ class _Answer:
     frame: str
 
 
+# Built once: json.dumps / json.loads with options build a new encoder / decoder every call.
+_encode_frame: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _dumps(message: list[Any]) -> str:
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    text = _encode_frame(message)
     if text.isascii():
         return text
     try:
@@ -316,6 +320,9 @@ def _not_text(frame: str, value: Any) -> bool:
 def _reject_constant(name: str) -> Any:
     # json.loads accepts NaN and Infinity, which are not JSON.
     raise ValueError(f"{name} is not JSON")
+
+
+_decode_frame: Final = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
 def _new_id() -> str:
@@ -586,7 +593,7 @@ class Protocol:
             return []
         events: list[Event] = []
         try:
-            message = json.loads(text, parse_constant=_reject_constant)
+            message = _decode_frame(text)
         except (ValueError, RecursionError):
             self._unreadable(text, events)
             return events

@@ -9,13 +9,14 @@ web package.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -878,14 +879,15 @@ _UPDATE_SESSION = (
         {name: bindparam(f"v_{name}", type_=tables.sessions.c[name].type) for name in _SESSION_SET}
     )
 )
-_INSERT_METER_VALUES = insert(tables.meter_values)
+_INSERT_METER_VALUES = insert(tables.meter_value_sets)
 # Deleting the session deletes its meter values (ON DELETE CASCADE).
 _DELETE_SESSION = delete(tables.sessions).where(*_by_party_key(tables.sessions))
 _INSERT_SESSION = insert(tables.sessions)
 
 
 class SessionRepository(Repository[Session]):
-    """Sessions; their meter values live in their own table, written with the session."""
+    """Sessions; their meter values live in their own table, written with the session: one row
+    per write that added some (a message's values as one JSON text), not one per value."""
 
     table = tables.sessions
     key_columns = _PARTY_ID_KEY
@@ -919,10 +921,7 @@ class SessionRepository(Repository[Session]):
         row = self._to_row(session)
         changed = {f"v_{name}": row[name] for name in _SESSION_SET}
         changed.update({f"k_{name}": row[name] for name in self.key_columns})
-        return [
-            Write(_UPDATE_SESSION, [changed]),
-            Write(_INSERT_METER_VALUES, [self._meter_row(session, value) for value in values]),
-        ]
+        return [Write(_UPDATE_SESSION, [changed]), self._adding(session, values)]
 
     def putting(self, session: Session) -> list[Write]:
         """The writes of :meth:`put` (create or replace the session with all its meter values),
@@ -930,51 +929,107 @@ class SessionRepository(Repository[Session]):
         return [
             Write(_DELETE_SESSION, [_party_key(session)]),
             Write(_INSERT_SESSION, [self._to_row(session)]),
-            Write(
-                _INSERT_METER_VALUES,
-                [self._meter_row(session, value) for value in session.meter_values],
-            ),
+            self._adding(session, session.meter_values),
         ]
 
     async def _write_children(self, connection: AsyncConnection, item: Session) -> None:
-        if item.meter_values:
-            await connection.execute(
-                insert(tables.meter_values),
-                [self._meter_row(item, value) for value in item.meter_values],
-            )
+        adding = self._adding(item, item.meter_values)
+        if adding.rows:
+            await connection.execute(adding.statement, adding.rows)
 
     @staticmethod
-    def _meter_row(session: Session, value: MeterValue) -> dict[str, Any]:
-        return {
-            "country_code": session.country_code,
-            "party_id": session.party_id,
-            "session_id": session.id,
-            # Its fields are plain values (no nested models): the same as model_dump(), at a
-            # tenth of the cost on the hot path of every meter value.
-            **value.__dict__,
-        }
+    def _adding(session: Session, values: Sequence[MeterValue]) -> Write:
+        if not values:
+            return Write(_INSERT_METER_VALUES, ())
+        return Write(
+            _INSERT_METER_VALUES,
+            [
+                {
+                    "country_code": session.country_code,
+                    "party_id": session.party_id,
+                    "session_id": session.id,
+                    "meter_values": encode_meter_values(values),
+                }
+            ],
+        )
 
     async def _read_children(
         self, connection: AsyncConnection, keys: Sequence[Key]
     ) -> Mapping[Key, Any]:
-        table = tables.meter_values
+        table = tables.meter_value_sets
         owner = tuple_(table.c.country_code, table.c.party_id, table.c.session_id)
         rows = (
-            await connection.execute(select(table).where(owner.in_(keys)).order_by(table.c.id))
+            await connection.execute(
+                select(
+                    table.c.country_code, table.c.party_id, table.c.session_id, table.c.meter_values
+                )
+                .where(owner.in_(keys))
+                .order_by(table.c.id)
+            )
         ).all()
         result: dict[Key, list[MeterValue]] = {}
-        for row in rows:
-            values = _plain(row, "id", "country_code", "party_id", "session_id")
-            values["value"] = Decimal(values["value"]).normalize()
-            result.setdefault((row.country_code, row.party_id, row.session_id), []).append(
-                MeterValue.model_validate(values)
+        for country_code, party_id, session_id, text in rows:
+            result.setdefault((country_code, party_id, session_id), []).extend(
+                decode_meter_values(text)
             )
         # In time order, as a session is stored whole; a stable sort keeps those stamped alike
-        # in the order they came (rows added from memory for a repeated or earlier timestamp
+        # in the order they came (values added from memory for a repeated or earlier timestamp
         # come after later ones).
         for values_of_session in result.values():
             values_of_session.sort(key=lambda value: value.timestamp)
         return result
+
+
+_encode_compact = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per call
+# A stored meter value is the list of these fields, in this order.
+_METER_VALUE_FIELDS = ("timestamp", "measurand", "value", "unit", "phase", "context", "location")
+# Values were stored as NUMERIC(20, 6): kept to six decimal places, as they always were.
+_STORED_PLACES = Decimal("0.000001")
+
+
+def encode_meter_values(values: Sequence[MeterValue]) -> str:
+    """Meter values as the JSON text of one ``meter_value_sets`` row: a list, one list of the
+    fields per value (ISO 8601 UTC instant, measurand, value as a decimal string rounded to six
+    places, unit, phase, context, location). Readers get them back by
+    :func:`decode_meter_values`, never by parsing this themselves."""
+    stamps: dict[datetime, str] = {}  # a message's values share one or two instants
+    encoded = []
+    for value in values:
+        fields = value.__dict__  # plain values; model_dump() would cost ten times as much
+        instant = fields["timestamp"]
+        stamp = stamps.get(instant)
+        if stamp is None:
+            stamp = stamps[instant] = instant.astimezone(UTC).isoformat()
+        encoded.append(
+            [
+                stamp,
+                fields["measurand"],
+                _stored_number(fields["value"]),
+                fields["unit"],
+                fields["phase"],
+                fields["context"],
+                fields["location"],
+            ]
+        )
+    return _encode_compact(encoded)
+
+
+def decode_meter_values(text: str) -> list[MeterValue]:
+    """The meter values of one ``meter_value_sets`` row, in the order they were written."""
+    decoded = []
+    for stored in json.loads(text):
+        fields = dict(zip(_METER_VALUE_FIELDS, stored, strict=True))
+        fields["timestamp"] = datetime.fromisoformat(fields["timestamp"])
+        fields["value"] = Decimal(fields["value"]).normalize()
+        decoded.append(MeterValue.model_validate(fields))
+    return decoded
+
+
+def _stored_number(value: Decimal) -> str:
+    try:
+        return str(value.quantize(_STORED_PLACES, ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than a Decimal context holds: kept as it is
+        return str(value)
 
 
 class Store:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
@@ -42,7 +41,7 @@ __all__ = [
     "evses",
     "locations",
     "metadata",
-    "meter_values",
+    "meter_value_sets",
     "ocpi_client_info",
     "ocpi_commands",
     "ocpi_outbox",
@@ -280,26 +279,22 @@ sessions = Table(
     Index(None, "token_uid"),
 )
 
-meter_values = Table(
-    "meter_values",
+meter_value_sets = Table(
+    "meter_value_sets",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("country_code", String(2), nullable=False),
     Column("party_id", String(3), nullable=False),
     Column("session_id", String(36), nullable=False),
-    Column("timestamp", UtcDateTime, nullable=False),
-    Column("measurand", String(64), nullable=False),
-    Column("value", Numeric(20, 6), nullable=False),
-    Column("unit", String(16), nullable=False),
-    Column("phase", String(8)),
-    Column("context", String(32)),
-    Column("location", String(16)),
+    # The meter values one write added to the session, in order, as compact JSON text (see
+    # repositories.encode_meter_values): one row per message, not one per sampled value.
+    Column("meter_values", Text, nullable=False),
     ForeignKeyConstraint(
         ["country_code", "party_id", "session_id"],
         ["sessions.country_code", "sessions.party_id", "sessions.id"],
         ondelete="CASCADE",
     ),
-    Index(None, "country_code", "party_id", "session_id", "timestamp"),
+    Index(None, "country_code", "party_id", "session_id", "id"),
 )
 
 cdrs = Table(
