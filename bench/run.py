@@ -1113,7 +1113,7 @@ def _work_section(report: Report) -> list[str]:
         "- *Recent station copy.* `StationRepository.find_recent` keeps a copy for 30 s, "
         "dropped by any write through the repository in this process (another node's change "
         "shows within 30 s); a boot stores the station it wrote as that copy.",
-        "- *Issue 16, the message path* (`store/repositories.py`, migration `0016_hot16`, "
+        "- *Issue 16, the message path* (`store/repositories.py`, migration `0018_hot16`, "
         "`ocpp/version_adapter.py`, `ocpp/rpc.py`; test in `tests/store/test_meter_value_sets.py`). "
         "A session's meter values are stored one row per write (`meter_value_sets`: the values a "
         "message added as one compact JSON text, read back only through `SessionRepository`, "

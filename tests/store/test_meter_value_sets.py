@@ -1,4 +1,4 @@
-"""Meter values stored one row per write (migration 0016): the values a store held before,
+"""Meter values stored one row per write (migration 0018): the values a store held before,
 one row per value, read back the same after the migration, in the same order, on each database,
 and a downgrade gives them back one row each."""
 
@@ -30,7 +30,7 @@ async def engine(empty_database: tuple[str, str | None]) -> AsyncIterator[AsyncE
     """An engine on a database at the schema before meter-value sets."""
     url, schema = empty_database
     engine = create_engine(url, schema)
-    await upgrade(engine, "0015_ocpipull")
+    await upgrade(engine, "0017_cliff16")
     try:
         yield engine
     finally:
@@ -112,7 +112,7 @@ async def test_the_migration_carries_each_sessions_values_over_in_order(
     def downgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0015_ocpipull")
+        command.downgrade(config, "0017_cliff16")
 
     async with engine.begin() as connection:
         await connection.run_sync(downgrade)

@@ -2,8 +2,8 @@
 values as one JSON text) instead of one row per value; existing values are carried over, each
 session's as one set in their stored order
 
-Revision ID: 0016_hot16
-Revises: 0015_ocpipull
+Revision ID: 0018_hot16
+Revises: 0017_cliff16
 Create Date: 2026-12-07
 """
 
@@ -21,8 +21,8 @@ import intercarga.store.tables
 from intercarga.domain import MeterValue
 from intercarga.store.repositories import decode_meter_values, encode_meter_values
 
-revision: str = "0016_hot16"
-down_revision: str | None = "0015_ocpipull"
+revision: str = "0018_hot16"
+down_revision: str | None = "0017_cliff16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
