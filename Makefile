@@ -7,8 +7,13 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: run test fuzz lint format bench clean install install-dev lock audit demo
 
+# The venv's own pip first, at the version and hashes the dev lock pins: the pip a Python
+# bundles may be too old for the locks (pip 23.2 refuses an extra, `CacheControl[filecache]`,
+# in --require-hashes mode once a newer release of it exists).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	awk '/^pip==/{p=1} p&&/^    #/{exit} p' requirements-dev.lock > $(VENV)/pip.lock
+	$(BIN)/python -m pip --disable-pip-version-check -q install --require-hashes -r $(VENV)/pip.lock
 
 # Dependencies come from the lock files (exact versions with their hashes, the ones CI tested),
 # then Intercarga itself without letting pip pick any other version.
