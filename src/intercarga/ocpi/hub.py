@@ -126,7 +126,7 @@ class Hub:
     async def _partners(self) -> list[Partner]:
         return [
             p
-            for p in (await self._partner_records.list(limit=None)).items
+            for p in await self._partner_records.current()
             if p.state is PartnerState.REGISTERED and p.outgoing_token
         ]
 
