@@ -64,13 +64,19 @@ class PartnerRepository(Repository[Partner]):
         self._copy = _COPIES.setdefault(engine, _Copy())
 
     # -- the copy in memory ----------------------------------------------------------------------
-    async def current(self) -> list[Partner]:
-        """Every partner (any state), from the copy while it is fresh (see the module's text).
+    async def current(self, *, fresh: bool = False) -> list[Partner]:
+        """Every partner (any state), from the copy while it is fresh (see the module's text);
+        with ``fresh``, read from the store now (a caller about to refuse something on the
+        strength of the copy: another process may have just written what allows it).
 
         The same list object is returned until the copy is read again, so callers may key
         what they derive from it on its identity. Treat it as read-only."""
         copy = self._copy
-        if copy.partners is not None and time.monotonic() - copy.read_at < self._max_age:
+        if (
+            not fresh
+            and copy.partners is not None
+            and time.monotonic() - copy.read_at < self._max_age
+        ):
             return copy.partners
         generation = copy.generation
         partners = (await self.list(limit=None)).items
@@ -169,10 +175,10 @@ class PartnerRepository(Repository[Partner]):
             )
         return result
 
-    async def find_by_token_hash(self, token_hash: str) -> Partner | None:
+    async def find_by_token_hash(self, token_hash: str, *, fresh: bool = False) -> Partner | None:
         """The partner presenting the token with this hash, if any (from :meth:`current`: this
-        runs for every OCPI request)."""
-        partners = await self.current()
+        runs for every OCPI request; ``fresh``: read from the store now)."""
+        partners = await self.current(fresh=fresh)
         if self._copy.partners is partners:
             return self._copy.by_hash.get(token_hash)
         # A write overlapped the read, which was not kept: look in what was read just now.
