@@ -92,3 +92,20 @@ async def test_a_write_by_another_node_shows_within_the_copys_age(
     finally:
         await here.dispose()
         await elsewhere.dispose()
+
+
+async def test_a_partner_written_elsewhere_is_found_at_once_when_asked_fresh(
+    database: tuple[str, str | None],
+) -> None:
+    # What authentication does before refusing a token: the CLI invites in its own process.
+    url, schema = database
+    here, elsewhere = create_engine(url, schema), create_engine(url, schema)
+    try:
+        serving = PartnerRepository(here, max_age=60.0)
+        assert await serving.current() == []
+        await PartnerRepository(elsewhere).create(partner())
+        found = await serving.find_by_token_hash(hash_token("token-c"), fresh=True)
+        assert found is not None and found.id == "p1"
+    finally:
+        await here.dispose()
+        await elsewhere.dispose()
