@@ -3,11 +3,16 @@
 One process (pinned to one CPU) holds Intercarga's store on SQLite and its roaming service
 (:class:`intercarga.ocpi.roaming.Roaming`, as ``intercarga serve`` builds it): ``count`` EVSE
 status changes of distinct EVSEs go in as the event bus would hand them over
-(``Pusher.on_evse_status``: each is stored in the outbox before anything is sent), and the
-outbox's lane sends them, one at a time and in order, as OCPI 2.2.1 PATCHes to a partner eMSP.
-The partner is a minimal HTTP server in another process (the other CPU) that answers every
-request with OCPI status 1000 at once, so the figure is the sender's. Measured: updates stored
-per second, and updates delivered per second from the first stored to the last confirmed.
+(``Pusher.on_evse_status``: each is stored in the outbox before the call returns), and the
+outbox's lane sends them in order per EVSE as OCPI 2.2.1 PATCHes to a partner eMSP. The partner
+is a minimal HTTP server in another process (the other CPU) that answers every request with OCPI
+status 1000 at once, so the figure is the sender's. Three rounds over the same EVSEs: the
+changes handed over one after the other by one publisher (each waiting for its row's commit);
+handed over by ``stations`` publishers at once, each its own EVSEs' in order (as many stations'
+StatusNotifications are); and a backlog of ``count`` rows stored while the outbox was stopped,
+then drained. Measured: updates stored per second, updates delivered per second from the
+first stored (the backlog: from the outbox's start) to the last confirmed, and this process's
+CPU time per update over the same span (steadier than rates on a shared machine).
 
 Set-up, not measured: the locations and the REGISTERED partner are written into the store.
 This module measures; it must never decide what a good figure is.
@@ -16,6 +21,7 @@ This module measures; it must never decide what a good figure is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import tempfile
 import time
@@ -30,12 +36,17 @@ __all__ = ["OutboxResult", "run_outbox"]
 
 
 @dataclass
-class OutboxResult:
+class OutboxRound:
     updates: int
     delivered: int
     failed: int
     enqueue_s: float
     total_s: float
+    cpu_s: float = 0.0  # this process's CPU time (every thread) over the round
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        return self.cpu_s * 1000 / self.delivered if self.delivered else 0.0
 
     @property
     def stored_per_s(self) -> float:
@@ -52,10 +63,63 @@ class OutboxResult:
             "failed": self.failed,
             "stored_per_s": round(self.stored_per_s, 1),
             "delivered_per_s": round(self.delivered_per_s, 1),
+            "cpu_ms_per_update": round(self.cpu_ms_per_update, 3),
         }
 
 
-async def _measure(count: int, partner_url: str, folder: str) -> OutboxResult:
+@dataclass
+class OutboxResult:
+    one: OutboxRound  # one publisher, one change at a time
+    many: OutboxRound  # ``stations`` publishers at once
+    backlog: OutboxRound  # stored first, then drained
+    stations: int
+
+    @property
+    def updates(self) -> int:
+        return self.one.updates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stations": self.stations,
+            "one_publisher": self.one.to_dict(),
+            "publishers": self.many.to_dict(),
+            "backlog": self.backlog.to_dict(),
+        }
+
+
+class _Confirmed:
+    """Counts the rows the outbox marked sent (its delivery hook): no polling of the store."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.wanted = 0
+        self.reached = asyncio.Event()
+
+    async def __call__(self, _entry: Any) -> None:
+        self.count += 1
+        if self.count >= self.wanted:
+            self.reached.set()
+
+    def expect(self, more: int) -> None:
+        self.wanted = self.count + more
+        self.reached = asyncio.Event()
+
+
+async def _drained(roaming: Any, partner_id: str, confirmed: _Confirmed) -> Any:
+    """The partner's backlog once every row of the round is confirmed, or nothing is pending
+    (five minutes at most)."""
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(confirmed.reached.wait(), timeout=1.0)
+        if confirmed.reached.is_set():
+            break
+        if not (await roaming.outbox.repository.backlog(partner_id)).pending:
+            break  # some failed: the round is over all the same
+    return await roaming.outbox.repository.backlog(partner_id)
+
+
+async def _measure(count: int, partner_url: str, folder: str, stations: int = 50) -> OutboxResult:
     from pydantic import SecretStr
 
     from intercarga.app import System
@@ -120,29 +184,48 @@ async def _measure(count: int, partner_url: str, folder: str) -> OutboxResult:
             )
         )
         roaming = Roaming.build(settings, store)
-        await roaming.outbox.start()  # the change watcher is left off: only these updates
+        chosen = evses[:count]
         at = datetime(2025, 1, 1, tzinfo=UTC)
-        began = time.perf_counter()
-        for index, (location_id, evse_uid) in enumerate(evses[:count]):
-            await roaming.pusher.on_evse_status(
-                EvseStatusChanged(
-                    "CL",
-                    "ICG",
-                    location_id,
-                    evse_uid,
-                    EVSEStatus.CHARGING if index % 2 else EVSEStatus.AVAILABLE,
-                    at + timedelta(seconds=index),
+
+        def change(index: int, round_: int) -> EvseStatusChanged:
+            location_id, evse_uid = chosen[index]
+            status = EVSEStatus.CHARGING if (index + round_) % 2 else EVSEStatus.AVAILABLE
+            when = at + timedelta(hours=round_, seconds=index)
+            return EvseStatusChanged("CL", "ICG", location_id, evse_uid, status, when)
+
+        async def publisher(indexes: range, round_: int) -> None:
+            for index in indexes:
+                await roaming.pusher.on_evse_status(change(index, round_))
+
+        rounds: list[OutboxRound] = []
+        confirmed = _Confirmed()
+        roaming.outbox.on_sent(confirmed)
+        before = await roaming.outbox.repository.backlog(partner_id)
+        for round_ in range(3):
+            confirmed.expect(count)
+            if round_ == 2:
+                await roaming.outbox.stop()  # the backlog round: stored first
+            else:
+                await roaming.outbox.start()  # the change watcher is left off
+            began, cpu = time.perf_counter(), time.process_time()
+            if round_ == 0:
+                await publisher(range(count), round_)
+            else:
+                await asyncio.gather(
+                    *(publisher(range(i, count, stations), round_) for i in range(stations))
                 )
-            )
-        stored = time.perf_counter() - began
-        backlog = await roaming.outbox.repository.backlog(partner_id)
-        deadline = time.perf_counter() + 300
-        while backlog.pending and time.perf_counter() < deadline:
-            await asyncio.sleep(0.02)
-            backlog = await roaming.outbox.repository.backlog(partner_id)
-        total = time.perf_counter() - began
+            stored = time.perf_counter() - began
+            if round_ == 2:
+                began, cpu = time.perf_counter(), time.process_time()
+                await roaming.outbox.start()
+                roaming.outbox.wake(partner_id)
+            backlog = await _drained(roaming, partner_id, confirmed)
+            total, used = time.perf_counter() - began, time.process_time() - cpu
+            sent, failed = backlog.sent - before.sent, backlog.failed - before.failed
+            rounds.append(OutboxRound(count, sent, failed, stored, total, used))
+            before = backlog
         await roaming.outbox.stop()
-        return OutboxResult(count, backlog.sent, backlog.failed, stored, total)
+        return OutboxResult(rounds[0], rounds[1], rounds[2], stations)
     finally:
         await system.close()
 

@@ -90,8 +90,9 @@ def test_ocpi_pull_follows_every_page(serve: ServerProcess) -> None:
 
 def test_outbox_delivers_every_update_to_the_partner() -> None:
     result = run_outbox(4)
-    assert (result.updates, result.delivered, result.failed) == (4, 4, 0)
-    assert result.stored_per_s > 0 and result.delivered_per_s > 0
+    for measured in (result.one, result.many, result.backlog):
+        assert (measured.updates, measured.delivered, measured.failed) == (4, 4, 0)
+        assert measured.stored_per_s > 0 and measured.delivered_per_s > 0
 
 
 def test_nap_ingest_confirms_every_status_patch() -> None:

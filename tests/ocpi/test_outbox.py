@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from intercarga import domain
 from intercarga.domain.events import CdrCreated, EvseStatusChanged, SessionChanged
+from intercarga.domain.partner import Partner
 from intercarga.ocpi import mapping
-from intercarga.ocpi.client import PartnerRejectedError, PartnerUnreachableError
+from intercarga.ocpi.client import OcpiClient, PartnerRejectedError, PartnerUnreachableError
 from intercarga.ocpi.models import parse, v221
-from intercarga.ocpi.outbox import Failure, RetryPolicy, classify
+from intercarga.ocpi.outbox import Failure, Outbox, Request, RetryPolicy, classify, together
 from intercarga.sim.example import example_network
-from intercarga.store.roaming import FAILED, PENDING, SENT
+from intercarga.store.partners import PartnerRepository
+from intercarga.store.roaming import FAILED, PENDING, SENT, OutboxEntry, OutboxRepository
+from tests import factories
 from tests.ocpi.conftest import Deployment, Hosts, Network, connect, party, until
 
 EXAMPLES = Path(__file__).parent.parent / "data" / "ocpi-examples"
@@ -294,3 +301,79 @@ async def test_a_cdr_stored_but_never_queued_is_queued_at_the_next_start(
     assert await emsp.system.store.cdrs.count() == 1
     # Queued once: a second start finds its row and queues nothing.
     assert await cpo.roaming.pusher.requeue_missing_cdrs(AT - timedelta(days=400)) == 0
+
+
+def _row(key: str, *, attempts: int = 0, due: datetime = AT, row_id: int = 0) -> OutboxEntry:
+    return OutboxEntry(
+        "p1", "locations", "PATCH", "", key, "evse_status", None,
+        id=row_id, attempts=attempts, next_attempt_at=due,
+    )  # fmt: skip
+
+
+def test_rows_of_different_objects_go_together_and_one_objects_rows_one_at_a_time() -> None:
+    l1, e1, e2 = "locations/CO/CPO/L1", "locations/CO/CPO/L1/E1", "locations/CO/CPO/L1/E2"
+    rows = [_row(e1), _row(e2), _row("cdrs/CO/CPO/C1"), _row(e1), _row(e2)]
+    assert together(rows, AT) == rows[:3]  # up to the first row about an object in flight
+    # A Location and one of its EVSEs are one object to order: the PUT first, then the PATCH.
+    assert together([_row(l1), _row(e1)], AT) == [_row(l1)]
+    assert together([_row(e1), _row("locations/CO/CPO/L10")], AT) == [
+        _row(e1),
+        _row("locations/CO/CPO/L10"),
+    ]
+    # A row that failed before is a probe, alone; a row not yet due stops the run.
+    assert together([_row(e1, attempts=2), _row(e2)], AT) == [_row(e1, attempts=2)]
+    assert together([_row(e1), _row(e2, attempts=1)], AT) == [_row(e1)]
+    later = AT + timedelta(seconds=5)
+    assert together([_row(e1), _row(e2, due=later)], AT) == [_row(e1)]
+
+
+async def test_one_objects_updates_arrive_in_order_while_others_are_in_flight(
+    engine: AsyncEngine,
+) -> None:
+    received: list[tuple[str, int]] = []
+    in_flight, most = 0, 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        body = json.loads(request.read())
+        in_flight += 1
+        most = max(most, in_flight)
+        # Objects answered at different speeds: a later object's row may overtake.
+        await asyncio.sleep(0.001 * (len(received) % 5))
+        received.append((body["key"], body["n"]))
+        in_flight -= 1
+        return httpx.Response(200, json={"status_code": 1000, "timestamp": AT.isoformat()})
+
+    class Body:
+        async def render(self, entry: OutboxEntry, _partner: Partner) -> Request:
+            return Request("PATCH", "https://emsp.example/ocpi/l", entry.payload)
+
+        async def fallback(self, *_args: object) -> None:
+            return None
+
+    await PartnerRepository(engine).create(factories.partner())
+    keys = [f"locations/CO/CPO/L{n % 7}" for n in range(60)]
+    rows = OutboxRepository(engine)
+    await rows.enqueue(
+        [
+            OutboxEntry("p1", "locations", "PATCH", "", key, "raw", {"key": key, "n": n})
+            for n, key in enumerate(keys)
+        ]
+    )
+    outbox = Outbox(
+        rows, PartnerRepository(engine), OcpiClient(httpx.MockTransport(answer)), Body()
+    )
+    await outbox.start()
+    try:
+        outbox.wake("p1")
+
+        async def delivered() -> bool:
+            return (await rows.backlog("p1")).sent == len(keys)
+
+        await until(delivered)
+    finally:
+        await outbox.stop()
+    assert sorted(n for _key, n in received) == list(range(len(keys)))  # each once
+    for key in set(keys):
+        assert [n for k, n in received if k == key] == [n for n, k in enumerate(keys) if k == key]
+    assert most > 1  # different objects were in flight at the same time

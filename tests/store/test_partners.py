@@ -1,13 +1,17 @@
-"""Partner records: written with their roles and endpoints, found by token hash and by party."""
+"""Partner records: written with their roles and endpoints, found by token hash and by party,
+and the copy in memory every OCPI request authenticates from."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 import pytest
 
 from intercarga.domain.partner import PartnerRole, PartnerState
 from intercarga.errors import ConflictError, NotFoundError
 from intercarga.security import hash_token
-from intercarga.store import Store
+from intercarga.store import Store, create_engine
 from intercarga.store.partners import PartnerRepository
 from tests.factories import partner
 
@@ -54,3 +58,54 @@ async def test_a_put_that_breaks_a_key_is_a_conflict_and_changes_nothing(store: 
     with pytest.raises(ConflictError, match="p1"):
         await partners.put(partner(name="Changed", roles=[role, role]))
     assert (await partners.get("p1")).name == "Example eMSP"
+
+
+async def test_a_token_revoked_through_any_repository_here_is_unknown_at_once(
+    store: Store,
+) -> None:
+    # Every OCPI request authenticates from the copy in memory; a write through any repository
+    # on the same engine in this process drops it, so the very next request is refused.
+    serving, admin = PartnerRepository(store.engine), PartnerRepository(store.engine)
+    await admin.create(partner())
+    token = hash_token("token-c")
+    assert (await serving.find_by_token_hash(token)) is not None  # now held in memory
+    await admin.put(partner(token_hash=None, state=PartnerState.UNREGISTERED))
+    assert await serving.find_by_token_hash(token) is None
+    assert [p.state for p in await serving.current()] == [PartnerState.UNREGISTERED]
+
+
+async def test_a_write_by_another_node_shows_within_the_copys_age(
+    database: tuple[str, str | None],
+) -> None:
+    url, schema = database
+    here, elsewhere = create_engine(url, schema), create_engine(url, schema)
+    try:
+        serving = PartnerRepository(here, max_age=0.2)
+        await PartnerRepository(elsewhere).create(partner())
+        token = hash_token("token-c")
+        assert (await serving.find_by_token_hash(token)) is not None
+        await PartnerRepository(elsewhere).put(partner(token_hash=None))
+        deadline = time.monotonic() + 0.2
+        while await serving.find_by_token_hash(token) is not None:
+            assert time.monotonic() < deadline + 0.1, "still known after the copy's age"
+            await asyncio.sleep(0.02)
+    finally:
+        await here.dispose()
+        await elsewhere.dispose()
+
+
+async def test_a_partner_written_elsewhere_is_found_at_once_when_asked_fresh(
+    database: tuple[str, str | None],
+) -> None:
+    # What authentication does before refusing a token: the CLI invites in its own process.
+    url, schema = database
+    here, elsewhere = create_engine(url, schema), create_engine(url, schema)
+    try:
+        serving = PartnerRepository(here, max_age=60.0)
+        assert await serving.current() == []
+        await PartnerRepository(elsewhere).create(partner())
+        found = await serving.find_by_token_hash(hash_token("token-c"), fresh=True)
+        assert found is not None and found.id == "p1"
+    finally:
+        await here.dispose()
+        await elsewhere.dispose()

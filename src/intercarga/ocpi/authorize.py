@@ -148,7 +148,7 @@ class RealTimeAuthorization:
     ) -> AuthorizationResult | None:
         partners = [
             p
-            for p in (await self._partners.list(limit=None)).items
+            for p in await self._partners.current()
             if p.state is PartnerState.REGISTERED and p.outgoing_token
         ]
         cpo = (station.country_code, station.party_id)
@@ -191,7 +191,7 @@ class RealTimeAuthorization:
         cannot be asked."""
         asked_at = self._clock()
         started = time.monotonic()
-        outcome, result, answered = await self._ask_partner(ask)
+        outcome, result, answered = await self._ask_partner(ask, token)
         target, cpo, references, routed = ask.target, ask.cpo, ask.references, ask.routed
         issuer = answered or token
         emsp = None if target.hub and not routed else f"{target.to[0]}-{target.to[1]}"
@@ -217,7 +217,7 @@ class RealTimeAuthorization:
         return result
 
     async def _ask_partner(
-        self, ask: _Ask
+        self, ask: _Ask, known: domain.Token | None
     ) -> tuple[AuthorizationOutcome, AuthorizationResult | None, domain.Token | None]:
         """The outcome of one ``POST tokens/{uid}/authorize``, the verdict and the answered token."""
         partner = ask.target.partner
@@ -253,10 +253,10 @@ class RealTimeAuthorization:
                 reply.status_code,
             )
             return AuthorizationOutcome.ERROR, None, None
-        return await self._read(partner, reply.data)
+        return await self._read(partner, reply.data, known)
 
     async def _read(
-        self, partner: Partner, data: Any
+        self, partner: Partner, data: Any, known: domain.Token | None
     ) -> tuple[AuthorizationOutcome, AuthorizationResult | None, domain.Token | None]:
         version = partner.version or "2.2.1"
         try:
@@ -265,8 +265,10 @@ class RealTimeAuthorization:
         except (ValueError, IntercargaError) as error:
             log.warning("real-time authorization: bad answer from %s: %s", partner.id, error)
             return AuthorizationOutcome.ERROR, None, None
-        # Cached so that the session and its CDR know the token's eMSP (and whitelist).
-        await storing.put(self._store.tokens, token)
+        if token != known:
+            # Cached so that the session and its CDR know the token's eMSP (and whitelist); an
+            # answer that repeats the copy held is not written again.
+            await storing.put(self._store.tokens, token)
         allowed = str(getattr(info.allowed, "value", info.allowed))
         decided = verdict(allowed, token)
         reference = getattr(info, "authorization_reference", None)

@@ -459,7 +459,7 @@ class Commands:
         if command not in COMMAND_MODELS:
             raise InvalidInputError(f"unknown command {command}", "command")
         sender = emsp or self.our_emsp()
-        partners = (await self.registrar.partners.list(limit=None)).items
+        partners = await self.registrar.partners.current()
         target = addressed(partners, cpo, "CPO", "commands", "RECEIVER")
         if target is None:
             raise NotFoundError(f"no registered partner reaches CPO {cpo[0]}-{cpo[1]} for commands")

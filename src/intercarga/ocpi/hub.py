@@ -123,10 +123,10 @@ class Hub:
     def party(self) -> Party:
         return sorted(self.parties)[0]
 
-    async def _partners(self) -> list[Partner]:
+    async def _partners(self, *, fresh: bool = False) -> list[Partner]:
         return [
             p
-            for p in (await self._partner_records.list(limit=None)).items
+            for p in await self._partner_records.current(fresh=fresh)
             if p.state is PartnerState.REGISTERED and p.outgoing_token
         ]
 
@@ -134,6 +134,10 @@ class Hub:
     async def route(self, request: RoutedRequest) -> HubReply:
         """Carry out the plan for ``request`` (checked by :func:`.hubplan.check_routed`)."""
         decided = plan(request, await self._partners(), self.parties)
+        if isinstance(decided, Unroutable):
+            # The partners come from a copy up to a second old: before answering that nobody
+            # hosts the receiver, the store itself (another node may have just registered it).
+            decided = plan(request, await self._partners(fresh=True), self.parties)
         sender = _sender(request)
         match decided:
             case CommandResult(record_id):

@@ -6,13 +6,17 @@ Theory of operation
 Whatever this deployment pushes (an EVSE status PATCH, a Session PUT, a CDR POST, a hub's
 forward, a command result) is first an :class:`~intercarga.store.roaming.OutboxEntry` in the
 store, written before anything leaves. Delivery runs in *lanes*, one asyncio task per partner
-with rows waiting: a lane takes the partner's head row (lowest id still pending), leases it,
-renders it in the partner's current OCPI version, sends it, and only then looks at the next row.
-So a partner receives its rows in the order they were stored, and one partner's outage never
-holds up another.
+with rows waiting: a lane reads the partner's first pending rows (lowest ids first), takes from
+the head the longest run of due rows in which no two are about the same object
+(:func:`together`: a Location and one of its EVSEs are one object here), leases them in one
+statement, renders each in the partner's current OCPI version, sends them at once (at most
+``RetryPolicy.window``) and writes what became of them in one transaction before it looks at
+the next rows. So a partner receives each object's rows in the order they were stored (rows of
+different objects may overtake one another), and one partner's outage never holds up another.
 
 A row that fails is retried with exponential backoff (:class:`RetryPolicy`) and stays at the head
-of its lane, so nothing behind it overtakes it. Failures are of two kinds (:func:`classify`):
+of its lane, so nothing behind it overtakes it; it is then tried alone (a probe) until it goes
+through, so a partner that is down is not sent a whole window at every retry. Failures are of two kinds (:func:`classify`):
 *transient* (connection refused, timeout, HTTP 5xx, 401 while a partner rotates credentials,
 OCPI 3xxx/4xxx) are retried until the policy's ``give_up_after``; a *refusal* (HTTP 4xx, OCPI
 2xxx: the partner says this request is wrong) is tried ``refusals`` times and then set aside as
@@ -25,8 +29,8 @@ If the answer is lost the CDR is sent again, and the receiver treats the repeat 
 Leases make two nodes sharing a database skip a lane another node is sending: in a cluster
 (``lanes`` given) a node first leases the whole lane in the database
 (:class:`~intercarga.store.leases.LeaseRepository`, ``outbox:{partner id}``), renewing it with
-each row it sends, so one node sends a partner's rows while the others leave that partner
-alone; the lease of each row stays as a second guard.
+each run of rows it sends, so one node sends a partner's rows while the others leave that
+partner alone; the lease of each row stays as a second guard.
 
 This module decides nothing about *what* to push or to whom (:mod:`.push` does); it never
 builds an OCPI body itself.
@@ -55,7 +59,14 @@ from intercarga.ocpi.client import (
 )
 from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
-from intercarga.store.roaming import OutboxEntry, OutboxRepository
+from intercarga.store.roaming import (
+    FAILED,
+    PENDING,
+    SENT,
+    OutboxEntry,
+    OutboxRepository,
+    Settled,
+)
 
 __all__ = [
     "Failure",
@@ -64,6 +75,7 @@ __all__ = [
     "Request",
     "RetryPolicy",
     "classify",
+    "together",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,11 +130,36 @@ class RetryPolicy:
     give_up_after: timedelta = timedelta(days=7)  # a transient failure this old: FAILED
     lease: float = 60.0  # seconds a sender holds a row (longer than a request may take)
     poll: float = 2.0  # seconds between looks at the store for rows other nodes stored
+    window: int = 16  # rows of different objects a lane sends at once (within keep-alive)
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt."""
         exponent = max(0, attempts - 1)
         return float(min(self.max_delay, self.first_delay * self.factor**exponent))
+
+
+def _related(one: str, other: str) -> bool:
+    """Whether two rows are about the same object, or one inside the other (a Location and
+    one of its EVSEs): such rows must reach the partner one after the other."""
+    return one == other or one.startswith(other + "/") or other.startswith(one + "/")
+
+
+def together(rows: list[OutboxEntry], now: datetime) -> list[OutboxEntry]:
+    """The rows at the head of a lane that may be in flight at the same time (pure).
+
+    The longest run from the first row that is due in which no two rows are about the same
+    object (:func:`_related`); a row that failed before goes alone, a probe, so a partner that
+    is down is not sent a whole window each time it is tried again."""
+    chosen: list[OutboxEntry] = []
+    for entry in rows:
+        if entry.next_attempt_at is not None and entry.next_attempt_at > now:
+            break
+        if chosen and (entry.attempts or chosen[0].attempts):
+            break
+        if any(_related(entry.object_key, other.object_key) for other in chosen):
+            break
+        chosen.append(entry)
+    return chosen
 
 
 def _lane_name(partner_id: str) -> str:
@@ -157,7 +194,6 @@ class Outbox:
         self._stopping = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._sent_hooks: list[Callable[[OutboxEntry], Awaitable[None]]] = []
-        self._known: dict[str, tuple[Partner, float]] = {}
 
     # -- storing -----------------------------------------------------------------------------
     async def enqueue(self, entries: list[OutboxEntry]) -> None:
@@ -261,7 +297,7 @@ class Outbox:
 
     # -- delivering --------------------------------------------------------------------------
     async def deliver_next(self, partner_id: str) -> float | None:
-        """Send the partner's head row if it is due.
+        """Send the partner's next rows that are due, at most ``policy.window`` at once.
 
         Returns None when the partner has nothing left, else the seconds until there is
         something to do (0: at once).
@@ -271,37 +307,49 @@ class Outbox:
             until = now + timedelta(seconds=self.policy.lease)
             if not await self._lanes_leased.take(_lane_name(partner_id), self._node, until, now):
                 return self.policy.poll  # another node sends this lane
-        entry = await self.repository.head(partner_id)
-        if entry is None:
+        rows = await self.repository.pending(partner_id, self.policy.window)
+        if not rows:
             return None
         now = self._clock()
-        due = entry.next_attempt_at or now
+        due = rows[0].next_attempt_at or now
         if due > now:
             # Looked at again now and then: another process (the CLI, another node) may have
             # made the row due sooner.
             return min((due - now).total_seconds(), max(self.policy.poll, 1.0))
+        window = together(rows, now)
         lease_until = now + timedelta(seconds=self.policy.lease)
-        if not await self.repository.lease(entry.id, lease_until, now):
+        taken = await self.repository.lease_all([entry.id for entry in window], lease_until, now)
+        mine = [entry for entry in window if entry.id in taken]
+        if not mine:
             return self.policy.poll  # another node is sending this lane
         partner = await self._partner(partner_id)
         if partner is None or partner.state is not PartnerState.REGISTERED:
-            await self.repository.failed(entry.id, entry.attempts, "the partner is not registered")
-            return 0
-        await self._send(entry, partner)
-        return 0
+            outcomes = [
+                Settled(entry.id, FAILED, entry.attempts, error="the partner is not registered")
+                for entry in mine
+            ]
+        else:
+            outcomes = list(await asyncio.gather(*(self._send(e, partner) for e in mine)))
+        await self.repository.settle(self._clock(), outcomes)
+        for entry, outcome in zip(mine, outcomes, strict=True):
+            if outcome.state == SENT:
+                await self._delivered(entry)
+        return 0 if window[0].id in taken else self.policy.poll
+
+    async def _delivered(self, entry: OutboxEntry) -> None:
+        for hook in self._sent_hooks:
+            try:
+                await hook(entry)
+            except Exception:
+                log.exception("outbox: a delivery hook failed")
 
     async def _partner(self, partner_id: str) -> Partner | None:
-        """The partner, read again at most once a second while its rows flow."""
-        now = asyncio.get_running_loop().time()
-        cached = self._known.get(partner_id)
-        if cached is not None and now - cached[1] < 1.0:
-            return cached[0]
-        partner = await self._partners.find(partner_id)
-        if partner is not None:
-            self._known[partner_id] = (partner, now)
-        return partner
+        """The partner, from the repository's copy (at once again after a registration
+        change here, at most a second old otherwise)."""
+        return next((p for p in await self._partners.current() if p.id == partner_id), None)
 
-    async def _send(self, entry: OutboxEntry, partner: Partner) -> None:
+    async def _send(self, entry: OutboxEntry, partner: Partner) -> Settled:
+        """Send one row; what became of it (written by the caller with the others)."""
         attempts = entry.attempts + 1
         try:
             request = await self._renderer.render(entry, partner)
@@ -322,19 +370,12 @@ class Outbox:
                     )
                     await self._call(entry, partner, other)
         except PartnerError as error:
-            await self._failed(entry, attempts, error)
-            return
+            return self._failed(entry, attempts, error)
         except (IntercargaError, ValueError) as error:
             # The row cannot be written for this partner (e.g. its version lacks the module).
             log.error("outbox: row %s cannot be sent: %s", entry.id, error)
-            await self.repository.failed(entry.id, attempts, f"cannot be sent: {error}")
-            return
-        await self.repository.sent(entry.id, self._clock())
-        for hook in self._sent_hooks:
-            try:
-                await hook(entry)
-            except Exception:
-                log.exception("outbox: a delivery hook failed")
+            return Settled(entry.id, FAILED, attempts, error=f"cannot be sent: {error}")
+        return Settled(entry.id, SENT)
 
     async def _call(self, entry: OutboxEntry, partner: Partner, request: Request) -> None:
         if partner.outgoing_token is None:
@@ -349,7 +390,7 @@ class Outbox:
             correlation_id=entry.correlation_id or None,
         )
 
-    async def _failed(self, entry: OutboxEntry, attempts: int, error: PartnerError) -> None:
+    def _failed(self, entry: OutboxEntry, attempts: int, error: PartnerError) -> Settled:
         kind = classify(error)
         now = self._clock()
         age = now - (entry.created_at or now)
@@ -358,8 +399,7 @@ class Outbox:
             kind is Failure.TRANSIENT and age >= self.policy.give_up_after
         ):
             log.error("outbox: gave up on %s for %s: %s", entry.object_key, entry.partner_id, error)
-            await self.repository.failed(entry.id, attempts, message)
-            return
+            return Settled(entry.id, FAILED, attempts, error=message)
         delay = self.policy.delay(attempts)
         log.warning(
             "outbox: %s to %s failed (attempt %d, next in %.1f s): %s",
@@ -369,4 +409,4 @@ class Outbox:
             delay,
             error,
         )
-        await self.repository.retry(entry.id, attempts, now + timedelta(seconds=delay), message)
+        return Settled(entry.id, PENDING, attempts, now + timedelta(seconds=delay), message)

@@ -256,7 +256,7 @@ class ChargingProfiles:
         if method is None:
             raise InvalidInputError(f"unknown action {action}", "action")
         sender = commands.our_emsp()
-        partners = (await commands.registrar.partners.list(limit=None)).items
+        partners = await commands.registrar.partners.current()
         target = addressed(partners, cpo, "CPO", "chargingprofiles", "RECEIVER")
         if target is None:
             raise NotFoundError(

@@ -100,7 +100,6 @@ class Pusher:
         self._partners = partners
         self._client_info = client_info
         self.outbox = outbox
-        self._partners_read: tuple[list[Partner], float] | None = None
         self._tokens: OrderedDict[tuple[str, ...], domain.CdrToken] = OrderedDict()
         self._routes: dict[tuple[Party, str], Target | None] = {}
         self._routes_for: list[Partner] | None = None
@@ -121,15 +120,16 @@ class Pusher:
         return our_parties(self._settings, role)
 
     async def partners_changed(self, _partner: Partner) -> None:
-        """A registration changed (a Registrar listener): read the partners again."""
-        self._partners_read = None
+        """A registration changed (a Registrar listener): the routes are worked out again.
+
+        The partners themselves come from the repository's copy, which every write through it
+        drops at once."""
+        self._routes_for = None
 
     async def _registered(self) -> list[Partner]:
-        """Every partner, read again at most once a second (events come in bursts)."""
-        now = asyncio.get_running_loop().time()
-        if self._partners_read is None or now - self._partners_read[1] >= 1.0:
-            self._partners_read = ((await self._partners.list(limit=None)).items, now)
-        return self._partners_read[0]
+        """Every partner, from the repository's copy (at most a second old; at once again
+        after a registration change here)."""
+        return await self._partners.current()
 
     # -- events ------------------------------------------------------------------------------
     async def on_evse_status(self, event: EvseStatusChanged) -> None:

@@ -25,7 +25,7 @@ from intercarga.ocpi.client import OcpiClient, PartnerError, PartnerRejectedErro
 from intercarga.ocpi.envelope import OcpiError, StatusCode, describe_validation_error
 from intercarga.ocpi.models import parse, v211, v221, v230
 from intercarga.ocpi.registration import Event, can_use, next_state
-from intercarga.ocpi.transport import read_authorization
+from intercarga.ocpi.transport import TokenReading, read_authorization
 from intercarga.ocpi.versions import SUPPORTED_VERSIONS, choose_version, endpoints, versions
 from intercarga.security import hash_token, new_token
 from intercarga.store.partners import PartnerRepository
@@ -216,22 +216,11 @@ class Registrar:
         reading = read_authorization(header)
         if reading is None:
             raise OcpiError(StatusCode.CLIENT_ERROR, "missing 'Authorization: Token …'", 401)
-        partner = None
-        token = ""
-        if reading.decoded is not None:
-            token = reading.decoded
-            partner = await self.partners.find_by_token_hash(hash_token(token))
-        if partner is None:
-            token = reading.raw
-            partner = await self.partners.find_by_token_hash(hash_token(token))
-            if partner is not None and not partner.raw_token:
-                # Until registration is over we learn how the partner sends its token; after
-                # that an unencoded token is accepted only where the switch says so.
-                if partner.state is PartnerState.REGISTERED and partner.version != "2.1.1":
-                    partner = None
-                else:
-                    await self.partners.touch_raw_token(partner.id, True)
-                    partner = partner.model_copy(update={"raw_token": True})
+        partner, token = await self._presenting(reading)
+        if partner is None or not can_use(partner.state, module):
+            # The partners come from a copy up to a second old: before refusing, the store
+            # itself (the CLI, in its own process, may have just invited or registered them).
+            partner, token = await self._presenting(reading, fresh=True)
         if partner is None:
             raise OcpiError(StatusCode.CLIENT_ERROR, "unknown credentials token", 401)
         if not can_use(partner.state, module):
@@ -241,6 +230,28 @@ class Registrar:
                 401,
             )
         return Authenticated(partner, token)
+
+    async def _presenting(
+        self, reading: TokenReading, *, fresh: bool = False
+    ) -> tuple[Partner | None, str]:
+        """The partner presenting the token of ``reading`` and the token as it matched."""
+        partner = None
+        token = ""
+        if reading.decoded is not None:
+            token = reading.decoded
+            partner = await self.partners.find_by_token_hash(hash_token(token), fresh=fresh)
+        if partner is None:
+            token = reading.raw
+            partner = await self.partners.find_by_token_hash(hash_token(token), fresh=fresh)
+            if partner is not None and not partner.raw_token:
+                # Until registration is over we learn how the partner sends its token; after
+                # that an unencoded token is accepted only where the switch says so.
+                if partner.state is PartnerState.REGISTERED and partner.version != "2.1.1":
+                    partner = None
+                else:
+                    await self.partners.touch_raw_token(partner.id, True)
+                    partner = partner.model_copy(update={"raw_token": True})
+        return partner, token
 
     # -- this side invites (receiver of the POST) ----------------------------------------------
     async def invite(self, name: str | None = None) -> Invitation:

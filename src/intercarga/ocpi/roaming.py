@@ -123,7 +123,7 @@ class Roaming:
             max_delay=settings.ocpi.push_retry_max,
             lease=settings.ocpi.request_timeout * 4,
         )
-        outbox_rows = OutboxRepository(store.engine)
+        outbox_rows = OutboxRepository(store.engine, writer=store.batcher)
         # In a cluster, what one node does at a time is leased in the shared database.
         leases = LeaseRepository(store.engine) if settings.cluster.nats_url else None
         node = settings.cluster.node_id

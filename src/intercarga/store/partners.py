@@ -6,16 +6,28 @@ presents to us only a SHA-256 hash is stored (we only verify it); the token we p
 partner is stored as is, because it has to be sent. The records are
 :mod:`intercarga.domain.partner`'s plain values: this module knows no protocol and, like every
 repository, writes a partner with its roles and endpoints in one transaction.
+
+Every OCPI request authenticates its caller, and every hop of a push, a hub's route or a
+real-time authorization looks at the registered partners, so :meth:`PartnerRepository.current`
+keeps the whole list (a handful of rows) in memory: read again at once after any write through a
+repository on the same engine in this process (a revoked token or an unregistration stops the
+very next request), and at most ``max_age`` seconds old otherwise (a write by another node or by
+the CLI's process shows within that bound, one second by default). A read that overlaps a write
+is never kept (a generation counter), so a stale copy cannot outlive the write that made it
+stale.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from intercarga.domain._types import utc_now
 from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
@@ -24,11 +36,82 @@ from intercarga.store.repositories import Key, Repository
 
 __all__ = ["PartnerRepository"]
 
+# Seconds a copy of the partners may be old when nothing in this process wrote them.
+MAX_AGE = 1.0
+
+
+@dataclass
+class _Copy:
+    """The partners as last read, shared by every repository on one engine in this process."""
+
+    generation: int = 0  # one more with every write: a read that overlapped one is not kept
+    partners: list[Partner] | None = None
+    by_hash: dict[str, Partner] = field(default_factory=dict)
+    read_at: float = 0.0
+
+
+_COPIES: weakref.WeakKeyDictionary[AsyncEngine, _Copy] = weakref.WeakKeyDictionary()
+
 
 class PartnerRepository(Repository[Partner]):
     table = tables.partners
     key_columns = ("id",)
     kind = "partner"
+
+    def __init__(self, engine: AsyncEngine, *, max_age: float = MAX_AGE) -> None:
+        super().__init__(engine)
+        self._max_age = max_age
+        self._copy = _COPIES.setdefault(engine, _Copy())
+
+    # -- the copy in memory ----------------------------------------------------------------------
+    async def current(self, *, fresh: bool = False) -> list[Partner]:
+        """Every partner (any state), from the copy while it is fresh (see the module's text);
+        with ``fresh``, read from the store now (a caller about to refuse something on the
+        strength of the copy: another process may have just written what allows it).
+
+        The same list object is returned until the copy is read again, so callers may key
+        what they derive from it on its identity. Treat it as read-only."""
+        copy = self._copy
+        if (
+            not fresh
+            and copy.partners is not None
+            and time.monotonic() - copy.read_at < self._max_age
+        ):
+            return copy.partners
+        generation = copy.generation
+        partners = (await self.list(limit=None)).items
+        if copy.generation == generation:
+            copy.partners = partners
+            copy.by_hash = {p.token_hash: p for p in partners if p.token_hash}
+            copy.read_at = time.monotonic()
+        return partners
+
+    def forget(self) -> None:
+        """Drop the copy: the next look reads the store (after every write through here)."""
+        self._copy.generation += 1
+        self._copy.partners = None
+        self._copy.by_hash = {}
+
+    async def put(self, item: Partner) -> bool:
+        self.forget()
+        try:
+            return await super().put(item)
+        finally:
+            self.forget()
+
+    async def create(self, item: Partner) -> None:
+        self.forget()
+        try:
+            await super().create(item)
+        finally:
+            self.forget()
+
+    async def delete(self, *key: str) -> None:
+        self.forget()
+        try:
+            await super().delete(*key)
+        finally:
+            self.forget()
 
     def _to_row(self, item: Partner) -> dict[str, Any]:
         row = item.model_dump(exclude={"roles", "endpoints"})
@@ -92,19 +175,14 @@ class PartnerRepository(Repository[Partner]):
             )
         return result
 
-    async def find_by_token_hash(self, token_hash: str) -> Partner | None:
-        """The partner presenting the token with this hash, if any."""
-        # One connection for the row and its children: this runs for every OCPI request.
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(self.table).where(self.table.c.token_hash == token_hash)
-                )
-            ).first()
-            if row is None:
-                return None
-            children = await self._read_children(connection, [(row.id,)])
-        return self._from_row(row, children.get((row.id,)))
+    async def find_by_token_hash(self, token_hash: str, *, fresh: bool = False) -> Partner | None:
+        """The partner presenting the token with this hash, if any (from :meth:`current`: this
+        runs for every OCPI request; ``fresh``: read from the store now)."""
+        partners = await self.current(fresh=fresh)
+        if self._copy.partners is partners:
+            return self._copy.by_hash.get(token_hash)
+        # A write overlapped the read, which was not kept: look in what was read just now.
+        return next((p for p in partners if p.token_hash == token_hash), None)
 
     async def hosting(self, country_code: str, party_id: str) -> list[Partner]:
         """Registered partners that host this party (where to send its objects)."""
@@ -129,9 +207,13 @@ class PartnerRepository(Repository[Partner]):
 
     async def touch_raw_token(self, partner_id: str, raw: bool) -> None:
         """Remember that the partner sends its token unencoded (found out by trying)."""
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(self.table)
-                .where(self.table.c.id == partner_id)
-                .values(raw_token=raw, last_updated=utc_now())
-            )
+        self.forget()
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    update(self.table)
+                    .where(self.table.c.id == partner_id)
+                    .values(raw_token=raw, last_updated=utc_now())
+                )
+        finally:
+            self.forget()

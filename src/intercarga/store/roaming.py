@@ -1,26 +1,29 @@
 """Roaming records: the OCPI push outbox, OCPI commands, and the client info hubs push.
 
 The outbox is a queue per partner. :meth:`OutboxRepository.enqueue` stores rows (in one
-transaction, dropping the pending rows a new one makes stale); a sender takes the partner's head
-row (the lowest id still PENDING), leases it so no other node sends it too, and marks it SENT,
-retries it later, or gives it up (FAILED). The records are plain data: this module knows no
+transaction, dropping the pending rows a new one makes stale); a sender reads the partner's first
+rows still PENDING (lowest ids first, :meth:`~OutboxRepository.pending`), leases those it will
+send in one statement so no other node sends them too, and settles them in one transaction:
+SENT, retried later, or given up (FAILED). The records are plain data: this module knows no
 protocol, decides no routing and never sends anything.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.domain._types import utc_now
 from intercarga.errors import NotFoundError
 from intercarga.store import tables
+from intercarga.store.batch import Write, WriteBatcher
 
 __all__ = [
     "FAILED",
@@ -33,6 +36,7 @@ __all__ = [
     "CommandRepository",
     "OutboxEntry",
     "OutboxRepository",
+    "Settled",
 ]
 
 PENDING = "PENDING"
@@ -88,6 +92,18 @@ class Backlog:
     last_error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What became of one row a sender tried: SENT, PENDING again (retried at
+    ``next_attempt_at``) or FAILED, after ``attempts`` attempts."""
+
+    entry_id: int
+    state: str
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+
 def _entry(row: Row[Any]) -> OutboxEntry:
     return OutboxEntry(
         partner_id=row.partner_id,
@@ -112,54 +128,82 @@ def _entry(row: Row[Any]) -> OutboxEntry:
     )
 
 
+_INSERT = insert(tables.ocpi_outbox)
+
+
+def _escaped(text: str) -> str:
+    """``text`` for a LIKE with ``/`` as the escape character."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _stale_statement(kinds: frozenset[str]) -> Any:
+    """The DELETE of a partner's pending rows a new row makes stale, for one set of kinds: its
+    identity names its shape for the group commit, so it is built once per set."""
+    table = tables.ocpi_outbox
+    return delete(table).where(
+        table.c.partner_id == bindparam("stale_partner"),
+        or_(
+            table.c.object_key == bindparam("stale_key"),
+            table.c.object_key.like(bindparam("stale_below"), escape="/"),
+        ),
+        table.c.state == PENDING,
+        table.c.kind.in_(sorted(kinds)),
+        # A row on its way out is not stale: it is being sent right now.
+        or_(table.c.leased_until.is_(None), table.c.leased_until < bindparam("stale_at")),
+    )
+
+
 class OutboxRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, writer: WriteBatcher | None = None) -> None:
+        """``writer``: the group commit rows are stored through (the store's, so that rows
+        stored at the same time as other writes share their commit); else one of its own."""
         self._engine = engine
+        self._writer = writer or WriteBatcher(engine)
+        self._stale: dict[frozenset[str], Any] = {}
 
     async def enqueue(self, entries: Iterable[OutboxEntry], now: datetime | None = None) -> int:
-        """Store ``entries`` in order, in one transaction; how many were stored."""
-        table = tables.ocpi_outbox
+        """Store ``entries`` in order, in one transaction; how many were stored.
+
+        Returns once they are committed. Rows stored at the same time by other callers share
+        the commit (:mod:`intercarga.store.batch`); a row's stale predecessors stored in that
+        same commit may then stay and be sent before it, never after."""
         at = now or utc_now()
-        count = 0
-        async with self._engine.begin() as connection:
-            for entry in entries:
-                if entry.replaces:
-                    key = entry.object_key[:160]
-                    await connection.execute(
-                        delete(table).where(
-                            table.c.partner_id == entry.partner_id,
-                            or_(
-                                table.c.object_key == key,
-                                table.c.object_key.startswith(key + "/", autoescape=True),
-                            ),
-                            table.c.state == PENDING,
-                            table.c.kind.in_(sorted(entry.replaces)),
-                            # A row on its way out is not stale: it is being sent right now.
-                            or_(table.c.leased_until.is_(None), table.c.leased_until < at),
-                        )
-                    )
-                await connection.execute(
-                    insert(table).values(
-                        partner_id=entry.partner_id,
-                        module=entry.module,
-                        interface=entry.interface,
-                        method=entry.method,
-                        path=entry.path,
-                        url=entry.url,
-                        object_key=entry.object_key[:160],
-                        kind=entry.kind,
-                        version=entry.version,
-                        payload=entry.payload,
-                        headers=entry.headers,
-                        correlation_id=entry.correlation_id,
-                        state=PENDING,
-                        attempts=0,
-                        next_attempt_at=at,
-                        created_at=at,
-                    )
-                )
-                count += 1
-        return count
+        writes: list[Write] = []
+        for entry in entries:
+            key = entry.object_key[:160]
+            if entry.replaces:
+                statement = self._stale.get(entry.replaces)
+                if statement is None:
+                    statement = self._stale[entry.replaces] = _stale_statement(entry.replaces)
+                stale = {
+                    "stale_partner": entry.partner_id,
+                    "stale_key": key,
+                    "stale_below": _escaped(key + "/") + "%",
+                    "stale_at": at,
+                }
+                writes.append(Write(statement, [stale]))
+            row = {
+                "partner_id": entry.partner_id,
+                "module": entry.module,
+                "interface": entry.interface,
+                "method": entry.method,
+                "path": entry.path,
+                "url": entry.url,
+                "object_key": key,
+                "kind": entry.kind,
+                "version": entry.version,
+                "payload": entry.payload,
+                "headers": entry.headers,
+                "correlation_id": entry.correlation_id,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": at,
+                "created_at": at,
+            }
+            writes.append(Write(_INSERT, [row]))
+        if writes:
+            await self._writer.write(*writes)
+        return sum(1 for write in writes if write.statement is _INSERT)
 
     @staticmethod
     def _head(partner_id: str) -> Any:
@@ -170,6 +214,67 @@ class OutboxRepository:
             .order_by(table.c.id)
             .limit(1)
         )
+
+    async def pending(self, partner_id: str, limit: int) -> list[OutboxEntry]:
+        """The partner's first ``limit`` rows still pending, in sending order."""
+        table = tables.ocpi_outbox
+        query = (
+            select(table)
+            .where(table.c.partner_id == partner_id, table.c.state == PENDING)
+            .order_by(table.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_entry(row) for row in rows]
+
+    async def lease_all(self, entry_ids: Sequence[int], until: datetime, now: datetime) -> set[int]:
+        """Take the rows for sending until ``until``, in one statement: the ids taken (not those
+        another sender holds, nor those no longer pending)."""
+        if not entry_ids:
+            return set()
+        table = tables.ocpi_outbox
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(table)
+                .where(
+                    table.c.id.in_(list(entry_ids)),
+                    table.c.state == PENDING,
+                    or_(table.c.leased_until.is_(None), table.c.leased_until < now),
+                )
+                .values(leased_until=until)
+                .returning(table.c.id)
+            )
+            return {int(row.id) for row in result}
+
+    async def settle(self, at: datetime, outcomes: Sequence[Settled]) -> None:
+        """Write what became of rows sent together, in one transaction (and the SENT ones in
+        one statement), each row's lease let go."""
+        if not outcomes:
+            return
+        table = tables.ocpi_outbox
+        sent = [outcome.entry_id for outcome in outcomes if outcome.state == SENT]
+        async with self._engine.begin() as connection:
+            if sent:
+                await connection.execute(
+                    update(table)
+                    .where(table.c.id.in_(sent))
+                    .values(leased_until=None, state=SENT, sent_at=at, last_error=None)
+                )
+            for outcome in outcomes:
+                if outcome.state == SENT:
+                    continue
+                values: dict[str, Any] = {
+                    "leased_until": None,
+                    "state": outcome.state,
+                    "attempts": outcome.attempts,
+                    "last_error": (outcome.error or "")[:500],
+                }
+                if outcome.next_attempt_at is not None:
+                    values["next_attempt_at"] = outcome.next_attempt_at
+                await connection.execute(
+                    update(table).where(table.c.id == outcome.entry_id).values(**values)
+                )
 
     async def head(self, partner_id: str) -> OutboxEntry | None:
         """The partner's next row to send: the lowest id still pending."""
@@ -409,11 +514,33 @@ class ClientInfo:
 
 
 class ClientInfoRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """What hubs said about the parties they reach.
+
+    :meth:`reachable_through` runs for every real-time authorization and every session pushed,
+    so its answers are kept in memory: dropped at once by a write through this repository, at
+    most ``max_age`` seconds old otherwise (a write by another node, or a partner deleted with
+    its rows)."""
+
+    def __init__(self, engine: AsyncEngine, *, max_age: float = 1.0) -> None:
         self._engine = engine
+        self._max_age = max_age
+        self._reachable: dict[tuple[str, str, tuple[str, ...] | None], list[str]] = {}
+        self._read_at = 0.0
+        self._generation = 0
+
+    def _forget(self) -> None:
+        self._generation += 1
+        self._reachable = {}
 
     async def put(self, info: ClientInfo) -> bool:
         """Create or replace; True when it was created."""
+        self._forget()
+        try:
+            return await self._put(info)
+        finally:
+            self._forget()
+
+    async def _put(self, info: ClientInfo) -> bool:
         table = tables.ocpi_client_info
         key = and_(
             table.c.partner_id == info.partner_id,
@@ -450,6 +577,22 @@ class ClientInfoRepository:
         self, country_code: str, party_id: str, roles: Sequence[str] | None = None
     ) -> list[str]:
         """Hubs (partner ids) that said this party is CONNECTED through them."""
+        now = time.monotonic()
+        if now - self._read_at >= self._max_age:
+            self._reachable, self._read_at = {}, now
+        key = (country_code.upper(), party_id.upper(), None if roles is None else tuple(roles))
+        known = self._reachable.get(key)
+        if known is not None:
+            return list(known)
+        generation = self._generation
+        found = await self._reachable_through(country_code, party_id, roles)
+        if generation == self._generation:
+            self._reachable[key] = found
+        return list(found)
+
+    async def _reachable_through(
+        self, country_code: str, party_id: str, roles: Sequence[str] | None
+    ) -> list[str]:
         table = tables.ocpi_client_info
         query = select(table.c.partner_id).where(
             table.c.country_code == country_code.upper(),
