@@ -29,7 +29,11 @@ from intercarga.sim.region import (
 )
 
 # The short demo: one station per CPO, 40 s of traffic at 300×, a 10 s outage, seed 7.
-SHORT = ("--stations", "1", "--seed", "7", "--speed", "300", "--duration", "40", "--outage", "10")
+OUTAGE_S = 10
+SHORT = (
+    *("--stations", "1", "--seed", "7", "--speed", "300", "--duration", "40"),
+    *("--outage", str(OUTAGE_S)),
+)
 
 
 def test_the_plan_is_consistent() -> None:
@@ -147,7 +151,9 @@ def test_a_short_demo_roams_plays_its_incidents_and_stops_everything(tmp_path: P
     # The Brazilian eMSP was down while its drivers charged: their CDRs waited and came once.
     outage = incidents["outage"]
     assert outage["emsp"] == "emsp-brasil"
-    assert outage["down_s"] >= 15
+    # Down at least as long as --outage asked (it used to say 15 s, more than the test's own
+    # outage: only a slow restart under load made it true).
+    assert outage["down_s"] >= OUTAGE_S
     assert outage["waiting_at_return"] >= 1
     # The Chilean station charged on while offline and replayed its queued meter values.
     offline = incidents["offline"]
