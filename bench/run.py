@@ -1220,10 +1220,9 @@ def _work_section(report: Report) -> list[str]:
         "or several server processes on one port (`SO_REUSEPORT`) sharing the database, which "
         "a 2-CPU VM with one CPU for the client cannot show. Best figure reached: about 45 % "
         "less server CPU per message than before under the same load (above); on the idle VM "
-        "where the code before measured 804 µs (section 1 as written at commit ac08224; section "
-        "1 now holds a run on this VM oversubscribed, load average 23, on another host CPU, so "
-        "its figures are not comparable with that one's) that would be about 450 µs, not "
-        "measured: no idle VM while this was done. Against the targets: ≤ 250 µs, c/a ≥ 0.3 and c/b ≥ 5 "
+        "where the code before measured 804 µs (section 1 as written at commit ac08224, AMD "
+        "host), section 1 now measures 586 µs (idle VM, Intel host, commit 2e23b76): c/a "
+        "0.07, c/b 2.79 (was 2.10). Against the targets: ≤ 250 µs, c/a ≥ 0.3 and c/b ≥ 5 "
         "(server CPU at most a fifth of the `ocpp`-library CSMS's) are not met.",
         "",
         "A py-spy profile taken while the VM is oversubscribed (load average above 20 on 2 "
