@@ -53,11 +53,18 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/intercarga demo
 
-## test: set up with dev extras, lint, then the whole test suite, one worker per core
-# (pytest-xdist; worksteal: a worker that runs out of tests takes some of the other's).
-# Tests are independent: each has its own tmp_path, SQLite file, PostgreSQL schema and free ports.
+## test: set up with dev extras, lint, then the whole test suite, two workers per core
+# (pytest-xdist; worksteal: a worker that runs out of tests takes some of the others').
+# Two per core, since the process tests (over half of the workers' time) mostly wait on their
+# servers, simulated time and timeouts: CONTRIBUTING.md, "The suite's time". TEST_WORKERS=N
+# overrides it. Bytecode is cached even where the shell sets PYTHONDONTWRITEBYTECODE: without it
+# every worker compiles and assert-rewrites each test module again, and every one of the
+# hundreds of `intercarga` processes the tests start compiles the package again (__pycache__ is
+# git-ignored). Tests are independent: each has its own tmp_path, SQLite file, PostgreSQL schema
+# and free ports.
+TEST_WORKERS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
 test: lint
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## fuzz: the property tests, long (over 100,000 cases; not part of make test)
 # The fuzz profile (tests/fuzzing.py) gives each property its long-run example count.

@@ -382,7 +382,7 @@ def _tasks_dumped_when_hung(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 # --- The order the tests run in ---------------------------------------------------------------
-# `make test` runs them on one pytest-xdist worker per core with --dist worksteal: each worker is
+# `make test` runs them on two pytest-xdist workers per core with --dist worksteal: each worker is
 # handed a contiguous share of the collected tests, and one that runs out takes the second half
 # of what is left of another's. A test of a minute or more that falls at the end of a share (the
 # process tests are spread through the folders, and tests/test_*.py come last) starts late and

@@ -321,7 +321,6 @@ async def serve(
     from intercarga.dashboard import Dashboard
     from intercarga.ocpi.api import routers as ocpi_routers
     from intercarga.ocpi.mapping import location_to_ocpi
-    from intercarga.sim.demo import run_demo
     from intercarga.sim.example import load_network, seed_example_network, seed_network
     from intercarga.web.api.open_data import OpenDataApi
     from intercarga.web.api.registry import registry_router
@@ -383,6 +382,8 @@ async def serve(
         warming = asyncio.create_task(dashboard.warm(), name="dashboard-warm")
         background = [expiry, warming]
         if demo:
+            from intercarga.sim.demo import run_demo  # the simulator only when asked to play
+
             ocpp_url = f"{'wss' if tls else 'ws'}://127.0.0.1:{ocpp.port}/ocpp"
             background.append(
                 asyncio.create_task(run_demo(system.store, ocpp_url, stop), name="demo")

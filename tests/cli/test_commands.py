@@ -41,6 +41,37 @@ def test_help_and_version(tmp_path: Path) -> None:
     assert intercarga("--version", cwd=tmp_path).stdout.strip() == "intercarga 0.1.0"
 
 
+def test_help_lists_every_command_and_a_command_loads_only_its_own_modules(
+    tmp_path: Path,
+) -> None:
+    # `intercarga ids --help` in a process of its own: a command's module is imported when it
+    # runs, so a quick command (or `serve`, `simulate`) does not pay for the whole system first.
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from intercarga.cli import COMMANDS, app\n"
+        "assert CliRunner().invoke(app, ['ids', '--help']).exit_code == 0\n"
+        "heavy = ('intercarga.app', 'intercarga.sim.region', 'intercarga.assessment', 'shapely')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(' '.join(COMMANDS))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, names = result.stdout.splitlines()
+    assert loaded == "[]"
+    listed = intercarga("--help", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
+    for name in names.split():
+        assert f" {name} " in listed, name
+
+
 def test_config_show_masks_secrets(tmp_path: Path) -> None:
     env = {
         "INTERCARGA_DATABASE_URL": "postgresql+asyncpg://ic:s3cret@db:5432/ic",

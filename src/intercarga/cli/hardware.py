@@ -1,7 +1,7 @@
 """Hardware commands: ``compat``, ``comply``, ``vehicles list`` and ``connectors list``.
 
 Thin: each command reads its input files, calls the pure functions of
-:mod:`intercarga.hardware`, and prints a table or JSON. ``register`` adds them to the root app.
+:mod:`intercarga.hardware`, and prints a table or JSON. ``cli/__init__.py`` names them.
 Nothing here decides compatibility or compliance itself.
 """
 
@@ -31,7 +31,7 @@ from intercarga.hardware.compatibility import CompatibilityResult
 from intercarga.hardware.rules import ComplianceReport, Severity
 from intercarga.hardware.vehicles import InletSet, Vehicle
 
-__all__ = ["compat", "comply_command", "connectors_app", "register", "vehicles_app"]
+__all__ = ["compat", "comply_command", "connectors_app", "vehicles_app"]
 
 EXIT_FINDINGS = 1
 
@@ -39,14 +39,6 @@ vehicles_app = typer.Typer(help="The vehicle catalogue (inlets and power per mar
 connectors_app = typer.Typer(help="The connector catalogue (every OCPI ConnectorType).")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def register(app: typer.Typer) -> None:
-    """Add the hardware commands to the root ``intercarga`` app."""
-    app.command("compat")(compat)
-    app.command("comply")(comply_command)
-    app.add_typer(vehicles_app, name="vehicles")
-    app.add_typer(connectors_app, name="connectors")
 
 
 def load_locations(path: Path) -> list[Location]:

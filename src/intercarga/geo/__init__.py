@@ -6,6 +6,9 @@ Natural Earth outlines (package data, public domain; see ``data/README.md``). Th
 coverage indicator asks which of a country's populated places (GeoNames, CC BY 4.0) lie within
 N km of a set of points. This package answers them and never does I/O beyond reading its own
 data files once.
+
+Shapely (and NumPy under it) is imported at the first question, not with the package: every
+``intercarga serve`` imports this package (the registry's quality rules) and most never ask.
 """
 
 from __future__ import annotations
@@ -19,14 +22,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import shapely
-from shapely.geometry import Point, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.ops import nearest_points
+from typing import TYPE_CHECKING, Any
 
 from intercarga.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "LAC_COUNTRIES",
@@ -71,6 +72,9 @@ def outlines_path() -> Path:
 
 @cache
 def _outlines() -> dict[str, CountryOutline]:
+    import shapely
+    from shapely.geometry import shape
+
     document: dict[str, Any] = json.loads(outlines_path().read_bytes())
     found: dict[str, CountryOutline] = {}
     for feature in document["features"]:
@@ -108,6 +112,8 @@ def country_at(latitude: float, longitude: float, *, tolerance_km: float = 0.0) 
     With a tolerance, a point outside every outline (a pier, a coast the 1:50 million outline
     simplified) belongs to the nearest country within that many kilometres.
     """
+    from shapely.geometry import Point
+
     _check(latitude, longitude)
     point = Point(longitude, latitude)
     for candidate in _outlines().values():
@@ -133,6 +139,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def distance_to_country_km(country: str, latitude: float, longitude: float) -> float:
     """How far the point lies outside the country's outline (0 inside), in kilometres."""
+    from shapely.geometry import Point
+    from shapely.ops import nearest_points
+
     _check(latitude, longitude)
     geometry = outline(country).geometry
     point = Point(longitude, latitude)
@@ -199,6 +208,9 @@ def within_km(
         raise InvalidInputError(f"distance must be a finite number of kilometres >= 0, not {km}")
     if not origins or not targets:
         return [False] * len(origins)
+    import shapely
+    from shapely.geometry import Point
+
     tree = shapely.STRtree([Point(lon, lat) for lat, lon in targets])
     boxes = []
     for lat, lon in origins:
