@@ -182,7 +182,9 @@ class NatsServer:
 class PostgresProxy:
     """A TCP proxy on a free loopback port to a PostgreSQL server that is shared (and must not
     be stopped): :meth:`cut` drops every connection through it and refuses new ones, as the
-    database's loss looks to the nodes; :meth:`restore` listens again on the same port."""
+    database's loss looks to the nodes; :meth:`restore` listens again on the same port.
+    :meth:`freeze` makes it a database that stops answering (a partition, a hung server):
+    connections stay open and new ones are accepted, but nothing passes until :meth:`thaw`."""
 
     name = "postgres"
     component = "database"
@@ -194,6 +196,8 @@ class PostgresProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._relays: set[asyncio.Task[Any]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.connections = 0
 
     def url(self, database_url: str) -> str:
@@ -212,6 +216,7 @@ class PostgresProxy:
             self._relays.add(relay)
             relay.add_done_callback(self._relays.discard)
         try:
+            await self._flowing.wait()
             upstream_reader, upstream = await asyncio.open_connection(*self.target)
         except OSError:
             writer.close()
@@ -221,6 +226,7 @@ class PostgresProxy:
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             try:
                 while data := await source.read(65536):
+                    await self._flowing.wait()
                     sink.write(data)
                     await sink.drain()
             except (ConnectionError, OSError):
@@ -244,7 +250,14 @@ class PostgresProxy:
     async def restore(self) -> None:
         await self.start()
 
+    def freeze(self) -> None:
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     async def stop(self) -> None:
+        self.thaw()
         await self.cut()
         for relay in list(self._relays):
             relay.cancel()

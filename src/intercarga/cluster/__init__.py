@@ -170,15 +170,15 @@ class Cluster:
         self._responders.append(responder)
         return responder
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = _LEAVE_TIMEOUT) -> None:
         """Leave: unsubscribe, stop renewing, drain what is still to publish, all within
-        ``_LEAVE_TIMEOUT`` (after NATS came back, each JetStream call of an unsubscribe may wait
+        ``timeout`` (after NATS came back, each JetStream call of an unsubscribe may wait
         its own 5 s for an answer, and a drain 30 s: together longer than a service manager
         waits for a stopping node); what is left undone ends with the connection."""
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._leave(), _LEAVE_TIMEOUT)
+            await asyncio.wait_for(self._leave(), timeout)
         with contextlib.suppress(Exception):
-            await self._nc.close()
+            await asyncio.wait_for(self._nc.close(), 1.0)
 
     async def _leave(self) -> None:
         for responder in self._responders:

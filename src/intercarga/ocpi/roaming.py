@@ -197,10 +197,12 @@ class Roaming:
         if self.puller is not None:
             await self.puller.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop pulling, watching and pushing; ``grace``: how long a push or look in progress
+        may still take before it is cancelled (a row's lease when None)."""
         if self.puller is not None:
             await self.puller.stop()
-        await self.watcher.stop()
+        await self.watcher.stop(30.0 if grace is None else grace)
         await self.commands.stop()
-        await self.outbox.stop()
+        await self.outbox.stop(grace)
         await self.client.aclose()
