@@ -391,6 +391,7 @@ class CsmsProcess:
         self.ocpp_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.stop_s: float | None = None  # how long the last stop took
         folder.mkdir(parents=True, exist_ok=True)
         lines = [
             f'database_url = "{database_url}"',
@@ -519,17 +520,23 @@ class CsmsProcess:
         self.process = None
 
     def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after 20 s; the exit status."""
+        """SIGTERM, then SIGKILL after 20 s; the exit status (:attr:`stop_s`: how long it took).
+
+        It blocks, event loop included: a :class:`PostgresProxy` on the caller's loop relays
+        nothing meanwhile, so the node stops with a database that does not answer (a harder
+        stop than a healthy one, and one a partition brings about)."""
         process, self.process = self.process, None
         if process is None:
             return None
         if process.poll() is None:
+            asked = time.monotonic()
             process.terminate()
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+            self.stop_s = time.monotonic() - asked
         return process.returncode
 
     def tail(self, size: int = 4000) -> str:
@@ -714,6 +721,7 @@ class CrashResult:
     # request took to fail meanwhile (its status), seconds from the restore to every node ok.
     outages: list[dict[str, Any]] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)  # restart → every station online
+    stop_s: list[float] = field(default_factory=list)  # per node at the end: SIGTERM → exit
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -737,6 +745,7 @@ class CrashResult:
             "redelivered": self.redelivered,
             "energy_mismatches": self.energy_mismatches,
             "boot_s": [round(value, 2) for value in self.boot_s],
+            "stop_s": [round(value, 2) for value in self.stop_s],
             "moved": self.moved,
             "live": self.live,
             "queued_201": self.queued_201,
@@ -975,6 +984,7 @@ async def run_crash(
         await asyncio.gather(*drivers, *restarts, return_exceptions=True)
         await asyncio.gather(*(s.shutdown() for s in stations), return_exceptions=True)
         statuses = [node.stop() for node in nodes]
+        result.stop_s = [node.stop_s for node in nodes if node.stop_s is not None]
         await emsp.stop()
     for status in statuses:
         if status not in (0, None):

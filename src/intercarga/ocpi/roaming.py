@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from intercarga.background import within
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
 from intercarga.ocpi.authorize import RealTimeAuthorization
@@ -201,7 +202,8 @@ class Roaming:
         """Stop pulling, watching and pushing; ``grace``: how long a push or look in progress
         may still take before it is cancelled (a row's lease when None)."""
         if self.puller is not None:
-            await self.puller.stop()
+            # Its pulls are cancelled at once; one inside a query waits for the database.
+            await within(self.puller.stop(), 30.0 if grace is None else grace, "NAP pulls")
         await self.watcher.stop(30.0 if grace is None else grace)
         await self.commands.stop()
         await self.outbox.stop(grace)
