@@ -459,6 +459,8 @@ async def serve(
         loop.set_exception_handler(None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if http_task.done() and not http_task.cancelled():
+            http_task.result()  # the HTTP server's own failure, if it ended by one, is serve's
     finally:
         left = settings.stop_timeout if deadline is None else deadline.left()
         await system.close(max(left, _LAST_STEP))
