@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Coroutine, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ import httpx
 import pytest
 from bench.crash import NatsServer, PostgresProxy
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from intercarga.sim.processes import Deployment, OcpiParty
 from tests.conftest import POSTGRES_URL
@@ -102,7 +103,8 @@ def test_a_node_holding_stations_stops_in_time_after_outages_and_with_the_databa
             "lease = 3",
         ],
     )
-    stations = []
+    stations: list[ClientConnection] = []
+    stack = ExitStack()
     try:
         node.start(timeout=90)
         with node.api() as api:
@@ -113,7 +115,8 @@ def test_a_node_holding_stations_stops_in_time_after_outages_and_with_the_databa
                 answer = api.put(f"/api/v1/stations/{station_id}", json=station)
                 assert answer.status_code == 200, answer.text
         for station in STATIONS:
-            ws = connect(f"{node.ocpp_url}/{station}", subprotocols=["ocpp1.6"], open_timeout=10)  # type: ignore[list-item]
+            url = f"{node.ocpp_url}/{station}"
+            ws = stack.enter_context(connect(url, subprotocols=["ocpp1.6"], open_timeout=10))  # type: ignore[list-item]
             stations.append(ws)
             ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
             assert json.loads(ws.recv(timeout=10))[0] == 3
@@ -157,8 +160,7 @@ def test_a_node_holding_stations_stops_in_time_after_outages_and_with_the_databa
                     ws.recv(timeout=5)
             assert ws.close_code == 1001, ws.close_code
     finally:
-        for ws in stations:
-            ws.close()
+        stack.close()
         node.kill()
         loop.run(proxy.stop())
         nats.stop()
