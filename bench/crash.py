@@ -182,7 +182,9 @@ class NatsServer:
 class PostgresProxy:
     """A TCP proxy on a free loopback port to a PostgreSQL server that is shared (and must not
     be stopped): :meth:`cut` drops every connection through it and refuses new ones, as the
-    database's loss looks to the nodes; :meth:`restore` listens again on the same port."""
+    database's loss looks to the nodes; :meth:`restore` listens again on the same port.
+    :meth:`freeze` makes it a database that stops answering (a partition, a hung server):
+    connections stay open and new ones are accepted, but nothing passes until :meth:`thaw`."""
 
     name = "postgres"
     component = "database"
@@ -194,6 +196,8 @@ class PostgresProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._relays: set[asyncio.Task[Any]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.connections = 0
 
     def url(self, database_url: str) -> str:
@@ -212,6 +216,7 @@ class PostgresProxy:
             self._relays.add(relay)
             relay.add_done_callback(self._relays.discard)
         try:
+            await self._flowing.wait()
             upstream_reader, upstream = await asyncio.open_connection(*self.target)
         except OSError:
             writer.close()
@@ -221,6 +226,7 @@ class PostgresProxy:
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             try:
                 while data := await source.read(65536):
+                    await self._flowing.wait()
                     sink.write(data)
                     await sink.drain()
             except (ConnectionError, OSError):
@@ -244,7 +250,14 @@ class PostgresProxy:
     async def restore(self) -> None:
         await self.start()
 
+    def freeze(self) -> None:
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     async def stop(self) -> None:
+        self.thaw()
         await self.cut()
         for relay in list(self._relays):
             relay.cancel()
@@ -378,6 +391,7 @@ class CsmsProcess:
         self.ocpp_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.stop_s: float | None = None  # how long the last stop took
         folder.mkdir(parents=True, exist_ok=True)
         lines = [
             f'database_url = "{database_url}"',
@@ -506,17 +520,23 @@ class CsmsProcess:
         self.process = None
 
     def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after 20 s; the exit status."""
+        """SIGTERM, then SIGKILL after 20 s; the exit status (:attr:`stop_s`: how long it took).
+
+        It blocks, event loop included: a :class:`PostgresProxy` on the caller's loop relays
+        nothing meanwhile, so the node stops with a database that does not answer (a harder
+        stop than a healthy one, and one a partition brings about)."""
         process, self.process = self.process, None
         if process is None:
             return None
         if process.poll() is None:
+            asked = time.monotonic()
             process.terminate()
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+            self.stop_s = time.monotonic() - asked
         return process.returncode
 
     def tail(self, size: int = 4000) -> str:
@@ -701,6 +721,7 @@ class CrashResult:
     # request took to fail meanwhile (its status), seconds from the restore to every node ok.
     outages: list[dict[str, Any]] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)  # restart → every station online
+    stop_s: list[float] = field(default_factory=list)  # per node at the end: SIGTERM → exit
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -724,6 +745,7 @@ class CrashResult:
             "redelivered": self.redelivered,
             "energy_mismatches": self.energy_mismatches,
             "boot_s": [round(value, 2) for value in self.boot_s],
+            "stop_s": [round(value, 2) for value in self.stop_s],
             "moved": self.moved,
             "live": self.live,
             "queued_201": self.queued_201,
@@ -962,6 +984,7 @@ async def run_crash(
         await asyncio.gather(*drivers, *restarts, return_exceptions=True)
         await asyncio.gather(*(s.shutdown() for s in stations), return_exceptions=True)
         statuses = [node.stop() for node in nodes]
+        result.stop_s = [node.stop_s for node in nodes if node.stop_s is not None]
         await emsp.stop()
     for status in statuses:
         if status not in (0, None):

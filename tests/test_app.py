@@ -175,8 +175,9 @@ async def test_expiring_silent_transactions_outlives_a_database_error(system: Sy
 # -- the composition root builds in order, and sets nothing afterwards -----------------------------
 SOURCE = Path(__file__).parent.parent / "src" / "intercarga"
 BUILDERS = [SOURCE / "app.py", SOURCE / "ocpi" / "roaming.py"]
-# uvicorn's own stop flag (documented as the way to stop its server): a signal, not a collaborator.
-NOT_WIRING = {"should_exit"}
+# uvicorn's own stop flags (should_exit asks it to stop, force_exit to stop without waiting for
+# requests still running): signals, not collaborators.
+NOT_WIRING = {"should_exit", "force_exit"}
 
 
 def _foreign(node: ast.Attribute) -> bool:

@@ -37,7 +37,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.admission import BurstLog, summarise_accept_errors
-from intercarga.background import pause, stop_tasks
+from intercarga.background import Deadline, pause, stop_tasks, within
 from intercarga.bus import EventBus
 from intercarga.cluster import Cluster
 from intercarga.config import Settings
@@ -61,6 +61,10 @@ from intercarga.web.problems import ErrorPage
 __all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
 log = logging.getLogger(__name__)
+
+# Seconds a step of a stop gets however late it comes: enough for a healthy one (a pool's
+# close, a server's last close frames), so that a stop that ran late still closes what it can.
+_LAST_STEP = 0.5
 
 
 @dataclass
@@ -179,12 +183,28 @@ class System:
             roaming_service,
         )
 
-    async def close(self) -> None:
+    async def close(self, timeout: float | None = None) -> None:
+        """Close roaming's client, leave the cluster and close the database's connections;
+        with ``timeout``, within about that many seconds: a step still waiting then (a database
+        that does not answer) is abandoned, and its sockets end with the process."""
+        if timeout is None:
+            if self.roaming is not None:
+                await self.roaming.client.aclose()  # its pooled connections (stop() too)
+            if self.cluster is not None:
+                await self.cluster.close()
+            await self.engine.dispose()
+            return
+        deadline = Deadline(timeout)
         if self.roaming is not None:
-            await self.roaming.client.aclose()  # its pooled connections (stop() closes them too)
+            await within(self.roaming.client.aclose(), deadline.left(0.2), "closing OCPI's client")
         if self.cluster is not None:
-            await self.cluster.close()
-        await self.engine.dispose()
+            await within(
+                self.cluster.close(deadline.left(0.6)), deadline.left(0.8), "leaving the cluster"
+            )
+        # A healthy pool closes in milliseconds: at least a moment for it, however late.
+        await within(
+            self.engine.dispose(), max(deadline.left(), _LAST_STEP), "closing the database pool"
+        )
 
 
 def reporting_rules(settings: Settings) -> ReportingRules:
@@ -330,6 +350,7 @@ async def serve(
     http = bind("HTTP", settings.http_host, settings.http_port, reuse_port=reuse_port)
     ocpp = bind("OCPP", settings.ocpp_host, settings.ocpp_port, reuse_port=reuse_port)
     system = await System.open(settings, join_cluster=True, roaming=RoamingOptions())
+    deadline: Deadline | None = None  # set once the stop begins
     roaming = system.roaming
     assert roaming is not None  # asked for: opened with roaming options
     try:
@@ -406,26 +427,44 @@ async def serve(
         stop_task = asyncio.create_task(stop.wait(), name="stop")
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
-        server.should_exit = True
-        dashboard.close()  # the live streams end, or the HTTP server would wait for them
-        await http_task
-        stop_task.cancel()
+        # Every step below gets a share of what is left of stop_timeout, and one that outlives
+        # it is abandoned: a database or a partner that no longer answers must not hold a
+        # stopping node (a rolling upgrade waits for it). What such a step still waits for
+        # was never acknowledged (a station's message is answered once it is committed).
+        deadline = Deadline(settings.stop_timeout)
         stop.set()  # also when the HTTP server ended by itself
         warming.cancel()  # a map built ahead is no use any more
-        await stop_tasks(background, grace=30)
+        server.should_exit = True
+        dashboard.close()  # the live streams end, or the HTTP server would wait for them
+        if not await within(asyncio.shield(http_task), deadline.left(0.25), "the HTTP server"):
+            server.force_exit = True  # requests still running are cancelled
+            await within(http_task, _LAST_STEP, "the HTTP server's requests")
+        stop_task.cancel()
         if system.cluster is not None:
             # The events still to come (the stations' sockets closing) go to the other nodes'
             # pushers, or wait in the stream for this node's next start.
-            await system.cluster.bus.stop_groups()
-        await roaming.stop()
-        await system.csms.stop()
+            await within(
+                system.cluster.bus.stop_groups(), deadline.left(0.2), "leaving the event groups"
+            )
+        # Side by side: the stations are told to go (to another node) at once, while the
+        # background loops and roaming finish what they are doing; each loop is waited for
+        # a third of what is left, then cancelled and waited for another third.
+        grace = deadline.left(1 / 3)
+        await asyncio.gather(
+            within(system.csms.stop(deadline.left(0.6)), deadline.left(0.8), "closing stations"),
+            within(stop_tasks(background, grace), deadline.left(0.8), "background work"),
+            within(roaming.stop(grace), deadline.left(0.8), "roaming"),
+        )
         admission.close()
         accept_errors.close()
         loop.set_exception_handler(None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if http_task.done() and not http_task.cancelled():
+            http_task.result()  # the HTTP server's own failure, if it ended by one, is serve's
     finally:
-        await system.close()
+        left = settings.stop_timeout if deadline is None else deadline.left()
+        await system.close(max(left, _LAST_STEP))
         http.socket.close()
         ocpp.socket.close()
         log.info("stopped")

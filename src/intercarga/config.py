@@ -320,6 +320,13 @@ class Settings(BaseSettings):
     ocpi: OcpiSettings = Field(default_factory=OcpiSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    stop_timeout: float = Field(
+        default=10,
+        gt=0,
+        description="seconds serve takes at most to stop after SIGTERM or SIGINT; what still waits"
+        " then (a database or partner that does not answer) is abandoned, never anything"
+        " acknowledged",
+    )
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )

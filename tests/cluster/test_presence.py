@@ -34,7 +34,12 @@ from intercarga.domain.events import EvseStatusChanged, StationConnectionChanged
 from intercarga.domain.station import StationEvse
 from intercarga.ocpp.commands import Reset, ResetKind
 from intercarga.ocpp.errors import CallError, StationOfflineError
-from intercarga.ocpp.events import ConnectorStatus, StationBooted, StatusChanged
+from intercarga.ocpp.events import (
+    ConnectorStatus,
+    FirmwareStatusChanged,
+    StationBooted,
+    StatusChanged,
+)
 from tests.conftest import ADMIN_TOKEN, NATS_URL, POSTGRES_URL
 from tests.factories import location
 
@@ -253,6 +258,13 @@ async def _evse_status(node: Node) -> str:
     return str(evse.status.value)
 
 
+async def _firmware_status(node: Node) -> str | None:
+    node.system.store.stations.forget(STATION)  # the other node wrote it
+    station = await node.system.store.stations.find(STATION)
+    assert station is not None
+    return station.firmware_status
+
+
 async def test_a_late_message_from_the_replaced_socket_changes_nothing_in_the_database(
     nodes: tuple[Node, Node],
 ) -> None:
@@ -282,6 +294,11 @@ async def test_a_late_message_from_the_replaced_socket_changes_nothing_in_the_da
         await a.system.csms_service.handle(old_link, late)
         assert await _evse_status(a) == "CHARGING"
         assert seen == []
+        # Nor its firmware's progress over the newer connection's (a security event, a fact the
+        # station logged, is kept from either).
+        await b.system.csms_service.handle(new_link, FirmwareStatusChanged("Installing"))
+        await a.system.csms_service.handle(old_link, FirmwareStatusChanged("Downloading"))
+        assert await _firmware_status(a) == "Installing"
         # Nor may it boot (a boot rewrites the station): refused, as the station is told.
         with pytest.raises(CallError, match="replaced by a newer one"):
             await a.system.csms_service.handle(old_link, StationBooted("V", "M"))

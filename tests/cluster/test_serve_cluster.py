@@ -127,6 +127,14 @@ def test_three_nodes_route_commands_and_share_events(
         # A command given to node A reaches the station connected to node C.
         at_c = _station(stack, c)
         _reset_reaches(pool, a, at_c, "Immediate", "Hard")
+        # Node A's station resource shows the connection as node C sees it (a page of stations
+        # shows each as node A sees it: not connected here).
+        with a.api() as api:
+            read = api.get(f"/api/v1/stations/{STATION}").json()["connection"]
+            listed = api.get("/api/v1/stations", params={"limit": 100}).json()["items"]
+        assert read["connected"] is True and read["ocpp_version"] == "ocpp1.6", read
+        assert read["last_message_at"] is not None
+        assert next(s for s in listed if s["id"] == STATION)["connection"] == {"connected": False}
 
         # Node A's live stream shows what the station does at node B.
         lines: queue.Queue[str] = queue.Queue()

@@ -1,9 +1,22 @@
 """``intercarga serve``: run the HTTP and OCPP servers in one asyncio process (or, with
-``--workers N``, in N processes on the same ports: see ``cli/workers.py``)."""
+``--workers N``, in N processes on the same ports: see ``cli/workers.py``).
+
+Once serve has stopped (within ``stop_timeout``, see :func:`intercarga.app.serve`) the process
+ends within :data:`EXIT_WITHIN` seconds more, whatever a library left behind: the event loop's
+end cancels and awaits every task still pending, and the interpreter's end joins every thread,
+and either may wait on a peer that no longer answers (a query's cancel request sent to a
+database gone silent, a connection's graceful close). Everything was closed or abandoned by
+then, and nothing acknowledged depends on those waits.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sys
+import threading
+from collections.abc import Awaitable
 from typing import Annotated
 
 import typer
@@ -13,7 +26,12 @@ from intercarga.cli.workers import check_workers, serve_workers
 from intercarga.config import LogFormat, Settings
 from intercarga.logs import configure_logging
 
-__all__ = ["serve"]
+__all__ = ["EXIT_WITHIN", "serve"]
+
+log = logging.getLogger(__name__)
+
+# Seconds a process has to end once serve has stopped.
+EXIT_WITHIN = 2.0
 
 
 @run
@@ -73,14 +91,16 @@ def serve(
     if workers > 1:
 
         async def worker(settings: Settings, ready: asyncio.Event, first: bool) -> None:
-            await serve_forever(
-                settings,
-                seed=seed or demo,
-                demo=demo and first,
-                show_admin_token=_show_admin_token,
-                show_admin_password=_show_admin_password,
-                ready=ready,
-                reuse_port=True,
+            await _then_exit(
+                serve_forever(
+                    settings,
+                    seed=seed or demo,
+                    demo=demo and first,
+                    show_admin_token=_show_admin_token,
+                    show_admin_password=_show_admin_password,
+                    ready=ready,
+                    reuse_port=True,
+                )
             )
 
         code = serve_workers(settings, workers, worker)
@@ -88,14 +108,38 @@ def serve(
             raise typer.Exit(code)
         return
     asyncio.run(
-        serve_forever(
-            settings,
-            seed=seed,
-            demo=demo,
-            show_admin_token=_show_admin_token,
-            show_admin_password=_show_admin_password,
+        _then_exit(
+            serve_forever(
+                settings,
+                seed=seed,
+                demo=demo,
+                show_admin_token=_show_admin_token,
+                show_admin_password=_show_admin_password,
+            )
         )
     )
+
+
+async def _then_exit(serving: Awaitable[None]) -> None:
+    """Await ``serving``; once it has stopped, end the process within :data:`EXIT_WITHIN`."""
+    await serving
+    timer = threading.Timer(EXIT_WITHIN, _exit_now)
+    timer.daemon = True  # it must not hold the exit it guards
+    timer.start()
+
+
+def _exit_now() -> None:
+    """The process's end is held up by what a library left: end it (serve has stopped)."""
+    waiting = [thread.name for thread in threading.enumerate() if not thread.daemon]
+    log.warning(
+        "the process did not end %.0f s after it stopped: ending it now",
+        EXIT_WITHIN,
+        extra={"threads": ", ".join(waiting)},
+    )
+    logging.shutdown()  # flushes the log's handlers, which os._exit would not
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _show_admin_token(token: str) -> None:

@@ -61,8 +61,16 @@ async def _nats_error(error: Exception) -> None:
     log.warning("NATS: %s", error or type(error).__name__)
 
 
-async def _nats_disconnected() -> None:
-    log.warning("NATS connection lost; reconnecting")
+class _Link:
+    """What the NATS client's callbacks are told: whether this node is leaving, so that its own
+    close is not logged as a lost connection."""
+
+    def __init__(self) -> None:
+        self.leaving = False
+
+    async def disconnected(self) -> None:
+        if not self.leaving:
+            log.warning("NATS connection lost; reconnecting")
 
 
 async def _nats_reconnected() -> None:
@@ -77,11 +85,17 @@ class Cluster:
     """This node's part in the cluster; :meth:`open` connects, :meth:`close` leaves."""
 
     def __init__(
-        self, settings: ClusterSettings, nc: Client, presence: Presence, bus: ClusterBus
+        self,
+        settings: ClusterSettings,
+        nc: Client,
+        presence: Presence,
+        bus: ClusterBus,
+        link: _Link | None = None,
     ) -> None:
         self.settings = settings
         self.node_id = settings.node_id
         self._nc = nc
+        self._link = link or _Link()
         self.presence = presence
         self.bus = bus
         self.router = CommandRouter(
@@ -99,6 +113,7 @@ class Cluster:
         cannot be reached or has no JetStream."""
         assert settings.nats_url is not None
         servers = [server.strip() for server in settings.nats_url.split(",")]
+        link = _Link()
         try:
             nc = await nats.connect(
                 servers=servers,
@@ -108,7 +123,7 @@ class Cluster:
                 max_reconnect_attempts=1,
                 reconnect_time_wait=1,
                 error_cb=_nats_error,
-                disconnected_cb=_nats_disconnected,
+                disconnected_cb=link.disconnected,
                 reconnected_cb=_nats_reconnected,
             )
         except Exception as error:
@@ -142,7 +157,7 @@ class Cluster:
                 f"cluster.nats_url: NATS has no usable JetStream: {error or type(error).__name__}"
             ) from None
         log.info("joined the cluster", extra={"cluster": settings.name, "node": settings.node_id})
-        return cls(settings, nc, presence, bus)
+        return cls(settings, nc, presence, bus, link)
 
     def check(self) -> None:
         """:class:`DegradedError` while NATS is away (the client reconnects meanwhile)."""
@@ -170,15 +185,16 @@ class Cluster:
         self._responders.append(responder)
         return responder
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = _LEAVE_TIMEOUT) -> None:
         """Leave: unsubscribe, stop renewing, drain what is still to publish, all within
-        ``_LEAVE_TIMEOUT`` (after NATS came back, each JetStream call of an unsubscribe may wait
+        ``timeout`` (after NATS came back, each JetStream call of an unsubscribe may wait
         its own 5 s for an answer, and a drain 30 s: together longer than a service manager
         waits for a stopping node); what is left undone ends with the connection."""
+        self._link.leaving = True
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._leave(), _LEAVE_TIMEOUT)
+            await asyncio.wait_for(self._leave(), timeout)
         with contextlib.suppress(Exception):
-            await self._nc.close()
+            await asyncio.wait_for(self._nc.close(), 1.0)
 
     async def _leave(self) -> None:
         for responder in self._responders:

@@ -396,7 +396,15 @@ class CsmsService:
         self, link: StationLink, event: FirmwareStatusChanged
     ) -> Acknowledgement:
         station = await self._registered(link, event)
-        await self._store.stations.change(station.id, firmware_status=event.status[:32])
+        # State of the station, so fenced like its EVSEs' statuses (a security event is a fact
+        # the station logged, kept whichever connection reports it).
+        if not await self._store.stations.change(
+            station.id, generation=link.generation, firmware_status=event.status[:32]
+        ):
+            log.info(
+                "firmware status from a superseded connection: not stored",
+                extra={"station_id": station.id},
+            )
         return Acknowledgement()
 
     async def _security_event(

@@ -231,20 +231,20 @@ class Outbox:
         self._stopping = asyncio.Event()
         self._watcher = asyncio.create_task(self._watch(), name="ocpi-outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
         """Stop every lane once its row in flight is settled.
 
-        Lanes and the watcher are asked to stop and waited for, up to a row's lease (longer than
-        a request may take), never cancelled inside a query: see :mod:`intercarga.background`.
-        A lane still sending after that is cancelled; its row stays leased and is retried after
-        the lease.
+        Lanes and the watcher are asked to stop and waited for, up to ``grace`` (by default a
+        row's lease: longer than a request may take), never cancelled inside a query: see
+        :mod:`intercarga.background`. A lane still sending after that is cancelled; its row
+        stays leased and is retried after the lease.
         """
         self._running = False
         self._stopping.set()
         for waker in self._wakers.values():
             waker.set()
         tasks = [task for task in (self._watcher, *self._lanes.values()) if task is not None]
-        await stop_tasks(tasks, grace=self.policy.lease)
+        await stop_tasks(tasks, grace=self.policy.lease if grace is None else grace)
         if self._lanes_leased is not None:
             # Another node takes these lanes over at once rather than after the lease.
             for partner_id in self._lanes:

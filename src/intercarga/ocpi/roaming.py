@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from intercarga.background import within
 from intercarga.config import Settings
 from intercarga.domain._types import utc_now
 from intercarga.ocpi.authorize import RealTimeAuthorization
@@ -197,10 +198,13 @@ class Roaming:
         if self.puller is not None:
             await self.puller.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop pulling, watching and pushing; ``grace``: how long a push or look in progress
+        may still take before it is cancelled (a row's lease when None)."""
         if self.puller is not None:
-            await self.puller.stop()
-        await self.watcher.stop()
+            # Its pulls are cancelled at once; one inside a query waits for the database.
+            await within(self.puller.stop(), 30.0 if grace is None else grace, "NAP pulls")
+        await self.watcher.stop(30.0 if grace is None else grace)
         await self.commands.stop()
-        await self.outbox.stop()
+        await self.outbox.stop(grace)
         await self.client.aclose()

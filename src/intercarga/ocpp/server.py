@@ -418,10 +418,29 @@ class CsmsServer:
             backlog=2048,
         )
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop listening and close every station's connection (1001, going away: the station
+        reconnects, to another node in a cluster), waiting for their handlers to end.
+
+        ``timeout``: a handler still running after that many seconds (its work waits on a
+        database that does not answer; a station that never answers the close) is cancelled
+        and its connection dropped; the station's message in it was never acknowledged."""
         if self._server is not None:
-            self._server.close(close_connections=True)
-            await self._server.wait_closed()
+            server = self._server
+            server.close(close_connections=True)
+            try:
+                await asyncio.wait_for(asyncio.shield(server.wait_closed()), timeout)
+            except TimeoutError:
+                late = [task for task in server.handler_tasks if not task.done()]
+                log.warning(
+                    "%d station connections did not close in %.1f s: dropped", len(late), timeout
+                )
+                for connection in list(server.connections):
+                    connection.transport.abort()
+                for task in late:
+                    task.cancel()
+                if late:
+                    await asyncio.wait(late, timeout=1.0)
         self._admission.close()
 
     def _admitted_connection(self) -> type[ServerConnection]:

@@ -757,17 +757,31 @@ class StationRepository(Repository[Station]):
                 update(self.table).where(self.table.c.id == station_id).values(**values)
             )
 
-    async def change(self, station_id: str, **values: Any) -> None:
-        """Set some of a station's columns in place (no read-modify-write race with boots)."""
+    async def change(self, station_id: str, *, generation: int = 0, **values: Any) -> bool:
+        """Set some of a station's columns in place (no read-modify-write race with boots).
+
+        ``generation``: the connection the change comes from; nothing is written (False) when a
+        newer connection of the station is recorded (:mod:`intercarga.store.connections`)."""
         changes = {name: getattr(value, "value", value) for name, value in values.items()}
+        conditions = [self.table.c.id == station_id]
+        if generation:
+            conditions.append(not_superseded(station_id, generation))
         self.forget(station_id)
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                update(self.table).where(self.table.c.id == station_id).values(**changes)
+                update(self.table).where(*conditions).values(**changes)
+            )
+            exists = bool(result.rowcount) or (
+                bool(generation)
+                and await connection.scalar(
+                    select(self.table.c.id).where(self.table.c.id == station_id)
+                )
+                is not None
             )
         self.forget(station_id)
-        if not result.rowcount:
+        if not exists:
             raise NotFoundError(f"station {station_id} not found")
+        return bool(result.rowcount)
 
     def _from_row(self, row: Row[Any], children: Any) -> Station:
         values = _plain(row)

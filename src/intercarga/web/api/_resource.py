@@ -52,6 +52,9 @@ class Resource(Generic[T]):
     write_model: type[BaseModel] | None = None
     to_domain: Callable[[Any, T | None], Awaitable[T]] | None = None
     to_public: Callable[[Request, T], dict[str, Any]] | None = None
+    # How an item read alone is shown, when it may ask further than a list's items do (a
+    # station's connection at the node holding it); to_public when None.
+    read_public: Callable[[Request, T], Awaitable[dict[str, Any]]] | None = None
     public_model: type[BaseModel] | None = None
     # Filters that need the whole object, not a column (e.g. "locations this car can use"):
     # query parameter names, and the function that keeps the matching items.
@@ -216,6 +219,8 @@ def resource_router(resource: Resource[T]) -> APIRouter:
 
     async def read_item(request: Request, **key: str) -> dict[str, Any]:
         item = await resource.repository(_store(request)).get(*(key[name] for name in resource.key))
+        if resource.read_public is not None:
+            return await resource.read_public(request, item)
         return _public(resource, item, request)
 
     router.add_api_route(

@@ -20,7 +20,12 @@ from intercarga.security import hash_password
 from intercarga.web.api._resource import Resource, resource_router
 from intercarga.web.api.assessment import assessment_router
 from intercarga.web.api.hardware import filter_usable_locations, hardware_router
-from intercarga.web.api.stations import ConnectionView, connection_view, station_router
+from intercarga.web.api.stations import (
+    ConnectionView,
+    connection_view,
+    held_connection_view,
+    station_router,
+)
 
 __all__ = ["RESOURCES", "StationPublic", "StationWrite", "admin_router"]
 
@@ -57,8 +62,17 @@ async def _station_to_domain(body: Any, existing: Station | None) -> Station:
 
 
 def _station_public(request: Request, station: Station) -> dict[str, Any]:
+    """A station in a list: its connection as this node sees it (a page does not ask the
+    cluster about each station)."""
     shown = station.model_dump(mode="json", exclude={"password_hash"})
     shown["connection"] = connection_view(request, station.id, frames=False)
+    return shown
+
+
+async def _station_read(request: Request, station: Station) -> dict[str, Any]:
+    """A station read alone: its connection as the node holding it sees it."""
+    shown = station.model_dump(mode="json", exclude={"password_hash"})
+    shown["connection"] = await held_connection_view(request, station.id, frames=False)
     return shown
 
 
@@ -121,6 +135,7 @@ RESOURCES: tuple[Resource[Any], ...] = (
         write_model=StationWrite,
         to_domain=_station_to_domain,
         to_public=_station_public,
+        read_public=_station_read,
         public_model=StationPublic,
         tracks_updates=False,
     ),

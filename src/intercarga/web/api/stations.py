@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from intercarga.domain import RegistrationStatus
-from intercarga.errors import InvalidInputError
+from intercarga.errors import IntercargaError, InvalidInputError
 from intercarga.ocpp.commands import COMMANDS
 from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
 from intercarga.web.api._resource import MAX_LIMIT, MAX_OFFSET, paging_headers
@@ -35,6 +35,7 @@ __all__ = [
     "FrameView",
     "RegistrationChange",
     "connection_view",
+    "held_connection_view",
     "station_router",
 ]
 
@@ -75,6 +76,21 @@ def connection_view(request: Request, station_id: str, *, frames: bool) -> dict[
     if link is None or not link.open:
         return {"connected": False}
     return link.describe(frames=frames)
+
+
+async def held_connection_view(
+    request: Request, station_id: str, *, frames: bool
+) -> dict[str, Any]:
+    """The station's connection as the node holding it sees it (a station read alone): this
+    node's link, or the view another node gives; not connected when the cluster cannot say
+    (``/connection`` says why)."""
+    view = connection_view(request, station_id, frames=frames)
+    if view["connected"]:
+        return view
+    try:
+        return await _services(request).csms.connection(station_id, frames=frames)
+    except IntercargaError:
+        return view
 
 
 _CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
