@@ -49,7 +49,14 @@ from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.schemas import LOOSE_DATE_TIME, Direction, validated_schema
 
-__all__ = ["HOT_ACTIONS", "Payload", "PayloadDecoder", "from_dict", "payload_decoders", "payload_types"]
+__all__ = [
+    "HOT_ACTIONS",
+    "Payload",
+    "PayloadDecoder",
+    "from_dict",
+    "payload_decoders",
+    "payload_types",
+]
 
 Payload = msgspec.Struct
 """What a decoded hot payload is: a Struct of the generated type of its action."""
@@ -82,14 +89,14 @@ _OBJECT_KEYS: Final = frozenset({"type", "properties", "required", "additionalPr
 _CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-class _Unsupported(Exception):
+class _UnsupportedRuleError(Exception):
     """The schema uses a rule a Struct cannot express exactly: the action gets no Struct."""
 
 
 def _snake(name: str) -> str:
     snake = _CAMEL_HUMP.sub("_", name).lower()
     if not snake.isidentifier() or keyword.iskeyword(snake):
-        raise _Unsupported(f"property {name!r}")
+        raise _UnsupportedRuleError(f"property {name!r}")
     return snake
 
 
@@ -97,7 +104,7 @@ def _rules(node: Mapping[str, Any], allowed: frozenset[str]) -> None:
     # additionalProperties on a non-object (OCA enums carry it) is ignored by fastjsonschema.
     extra = set(node) - allowed - _IGNORED - {"additionalProperties"}
     if extra:
-        raise _Unsupported(f"rules {sorted(extra)}")
+        raise _UnsupportedRuleError(f"rules {sorted(extra)}")
 
 
 def _meta(**bounds: Any) -> msgspec.Meta | None:
@@ -116,15 +123,15 @@ def _type(node: Mapping[str, Any], name: str, date_time: str) -> Any:
         if "enum" in node:
             values = node["enum"]
             if not values or not all(isinstance(value, str) for value in values):
-                raise _Unsupported(f"enum {values!r}")
+                raise _UnsupportedRuleError(f"enum {values!r}")
             # A value in the enumeration satisfies the length and format rules too, or the
             # schema could accept none of it; check them anyway if present.
             if {"maxLength", "minLength", "format"} & set(node):
-                raise _Unsupported("enum with other string rules")
+                raise _UnsupportedRuleError("enum with other string rules")
             return Literal[tuple(values)]
         fmt = node.get("format")
         if fmt is not None and fmt != "date-time":
-            raise _Unsupported(f"format {fmt!r}")
+            raise _UnsupportedRuleError(f"format {fmt!r}")
         return _annotated(
             str,
             _meta(
@@ -149,9 +156,7 @@ def _type(node: Mapping[str, Any], name: str, date_time: str) -> Any:
         # Both, so that an integer stays an int (exact) as json.loads gives it.
         return whole | _annotated(
             float,
-            _meta(
-                ge=None if low is None else float(low), le=None if high is None else float(high)
-            ),
+            _meta(ge=None if low is None else float(low), le=None if high is None else float(high)),
         )
     if kind == "boolean":
         _rules(node, frozenset({"type"}))
@@ -160,7 +165,7 @@ def _type(node: Mapping[str, Any], name: str, date_time: str) -> Any:
         _rules(node, _ARRAY_KEYS)
         items = node.get("items")
         if not isinstance(items, dict):
-            raise _Unsupported("array without an items schema")
+            raise _UnsupportedRuleError("array without an items schema")
         item = _type(items, name, date_time)
         return _annotated(
             list[item],  # type: ignore[valid-type]
@@ -168,24 +173,24 @@ def _type(node: Mapping[str, Any], name: str, date_time: str) -> Any:
         )
     if kind == "object":
         return _struct(node, name, date_time)
-    raise _Unsupported(f"type {kind!r}")
+    raise _UnsupportedRuleError(f"type {kind!r}")
 
 
 def _struct(node: Mapping[str, Any], name: str, date_time: str) -> Any:
     _rules(node, _OBJECT_KEYS)
     allows_extra = node.get("additionalProperties", True)
     if not isinstance(allows_extra, bool):
-        raise _Unsupported("additionalProperties as a schema")
+        raise _UnsupportedRuleError("additionalProperties as a schema")
     properties: Mapping[str, Any] = node.get("properties", {})
     required = node.get("required", [])
     if not set(required) <= set(properties):
-        raise _Unsupported("a required field without a schema")
+        raise _UnsupportedRuleError("a required field without a schema")
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
     for json_name, schema in properties.items():
         attribute = _snake(json_name)
         if attribute in rename:
-            raise _Unsupported(f"two properties named {attribute!r}")
+            raise _UnsupportedRuleError(f"two properties named {attribute!r}")
         rename[attribute] = json_name
         kind = _type(schema, f"{name}_{json_name}", date_time)
         if json_name in required:
@@ -206,9 +211,7 @@ def _struct(node: Mapping[str, Any], name: str, date_time: str) -> Any:
     )
 
 
-def _generate(
-    version: OcppVersion, action: str, *, relaxed: bool
-) -> type[msgspec.Struct] | None:
+def _generate(version: OcppVersion, action: str, *, relaxed: bool) -> type[msgspec.Struct] | None:
     schema = validated_schema(version, action, Direction.REQUEST, relaxed=relaxed)
     if schema is None or schema.get("type") != "object":
         return None
@@ -218,7 +221,7 @@ def _generate(
             schema, name, LOOSE_DATE_TIME if relaxed else _STRICT_DATE_TIME
         )
         msgspec.json.Decoder(generated)  # msgspec checks a type's constraints only here
-    except (_Unsupported, TypeError):
+    except (_UnsupportedRuleError, TypeError):
         return None
     return generated
 

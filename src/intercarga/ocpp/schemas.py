@@ -111,6 +111,8 @@ _RULE_CODES_21: Final = _RULE_CODES[OcppVersion.V201]
 _Check = Callable[[Any], Any]
 # (version, action, direction, relaxed) -> compiled check; None when the version has no schema.
 _compiled: dict[tuple[OcppVersion, str, Direction, bool], _Check | None] = {}
+# The payloads whose schema an empty object satisfies (strictly, so leniently too).
+_EMPTY_VALID: set[tuple[OcppVersion, str, Direction]] = set()
 
 
 def _schema_files(version: OcppVersion, action: str, direction: Direction) -> tuple[str, ...]:
@@ -298,12 +300,16 @@ class Validator:
                     f"{action} is not an OCPP {self.version.value.removeprefix('ocpp')} action",
                     {"action": action},
                 )
+        if payload == {} and (self.version, action, direction) in _EMPTY_VALID:
+            return ()  # the answer of most station messages, checked once per process
         try:
             check(payload)
         except fastjsonschema.JsonSchemaValueException as error:
             if not strict and self.lenient and error.rule in HARMLESS_RULES:
                 return self._lenient(action, direction, payload, error)
             raise self._call_error(action, error) from None
+        if payload == {}:
+            _EMPTY_VALID.add((self.version, action, direction))
         return ()
 
     def _lenient(
