@@ -663,7 +663,7 @@ class Protocol:
         answers it exactly as it answers every frame."""
         try:
             type_id, unique_id, action, raw = _decode_call_frame(text)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):  # msgspec's depth limit is a RecursionError
             return False
         decode = self._decoders.get(action)
         if (
@@ -676,7 +676,7 @@ class Protocol:
             return False
         try:
             payload = decode(raw)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):
             return False
         answer = self._answered.get(unique_id)
         if answer is not None and answer.action == action and answer.payload == payload:
