@@ -150,7 +150,7 @@ class System:
         authenticator = StoreAuthenticator(store, settings.ocpp)
         dispatcher = StationDispatcher(service)
         handler = dispatcher if cluster is None else cluster.fenced(dispatcher)
-        csms = CsmsServer(settings.ocpp, authenticator, handler, links=links)
+        csms = CsmsServer(settings.ocpp, authenticator, handler, links=links, payloads=True)
         if cluster is not None:
             await cluster.responder(
                 service.run_local_command, service.local_call, service.local_connection

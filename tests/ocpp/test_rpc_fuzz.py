@@ -19,6 +19,7 @@ from intercarga.config import OcppSettings
 from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.actions import Role, known_actions, receivable_actions
 from intercarga.ocpp.errors import ErrorCode
+from intercarga.ocpp.payloads import payload_decoders
 from intercarga.ocpp.rpc import CallReceived, Protocol
 from intercarga.ocpp.schemas import Validator
 from tests.fuzzing import examples
@@ -70,9 +71,20 @@ def check_frames(proto: Protocol) -> list[Any]:
 @settings(
     max_examples=examples(600, 30_000), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-@given(version=VERSIONS, lenient=st.booleans(), frames=st.lists(FRAMES, min_size=1, max_size=5))
-def test_receive_text_never_raises(version: OcppVersion, lenient: bool, frames: list[str]) -> None:
-    proto = Protocol(version, validator=Validator(version, lenient=lenient))
+@given(
+    version=VERSIONS,
+    lenient=st.booleans(),
+    structs=st.booleans(),
+    frames=st.lists(FRAMES, min_size=1, max_size=5),
+)
+def test_receive_text_never_raises(
+    version: OcppVersion, lenient: bool, structs: bool, frames: list[str]
+) -> None:
+    proto = Protocol(
+        version,
+        validator=Validator(version, lenient=lenient),
+        payloads=payload_decoders(version) if structs else None,
+    )
     proto.send_call("ClearCache", {})
     for text in frames:
         proto.receive_text(text)
@@ -131,7 +143,7 @@ def _nested(depth: int, opening: str, closing: str) -> str:
     version=VERSIONS,
     depth=st.integers(1, LIMIT // 2 - 64),
     shape=st.sampled_from(["[]", "{}", "[[", "{"]),
-    where=st.sampled_from(["frame", "payload", "result", "message id"]),
+    where=st.sampled_from(["frame", "payload", "result", "message id", "hot payload"]),
 )
 def test_any_nesting_is_answered_well_formed(
     version: OcppVersion, depth: int, shape: str, where: str
@@ -148,9 +160,15 @@ def test_any_nesting_is_answered_well_formed(
         "payload": '[2,"n1","DataTransfer",{"vendorId":"v","data":' + value + "}]",
         "result": '[3,"c1",' + value + "]",
         "message id": "[2," + value + ',"Heartbeat",{}]',
+        "hot payload": '[2,"n1","MeterValues",{"evseId":1,"meterValue":' + value + "}]",
     }[where]
     assert len(text) <= LIMIT
-    proto = Protocol(version, validator=Validator(version), id_factory=lambda: "c1")
+    proto = Protocol(
+        version,
+        validator=Validator(version),
+        id_factory=lambda: "c1",
+        payloads=payload_decoders(version),
+    )
     proto.send_call("ClearCache", {})
     proto.data_to_send()
     proto.receive_text(text)

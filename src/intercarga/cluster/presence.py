@@ -34,6 +34,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from intercarga.ocpp.errors import CallError, ErrorCode
+from intercarga.ocpp.payloads import Payload
 from intercarga.ocpp.server import StationHandler, StationLink
 
 __all__ = ["Claim", "FencedHandler", "Holder", "Presence", "presence_key"]
@@ -270,7 +271,7 @@ class FencedHandler:
         await self._inner.connected(link)
 
     async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
+        self, link: StationLink, action: str, payload: dict[str, Any] | Payload
     ) -> dict[str, Any]:
         if not self._presence.current(link):
             raise CallError(ErrorCode.GENERIC_ERROR, "this connection was replaced by a newer one")

@@ -21,6 +21,7 @@ from typing import Protocol as TypingProtocol
 
 from intercarga.ocpp.adapter import adapter_for
 from intercarga.ocpp.events import Decision, StationEvent
+from intercarga.ocpp.payloads import Payload
 from intercarga.ocpp.server import StationLink
 
 __all__ = ["StationDispatcher", "StationEventHandler"]
@@ -53,7 +54,7 @@ class StationDispatcher:
         await self._handler.disconnected(link)
 
     async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
+        self, link: StationLink, action: str, payload: dict[str, Any] | Payload
     ) -> dict[str, Any]:
         adapter = adapter_for(link.version)
         event = adapter.event(action, payload)

@@ -49,7 +49,15 @@ from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.actions import known_actions
 from intercarga.ocpp.errors import CallError, ErrorCode
 
-__all__ = ["HARMLESS_RULES", "Direction", "Validator", "load_schema", "preload"]
+__all__ = [
+    "HARMLESS_RULES",
+    "LOOSE_DATE_TIME",
+    "Direction",
+    "Validator",
+    "load_schema",
+    "preload",
+    "validated_schema",
+]
 
 
 class Direction(StrEnum):
@@ -64,7 +72,7 @@ HARMLESS_RULES: Final = frozenset({"maxLength", "enum", "additionalProperties", 
 
 # A date-time as chargers write it when they get it slightly wrong: offset missing (read as UTC),
 # lower-case or space separator, seconds missing. A relaxed schema checks this instead of RFC 3339.
-_LOOSE_DATE_TIME: Final = (
+LOOSE_DATE_TIME: Final = (
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$"
 )
 
@@ -103,6 +111,8 @@ _RULE_CODES_21: Final = _RULE_CODES[OcppVersion.V201]
 _Check = Callable[[Any], Any]
 # (version, action, direction, relaxed) -> compiled check; None when the version has no schema.
 _compiled: dict[tuple[OcppVersion, str, Direction, bool], _Check | None] = {}
+# The payloads whose schema an empty object satisfies (strictly, so leniently too).
+_EMPTY_VALID: set[tuple[OcppVersion, str, Direction]] = set()
 
 
 def _schema_files(version: OcppVersion, action: str, direction: Direction) -> tuple[str, ...]:
@@ -185,23 +195,36 @@ def _relax(node: Any) -> Any:
     return relaxed
 
 
+def validated_schema(
+    version: OcppVersion, action: str, direction: Direction, *, relaxed: bool = False
+) -> dict[str, Any] | None:
+    """The schema a validator checks a payload against: the OCA schema inlined, or its relaxed
+    copy (whose date-times are checked against :data:`LOOSE_DATE_TIME`); None when ``version``
+    has no such action."""
+    schema = load_schema(version, action, direction)
+    if schema is None:
+        return None
+    inlined = _inline(schema)
+    relaxed_schema: dict[str, Any] = _relax(inlined) if relaxed else inlined
+    return relaxed_schema
+
+
 def _check(version: OcppVersion, action: str, direction: Direction, relaxed: bool) -> _Check | None:
     key = (version, action, direction, relaxed)
     try:
         return _compiled[key]
     except KeyError:
         pass
-    schema = load_schema(version, action, direction)
+    schema = validated_schema(version, action, direction, relaxed=relaxed)
     check: _Check | None = None
     if schema is not None:
         # use_default=False: fastjsonschema would otherwise write schema defaults into the payload.
-        inlined = _inline(schema)
         if relaxed:
             check = fastjsonschema.compile(
-                _relax(inlined), use_default=False, formats={"date-time": _LOOSE_DATE_TIME}
+                schema, use_default=False, formats={"date-time": LOOSE_DATE_TIME}
             )
         else:
-            check = fastjsonschema.compile(inlined, use_default=False)
+            check = fastjsonschema.compile(schema, use_default=False)
     _compiled[key] = check
     return check
 
@@ -277,12 +300,16 @@ class Validator:
                     f"{action} is not an OCPP {self.version.value.removeprefix('ocpp')} action",
                     {"action": action},
                 )
+        if payload == {} and (self.version, action, direction) in _EMPTY_VALID:
+            return ()  # the answer of most station messages, checked once per process
         try:
             check(payload)
         except fastjsonschema.JsonSchemaValueException as error:
             if not strict and self.lenient and error.rule in HARMLESS_RULES:
                 return self._lenient(action, direction, payload, error)
             raise self._call_error(action, error) from None
+        if payload == {}:
+            _EMPTY_VALID.add((self.version, action, direction))
         return ()
 
     def _lenient(

@@ -45,6 +45,7 @@ from intercarga.config import OcppSettings
 from intercarga.domain.station import OcppVersion
 from intercarga.ocpp.connection import Connection, Notice
 from intercarga.ocpp.errors import CallFailedError, CallTimeoutError, StationOfflineError
+from intercarga.ocpp.payloads import Payload, payload_decoders
 from intercarga.ocpp.rpc import (
     CallErrorReceived,
     CallReceived,
@@ -120,9 +121,10 @@ class StationHandler(TypingProtocol):
     async def connected(self, link: StationLink) -> None: ...
 
     async def handle_call(
-        self, link: StationLink, action: str, payload: dict[str, Any]
+        self, link: StationLink, action: str, payload: dict[str, Any] | Payload
     ) -> dict[str, Any]:
-        """Answer a station's CALL; raise :class:`CallError` for a CALLERROR."""
+        """Answer a station's CALL; raise :class:`CallError` for a CALLERROR. The payload is a
+        Struct only for a server made with ``payloads=True``."""
         ...
 
     async def handle_send(
@@ -366,8 +368,12 @@ class CsmsServer:
         *,
         links: StationLinks | None = None,
         clock: Callable[[], float] = time.monotonic,
+        payloads: bool = False,
     ) -> None:
         self.settings = settings
+        # Whether the hot station messages reach the handler as Structs, read in one pass
+        # (intercarga.ocpp.payloads); the handler must take them (StationDispatcher does).
+        self._payloads = payloads
         self.authenticator = authenticator
         self.handler = handler
         self._clock = clock
@@ -566,6 +572,7 @@ class CsmsServer:
             call_timeout=self.settings.call_timeout,
             station_id=station_id,
             now=self._clock(),
+            payloads=payload_decoders(version) if self._payloads else None,
         )
         address = str(websocket.remote_address[0]) if websocket.remote_address else "?"
         link = StationLink(

@@ -110,6 +110,7 @@ from intercarga.ocpp.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from intercarga.ocpp.payloads import Payload, from_dict
 from intercarga.ocpp.version_adapter import (
     ENERGY_REGISTER,
     VersionAdapter,
@@ -252,21 +253,20 @@ def _authorization(result: AuthorizationResult | None) -> AuthorizationResult:
     return result
 
 
-def _readings(
-    groups: Sequence[Mapping[str, Any]],
-) -> tuple[tuple[MeterValue, ...], tuple[SignedMeterValue, ...]]:
+def _readings(groups: Sequence[Any]) -> tuple[tuple[MeterValue, ...], tuple[SignedMeterValue, ...]]:
+    """The meter values of MeterValue Structs (see :mod:`~intercarga.ocpp.payloads`)."""
     values: list[MeterValue] = []
     signed: list[SignedMeterValue] = []
     for group in groups:
-        timestamp = parse_time(group["timestamp"])
-        for sample in group["sampledValue"]:
-            measurand = sample.get("measurand")
-            if sample.get("format") == "SignedData":
-                reading = signed_meter_value(timestamp, sample["value"], measurand=measurand)
+        timestamp = parse_time(group.timestamp)
+        for sample in group.sampled_value:
+            measurand = sample.measurand
+            if sample.format == "SignedData":
+                reading = signed_meter_value(timestamp, sample.value, measurand=measurand)
                 if reading is not None:
                     signed.append(reading)
                 continue
-            number = parse_decimal(sample["value"])
+            number = parse_decimal(sample.value)
             if number is None:
                 skip_sample("value is not a number", sample)
                 continue
@@ -275,10 +275,10 @@ def _readings(
                     timestamp,
                     number,
                     measurand=measurand,
-                    unit=sample.get("unit"),
-                    phase=sample.get("phase"),
-                    context=sample.get("context"),
-                    location=sample.get("location"),
+                    unit=sample.unit,
+                    phase=sample.phase,
+                    context=sample.context,
+                    location=sample.location,
                 )
             )
     return tuple(values), tuple(signed)
@@ -298,7 +298,13 @@ class V16Adapter(VersionAdapter):
 
     # -- station → CSMS ------------------------------------------------------------------------
 
-    def event(self, action: str, payload: Mapping[str, Any]) -> StationEvent:
+    def event(self, action: str, payload: Mapping[str, Any] | Payload) -> StationEvent:
+        read_payload = _PAYLOAD_READERS.get(action)
+        if read_payload is not None:
+            if not isinstance(payload, Payload):
+                payload = from_dict(self.version, action, payload)
+            return read_payload(payload)
+        assert not isinstance(payload, Payload)  # only the hot messages come as Structs
         reader = _READERS.get(action)
         if reader is None:
             raise CallError(ErrorCode.NOT_SUPPORTED, f"{action} is not sent by a 1.6 station")
@@ -419,18 +425,18 @@ def _boot(payload: Mapping[str, Any]) -> StationBooted:
     )
 
 
-def _status(payload: Mapping[str, Any]) -> StatusChanged:
+def _status(payload: Any) -> StatusChanged:
     try:
-        status, charging_state = _STATUS[payload["status"]]
+        status, charging_state = _STATUS[payload.status]
     except KeyError:
         raise CallError(
             ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-            f"StatusNotification: unknown status {payload['status']!r}",
+            f"StatusNotification: unknown status {payload.status!r}",
             {"field": "status"},
         ) from None
-    evse, connector = evse_of(payload["connectorId"])
-    error_code = payload.get("errorCode")
-    timestamp = payload.get("timestamp")
+    evse, connector = evse_of(payload.connector_id)
+    error_code = payload.error_code
+    timestamp = payload.timestamp
     return StatusChanged(
         evse=evse,
         connector=connector,
@@ -438,54 +444,55 @@ def _status(payload: Mapping[str, Any]) -> StatusChanged:
         timestamp=parse_time(timestamp) if timestamp else None,
         charging_state=charging_state,
         error_code=None if error_code == "NoError" else error_code,
-        info=payload.get("info"),
-        vendor_error_code=payload.get("vendorErrorCode"),
+        info=payload.info,
+        vendor_error_code=payload.vendor_error_code,
     )
 
 
-def _start(payload: Mapping[str, Any]) -> TransactionStarted:
-    evse, connector = evse_of(payload["connectorId"])
+def _start(payload: Any) -> TransactionStarted:
+    evse, connector = evse_of(payload.connector_id)
     return TransactionStarted(
         evse=evse,
         connector=connector,
-        timestamp=parse_time(payload["timestamp"]),
-        id_token=IdToken(payload["idTag"]),
-        meter_start=parse_decimal(payload["meterStart"]),
-        reservation_id=payload.get("reservationId"),
-        meter_values=(_register(payload["timestamp"], payload["meterStart"], "Transaction.Begin"),),
+        timestamp=parse_time(payload.timestamp),
+        id_token=IdToken(payload.id_tag),
+        meter_start=parse_decimal(payload.meter_start),
+        reservation_id=payload.reservation_id,
+        meter_values=(_register(payload.timestamp, payload.meter_start, "Transaction.Begin"),),
     )
 
 
-def _stop(payload: Mapping[str, Any]) -> TransactionEnded:
-    values, signed = _readings(payload.get("transactionData", ()))
+def _stop(payload: Any) -> TransactionEnded:
+    values, signed = _readings(payload.transaction_data or ())
     has_end = any(
         v.measurand == ENERGY_REGISTER and v.context == "Transaction.End" and v.phase is None
         for v in values
     )
     if not has_end:
-        values += (_register(payload["timestamp"], payload["meterStop"], "Transaction.End"),)
-    id_tag = payload.get("idTag")
-    reason = payload.get("reason", "Local")  # 1.6: reason may only be omitted when it is Local
+        values += (_register(payload.timestamp, payload.meter_stop, "Transaction.End"),)
+    id_tag = payload.id_tag
+    # 1.6: reason may only be omitted when it is Local.
+    reason = "Local" if payload.reason is None else payload.reason
     return TransactionEnded(
-        transaction_id=str(payload["transactionId"]),
-        timestamp=parse_time(payload["timestamp"]),
+        transaction_id=str(payload.transaction_id),
+        timestamp=parse_time(payload.timestamp),
         id_token=IdToken(id_tag) if id_tag else None,
-        meter_stop=parse_decimal(payload["meterStop"]),
+        meter_stop=parse_decimal(payload.meter_stop),
         stop_reason=_STOP_REASON.get(reason, StopReason.OTHER),
         meter_values=values,
         signed_meter_values=signed,
     )
 
 
-def _meter_values(payload: Mapping[str, Any]) -> TransactionUpdated | MeterValuesReported:
-    values, signed = _readings(payload["meterValue"])
-    evse, connector = evse_of(payload["connectorId"])
-    transaction_id = payload.get("transactionId")
+def _meter_values(payload: Any) -> TransactionUpdated | MeterValuesReported:
+    values, signed = _readings(payload.meter_value)
+    evse, connector = evse_of(payload.connector_id)
+    transaction_id = payload.transaction_id
     if transaction_id is None:
         return MeterValuesReported(evse, connector, values, signed)
     return TransactionUpdated(
         transaction_id=str(transaction_id),
-        timestamp=parse_time(payload["meterValue"][-1]["timestamp"]),
+        timestamp=parse_time(payload.meter_value[-1].timestamp),
         evse=evse,
         connector=connector,
         meter_values=values,
@@ -497,6 +504,14 @@ def _data_transfer(payload: Mapping[str, Any]) -> DataTransferReceived:
     return DataTransferReceived(payload["vendorId"], payload.get("messageId"), payload.get("data"))
 
 
+# The hot messages, read from their payload Structs (intercarga.ocpp.payloads).
+_PAYLOAD_READERS: Final[Mapping[str, Callable[[Any], StationEvent]]] = {
+    "Heartbeat": lambda p: Heartbeat(),
+    "MeterValues": _meter_values,
+    "StartTransaction": _start,
+    "StatusNotification": _status,
+    "StopTransaction": _stop,
+}
 _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
     "Authorize": lambda p: AuthorizationRequested(IdToken(p["idTag"])),
     "BootNotification": _boot,
@@ -505,9 +520,7 @@ _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
         "UploadFailure" if p["status"] == "UploadFailed" else p["status"]
     ),
     "FirmwareStatusNotification": lambda p: FirmwareStatusChanged(p["status"]),
-    "Heartbeat": lambda p: Heartbeat(),
     "LogStatusNotification": lambda p: DiagnosticsStatusChanged(p["status"], p.get("requestId")),
-    "MeterValues": _meter_values,
     "SecurityEventNotification": lambda p: SecurityEventReported(
         p["type"], parse_time(p["timestamp"]), p.get("techInfo")
     ),
@@ -515,11 +528,9 @@ _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
     "SignedFirmwareStatusNotification": lambda p: FirmwareStatusChanged(
         p["status"], p.get("requestId")
     ),
-    "StartTransaction": _start,
-    "StatusNotification": _status,
-    "StopTransaction": _stop,
 }
-assert set(_READERS) == STATION_TO_CSMS[_V16]
+assert not set(_READERS) & set(_PAYLOAD_READERS)
+assert set(_READERS) | set(_PAYLOAD_READERS) == STATION_TO_CSMS[_V16]
 
 
 # --- builders ---------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ from intercarga.ocpp.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from intercarga.ocpp.payloads import Payload, from_dict
 from intercarga.ocpp.v16 import CONFIGURATION_KEYS
 from intercarga.ocpp.version_adapter import (
     ENERGY_REGISTER,
@@ -193,41 +194,40 @@ def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def _readings(
-    groups: Sequence[Mapping[str, Any]],
-) -> tuple[tuple[MeterValue, ...], tuple[SignedMeterValue, ...]]:
+def _readings(groups: Sequence[Any]) -> tuple[tuple[MeterValue, ...], tuple[SignedMeterValue, ...]]:
+    """The meter values of MeterValueType Structs (see :mod:`~intercarga.ocpp.payloads`)."""
     values: list[MeterValue] = []
     signed: list[SignedMeterValue] = []
     for group in groups:
-        timestamp = parse_time(group["timestamp"])
-        for sample in group["sampledValue"]:
-            measurand = sample.get("measurand")
-            number = parse_decimal(sample["value"])
+        timestamp = parse_time(group.timestamp)
+        for sample in group.sampled_value:
+            measurand = sample.measurand
+            number = parse_decimal(sample.value)
             if number is None:
                 skip_sample("value is not a number", sample)
                 continue
-            unit = sample.get("unitOfMeasure") or {}
+            unit = sample.unit_of_measure
             values.append(
                 meter_value(
                     timestamp,
                     number,
                     measurand=measurand,
-                    unit=unit.get("unit"),
-                    multiplier=unit.get("multiplier", 0),
-                    phase=sample.get("phase"),
-                    context=sample.get("context"),
-                    location=sample.get("location"),
+                    unit=None if unit is None else unit.unit,
+                    multiplier=0 if unit is None or unit.multiplier is None else unit.multiplier,
+                    phase=sample.phase,
+                    context=sample.context,
+                    location=sample.location,
                 )
             )
-            proof = sample.get("signedMeterValue")
-            if proof:
+            proof = sample.signed_meter_value
+            if proof is not None:
                 reading = signed_meter_value(
                     timestamp,
-                    proof.get("signedMeterData", ""),
+                    proof.signed_meter_data,
                     measurand=measurand,
-                    signing_method=proof.get("signingMethod"),
-                    encoding_method=proof.get("encodingMethod"),
-                    public_key=proof.get("publicKey"),
+                    signing_method=proof.signing_method,
+                    encoding_method=proof.encoding_method,
+                    public_key=proof.public_key,
                 )
                 if reading is not None:
                     signed.append(reading)
@@ -252,7 +252,13 @@ class V201Adapter(VersionAdapter):
 
     # -- station → CSMS ------------------------------------------------------------------------
 
-    def event(self, action: str, payload: Mapping[str, Any]) -> StationEvent:
+    def event(self, action: str, payload: Mapping[str, Any] | Payload) -> StationEvent:
+        read_payload = _PAYLOAD_READERS.get(action)
+        if read_payload is not None:
+            if not isinstance(payload, Payload):
+                payload = from_dict(self.version, action, payload)
+            return read_payload(payload)
+        assert not isinstance(payload, Payload)  # only the hot messages come as Structs
         reader = _READERS.get(action)
         if reader is not None:
             return reader(payload)
@@ -471,13 +477,13 @@ def _boot(payload: Mapping[str, Any]) -> StationBooted:
     )
 
 
-def _status(payload: Mapping[str, Any]) -> StatusChanged:
+def _status(payload: Any) -> StatusChanged:
     return StatusChanged(
-        evse=payload["evseId"],
-        connector=payload["connectorId"],
-        status=_enum(ConnectorStatus, payload["connectorStatus"], "connectorStatus")
+        evse=payload.evse_id,
+        connector=payload.connector_id,
+        status=_enum(ConnectorStatus, payload.connector_status, "connectorStatus")
         or ConnectorStatus.UNAVAILABLE,
-        timestamp=parse_time(payload["timestamp"]),
+        timestamp=parse_time(payload.timestamp),
     )
 
 
@@ -487,53 +493,58 @@ def _authorize(payload: Mapping[str, Any]) -> AuthorizationRequested:
     return AuthorizationRequested(token)
 
 
-def _transaction(payload: Mapping[str, Any]) -> StationEvent:
-    info = payload["transactionInfo"]
-    evse = payload.get("evse") or {}
-    values, signed = _readings(payload.get("meterValue", ()))
+def _transaction(payload: Any) -> StationEvent:
+    info = payload.transaction_info
+    evse = payload.evse
+    token = payload.id_token
+    values, signed = _readings(payload.meter_value or ())
     common: dict[str, Any] = {
-        "timestamp": parse_time(payload["timestamp"]),
-        "evse": evse.get("id"),
-        "connector": evse.get("connectorId"),
-        "id_token": _id_token(payload.get("idToken")),
-        "seq_no": payload["seqNo"],
-        "offline": payload.get("offline", False),
-        "trigger": payload["triggerReason"],
+        "timestamp": parse_time(payload.timestamp),
+        "evse": None if evse is None else evse.id,
+        "connector": None if evse is None else evse.connector_id,
+        "id_token": None if token is None else IdToken(token.id_token, token.type),
+        "seq_no": payload.seq_no,
+        "offline": False if payload.offline is None else payload.offline,
+        "trigger": payload.trigger_reason,
         "charging_state": _enum(
-            ChargingState, info.get("chargingState"), "chargingState", required=False
+            ChargingState, info.charging_state, "chargingState", required=False
         ),
         "meter_values": values,
         "signed_meter_values": signed,
     }
-    match payload["eventType"]:
+    match payload.event_type:
         case "Started":
             return TransactionStarted(
-                transaction_id=info["transactionId"],
+                transaction_id=info.transaction_id,
                 meter_start=_register(values, "Transaction.Begin"),
-                reservation_id=payload.get("reservationId"),
-                remote_start_id=info.get("remoteStartId"),
+                reservation_id=payload.reservation_id,
+                remote_start_id=info.remote_start_id,
                 **common,
             )
         case "Ended":
+            reason = info.stopped_reason
             return TransactionEnded(
-                transaction_id=info["transactionId"],
+                transaction_id=info.transaction_id,
                 meter_stop=_register(values, "Transaction.End"),
                 # stoppedReason may be left out only when it is Local.
                 stop_reason=_enum(
-                    StopReason, info.get("stoppedReason", "Local"), "stoppedReason", required=False
+                    StopReason,
+                    "Local" if reason is None else reason,
+                    "stoppedReason",
+                    required=False,
                 )
                 or StopReason.OTHER,
                 **common,
             )
         case "Updated":
             return TransactionUpdated(
-                transaction_id=info["transactionId"],
-                remote_start_id=info.get("remoteStartId"),
+                transaction_id=info.transaction_id,
+                remote_start_id=info.remote_start_id,
                 **common,
             )
     raise CallError(
         ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-        f"TransactionEvent: unknown eventType {payload['eventType']!r}",
+        f"TransactionEvent: unknown eventType {payload.event_type!r}",
         {"field": "eventType"},
     )
 
@@ -569,6 +580,13 @@ def _report(payload: Mapping[str, Any]) -> ReportReceived:
     )
 
 
+# The hot messages, read from their payload Structs (intercarga.ocpp.payloads).
+_PAYLOAD_READERS: Final[Mapping[str, Callable[[Any], StationEvent]]] = {
+    "Heartbeat": lambda p: Heartbeat(),
+    "MeterValues": lambda p: MeterValuesReported(p.evse_id, None, *_readings(p.meter_value)),
+    "StatusNotification": _status,
+    "TransactionEvent": _transaction,
+}
 _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
     "Authorize": _authorize,
     "BootNotification": _boot,
@@ -576,9 +594,7 @@ _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
         p["vendorId"], p.get("messageId"), p.get("data")
     ),
     "FirmwareStatusNotification": lambda p: FirmwareStatusChanged(p["status"], p.get("requestId")),
-    "Heartbeat": lambda p: Heartbeat(),
     "LogStatusNotification": lambda p: DiagnosticsStatusChanged(p["status"], p.get("requestId")),
-    "MeterValues": lambda p: MeterValuesReported(p["evseId"], None, *_readings(p["meterValue"])),
     "NotifyReport": _report,
     "ReservationStatusUpdate": lambda p: ReservationStatusChanged(
         p["reservationId"], p["reservationUpdateStatus"]
@@ -587,9 +603,8 @@ _READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], StationEvent]]] = {
         p["type"], parse_time(p["timestamp"]), p.get("techInfo")
     ),
     "SignCertificate": lambda p: CertificateSigningRequested(p["csr"], p.get("certificateType")),
-    "StatusNotification": _status,
-    "TransactionEvent": _transaction,
 }
+assert not set(_READERS) & set(_PAYLOAD_READERS)
 
 # Neutral answers to station messages nothing decides on yet: acknowledge, grant nothing.
 _NEUTRAL: Final[Mapping[str, Mapping[str, Any]]] = {

@@ -29,6 +29,7 @@ from intercarga.errors import InvalidInputError
 from intercarga.ocpp.commands import CertificateHashData, Command, OutgoingCall, Result
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import Decision, StationEvent
+from intercarga.ocpp.payloads import Payload
 
 __all__ = [
     "ENERGY_REGISTER",
@@ -210,8 +211,9 @@ class VersionAdapter(ABC):
     EVSE is its one connector (1.6 connectorId)."""
 
     @abstractmethod
-    def event(self, action: str, payload: Mapping[str, Any]) -> StationEvent:
-        """The version-free event of a validated station CALL (or SEND)."""
+    def event(self, action: str, payload: Mapping[str, Any] | Payload) -> StationEvent:
+        """The version-free event of a validated station CALL (or SEND): a hot message's
+        payload may come as its Struct (:mod:`~intercarga.ocpp.payloads`) or as a dict."""
 
     @abstractmethod
     def response(self, event: StationEvent, decision: Decision | None = None) -> dict[str, Any]:

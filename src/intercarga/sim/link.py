@@ -190,6 +190,8 @@ class CsmsLink:
 
     def call_received(self, call: CallReceived) -> dict[str, Any]:
         self._stats.received_calls += 1
+        # The station's protocol is made without payload decoders: every payload is a dict.
+        assert isinstance(call.payload, dict)
         return self._answer(call.action, call.payload)
 
     def notice_received(self, notice: Notice) -> None:
