@@ -388,6 +388,7 @@ class Outbox:
             json=request.body,
             headers=entry.headers,
             correlation_id=entry.correlation_id or None,
+            pipelined=True,
         )
 
     def _failed(self, entry: OutboxEntry, attempts: int, error: PartnerError) -> Settled:
