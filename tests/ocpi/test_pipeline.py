@@ -359,7 +359,11 @@ async def test_http_errors_and_ocpi_envelopes_reach_the_client_as_with_httpx() -
         finally:
             await client.aclose()
             await fallback.aclose()
-    assert [(e.http_status, e.status_code) for e in errors] == [(200, 2001), (404, None), (503, None)]
+    assert [(e.http_status, e.status_code) for e in errors] == [
+        (200, 2001),
+        (404, None),
+        (503, None),
+    ]
     assert [classify(e) for e in errors] == [Failure.REFUSED, Failure.REFUSED, Failure.TRANSIENT]
     assert reply.status_code == 1000
 

@@ -141,7 +141,8 @@ class OcpiClient:
         """One request; the reply whatever its status, as long as the body is an envelope.
 
         ``pipelined``: a push, which may share a connection with the others to the partner."""
-        if not is_callable_url(url):
+        target = _callable(url)
+        if target is None:
             # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
             raise PartnerUnreachableError(f"cannot reach {url!r}: not an http(s) URL")
         sent = {
@@ -151,10 +152,10 @@ class OcpiClient:
         }
         try:
             if pipelined and self._transport is not None:
-                response = await self._send(method, url, sent, json, params)
+                response = await self._send(method, target, sent, json, params)
             else:
                 response = await self._pool().request(
-                    method, url, headers=sent, json=json, params=params
+                    method, target, headers=sent, json=json, params=params
                 )
         except httpx.TimeoutException as error:
             reason = str(error) or type(error).__name__
@@ -187,7 +188,7 @@ class OcpiClient:
     async def _send(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         headers: dict[str, str],
         json: Any,
         params: Mapping[str, str] | None,
@@ -266,11 +267,16 @@ class OcpiClient:
 
 def is_callable_url(url: str) -> bool:
     """Whether ``url`` is absolute http(s) with a host: all a partner URL must be to be tried."""
+    return _callable(url) is not None
+
+
+def _callable(url: str) -> httpx.URL | None:
+    """``url`` parsed (once: the request is made from it) when it may be tried, else None."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)
+        return None
+    return parsed if parsed.scheme in ("http", "https") and parsed.host else None
 
 
 def _next_link(header: str) -> str | None:

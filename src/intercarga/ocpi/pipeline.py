@@ -400,7 +400,7 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
         self,
         *,
         fallback: httpx.AsyncBaseTransport | None = None,
-        depth: int = 32,
+        depth: int = 64,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """``depth``: requests in flight on a connection at most; ``ssl_context``: the trust
