@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from intercarga.ocpi.pipeline import (
     ResponseReader,
     request_bytes,
 )
+from tests import pki
 
 OK = b'{"status_code":1000,"timestamp":"2026-12-07T00:00:00Z"}'
 
@@ -153,11 +156,11 @@ class Partner:
             writer.close()
 
     @asynccontextmanager
-    async def serving(self) -> AsyncIterator[str]:
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+    async def serving(self, tls: ssl.SSLContext | None = None) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=tls)
         port = server.sockets[0].getsockname()[1]
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         finally:
             server.close()
             for writer in self._writers:
@@ -168,7 +171,7 @@ class Partner:
             await asyncio.wait_for(server.wait_closed(), timeout=5)
 
 
-def _push(url: str, path: str, timeout: float = 5.0) -> httpx.Request:
+def _push(url: str, path: str, timeout: float = 5.0, **extensions: str) -> httpx.Request:
     return httpx.Request(
         "PATCH",
         url + path,
@@ -176,6 +179,7 @@ def _push(url: str, path: str, timeout: float = 5.0) -> httpx.Request:
         extensions={
             PIPELINED: True,
             "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout},
+            **extensions,
         },
     )
 
@@ -410,3 +414,65 @@ async def test_a_partner_that_cannot_be_reached_is_a_connect_error() -> None:
             await _send(transport, _push(f"http://127.0.0.1:{port}", "/e"))
     finally:
         await transport.aclose()
+
+
+async def test_pushes_to_an_https_partner_are_pipelined_over_tls_to_its_checked_name(
+    tmp_path: Path,
+) -> None:
+    ca_key, server_key = pki.new_key(), pki.new_key()
+    ca = pki.certificate("Test CA", ca_key, None, ca=True)
+    server = pki.certificate("localhost", server_key, (ca.subject, ca_key), ca=False)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(pki.write_pem(tmp_path / "server.pem", server, server_key))
+    trusted = ssl.create_default_context(cafile=pki.write_pem(tmp_path / "ca.pem", ca))
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            target, _ = await _request(reader)
+            partner.received.append(target)
+            writer.write(_answer())
+
+    partner = Partner(handler)
+    async with partner.serving(served) as url:
+        transport = PipelinedTransport(ssl_context=trusted)
+        try:
+            # As the request-forgery guard sends it: to the checked address, the name for TLS.
+            responses = await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        _send(transport, _push(url, f"/e/{i}", sni_hostname="localhost"))
+                        for i in range(4)
+                    )
+                ),
+                timeout=10,
+            )
+            with pytest.raises(httpx.ConnectError, match="certificate"):
+                await _send(transport, _push(url, "/e", sni_hostname="partner.example"))
+        finally:
+            await transport.aclose()
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len(partner.received) == 4
+
+
+async def test_a_partner_that_closes_after_every_answer_still_gets_each_push_once() -> None:
+    count = 5
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target, _ = await _request(reader)
+        partner.received.append(target)
+        writer.write(_answer(200, OK, b"Connection: close"))
+        await writer.drain()
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        transport = PipelinedTransport()
+        try:
+            responses = await asyncio.wait_for(
+                asyncio.gather(*(_send(transport, _push(url, f"/e/{i}")) for i in range(count))),
+                timeout=10,
+            )
+        finally:
+            await transport.aclose()
+    assert [r.status_code for r in responses] == [200] * count
+    assert sorted(partner.received) == sorted(f"/e/{i}" for i in range(count))
+    assert partner.connections == count

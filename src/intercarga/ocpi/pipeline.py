@@ -26,10 +26,10 @@ writes a request. :class:`PipelinedTransport` is the thin asyncio adapter: an
   timeout).
 - An answer that says ``Connection: close`` is the last one: the server must not process the
   requests written after it (RFC 9112 section 9.6), so they are written again on a new
-  connection, once. Every other loss of the connection (closed after k of n answers, an answer
-  that is not HTTP) fails the requests still unanswered with a transport error: the partner may
-  have processed them, so whether they are sent again is the outbox's decision, never this
-  module's.
+  connection (a server that closes after every answer still answers one each time). Every
+  other loss of the connection (closed after k of n answers, an answer that is not HTTP) fails
+  the requests still unanswered with a transport error: the partner may have processed them, so
+  whether they are sent again is the outbox's decision, never this module's.
 - A request not answered within the read timeout fails with :class:`httpx.ReadTimeout`, and
   the connection is closed (the answers behind it can no longer be trusted to come), failing the
   others in flight on it.
@@ -452,7 +452,9 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
         data: bytes,
         timeouts: dict[str, float | None],
     ) -> Answer:
-        for _ in range(2):  # a second time only when the server said it did not process it
+        # Again only when the server said it did not process it: each connection it closes so
+        # answers at least one request, so ``depth`` + 1 tries always see this one answered.
+        for _ in range(self._depth + 1):
             connection = await self._connection(origin, request, timeouts.get("connect"))
             try:
                 answer = await connection.send(request.method.encode(), data)
@@ -472,7 +474,7 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as error:
                 raise type(error)(str(error), request=request) from None
         raise httpx.RemoteProtocolError(
-            "the partner closed two connections in a row before answering", request=request
+            "the partner kept closing connections before answering", request=request
         )
 
     async def _connection(
