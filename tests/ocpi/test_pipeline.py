@@ -476,3 +476,31 @@ async def test_a_partner_that_closes_after_every_answer_still_gets_each_push_onc
     assert [r.status_code for r in responses] == [200] * count
     assert sorted(partner.received) == sorted(f"/e/{i}" for i in range(count))
     assert partner.connections == count
+
+
+async def test_a_caller_that_gives_up_does_not_shift_the_answers_of_the_others() -> None:
+    first_read = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            target, _ = await _request(reader)
+            partner.received.append(target)
+            first_read.set()
+            await asyncio.sleep(0.2 if target == "/gives-up" else 0)
+            writer.write(_answer(200, json.dumps({"status_code": 1000, "data": target}).encode()))
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        transport = PipelinedTransport()
+        try:
+            giving_up = asyncio.create_task(_send(transport, _push(url, "/gives-up")))
+            await asyncio.wait_for(first_read.wait(), timeout=5)
+            staying = asyncio.create_task(_send(transport, _push(url, "/stays")))
+            await asyncio.sleep(0.05)
+            giving_up.cancel()
+            answer = await asyncio.wait_for(staying, timeout=5)
+            with pytest.raises(asyncio.CancelledError):
+                await giving_up
+        finally:
+            await transport.aclose()
+    assert answer.json()["data"] == "/stays" and partner.connections == 1
