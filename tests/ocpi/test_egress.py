@@ -74,6 +74,39 @@ async def test_allowed_private_urls_are_called_as_given() -> None:
     assert [str(sent.url) for sent in network.sent] == ["http://cpo.test/ocpi/versions"]
 
 
+async def test_a_burst_to_one_partner_resolves_its_name_once_and_again_after_a_while() -> None:
+    network = Recorder()
+    answers = [[PUBLIC], [PUBLIC], ["10.0.0.1"]]
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return answers[len(asked) - 1]
+
+    now = [0.0]
+    egress = PartnerEgress(
+        allow_http=False,
+        allow_private=False,
+        inner=network,
+        resolve=resolve,
+        resolved_for=10,
+        clock=lambda: now[0],
+    )
+    async with httpx.AsyncClient(transport=egress) as client:
+        for index in range(5):
+            now[0] += 1
+            await client.patch(f"https://partner.example/ocpi/l/{index}", json={})
+        assert len(asked) == 1
+        now[0] += 10  # the addresses kept have grown old
+        await client.get("https://partner.example/ocpi/versions")
+        now[0] += 10
+        # The name now leads somewhere private: refused, and nothing kept from before.
+        with pytest.raises(EgressRefusedError, match=r"10\.0\.0\.1"):
+            await client.get("https://partner.example/ocpi/versions")
+    assert len(asked) == 3
+    assert {sent.url.host for sent in network.sent} == {PUBLIC} and len(network.sent) == 6
+
+
 def test_what_counts_as_not_public() -> None:
     assert refusal(PUBLIC) is None
     assert refusal("2606:4700:4700::1111") is None

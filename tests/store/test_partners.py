@@ -109,3 +109,29 @@ async def test_a_partner_written_elsewhere_is_found_at_once_when_asked_fresh(
     finally:
         await here.dispose()
         await elsewhere.dispose()
+
+
+async def test_callers_finding_the_copy_old_at_once_share_one_read(store: Store) -> None:
+    # A burst of status changes each asks for the partners when the copy has just grown old:
+    # one read of the store serves them all, and a write drops it for those who come after.
+    from sqlalchemy import event
+
+    partners = PartnerRepository(store.engine, max_age=0.0)
+    await partners.create(partner())
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().startswith("SELECT partners.id"):  # a read of every partner
+            reads.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        seen = await asyncio.wait_for(
+            asyncio.gather(*(partners.current() for _ in range(20))), timeout=10
+        )
+        assert len(reads) == 1 and all(found is seen[0] for found in seen)
+        assert [p.id for p in seen[0]] == ["p1"]
+        await partners.put(partner(name="Renamed"))
+        assert [p.name for p in await partners.current()] == ["Renamed"]
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", count)

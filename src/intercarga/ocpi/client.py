@@ -3,7 +3,11 @@
 It takes an :class:`httpx.AsyncBaseTransport`, so tests run two Intercarga parties in one process
 (``httpx.ASGITransport`` / ``httpx.MockTransport``) and production uses the default network
 transport. Every call sends the credentials token (Base64, or as is for partners that want it
-raw), a new ``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation. Failures are typed:
+raw), a new ``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation. A call made with
+``pipelined=True`` (the outbox's pushes) goes straight to the transport, marked so that
+:class:`~intercarga.ocpi.pipeline.PipelinedTransport` may pipeline it with the others to the same
+partner; httpx's client and its per-request bookkeeping are skipped, the rest (headers, envelope,
+errors) is the same. Failures are typed:
 :class:`PartnerUnreachableError` when nothing usable came back, :class:`PartnerRejectedError` when the
 partner answered with an HTTP error or a non-success OCPI status. This module decides nothing
 about registration or routing; it never stores anything.
@@ -20,6 +24,7 @@ from typing import Any
 import httpx
 
 from intercarga.errors import IntercargaError
+from intercarga.ocpi.pipeline import PIPELINED
 from intercarga.ocpi.transport import authorization_header, new_message_ids, parse_json
 
 __all__ = [
@@ -37,6 +42,12 @@ log = logging.getLogger(__name__)
 # Following "next" links stops here whatever the partner says: a misbehaving server cannot keep
 # a pull going forever.
 MAX_PAGES = 10_000
+# What httpx's client would add to a request sent without it.
+_DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
 
 
 class PartnerError(IntercargaError):
@@ -95,6 +106,7 @@ class OcpiClient:
     ) -> None:
         self._transport = transport
         self._timeout = timeout
+        self._timeouts = httpx.Timeout(timeout).as_dict()
         # One pool of connections for every call (partners get many small requests in a row):
         # made on first use, in the running event loop (again in another loop).
         self._http: httpx.AsyncClient | None = None
@@ -124,9 +136,13 @@ class OcpiClient:
         params: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        pipelined: bool = False,
     ) -> Reply:
-        """One request; the reply whatever its status, as long as the body is an envelope."""
-        if not is_callable_url(url):
+        """One request; the reply whatever its status, as long as the body is an envelope.
+
+        ``pipelined``: a push, which may share a connection with the others to the partner."""
+        target = _callable(url)
+        if target is None:
             # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
             raise PartnerUnreachableError(f"cannot reach {url!r}: not an http(s) URL")
         sent = {
@@ -135,9 +151,12 @@ class OcpiClient:
             **(headers or {}),
         }
         try:
-            response = await self._pool().request(
-                method, url, headers=sent, json=json, params=params
-            )
+            if pipelined and self._transport is not None:
+                response = await self._send(method, target, sent, json, params)
+            else:
+                response = await self._pool().request(
+                    method, target, headers=sent, json=json, params=params
+                )
         except httpx.TimeoutException as error:
             reason = str(error) or type(error).__name__
             raise PartnerTimeoutError(f"no answer in time from {url}: {reason}") from None
@@ -165,6 +184,32 @@ class OcpiClient:
                 )
             raise PartnerUnreachableError(f"{method} {url} did not answer with an OCPI envelope")
         return Reply(response.status_code, body, response.headers)
+
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        json: Any,
+        params: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """One request through the transport itself, without httpx's client (no cookies, no
+        redirects: the client follows none either)."""
+        assert self._transport is not None
+        request = httpx.Request(
+            method,
+            url,
+            params=params,
+            headers={**_DEFAULT_HEADERS, **headers},
+            json=json,
+            extensions={"timeout": self._timeouts, PIPELINED: True},
+        )
+        response = await self._transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def call_ok(self, method: str, url: str, **options: Any) -> Reply:
         """Like :meth:`call`, but anything except HTTP 2xx with an OCPI 1xxx is an error."""
@@ -222,11 +267,16 @@ class OcpiClient:
 
 def is_callable_url(url: str) -> bool:
     """Whether ``url`` is absolute http(s) with a host: all a partner URL must be to be tried."""
+    return _callable(url) is not None
+
+
+def _callable(url: str) -> httpx.URL | None:
+    """``url`` parsed (once: the request is made from it) when it may be tried, else None."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)
+        return None
+    return parsed if parsed.scheme in ("http", "https") and parsed.host else None
 
 
 def _next_link(header: str) -> str | None:

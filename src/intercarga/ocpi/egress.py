@@ -11,7 +11,10 @@ partner goes through it:
   shared, reserved, multicast and unspecified addresses are refused (unless
   ``[ocpi] allow_private_partner_urls``);
 - the request then goes to the address that was checked (the ``Host`` header and the TLS server
-  name stay the partner's host name), so a second DNS answer cannot change the target.
+  name stay the partner's host name), so a second DNS answer cannot change the target;
+- addresses that passed the check are kept ``resolved_for`` seconds (10 by default), so a burst
+  of pushes to one partner does not resolve its name once per request: within that time a
+  request goes to an address that was checked, never to one that was not.
 
 A refusal is an :class:`EgressRefusedError`, an ``httpx.TransportError``: the client reports it
 like any other connection that could not be made. This module never reads a response.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -68,11 +72,17 @@ class PartnerEgress(httpx.AsyncBaseTransport):
         allow_private: bool,
         inner: httpx.AsyncBaseTransport | None = None,
         resolve: Resolver = _resolve,
+        resolved_for: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._allow_http = allow_http
         self._allow_private = allow_private
         self._inner = inner or httpx.AsyncHTTPTransport()
         self._resolve = resolve
+        self._resolved_for = resolved_for
+        self._clock = clock
+        # (host, port) -> (when resolved, its addresses, every one checked)
+        self._checked: dict[tuple[str, int], tuple[float, str]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -86,6 +96,24 @@ class PartnerEgress(httpx.AsyncBaseTransport):
             return await self._inner.handle_async_request(request)
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
+        address = await self._checked_address(request, host, port)
+        # Connect to the address checked; Host and the TLS name stay the partner's.
+        pinned = httpx.Request(
+            request.method,
+            url.copy_with(host=address),
+            headers=request.headers,
+            stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": host},
+        )
+        return await self._inner.handle_async_request(pinned)
+
+    async def _checked_address(self, request: httpx.Request, host: str, port: int) -> str:
+        """The address to call for ``host``: resolved (or kept from a recent resolution) with
+        every address it has checked; refused or unresolvable: an error."""
+        now = self._clock()
+        kept = self._checked.get((host, port))
+        if kept is not None and now - kept[0] < self._resolved_for:
+            return kept[1]
         try:
             async with asyncio.timeout(_connect_timeout(request)):
                 addresses = await self._resolve(host, port)
@@ -96,20 +124,14 @@ class PartnerEgress(httpx.AsyncBaseTransport):
         for address in addresses:
             reason = refusal(address)
             if reason is not None:
+                self._checked.pop((host, port), None)
                 raise EgressRefusedError(
                     f"refused: {host} resolves to {address}, {reason}"
                     " (allow_private_partner_urls is off)",
                     request=request,
                 )
-        # Connect to the address just checked; Host and the TLS name stay the partner's.
-        pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=addresses[0]),
-            headers=request.headers,
-            stream=request.stream,
-            extensions={**request.extensions, "sni_hostname": host},
-        )
-        return await self._inner.handle_async_request(pinned)
+        self._checked[(host, port)] = (now, addresses[0])
+        return addresses[0]
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -130,7 +130,9 @@ class RetryPolicy:
     give_up_after: timedelta = timedelta(days=7)  # a transient failure this old: FAILED
     lease: float = 60.0  # seconds a sender holds a row (longer than a request may take)
     poll: float = 2.0  # seconds between looks at the store for rows other nodes stored
-    window: int = 16  # rows of different objects a lane sends at once (within keep-alive)
+    # Rows of different objects a lane sends at once: pipelined on one connection
+    # (:mod:`.pipeline`), and read, leased and settled in one statement or transaction each.
+    window: int = 64
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt."""
@@ -388,6 +390,7 @@ class Outbox:
             json=request.body,
             headers=entry.headers,
             correlation_id=entry.correlation_id or None,
+            pipelined=True,
         )
 
     def _failed(self, entry: OutboxEntry, attempts: int, error: PartnerError) -> Settled:

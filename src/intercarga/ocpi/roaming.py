@@ -30,6 +30,7 @@ from intercarga.ocpi.egress import PartnerEgress
 from intercarga.ocpi.hub import Hub
 from intercarga.ocpi.nap import LocationWrites, NapPuller, NapReceiver
 from intercarga.ocpi.outbox import Outbox, RetryPolicy
+from intercarga.ocpi.pipeline import PipelinedTransport
 from intercarga.ocpi.profiles import ChargingProfiles
 from intercarga.ocpi.push import ChangeWatcher, Pusher, PushRenderer
 from intercarga.ocpi.registrar import PartnerListener, Registrar
@@ -73,6 +74,7 @@ class PartnerAccess:
             transport = PartnerEgress(
                 allow_http=settings.ocpi.allow_http_partner_urls,
                 allow_private=settings.ocpi.allow_private_partner_urls,
+                inner=PipelinedTransport(),
             )
         client = OcpiClient(transport, timeout=settings.ocpi.request_timeout)
         partners = PartnerRepository(store.engine)

@@ -14,11 +14,14 @@ repository on the same engine in this process (a revoked token or an unregistrat
 very next request), and at most ``max_age`` seconds old otherwise (a write by another node or by
 the CLI's process shows within that bound, one second by default). A read that overlaps a write
 is never kept (a generation counter), so a stale copy cannot outlive the write that made it
-stale.
+stale. When the copy is too old, the callers that look at once (every push of a burst of status
+changes) share one read of the store instead of each making their own; a write drops that read
+too, so no caller after a write is handed what was read before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -48,6 +51,9 @@ class _Copy:
     partners: list[Partner] | None = None
     by_hash: dict[str, Partner] = field(default_factory=dict)
     read_at: float = 0.0
+    # The read in progress that callers needing a new copy share (its loop: futures are bound).
+    reading: asyncio.Future[list[Partner]] | None = None
+    reading_in: asyncio.AbstractEventLoop | None = None
 
 
 _COPIES: weakref.WeakKeyDictionary[AsyncEngine, _Copy] = weakref.WeakKeyDictionary()
@@ -78,12 +84,34 @@ class PartnerRepository(Repository[Partner]):
             and time.monotonic() - copy.read_at < self._max_age
         ):
             return copy.partners
+        loop = asyncio.get_running_loop()
+        reading = copy.reading
+        if not fresh and reading is not None and copy.reading_in is loop:
+            # Someone is reading the store already: wait for that read (without cancelling it
+            # when this caller is cancelled); read anew only if it failed.
+            await asyncio.wait({reading})
+            if not reading.cancelled() and reading.exception() is None:
+                return reading.result()
         generation = copy.generation
-        partners = (await self.list(limit=None)).items
+        mine: asyncio.Future[list[Partner]] | None = None
+        if not fresh:
+            mine = copy.reading = loop.create_future()
+            copy.reading_in = loop
+        try:
+            partners = (await self.list(limit=None)).items
+        except BaseException:
+            if mine is not None:
+                mine.cancel()  # those waiting read for themselves
+            raise
+        finally:
+            if mine is not None and copy.reading is mine:
+                copy.reading = None
         if copy.generation == generation:
             copy.partners = partners
             copy.by_hash = {p.token_hash: p for p in partners if p.token_hash}
             copy.read_at = time.monotonic()
+        if mine is not None:
+            mine.set_result(partners)
         return partners
 
     def forget(self) -> None:
@@ -91,6 +119,7 @@ class PartnerRepository(Repository[Partner]):
         self._copy.generation += 1
         self._copy.partners = None
         self._copy.by_hash = {}
+        self._copy.reading = None  # begun before the write: nobody may join it any more
 
     async def put(self, item: Partner) -> bool:
         self.forget()
