@@ -3,6 +3,7 @@ again, so the partner receives it once (issue 17)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,9 +18,11 @@ from intercarga.domain.partner import Partner
 from intercarga.ocpi.client import OcpiClient
 from intercarga.ocpi.doubt import Answer, Verdict, judge, question
 from intercarga.ocpi.outbox import Outbox, Request, RetryPolicy
+from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import PENDING, SENT, OutboxEntry, OutboxRepository, Settled
 from tests import factories
+from tests.ocpi.conftest import until
 
 URL = "https://emsp.example/ocpi/emsp/2.2.1/locations/CO/CPO/L1"
 EARLY, LATE = "2026-11-24T12:00:00Z", "2026-11-24T12:00:00.5Z"
@@ -72,6 +75,7 @@ class Receiver:
         self.requests: list[tuple[str, str]] = []
         self.get_answers: list[Callable[[httpx.Request], httpx.Response]] = []
         self.lose_next_answer = False
+        self.hang = False
 
     def pushes(self) -> list[str]:
         return [method for method, _url in self.requests if method != "GET"]
@@ -89,6 +93,8 @@ class Receiver:
             self.objects.pop(url, None)
         elif request.method in ("PUT", "PATCH"):
             self.objects[url] = {**self.objects.get(url, {}), **json.loads(request.read())}
+        if self.hang:
+            await asyncio.Event().wait()  # holds the push, never answers
         if self.lose_next_answer:
             self.lose_next_answer = False
             raise httpx.ReadTimeout("answer lost", request=request)
@@ -286,3 +292,50 @@ async def test_a_late_failure_never_undoes_a_row_another_sender_settled(
     # A sender whose lease ran out meanwhile writes its failure late: the row stays SENT.
     await rows.settle(now, [Settled(entry_id, PENDING, 1, now, "timeout")])
     assert (await _state(rows)).state == SENT
+
+
+async def test_a_node_killed_mid_push_leaves_the_row_in_doubt_and_the_next_node_asks(
+    engine: AsyncEngine,
+) -> None:
+    """Two nodes on one database: the one sending the partner's lane dies while its PUT waits
+    for an answer (the partner holds it). Once its leases run out the other node takes the lane
+    over, finds the row in doubt, asks, and sends nothing again."""
+    receiver = Receiver()
+    await PartnerRepository(engine).create(factories.partner())
+    rows = OutboxRepository(engine)
+    policy = RetryPolicy(first_delay=0, lease=0.5, poll=0.05)
+
+    def node(name: str) -> Outbox:
+        client = OcpiClient(httpx.MockTransport(receiver))
+        return Outbox(
+            rows,
+            PartnerRepository(engine),
+            client,
+            AsStored(),
+            policy=policy,
+            lanes=LeaseRepository(engine),
+            node=name,
+        )
+
+    first, second = node("a"), node("b")
+    await _stored(rows, _row())
+    receiver.hang = True
+    sending = asyncio.create_task(first.deliver_next("p1"))
+
+    async def held() -> bool:
+        return URL in receiver.objects
+
+    await until(held)
+    sending.cancel()  # killed: nothing written after the PUT left
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    receiver.hang = False
+    assert await second.deliver_next("p1") == policy.poll  # the dead node's lease still holds
+
+    async def settled() -> bool:
+        await second.deliver_next("p1")
+        return (await _state(rows)).state == SENT
+
+    await until(settled, seconds=10)
+    assert receiver.requests == [("PUT", URL), ("GET", URL)]
+    assert second.checked_not_resent == 1
