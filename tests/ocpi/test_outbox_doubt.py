@@ -48,6 +48,9 @@ def test_only_what_has_a_url_to_ask_and_a_moment_to_compare_is_asked_about() -> 
         ("PUT", EARLY, _found({"last_updated": EARLY}), Verdict.HOLDS),
         ("PUT", EARLY, _found({"last_updated": LATE}), Verdict.HOLDS),  # something newer
         ("PATCH", LATE, _found({"status": "AVAILABLE", "last_updated": EARLY}), Verdict.LACKS),
+        # The same moment: the PATCH is there only if its fields are.
+        ("PATCH", EARLY, _found({"id": "L1", "last_updated": EARLY}), Verdict.HOLDS),
+        ("PATCH", EARLY, _found({"id": "L2", "last_updated": EARLY}), Verdict.LACKS),
         ("PUT", EARLY, _found({"id": "L1"}), Verdict.LACKS),  # its copy has no moment
         ("PUT", EARLY, Answer(404, 2000), Verdict.LACKS),
         ("PATCH", EARLY, Answer(404, None), Verdict.LACKS),  # a 404 without an OCPI body

@@ -29,8 +29,10 @@ any                       no answer, HTTP 5xx, 401, OCPI 3xxx/4xxx        (no ve
 
 A partner whose copy is at least as new as the push holds it or something that supersedes it
 (one object's rows reach a partner in the order they were stored, and a newer row of an object
-replaces its older pending ones): it needs nothing. A PATCH carries ``last_updated`` (required
-by the spec), so a PATCH is judged like a PUT.
+replaces its older pending ones): it needs nothing. This takes two versions of one object to
+differ in ``last_updated`` (OCPI's own premise: a Sender's ``date_from`` rests on it), to the
+millisecond an OCPI DateTime carries. A PATCH carries ``last_updated`` (required by the spec);
+a copy of the very same moment holds a PATCH only if it has every field the PATCH set, as set.
 
 What cannot be asked: a POST. A CDR is POSTed to the eMSP's CDRs endpoint, and the URL to GET
 it back is the one the eMSP returns in the ``Location`` header of its answer to that POST
@@ -118,4 +120,11 @@ def judge(method: str, body: Any, answer: Answer) -> Verdict:
         return Verdict.UNANSWERABLE
     if theirs is None or theirs < pushed:
         return Verdict.LACKS
+    if theirs == pushed and method == "PATCH" and not _patched(body, answer.data):
+        return Verdict.LACKS  # another change of the same moment: this one is not there
     return Verdict.HOLDS
+
+
+def _patched(body: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Whether the partner's copy has every field the PATCH set, as it set it."""
+    return all(theirs.get(name) == value for name, value in body.items() if name != "last_updated")
