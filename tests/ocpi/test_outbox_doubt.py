@@ -306,7 +306,7 @@ async def test_a_node_killed_mid_push_leaves_the_row_in_doubt_and_the_next_node_
     receiver = Receiver()
     await PartnerRepository(engine).create(factories.partner())
     rows = OutboxRepository(engine)
-    policy = RetryPolicy(first_delay=0, lease=0.5, poll=0.05)
+    policy = RetryPolicy(first_delay=0, lease=2.0, poll=0.05)
 
     def node(name: str) -> Outbox:
         client = OcpiClient(httpx.MockTransport(receiver))
@@ -342,3 +342,36 @@ async def test_a_node_killed_mid_push_leaves_the_row_in_doubt_and_the_next_node_
     await until(settled, seconds=10)
     assert receiver.requests == [("PUT", URL), ("GET", URL)]
     assert second.checked_not_resent == 1
+
+
+async def test_a_sender_whose_lease_ran_short_sends_nothing_and_leaves_the_next_ones_lease(
+    engine: AsyncEngine,
+) -> None:
+    """A sender stalled past most of its lease (a paused process) must not start a request the
+    next sender cannot know of; what it writes late never frees the next sender's lease."""
+    receiver = Receiver()
+    now = utc_now()
+    moments = iter([now])  # the row leased now … then the sender stalls 50 s
+    await PartnerRepository(engine).create(factories.partner())
+    rows = OutboxRepository(engine)
+    outbox = Outbox(
+        rows,
+        PartnerRepository(engine),
+        OcpiClient(httpx.MockTransport(receiver)),
+        AsStored(),
+        policy=RetryPolicy(first_delay=0, lease=60),
+        clock=lambda: next(moments, now + timedelta(seconds=50)),
+    )
+    await _stored(rows, _row())
+    await outbox.deliver_next("p1")
+    assert receiver.requests == []
+    stored = await _state(rows)
+    assert stored.state == PENDING and stored.attempts == 1  # in doubt for whoever goes next
+    assert "lease of the row ran short" in (stored.last_error or "")
+
+    # Another sender holds the row now; a late write of the first one leaves that lease alone.
+    entry_id = stored.id
+    later = utc_now()
+    assert await rows.lease_all([entry_id], later + timedelta(seconds=60), later) == {entry_id: 1}
+    await rows.settle(later, [Settled(entry_id, PENDING, 2, later, "late")], lease=now)
+    assert await rows.lease_all([entry_id], later + timedelta(seconds=60), later) == {}

@@ -346,8 +346,10 @@ class Outbox:
                 for entry in mine
             ]
         else:
-            outcomes = list(await asyncio.gather(*(self._send(e, partner) for e in mine)))
-        await self.repository.settle(self._clock(), outcomes)
+            outcomes = list(
+                await asyncio.gather(*(self._send(e, partner, lease_until) for e in mine))
+            )
+        await self.repository.settle(self._clock(), outcomes, lease=lease_until)
         for entry, outcome in zip(mine, outcomes, strict=True):
             if outcome.state == SENT:
                 await self._delivered(entry)
@@ -365,15 +367,20 @@ class Outbox:
         change here, at most a second old otherwise)."""
         return next((p for p in await self._partners.current() if p.id == partner_id), None)
 
-    async def _send(self, entry: OutboxEntry, partner: Partner) -> Settled:
-        """Send one row; what became of it (written by the caller with the others)."""
+    async def _send(self, entry: OutboxEntry, partner: Partner, lease_until: datetime) -> Settled:
+        """Send one row; what became of it (written by the caller with the others).
+
+        Each request starts only while a quarter of the row's lease is left (the lease is four
+        request timeouts): a request this sender makes is over, answered or given up, before
+        the next sender may take the row and ask the partner about it."""
         attempts = entry.attempts + 1
+        last_start = lease_until - timedelta(seconds=self.policy.lease / 4)
         try:
             request = await self._renderer.render(entry, partner)
             if (
                 request is not None
                 and entry.attempts
-                and await self._holds(entry, partner, request)
+                and await self._holds(entry, partner, request, last_start)
             ):
                 log.info(
                     "outbox: %s %s was in doubt and %s holds it: not sent again",
@@ -385,7 +392,7 @@ class Outbox:
                 return Settled(entry.id, SENT)
             if request is not None:
                 try:
-                    await self._call(entry, partner, request)
+                    await self._call(entry, partner, request, last_start)
                 except PartnerRejectedError as error:
                     other = await self._renderer.fallback(entry, partner, error)
                     if other is None:
@@ -398,7 +405,7 @@ class Outbox:
                         other.method,
                         other.url,
                     )
-                    await self._call(entry, partner, other)
+                    await self._call(entry, partner, other, last_start)
         except PartnerError as error:
             return self._failed(entry, attempts, error)
         except (IntercargaError, ValueError) as error:
@@ -407,7 +414,9 @@ class Outbox:
             return Settled(entry.id, FAILED, attempts, error=f"cannot be sent: {error}")
         return Settled(entry.id, SENT)
 
-    async def _holds(self, entry: OutboxEntry, partner: Partner, request: Request) -> bool:
+    async def _holds(
+        self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
+    ) -> bool:
         """Whether the partner already holds an in-doubt row's push (:mod:`.doubt`), asked with
         a GET of the push's URL; False when it cannot be asked (a POST) or cannot tell.
 
@@ -415,6 +424,7 @@ class Outbox:
         then retried later like a failed send, still in doubt."""
         if not question(request.method, request.body):
             return False
+        self._in_time(last_start)
         if partner.outgoing_token is None:
             raise PartnerUnreachableError("no token to present to the partner")
         try:
@@ -453,7 +463,14 @@ class Outbox:
             )
         return verdict is Verdict.HOLDS
 
-    async def _call(self, entry: OutboxEntry, partner: Partner, request: Request) -> None:
+    def _in_time(self, last_start: datetime) -> None:
+        if self._clock() > last_start:
+            raise PartnerUnreachableError("not sent: this sender's lease of the row ran short")
+
+    async def _call(
+        self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
+    ) -> None:
+        self._in_time(last_start)
         if partner.outgoing_token is None:
             raise PartnerUnreachableError("no token to present to the partner")
         await self._client.call_ok(

@@ -262,9 +262,15 @@ class OutboxRepository:
             )
             return {int(row.id): int(row.attempts) for row in result}
 
-    async def settle(self, at: datetime, outcomes: Sequence[Settled]) -> None:
+    async def settle(
+        self, at: datetime, outcomes: Sequence[Settled], *, lease: datetime | None = None
+    ) -> None:
         """Write what became of rows sent together, in one transaction (and the SENT ones in
-        one statement), each row's lease let go."""
+        one statement), each row's lease let go.
+
+        ``lease``: the lease the sender took them with. A row that is no longer under it (the
+        sender's lease ran out and another sender took the row) keeps the other sender's
+        lease and state, unless this sender delivered it (SENT is always written)."""
         if not outcomes:
             return
         table = tables.ocpi_outbox
@@ -289,11 +295,10 @@ class OutboxRepository:
                     values["next_attempt_at"] = outcome.next_attempt_at
                 # Only a row still pending: another sender may have taken it over (this one's
                 # lease ran out) and sent it meanwhile; SENT is never undone.
-                await connection.execute(
-                    update(table)
-                    .where(table.c.id == outcome.entry_id, table.c.state == PENDING)
-                    .values(**values)
-                )
+                mine = [table.c.id == outcome.entry_id, table.c.state == PENDING]
+                if lease is not None:
+                    mine.append(table.c.leased_until == lease)
+                await connection.execute(update(table).where(*mine).values(**values))
 
     async def head(self, partner_id: str) -> OutboxEntry | None:
         """The partner's next row to send: the lowest id still pending."""
