@@ -1562,6 +1562,9 @@ async def _cluster_crash(
                     failover_after=3,
                     reconnect_s=60.0,
                     every_push=True,
+                    # An eMSP across a network answers in about a fifth of a second: a node
+                    # killed finds pushes in flight, in doubt for the node taking over.
+                    emsp_answer_delay=0.2,
                     ocpi=("request_timeout = 5",),
                     settle_timeout=300.0,
                 )
