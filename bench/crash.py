@@ -268,6 +268,18 @@ class PostgresProxy:
 
 
 _OK = b'{"data":null,"status_code":1000,"status_message":"Success","timestamp":"2025-01-01T00:00:00Z"}'
+_UNKNOWN = (
+    b'{"status_code":2000,"status_message":"Unknown object","timestamp":"2025-01-01T00:00:00Z"}'
+)
+_REASONS = {200: "OK", 201: "Created", 404: "Not Found"}
+
+
+def _answer(status: int, body: bytes, *, location: str = "") -> bytes:
+    """An HTTP/1.1 answer with a JSON body (and a ``Location`` header)."""
+    head = f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: application/json\r\n"
+    if location:
+        head += f"location: {location}\r\n"
+    return (head + f"content-length: {len(body)}\r\n\r\n").encode() + body
 
 
 @dataclass(frozen=True)
@@ -285,11 +297,21 @@ class Push:
 
 class EmspRecorder:
     """An OCPI eMSP that accepts everything and keeps every CDR it was sent (HTTP keep-alive),
-    and every push (:class:`Push`)."""
+    and every push (:class:`Push`).
 
-    def __init__(self) -> None:
+    It answers the GETs of its receiver interfaces as the spec says (the in-doubt check of
+    the CPO's outbox asks them, :mod:`intercarga.ocpi.doubt`): the object as last PUT or
+    PATCHed at that URL (a Location's EVSEs and Connectors under their own URLs too), a CDR at
+    the URL its POST's ``Location`` header gave, HTTP 404 for what it lacks. Each GET is kept
+    in ``checks``."""
+
+    def __init__(self, *, answer_delay: float = 0.0) -> None:
+        """``answer_delay``: seconds between holding a push and answering it."""
+        self.answer_delay = answer_delay
         self.cdrs: list[dict[str, Any]] = []
         self.pushes: list[Push] = []
+        self.checks: list[Push] = []
+        self.objects: dict[str, dict[str, Any]] = {}
         self.requests = 0
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -304,6 +326,49 @@ class EmspRecorder:
 
     def pushes_by_module(self) -> dict[str, int]:
         return dict(Counter(push.module for push in self.pushes))
+
+    def checked_not_resent(self) -> int:
+        """The pushes the CPO asked about (a GET carrying the row's correlation id) and did not
+        send again afterwards: found here, so not repeated."""
+        count = 0
+        for check in self.checks:
+            if check.correlation_id and not any(
+                push.correlation_id == check.correlation_id and push.at >= check.at
+                for push in self.pushes
+            ):
+                count += 1
+        return count
+
+    def _keep(self, method: str, target: str, body: bytes) -> None:
+        """Keep what a PUT or PATCH leaves at ``target``, as a receiver would."""
+        path = target.split("?", 1)[0]
+        data = json.loads(body) if body else {}
+        if not isinstance(data, dict):
+            return
+        if method == "PATCH":
+            data = {**self.objects.get(path, {}), **data}
+        self.objects[path] = data
+        for evse in data.get("evses") or []:
+            self.objects[f"{path}/{evse.get('uid')}"] = evse
+            for connector in evse.get("connectors") or []:
+                self.objects[f"{path}/{evse.get('uid')}/{connector.get('id')}"] = connector
+
+    @staticmethod
+    def _about_an_object(target: str) -> bool:
+        """Whether ``target`` names one object of a receiver interface (module, then more)."""
+        _prefix, found, rest = target.split("?", 1)[0].partition("/ocpi/emsp/2.2.1/")
+        return bool(found) and "/" in rest.strip("/")
+
+    def _answer(self, method: str, target: str) -> bytes:
+        if method != "GET" or not self._about_an_object(target):
+            return _answer(200, _OK)
+        found = self.objects.get(target.split("?", 1)[0])
+        if found is None:
+            return _answer(404, _UNKNOWN)
+        body = json.dumps(
+            {"data": found, "status_code": 1000, "timestamp": "2025-01-01T00:00:00Z"}
+        ).encode()
+        return _answer(200, body)
 
     def repeated_pushes(self) -> list[tuple[Push, Push]]:
         """Each delivery of a push (an outbox row, by its correlation id) after its first, with
@@ -328,11 +393,6 @@ class EmspRecorder:
                 await asyncio.wait_for(self._server.wait_closed(), 5)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        answer = (
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-            + f"content-length: {len(_OK)}\r\n\r\n".encode()
-            + _OK
-        )
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -348,14 +408,27 @@ class EmspRecorder:
                 self.requests += 1
                 method, target = request_line.split(" ")[:2]
                 cdr_id = ""
+                module = target.split("/ocpi/emsp/2.2.1/", 1)[-1].split("/", 1)[0]
+                answer = self._answer(method, target)
                 if method == "POST" and "/cdrs" in target and body:
                     self.cdrs.append(json.loads(body))
                     cdr_id = str(self.cdrs[-1].get("id"))
+                    # Where the CPO may GET it (the Location header of the POST's answer).
+                    where = f"{target.rstrip('/')}/{cdr_id}"
+                    self.objects[where] = self.cdrs[-1]
+                    answer = _answer(201, _OK, location=self.url.rsplit("/ocpi/", 1)[0] + where)
+                if method in ("PUT", "PATCH"):
+                    self._keep(method, target, body)
+                elif method == "DELETE":
+                    self.objects.pop(target.split("?", 1)[0], None)
                 if method in ("POST", "PUT", "PATCH", "DELETE"):
-                    module = target.split("/ocpi/emsp/2.2.1/", 1)[-1].split("/", 1)[0]
                     self.pushes.append(
                         Push(method, module, target, correlation, time.monotonic(), cdr_id)
                     )
+                    if self.answer_delay:
+                        await asyncio.sleep(self.answer_delay)
+                elif method == "GET" and self._about_an_object(target):
+                    self.checks.append(Push(method, module, target, correlation, time.monotonic()))
                 writer.write(answer)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -670,6 +743,9 @@ class CrashPlan:
     reconnect_s: float = 30.0  # simulated seconds between a station's connection attempts
     # The eMSP receives every push (sessions, EVSE statuses), not only CDRs.
     every_push: bool = False
+    # Real seconds the eMSP keeps a push (it holds it at once) before it answers: a wider
+    # window in which a kill finds rows in flight, in doubt for the node taking over.
+    emsp_answer_delay: float = 0.0
     # What each disruption is, in turn: "kill" (a node, SIGKILL), or the name of an
     # :class:`Outage` handed to :func:`run_crash` ("nats", "postgres"): cut for a while under
     # load, every node's /healthz degraded meanwhile, then restored.
@@ -711,10 +787,15 @@ class CrashResult:
     offline_201: int = 0  # acknowledged 2.0.1 TransactionEvents sent with offline: true
     pushes: dict[str, int] = field(default_factory=dict)  # requests the eMSP received, by module
     pushes_repeated: int = 0  # deliveries of an outbox row (by correlation id) after its first
-    # Of those, the ones whose first delivery arrived within a second before a kill (or during
-    # an outage of the database): the row was in flight (the eMSP answered, the node died or
-    # lost its database before noting it sent), so it was sent again — at least once, by design.
-    pushes_in_flight_at_kill: int = 0
+    # Of those, the POSTs (CDRs) whose first delivery arrived within a second before a kill (or
+    # during an outage of the database): the row was in flight (the eMSP answered, the node died
+    # or lost its database before noting it sent). A POST cannot be asked about (the URL to GET
+    # a CDR comes in the lost answer), so it is sent again; the eMSP keeps one per CDR id. A PUT
+    # or PATCH delivered twice is among ``problems``: it is asked about instead.
+    posts_resent_in_doubt: int = 0
+    pushes_checked: int = 0  # in-doubt checks: GETs of a pushed object the eMSP answered
+    # Of the rows asked about, those the eMSP held, so not sent again (what exactly-once saved).
+    pushes_checked_not_resent: int = 0
     # time.monotonic() of each disruption's start and end (a kill's are the same).
     disrupted: list[tuple[float, float]] = field(default_factory=list)
     # Per outage: its name, seconds until every node's /healthz said degraded, seconds an API
@@ -752,7 +833,9 @@ class CrashResult:
             "offline_201": self.offline_201,
             "pushes": self.pushes,
             "pushes_repeated": self.pushes_repeated,
-            "pushes_in_flight_at_kill": self.pushes_in_flight_at_kill,
+            "posts_resent_in_doubt": self.posts_resent_in_doubt,
+            "pushes_checked": self.pushes_checked,
+            "pushes_checked_not_resent": self.pushes_checked_not_resent,
             "outages": self.outages,
             "reconnect_s": [round(value, 2) for value in self.reconnect_s],
             "seconds": round(self.seconds, 1),
@@ -782,7 +865,7 @@ async def run_crash(
         f"CRASH-{'16' if version is OcppVersion.V16 else '201'}-{number:03d}"
         for number, version in enumerate(versions, 1)
     ]
-    emsp = EmspRecorder()
+    emsp = EmspRecorder(answer_delay=plan.emsp_answer_delay)
     await emsp.start()
     nodes = [
         CsmsProcess(
@@ -1331,11 +1414,21 @@ async def check(
     result.pushes = emsp.pushes_by_module()
     repeats = emsp.repeated_pushes()
     result.pushes_repeated = len(repeats)
+    result.pushes_checked = len(emsp.checks)
+    result.pushes_checked_not_resent = emsp.checked_not_resent()
     for first, again in repeats:
-        # Not a loss: the receiver keeps one per object (OCPI pushes are idempotent).
         result.redelivered.append(f"{again.method} {again.module}: {again.target}")
-        if any(start - 1.0 <= first.at <= end for start, end in result.disrupted):
-            result.pushes_in_flight_at_kill += 1
+        in_flight = any(start - 1.0 <= first.at <= end for start, end in result.disrupted)
+        if again.method == "POST" and in_flight:
+            # A CDR whose answer died with its node: nothing to ask, so sent again; the eMSP
+            # keeps one per id (checked below).
+            result.posts_resent_in_doubt += 1
+        elif in_flight:
+            problem(
+                f"{again.method} {again.target} delivered twice: in flight at a kill, yet "
+                "sent again instead of asked about",
+                duplicated=1,
+            )
         else:
             problem(
                 f"{again.method} {again.target} delivered twice, no kill in between",
@@ -1492,6 +1585,9 @@ async def _cluster_crash(
                     failover_after=3,
                     reconnect_s=60.0,
                     every_push=True,
+                    # An eMSP across a network answers in about a fifth of a second: a node
+                    # killed finds pushes in flight, in doubt for the node taking over.
+                    emsp_answer_delay=0.2,
                     ocpi=("request_timeout = 5",),
                     settle_timeout=300.0,
                 )

@@ -1125,20 +1125,24 @@ def _cluster_crash_section(report: Report) -> list[str]:
         "| stations | transactions | kills: live transactions, stations moved, kill → all "
         "online elsewhere, longest 2.0.1 queue | 2.0.1 offline events accepted | messages "
         "checked | lost | duplicated | sessions | CDRs stored / at the eMSP | pushes received "
-        "| pushes received twice (in flight at a kill) |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| pushes received twice (CDR POSTs in flight at a kill) | in doubt: asked, "
+        "not sent again |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|",
         f"| {result.stations} | "
         f"{result.transactions} | {kills} | {result.offline_201} | "
         f"{result.messages_checked:,} | {result.lost} | {result.duplicated} | "
         f"{result.sessions} | {result.cdrs_stored} / {result.cdrs_received} | {pushes} | "
-        f"{result.pushes_repeated} ({result.pushes_in_flight_at_kill}) |",
+        f"{result.pushes_repeated} ({result.posts_resent_in_doubt}) | "
+        f"{result.pushes_checked} / {result.pushes_checked_not_resent} |",
         "",
         "Kill → all online elsewhere is the stations' own failover (three attempts a second "
         "apart, then the next node) plus their boot there: a balancer with a faster health "
-        "check moves them sooner. A push received twice was in flight when its node died: the "
-        "eMSP had answered, the node had not yet noted the row sent, and the node that took "
-        "the partner's lane over (once the dead node's lease ran out) sent it again; OCPI "
-        "receivers keep one per object.",
+        "check moves them sooner. A row in flight when its node died (the eMSP had answered, "
+        "the node had not yet noted the row sent) is in doubt for the node that takes the "
+        "partner's lane over (once the dead node's lease ran out): it GETs the object from the "
+        "eMSP first and sends it only if the eMSP lacks it or holds an older copy (asked / not "
+        "sent again). A CDR POST cannot be asked about (its URL at the eMSP comes in the lost "
+        "answer): it is sent again, and the eMSP keeps one per CDR id.",
         "",
     ]
     out += [f"- {line}" for line in result.problems[:5]]

@@ -36,13 +36,16 @@ class Hosts(httpx.AsyncBaseTransport):
     hosts ``down`` too, and ``silent`` ones time out.
 
     ``lose_answers[host] = n``: the next ``n`` POSTs to ``host`` are delivered but their answers
-    are lost (the sender sees a timeout)."""
+    are lost (the sender sees a timeout); ``lose_answers_of`` names the methods (POST unless
+    told). ``delivered`` lists every request a host's app received: method and path."""
 
     def __init__(self) -> None:
         self.apps: dict[str, httpx.ASGITransport] = {}
         self.down: set[str] = set()
         self.silent: set[str] = set()
         self.lose_answers: dict[str, int] = {}
+        self.lose_answers_of: frozenset[str] = frozenset({"POST"})
+        self.delivered: list[tuple[str, str]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -51,7 +54,8 @@ class Hosts(httpx.AsyncBaseTransport):
         if host in self.silent:
             raise httpx.ReadTimeout(f"no answer from {host}", request=request)
         response = await self.apps[host].handle_async_request(request)
-        if request.method == "POST" and self.lose_answers.get(host, 0) > 0:
+        self.delivered.append((request.method, request.url.path))
+        if request.method in self.lose_answers_of and self.lose_answers.get(host, 0) > 0:
             self.lose_answers[host] -= 1
             await response.aread()
             raise httpx.ReadTimeout("answer lost", request=request)

@@ -377,3 +377,58 @@ async def test_one_objects_updates_arrive_in_order_while_others_are_in_flight(
     for key in set(keys):
         assert [n for k, n in received if k == key] == [n for n, k in enumerate(keys) if k == key]
     assert most > 1  # different objects were in flight at the same time
+
+
+async def test_a_push_whose_answer_was_lost_reaches_the_emsp_once(
+    network: tuple[Network, Hosts],
+) -> None:
+    """The eMSP stores each push and its answer is lost: the CPO asks with a GET of the same URL
+    (answered by Intercarga's own receivers), finds the eMSP holds it, and sends nothing again."""
+    _make, hosts = network
+    cpo, emsp = await _pair(network)
+    partner_id = await _partner_id(cpo)
+    location = _location()
+    await cpo.system.store.locations.put(location)
+    hosts.lose_answers_of = frozenset({"PUT", "PATCH"})
+    hosts.lose_answers["emsp.test"] = 3
+    await cpo.roaming.pusher.location_changed(location)
+    evse = location.evses[0].uid
+    await _status(cpo, evse, domain.EVSEStatus.CHARGING, AT + timedelta(hours=1))
+    token = domain.Token(
+        country_code="CO", party_id="EMS", uid="ROAMER", contract_id="CO-EMS-C1", issuer="EMS"
+    )
+    await cpo.system.store.tokens.put(token)
+    session = domain.Session(
+        country_code="CO",
+        party_id="CPO",
+        id="S1",
+        start_date_time=AT,
+        token_uid="ROAMER",
+        location_id="LOC1",
+        evse_uid=evse,
+        connector_id="1",
+        currency="COP",
+        status=domain.SessionStatus.ACTIVE,
+        last_updated=AT + timedelta(hours=1),
+    )
+    await cpo.system.store.sessions.put(session)
+    await cpo.system.bus.publish(SessionChanged(session))
+
+    async def settled() -> bool:
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).sent == 3
+
+    await until(settled)
+    entries, _total = await cpo.roaming.outbox.repository.entries(partner_id)
+    assert all(entry.attempts == 1 for entry in entries)  # each answer was lost once
+    modules = "/ocpi/emsp/2.2.1/"  # the eMSP's receivers
+    pushed = [m for m, p in hosts.delivered if m != "GET" and p.startswith(modules)]
+    asked = [p for m, p in hosts.delivered if m == "GET" and p.startswith(modules)]
+    assert sorted(pushed) == ["PATCH", "PUT", "PUT"]  # nothing sent twice
+    assert sorted(asked) == [  # one GET per push in doubt
+        modules + "locations/CO/CPO/LOC1",
+        modules + f"locations/CO/CPO/LOC1/{evse}",
+        modules + "sessions/CO/CPO/S1",
+    ]
+    stored = await emsp.system.store.locations.get("CO", "CPO", "LOC1")
+    assert stored.evse(evse).status is domain.EVSEStatus.CHARGING  # type: ignore[union-attr]
+    assert (await emsp.system.store.sessions.get("CO", "CPO", "S1")).id == "S1"

@@ -23,9 +23,17 @@ OCPI 3xxx/4xxx) are retried until the policy's ``give_up_after``; a *refusal* (H
 FAILED, visible in the admin API, so the lane moves on. An EVSE PATCH refused because the partner
 does not know the Location becomes a PUT of the whole Location (the renderer's fallback).
 
-Exactly once: a CDR is a row before it is sent and SENT only after the partner's 1xxx answer.
-If the answer is lost the CDR is sent again, and the receiver treats the repeat idempotently
-(same CDR, same id: accepted, not stored twice). A process restart resumes from the store.
+Exactly once: a row is stored before it is sent and SENT only after the partner's 1xxx answer.
+A row that an earlier attempt may have delivered — that attempt failed or its answer was lost,
+or its sender died before writing the row SENT (the row's lease ran out unsettled, which
+:meth:`~intercarga.store.roaming.OutboxRepository.lease_all` counts as an attempt) — is *in
+doubt* (``attempts > 0``). Before sending it again the lane asks the partner with a GET of the
+same URL (:mod:`.doubt`): a partner whose copy is at least as new has it, and the row is SENT
+without being sent; else it is sent. A POST cannot be asked about (a CDR's URL at the eMSP comes
+only in the answer to its POST): an in-doubt CDR is sent again and the receiver recognises the
+repeat by its id (same CDR, same id: accepted, not stored twice). A GET that gets no answer
+(or a transient one) is a failed attempt, retried later; a partner that cannot answer the GET is
+sent the row (at least once). A process restart resumes from the store.
 Leases make two nodes sharing a database skip a lane another node is sending: in a cluster
 (``lanes`` given) a node first leases the whole lane in the database
 (:class:`~intercarga.store.leases.LeaseRepository`, ``outbox:{partner id}``), renewing it with
@@ -40,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,6 +66,7 @@ from intercarga.ocpi.client import (
     PartnerRejectedError,
     PartnerUnreachableError,
 )
+from intercarga.ocpi.doubt import Answer, Verdict, judge, question
 from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import (
@@ -196,6 +206,8 @@ class Outbox:
         self._stopping = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._sent_hooks: list[Callable[[OutboxEntry], Awaitable[None]]] = []
+        # In-doubt rows the partner was found to hold, so SENT without being sent again.
+        self.checked_not_resent = 0
 
     # -- storing -----------------------------------------------------------------------------
     async def enqueue(self, entries: list[OutboxEntry]) -> None:
@@ -321,7 +333,12 @@ class Outbox:
         window = together(rows, now)
         lease_until = now + timedelta(seconds=self.policy.lease)
         taken = await self.repository.lease_all([entry.id for entry in window], lease_until, now)
-        mine = [entry for entry in window if entry.id in taken]
+        # Each with its attempts as leased: an unsettled earlier lease makes a row in doubt.
+        mine = [
+            dataclasses.replace(entry, attempts=taken[entry.id])
+            for entry in window
+            if entry.id in taken
+        ]
         if not mine:
             return self.policy.poll  # another node is sending this lane
         partner = await self._partner(partner_id)
@@ -331,8 +348,10 @@ class Outbox:
                 for entry in mine
             ]
         else:
-            outcomes = list(await asyncio.gather(*(self._send(e, partner) for e in mine)))
-        await self.repository.settle(self._clock(), outcomes)
+            outcomes = list(
+                await asyncio.gather(*(self._send(e, partner, lease_until) for e in mine))
+            )
+        await self.repository.settle(self._clock(), outcomes, lease=lease_until)
         for entry, outcome in zip(mine, outcomes, strict=True):
             if outcome.state == SENT:
                 await self._delivered(entry)
@@ -350,14 +369,32 @@ class Outbox:
         change here, at most a second old otherwise)."""
         return next((p for p in await self._partners.current() if p.id == partner_id), None)
 
-    async def _send(self, entry: OutboxEntry, partner: Partner) -> Settled:
-        """Send one row; what became of it (written by the caller with the others)."""
+    async def _send(self, entry: OutboxEntry, partner: Partner, lease_until: datetime) -> Settled:
+        """Send one row; what became of it (written by the caller with the others).
+
+        Each request starts only while a quarter of the row's lease is left (the lease is four
+        request timeouts): a request this sender makes is over, answered or given up, before
+        the next sender may take the row and ask the partner about it."""
         attempts = entry.attempts + 1
+        last_start = lease_until - timedelta(seconds=self.policy.lease / 4)
         try:
             request = await self._renderer.render(entry, partner)
+            if (
+                request is not None
+                and entry.attempts
+                and await self._holds(entry, partner, request, last_start)
+            ):
+                log.info(
+                    "outbox: %s %s was in doubt and %s holds it: not sent again",
+                    request.method,
+                    entry.object_key,
+                    entry.partner_id,
+                )
+                self.checked_not_resent += 1
+                return Settled(entry.id, SENT)
             if request is not None:
                 try:
-                    await self._call(entry, partner, request)
+                    await self._call(entry, partner, request, last_start)
                 except PartnerRejectedError as error:
                     other = await self._renderer.fallback(entry, partner, error)
                     if other is None:
@@ -370,7 +407,7 @@ class Outbox:
                         other.method,
                         other.url,
                     )
-                    await self._call(entry, partner, other)
+                    await self._call(entry, partner, other, last_start)
         except PartnerError as error:
             return self._failed(entry, attempts, error)
         except (IntercargaError, ValueError) as error:
@@ -379,7 +416,63 @@ class Outbox:
             return Settled(entry.id, FAILED, attempts, error=f"cannot be sent: {error}")
         return Settled(entry.id, SENT)
 
-    async def _call(self, entry: OutboxEntry, partner: Partner, request: Request) -> None:
+    async def _holds(
+        self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
+    ) -> bool:
+        """Whether the partner already holds an in-doubt row's push (:mod:`.doubt`), asked with
+        a GET of the push's URL; False when it cannot be asked (a POST) or cannot tell.
+
+        Raises :class:`PartnerError` when the GET got no answer or a transient one: the row is
+        then retried later like a failed send, still in doubt."""
+        if not question(request.method, request.body):
+            return False
+        self._in_time(last_start)
+        if partner.outgoing_token is None:
+            raise PartnerUnreachableError("no token to present to the partner")
+        try:
+            reply = await self._client.call(
+                "GET",
+                request.url,
+                token=partner.outgoing_token,
+                raw=partner.raw_token,
+                headers=entry.headers,
+                correlation_id=entry.correlation_id or None,
+            )
+            answer = Answer(reply.http_status, reply.status_code, reply.data)
+        except PartnerRejectedError as error:  # an HTTP error without an OCPI body
+            answer = Answer(error.http_status, error.status_code)
+        code = answer.status_code
+        if answer.http_status >= 300 or code is None or not 1000 <= code < 2000:
+            refusal = PartnerRejectedError(
+                f"in-doubt check: GET {request.url} answered HTTP {answer.http_status}, "
+                f"OCPI {code}",
+                status_code=code,
+                http_status=answer.http_status,
+                method="GET",
+                url=request.url,
+            )
+            if classify(refusal) is Failure.TRANSIENT:
+                raise refusal
+        verdict = judge(request.method, request.body, answer)
+        if verdict is Verdict.UNANSWERABLE:
+            log.warning(
+                "outbox: %s cannot tell whether it holds %s (GET answered HTTP %d, OCPI %s): "
+                "sent again",
+                entry.partner_id,
+                entry.object_key,
+                answer.http_status,
+                code,
+            )
+        return verdict is Verdict.HOLDS
+
+    def _in_time(self, last_start: datetime) -> None:
+        if self._clock() > last_start:
+            raise PartnerUnreachableError("not sent: this sender's lease of the row ran short")
+
+    async def _call(
+        self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
+    ) -> None:
+        self._in_time(last_start)
         if partner.outgoing_token is None:
             raise PartnerUnreachableError("no token to present to the partner")
         await self._client.call_ok(

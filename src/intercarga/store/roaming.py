@@ -4,8 +4,10 @@ The outbox is a queue per partner. :meth:`OutboxRepository.enqueue` stores rows 
 transaction, dropping the pending rows a new one makes stale); a sender reads the partner's first
 rows still PENDING (lowest ids first, :meth:`~OutboxRepository.pending`), leases those it will
 send in one statement so no other node sends them too, and settles them in one transaction:
-SENT, retried later, or given up (FAILED). The records are plain data: this module knows no
-protocol, decides no routing and never sends anything.
+SENT, retried later, or given up (FAILED). A lease that was never settled (its sender died) is
+counted as an attempt when the row is leased again, so a row with attempts may have reached the
+partner: it is *in doubt* (:mod:`intercarga.ocpi.doubt`). The records are plain data: this
+module knows no protocol, decides no routing and never sends anything.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,6 +131,12 @@ def _entry(row: Row[Any]) -> OutboxEntry:
 
 
 _INSERT = insert(tables.ocpi_outbox)
+# A row's attempts when it is leased: one more when its last lease was never settled (SET reads
+# the row as it was before the UPDATE, in PostgreSQL and SQLite alike).
+_UNSETTLED_COUNTS = case(
+    (tables.ocpi_outbox.c.leased_until.is_(None), tables.ocpi_outbox.c.attempts),
+    else_=tables.ocpi_outbox.c.attempts + 1,
+)
 
 
 def _escaped(text: str) -> str:
@@ -228,11 +236,18 @@ class OutboxRepository:
             rows = (await connection.execute(query)).all()
         return [_entry(row) for row in rows]
 
-    async def lease_all(self, entry_ids: Sequence[int], until: datetime, now: datetime) -> set[int]:
+    async def lease_all(
+        self, entry_ids: Sequence[int], until: datetime, now: datetime
+    ) -> dict[int, int]:
         """Take the rows for sending until ``until``, in one statement: the ids taken (not those
-        another sender holds, nor those no longer pending)."""
+        another sender holds, nor those no longer pending), each with its attempts so far.
+
+        A row still leased (its lease ran out) was taken by a sender that never wrote what
+        became of it (it died, or lost the database, or was stopped mid-request): that attempt
+        counts, in the same statement, so the row is known to be in doubt (attempts > 0) however
+        the senders' clocks and timings fall."""
         if not entry_ids:
-            return set()
+            return {}
         table = tables.ocpi_outbox
         async with self._engine.begin() as connection:
             result = await connection.execute(
@@ -242,14 +257,20 @@ class OutboxRepository:
                     table.c.state == PENDING,
                     or_(table.c.leased_until.is_(None), table.c.leased_until < now),
                 )
-                .values(leased_until=until)
-                .returning(table.c.id)
+                .values(leased_until=until, attempts=_UNSETTLED_COUNTS)
+                .returning(table.c.id, table.c.attempts)
             )
-            return {int(row.id) for row in result}
+            return {int(row.id): int(row.attempts) for row in result}
 
-    async def settle(self, at: datetime, outcomes: Sequence[Settled]) -> None:
+    async def settle(
+        self, at: datetime, outcomes: Sequence[Settled], *, lease: datetime | None = None
+    ) -> None:
         """Write what became of rows sent together, in one transaction (and the SENT ones in
-        one statement), each row's lease let go."""
+        one statement), each row's lease let go.
+
+        ``lease``: the lease the sender took them with. A row that is no longer under it (the
+        sender's lease ran out and another sender took the row) keeps the other sender's
+        lease and state, unless this sender delivered it (SENT is always written)."""
         if not outcomes:
             return
         table = tables.ocpi_outbox
@@ -272,9 +293,12 @@ class OutboxRepository:
                 }
                 if outcome.next_attempt_at is not None:
                     values["next_attempt_at"] = outcome.next_attempt_at
-                await connection.execute(
-                    update(table).where(table.c.id == outcome.entry_id).values(**values)
-                )
+                # Only a row still pending: another sender may have taken it over (this one's
+                # lease ran out) and sent it meanwhile; SENT is never undone.
+                mine = [table.c.id == outcome.entry_id, table.c.state == PENDING]
+                if lease is not None:
+                    mine.append(table.c.leased_until == lease)
+                await connection.execute(update(table).where(*mine).values(**values))
 
     async def head(self, partner_id: str) -> OutboxEntry | None:
         """The partner's next row to send: the lowest id still pending."""
@@ -293,7 +317,7 @@ class OutboxRepository:
                     table.c.state == PENDING,
                     or_(table.c.leased_until.is_(None), table.c.leased_until < now),
                 )
-                .values(leased_until=until)
+                .values(leased_until=until, attempts=_UNSETTLED_COUNTS)
             )
         return bool(result.rowcount)
 
