@@ -3,7 +3,9 @@
 Two nodes' event buses (two NATS connections, one cluster of this test's own on the real NATS)
 with a subscriber in the same group on each: every event node A publishes is handled by exactly
 one of them, each Location's events in the order published; an event whose handling node dies
-before acknowledging it is handled by the other node; and with NATS away a node handles its own
+before acknowledging it is handled by the other node; an event whose subscriber fails (the
+database away) is given to it again until it runs, ahead of the Location's later events; and
+with NATS away a node handles its own
 events itself, as a single node does.
 """
 
@@ -44,8 +46,14 @@ class Node:
         self.handled: list[EvseStatusChanged] = []
         self.hold: asyncio.Event | None = None  # set: the subscriber waits for it (a hang)
         self.holding = asyncio.Event()
+        self.failing = 0  # > 0: the subscriber fails that many more times (the database away)
+        self.failed = 0
 
         async def handle(event: EvseStatusChanged) -> None:
+            if self.failing > 0:
+                self.failing -= 1
+                self.failed += 1
+                raise ConnectionError("the database is away")
             if self.hold is not None:
                 self.holding.set()
                 await self.hold.wait()
@@ -127,3 +135,21 @@ async def test_with_nats_away_a_node_handles_its_own_events(nodes: tuple[Node, N
     assert a.handled == [event]
     await asyncio.sleep(0.3)
     assert b.handled == []
+
+
+async def test_an_event_whose_subscriber_fails_is_given_again_until_it_runs_once(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    b.failing = 3  # node B takes the first event; storing what it does fails three times
+    await b.bus.start_groups()
+    first, second = _status(3, 0), _status(3, 1)
+    await a.bus.publish(first)
+    await _until(lambda: b.failed >= 1)
+    await a.bus.start_groups()  # node A could take the event too, were it let go
+    await a.bus.publish(second)
+    await _until(lambda: len(a.handled) + len(b.handled) == 2)
+    await asyncio.sleep(1.5)  # past ack_wait (1 s): an event let go would be handled again
+    assert b.failed == 3
+    assert b.handled[0] == first  # handled where it was taken, once it could be
+    assert sorted(a.handled + b.handled, key=[first, second].index) == [first, second]

@@ -74,17 +74,30 @@ class EventBus:
         """The groups subscribed here."""
         return sorted(self._groups)
 
-    async def deliver_to_group(self, group: str, event: DomainEvent) -> None:
-        """An event this node took from ``group`` (or handles itself, NATS being away)."""
-        await self._deliver(event, self._groups.get(group, {}).get(type(event), ()))
+    async def deliver_to_group(
+        self, group: str, event: DomainEvent, *, only: Iterable[Subscriber] | None = None
+    ) -> list[Subscriber]:
+        """An event this node took from ``group`` (or handles itself, NATS being away), to the
+        group's subscribers (``only`` these of them); the subscribers that failed, each failure
+        logged."""
+        subscribers = self._groups.get(group, {}).get(type(event), ())
+        if only is not None:
+            chosen = list(only)
+            subscribers = [subscriber for subscriber in subscribers if subscriber in chosen]
+        return await self._deliver(event, subscribers)
 
     async def deliver_here(self, event: DomainEvent) -> None:
         """This node's event to its plain and ``everywhere`` subscribers (not the groups')."""
         await self._deliver(event, self._local.get(type(event), ()))
 
-    async def _deliver(self, event: DomainEvent, subscribers: Iterable[Subscriber]) -> None:
+    async def _deliver(
+        self, event: DomainEvent, subscribers: Iterable[Subscriber]
+    ) -> list[Subscriber]:
+        failed: list[Subscriber] = []
         for subscriber in subscribers:
             try:
                 await subscriber(event)
             except Exception:
                 log.exception("event subscriber failed", extra={"event": type(event).__name__})
+                failed.append(subscriber)
+        return failed

@@ -121,14 +121,20 @@ def serve(
 
 
 async def _then_exit(serving: Awaitable[None]) -> None:
-    """Await ``serving``; once it has stopped, end the process within :data:`EXIT_WITHIN`."""
-    await serving
-    timer = threading.Timer(EXIT_WITHIN, _exit_now)
-    timer.daemon = True  # it must not hold the exit it guards
-    timer.start()
+    """Await ``serving``; once it has stopped, end the process within :data:`EXIT_WITHIN`,
+    also when it stopped by a failure (then with status 1): the loop's clean-up after a
+    failure waits on the same leftovers (a driver's cancellation against a silent database)."""
+    code = 1
+    try:
+        await serving
+        code = 0
+    finally:
+        timer = threading.Timer(EXIT_WITHIN, _exit_now, args=(code,))
+        timer.daemon = True  # it must not hold the exit it guards
+        timer.start()
 
 
-def _exit_now() -> None:
+def _exit_now(code: int) -> None:
     """The process's end is held up by what a library left: end it (serve has stopped)."""
     waiting = [thread.name for thread in threading.enumerate() if not thread.daemon]
     log.warning(
@@ -139,7 +145,7 @@ def _exit_now() -> None:
     logging.shutdown()  # flushes the log's handlers, which os._exit would not
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(code)
 
 
 def _show_admin_token(token: str) -> None:

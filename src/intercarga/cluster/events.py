@@ -15,7 +15,10 @@ so the events of one Location (its EVSEs' statuses, its sessions, their CDRs) sh
   dies before or while handling it is handled by another node (after ``lease`` seconds, the
   consumers' ``ack_wait``). One event at a time per partition (``max_ack_pending`` 1): the
   events of one Location are handled in the order the stream has them, across nodes and
-  across a node's death, while up to :data:`PARTITIONS` are handled at once.
+  across a node's death, while up to :data:`PARTITIONS` are handled at once. A subscriber that
+  fails (the database away) is given the event again, with backoff, until it has run: the
+  event is acknowledged only then, so a CDR stored just before the database went away still
+  gets its outbox row once it is back.
 
 A group's event is acknowledged by the stream before ``publish`` returns. While NATS is away (or
 does not acknowledge in time) this node's group subscribers handle the event themselves, as a
@@ -65,6 +68,9 @@ PARTITIONS = 32
 _PUBLISH_TIMEOUT = 2.0
 # Seconds a pull waits for an event before asking again (an idle group costs one request each).
 _PULL_WAIT = 5.0
+# Seconds before a group's subscriber that failed is given the event again, doubling up to the
+# last (and at most a third of ``ack_wait``, so the event stays this node's meanwhile).
+_RETRY_FIRST, _RETRY_MAX = 0.5, 8.0
 
 
 def events_stream(cluster: str) -> str:
@@ -224,6 +230,24 @@ class ClusterBus(EventBus):
                 except WireError as error:
                     log.warning("an event for group %s is not readable here: %s", group, error)
                 else:
-                    await self.deliver_to_group(group, event)
+                    if not await self._handled(group, event, msg):
+                        return  # stopping: not acknowledged, so another node handles it
                 with contextlib.suppress(Exception):
                     await msg.ack()
+
+    async def _handled(self, group: str, event: DomainEvent, msg: Msg) -> bool:
+        """Deliver a group's event here, and again to the subscribers that failed (the
+        database away: the pusher could not store its rows) until each has run; False when
+        the node stops first. Meanwhile the event stays this node's (``in_progress``), and
+        its partition waits: a Location's later events must not overtake it."""
+        failed = await self.deliver_to_group(group, event)
+        delay = _RETRY_FIRST
+        while failed:
+            if self._closing:
+                return False
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+            await asyncio.sleep(min(delay, self._ack_wait / 3))
+            delay = min(delay * 2, _RETRY_MAX)
+            failed = await self.deliver_to_group(group, event, only=failed)
+        return True
