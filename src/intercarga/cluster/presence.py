@@ -19,7 +19,10 @@ the renewal loop can reach NATS. Its claim then is conditional, because "newer" 
 in the bucket, never connection time (the nodes' clocks are not one clock): it is written only
 if nobody claimed the station meanwhile (the key is absent, or still holds one of this node's
 own earlier connections of it); otherwise the claim found is the newer one, and this connection
-is superseded and closed like any other, its writes fenced below the winner's generation.
+is superseded and closed like any other, and its writes are fenced (generation -1, below every
+real one). A new connection's claim is compare-and-set too (over whatever claim it read), never
+a plain put: the NATS client sends what it kept while NATS was away once NATS is back, and a put
+sent that late would overwrite a newer claim.
 
 This module keeps claims and moves no OCPP frame; it must never decide what a station's
 message means (the wrapped handler does) nor touch the database.
@@ -34,6 +37,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,13 +99,6 @@ def _value(node: str, claim: Claim) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _generation(entry: KeyValue.Entry, body: dict[str, Any]) -> int:
-    """The generation of the claim in ``entry`` (its first revision; renewals move the
-    entry's revision on)."""
-    generation = body.get("generation")
-    return generation if isinstance(generation, int) and generation else entry.revision or 0
-
-
 def _read(value: bytes | None) -> dict[str, Any] | None:
     try:
         body = json.loads(value or b"")
@@ -113,8 +110,18 @@ def _read(value: bytes | None) -> dict[str, Any] | None:
 class Presence:
     """The claims of this node, kept in ``kv`` and renewed until :meth:`close`."""
 
-    def __init__(self, kv: KeyValue, node_id: str, *, lease: float) -> None:
+    def __init__(
+        self,
+        kv: KeyValue,
+        node_id: str,
+        *,
+        lease: float,
+        reachable: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._kv = kv
+        # Whether NATS is connected now: while it is not, nothing is tried (each request would
+        # wait its whole timeout, a station's connection and every renewal with it).
+        self._reachable = reachable
         self.node_id = node_id
         self._renew_every = lease / 3
         # The newest claim of each station held here, and the claim of every live link (a
@@ -164,6 +171,8 @@ class Presence:
         self._claims[link.station_id] = claim
         self._by_link[id(link)] = claim
         try:
+            if not self._reachable():
+                raise ConnectionError("NATS is unreachable")
             await self._store(claim)
         except Exception as error:
             # The station is served all the same; the renewal loop claims it when NATS is back.
@@ -240,7 +249,11 @@ class Presence:
         body = _read(entry.value)
         if body is None or not isinstance(body.get("node"), str):
             return None
-        return Holder(body["node"], _generation(entry, body))
+        generation = body.get("generation")
+        return Holder(
+            body["node"],
+            generation if isinstance(generation, int) and generation else entry.revision or 0,
+        )
 
     # -- learning of takeovers -----------------------------------------------------------------
 
@@ -287,6 +300,8 @@ class Presence:
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self._renew_every)
+            if not self._reachable():
+                continue
             for claim in list(self._claims.values()):
                 await self._renew_one(claim)
 
