@@ -73,12 +73,14 @@ class Node:
         )
 
 
-async def _node(stack: AsyncExitStack, schema: str, cluster: str, node_id: str) -> Node:
+async def _node(
+    stack: AsyncExitStack, schema: str, cluster: str, node_id: str, nats_url: str = NATS_URL
+) -> Node:
     settings = Settings(
         database_url=SecretStr(POSTGRES_URL),
         database_schema=schema,
         admin_token=SecretStr(ADMIN_TOKEN),
-        cluster=ClusterSettings(nats_url=NATS_URL, name=cluster, node_id=node_id, lease=3),
+        cluster=ClusterSettings(nats_url=nats_url, name=cluster, node_id=node_id, lease=3),
     )
     system = await System.open(settings, join_cluster=True)
     stack.push_async_callback(system.close)
@@ -93,23 +95,28 @@ async def nodes(postgres_schema: str, nats_cluster: str) -> AsyncIterator[tuple[
     async with AsyncExitStack() as stack:
         a = await _node(stack, postgres_schema, nats_cluster, "node-a")
         b = await _node(stack, postgres_schema, nats_cluster, "node-b")
-        await a.system.store.locations.put(location())
-        await a.system.store.stations.put(
-            Station(
-                id=STATION,
-                country_code="CL",
-                party_id="ICG",
-                security_profile=0,
-                evses=[StationEvse(ocpp_evse_id=1, location_id="LOC-1", evse_uid="EVSE-1")],
-            )
-        )
+        await _register_station(a)
         yield a, b
 
 
-async def _station(url: str) -> ClientConnection:
-    ws = await connect(url, subprotocols=["ocpp1.6"], open_timeout=5)  # type: ignore[list-item]
+async def _register_station(a: Node) -> None:
+    """The station (one EVSE at LOC-1) in the schema the nodes share."""
+    await a.system.store.locations.put(location())
+    await a.system.store.stations.put(
+        Station(
+            id=STATION,
+            country_code="CL",
+            party_id="ICG",
+            security_profile=0,
+            evses=[StationEvse(ocpp_evse_id=1, location_id="LOC-1", evse_uid="EVSE-1")],
+        )
+    )
+
+
+async def _station(url: str, timeout: float = 5) -> ClientConnection:
+    ws = await connect(url, subprotocols=["ocpp1.6"], open_timeout=timeout)  # type: ignore[list-item]
     await ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
-    answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    answer = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     assert answer[0] == 3, answer
     return ws
 

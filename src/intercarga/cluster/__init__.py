@@ -143,7 +143,9 @@ class Cluster:
                 kv = await js.create_key_value(
                     KeyValueConfig(bucket=bucket, history=1, ttl=settings.lease)
                 )
-            presence = Presence(kv, settings.node_id, lease=settings.lease)
+            presence = Presence(
+                kv, settings.node_id, lease=settings.lease, reachable=lambda: nc.is_connected
+            )
             await presence.start()
             bus = ClusterBus(
                 nc, cluster=settings.name, node_id=settings.node_id, ack_wait=settings.lease

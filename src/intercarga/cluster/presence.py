@@ -14,6 +14,16 @@ late message from the old socket cannot overwrite what the new connection report
 cannot fence is a message the old node received before the watch told it of the takeover (a
 few milliseconds, or up to a renewal period while NATS is away): docs/cluster.md says so.
 
+A connection made while NATS was away is served unclaimed (generation 0, never fenced) until
+the renewal loop can reach NATS. Its claim then is conditional, because "newer" is claim order
+in the bucket, never connection time (the nodes' clocks are not one clock): it is written only
+if nobody claimed the station meanwhile (the key is absent, or still holds one of this node's
+own earlier connections of it); otherwise the claim found is the newer one, and this connection
+is superseded and closed like any other, and its writes are fenced (generation -1, below every
+real one). A new connection's claim is compare-and-set too (over whatever claim it read), never
+a plain put: the NATS client sends what it kept while NATS was away once NATS is back, and a put
+sent that late would overwrite a newer claim.
+
 This module keeps claims and moves no OCPP frame; it must never decide what a station's
 message means (the wrapped handler does) nor touch the database.
 """
@@ -27,6 +37,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +55,11 @@ log = logging.getLogger(__name__)
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 # A superseded connection is told this when it is closed.
 SUPERSEDED_REASON = "taken over by another node"
+# The generation of a connection superseded before NATS ever stored its claim: below every
+# real one (a bucket revision, 1 or more).
+NEVER_CLAIMED = -1
+# A new connection's claim races another claim of the station at most this often in a row.
+_CLAIM_ATTEMPTS = 3
 
 
 def presence_key(station_id: str) -> str:
@@ -73,6 +89,9 @@ class Claim:
     generation: int = 0  # the bucket revision of the claim; 0 until NATS has stored it
     revision: int = 0  # the last revision this node wrote (renewals move it on)
     superseded: bool = False
+    # The connections of this node's earlier claims on the station that this one replaced
+    # here since the last one NATS stored: older than this one, whatever the bucket holds.
+    follows: frozenset[str] = frozenset()
 
 
 def _value(node: str, claim: Claim) -> bytes:
@@ -91,8 +110,18 @@ def _read(value: bytes | None) -> dict[str, Any] | None:
 class Presence:
     """The claims of this node, kept in ``kv`` and renewed until :meth:`close`."""
 
-    def __init__(self, kv: KeyValue, node_id: str, *, lease: float) -> None:
+    def __init__(
+        self,
+        kv: KeyValue,
+        node_id: str,
+        *,
+        lease: float,
+        reachable: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._kv = kv
+        # Whether NATS is connected now: while it is not, nothing is tried (each request would
+        # wait its whole timeout, a station's connection and every renewal with it).
+        self._reachable = reachable
         self.node_id = node_id
         self._renew_every = lease / 3
         # The newest claim of each station held here, and the claim of every live link (a
@@ -131,13 +160,19 @@ class Presence:
     async def claim(self, link: StationLink) -> Claim:
         """Claim ``link``'s station for this node with a new generation (any older claim, of
         this node or another, is superseded)."""
-        claim = Claim(link.station_id, link)
         previous = self._claims.get(link.station_id)
+        follows: frozenset[str] = frozenset()
         if previous is not None:
             previous.superseded = True
+            follows = frozenset({previous.connection})
+            if not previous.revision:
+                follows |= previous.follows
+        claim = Claim(link.station_id, link, follows=follows)
         self._claims[link.station_id] = claim
         self._by_link[id(link)] = claim
         try:
+            if not self._reachable():
+                raise ConnectionError("NATS is unreachable")
             await self._store(claim)
         except Exception as error:
             # The station is served all the same; the renewal loop claims it when NATS is back.
@@ -149,13 +184,49 @@ class Presence:
         return claim
 
     async def _store(self, claim: Claim) -> None:
+        """Claim the station for a new connection, over any claim found (this connection is
+        the newest). Compare-and-set, never a plain put: a write the NATS client kept while
+        NATS was away and sends once it is back must not overwrite a claim made meanwhile."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            with contextlib.suppress(KeyWrongLastSequenceError):  # a claim came in between
+                await self._write(claim, await self._latest(claim))
+                return
+        raise RuntimeError("the station is claimed concurrently again and again")
+
+    async def _claim_again(self, claim: Claim) -> None:
+        """Claim the station for ``claim`` after NATS did not store it (or its lease ran out),
+        only if nobody claimed it since; a claim of another connection found instead is the
+        newer one (claim order), and ``claim`` is superseded."""
+        entry = await self._latest(claim)
+        if entry is not None:
+            body = _read(entry.value) or {}
+            connection = body.get("connection")
+            if connection != claim.connection and connection not in claim.follows:
+                self._supersede(claim, f"node {body.get('node')}")
+                return
+        # A claim written between the read and the write fails the write
+        # (KeyWrongLastSequenceError): the next renewal finds it and steps aside.
+        await self._write(claim, entry)
+
+    async def _latest(self, claim: Claim) -> KeyValue.Entry | None:
+        try:
+            return await self._kv.get(presence_key(claim.station_id))
+        except KeyNotFoundError:
+            return None
+
+    async def _write(self, claim: Claim, over: KeyValue.Entry | None) -> None:
+        """Write ``claim`` if the key still holds ``over`` (None: nothing); the revision
+        written is its generation, and its link's."""
         key = presence_key(claim.station_id)
-        revision = await self._kv.put(key, _value(self.node_id, claim))
+        value = _value(self.node_id, claim)
+        if over is None:
+            revision = await self._kv.create(key, value)
+        else:
+            revision = await self._kv.update(key, value, last=over.revision)
         claim.generation = claim.revision = revision
+        claim.link.generation = revision  # what the CSMS fences its writes with
         # The generation is written into the value too, so that others can read it.
-        claim.revision = await self._kv.update(
-            key, _value(self.node_id, claim), last=claim.revision
-        )
+        claim.revision = await self._kv.update(key, _value(self.node_id, claim), last=revision)
 
     async def release(self, claim: Claim) -> None:
         """Forget ``claim``; its key is deleted only if it is still this claim's."""
@@ -190,6 +261,11 @@ class Presence:
         if claim.superseded:
             return
         claim.superseded = True
+        if not claim.generation:
+            # Never claimed (NATS was away at connection): older than every connection of the
+            # station the database records, so that its writes are fenced as a superseded
+            # connection's are (generation 0 would never be).
+            claim.link.generation = NEVER_CLAIMED
         if self._claims.get(claim.station_id) is claim:
             del self._claims[claim.station_id]
         log.info(
@@ -224,6 +300,8 @@ class Presence:
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self._renew_every)
+            if not self._reachable():
+                continue
             for claim in list(self._claims.values()):
                 await self._renew_one(claim)
 
@@ -231,7 +309,7 @@ class Presence:
         key = presence_key(claim.station_id)
         try:
             if not claim.revision:
-                await self._store(claim)  # never stored: NATS was away at connection
+                await self._claim_again(claim)  # never stored: NATS was away at connection
                 return
             try:
                 claim.revision = await self._kv.update(
@@ -242,7 +320,7 @@ class Presence:
                     entry = await self._kv.get(key)
                 except KeyNotFoundError:
                     # The lease ran out (NATS was away longer than it): claim again.
-                    await self._store(claim)
+                    await self._claim_again(claim)
                     return
                 body = _read(entry.value) or {}
                 if body.get("connection") != claim.connection:
@@ -266,8 +344,7 @@ class FencedHandler:
         self._presence = presence
 
     async def connected(self, link: StationLink) -> None:
-        claim = await self._presence.claim(link)
-        link.generation = claim.generation  # what the CSMS fences its writes with
+        await self._presence.claim(link)  # gives the link its generation, if NATS is reachable
         await self._inner.connected(link)
 
     async def handle_call(

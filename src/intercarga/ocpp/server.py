@@ -154,7 +154,8 @@ class StationLink:
     client_certificate_cn: str | None = None
     clock: Callable[[], float] = time.monotonic
     # The connection's generation in a cluster (its presence claim's revision), which the
-    # CSMS's writes of the station's state are fenced by; 0 on a single node: never fenced.
+    # CSMS's writes of the station's state are fenced by; 0 on a single node (or until NATS
+    # stores the claim): never fenced; -1 once superseded before it was ever claimed.
     generation: int = 0
     connected_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_message_at: datetime | None = None
