@@ -306,6 +306,33 @@ async def test_a_slow_partner_is_waited_for_up_to_the_timeout_then_given_up() ->
     assert again.status_code == 200 and partner.connections == 2
 
 
+async def test_a_partner_working_through_the_pipeline_is_not_timed_out() -> None:
+    # A partner answers pipelined requests one after another: the last of 12 taking 0.1 s
+    # each is answered after 1.2 s, past its read timeout (0.5 s) counted from its writing,
+    # while the partner was answering all along. Only no answer for 0.5 s is a timeout.
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            target, _ = await _request(reader)
+            partner.received.append(target)
+            await asyncio.sleep(0.1)
+            writer.write(_answer())
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        transport = PipelinedTransport()
+        try:
+            responses = await asyncio.wait_for(
+                asyncio.gather(
+                    *(_send(transport, _push(url, f"/e/{i}", timeout=0.5)) for i in range(12))
+                ),
+                timeout=10,
+            )
+        finally:
+            await transport.aclose()
+    assert [r.status_code for r in responses] == [200] * 12
+    assert partner.received == [f"/e/{i}" for i in range(12)] and partner.connections == 1
+
+
 async def test_no_place_on_the_connection_in_time_is_a_pool_timeout() -> None:
     release = asyncio.Event()
 

@@ -32,7 +32,10 @@ writes a request. :class:`PipelinedTransport` is the thin asyncio adapter: an
   whether they are sent again is the outbox's decision, never this module's.
 - A request not answered within the read timeout fails with :class:`httpx.ReadTimeout`, and
   the connection is closed (the answers behind it can no longer be trusted to come), failing the
-  others in flight on it.
+  others in flight on it. The timeout counts from the later of the request's writing and the
+  last answer on its connection: a partner answers pipelined requests one after another, so
+  the 40th request behind a partner taking 0.2 s each is answered after 8 s, the partner
+  working all along; only a partner that answers nothing for the read timeout is given up.
 
 This module knows nothing of OCPI; it never retries a request a partner may have processed.
 """
@@ -299,6 +302,7 @@ class _Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.closed = False  # no new request may be written on it
+        self.answered_at = 0.0  # the loop's time of the last answer read on it
 
     @property
     def in_flight(self) -> int:
@@ -361,6 +365,8 @@ class _Connection(asyncio.Protocol):
         self._fail(error)
 
     def _hand_over(self, answers: list[Answer]) -> None:
+        if answers:
+            self.answered_at = asyncio.get_running_loop().time()
         for answer in answers:
             future = self._waiting.popleft()
             if not future.done():  # a caller that gave up still consumed its place
@@ -383,6 +389,24 @@ class _Connection(asyncio.Protocol):
                 future.set_exception(error)
         if self._transport is not None:
             self._transport.abort()
+
+
+async def _answered(
+    connection: _Connection, answer: asyncio.Future[Answer], timeout: float | None
+) -> Answer:
+    """``answer`` once read; TimeoutError when the partner answered nothing on ``connection``
+    for ``timeout`` since the request was written (answers to earlier requests restart it)."""
+    loop = asyncio.get_running_loop()
+    written = loop.time()
+    while True:
+        if timeout is None:
+            return await answer
+        left = max(written, connection.answered_at) + timeout - loop.time()
+        if left <= 0:
+            raise TimeoutError
+        done, _ = await asyncio.wait((answer,), timeout=left)
+        if done:
+            return answer.result()
 
 
 def _timeouts(request: httpx.Request) -> dict[str, float | None]:
@@ -461,8 +485,7 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
             except _NotProcessedError:
                 continue
             try:
-                async with asyncio.timeout(timeouts.get("read")):
-                    return await answer
+                return await _answered(connection, answer, timeouts.get("read"))
             except _NotProcessedError:
                 continue
             except TimeoutError:
