@@ -327,11 +327,13 @@ class EmspRecorder:
     def pushes_by_module(self) -> dict[str, int]:
         return dict(Counter(push.module for push in self.pushes))
 
-    def checked_not_resent(self) -> int:
-        """The pushes the CPO asked about (a GET carrying the row's correlation id) and did not
-        send again afterwards: found here, so not repeated."""
+    def checked_not_resent(self, module: str | None = None) -> int:
+        """The pushes (of ``module``, or any) the CPO asked about (a GET carrying the row's
+        correlation id) and did not send again afterwards: found here, so not repeated."""
         count = 0
         for check in self.checks:
+            if module is not None and check.module != module:
+                continue
             if check.correlation_id and not any(
                 push.correlation_id == check.correlation_id and push.at >= check.at
                 for push in self.pushes
@@ -799,6 +801,7 @@ class CrashResult:
     # twice, is among ``problems``.
     posts_resent_in_doubt: int = 0
     cdr_posts_checked: int = 0  # in-doubt checks of a CDR POST: GETs of its URL at the eMSP
+    cdr_posts_checked_not_resent: int = 0  # of those, the CDRs the eMSP held: not sent again
     # Per disruption: whether the CPO's store held an eMSP's CDR Location just before it.
     cdr_urls_known: list[bool] = field(default_factory=list)
     pushes_checked: int = 0  # in-doubt checks: GETs of a pushed object the eMSP answered
@@ -843,6 +846,7 @@ class CrashResult:
             "pushes_repeated": self.pushes_repeated,
             "posts_resent_in_doubt": self.posts_resent_in_doubt,
             "cdr_posts_checked": self.cdr_posts_checked,
+            "cdr_posts_checked_not_resent": self.cdr_posts_checked_not_resent,
             "cdr_urls_known": self.cdr_urls_known,
             "pushes_checked": self.pushes_checked,
             "pushes_checked_not_resent": self.pushes_checked_not_resent,
@@ -1451,6 +1455,7 @@ async def check(
     result.pushes_checked = len(emsp.checks)
     result.pushes_checked_not_resent = emsp.checked_not_resent()
     result.cdr_posts_checked = sum(1 for check in emsp.checks if check.module == "cdrs")
+    result.cdr_posts_checked_not_resent = emsp.checked_not_resent("cdrs")
     for first, again in repeats:
         result.redelivered.append(f"{again.method} {again.module}: {again.target}")
         at = [
