@@ -45,11 +45,12 @@ answer never arrived, the CPO was not told. But the eMSP's answers to this CPO p
 CDR POSTs show how it names its CDRs: the sender keeps the ``Location`` of the latest one it was
 answered, and when that URL holds the earlier CDR's ``id`` exactly once, as one whole path
 segment (``https://emsp/ocpi/2.2.1/cdrs/NL/CPO/ABC123``), the in-doubt CDR's URL is that URL
-with the id replaced by its own (:func:`cdr_url`). The GET's answer is then read as for a PUT:
-the eMSP holds the CDR only when it answers with a CDR of the very same ``id`` (and
+with the id replaced by its own (:func:`cdr_url`). A CDR is never changed once sent, so the
+answer is read by identity, not by moment: the eMSP holds the CDR only when it answers with a
+CDR of the very same ``id`` (and
 ``country_code`` and ``party_id`` where both carry them); anything else found there proves
-nothing and the CDR is sent. An eMSP whose URLs follow no such pattern answers 404 at the URL
-made up, and is sent the CDR again: a repeat, never a loss.
+nothing and the CDR is sent. An eMSP whose URLs follow no such pattern (a date in them, say)
+answers 404 at the URL made up, and is sent the CDR again: a repeat, never a loss.
 
 What stays at least once: a CDR in doubt before the eMSP answered any CDR POST of its CPO party
 (nothing learned yet), or whose eMSP names CDRs by ids of its own (the ``Location`` lacks ours);
