@@ -327,11 +327,13 @@ class EmspRecorder:
     def pushes_by_module(self) -> dict[str, int]:
         return dict(Counter(push.module for push in self.pushes))
 
-    def checked_not_resent(self) -> int:
-        """The pushes the CPO asked about (a GET carrying the row's correlation id) and did not
-        send again afterwards: found here, so not repeated."""
+    def checked_not_resent(self, module: str | None = None) -> int:
+        """The pushes (of ``module``, or any) the CPO asked about (a GET carrying the row's
+        correlation id) and did not send again afterwards: found here, so not repeated."""
         count = 0
         for check in self.checks:
+            if module is not None and check.module != module:
+                continue
             if check.correlation_id and not any(
                 push.correlation_id == check.correlation_id and push.at >= check.at
                 for push in self.pushes
@@ -756,6 +758,9 @@ class CrashPlan:
     # With ``nodes``: kill only once this many stations are in a transaction at once (at most
     # 10 % fewer, the last ones still starting), each kill after a round of that many.
     kill_when_live: int = 0
+    # Disrupt only once the CPO stored an eMSP's answer to a CDR POST (its Location): every CDR
+    # in flight at a disruption can then be asked about, so none may arrive twice.
+    disrupt_once_cdr_url_known: bool = False
     meter_interval_s: int = 60  # simulated seconds between a transaction's meter values
     call_timeout: float = 15.0  # real seconds a station waits for an answer
     ocpi: tuple[str, ...] = ()  # more ``[ocpi]`` lines of each node
@@ -788,11 +793,17 @@ class CrashResult:
     pushes: dict[str, int] = field(default_factory=dict)  # requests the eMSP received, by module
     pushes_repeated: int = 0  # deliveries of an outbox row (by correlation id) after its first
     # Of those, the POSTs (CDRs) whose first delivery arrived within a second before a kill (or
-    # during an outage of the database): the row was in flight (the eMSP answered, the node died
-    # or lost its database before noting it sent). A POST cannot be asked about (the URL to GET
-    # a CDR comes in the lost answer), so it is sent again; the eMSP keeps one per CDR id. A PUT
-    # or PATCH delivered twice is among ``problems``: it is asked about instead.
+    # during an outage of the database) while the CPO knew no CDR URL of the eMSP yet: the row
+    # was in flight (the eMSP answered, the node died or lost its database before noting it
+    # sent) and the URL to GET the CDR came in the lost answer, so it is sent again; the eMSP
+    # keeps one per CDR id. Once an answered CDR POST's Location is stored, a CDR in doubt is
+    # asked about at the URL named alike: one sent again then, or a PUT or PATCH delivered
+    # twice, is among ``problems``.
     posts_resent_in_doubt: int = 0
+    cdr_posts_checked: int = 0  # in-doubt checks of a CDR POST: GETs of its URL at the eMSP
+    cdr_posts_checked_not_resent: int = 0  # of those, the CDRs the eMSP held: not sent again
+    # Per disruption: whether the CPO's store held an eMSP's CDR Location just before it.
+    cdr_urls_known: list[bool] = field(default_factory=list)
     pushes_checked: int = 0  # in-doubt checks: GETs of a pushed object the eMSP answered
     # Of the rows asked about, those the eMSP held, so not sent again (what exactly-once saved).
     pushes_checked_not_resent: int = 0
@@ -834,6 +845,9 @@ class CrashResult:
             "pushes": self.pushes,
             "pushes_repeated": self.pushes_repeated,
             "posts_resent_in_doubt": self.posts_resent_in_doubt,
+            "cdr_posts_checked": self.cdr_posts_checked,
+            "cdr_posts_checked_not_resent": self.cdr_posts_checked_not_resent,
+            "cdr_urls_known": self.cdr_urls_known,
             "pushes_checked": self.pushes_checked,
             "pushes_checked_not_resent": self.pushes_checked_not_resent,
             "outages": self.outages,
@@ -964,7 +978,12 @@ async def run_crash(
         for index, threshold in enumerate(thresholds):
             await until(kill_point_reached, plan.settle_timeout, "the next kill point")
             await asyncio.sleep(rng.uniform(*plan.uptime_s))
+            if plan.disrupt_once_cdr_url_known:
+                await until_async(
+                    partial(_cdr_urls_known, plan), plan.settle_timeout, "a CDR answered"
+                )
             restarted = time.monotonic()
+            result.cdr_urls_known.append(await _cdr_urls_known(plan))
             disruption = plan.disruptions[index % len(plan.disruptions)]
             if disruption != "kill":
                 outage = (outages or {})[disruption]
@@ -1075,6 +1094,25 @@ async def run_crash(
     await check(plan, journal, emsp, result)
     result.seconds = time.monotonic() - began
     return result
+
+
+async def _cdr_urls_known(plan: CrashPlan) -> bool:
+    """Whether the CPO's store holds the Location an eMSP gave an answered CDR POST (so a CDR
+    in doubt from now on is asked about, not sent again); False when it cannot tell."""
+    import sqlalchemy as sa
+
+    from intercarga.store import create_engine
+    from intercarga.store.tables import ocpi_cdr_locations
+
+    engine = create_engine(plan.database_url, plan.schema)
+    try:
+        async with engine.connect() as connection:
+            query = sa.select(sa.func.count()).select_from(ocpi_cdr_locations)
+            return bool((await connection.execute(query)).scalar_one())
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
 
 
 async def _kill_node(
@@ -1416,13 +1454,29 @@ async def check(
     result.pushes_repeated = len(repeats)
     result.pushes_checked = len(emsp.checks)
     result.pushes_checked_not_resent = emsp.checked_not_resent()
+    result.cdr_posts_checked = sum(1 for check in emsp.checks if check.module == "cdrs")
+    result.cdr_posts_checked_not_resent = emsp.checked_not_resent("cdrs")
     for first, again in repeats:
         result.redelivered.append(f"{again.method} {again.module}: {again.target}")
-        in_flight = any(start - 1.0 <= first.at <= end for start, end in result.disrupted)
-        if again.method == "POST" and in_flight:
-            # A CDR whose answer died with its node: nothing to ask, so sent again; the eMSP
-            # keeps one per id (checked below).
+        at = [
+            index
+            for index, (start, end) in enumerate(result.disrupted)
+            if start - 1.0 <= first.at <= end
+        ]
+        in_flight = bool(at)
+        known = any(
+            result.cdr_urls_known[index] for index in at if index < len(result.cdr_urls_known)
+        )
+        if again.method == "POST" and in_flight and not known:
+            # A CDR whose answer died with its node before the CPO knew how the eMSP names
+            # CDR URLs: nothing to ask, so sent again; the eMSP keeps one per id (below).
             result.posts_resent_in_doubt += 1
+        elif again.method == "POST" and in_flight:
+            problem(
+                f"CDR {again.cdr_id} sent again after a kill though the CPO knew the eMSP's "
+                "CDR URLs: it was not asked about",
+                duplicated=1,
+            )
         elif in_flight:
             problem(
                 f"{again.method} {again.target} delivered twice: in flight at a kill, yet "

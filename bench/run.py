@@ -1125,8 +1125,8 @@ def _cluster_crash_section(report: Report) -> list[str]:
         "| stations | transactions | kills: live transactions, stations moved, kill → all "
         "online elsewhere, longest 2.0.1 queue | 2.0.1 offline events accepted | messages "
         "checked | lost | duplicated | sessions | CDRs stored / at the eMSP | pushes received "
-        "| pushes received twice (CDR POSTs in flight at a kill) | in doubt: asked, "
-        "not sent again |",
+        "| pushes received twice (CDR POSTs in flight before a CDR URL was known) | in doubt: "
+        "asked, not sent again |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|",
         f"| {result.stations} | "
         f"{result.transactions} | {kills} | {result.offline_201} | "
@@ -1141,8 +1141,9 @@ def _cluster_crash_section(report: Report) -> list[str]:
         "the node had not yet noted the row sent) is in doubt for the node that takes the "
         "partner's lane over (once the dead node's lease ran out): it GETs the object from the "
         "eMSP first and sends it only if the eMSP lacks it or holds an older copy (asked / not "
-        "sent again). A CDR POST cannot be asked about (its URL at the eMSP comes in the lost "
-        "answer): it is sent again, and the eMSP keeps one per CDR id.",
+        "sent again). A CDR POST is asked about at the URL the eMSP's earlier answers name "
+        "CDRs by (their Location); one in flight before the CPO stored any such answer "
+        "cannot be, and is sent again (in brackets; the eMSP keeps one per CDR id).",
         "",
     ]
     out += [f"- {line}" for line in result.problems[:5]]

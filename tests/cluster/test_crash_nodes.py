@@ -10,8 +10,10 @@ The eMSP receives every push (EVSE statuses, sessions, CDRs). :func:`bench.crash
 then checks, message by message, that nothing a node acknowledged is lost, nothing is stored
 twice, every session has one CDR, and the eMSP received each push once: a push in flight as
 its node died is in doubt, and the node taking over asks the eMSP (a GET of the object) before
-sending it again — but for a CDR POST, which cannot be asked about (the URL to GET it comes in
-the answer the dead node never read) and is sent again; the eMSP keeps one per CDR id.
+sending it again. A CDR POST is asked about at the URL the eMSP's earlier answers name CDRs by
+(its ``Location`` is ``{cdrs}/{id}``). Only a CDR in flight at a kill before the CPO stored any
+such answer could be sent again (no URL to ask: ``tests/ocpi/test_outbox_doubt.py`` covers it);
+here each kill waits until one is stored, so nothing at all may arrive twice.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def test_a_node_of_three_killed_under_load_loses_and_doubles_nothing(
         emsp_answer_delay=0.5,
         # A dead node's outbox lane is free again after 4 × request_timeout.
         ocpi=("request_timeout = 3",),
+        # Each kill once the CPO stored an answered CDR POST's Location (the eMSP's first CDR
+        # answered): every CDR in flight at a kill can then be asked about.
+        disrupt_once_cdr_url_known=True,
     )
     result = asyncio.run(run_crash(plan, tmp_path, progress=print))
     print(result.to_dict())
@@ -67,11 +72,13 @@ def test_a_node_of_three_killed_under_load_loses_and_doubles_nothing(
     assert result.cdrs_stored == result.sessions == result.cdrs_received
     # Each push (an outbox row) reached the eMSP once: EVSE statuses, sessions and CDRs. A row
     # in flight as its node died (the eMSP had answered, the row was not yet noted sent) is
-    # asked about (a GET) by the node taking over, and sent only if the eMSP lacks it: no PUT
-    # or PATCH arrives twice (one that did would be among ``problems`` above). The one
-    # exception the protocol leaves: a CDR POST in flight at a kill is sent again (nothing to
-    # GET it by), and the eMSP keeps one per id (``cdrs_received`` above counts ids; a second
-    # copy with other contents would be a problem).
+    # asked about (a GET) by the node taking over, and sent only if the eMSP lacks it: no PUT,
+    # PATCH or CDR POST arrives twice (one that did would be among ``problems`` above). The
+    # one exception the mechanism leaves, a CDR POST in flight at a kill that came before the
+    # CPO had stored any answered CDR POST's Location (nothing tells the URL to GET it by), is
+    # ruled out here: every kill came after one was stored. So nothing arrived twice.
     assert {"cdrs", "sessions", "locations"} <= set(result.pushes)
-    assert result.pushes_repeated == result.posts_resent_in_doubt
+    assert result.cdr_urls_known == [True] * result.kills
+    assert result.pushes_repeated == result.posts_resent_in_doubt == 0
+    assert result.cdrs_redelivered == 0
     assert result.pushes_checked >= result.pushes_checked_not_resent

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.responses import JSONResponse
 
@@ -334,6 +335,13 @@ async def test_sessions_and_cdrs_reach_the_emsp_and_cdrs_are_never_changed(
     posted = await emsp.ocpi.post("/ocpi/emsp/2.2.1/cdrs", json=cdr, headers=to_emsp)
     assert posted.status_code == 201
     assert posted.headers["Location"].endswith(f"/CO/CPO/{cdr['id']}")
+    # The CPO may GET it there (its outbox asks before sending a CDR in doubt again), and gets
+    # a 404 at that URL for a CDR it never POSTed.
+    where = httpx.URL(posted.headers["Location"]).path
+    got = await emsp.ocpi.get(where, headers=to_emsp)
+    assert got.status_code == 200 and got.json()["data"]["id"] == cdr["id"]
+    never = await emsp.ocpi.get(where.replace(cdr["id"], "NEVER-POSTED"), headers=to_emsp)
+    assert never.status_code == 404
     repeat = await emsp.ocpi.post("/ocpi/emsp/2.2.1/cdrs", json=cdr, headers=to_emsp)
     assert repeat.status_code == 201  # a repeat is idempotent
     changed = {**cdr, "total_energy": 99}

@@ -4,13 +4,15 @@ tests copy): they build exactly the tables ``store/tables.py`` declares, and say
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intercarga.store import create_engine, upgrade
-from intercarga.store.migrate import current_revision, head_revision
+from intercarga.store.migrate import alembic_config, current_revision, head_revision
 from intercarga.store.tables import metadata
 
 
@@ -39,3 +41,23 @@ async def test_upgrade_is_idempotent_and_recorded(engine: AsyncEngine) -> None:
     assert await current_revision(engine) == head_revision()
     await upgrade(engine)
     assert await current_revision(engine) == head_revision()
+
+
+async def test_the_latest_migration_goes_down_and_up_again(engine: AsyncEngine) -> None:
+    """0019_cdr17 (the CDR Locations eMSPs answered) undone, then done again: the schema is the
+    declared one again."""
+
+    def downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0018_hot16")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade)
+    assert await current_revision(engine) == "0018_hot16"
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+    assert "ocpi_cdr_locations" not in tables
+    await upgrade(engine)
+    assert await current_revision(engine) == head_revision()
+    await test_migrations_build_exactly_the_declared_schema(engine)

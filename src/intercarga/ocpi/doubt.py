@@ -23,6 +23,10 @@ PUT / PATCH               its object, older (or no ``last_updated``)      LACKS:
 PUT / PATCH               HTTP 404, or OCPI 2003/2004 (unknown object)    LACKS: sent
 DELETE                    HTTP 404, or OCPI 2003/2004                     HOLDS: not sent
 DELETE                    its object                                      LACKS: sent
+CDR POST                  the CDR, same ``id`` (country_code, party_id)   HOLDS: not sent
+CDR POST                  HTTP 404, or OCPI 2003/2004                     LACKS: sent
+CDR POST                  another object                                  UNANSWERABLE: sent
+CDR POST, no URL known    (not asked)                                     sent again
 any                       a refusal (other HTTP 4xx, OCPI 2xxx)           UNANSWERABLE: sent
 any                       no answer, HTTP 5xx, 401, OCPI 3xxx/4xxx        (no verdict) retried
 ========================  ==============================================  =================
@@ -34,14 +38,27 @@ differ in ``last_updated`` (OCPI's own premise: a Sender's ``date_from`` rests o
 millisecond an OCPI DateTime carries. A PATCH carries ``last_updated`` (required by the spec);
 a copy of the very same moment holds a PATCH only if it has every field the PATCH set, as set.
 
-What cannot be asked: a POST. A CDR is POSTed to the eMSP's CDRs endpoint, and the URL to GET
-it back is the one the eMSP returns in the ``Location`` header of its answer to that POST
-("OCPI does not define a specific structure for this URL"): when that answer never arrived, the
-CPO has no URL to ask. The same holds for a command result (POSTed to a response URL) and a
-hub's forwarded POST. Such rows are sent again (:func:`question` gives None): a CDR is billing,
-and losing one is worse than sending it twice; the receiver recognises the repeat by the CDR's
-``id`` (unique per CPO party). A receiver that cannot answer the GET (UNANSWERABLE) is likewise
-sent the push again: at least once, for that partner.
+A POST is asked about only where its URL can be known. A CDR is POSTed to the eMSP's CDRs
+endpoint, and the URL to GET it back is the one the eMSP returns in the ``Location`` header of
+its answer to that POST ("OCPI does not define a specific structure for this URL"): when that
+answer never arrived, the CPO was not told. But the eMSP's answers to this CPO party's earlier
+CDR POSTs show how it names its CDRs: the sender keeps the ``Location`` of the latest one it was
+answered, and when that URL holds the earlier CDR's ``id`` exactly once, as one whole path
+segment (``https://emsp/ocpi/2.2.1/cdrs/NL/CPO/ABC123``), the in-doubt CDR's URL is that URL
+with the id replaced by its own (:func:`cdr_url`). A CDR is never changed once sent, so the
+answer is read by identity, not by moment: the eMSP holds the CDR only when it answers with a
+CDR of the very same ``id`` (and
+``country_code`` and ``party_id`` where both carry them); anything else found there proves
+nothing and the CDR is sent. An eMSP whose URLs follow no such pattern (a date in them, say)
+answers 404 at the URL made up, and is sent the CDR again: a repeat, never a loss.
+
+What stays at least once: a CDR in doubt before the eMSP answered any CDR POST of its CPO party
+(nothing learned yet), or whose eMSP names CDRs by ids of its own (the ``Location`` lacks ours);
+a command result (POSTed to a response URL) and a hub's forwarded POST, which no interface lets
+the sender GET back. Such rows are sent again (no URL to ask): a CDR is billing, and losing one
+is worse than sending it twice; the receiver recognises the repeat by the CDR's ``id`` (unique
+per CPO party). A receiver that cannot answer the GET (UNANSWERABLE) is likewise sent the push
+again: at least once, for that partner.
 
 Pure: values in, a verdict out. It never sends anything (:mod:`.outbox` does).
 """
@@ -52,11 +69,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from intercarga.ocpi.envelope import StatusCode
 from intercarga.ocpi.models import parse_datetime
 
-__all__ = ["Answer", "Verdict", "judge", "question"]
+__all__ = ["Answer", "Verdict", "cdr_url", "judge", "question"]
 
 
 class Verdict(StrEnum):
@@ -81,12 +99,29 @@ def question(method: str, body: Any) -> bool:
     """Whether a push of ``method`` with ``body`` can be asked about with a GET of its URL.
 
     PUT and PATCH when the body carries ``last_updated`` (to compare with), DELETE always; never
-    a POST (see the module's docstring)."""
+    a POST (its URL is not the one it went to: :func:`cdr_url`)."""
     if method == "DELETE":
         return True
     if method in ("PUT", "PATCH"):
         return isinstance(body, dict) and "last_updated" in body
     return False
+
+
+def cdr_url(location: str, located_id: str, cdr_id: str) -> str | None:
+    """The URL of CDR ``cdr_id`` at an eMSP that named CDR ``located_id`` ``location``; None
+    when ``location`` does not tell (``located_id`` is not in it exactly once, as one whole
+    segment of its path, and nowhere else; or it is no absolute http(s) URL)."""
+    if not located_id or not cdr_id or location.count(quote(located_id, safe="")) != 1:
+        return None
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None  # not a URL to GET
+    segments = parts.path.split("/")
+    at = [i for i, segment in enumerate(segments) if unquote(segment) == located_id]
+    if len(at) != 1:
+        return None
+    segments[at[0]] = quote(cdr_id, safe="")
+    return parts._replace(path="/".join(segments)).geturl()
 
 
 def _moment(value: Any) -> datetime | None:
@@ -112,6 +147,8 @@ def judge(method: str, body: Any, answer: Answer) -> Verdict:
         if unknown:
             return Verdict.HOLDS if method == "DELETE" else Verdict.LACKS
         return Verdict.UNANSWERABLE
+    if method == "POST":
+        return Verdict.HOLDS if _same_cdr(body, answer.data) else Verdict.UNANSWERABLE
     if method == "DELETE":
         return Verdict.LACKS
     pushed = _moment(body.get("last_updated")) if isinstance(body, dict) else None
@@ -128,3 +165,15 @@ def judge(method: str, body: Any, answer: Answer) -> Verdict:
 def _patched(body: dict[str, Any], theirs: dict[str, Any]) -> bool:
     """Whether the partner's copy has every field the PATCH set, as it set it."""
     return all(theirs.get(name) == value for name, value in body.items() if name != "last_updated")
+
+
+def _same_cdr(body: Any, theirs: dict[str, Any]) -> bool:
+    """Whether the partner's object is the CDR POSTed: the same ``id``, and the same
+    ``country_code`` and ``party_id`` where both carry them (OCPI 2.1.1 CDRs do not)."""
+    if not isinstance(body, dict) or not body.get("id") or theirs.get("id") != body["id"]:
+        return False
+    return all(
+        str(theirs[name]).upper() == str(body[name]).upper()
+        for name in ("country_code", "party_id")
+        if name in theirs and name in body
+    )

@@ -29,9 +29,14 @@ or its sender died before writing the row SENT (the row's lease ran out unsettle
 :meth:`~intercarga.store.roaming.OutboxRepository.lease_all` counts as an attempt) — is *in
 doubt* (``attempts > 0``). Before sending it again the lane asks the partner with a GET of the
 same URL (:mod:`.doubt`): a partner whose copy is at least as new has it, and the row is SENT
-without being sent; else it is sent. A POST cannot be asked about (a CDR's URL at the eMSP comes
-only in the answer to its POST): an in-doubt CDR is sent again and the receiver recognises the
-repeat by its id (same CDR, same id: accepted, not stored twice). A GET that gets no answer
+without being sent; else it is sent. A CDR's URL at the eMSP comes only in the answer to its
+POST: the ``Location`` of each CDR POST answered is kept in the store
+(:class:`~intercarga.store.roaming.CdrLocation`, the latest per partner and CPO party, so any
+node taking the lane over knows it), and an in-doubt CDR is asked about at the URL the eMSP would
+have given it, named the same way (:func:`.doubt.cdr_url`). Where no such URL can be made (no
+CDR of that party answered yet, or the eMSP's Location lacks our CDR id), and for a command
+result or a hub's forwarded POST, the row is sent again and the receiver recognises the repeat
+(a CDR by its id: same CDR, same id, accepted, not stored twice). A GET that gets no answer
 (or a transient one) is a failed attempt, retried later; a partner that cannot answer the GET is
 sent the row (at least once). A process restart resumes from the store.
 Leases make two nodes sharing a database skip a lane another node is sending: in a cluster
@@ -65,14 +70,16 @@ from intercarga.ocpi.client import (
     PartnerError,
     PartnerRejectedError,
     PartnerUnreachableError,
+    Reply,
 )
-from intercarga.ocpi.doubt import Answer, Verdict, judge, question
+from intercarga.ocpi.doubt import Answer, Verdict, cdr_url, judge, question
 from intercarga.store.leases import LeaseRepository
 from intercarga.store.partners import PartnerRepository
 from intercarga.store.roaming import (
     FAILED,
     PENDING,
     SENT,
+    CdrLocation,
     OutboxEntry,
     OutboxRepository,
     Settled,
@@ -172,6 +179,22 @@ def together(rows: list[OutboxEntry], now: datetime) -> list[OutboxEntry]:
             break
         chosen.append(entry)
     return chosen
+
+
+def _is_cdr(entry: OutboxEntry) -> bool:
+    return entry.kind == "cdr"
+
+
+def _cdr_location(entry: OutboxEntry, location: str) -> CdrLocation:
+    """What a CDR row's answer (or check) taught of how its eMSP names CDR URLs."""
+    payload = entry.payload if isinstance(entry.payload, dict) else {}
+    return CdrLocation(
+        entry.partner_id,
+        str(payload.get("country_code") or ""),
+        str(payload.get("party_id") or ""),
+        str(payload.get("id") or ""),
+        location,
+    )
 
 
 def _lane_name(partner_id: str) -> str:
@@ -351,7 +374,12 @@ class Outbox:
             outcomes = list(
                 await asyncio.gather(*(self._send(e, partner, lease_until) for e in mine))
             )
-        await self.repository.settle(self._clock(), outcomes, lease=lease_until)
+        learned = [
+            _cdr_location(entry, outcome.location)
+            for entry, outcome in zip(mine, outcomes, strict=True)
+            if outcome.state == SENT and outcome.location
+        ]
+        await self.repository.settle(self._clock(), outcomes, lease=lease_until, learned=learned)
         for entry, outcome in zip(mine, outcomes, strict=True):
             if outcome.state == SENT:
                 await self._delivered(entry)
@@ -377,12 +405,16 @@ class Outbox:
         the next sender may take the row and ask the partner about it."""
         attempts = entry.attempts + 1
         last_start = lease_until - timedelta(seconds=self.policy.lease / 4)
+        location: str | None = None
         try:
             request = await self._renderer.render(entry, partner)
+            asked = None
+            if request is not None and entry.attempts:
+                asked = await self._asked_at(entry, partner, request)
             if (
                 request is not None
-                and entry.attempts
-                and await self._holds(entry, partner, request, last_start)
+                and asked is not None
+                and await self._holds(entry, partner, request, asked, last_start)
             ):
                 log.info(
                     "outbox: %s %s was in doubt and %s holds it: not sent again",
@@ -391,10 +423,12 @@ class Outbox:
                     entry.partner_id,
                 )
                 self.checked_not_resent += 1
-                return Settled(entry.id, SENT)
+                return Settled(entry.id, SENT, location=asked if _is_cdr(entry) else None)
             if request is not None:
                 try:
-                    await self._call(entry, partner, request, last_start)
+                    reply = await self._call(entry, partner, request, last_start)
+                    if _is_cdr(entry) and request.method == "POST":
+                        location = reply.headers.get("location")
                 except PartnerRejectedError as error:
                     other = await self._renderer.fallback(entry, partner, error)
                     if other is None:
@@ -414,25 +448,49 @@ class Outbox:
             # The row cannot be written for this partner (e.g. its version lacks the module).
             log.error("outbox: row %s cannot be sent: %s", entry.id, error)
             return Settled(entry.id, FAILED, attempts, error=f"cannot be sent: {error}")
-        return Settled(entry.id, SENT)
+        return Settled(entry.id, SENT, location=location)
+
+    async def _asked_at(self, entry: OutboxEntry, partner: Partner, request: Request) -> str | None:
+        """The URL to GET to ask whether the partner holds an in-doubt row's push: the push's
+        own, a CDR POST's the one the eMSP would have given it (learned from its answer to the
+        latest CDR of the same CPO party); None when it cannot be asked (sent again)."""
+        if question(request.method, request.body):
+            return request.url
+        if not (_is_cdr(entry) and request.method == "POST" and isinstance(entry.payload, dict)):
+            return None
+        country_code, party_id, cdr_id = (
+            str(entry.payload.get(name) or "") for name in ("country_code", "party_id", "id")
+        )
+        known = await self.repository.cdr_location(partner.id, country_code, party_id)
+        url = None if known is None else cdr_url(known.location, known.cdr_id, cdr_id)
+        if url is None:
+            log.warning(
+                "outbox: CDR %s to %s is in doubt and its URL there is unknown: sent again",
+                cdr_id,
+                entry.partner_id,
+            )
+        return url
 
     async def _holds(
-        self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
+        self,
+        entry: OutboxEntry,
+        partner: Partner,
+        request: Request,
+        url: str,
+        last_start: datetime,
     ) -> bool:
         """Whether the partner already holds an in-doubt row's push (:mod:`.doubt`), asked with
-        a GET of the push's URL; False when it cannot be asked (a POST) or cannot tell.
+        a GET of ``url``; False when it cannot tell.
 
         Raises :class:`PartnerError` when the GET got no answer or a transient one: the row is
         then retried later like a failed send, still in doubt."""
-        if not question(request.method, request.body):
-            return False
         self._in_time(last_start)
         if partner.outgoing_token is None:
             raise PartnerUnreachableError("no token to present to the partner")
         try:
             reply = await self._client.call(
                 "GET",
-                request.url,
+                url,
                 token=partner.outgoing_token,
                 raw=partner.raw_token,
                 headers=entry.headers,
@@ -444,12 +502,11 @@ class Outbox:
         code = answer.status_code
         if answer.http_status >= 300 or code is None or not 1000 <= code < 2000:
             refusal = PartnerRejectedError(
-                f"in-doubt check: GET {request.url} answered HTTP {answer.http_status}, "
-                f"OCPI {code}",
+                f"in-doubt check: GET {url} answered HTTP {answer.http_status}, OCPI {code}",
                 status_code=code,
                 http_status=answer.http_status,
                 method="GET",
-                url=request.url,
+                url=url,
             )
             if classify(refusal) is Failure.TRANSIENT:
                 raise refusal
@@ -471,11 +528,11 @@ class Outbox:
 
     async def _call(
         self, entry: OutboxEntry, partner: Partner, request: Request, last_start: datetime
-    ) -> None:
+    ) -> Reply:
         self._in_time(last_start)
         if partner.outgoing_token is None:
             raise PartnerUnreachableError("no token to present to the partner")
-        await self._client.call_ok(
+        return await self._client.call_ok(
             request.method,
             request.url,
             token=partner.outgoing_token,

@@ -32,6 +32,7 @@ __all__ = [
     "PENDING",
     "SENT",
     "Backlog",
+    "CdrLocation",
     "ClientInfo",
     "ClientInfoRepository",
     "CommandRecord",
@@ -104,6 +105,19 @@ class Settled:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     error: str | None = None
+    location: str | None = None  # a CDR POST's: the URL the eMSP holds the CDR at
+
+
+@dataclass(frozen=True, slots=True)
+class CdrLocation:
+    """The ``location`` (a URL) an eMSP partner gave CDR ``cdr_id`` of our CPO party
+    (``country_code``, ``party_id``) when it answered its POST: how it names CDR URLs."""
+
+    partner_id: str
+    country_code: str
+    party_id: str
+    cdr_id: str
+    location: str
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
@@ -263,19 +277,27 @@ class OutboxRepository:
             return {int(row.id): int(row.attempts) for row in result}
 
     async def settle(
-        self, at: datetime, outcomes: Sequence[Settled], *, lease: datetime | None = None
+        self,
+        at: datetime,
+        outcomes: Sequence[Settled],
+        *,
+        lease: datetime | None = None,
+        learned: Sequence[CdrLocation] = (),
     ) -> None:
         """Write what became of rows sent together, in one transaction (and the SENT ones in
         one statement), each row's lease let go.
 
         ``lease``: the lease the sender took them with. A row that is no longer under it (the
         sender's lease ran out and another sender took the row) keeps the other sender's
-        lease and state, unless this sender delivered it (SENT is always written)."""
+        lease and state, unless this sender delivered it (SENT is always written).
+        ``learned``: the CDR Locations the partners gave in these answers (the last of each
+        partner and CPO party is kept), written in the same transaction."""
         if not outcomes:
             return
         table = tables.ocpi_outbox
         sent = [outcome.entry_id for outcome in outcomes if outcome.state == SENT]
         async with self._engine.begin() as connection:
+            await self._learn(connection, at, learned)
             if sent:
                 await connection.execute(
                     update(table)
@@ -299,6 +321,52 @@ class OutboxRepository:
                 if lease is not None:
                     mine.append(table.c.leased_until == lease)
                 await connection.execute(update(table).where(*mine).values(**values))
+
+    @staticmethod
+    async def _learn(connection: Any, at: datetime, learned: Sequence[CdrLocation]) -> None:
+        table = tables.ocpi_cdr_locations
+        latest = {
+            (item.partner_id, item.country_code, item.party_id): item
+            for item in learned
+            if len(item.location) <= 512 and len(item.cdr_id) <= 36  # else kept unknown
+        }
+        for (partner_id, country_code, party_id), item in latest.items():
+            await connection.execute(
+                delete(table).where(
+                    table.c.partner_id == partner_id,
+                    table.c.country_code == country_code,
+                    table.c.party_id == party_id,
+                )
+            )
+            await connection.execute(
+                insert(table).values(
+                    partner_id=partner_id,
+                    country_code=country_code,
+                    party_id=party_id,
+                    cdr_id=item.cdr_id,
+                    location=item.location,
+                    answered_at=at,
+                )
+            )
+
+    async def cdr_location(
+        self, partner_id: str, country_code: str, party_id: str
+    ) -> CdrLocation | None:
+        """The Location the partner gave the latest CDR of our CPO party it answered."""
+        table = tables.ocpi_cdr_locations
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(table).where(
+                        table.c.partner_id == partner_id,
+                        table.c.country_code == country_code,
+                        table.c.party_id == party_id,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return CdrLocation(partner_id, country_code, party_id, row.cdr_id, row.location)
 
     async def head(self, partner_id: str) -> OutboxEntry | None:
         """The partner's next row to send: the lowest id still pending."""

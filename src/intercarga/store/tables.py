@@ -42,6 +42,7 @@ __all__ = [
     "locations",
     "metadata",
     "meter_value_sets",
+    "ocpi_cdr_locations",
     "ocpi_client_info",
     "ocpi_commands",
     "ocpi_outbox",
@@ -536,6 +537,21 @@ ocpi_outbox = Table(
     Index(None, "partner_id", "state", "id"),
     Index(None, "state", "next_attempt_at"),
     Index(None, "partner_id", "object_key"),
+)
+
+# The ``Location`` an eMSP returned to the latest CDR POST of one of our CPO parties it answered
+# (the CDR's ``id`` with it): how that eMSP names CDR URLs, so a CDR POST in doubt can be asked
+# about (:mod:`intercarga.ocpi.doubt`). One row per partner and CPO party, replaced by each answer.
+ocpi_cdr_locations = Table(
+    "ocpi_cdr_locations",
+    metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("country_code", String(2), primary_key=True),
+    Column("party_id", String(3), primary_key=True),
+    Column("cdr_id", String(36), nullable=False),
+    Column("location", String(512), nullable=False),
+    Column("answered_at", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(["partner_id"], ["partners.id"], ondelete="CASCADE"),
 )
 
 # OCPI commands: those our eMSP parties sent to a CPO (``direction`` SENT: the CPO answers at our
