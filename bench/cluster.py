@@ -579,7 +579,7 @@ def render(result: ClusterResult) -> str:
             "The time is the surviving worker accepting and booting the dead one's stations "
             "all at once (the first kill moves about half; later kills the worker holding "
             "most of them): the TLS-less handshake, the station's look-up, its presence claim "
-            "and its BootNotification, on a CPU the machine's other work starves. Section 2 "
+            "and its BootNotification, on a CPU shared with the load client (and, on a busy VM, with other work: 8–13 s at a load average of 20–30 in an earlier run, 1–2 s idle). Section 2 "
             "connects and boots 10,000 stations in 27 s on one idle core, about 3 ms each: "
             "a dead node's N stations are back in about N × 3 ms ÷ the cores of the nodes "
             "taking them, plus the stations' own wait before they try again (real stations "
