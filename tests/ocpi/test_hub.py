@@ -54,6 +54,15 @@ async def _hub_partner(deployment: Deployment) -> str:
     return partner.id
 
 
+async def _told_of_the_cpo(emsp: Deployment) -> bool:
+    """Whether the hub told the eMSP that both CPO parties are connected."""
+    infos = await emsp.roaming.client_info.all()
+    return {(i.country_code, i.party_id, i.role, i.status) for i in infos} >= {
+        ("CO", "ICG", "CPO", "CONNECTED"),
+        ("CL", "ICG", "CPO", "CONNECTED"),
+    }
+
+
 @pytest.mark.parametrize(
     "through_hub", [("2.2.1", "2.2.1"), ("2.3.0", "2.3.0"), ("2.2.1", "2.3.0")], indirect=True
 )
@@ -136,16 +145,15 @@ async def test_locations_are_broadcast_and_client_info_tells_who_is_connected(
 ) -> None:
     hub, cpo, emsp, _stations = through_hub
     # The hub told each platform about the other's parties.
+    await until(lambda: _told_of_the_cpo(emsp))
 
-    async def told() -> bool:
-        infos = await emsp.roaming.client_info.all()
-        return {(i.country_code, i.party_id, i.role, i.status) for i in infos} >= {
-            ("CO", "ICG", "CPO", "CONNECTED"),
-            ("CL", "ICG", "CPO", "CONNECTED"),
+    async def cpo_told() -> bool:
+        # The hub's lane to the CPO is not the one to the eMSP: either may be first.
+        return {(i.party_id, i.role) for i in await cpo.roaming.client_info.all()} == {
+            ("EMS", "EMSP")
         }
 
-    await until(told)
-    assert {(i.party_id, i.role) for i in await cpo.roaming.client_info.all()} == {("EMS", "EMSP")}
+    await until(cpo_told)
     # A full push from the CPO goes to the hub once, and the hub broadcasts it.
     queued = await cpo.admin.post(f"/api/v1/partners/{await _hub_partner(cpo)}/sync")
     assert queued.json()["queued"] == 5  # two Locations, three Tariffs
@@ -182,6 +190,18 @@ async def test_locations_are_broadcast_and_client_info_tells_who_is_connected(
     )
     parties = {(i["country_code"], i["party_id"], i["status"]) for i in listed.json()["data"]}
     assert ("CO", "ICG", "CONNECTED") in parties and ("CO", "EMS", "CONNECTED") in parties
+
+
+async def test_what_the_hub_told_stays_when_the_emsp_updates_its_credentials(
+    through_hub: tuple[Deployment, Deployment, Deployment, Stations],
+) -> None:
+    hub, _cpo, emsp, _stations = through_hub
+    await until(lambda: _told_of_the_cpo(emsp))
+    # The hub sends nothing meanwhile: what the eMSP holds is what it kept, not a new copy.
+    await hub.roaming.outbox.stop()
+    updated = await emsp.admin.put(f"/api/v1/partners/{await _hub_partner(emsp)}/credentials")
+    assert updated.status_code == 200, updated.text
+    assert await _told_of_the_cpo(emsp)
 
 
 async def test_the_hub_answers_4001_for_an_unknown_party_and_4003_for_an_unreachable_one(

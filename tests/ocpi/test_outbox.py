@@ -161,6 +161,32 @@ async def test_a_cdr_whose_answer_is_lost_is_sent_again_and_stored_once(
     assert (await emsp.system.store.cdrs.get("CO", "CPO", "CDR1")).id == "CDR1"
 
 
+async def test_a_cdr_waiting_for_the_emsp_is_delivered_after_the_emsp_updates_its_credentials(
+    network: tuple[Network, Hosts],
+) -> None:
+    cpo, emsp = await _pair(network)
+    partner_id = await _partner_id(cpo)
+    # Deliveries paused: the CDR waits in the CPO's outbox while the eMSP rotates its token.
+    await cpo.roaming.outbox.stop()
+    cdr = _cdr()
+    await cpo.system.store.cdrs.put(cdr)
+    await cpo.system.bus.publish(CdrCreated(cdr))
+
+    async def waiting() -> bool:
+        return (await cpo.roaming.outbox.repository.backlog(partner_id)).pending == 1
+
+    await until(waiting)
+    updated = await emsp.admin.put(f"/api/v1/partners/{await _partner_id(emsp)}/credentials")
+    assert updated.status_code == 200, updated.text
+    assert await waiting()
+    await cpo.roaming.outbox.start()
+
+    async def delivered() -> bool:
+        return await emsp.system.store.cdrs.find("CO", "CPO", "CDR1") is not None
+
+    await until(delivered)
+
+
 async def test_the_cpo_restarts_with_a_backlog_and_still_delivers_it(
     network: tuple[Network, Hosts],
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,6 +14,7 @@ from intercarga.errors import ConflictError, NotFoundError
 from intercarga.security import hash_token
 from intercarga.store import Store, create_engine
 from intercarga.store.partners import PartnerRepository
+from intercarga.store.roaming import ClientInfo, ClientInfoRepository, OutboxEntry, OutboxRepository
 from tests.factories import partner
 
 
@@ -47,6 +49,24 @@ async def test_replacing_a_partner_replaces_its_children_and_delete_cascades(sto
     await partners.delete("p1")
     with pytest.raises(NotFoundError):
         await partners.get("p1")
+
+
+async def test_a_partner_rewritten_keeps_its_outbox_and_what_its_hub_said(store: Store) -> None:
+    # A credentials update or version switch rewrites the record: the pushes waiting for the
+    # partner and what it said as a hub hang off it and must stay (only a delete drops them).
+    partners = PartnerRepository(store.engine)
+    outbox, client_info = OutboxRepository(store.engine), ClientInfoRepository(store.engine)
+    await partners.create(partner())
+    await outbox.enqueue([OutboxEntry("p1", "cdrs", "POST", "", "cdrs/CO/CPO/C1", "raw", {})])
+    said = ClientInfo("p1", "CO", "ICG", "CPO", "CONNECTED", datetime(2026, 12, 7, tzinfo=UTC))
+    await client_info.put(said)
+    assert not await partners.put(partner(token_hash=hash_token("token-c2"), roles=[]))
+    assert (await outbox.backlog("p1")).pending == 1
+    assert await client_info.all("p1") == [said]
+    assert (await partners.get("p1")).roles == []
+    await partners.delete("p1")
+    assert (await outbox.backlog("p1")).pending == 0
+    assert await client_info.all("p1") == []
 
 
 async def test_a_put_that_breaks_a_key_is_a_conflict_and_changes_nothing(store: Store) -> None:

@@ -5,7 +5,9 @@ roles (parties) it hosts and the endpoints it offers. Of the credentials token t
 presents to us only a SHA-256 hash is stored (we only verify it); the token we present to the
 partner is stored as is, because it has to be sent. The records are
 :mod:`intercarga.domain.partner`'s plain values: this module knows no protocol and, like every
-repository, writes a partner with its roles and endpoints in one transaction.
+repository, writes a partner with its roles and endpoints in one transaction. A partner is
+rewritten in place, never deleted and inserted again: the rows that hang off it by its id (the
+outbox's pushes waiting for it, what it said as a hub, its CDR URLs) go only when it is deleted.
 
 Every OCPI request authenticates its caller, and every hop of a push, a hub's route or a
 real-time authorization looks at the registered partners, so :meth:`PartnerRepository.current`
@@ -28,12 +30,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from intercarga.domain._types import utc_now
 from intercarga.domain.partner import Partner, PartnerEndpoint, PartnerRole, PartnerState
+from intercarga.errors import ConflictError
 from intercarga.store import tables
 from intercarga.store.repositories import Key, Repository
 
@@ -122,11 +126,44 @@ class PartnerRepository(Repository[Partner]):
         self._copy.reading = None  # begun before the write: nobody may join it any more
 
     async def put(self, item: Partner) -> bool:
+        """Create or rewrite the partner in place; True when it was created.
+
+        Unlike :meth:`Repository.put` the record is updated, not deleted and inserted again:
+        what hangs off a partner by its id with ``ON DELETE CASCADE`` (the pushes waiting for
+        it in the outbox, what it said as a hub, the URLs of its CDRs) must outlive a credentials
+        update, a version switch or the end of a registration, and goes only with
+        :meth:`delete`. Only the roles and endpoints, which the record carries, are rewritten.
+        :class:`ConflictError` as for :meth:`Repository.put`; nothing is written then."""
         self.forget()
         try:
-            return await super().put(item)
+            return await self._rewrite(item)
         finally:
             self.forget()
+
+    async def _rewrite(self, item: Partner) -> bool:
+        partners, roles, endpoints = self.table, tables.partner_roles, tables.partner_endpoints
+        row = self._to_row(item)
+        try:
+            async with self._engine.begin() as connection:
+                updated = (
+                    await connection.execute(
+                        update(partners).where(partners.c.id == item.id).values(**row)
+                    )
+                ).rowcount
+                if updated:
+                    for children in (roles, endpoints):
+                        await connection.execute(
+                            delete(children).where(children.c.partner_id == item.id)
+                        )
+                else:
+                    await connection.execute(insert(partners).values(**row))
+                await self._write_children(connection, item)
+        except IntegrityError:
+            raise ConflictError(
+                f"{self._describe((item.id,))} not stored: a key is taken (written at the same"
+                " time, or a part listed twice)"
+            ) from None
+        return not updated
 
     async def create(self, item: Partner) -> None:
         self.forget()
