@@ -282,6 +282,18 @@ _HOT_FRAME = json.dumps(
 )
 
 
+def test_a_hot_call_repeated_after_its_answer_is_answered_again_without_a_new_event() -> None:
+    # The station lost the answer and sends the same call again: it must not be handled twice.
+    version = OcppVersion.V201
+    proto = Protocol(version, validator=Validator(version), payloads=payload_decoders(version))
+    [event] = proto.receive_text(_HOT_FRAME)
+    assert isinstance(event, CallReceived) and isinstance(event.payload, msgspec.Struct)
+    proto.send_result("m1", {"currentTime": "2024-01-01T00:00:00Z"})
+    first = proto.data_to_send()
+    assert proto.receive_text(_HOT_FRAME) == []
+    assert proto.data_to_send() == first
+
+
 @settings(max_examples=examples(200, 5000), deadline=None)
 @given(
     version=st.sampled_from([OcppVersion.V201, OcppVersion.V21]),

@@ -678,18 +678,26 @@ class Protocol:
             payload = decode(raw)
         except (msgspec.MsgspecError, RecursionError):
             return False
-        answer = self._answered.get(unique_id)
-        if answer is not None and answer.action == action and answer.payload == payload:
-            _log.info(
-                "OCPP call %s %s repeated; answered again",
-                action,
-                unique_id,
-                extra={"station_id": self.station_id},
-            )
-            self._outbox.append(answer.frame)
+        if self._answered_again(unique_id, action, payload):
             return True
         self._handling[unique_id] = (action, payload)
         events.append(CallReceived(unique_id, action, payload))
+        return True
+
+    def _answered_again(self, unique_id: str, action: str, payload: object) -> bool:
+        """Whether the CALL repeats one answered already (same id, action and payload: its
+        answer was lost on the way), the kept answer then sent again rather than the call
+        handled twice."""
+        answer = self._answered.get(unique_id)
+        if answer is None or answer.action != action or answer.payload != payload:
+            return False
+        _log.info(
+            "OCPP call %s %s repeated; answered again",
+            action,
+            unique_id,
+            extra={"station_id": self.station_id},
+        )
+        self._outbox.append(answer.frame)
         return True
 
     def _unreadable(self, text: str, events: list[Event]) -> None:
@@ -740,15 +748,7 @@ class Protocol:
                 events, text, unique_id, "repeated while the first is being handled; dropped"
             )
             return
-        answer = self._answered.get(unique_id)
-        if answer is not None and answer.action == action and answer.payload == payload:
-            _log.info(
-                "OCPP call %s %s repeated; answered again",
-                action,
-                unique_id,
-                extra={"station_id": self.station_id},
-            )
-            self._outbox.append(answer.frame)
+        if self._answered_again(unique_id, action, payload):
             return
         if not isinstance(payload, dict):
             self._reject(
