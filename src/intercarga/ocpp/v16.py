@@ -110,7 +110,7 @@ from intercarga.ocpp.events import (
     TransactionStarted,
     TransactionUpdated,
 )
-from intercarga.ocpp.payloads import Payload, from_dict
+from intercarga.ocpp.payloads import Payload
 from intercarga.ocpp.version_adapter import (
     ENERGY_REGISTER,
     VersionAdapter,
@@ -121,6 +121,7 @@ from intercarga.ocpp.version_adapter import (
     parse_decimal,
     parse_time,
     read_hash_data,
+    read_struct,
     signed_meter_value,
     skip_sample,
     unsupported,
@@ -299,11 +300,9 @@ class V16Adapter(VersionAdapter):
     # -- station → CSMS ------------------------------------------------------------------------
 
     def event(self, action: str, payload: Mapping[str, Any] | Payload) -> StationEvent:
-        read_payload = _PAYLOAD_READERS.get(action)
-        if read_payload is not None:
-            if not isinstance(payload, Payload):
-                payload = from_dict(self.version, action, payload)
-            return read_payload(payload)
+        event = read_struct(self.version, action, payload, _PAYLOAD_READERS)
+        if event is not None:
+            return event
         assert not isinstance(payload, Payload)  # only the hot messages come as Structs
         reader = _READERS.get(action)
         if reader is None:

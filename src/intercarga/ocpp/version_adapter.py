@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Final
@@ -29,7 +29,7 @@ from intercarga.errors import InvalidInputError
 from intercarga.ocpp.commands import CertificateHashData, Command, OutgoingCall, Result
 from intercarga.ocpp.errors import CallError, ErrorCode
 from intercarga.ocpp.events import Decision, StationEvent
-from intercarga.ocpp.payloads import Payload
+from intercarga.ocpp.payloads import Payload, from_dict
 
 __all__ = [
     "ENERGY_REGISTER",
@@ -41,6 +41,7 @@ __all__ = [
     "parse_decimal",
     "parse_time",
     "read_hash_data",
+    "read_struct",
     "signed_meter_value",
     "skip_sample",
     "unsupported",
@@ -195,6 +196,21 @@ def read_hash_data(data: Mapping[str, Any]) -> CertificateHashData:
     return CertificateHashData(
         data["issuerNameHash"], data["issuerKeyHash"], data["serialNumber"], data["hashAlgorithm"]
     )
+
+
+def read_struct(
+    version: OcppVersion,
+    action: str,
+    payload: Mapping[str, Any] | Payload,
+    readers: Mapping[str, Callable[[Any], StationEvent]],
+) -> StationEvent | None:
+    """The event of a hot message read from its Struct by its reader in ``readers`` (the Struct
+    made from ``payload`` when it came as a dict: a lenient station's, a test's); None when
+    ``action`` has no reader there (its payload is then a dict)."""
+    read = readers.get(action)
+    if read is None:
+        return None
+    return read(payload if isinstance(payload, Payload) else from_dict(version, action, payload))
 
 
 def unsupported(version: OcppVersion, what: str) -> InvalidInputError:
