@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -39,7 +40,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intercarga.admission import BurstLog, summarise_accept_errors
 from intercarga.background import Deadline, pause, stop_tasks, within
 from intercarga.bus import EventBus
-from intercarga.cluster import Cluster
 from intercarga.config import Settings
 from intercarga.csms import Authorizer, CsmsService
 from intercarga.errors import ConfigurationError, IntercargaError
@@ -57,6 +57,9 @@ from intercarga.web.api.services import AdminServices
 from intercarga.web.auth import AdminAuth
 from intercarga.web.http import create_http_app
 from intercarga.web.problems import ErrorPage
+
+if TYPE_CHECKING:
+    from intercarga.cluster import Cluster
 
 __all__ = ["Listener", "System", "bind", "http_app", "reporting_rules", "serve"]
 
@@ -116,7 +119,12 @@ class System:
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         try:
             joins = join_cluster and settings.cluster.nats_url is not None
-            cluster = await Cluster.open(settings.cluster) if joins else None
+            cluster = None
+            if joins:
+                # NATS and the cluster's wire only for a node of a cluster.
+                from intercarga.cluster import Cluster
+
+                cluster = await Cluster.open(settings.cluster)
         except BaseException:
             await engine.dispose()
             raise

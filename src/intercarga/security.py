@@ -13,7 +13,14 @@ import hashlib
 import hmac
 import secrets
 
-__all__ = ["hash_password", "hash_token", "new_token", "tokens_equal", "verify_password"]
+__all__ = [
+    "hash_password",
+    "hash_token",
+    "new_token",
+    "tokens_equal",
+    "unmatchable_hash",
+    "verify_password",
+]
 
 # scrypt cost: n=2**14, r=8, p=1 (RFC 7914's interactive-login example), ~16 MiB and ~50 ms.
 _N, _R, _P = 2**14, 8, 1
@@ -25,6 +32,19 @@ def hash_password(password: str) -> str:
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     encode = base64.b64encode
     return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def unmatchable_hash() -> str:
+    """A hash in :func:`hash_password`'s form and of its cost that no password matches (its
+    digest is random bytes, not a hash: a match is as likely as guessing 256 random bits), for
+    checking a password against when there is nothing to check it against, so that the answer
+    takes as long; made without running scrypt."""
+    encode = base64.b64encode
+    salt, digest = (
+        encode(secrets.token_bytes(16)).decode(),
+        encode(secrets.token_bytes(32)).decode(),
+    )
+    return f"scrypt${_N}${_R}${_P}${salt}${digest}"
 
 
 def verify_password(password: str, stored: str) -> bool:

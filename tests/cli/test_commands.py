@@ -23,6 +23,21 @@ def intercarga(
     return run_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
+def python(code: str, *, cwd: Path) -> str:
+    """What ``code`` prints, run by this interpreter in a process of its own."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -55,21 +70,26 @@ def test_help_lists_every_command_and_a_command_loads_only_its_own_modules(
         "print(sorted(m for m in heavy if m in sys.modules))\n"
         "print(' '.join(COMMANDS))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    loaded, names = result.stdout.splitlines()
+    loaded, names = python(probe, cwd=tmp_path).splitlines()
     assert loaded == "[]"
     listed = intercarga("--help", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
     for name in names.split():
         assert f" {name} " in listed, name
+
+
+def test_serve_loads_no_report_renderer_no_migration_tool_and_no_cluster_client(
+    tmp_path: Path,
+) -> None:
+    # What `intercarga serve` imports before it serves, in a process of its own: the assessment's
+    # charts and templates load at the first report, Alembic only when a database is behind
+    # the head, NATS only on a node of a cluster (CONTRIBUTING.md, "The suite's time").
+    probe = (
+        "import sys\n"
+        "import intercarga.app, intercarga.cli.serve, intercarga.web.api.assessment\n"
+        "heavy = ('pygal', 'alembic', 'mako', 'nats', 'intercarga.cluster')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert python(probe, cwd=tmp_path).strip() == "[]"
 
 
 def test_config_show_masks_secrets(tmp_path: Path) -> None:

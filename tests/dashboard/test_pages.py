@@ -91,6 +91,19 @@ async def test_pages_ask_for_a_sign_in_and_a_wrong_password_opens_nothing(
     assert (await client.get("/stations")).status_code == 200
 
 
+async def test_an_unknown_name_is_refused_as_a_wrong_password_is(
+    client: httpx.AsyncClient,
+) -> None:
+    form = await client.get("/")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    data = {"name": "nobody", "password": PASSWORD, "csrf": csrf.group(1)}
+    refused = await client.post("/sign-in", data=data)
+    assert refused.status_code == 401
+    assert "Wrong name or password." in refused.text
+    assert "intercarga_session" not in client.cookies
+
+
 async def test_sign_in_needs_its_csrf_token(client: httpx.AsyncClient) -> None:
     await client.get("/")
     forged = await client.post("/sign-in", data={"name": "ops", "password": PASSWORD})

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from intercarga.assessment.charts import data_uri, history_chart, radar_chart, ranking_chart
 from intercarga.assessment.countries import FactSource
 from intercarga.assessment.framework import LAYERS, Framework, choose
 from intercarga.assessment.i18n import Translator, translator
 from intercarga.assessment.recommend import Recommendation
 from intercarga.assessment.scoring import CountryAssessment
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "FORMATS",
@@ -78,6 +78,10 @@ class _Source:
 
 @cache
 def _environment() -> jinja2.Environment:
+    # Jinja and pygal (charts) load at the first report, not with this module: every
+    # `intercarga serve` imports it for the admin API's routes and most never render one.
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("intercarga.assessment", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -124,6 +128,8 @@ def _level_class(value: float | None) -> str:
 def _history_svg(history: list[HistoryPoint], t: Translator) -> str | None:
     if len(history) < 2:
         return None
+    from intercarga.assessment.charts import data_uri, history_chart
+
     points = [(point.assessed_at.date().isoformat(), point.levels) for point in history]
     return data_uri(history_chart(points, t))
 
@@ -132,6 +138,8 @@ def country_html(
     report: CountryReport, fw: Framework, language: str, fragment: bool = False
 ) -> str:
     """The country's report as an HTML page (or, ``fragment``, the part inside ``<body>``)."""
+    from intercarga.assessment.charts import data_uri, radar_chart
+
     t = translator(language)
     assessment = report.assessment
     return _render(
@@ -153,6 +161,8 @@ def region_html(
     assessments: list[CountryAssessment], fw: Framework, language: str, fragment: bool = False
 ) -> str:
     """The region's report: heat map countries × layers, ranking, a radar per country, sources."""
+    from intercarga.assessment.charts import data_uri, radar_chart, ranking_chart
+
     t = translator(language)
     rows = sorted(assessments, key=lambda a: t.country(a.code))
     ranked = sorted(

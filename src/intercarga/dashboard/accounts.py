@@ -14,15 +14,22 @@ from enum import StrEnum
 
 from intercarga.domain._types import utc_now
 from intercarga.errors import InvalidInputError
-from intercarga.security import hash_password, hash_token, new_token, verify_password
+from intercarga.security import (
+    hash_password,
+    hash_token,
+    new_token,
+    unmatchable_hash,
+    verify_password,
+)
 from intercarga.store.users import SignedIn, UserRepository
 
 __all__ = ["Accounts", "Role", "SignedIn"]
 
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 # A hash to check a password against when the name is unknown: the answer takes as long as for
-# a known name, so timing does not tell which names exist.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+# a known name, so timing does not tell which names exist. No password matches it, and making it
+# costs no scrypt (every process that serves the dashboard imports this module).
+_DUMMY_HASH = unmatchable_hash()
 
 
 class Role(StrEnum):
