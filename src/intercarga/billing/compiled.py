@@ -291,6 +291,9 @@ class CompiledTariff:
     local: bool  # some channel reads the local clock: the zone table must cover the session
     limited: bool  # min_price or max_price is set
     cautions: bool  # validity dates or taxes included at an unknown rate: check for warnings
+    # (tax rate, vat % as the totals name it) when every component is taxed at one rate, written
+    # the same way, on top of its price: the totals are then summed without a table of rates
+    one_rate: tuple[Decimal, Decimal] | None = None
 
     @property
     def id(self) -> str | None:
@@ -484,6 +487,7 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
     for channel in (session, reservation, expired):
         _finish(channel, *cuts[id(channel)])
     return CompiledTariff(
+        one_rate=_one_rate(components),
         tariff=tariff,
         currency=currency(tariff.currency),
         components=tuple(components),
@@ -502,6 +506,19 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
     )
 
 
+def _one_rate(components: Sequence[Component]) -> tuple[Decimal, Decimal] | None:
+    """CompiledTariff.one_rate: alike down to the exponent, since a product's exponent follows
+    its factors' (0.19 and 0.190 are one rate in value, not in the digits a total shows)."""
+    written = {(str(c.tax_rate), str(c.vat), c.tax_inside) for c in components}
+    if len(written) != 1 or components[0].tax_inside:
+        return None
+    rate, vat = components[0].tax_rate, components[0].vat
+    if rate is None or vat is None:
+        return None
+    return rate, vat or _ZERO  # the name engine._group_prices gives a 0 % rate
+
+
+_ZERO = Decimal(0)
 _DIMENSION_CODES = {dimension: code for code, dimension in enumerate(TariffDimension)}
 _SESSION_GROUPS = {
     TariffDimension.FLAT: Group.FIXED,

@@ -48,7 +48,7 @@ from intercarga.billing.compiled import (
     QuickChoice,
     State,
 )
-from intercarga.billing.periods import Period
+from intercarga.billing.periods import Period, PeriodRow
 from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
 from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
 from intercarga.errors import InvalidInputError
@@ -331,7 +331,7 @@ _QUICK_KINDS = (
 def _price_quick(
     tariff: CompiledTariff,
     quick: Quick,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     session_start: int | None,
     session_end: int | None,
     time_zone: str,
@@ -348,12 +348,11 @@ def _price_quick(
     that no element prices (the warnings name it).
     """
     clock = zone_clock(time_zone)
-    first = periods[0]
-    last_period = periods[-1]
-    start = session_start if session_start is not None else first.start
-    last_end = last_period.end
+    # Fields by position (0 start, 9 end): a PeriodRow is a plain tuple.
+    start = session_start if session_start is not None else periods[0][0]
+    last_end = periods[-1][9]
     if last_end is None:
-        last_end = session_end if session_end is not None else last_period.start
+        last_end = session_end if session_end is not None else periods[-1][0]
     finish = session_end if session_end is not None else last_end
     if tariff.local:
         clock.cover(start, max(finish, last_end))
@@ -382,7 +381,7 @@ def _price_quick(
         number += 1  # the next period's index
         if end is None:
             if number < count:
-                end = periods[number].start
+                end = periods[number][0]
             elif session_end is not None:
                 end = session_end
             else:
@@ -529,6 +528,47 @@ def _step_extra(
     return extra
 
 
+def _one_rate_prices(
+    used: list[Component], volumes: list[Decimal], rate: Decimal, vat: Decimal
+) -> tuple[list[Price], Price]:
+    """:func:`_group_prices` where every component is taxed at one ``rate`` on top of its price
+    (CompiledTariff.one_rate): the same Decimal operations in the same order, with one running
+    tax sum per group instead of a table of rates."""
+    before: list[Decimal | None] = [None] * 5  # None: no component of that group was used
+    after = [_ZERO] * 5
+    taxes: list[Decimal] = [_ZERO] * 5
+    for component in used:
+        amount = volumes[component.key] * component.price
+        group = component.group
+        tax = amount * rate
+        sum_before = before[group]
+        if sum_before is None:
+            before[group] = _ZERO + amount
+            taxes[group] = tax  # the first tax of a group is not added to a zero
+        else:
+            before[group] = sum_before + amount
+            taxes[group] += tax
+        after[group] += amount + tax
+    prices = [ZERO_PRICE] * 5
+    all_before = all_after = all_taxes = _ZERO
+    any_group = False
+    for group in range(5):
+        group_before = before[group]
+        if group_before is None:
+            continue
+        any_group = True
+        group_tax = taxes[group]
+        all_taxes += group_tax
+        group_after = after[group]
+        prices[group] = _new(
+            Price, (group_before, group_after, (_new(TaxLine, (vat, group_tax, "VAT")),))
+        )
+        all_before += group_before
+        all_after += group_after
+    total_taxes = (_new(TaxLine, (vat, all_taxes, "VAT")),) if any_group else ()
+    return prices, _new(Price, (all_before, all_after, total_taxes))
+
+
 def _group_prices(used: list[Component], volumes: list[Decimal]) -> tuple[list[Price], Price]:
     """The price of each CDR total (by :class:`Group`) and of all of them together.
 
@@ -633,7 +673,7 @@ def _limited(total: Price, tariff: CompiledTariff) -> tuple[Price, str | None]:
 
 def price_periods(
     tariff: CompiledTariff,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     *,
     session_start: int | None = None,
     session_end: int | None = None,
@@ -647,6 +687,10 @@ def price_periods(
     own end (or its start). ``reservation_expired`` None means: expired when no period carries a
     session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
     the fast path applies (the same exact results; the tests compare the two).
+
+    ``periods`` are :class:`Period` records or the same fields as plain tuples
+    (:data:`~intercarga.billing.periods.PeriodRow`, what :func:`price_session` makes): the fast
+    path reads them by position, and only the general loop makes Periods of plain tuples.
     """
     quick = tariff.session.quick
     if fast and quick is not None and periods:
@@ -655,6 +699,25 @@ def price_periods(
         )
         if pricing is not None:
             return pricing
+    return _price_general(
+        tariff,
+        [p if type(p) is Period else _new(Period, p) for p in periods],
+        session_start,
+        session_end,
+        time_zone,
+        reservation_expired,
+    )
+
+
+def _price_general(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> CdrPricing:
+    """:func:`price_periods` by the general loop, which records the breakdown as it goes."""
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -724,7 +787,11 @@ def _pricing(
 ) -> CdrPricing:
     """The CDR totals of a finished pricing: volumes by component key, ``used`` in first-use
     order; ``lines`` are the lines to look for unpriced ones in (empty: none is unpriced)."""
-    prices, total = _group_prices(used, volumes)
+    one_rate = tariff.one_rate
+    if one_rate is None:
+        prices, total = _group_prices(used, volumes)
+    else:
+        prices, total = _one_rate_prices(used, volumes, *one_rate)
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
     fixed, energy, time, parking, reserved = prices
     # Positional, in CdrPricing's parameter order: this runs once per pricing.
@@ -753,7 +820,7 @@ def _pricing(
 
 def _replay(
     tariff: CompiledTariff,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     session_start: int | None,
     session_end: int | None,
     time_zone: str,

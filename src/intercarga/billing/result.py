@@ -56,13 +56,17 @@ class Price(NamedTuple):
 
 ZERO_PRICE = Price(_ZERO, _ZERO)
 _new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
-_quantize = Decimal.quantize
+_HALF_UP = ROUND_HALF_UP
 _ROUNDED_ZERO: dict[Decimal, Price] = {}  # ZERO_PRICE rounded, by quantum
 
 
 def _rounded(price: Price, quantum: Decimal) -> Price:
     """``price`` with each number rounded half up to ``quantum``: the rule of Money.rounded
-    (Currency.round), spelled out because settling a pricing rounds about a dozen numbers."""
+    (Currency.round), spelled out because settling a pricing rounds about a dozen numbers.
+
+    ``amount.quantize(...)`` rather than ``Decimal.quantize(amount, ...)``: CPython calls a
+    method of a C type faster than the same method taken from the class.
+    """
     if price is ZERO_PRICE:
         # Most sessions leave two or three totals at zero; round the zero once per currency.
         known = _ROUNDED_ZERO.get(quantum)
@@ -73,22 +77,14 @@ def _rounded(price: Price, quantum: Decimal) -> Price:
     before, after, taxes = price
     if taxes:
         if len(taxes) == 1:  # the usual case: one rate
-            name_rate, amount, name = taxes[0]
-            taxes = (_new(TaxLine, (name_rate, _quantize(amount, quantum, ROUND_HALF_UP), name)),)
+            rate, amount, name = taxes[0]
+            taxes = (_new(TaxLine, (rate, amount.quantize(quantum, _HALF_UP), name)),)
         else:
             taxes = tuple(
-                [
-                    _new(TaxLine, (t[0], _quantize(t[1], quantum, ROUND_HALF_UP), t[2]))
-                    for t in taxes
-                ]
+                [_new(TaxLine, (t[0], t[1].quantize(quantum, _HALF_UP), t[2])) for t in taxes]
             )
     return _new(
-        Price,
-        (
-            _quantize(before, quantum, ROUND_HALF_UP),
-            _quantize(after, quantum, ROUND_HALF_UP),
-            taxes,
-        ),
+        Price, (before.quantize(quantum, _HALF_UP), after.quantize(quantum, _HALF_UP), taxes)
     )
 
 
