@@ -293,7 +293,8 @@ class CompiledTariff:
     cautions: bool  # validity dates or taxes included at an unknown rate: check for warnings
     # (tax rate, vat % as the totals name it) when every component is taxed at one rate, written
     # the same way, on top of its price: the totals are then summed without a table of rates
-    one_rate: tuple[Decimal, Decimal] | None = None
+    one_rate: tuple[Decimal, Decimal] | None
+    quantum: Decimal  # currency.quantum (a property), read by every settled pricing
 
     @property
     def id(self) -> str | None:
@@ -486,10 +487,10 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
         add(expired, number, element, reservation=True)
     for channel in (session, reservation, expired):
         _finish(channel, *cuts[id(channel)])
+    money = currency(tariff.currency)
     return CompiledTariff(
-        one_rate=_one_rate(components),
         tariff=tariff,
-        currency=currency(tariff.currency),
+        currency=money,
         components=tuple(components),
         session=session,
         reservation=reservation,
@@ -503,6 +504,8 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
             tariff.tax_included is TaxIncluded.YES
             and any(component.vat is None for component in components)
         ),
+        one_rate=_one_rate(components),
+        quantum=money.quantum,
     )
 
 

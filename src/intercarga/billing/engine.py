@@ -520,7 +520,11 @@ def _step_extra(
     if billed <= 0:
         return None
     measured = (billed * units).quantize(_RESOLUTION)
-    rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
+    if step == 1:
+        # measured / 1 and n * 1 give the same digits and exponent back: two operations saved.
+        rounded = measured.to_integral_value(ROUND_CEILING)
+    else:
+        rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
     if rounded <= measured:
         return None
     extra = (rounded - measured) / units

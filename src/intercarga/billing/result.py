@@ -260,7 +260,7 @@ class CdrPricing:
         """
         if self.settled_from is not None:
             return self
-        quantum = self.tariff.currency.quantum
+        quantum = self.tariff.quantum
         total = _rounded(self.total_cost, quantum)
         before = self.cost_before_limits
         # Built slot by slot rather than through __init__'s keywords: settling runs once per
@@ -276,11 +276,18 @@ class CdrPricing:
             total if before is self.total_cost else _rounded(before, quantum)
         )
         settled.limit = self.limit
-        settled.total_fixed_cost = _rounded(self.total_fixed_cost, quantum)
-        settled.total_energy_cost = _rounded(self.total_energy_cost, quantum)
-        settled.total_time_cost = _rounded(self.total_time_cost, quantum)
-        settled.total_parking_cost = _rounded(self.total_parking_cost, quantum)
-        settled.total_reservation_cost = _rounded(self.total_reservation_cost, quantum)
+        # Most sessions leave two or three totals at ZERO_PRICE: its rounding is looked up.
+        zero = _ROUNDED_ZERO.get(quantum) or _rounded(ZERO_PRICE, quantum)
+        price = self.total_fixed_cost
+        settled.total_fixed_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_energy_cost
+        settled.total_energy_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_time_cost
+        settled.total_time_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_parking_cost
+        settled.total_parking_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_reservation_cost
+        settled.total_reservation_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
         settled.total_energy = self.total_energy
         settled.total_time = self.total_time
         settled.total_parking_time = self.total_parking_time
