@@ -20,7 +20,7 @@ nothing in that period: energy is never negative.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
@@ -96,13 +96,10 @@ def epoch_seconds(moment: datetime) -> int:
     """Whole seconds since 1970-01-01 UTC; fractions of a second are dropped (floor)."""
     if moment.tzinfo is None:
         return int(moment.timestamp() // 1)  # a naive datetime is read as local time
-    return _seconds(moment - _EPOCH)
-
-
-def _seconds(since_epoch: timedelta) -> int:
     # days and seconds of a timedelta are normalised (0 <= seconds < 86400), so this is the
     # floor; about half the cost of datetime.timestamp(), and it runs once per period.
-    return since_epoch.days * 86_400 + since_epoch.seconds
+    since = moment - _EPOCH
+    return since.days * 86_400 + since.seconds
 
 
 # Where each dimension's volume goes in the list a period's dimensions are gathered into: one
@@ -123,81 +120,85 @@ _new = tuple.__new__  # builds the NamedTuple in C, without its Python-level __n
 
 def period_from_charging_period(period: ChargingPeriod) -> Period:
     """The pricing view of one OCPI ChargingPeriod."""
-    return _new(Period, _row(period))
-
-
-def _row(period: ChargingPeriod) -> PeriodRow:
-    volumes: list[Decimal | None] = [*_NO_VOLUMES]
-    slots = _SLOTS
-    dimensions = period.dimensions
-    for dimension in dimensions:
-        slot = slots[dimension.type]
-        known = volumes[slot]
-        # A dimension given twice is added up: two ENERGY entries are two amounts of energy.
-        volumes[slot] = dimension.volume if known is None else known + dimension.volume
-    (
-        energy,
-        imported,
-        exported,
-        time,
-        parking,
-        reservation,
-        average_current,
-        min_current,
-        max_current,
-        average_power,
-        min_power,
-        max_power,
-        _,
-    ) = volumes  # in _READ's order
-    if energy is None and imported is not None:
-        energy = imported - (_ZERO if exported is None else exported)
-    if time is None:
-        time = _ZERO
-    if min_current is None:
-        min_current = average_current
-    if max_current is None:
-        max_current = average_current
-    if min_power is None or max_power is None:
-        # Only a bound the period does not report reads the average (and only then is the
-        # average of ENERGY / TIME worked out).
-        if average_power is None and energy is not None and time > 0:
-            average_power = energy / time
-        if min_power is None:
-            min_power = average_power
-        if max_power is None:
-            max_power = average_power
-    since = period.start_date_time - _EPOCH  # a UtcDateTime is aware
-    return (  # in Period's field order
-        since.days * 86_400 + since.seconds,  # epoch_seconds, inlined (see _seconds)
-        _ZERO if energy is None else energy,
-        time,
-        _ZERO if parking is None else parking,
-        _ZERO if reservation is None else reservation,
-        min_current,
-        max_current,
-        min_power,
-        max_power,
-        None,
-        # some dimension other than RESERVATION_TIME (not volumes.count(None): comparing a
-        # Decimal with None goes through an isinstance on an abstract class)
-        bool(dimensions)
-        if reservation is None
-        else any(d.type != _RESERVATION_TIME for d in dimensions),
-        reservation is not None,
-        energy is not None,
-        period.tariff_id,
-    )
+    return _new(Period, rows_from_charging_periods((period,))[0])
 
 
 def periods_from_charging_periods(periods: Iterable[ChargingPeriod]) -> list[Period]:
     """The pricing view of a CDR's or a session's charging periods, in their order."""
-    return [_new(Period, _row(period)) for period in periods]
+    return [_new(Period, row) for row in rows_from_charging_periods(periods)]
 
 
 def rows_from_charging_periods(periods: Iterable[ChargingPeriod]) -> list[PeriodRow]:
-    """:func:`periods_from_charging_periods` as plain tuples (see :data:`PeriodRow`)."""
-    return [_row(period) for period in periods]
+    """:func:`periods_from_charging_periods` as plain tuples (see :data:`PeriodRow`).
+
+    One loop over the periods rather than a call per period: pricing a CDR starts here.
+    """
+    rows: list[PeriodRow] = []
+    slots = _SLOTS
+    for period in periods:
+        volumes: list[Decimal | None] = [*_NO_VOLUMES]
+        dimensions = period.dimensions
+        for dimension in dimensions:
+            slot = slots[dimension.type]
+            known = volumes[slot]
+            # A dimension given twice is added up: two ENERGY entries are two amounts of energy.
+            volumes[slot] = dimension.volume if known is None else known + dimension.volume
+        (
+            energy,
+            imported,
+            exported,
+            time,
+            parking,
+            reservation,
+            average_current,
+            min_current,
+            max_current,
+            average_power,
+            min_power,
+            max_power,
+            _,
+        ) = volumes  # in _READ's order
+        if energy is None and imported is not None:
+            energy = imported - (_ZERO if exported is None else exported)
+        if time is None:
+            time = _ZERO
+        if min_current is None:
+            min_current = average_current
+        if max_current is None:
+            max_current = average_current
+        if min_power is None or max_power is None:
+            # Only a bound the period does not report reads the average (and only then is the
+            # average of ENERGY / TIME worked out).
+            if average_power is None and energy is not None and time > 0:
+                average_power = energy / time
+            if min_power is None:
+                min_power = average_power
+            if max_power is None:
+                max_power = average_power
+        since = period.start_date_time - _EPOCH  # a UtcDateTime is aware
+        rows.append(
+            (  # in Period's field order
+                since.days * 86_400 + since.seconds,  # epoch_seconds, inlined
+                _ZERO if energy is None else energy,
+                time,
+                _ZERO if parking is None else parking,
+                _ZERO if reservation is None else reservation,
+                min_current,
+                max_current,
+                min_power,
+                max_power,
+                None,
+                # some dimension other than RESERVATION_TIME (not volumes.count(None): comparing a
+                # Decimal with None goes through an isinstance on an abstract class)
+                bool(dimensions)
+                if reservation is None
+                else any(d.type != _RESERVATION_TIME for d in dimensions),
+                reservation is not None,
+                energy is not None,
+                period.tariff_id,
+            )
+        )
+    return rows
 
 
 _KILO = {"wh": Decimal(1000), "kwh": Decimal(1), "w": Decimal(1000), "kw": Decimal(1)}
