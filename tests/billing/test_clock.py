@@ -65,6 +65,23 @@ def test_next_cut_repeats_a_local_time_that_happens_twice() -> None:
     assert clock.next_cut(change, cuts) == utc("2025-04-06T03:30")  # 23:30 −04, again
 
 
+def test_locate_finds_the_weekday_and_stretch_of_the_local_day_and_the_next_cut() -> None:
+    clock = zone_clock("America/Santiago")
+    clock.cover(utc("2025-01-01T00:00"), utc("2025-09-30T00:00"))
+    cuts = (0, 18 * 3600, 22 * 3600)  # local midnight, 18:00 and 22:00: four stretches a day
+    # Tuesday 17:20 −03 (weekday 1, second stretch); the next cut is 18:00 −03.
+    assert clock.locate(utc("2025-01-14T20:20"), cuts) == (1 * 4 + 1, utc("2025-01-14T21:00"))
+    # Sunday 23:30 −03 (weekday 6, last stretch); the next cut is Monday's midnight.
+    assert clock.locate(utc("2025-01-20T02:30"), cuts) == (6 * 4 + 3, utc("2025-01-20T03:00"))
+    # Saturday 22:00 −04 before the DST change: the change comes before local midnight.
+    assert clock.locate(utc("2025-09-07T02:00"), cuts) == (5 * 4 + 3, utc("2025-09-07T04:00"))
+    for instant in range(utc("2025-09-05T00:00"), utc("2025-09-09T00:00"), 1_111):
+        where, _ = clock.locate(instant, cuts)
+        local = datetime.fromtimestamp(instant, UTC).astimezone(clock.zone)
+        second = local.hour * 3600 + local.minute * 60 + local.second
+        assert where == local.weekday() * 4 + sum(1 for c in cuts if c <= second)
+
+
 def test_unknown_zone_is_an_input_error() -> None:
     with pytest.raises(InvalidInputError, match="time_zone: 'America/Atlantis' is not an IANA"):
         zone_clock("America/Atlantis")

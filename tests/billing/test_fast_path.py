@@ -8,6 +8,7 @@ loop's, and the breakdown replayed when read must be the general loop's own.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from intercarga.billing import (
     compile_tariff,
     periods_from_charging_periods,
     price_periods,
+    price_session,
     read_tariff_terms,
 )
 from intercarga.billing.compiled import CompiledTariff
@@ -27,9 +29,11 @@ from tests.billing.test_properties import (
     SETTINGS,
     ZONES,
     Session,
+    clock_time,
     components,
     restrictions,
     sessions,
+    tariffs,
 )
 
 _SLOW_FIELDS = ("min_kwh", "max_kwh", "max_duration")
@@ -119,3 +123,73 @@ def test_the_fast_path_applies_to_the_benchmark_tariff() -> None:
     assert _exact(fast.settled().total_cost) == ("14385", "17119", (("19", "2733", "VAT"),))
     assert fast.lines == general.lines
     assert [line.kind for line in fast.lines].count("charge") == 5
+
+
+@st.composite
+def one_rate_tariffs(draw: st.DrawFn) -> CompiledTariff:
+    """Tariffs whose every component is taxed at the same rate, written the same way; a
+    time-of-day element and a fallback with the same dimensions, so that a session crossing
+    the window's edge sums two components into one total."""
+    vat = Decimal(draw(st.sampled_from(["0", "0.0", "5", "19", "19.0", "10.5"])))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["FLAT", "ENERGY", "TIME", "PARKING_TIME"]), min_size=1, unique=True
+        )
+    )
+    window = {"start_time": draw(clock_time), "end_time": draw(clock_time)}
+    elements: list[dict[str, Any]] = [
+        {"price_components": draw(components(kinds)), "restrictions": window},
+        {"price_components": draw(components(kinds))},
+    ]
+    if draw(st.booleans()):
+        elements.insert(
+            1, {"price_components": draw(components()), "restrictions": draw(restrictions())}
+        )
+    for element in elements:
+        for component in element["price_components"]:
+            component["vat"] = vat
+    body: dict[str, Any] = {"currency": draw(st.sampled_from(["CLP", "COP"]))}
+    body["elements"] = elements
+    if draw(st.booleans()):
+        body["tax_included"] = "NO"
+    return compile_tariff(read_tariff_terms(body))
+
+
+def _totals(pricing: CdrPricing) -> list[Any]:
+    settled = pricing.settled()
+    return [_exact(price) for price in [*pricing.costs().values(), *settled.costs().values()]]
+
+
+@SETTINGS
+@given(one_rate_tariffs(), sessions(), st.sampled_from(ZONES))
+def test_one_tax_rate_totals_are_those_of_the_table_of_rates(
+    tariff: CompiledTariff, session: Session, zone: str
+) -> None:
+    """A tariff with one tax rate sums its taxes without a table of rates (CompiledTariff
+    one_rate): the totals are the table's, digit for digit."""
+    assert tariff.one_rate is not None
+    start, end, charging_periods = session
+    one, table = (
+        price_session(compiled, charging_periods, start=start, end=end, time_zone=zone)
+        for compiled in (tariff, replace(tariff, one_rate=None))
+    )
+    assert _totals(one) == _totals(table)
+
+
+@SETTINGS
+@given(tariffs(), sessions(), st.sampled_from(ZONES))
+def test_domain_periods_price_exactly_as_converted_periods(
+    tariff: CompiledTariff, session: Session, zone: str
+) -> None:
+    """price_session reads domain periods as plain tuples; Periods give the same totals."""
+    start, end, charging_periods = session
+    domain = price_session(tariff, charging_periods, start=start, end=end, time_zone=zone)
+    converted = price_session(
+        tariff,
+        periods_from_charging_periods(charging_periods),
+        start=start,
+        end=end,
+        time_zone=zone,
+    )
+    assert _totals(domain) == _totals(converted)
+    assert domain.lines == converted.lines

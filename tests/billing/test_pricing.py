@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from intercarga.billing import (
+    Period,
     estimate,
     periods_from_charging_periods,
     periods_from_meter_values,
@@ -90,3 +91,38 @@ def test_converted_periods_price_the_same_as_domain_periods() -> None:
         == converted.total_cost
         == (D("3.50"), D("4.075"), direct.total_cost.taxes)
     )
+
+
+def _period(*dimensions: tuple[str, str]) -> Period:
+    charging = ChargingPeriod(
+        start_date_time=START,
+        dimensions=[CdrDimension(type=CdrDimensionType(t), volume=D(v)) for t, v in dimensions],
+    )
+    return periods_from_charging_periods([charging])[0]
+
+
+def test_what_pricing_reads_from_a_charging_period() -> None:
+    # A dimension given twice is added up; power falls back to ENERGY / TIME where not reported.
+    period = _period(("ENERGY", "10"), ("ENERGY", "2.5"), ("TIME", "0.5"), ("MAX_POWER", "30"))
+    assert period == Period(
+        start=int(START.timestamp()),
+        energy=D("12.5"),
+        time=D("0.5"),
+        min_power=D(25),
+        max_power=D(30),
+        has_energy=True,
+    )
+    # Imported less exported energy; average current for both bounds; parking only.
+    period = _period(("ENERGY_IMPORT", "1E+1"), ("ENERGY_EXPORT", "4"), ("CURRENT", "16"))
+    assert (str(period.energy), period.min_current, period.max_current) == ("6", 16, 16)
+    period = _period(("ENERGY_IMPORT", "1E+1"))  # nothing exported: 1E+1 - 0, digits as before
+    assert str(period.energy) == "10"
+    period = _period(("PARKING_TIME", "0.25"), ("STATE_OF_CHARGE", "80"))
+    assert (period.parking, period.has_energy, period.session, period.reserved) == (
+        D("0.25"), False, True, False,
+    )  # fmt: skip
+    # Reservation time alone is no session; with any other dimension it is.
+    period = _period(("RESERVATION_TIME", "0.5"))
+    assert (period.reservation, period.session, period.reserved) == (D("0.5"), False, True)
+    period = _period(("RESERVATION_TIME", "0.5"), ("STATE_OF_CHARGE", "80"))
+    assert (period.session, period.reserved) == (True, True)

@@ -84,19 +84,28 @@ class ZoneClock:
 
         A local time that a DST change skips never comes; one it repeats comes twice.
         """
+        return self.locate(instant, cuts)[1]
+
+    def locate(self, instant: int, cuts: tuple[int, ...]) -> tuple[int, int]:
+        """Where ``instant`` falls on the local clock, and :meth:`next_cut` from it, in one search:
+        (weekday (Monday = 0) × (len(cuts) + 1) + ``bisect_right(cuts, local second of the
+        day)``, the next cut). The fast pricing path indexes its weekday × time-of-day table
+        with the first number.
+        """
         instants = self._instants
         i = bisect_right(instants, instant)
         offset = self._offsets[i]
         local = instant + offset
-        second = local % DAY
+        day, second = divmod(local, DAY)
         j = bisect_right(cuts, second)
         if j < len(cuts):
             candidate = local - second + cuts[j] - offset
         else:
             candidate = local - second + DAY + cuts[0] - offset
         if i < len(instants) and instants[i] < candidate:
-            return instants[i]
-        return candidate
+            candidate = instants[i]
+        # 1970-01-01 was a Thursday: day 0 is weekday 3.
+        return (day + 3) % 7 * (len(cuts) + 1) + j, candidate
 
     def transitions(self, start: int, end: int) -> list[int]:
         """The instants strictly inside (start, end) where the offset changes."""

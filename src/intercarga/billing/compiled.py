@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
-from typing import Protocol
+from typing import Protocol, cast
 
 from intercarga.billing.clock import DAY
+from intercarga.billing.periods import Period
 from intercarga.domain.money import Currency, currency
 from intercarga.domain.tariff import (
     ReservationRestriction,
@@ -161,11 +162,22 @@ def _all(checks: Sequence[Check]) -> Callable[[State], bool] | None:
 
 # What the fast path keeps per (elements that hold, dimensions asked): the FLAT component, the
 # component per asked dimension (one interned tuple per combination, so that ``is`` compares
-# them), whether some asked dimension has candidates but none holds, and the last ENERGY and
-# time components of the piece (for step_size).
+# them), whether some asked dimension has candidates but none holds, the last ENERGY and time
+# components of the piece (for step_size), and the charges: (the volume's index in a
+# billing.periods.Period, component key, component) for each asked dimension a component prices,
+# in the order ENERGY, TIME, PARKING_TIME.
 QuickChoice = tuple[
-    Component | None, tuple[Component | None, ...], bool, Component | None, Component | None
+    Component | None,
+    tuple[Component | None, ...],
+    bool,
+    Component | None,
+    Component | None,
+    tuple[tuple[int, int, Component], ...],
 ]
+# A current or power check as the fast path reads it from a Period: (the mask that keeps every
+# element but the one checked, the index in the Period of the value read, the bound, True for a
+# minimum (holds when value >= bound) or False for a maximum (holds when value < bound)).
+PeriodCheck = tuple[int, int, Decimal, bool]
 
 # The restriction fields the fast path evaluates from tables: the local clock and calendar by
 # weekday and time of day, current and power once per period. Anything else (dates, durations,
@@ -181,15 +193,15 @@ class Quick:
     Elements are bits (bit ``i`` is ``Channel.restrictions[i]``). ``clock[weekday * (len(cuts)
     + 1) + segment]`` has the bits of the elements whose clock checks hold on that weekday
     (Monday = 0) in that stretch of the local day (``segment`` = ``bisect_right(cuts, second)``);
-    None when no element reads the clock. ``period_tests`` are (bit, test) for the elements with
-    current or power checks, evaluated once per period; ``free`` has the bits of the others.
+    None when no element reads the clock. ``period_checks`` are the current and power checks of
+    every element, read once per period from the Period itself (no call per check).
     """
 
     cuts: tuple[int, ...]
     clock: tuple[int, ...] | None
-    period_tests: tuple[tuple[int, Callable[[State], bool]], ...]
-    free: int
+    period_checks: tuple[PeriodCheck, ...]
     everything: int
+    flat: bool  # some element has a FLAT component
     # elements that hold << 3 | dimensions asked (ENERGY 1, TIME 2, PARKING_TIME 4) -> what
     # the fast path chose for them, filled as pricings meet combinations
     choices: dict[int, QuickChoice] = field(default_factory=dict)
@@ -227,16 +239,18 @@ def _quick(channel: Channel) -> Quick | None:
                         mask |= 1 << bit
                 table.append(mask)
         clock = tuple(table)
-    period_tests = []
-    free = 0
+    period_checks: list[PeriodCheck] = []
     for bit, restriction in enumerate(restrictions):
-        checks = [check for check in restriction.checks if check.field in _PERIOD_FIELDS]
-        test = _all(checks)
-        if test is None:
-            free |= 1 << bit
-        else:
-            period_tests.append((1 << bit, test))
-    return Quick(cuts, clock, tuple(period_tests), free, everything)
+        for check in restriction.checks:
+            if check.field in _PERIOD_FIELDS:
+                # _period_bounds makes a check of either bound: a minimum reads min_<field>,
+                # a maximum max_<field>.
+                minimum = check.low is not None
+                bound = cast(Decimal, check.low if minimum else check.high)
+                slot = Period._fields.index(f"{'min' if minimum else 'max'}_{check.field}")
+                period_checks.append((everything & ~(1 << bit), slot, bound, minimum))
+    flat = TariffDimension.FLAT in channel.candidates
+    return Quick(cuts, clock, tuple(period_checks), everything, flat)
 
 
 @dataclass(slots=True)
@@ -277,6 +291,10 @@ class CompiledTariff:
     local: bool  # some channel reads the local clock: the zone table must cover the session
     limited: bool  # min_price or max_price is set
     cautions: bool  # validity dates or taxes included at an unknown rate: check for warnings
+    # (tax rate, vat % as the totals name it) when every component is taxed at one rate, written
+    # the same way, on top of its price: the totals are then summed without a table of rates
+    one_rate: tuple[Decimal, Decimal] | None
+    quantum: Decimal  # currency.quantum (a property), read by every settled pricing
 
     @property
     def id(self) -> str | None:
@@ -469,9 +487,10 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
         add(expired, number, element, reservation=True)
     for channel in (session, reservation, expired):
         _finish(channel, *cuts[id(channel)])
+    money = currency(tariff.currency)
     return CompiledTariff(
         tariff=tariff,
-        currency=currency(tariff.currency),
+        currency=money,
         components=tuple(components),
         session=session,
         reservation=reservation,
@@ -485,9 +504,24 @@ def compile_tariff(tariff: PricedTariff) -> CompiledTariff:
             tariff.tax_included is TaxIncluded.YES
             and any(component.vat is None for component in components)
         ),
+        one_rate=_one_rate(components),
+        quantum=money.quantum,
     )
 
 
+def _one_rate(components: Sequence[Component]) -> tuple[Decimal, Decimal] | None:
+    """CompiledTariff.one_rate: alike down to the exponent, since a product's exponent follows
+    its factors' (0.19 and 0.190 are one rate in value, not in the digits a total shows)."""
+    written = {(str(c.tax_rate), str(c.vat), c.tax_inside) for c in components}
+    if len(written) != 1 or components[0].tax_inside:
+        return None
+    rate, vat = components[0].tax_rate, components[0].vat
+    if rate is None or vat is None:
+        return None
+    return rate, vat or _ZERO  # the name engine._group_prices gives a 0 % rate
+
+
+_ZERO = Decimal(0)
 _DIMENSION_CODES = {dimension: code for code, dimension in enumerate(TariffDimension)}
 _SESSION_GROUPS = {
     TariffDimension.FLAT: Group.FIXED,

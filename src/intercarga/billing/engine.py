@@ -33,11 +33,11 @@ reservations, periods out of order, a volume no element prices) takes the genera
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from functools import partial
+from typing import Any
 
 from intercarga.billing.clock import DAY, ZoneClock, zone_clock
 from intercarga.billing.compiled import (
@@ -48,7 +48,7 @@ from intercarga.billing.compiled import (
     QuickChoice,
     State,
 )
-from intercarga.billing.periods import Period
+from intercarga.billing.periods import Period, PeriodRow
 from intercarga.billing.result import ZERO_PRICE, CdrPricing, Price, RawLine, TaxLine
 from intercarga.domain.tariff import TariffDimension, TaxAmount, TaxIncluded
 from intercarga.errors import InvalidInputError
@@ -302,26 +302,36 @@ def _quick_choice(channel: Channel, quick: Quick, active: int, kinds: int) -> Qu
     """Choose for one combination (not met before) and keep the answer on ``quick``."""
     candidates = channel.candidates
     dimensions = [
-        (name, candidates.get(dimension)) for bit, name, dimension in _QUICK_KINDS if kinds & bit
+        (name, candidates.get(dimension), slot)
+        for bit, name, dimension, slot in _QUICK_KINDS
+        if kinds & bit
     ]
-    fee, picked = _choose(active, candidates.get(_FLAT), [(n, o, _ZERO) for n, o in dimensions])
+    fee, picked = _choose(active, candidates.get(_FLAT), [(n, o, _ZERO) for n, o, _ in dimensions])
     picked = quick.interned.setdefault(picked, picked)
-    unpriced = any(c is None and o for c, (_, o) in zip(picked, dimensions, strict=True))
+    unpriced = any(c is None and o for c, (_, o, _) in zip(picked, dimensions, strict=True))
     energy = picked[0] if kinds & 1 else None
-    times = [c for c, (n, _) in zip(picked, dimensions, strict=True) if n != "ENERGY" and c]
-    choice = (fee, picked, unpriced, energy, times[-1] if times else None)
+    times = [c for c, (n, _, _) in zip(picked, dimensions, strict=True) if n != "ENERGY" and c]
+    charges = tuple(
+        (slot, c.key, c) for c, (_, _, slot) in zip(picked, dimensions, strict=True) if c
+    )
+    choice = (fee, picked, unpriced, energy, times[-1] if times else None, charges)
     if len(quick.choices) < _CHOICES:
         quick.choices[active << 3 | kinds] = choice
     return choice
 
 
-_QUICK_KINDS = ((1, "ENERGY", _ENERGY), (2, "TIME", _TIME), (4, "PARKING_TIME", _PARKING))
+# (bit in the fast path's ``kinds``, CDR dimension, tariff dimension, index in a Period)
+_QUICK_KINDS = (
+    (1, "ENERGY", _ENERGY, Period._fields.index("energy")),
+    (2, "TIME", _TIME, Period._fields.index("time")),
+    (4, "PARKING_TIME", _PARKING, Period._fields.index("parking")),
+)
 
 
 def _price_quick(
     tariff: CompiledTariff,
     quick: Quick,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     session_start: int | None,
     session_end: int | None,
     time_zone: str,
@@ -337,32 +347,26 @@ def _price_quick(
     order, overlapping or invalid (it raises), reservation time, no session period, or a volume
     that no element prices (the warnings name it).
     """
-    channel = tariff.session
     clock = zone_clock(time_zone)
-    first = periods[0]
-    last_period = periods[-1]
-    start = session_start if session_start is not None else first.start
-    last_end = last_period.end
+    # Fields by position (0 start, 9 end): a PeriodRow is a plain tuple.
+    start = session_start if session_start is not None else periods[0][0]
+    last_end = periods[-1][9]
     if last_end is None:
-        last_end = session_end if session_end is not None else last_period.start
+        last_end = session_end if session_end is not None else periods[-1][0]
     finish = session_end if session_end is not None else last_end
     if tariff.local:
         clock.cover(start, max(finish, last_end))
     count = len(periods)
-    tally = _Tally(len(tariff.components))
-    flat = channel.candidates.get(_FLAT)
+    volumes = [_ZERO] * len(tariff.components)
+    used: list[Component] = []  # components with a volume, in first-use order
+    seen = bytearray(len(volumes))
     choices = quick.choices
-    volumes = tally.volumes
-    used = tally.used
-    seen = tally.seen
     cuts = quick.cuts
     table = quick.clock
-    segments = len(cuts) + 1
-    offset = clock.offset
-    next_cut = clock.next_cut
-    period_tests = quick.period_tests
-    free = quick.free
+    locate = clock.locate
+    period_checks = quick.period_checks
     everything = quick.everything
+    flat = quick.flat  # a FLAT fee is still to charge
     next_local = -_NEVER if table is not None else _NEVER
     stretch = everything  # the elements whose clock checks hold until ``next_local``
     last_energy: Component | None = None
@@ -370,135 +374,121 @@ def _price_quick(
     energy_before = parked = _ZERO
     previous_end = start
     energy_known = any_session = False
-    for number, period in enumerate(periods):
-        begin = period.start
-        end = period.end
+    number = 0
+    for period in periods:
+        # One unpacking rather than an attribute read per field.
+        begin, energy, time, parking, _, _, _, _, _, end, session, reserved, has_energy, _ = period
+        number += 1  # the next period's index
         if end is None:
-            if number + 1 < count:
-                end = periods[number + 1].start
+            if number < count:
+                end = periods[number][0]
             elif session_end is not None:
                 end = session_end
             else:
                 end = begin
-        if begin < previous_end or end < begin or period.reserved:
+        if begin < previous_end or end < begin or reserved:
             return None
         previous_end = end
-        if period.has_energy:
+        if has_energy:
             energy_known = True
-        parked += period.parking
-        energy = period.energy
-        if not period.session:
+        parked += parking
+        if not session:
             energy_before += energy
             continue
         any_session = True
-        # The volumes asked, non-zero only, in the order ENERGY, TIME, PARKING_TIME.
-        amounts: list[Decimal] = []
-        kinds = 0
-        if energy:
-            amounts.append(energy)
-            kinds = 1
-        if period.time:
-            amounts.append(period.time)
-            kinds |= 2
-        if period.parking:
-            amounts.append(period.parking)
-            kinds |= 4
+        # The period's fields by index (the checks and charges read them so): Decimal or None.
+        row: tuple[Any, ...] = period
+        # Which volumes are asked (non-zero only): ENERGY 1, TIME 2, PARKING_TIME 4.
+        kinds = (1 if energy else 0) | (2 if time else 0) | (4 if parking else 0)
         allowed = everything
-        if period_tests:
-            state: State = (
-                0, 0, 0, 0, _ZERO,
-                period.min_current, period.max_current, period.min_power, period.max_power,
-            )  # fmt: skip
-            allowed = free
-            for bit, test in period_tests:
-                if test(state):
-                    allowed |= bit
+        for keep, slot, bound, minimum in period_checks:
+            # The checks of compiled._period_bounds, spelled out: a value the period does not
+            # report is taken as met.
+            value = row[slot]
+            if value is not None and not (value >= bound if minimum else value < bound):
+                allowed &= keep
         if next_local <= begin:
             assert table is not None  # next_local stays _NEVER without a clock table
-            day, second = divmod(begin + offset(begin), DAY)
-            stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]
-            next_local = next_cut(begin, cuts)
+            where, next_local = locate(begin, cuts)
+            stretch = table[where]
         active = stretch & allowed
         choice = choices.get(active << 3 | kinds)
         if choice is None:
-            choice = _quick_choice(channel, quick, active, kinds)
-        fee, picked, unpriced, energy_component, time_component = choice
-        if flat is not None and fee is not None:
+            choice = _quick_choice(tariff.session, quick, active, kinds)
+        fee = choice[0]
+        if flat and fee is not None:
             seen[fee.key] = 1
             used.append(fee)
             volumes[fee.key] = _ONE
-            flat = None
+            flat = False
         if next_local >= end:
             # No cut inside the period: one piece.
-            if unpriced:
-                return None
-            for amount, component in zip(amounts, picked):  # noqa: B905
-                if component is not None:
-                    key = component.key
-                    if not seen[key]:
-                        seen[key] = 1
-                        used.append(component)
-                    volumes[key] += amount
+            if choice[2]:
+                return None  # some volume is unpriced: the general loop warns about it
+            for slot, key, component in choice[5]:
+                if not seen[key]:
+                    seen[key] = 1
+                    used.append(component)
+                volumes[key] += row[slot]
         else:
-            # Pieces: (fraction where it starts, chosen components); a stretch that picks what
-            # the one before it picked belongs to the same piece.
-            pieces = [(_ZERO, picked)]
+            # Pieces: (fraction where it starts, choice); a stretch that picks what the one
+            # before it picked belongs to the same piece.
+            unpriced = choice[2]
+            pieces = [(_ZERO, choice)]
             span = Decimal(end - begin)
             while next_local < end:
                 instant = next_local
-                day, second = divmod(instant + offset(instant), DAY)
-                stretch = table[(day + 3) % 7 * segments + bisect_right(cuts, second)]  # type: ignore[index]
-                next_local = next_cut(instant, cuts)
-                active = stretch & allowed
+                where, next_local = locate(instant, cuts)
+                active = table[where] & allowed  # type: ignore[index]
                 piece_choice = choices.get(active << 3 | kinds)
                 if piece_choice is None:
-                    piece_choice = _quick_choice(channel, quick, active, kinds)
+                    piece_choice = _quick_choice(tariff.session, quick, active, kinds)
                 fee = piece_choice[0]
-                if flat is not None and fee is not None:
+                if flat and fee is not None:
                     seen[fee.key] = 1
                     used.append(fee)
                     volumes[fee.key] = _ONE
-                    flat = None
-                if piece_choice[1] is not pieces[-1][1]:
-                    pieces.append(((instant - begin) / span, piece_choice[1]))
+                    flat = False
+                if piece_choice[1] is not choice[1]:
+                    pieces.append(((instant - begin) / span, piece_choice))
                     choice = piece_choice
                 unpriced = unpriced or piece_choice[2]
+            stretch = table[where]  # type: ignore[index]
             if unpriced:
                 return None
-            _, _, _, energy_component, time_component = choice
             several = len(pieces)
-            for index, (fraction, picked) in enumerate(pieces):
+            for index, (fraction, piece) in enumerate(pieces):
                 last = index + 1 == several
-                for amount, component in zip(amounts, picked):  # noqa: B905
-                    if component is None:
-                        continue
+                for slot, key, component in piece[5]:
+                    amount: Decimal = row[slot]
                     if several == 1:
                         part = amount
                     else:
                         upto = amount if last else amount * pieces[index + 1][0]
                         part = upto - amount * fraction if index else upto
-                    key = component.key
                     if not seen[key]:
                         seen[key] = 1
                         used.append(component)
                     volumes[key] += part
-        if energy_component is not None:
-            last_energy = energy_component
-        if time_component is not None:
-            last_time = time_component
+        if choice[3] is not None:
+            last_energy = choice[3]
+        if choice[4] is not None:
+            last_time = choice[4]
         energy_before += energy
     if not any_session:
         return None
-    tally.energy, tally.parking = energy_before, parked
     if last_energy is not None:
-        _step_extra(tally, last_energy, _KWH)
+        _step_extra(used, volumes, last_energy, _KWH)
     if last_time is not None:
-        _step_extra(tally, last_time, _HOUR)
+        _step_extra(used, volumes, last_time, _HOUR)
     replay = partial(
         _replay, tariff, tuple(periods), session_start, session_end, time_zone,
         reservation_expired,
     )  # fmt: skip
-    return _pricing(tariff, time_zone, start, finish, tally, energy_known, _ZERO, replay, None)
+    return _pricing(
+        tariff, time_zone, start, finish, used, volumes, energy_before if energy_known else None,
+        parked, _ZERO, replay, None, (),
+    )  # fmt: skip
 
 
 def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
@@ -507,37 +497,83 @@ def _round_up(tally: _Tally, last: int, units: Decimal) -> None:
         return
     _, period, _, at, dimension, _, component, _, reservation = tally.lines[last]
     assert component is not None  # only priced lines are marked
-    extra = _step_extra(tally, component, units)
+    extra = _step_extra(tally.used, tally.volumes, component, units)
     if extra is not None:
         tally.lines.append(
             ("step_size", period, at, at, dimension, extra, component, None, reservation)
         )
 
 
-def _step_extra(tally: _Tally, component: Component, units: Decimal) -> Decimal | None:
+def _step_extra(
+    used: list[Component], volumes: list[Decimal], component: Component, units: Decimal
+) -> Decimal | None:
     """The volume that completes ``component``'s last step, added to its volume (None: none)."""
     step = component.step_size
     if step <= 0:
         return None
     # The billed volume of this dimension: what its components priced so far (before any step).
     billed = _ZERO
-    volumes = tally.volumes
     billing = component.billing
-    for other in tally.used:
+    for other in used:
         if other.billing == billing:
             billed += volumes[other.key]
     if billed <= 0:
         return None
     measured = (billed * units).quantize(_RESOLUTION)
-    rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
+    if step == 1:
+        # measured / 1 and n * 1 give the same digits and exponent back: two operations saved.
+        rounded = measured.to_integral_value(ROUND_CEILING)
+    else:
+        rounded = (measured / step).to_integral_value(ROUND_CEILING) * step
     if rounded <= measured:
         return None
     extra = (rounded - measured) / units
-    tally.volumes[component.key] += extra
+    volumes[component.key] += extra
     return extra
 
 
-def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
+def _one_rate_prices(
+    used: list[Component], volumes: list[Decimal], rate: Decimal, vat: Decimal
+) -> tuple[list[Price], Price]:
+    """:func:`_group_prices` where every component is taxed at one ``rate`` on top of its price
+    (CompiledTariff.one_rate): the same Decimal operations in the same order, with one running
+    tax sum per group instead of a table of rates."""
+    before: list[Decimal | None] = [None] * 5  # None: no component of that group was used
+    after = [_ZERO] * 5
+    taxes: list[Decimal] = [_ZERO] * 5
+    for component in used:
+        amount = volumes[component.key] * component.price
+        group = component.group
+        tax = amount * rate
+        sum_before = before[group]
+        if sum_before is None:
+            before[group] = _ZERO + amount
+            taxes[group] = tax  # the first tax of a group is not added to a zero
+        else:
+            before[group] = sum_before + amount
+            taxes[group] += tax
+        after[group] += amount + tax
+    prices = [ZERO_PRICE] * 5
+    all_before = all_after = all_taxes = _ZERO
+    any_group = False
+    for group in range(5):
+        group_before = before[group]
+        if group_before is None:
+            continue
+        any_group = True
+        group_tax = taxes[group]
+        all_taxes += group_tax
+        group_after = after[group]
+        prices[group] = _new(
+            Price, (group_before, group_after, (_new(TaxLine, (vat, group_tax, "VAT")),))
+        )
+        all_before += group_before
+        all_after += group_after
+    total_taxes = (_new(TaxLine, (vat, all_taxes, "VAT")),) if any_group else ()
+    return prices, _new(Price, (all_before, all_after, total_taxes))
+
+
+def _group_prices(used: list[Component], volumes: list[Decimal]) -> tuple[list[Price], Price]:
     """The price of each CDR total (by :class:`Group`) and of all of them together.
 
     The sums run in the components' first-use order and each group's taxes in the order their
@@ -547,8 +583,7 @@ def _group_prices(tally: _Tally) -> tuple[list[Price], Price]:
     before: list[Decimal | None] = [None] * 5  # None: no component of that group was used
     after = [_ZERO] * 5
     taxes: list[dict[Decimal, Decimal] | None] = [None] * 5  # per group: vat % -> tax amount
-    volumes = tally.volumes
-    for component in tally.used:
+    for component in used:
         amount = volumes[component.key] * component.price
         group = component.group
         sum_before = before[group]
@@ -642,7 +677,7 @@ def _limited(total: Price, tariff: CompiledTariff) -> tuple[Price, str | None]:
 
 def price_periods(
     tariff: CompiledTariff,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     *,
     session_start: int | None = None,
     session_end: int | None = None,
@@ -656,6 +691,10 @@ def price_periods(
     own end (or its start). ``reservation_expired`` None means: expired when no period carries a
     session dimension (only RESERVATION_TIME). ``fast`` False takes the general loop even where
     the fast path applies (the same exact results; the tests compare the two).
+
+    ``periods`` are :class:`Period` records or the same fields as plain tuples
+    (:data:`~intercarga.billing.periods.PeriodRow`, what :func:`price_session` makes): the fast
+    path reads them by position, and only the general loop makes Periods of plain tuples.
     """
     quick = tariff.session.quick
     if fast and quick is not None and periods:
@@ -664,6 +703,25 @@ def price_periods(
         )
         if pricing is not None:
             return pricing
+    return _price_general(
+        tariff,
+        [p if type(p) is Period else _new(Period, p) for p in periods],
+        session_start,
+        session_end,
+        time_zone,
+        reservation_expired,
+    )
+
+
+def _price_general(
+    tariff: CompiledTariff,
+    periods: Sequence[Period],
+    session_start: int | None,
+    session_end: int | None,
+    time_zone: str,
+    reservation_expired: bool | None,
+) -> CdrPricing:
+    """:func:`price_periods` by the general loop, which records the breakdown as it goes."""
     clock = zone_clock(time_zone)
     count = len(periods)
     start = session_start
@@ -711,8 +769,10 @@ def price_periods(
     _round_up(tally, tally.last_time, _HOUR)
     _round_up(tally, tally.last_reserved, _HOUR)
     return _pricing(
-        tariff, time_zone, start, finish, tally, energy_known, total_reserved, tally.lines, channel
-    )
+        tariff, time_zone, start, finish, tally.used, tally.volumes,
+        tally.energy if energy_known else None, tally.parking, total_reserved, tally.lines,
+        channel, tally.lines if tally.unpriced else (),
+    )  # fmt: skip
 
 
 def _pricing(
@@ -720,14 +780,22 @@ def _pricing(
     time_zone: str,
     start: int,
     finish: int,
-    tally: _Tally,
-    energy_known: bool,
+    used: list[Component],
+    volumes: list[Decimal],
+    total_energy: Decimal | None,
+    total_parking: Decimal,
     total_reserved: Decimal,
     raw: list[RawLine] | Callable[[], list[RawLine]],
     channel: Channel | None,
+    lines: Sequence[RawLine],
 ) -> CdrPricing:
-    """The CDR totals of a finished tally."""
-    prices, total = _group_prices(tally)
+    """The CDR totals of a finished pricing: volumes by component key, ``used`` in first-use
+    order; ``lines`` are the lines to look for unpriced ones in (empty: none is unpriced)."""
+    one_rate = tariff.one_rate
+    if one_rate is None:
+        prices, total = _group_prices(used, volumes)
+    else:
+        prices, total = _one_rate_prices(used, volumes, *one_rate)
     limited, limit = _limited(total, tariff) if tariff.limited else (total, None)
     fixed, energy, time, parking, reserved = prices
     # Positional, in CdrPricing's parameter order: this runs once per pricing.
@@ -744,19 +812,19 @@ def _pricing(
         time,
         parking,
         reserved,
-        tally.energy if energy_known else None,
+        total_energy,
         Decimal(finish - start) / _HOUR,
-        tally.parking,
+        total_parking,
         total_reserved,
         raw,
-        _warnings(tariff, tally, start) if tally.unpriced or tariff.cautions else (),
+        _warnings(tariff, lines, start) if lines or tariff.cautions else (),
         channel,
     )
 
 
 def _replay(
     tariff: CompiledTariff,
-    periods: Sequence[Period],
+    periods: Sequence[PeriodRow],
     session_start: int | None,
     session_end: int | None,
     time_zone: str,
@@ -780,9 +848,9 @@ def _short(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.0001')).normalize():f}"
 
 
-def _warnings(tariff: CompiledTariff, tally: _Tally, start: int) -> tuple[str, ...]:
+def _warnings(tariff: CompiledTariff, lines: Sequence[RawLine], start: int) -> tuple[str, ...]:
     found: list[str] = []
-    for line in tally.lines:
+    for line in lines:
         if line[0] == "unpriced":
             unit = "kWh" if line[4] == "ENERGY" else "h"
             found.append(

@@ -17,9 +17,10 @@ from intercarga.billing.compiled import CompiledTariff
 from intercarga.billing.engine import price_periods
 from intercarga.billing.periods import (
     Period,
+    PeriodRow,
     epoch_seconds,
-    periods_from_charging_periods,
     periods_from_meter_values,
+    rows_from_charging_periods,
 )
 from intercarga.billing.result import CdrPricing, Price
 from intercarga.domain.session import ChargingPeriod, MeterValue
@@ -48,9 +49,11 @@ def price_session(
     """Price charging periods (domain or already converted) that ran from ``start`` to ``end``."""
     if currency is not None:
         _same_currency(tariff, currency)
-    periods: Sequence[Period]
-    if charging_periods and isinstance(charging_periods[0], ChargingPeriod):
-        periods = periods_from_charging_periods(charging_periods)  # type: ignore[arg-type]
+    periods: Sequence[PeriodRow]
+    # A Period is a tuple and a ChargingPeriod is not: isinstance on tuple is a plain C check,
+    # where on a pydantic model class it goes through ABCMeta's (pydantic's metaclass).
+    if charging_periods and not isinstance(charging_periods[0], tuple):
+        periods = rows_from_charging_periods(charging_periods)  # type: ignore[arg-type]
     else:
         periods = charging_periods  # type: ignore[assignment]
     return price_periods(

@@ -56,13 +56,17 @@ class Price(NamedTuple):
 
 ZERO_PRICE = Price(_ZERO, _ZERO)
 _new = tuple.__new__  # builds a NamedTuple in C, without its Python-level __new__
-_quantize = Decimal.quantize
+_HALF_UP = ROUND_HALF_UP
 _ROUNDED_ZERO: dict[Decimal, Price] = {}  # ZERO_PRICE rounded, by quantum
 
 
 def _rounded(price: Price, quantum: Decimal) -> Price:
     """``price`` with each number rounded half up to ``quantum``: the rule of Money.rounded
-    (Currency.round), spelled out because settling a pricing rounds about a dozen numbers."""
+    (Currency.round), spelled out because settling a pricing rounds about a dozen numbers.
+
+    ``amount.quantize(...)`` rather than ``Decimal.quantize(amount, ...)``: CPython calls a
+    method of a C type faster than the same method taken from the class.
+    """
     if price is ZERO_PRICE:
         # Most sessions leave two or three totals at zero; round the zero once per currency.
         known = _ROUNDED_ZERO.get(quantum)
@@ -73,22 +77,14 @@ def _rounded(price: Price, quantum: Decimal) -> Price:
     before, after, taxes = price
     if taxes:
         if len(taxes) == 1:  # the usual case: one rate
-            name_rate, amount, name = taxes[0]
-            taxes = (_new(TaxLine, (name_rate, _quantize(amount, quantum, ROUND_HALF_UP), name)),)
+            rate, amount, name = taxes[0]
+            taxes = (_new(TaxLine, (rate, amount.quantize(quantum, _HALF_UP), name)),)
         else:
             taxes = tuple(
-                [
-                    _new(TaxLine, (t[0], _quantize(t[1], quantum, ROUND_HALF_UP), t[2]))
-                    for t in taxes
-                ]
+                [_new(TaxLine, (t[0], t[1].quantize(quantum, _HALF_UP), t[2])) for t in taxes]
             )
     return _new(
-        Price,
-        (
-            _quantize(before, quantum, ROUND_HALF_UP),
-            _quantize(after, quantum, ROUND_HALF_UP),
-            taxes,
-        ),
+        Price, (before.quantize(quantum, _HALF_UP), after.quantize(quantum, _HALF_UP), taxes)
     )
 
 
@@ -264,7 +260,7 @@ class CdrPricing:
         """
         if self.settled_from is not None:
             return self
-        quantum = self.tariff.currency.quantum
+        quantum = self.tariff.quantum
         total = _rounded(self.total_cost, quantum)
         before = self.cost_before_limits
         # Built slot by slot rather than through __init__'s keywords: settling runs once per
@@ -280,11 +276,18 @@ class CdrPricing:
             total if before is self.total_cost else _rounded(before, quantum)
         )
         settled.limit = self.limit
-        settled.total_fixed_cost = _rounded(self.total_fixed_cost, quantum)
-        settled.total_energy_cost = _rounded(self.total_energy_cost, quantum)
-        settled.total_time_cost = _rounded(self.total_time_cost, quantum)
-        settled.total_parking_cost = _rounded(self.total_parking_cost, quantum)
-        settled.total_reservation_cost = _rounded(self.total_reservation_cost, quantum)
+        # Most sessions leave two or three totals at ZERO_PRICE: its rounding is looked up.
+        zero = _ROUNDED_ZERO.get(quantum) or _rounded(ZERO_PRICE, quantum)
+        price = self.total_fixed_cost
+        settled.total_fixed_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_energy_cost
+        settled.total_energy_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_time_cost
+        settled.total_time_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_parking_cost
+        settled.total_parking_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
+        price = self.total_reservation_cost
+        settled.total_reservation_cost = zero if price is ZERO_PRICE else _rounded(price, quantum)
         settled.total_energy = self.total_energy
         settled.total_time = self.total_time
         settled.total_parking_time = self.total_parking_time
