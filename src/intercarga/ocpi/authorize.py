@@ -236,6 +236,7 @@ class RealTimeAuthorization:
                 json=ask.references,
                 params={"type": ask.kind},
                 headers=headers,
+                alone=True,  # a station waits for it: never behind the pushes
             )
         except PartnerTimeoutError as error:
             log.warning("real-time authorization: %s did not answer: %s", partner.id, error)
