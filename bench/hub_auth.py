@@ -72,6 +72,11 @@ class _Serve:
             f'public_url = "http://127.0.0.1:{self.http}"',
             f"seed_example_network = {'true' if name == 'cpo' else 'false'}",
             'log_level = "WARNING"',
+            # Every process here calls the others from 127.0.0.1: the per-address rate limit
+            # (100 a second by default) would refuse the round trips once they take under
+            # 10 ms, and this bench measures the round trip, not the limit.
+            "[http]",
+            "rate_limit = 0",
             "[ocpi]",  # the partners of this bench are at http://127.0.0.1
             "allow_http_partner_urls = true",
             "allow_private_partner_urls = true",

@@ -1,5 +1,6 @@
 """Authorization verdicts on stored tokens, on SQLite and PostgreSQL."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from intercarga.csms.authorization import Authorizer
@@ -54,10 +55,12 @@ async def test_verdicts(store: Store) -> None:
 
 
 async def test_unknown_tokens_go_to_roaming(store: Store) -> None:
-    asked: list[str] = []
+    asked: list[tuple[str, list[str]]] = []
 
-    async def roaming(uid: str, kind: str | None, station: Station) -> AuthorizationResult | None:
-        asked.append(uid)
+    async def roaming(
+        uid: str, kind: str | None, station: Station, known: Sequence[Token]
+    ) -> AuthorizationResult | None:
+        asked.append((uid, [t.uid for t in known]))
         return AuthorizationResult(AuthorizationStatus.ACCEPTED) if uid == "ROAMER" else None
 
     await store.tokens.put(token("ASK-EMSP", whitelist=Whitelist.NEVER))
@@ -72,4 +75,5 @@ async def test_unknown_tokens_go_to_roaming(store: Store) -> None:
     assert (
         await authorizer.authorize(IdToken("ASK-EMSP", "ISO14443"), STATION)
     ).status is AuthorizationStatus.INVALID
-    assert asked == ["ROAMER", "STRANGER", "ASK-EMSP"]
+    # Roaming is handed the tokens the authorizer read, so it need not read them again.
+    assert asked == [("ROAMER", []), ("STRANGER", []), ("ASK-EMSP", ["ASK-EMSP"])]

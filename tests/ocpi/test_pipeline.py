@@ -531,3 +531,90 @@ async def test_a_caller_that_gives_up_does_not_shift_the_answers_of_the_others()
         finally:
             await transport.aclose()
     assert answer.json()["data"] == "/stays" and partner.connections == 1
+
+
+# -- real-time calls: a connection each, kept alive --------------------------------------------
+async def test_real_time_calls_at_once_each_have_a_connection_and_later_ones_reuse_them() -> None:
+    arrived = asyncio.Event()
+    waiting = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal waiting
+        while True:
+            target, _ = await _request(reader)
+            partner.received.append(target)
+            waiting += 1
+            if waiting == 3:
+                arrived.set()
+            # Each answer waits until the three calls are in: none queued behind another.
+            await asyncio.wait_for(arrived.wait(), timeout=5)
+            writer.write(_answer(200, json.dumps({"status_code": 1000, "data": target}).encode()))
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        client = OcpiClient(PipelinedTransport(), timeout=5)
+        try:
+            at_once = await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        client.call_ok("POST", f"{url}/t/{i}/authorize", token="t", alone=True)
+                        for i in range(3)
+                    )
+                ),
+                timeout=10,
+            )
+            after = [
+                await client.call_ok("POST", f"{url}/t/again/authorize", token="t", alone=True)
+                for _ in range(4)
+            ]
+        finally:
+            await client.aclose()
+    assert [r.data for r in at_once] == [f"/t/{i}/authorize" for i in range(3)]
+    assert [r.data for r in after] == ["/t/again/authorize"] * 4
+    assert partner.connections == 3  # the calls after used the idle connections
+
+
+async def test_a_connection_the_partner_closed_while_idle_is_not_used_again() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target, _ = await _request(reader)
+        partner.received.append(target)
+        writer.write(_answer())
+        await writer.drain()
+        writer.close()  # as a server does when a kept-alive connection is idle too long
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        client = OcpiClient(PipelinedTransport(), timeout=5)
+        try:
+            replies = []
+            for name in ("first", "second"):
+                replies.append(await client.call_ok("POST", f"{url}/{name}", token="t", alone=True))
+                await asyncio.sleep(0.2)  # the close reaches the client
+        finally:
+            await client.aclose()
+    assert [r.status_code for r in replies] == [1000, 1000]
+    assert partner.received == ["/first", "/second"] and partner.connections == 2
+
+
+async def test_a_real_time_call_not_answered_in_time_gives_its_connection_up() -> None:
+    delays = iter([5.0, 0.0])
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            target, _ = await _request(reader)
+            partner.received.append(target)
+            await asyncio.sleep(next(delays, 0.0))
+            writer.write(_answer(200, json.dumps({"status_code": 1000, "data": target}).encode()))
+
+    partner = Partner(handler)
+    async with partner.serving() as url:
+        client = OcpiClient(PipelinedTransport(), timeout=0.3)
+        try:
+            with pytest.raises(PartnerTimeoutError):
+                await client.call_ok("POST", f"{url}/slow", token="t", alone=True)
+            # A new connection: the late answer to the slow call can never be taken for this one.
+            reply = await client.call_ok("POST", f"{url}/next", token="t", alone=True)
+        finally:
+            await client.aclose()
+    assert reply.data == "/next" and partner.connections == 2
+    assert partner.received == ["/slow", "/next"]  # nothing sent twice

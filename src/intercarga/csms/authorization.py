@@ -14,7 +14,7 @@ transaction. Pure decisions on stored facts; the store is only read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from intercarga.domain import Station, Token, Whitelist
@@ -27,8 +27,12 @@ __all__ = ["Authorizer", "RoamingAuthorizer", "decide"]
 
 log = logging.getLogger(__name__)
 
-RoamingAuthorizer = Callable[[str, str | None, Station], Awaitable[AuthorizationResult | None]]
-"""``(token uid, token type, station) -> verdict``; None means roaming has no opinion."""
+RoamingAuthorizer = Callable[
+    [str, str | None, Station, Sequence[Token]], Awaitable[AuthorizationResult | None]
+]
+"""``(token uid, token type, station, the tokens held with that uid) -> verdict``; None means
+roaming has no opinion. The tokens are those the authorizer just read: roaming need not read
+them again while a station waits (issue 16)."""
 
 # OCPP id token types that carry no identity to check (2.0.1 IdTokenEnumType).
 _NO_IDENTITY = frozenset({"NoAuthorization"})
@@ -71,7 +75,8 @@ class Authorizer:
             # A contract id with a wrong check character is a misread or a forgery: never valid.
             log.warning("eMAID with a bad check character", extra={"token": id_token.value})
             return AuthorizationResult(AuthorizationStatus.INVALID)
-        token = await self.find(id_token.value)
+        known = await self._store.tokens.find_by_uid(id_token.value)
+        token = known[0] if known else None
         can_ask = self._roaming is not None and station is not None
         # NEVER: the eMSP must be asked; ALLOWED_OFFLINE: asked while it answers (OCPI 2.2.1
         # WhitelistType), the cached token deciding only when it does not.
@@ -80,7 +85,9 @@ class Authorizer:
             return decide(token, self._clock())
         if self._roaming is not None and station is not None:
             try:
-                verdict_from_roaming = await self._roaming(id_token.value, id_token.type, station)
+                verdict_from_roaming = await self._roaming(
+                    id_token.value, id_token.type, station, known
+                )
             except Exception:
                 log.exception("roaming authorization failed", extra={"token": id_token.value})
                 verdict_from_roaming = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -120,11 +120,17 @@ class RealTimeAuthorization:
         self._clock = clock
 
     async def __call__(
-        self, uid: str, ocpp_type: str | None, station: domain.Station
+        self,
+        uid: str,
+        ocpp_type: str | None,
+        station: domain.Station,
+        known: Sequence[domain.Token] | None = None,
     ) -> AuthorizationResult | None:
+        """``known``: the tokens held with this uid, when the caller has just read them."""
         ours = our_parties(self._settings, "EMSP")
         kind = ocpi_token_type(ocpp_type)
-        known = await self._store.tokens.find_by_uid(uid)
+        if known is None:
+            known = await self._store.tokens.find_by_uid(uid)
         if any((t.country_code, t.party_id) in ours for t in known):
             return None  # our own driver's token: decided here, never sent to a partner
         cached = list(known)
@@ -236,6 +242,7 @@ class RealTimeAuthorization:
                 json=ask.references,
                 params={"type": ask.kind},
                 headers=headers,
+                alone=True,  # a station waits for it: never behind the pushes
             )
         except PartnerTimeoutError as error:
             log.warning("real-time authorization: %s did not answer: %s", partner.id, error)

@@ -6,8 +6,10 @@ transport. Every call sends the credentials token (Base64, or as is for partners
 raw), a new ``X-Request-ID`` and the ``X-Correlation-ID`` of the conversation. A call made with
 ``pipelined=True`` (the outbox's pushes) goes straight to the transport, marked so that
 :class:`~intercarga.ocpi.pipeline.PipelinedTransport` may pipeline it with the others to the same
-partner; httpx's client and its per-request bookkeeping are skipped, the rest (headers, envelope,
-errors) is the same. Failures are typed:
+partner; one made with ``alone=True`` (a real-time authorization, a request a hub relays: someone
+waits for it) goes straight to the transport too, marked to have a kept-alive connection of its
+own. Either way httpx's client and its per-request bookkeeping are skipped, the rest (headers,
+envelope, errors) is the same. Failures are typed:
 :class:`PartnerUnreachableError` when nothing usable came back, :class:`PartnerRejectedError` when the
 partner answered with an HTTP error or a non-success OCPI status. This module decides nothing
 about registration or routing; it never stores anything.
@@ -24,7 +26,7 @@ from typing import Any
 import httpx
 
 from intercarga.errors import IntercargaError
-from intercarga.ocpi.pipeline import PIPELINED
+from intercarga.ocpi.pipeline import ALONE, PIPELINED
 from intercarga.ocpi.transport import authorization_header, new_message_ids, parse_json
 
 __all__ = [
@@ -137,10 +139,12 @@ class OcpiClient:
         correlation_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         pipelined: bool = False,
+        alone: bool = False,
     ) -> Reply:
         """One request; the reply whatever its status, as long as the body is an envelope.
 
-        ``pipelined``: a push, which may share a connection with the others to the partner."""
+        ``pipelined``: a push, which may share a connection with the others to the partner;
+        ``alone``: a call someone waits for, on a connection of its own (never behind another)."""
         target = _callable(url)
         if target is None:
             # Partners hand us URLs; one that is not absolute http(s) is their mistake, not a 500.
@@ -151,8 +155,9 @@ class OcpiClient:
             **(headers or {}),
         }
         try:
-            if pipelined and self._transport is not None:
-                response = await self._send(method, target, sent, json, params)
+            if (pipelined or alone) and self._transport is not None:
+                lane = ALONE if alone else PIPELINED
+                response = await self._send(method, target, sent, json, params, lane)
             else:
                 response = await self._pool().request(
                     method, target, headers=sent, json=json, params=params
@@ -192,9 +197,11 @@ class OcpiClient:
         headers: dict[str, str],
         json: Any,
         params: Mapping[str, str] | None,
+        lane: str,
     ) -> httpx.Response:
         """One request through the transport itself, without httpx's client (no cookies, no
-        redirects: the client follows none either)."""
+        redirects: the client follows none either); ``lane``: the transport's extension that
+        says how it is sent."""
         assert self._transport is not None
         request = httpx.Request(
             method,
@@ -202,7 +209,7 @@ class OcpiClient:
             params=params,
             headers={**_DEFAULT_HEADERS, **headers},
             json=json,
-            extensions={"timeout": self._timeouts, PIPELINED: True},
+            extensions={"timeout": self._timeouts, lane: True},
         )
         response = await self._transport.handle_async_request(request)
         try:

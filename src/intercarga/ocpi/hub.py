@@ -202,6 +202,7 @@ class Hub:
             params=dict(request.query) or None,
             correlation_id=request.headers.get("x-correlation-id"),
             headers=routing_headers(sender, to),
+            alone=True,  # the caller waits on the line: never behind the hub's pushes
         )
 
     def _url(self, request: RoutedRequest) -> str:

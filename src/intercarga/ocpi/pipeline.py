@@ -1,4 +1,5 @@
-"""A lean HTTP/1.1 transport for pushes: one persistent connection per partner, requests pipelined.
+"""A lean HTTP/1.1 transport: pushes pipelined on one connection per partner, real-time calls
+each on a kept-alive connection of its own.
 
 The outbox sends a partner up to a window of rows at once (:mod:`.outbox`). Through httpx each
 of them costs a trip through the connection pool's bookkeeping; here they are written one after
@@ -20,8 +21,18 @@ writes a request. :class:`PipelinedTransport` is the thin asyncio adapter: an
 - Only requests that ask for it (the extension ``"pipelined": True``, which the client sets for
   pushes) go this way, over ``http`` or ``https``; everything else, and any request this
   transport cannot write safely (a body of unknown length), goes to the ``fallback`` transport
-  (httpx's own). A slow answer to some other call (a real-time authorization) therefore never
-  holds up the pushes behind it.
+  (httpx's own), but for real-time calls (below). A slow answer to some other call (a real-time
+  authorization) therefore never holds up the pushes behind it.
+- A real-time call (the extension ``"alone": True``: an authorization a station waits for, a
+  request a hub relays) is never pipelined: a partner answers pipelined requests one after
+  another, so one slow answer would hold up every call behind it. It takes an idle connection
+  to the partner, or opens one, writes its request, reads the answer and leaves the connection
+  idle for the next call (at most ``keep_alive`` idle connections per partner, at most
+  ``connections`` in use at once; more wait for one up to the pool timeout). This is the same
+  work as httpx's connection pool, without its per-request bookkeeping: about half of the
+  client's time in a hub's relay (issue 16). A connection the partner closed while idle is
+  never used again; one that fails or times out under a request is closed, and the request
+  fails with a transport error, never sent again (the partner may have processed it).
 - At most ``depth`` requests are in flight on a connection; more wait for a place (the pool
   timeout).
 - An answer that says ``Connection: close`` is the last one: the server must not process the
@@ -51,6 +62,7 @@ from dataclasses import dataclass
 import httpx
 
 __all__ = [
+    "ALONE",
     "PIPELINED",
     "Answer",
     "PipelinedTransport",
@@ -59,8 +71,9 @@ __all__ = [
     "request_bytes",
 ]
 
-# The request extension that asks for this transport's lean path.
+# The request extensions that ask for this transport's lean paths.
 PIPELINED = "pipelined"
+ALONE = "alone"
 
 # Bounds on what a partner may send back, so a broken or hostile server cannot fill the memory.
 MAX_HEAD = 64 * 1024
@@ -418,26 +431,36 @@ _Origin = tuple[str, str, int, str]  # scheme, host (or address), port, TLS serv
 
 
 class PipelinedTransport(httpx.AsyncBaseTransport):
-    """Pushes pipelined on one connection per partner origin; the rest through ``fallback``."""
+    """Pushes pipelined on one connection per partner origin, real-time calls each on a
+    connection of its own; the rest through ``fallback``."""
 
     def __init__(
         self,
         *,
         fallback: httpx.AsyncBaseTransport | None = None,
         depth: int = 64,
+        connections: int = 100,
+        keep_alive: int = 20,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        """``depth``: requests in flight on a connection at most; ``ssl_context``: the trust
-        for ``https`` partners (httpx's default: the system's and certifi's authorities)."""
+        """``depth``: requests in flight on a pipelined connection at most; ``connections``
+        and ``keep_alive``: real-time calls in flight to a partner at most, and their idle
+        connections kept (httpx's defaults); ``ssl_context``: the trust for ``https``
+        partners (httpx's default: the system's and certifi's authorities)."""
         self._fallback = fallback or httpx.AsyncHTTPTransport()
         self._depth = depth
+        self._most = connections
+        self._keep = keep_alive
         self._ssl = ssl_context
         self._connections: dict[_Origin, _Connection] = {}
         self._opening: dict[_Origin, asyncio.Lock] = {}
         self._places: dict[_Origin, asyncio.Semaphore] = {}
+        self._idle: dict[_Origin, list[_Connection]] = {}
+        self._alone_places: dict[_Origin, asyncio.Semaphore] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not request.extensions.get(PIPELINED) or not _writable(request):
+        alone = bool(request.extensions.get(ALONE))
+        if not (alone or request.extensions.get(PIPELINED)) or not _writable(request):
             return await self._fallback.handle_async_request(request)
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -451,14 +474,20 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
         ]
         data = request_bytes(request.method.encode(), url.raw_path, headers, body)
         timeouts = _timeouts(request)
-        places = self._places.setdefault(origin, asyncio.Semaphore(self._depth))
+        if alone:
+            places = self._alone_places.setdefault(origin, asyncio.Semaphore(self._most))
+        else:
+            places = self._places.setdefault(origin, asyncio.Semaphore(self._depth))
         try:
             async with asyncio.timeout(timeouts.get("pool")):
                 await places.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no place for the request on the connection") from None
         try:
-            answer = await self._exchange(origin, request, data, timeouts)
+            if alone:
+                answer = await self._alone(origin, request, data, timeouts)
+            else:
+                answer = await self._exchange(origin, request, data, timeouts)
         finally:
             places.release()
         return httpx.Response(
@@ -500,6 +529,46 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
             "the partner kept closing connections before answering", request=request
         )
 
+    async def _alone(
+        self,
+        origin: _Origin,
+        request: httpx.Request,
+        data: bytes,
+        timeouts: dict[str, float | None],
+    ) -> Answer:
+        """A real-time call on a connection of its own: an idle one, or a new one."""
+        idle = self._idle.setdefault(origin, [])
+        connection = None
+        while idle and connection is None:
+            connection = idle.pop()  # the most recently used: the least likely to be closed
+            if connection.closed:
+                connection = None
+        if connection is None:
+            connection = await self._open(origin, request, timeouts.get("connect"))
+        kept = False
+        try:
+            try:
+                answer = await connection.send(request.method.encode(), data)
+                answered = await _answered(connection, answer, timeouts.get("read"))
+            except _NotProcessedError:
+                # Closed as the request was written: whether the partner read it is unknown.
+                raise httpx.RemoteProtocolError(
+                    "the partner closed the connection", request=request
+                ) from None
+            except TimeoutError:
+                raise httpx.ReadTimeout("no answer in time", request=request) from None
+            except httpx.TransportError as error:
+                raise type(error)(str(error), request=request) from None
+            kept = not answered.closing and not connection.closed and len(idle) < self._keep
+            return answered
+        finally:
+            # A connection left with a request unanswered (a timeout, a caller cancelled) can
+            # no longer be trusted: the late answer would go to the next call.
+            if kept:
+                idle.append(connection)
+            else:
+                connection.close()
+
     async def _connection(
         self, origin: _Origin, request: httpx.Request, timeout: float | None
     ) -> _Connection:
@@ -511,33 +580,42 @@ class PipelinedTransport(httpx.AsyncBaseTransport):
             connection = self._connections.get(origin)
             if connection is not None and not connection.closed:
                 return connection
-            scheme, host, port, server_name = origin
-            context = None
-            if scheme == "https":
-                context = self._ssl or httpx.create_ssl_context()
-            loop = asyncio.get_running_loop()
-            try:
-                async with asyncio.timeout(timeout):
-                    _, connection = await loop.create_connection(
-                        _Connection,
-                        host,
-                        port,
-                        ssl=context,
-                        server_hostname=server_name if context else None,
-                    )
-            except TimeoutError:
-                raise httpx.ConnectTimeout(
-                    f"no connection in time to {host}", request=request
-                ) from None
-            except (OSError, ssl.SSLError) as error:
-                raise httpx.ConnectError(
-                    f"cannot connect to {host}: {error}", request=request
-                ) from None
+            connection = await self._open(origin, request, timeout)
             self._connections[origin] = connection
             return connection
 
+    async def _open(
+        self, origin: _Origin, request: httpx.Request, timeout: float | None
+    ) -> _Connection:
+        scheme, host, port, server_name = origin
+        context = None
+        if scheme == "https":
+            context = self._ssl or httpx.create_ssl_context()
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                _, connection = await loop.create_connection(
+                    _Connection,
+                    host,
+                    port,
+                    ssl=context,
+                    server_hostname=server_name if context else None,
+                )
+        except TimeoutError:
+            raise httpx.ConnectTimeout(
+                f"no connection in time to {host}", request=request
+            ) from None
+        except (OSError, ssl.SSLError) as error:
+            raise httpx.ConnectError(
+                f"cannot connect to {host}: {error}", request=request
+            ) from None
+        return connection
+
     async def aclose(self) -> None:
         connections, self._connections = list(self._connections.values()), {}
+        for idle in self._idle.values():
+            connections += idle
+        self._idle = {}
         for connection in connections:
             with contextlib.suppress(Exception):
                 connection.close()

@@ -21,6 +21,8 @@ from intercarga.store import tables
 __all__ = ["AuthorizationOutcome", "AuthorizationRecord", "AuthorizationRepository"]
 
 _T = tables.realtime_authorizations
+# Built once: a statement made anew for each record cost a third of the insert (issue 16).
+_INSERT = insert(_T)
 
 
 class AuthorizationOutcome(StrEnum):
@@ -63,7 +65,7 @@ class AuthorizationRepository:
         last = self._pruned_at
         prune = last is None or not timedelta(0) <= record.asked_at - last < timedelta(minutes=1)
         async with self._engine.begin() as connection:
-            await connection.execute(insert(_T).values(asdict(record)))
+            await connection.execute(_INSERT, asdict(record))
             if prune:
                 await connection.execute(
                     delete(_T).where(_T.c.asked_at < record.asked_at - self._retention)

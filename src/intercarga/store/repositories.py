@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -149,9 +150,17 @@ class Repository(ABC, Generic[T]):
     def _describe(self, key: Key) -> str:
         return f"{self.kind} {'/'.join(key)}"
 
+    @cached_property
+    def _by_key(self) -> Select[Any]:
+        # Built once: a statement made anew for each read cost a quarter of the read (issue 16).
+        return select(self.table).where(
+            and_(*(self.table.c[name] == bindparam(f"key_{name}") for name in self.key_columns))
+        )
+
     async def get(self, *key: str) -> T:
+        values = {f"key_{name}": value for name, value in zip(self.key_columns, key, strict=True)}
         async with self._engine.connect() as connection:
-            row = (await connection.execute(select(self.table).where(self._where(key)))).first()
+            row = (await connection.execute(self._by_key, values)).first()
             if row is None:
                 raise NotFoundError(f"{self._describe(key)} not found")
             children = await self._read_children(connection, [key])
@@ -803,10 +812,11 @@ class TokenRepository(Repository[Token]):
     async def find_by_uid(self, uid: str) -> list[Token]:
         """Every token with this uid, whichever party issued it (an RFID read at a station)."""
         async with self._engine.connect() as connection:
-            rows = (
-                await connection.execute(select(self.table).where(self.table.c.uid == uid))
-            ).all()
+            rows = (await connection.execute(_TOKENS_BY_UID, {"uid": uid})).all()
         return [self._from_row(row, None) for row in rows]
+
+
+_TOKENS_BY_UID = select(tables.tokens).where(tables.tokens.c.uid == bindparam("uid"))
 
 
 class _DocumentRepository(Repository[T]):

@@ -33,15 +33,18 @@ def routers(roaming: Roaming) -> list[APIRouter]:
     registrar, store = roaming.registrar, roaming.store
     gate = Gate(registrar, roaming.settings.ocpi.max_page_size)
     ocpi = APIRouter(prefix="/ocpi", route_class=OcpiRoute, tags=["OCPI"])
+    # The hub's routes and the tokens module first: FastAPI tries routes in order, and these
+    # carry the real-time authorizations a station waits for. No two of these routers share a
+    # path, so the order decides no request's route.
     for router in (
+        hub_router(roaming.hub, registrar, gate.max_page_size),
+        *tokens.routers(gate, store),
         credentials_router(registrar),
         *locations.routers(gate, store, roaming.nap),
         *objects.routers(gate, store, roaming.nap),
-        *tokens.routers(gate, store),
         *commands.routers(gate, roaming.commands),
         *chargingprofiles.routers(gate, roaming.profiles),
         *hubclientinfo.routers(gate, roaming.client_info, roaming.pusher),
-        hub_router(roaming.hub, registrar, gate.max_page_size),
     ):
         ocpi.include_router(router)
     return [
