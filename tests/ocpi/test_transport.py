@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from intercarga.ocpi.envelope import OcpiError
@@ -127,3 +129,38 @@ def test_a_body_json_loads_refuses_is_refused(body: bytes) -> None:
     with pytest.raises(ValueError) as caught:
         parse_json(body)
     assert not isinstance(caught.value, JsonTooDeepError)
+
+
+def test_random_bodies_are_read_and_refused_by_their_true_depth() -> None:
+    """Seeded random JSON of every depth around the limit, its strings full of brackets,
+    quotes and backslashes: read as json.loads reads it up to 32 levels, refused beyond."""
+    import json
+    import random
+
+    rng = random.Random(16)
+    pieces = ["[", "]", "{", "}", '"', "\\", "a", "é", " "]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(4)))
+
+    def value(depth: int) -> tuple[Any, int]:
+        """A value nesting ``depth`` containers deep on one path, shallow ones beside it."""
+        if depth <= 0:
+            return rng.choice([text(), 1, 2.5, None, True]), 0
+        children = [value(depth - 1)]
+        children += [value(min(depth - 1, rng.randrange(2))) for _ in range(rng.randrange(3))]
+        rng.shuffle(children)
+        deepest = 1 + max(nested for _, nested in children)
+        if rng.random() < 0.5:
+            return [item for item, _ in children], deepest
+        return {text() + str(i): item for i, (item, _) in enumerate(children)}, deepest
+
+    for _ in range(300):
+        document, depth = value(rng.randrange(28, 37))
+        assert depth in range(28, 37)
+        body = json.dumps(document, ensure_ascii=rng.random() < 0.5).encode()
+        if depth <= 32:
+            assert parse_json(body) == json.loads(body)
+        else:
+            with pytest.raises(JsonTooDeepError):
+                parse_json(body)

@@ -87,6 +87,7 @@ _DECODER = msgspec.json.Decoder()
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = bytes.maketrans(b"[]{}", b"()()")
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"\\')
 
 
 def _nested_deeper(raw: bytes, levels: int) -> bool:
@@ -95,9 +96,13 @@ def _nested_deeper(raw: bytes, levels: int) -> bool:
     The strings taken out, the brackets left are a balanced sequence; taking every ``()``
     out once lowers its depth by exactly one (each innermost pair is one), so it is gone
     after ``levels`` rounds exactly when it is no deeper than that."""
-    # Without a backslash no string holds a quote: the quotes alternate opening and closing.
-    outside = b"".join(raw.split(b'"')[::2]) if b"\\" not in raw else _STRING.sub(b"", raw)
-    shape = outside.translate(_BRACKETS, _NOT_BRACKETS)
+    # Brackets and quotes only: a string with neither brackets nor escapes in it is left as
+    # '""', and when taking every '""' out leaves no quote, each string was such a one (the
+    # quotes pair off in order only then), and what is left are the brackets outside them.
+    structure = raw.translate(_BRACKETS, _NOT_STRUCTURE)
+    shape = structure.replace(b'""', b"")
+    if b'"' in shape or b"\\" in shape:
+        shape = _STRING.sub(b"", raw).translate(_BRACKETS, _NOT_BRACKETS)
     for _ in range(levels):
         if not shape:
             return False
