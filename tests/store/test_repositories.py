@@ -164,6 +164,53 @@ async def test_delete_removes_children(store: Store) -> None:
     assert len((await store.locations.get("CL", "ICG", "LOC-1")).evses) == 2
 
 
+async def test_a_page_of_keys_and_revisions_is_the_page_list_reads(store: Store) -> None:
+    """Every kind of sender page (counted off, sought after a key, dated, unlimited, past the
+    end, of another party): the same Locations and count as :meth:`list`, each at the revision
+    stored (on SQLite read in one statement of its own, not through SQLAlchemy's cursor)."""
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    for number in range(7):
+        await store.locations.put(
+            location(id=f"LOC-{number}", last_updated=base + timedelta(days=number))
+        )
+    await store.locations.put(location(id="LOC-X", party_id="OTR"))
+    ours = {"country_code": "CL", "party_id": "ICG"}
+    pages: list[dict[str, Any]] = [
+        {"offset": 0, "limit": 3},
+        {"offset": 2, "limit": 3},
+        {"offset": 0, "limit": 3, "after": "LOC-2"},
+        {"offset": 0, "limit": None},
+        {"offset": 0, "limit": 3, "updated_from": base + timedelta(days=2)},
+        {"offset": 1, "limit": 2, "updated_to": base + timedelta(days=4)},
+        {
+            "offset": 0,
+            "limit": 2,
+            "updated_from": base + timedelta(days=1),
+            "updated_to": base + timedelta(days=5),
+            "after": "LOC-2",
+        },
+        {"offset": 50, "limit": 3},
+        {"offset": 0, "limit": 3, "after": "LOC-6"},
+    ]
+    for party in (ours, {"country_code": "CL", "party_id": "OTR"}, {"country_code": "XX"}):
+        for asked in pages:
+            listed = await store.locations.list(filters=party, **asked)
+            current = await store.locations.list_current(
+                lambda key, revision: False, filters=party, **asked
+            )
+            assert current.total == listed.total, (party, asked)
+            assert [item.location for item in current.items] == listed.items, (party, asked)
+            # Held at those revisions: the page's own revisions are the rows' read whole.
+            held = {item.key: item.revision for item in current.items}
+            kept = await store.locations.list_current(
+                lambda key, revision, held=held: held.get(key) == revision, filters=party, **asked
+            )
+            assert kept.total == listed.total
+            assert [(item.key, item.revision, item.location) for item in kept.items] == [
+                (key, revision, None) for key, revision in held.items()
+            ]
+
+
 async def test_list_pages_filters_and_dates(store: Store) -> None:
     base = datetime(2026, 11, 1, tzinfo=UTC)
     for number in range(7):

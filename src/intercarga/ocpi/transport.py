@@ -17,12 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+
+import msgspec
 
 from intercarga.ocpi.envelope import OcpiError, StatusCode
 from intercarga.ocpi.models._types import format_datetime, parse_datetime
@@ -60,7 +63,55 @@ class JsonTooDeepError(ValueError):
 def parse_json(raw: bytes | str) -> Any:
     """A JSON body; ``ValueError`` when it is not JSON or holds a string that is not Unicode
     text (a lone surrogate, ``"\\ud800"``: json.loads takes it, PostgreSQL and every encoder
-    refuse it later), :class:`JsonTooDeepError` when too deep."""
+    refuse it later), :class:`JsonTooDeepError` when too deep.
+
+    A body in UTF-8 is read by msgspec's decoder (it refuses lone surrogates itself) and its
+    nesting measured on the bytes: about a fifth of the time of ``json.loads`` and a walk of
+    every value, which was most of what a pull of a partner's pages cost us. Anything that
+    decoder refuses is read again by :func:`json.loads` and walked, so what is accepted, what
+    is refused and each refusal's message are the same either way."""
+    if isinstance(raw, bytes):
+        try:
+            value = _DECODER.decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            pass  # read again below: json.loads's own reading and messages
+        else:
+            if _nested_deeper(raw, MAX_JSON_DEPTH):
+                raise JsonTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            return value
+    return _parse_json_walked(raw)
+
+
+_DECODER = msgspec.json.Decoder()
+# A JSON string, escapes included: where a bracket does not open or close anything.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = bytes.maketrans(b"[]{}", b"()()")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"\\')
+
+
+def _nested_deeper(raw: bytes, levels: int) -> bool:
+    """Whether the valid JSON ``raw`` nests arrays and objects more than ``levels`` deep.
+
+    The strings taken out, the brackets left are a balanced sequence; taking every ``()``
+    out once lowers its depth by exactly one (each innermost pair is one), so it is gone
+    after ``levels`` rounds exactly when it is no deeper than that."""
+    # Brackets and quotes only: a string with neither brackets nor escapes in it is left as
+    # '""', and when taking every '""' out leaves no quote, each string was such a one (the
+    # quotes pair off in order only then), and what is left are the brackets outside them.
+    structure = raw.translate(_BRACKETS, _NOT_STRUCTURE)
+    shape = structure.replace(b'""', b"")
+    if b'"' in shape or b"\\" in shape:
+        shape = _STRING.sub(b"", raw).translate(_BRACKETS, _NOT_BRACKETS)
+    for _ in range(levels):
+        if not shape:
+            return False
+        shape = shape.replace(b"()", b"")
+    return bool(shape)
+
+
+def _parse_json_walked(raw: bytes | str) -> Any:
+    """:func:`parse_json` by ``json.loads`` and a walk of every value."""
     try:
         value = json.loads(raw)
     except RecursionError:
