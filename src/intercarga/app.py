@@ -430,7 +430,6 @@ async def serve(
             extra={
                 "http": f"http://{settings.http_host}:{http.port}",
                 "ocpp": f"{'wss' if tls else 'ws'}://{settings.ocpp_host}:{ocpp.port}/ocpp/{{station_id}}",
-                "event_loop": type(loop).__module__.partition(".")[0],  # uvloop or asyncio
             },
         )
         stop_task = asyncio.create_task(stop.wait(), name="stop")

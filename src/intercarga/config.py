@@ -327,11 +327,6 @@ class Settings(BaseSettings):
         " then (a database or partner that does not answer) is abandoned, never anything"
         " acknowledged",
     )
-    uvloop: bool = Field(
-        default=True,
-        description="serve runs on uvloop's event loop where it is installed (not on Windows);"
-        " false: on asyncio's own loop",
-    )
     seed_example_network: bool = Field(
         default=False, description="Load the small example network on start when the store is empty"
     )

@@ -22,7 +22,6 @@ from typing import Annotated
 import typer
 
 from intercarga.cli._common import err, run, settings_from
-from intercarga.cli.eventloop import run_serving
 from intercarga.cli.workers import check_workers, serve_workers
 from intercarga.config import LogFormat, Settings
 from intercarga.logs import configure_logging
@@ -108,7 +107,7 @@ def serve(
         if code:
             raise typer.Exit(code)
         return
-    run_serving(
+    asyncio.run(
         _then_exit(
             serve_forever(
                 settings,
@@ -117,8 +116,7 @@ def serve(
                 show_admin_token=_show_admin_token,
                 show_admin_password=_show_admin_password,
             )
-        ),
-        uvloop=settings.uvloop,
+        )
     )
 
 

@@ -34,7 +34,6 @@ from typing import Any
 from rich.markup import escape
 
 from intercarga.cli._common import EXIT_USAGE, err
-from intercarga.cli.eventloop import run_serving
 from intercarga.config import Settings
 from intercarga.errors import ConfigurationError, IntercargaError
 from intercarga.sim.processes import die_with_parent
@@ -109,7 +108,7 @@ def _run_worker(serve: ServeWorker, settings: Settings, ready: ProcessEvent, fir
         await task
 
     try:
-        run_serving(main(), uvloop=settings.uvloop)
+        asyncio.run(main())
     except IntercargaError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)

@@ -22,7 +22,7 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from typing import Protocol as TypingProtocol
 
@@ -170,18 +170,18 @@ class Connection:
 
     def spawn(self, work: Awaitable[None]) -> None:
         """Run ``work`` beside the connection; it is cancelled if the connection ends first."""
-        self._start(self._guarded(work))
 
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("work for a peer's message failed", extra=self._name)
+
+        task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Awaitable[None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("work for a peer's message failed", extra=self._name)
 
     async def flush(self) -> None:
         """Write what the protocol has to send, in order."""
@@ -256,24 +256,19 @@ class Connection:
             self._refuse(call, error)
             return
         if inspect.isawaitable(answer):
-            # Its own task (the peer's next frames are read meanwhile), guarded as
-            # :meth:`spawn` guards work, in one coroutine: this runs for every call.
-            self._start(self._answer_later(call, answer))
+            self.spawn(self._answer_later(call, answer))
         else:
             self._reply(call, answer)
 
     async def _answer_later(self, call: CallReceived, answer: Awaitable[dict[str, Any]]) -> None:
         try:
-            try:
-                result = await answer
-            except Exception as error:
-                self._refuse(call, error)
-            else:
-                self._reply(call, result)
-            if self.open:
-                await self.flush()
-        except Exception:
-            log.exception("work for a peer's message failed", extra=self._name)
+            result = await answer
+        except Exception as error:
+            self._refuse(call, error)
+        else:
+            self._reply(call, result)
+        if self.open:
+            await self.flush()
 
     def _refuse(self, call: CallReceived, error: Exception) -> None:
         if isinstance(error, CallError):

@@ -21,7 +21,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-import msgspec
 from pydantic import BaseModel
 from sqlalchemy import (
     Select,
@@ -1127,7 +1126,6 @@ class SessionRepository(Repository[Session]):
 
 
 _encode_compact = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per call
-_encode_fast = msgspec.json.Encoder().encode
 # A stored meter value is the list of these fields, in this order.
 _METER_VALUE_FIELDS = ("timestamp", "measurand", "value", "unit", "phase", "context", "location")
 # Values were stored as NUMERIC(20, 6): kept to six decimal places, as they always were.
@@ -1158,12 +1156,6 @@ def encode_meter_values(values: Sequence[MeterValue]) -> str:
                 fields["location"],
             ]
         )
-    # msgspec's encoder is several times faster than json's; where its text has no escape and
-    # only ASCII, json's is the very same text (json escapes nothing else), so the stored row
-    # is byte for byte what it always was; otherwise json's, as before.
-    text = _encode_fast(encoded).decode()
-    if text.isascii() and "\\" not in text:
-        return text
     return _encode_compact(encoded)
 
 
