@@ -23,7 +23,7 @@ from bench.outbox import run_outbox
 from bench.profiles import summarise
 from bench.run import REGISTRY_TITLE, PricingResult, Report, Sizes, render, splice
 from bench.servers import ServerProcess
-from bench.throughput import run_throughput
+from bench.throughput import KindResult, Target, TargetResult, run_throughput
 
 from intercarga.sim.load import LoadKind
 
@@ -136,6 +136,29 @@ def test_the_report_renders_every_section() -> None:
         assert heading in text
     assert "| Authorize through the hub | 70.0 ms | 120.0 ms |" in text
     assert "| sqlite | 4 | 100 | 650 | 0 | 0 | 100 / 100 | 0 | 8.2, 9.1 s |" in text
+
+
+def test_the_throughput_section_prints_issue_16_s_targets_beside_the_figures() -> None:
+    report = Report(datetime.now(UTC), Sizes.quick(), "python -m bench.run")
+    event = LoadKind.TRANSACTION_EVENT
+    for key, rate, cpu in (("echo", 10_000.0, 20.0), ("baseline", 500.0, 1_200.0),
+                           ("sqlite", 3_500.0, 240.0)):  # fmt: skip
+        result = TargetResult(Target(key, key, "serve"))
+        result.kinds[event] = KindResult(
+            event, rate=spread([rate]), cpu_us_per_message=spread([cpu])
+        )
+        report.throughput.append(result)
+    text = render(report)
+    assert "server CPU ≤ 250 µs a message — measured 240 µs: met" in text
+    assert "c/a ≥ 0.3 — measured 0.35: met" in text
+    assert "c/b ≥ 5 — measured 7.00: met" in text
+    report.throughput[2].kinds[event] = KindResult(
+        event, rate=spread([1_000.0]), cpu_us_per_message=spread([326.0])
+    )
+    text = render(report)
+    assert "measured 326 µs: **not met**" in text
+    assert "c/a ≥ 0.3 — measured 0.10: **not met**" in text
+    assert "c/b ≥ 5 — measured 2.00: **not met**" in text
 
 
 def test_a_partial_run_is_spliced_into_the_document_and_keeps_the_rest() -> None:
